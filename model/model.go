@@ -1,0 +1,63 @@
+// Package model holds the per-example negative log-likelihoods sgdprior studies and their
+// exact derivatives.
+//
+// Conventions (../shared/design/MATH.md §1): ℓ_i(θ) = −log p(y_i | x_i, θ) is the per-example
+// loss; every "mean" quantity is (1/n) Σ_i over the rows of the batch passed in; g_i = ∇ℓ_i;
+// H_i = ∇²ℓ_i. Weight decay r(θ) = (λ/2)‖θ‖² is never part of a Model: it belongs to the
+// objective L = mean ℓ + r (see Objective).
+//
+// Parameter layout (fixed, PyTorch nn.Linear compatible): layer by layer, the weight matrix
+// (out × in, row-major) then the bias vector (out).
+//
+// Models cache scratch buffers, so a Model value is not safe for concurrent use: call Clone
+// for each goroutine. Results go into destinations the caller passes; inputs are never
+// modified. Wrong shapes are programmer errors and panic with a "model: " prefix.
+package model
+
+import "gonum.org/v1/gonum/mat"
+
+// Batch is a set of examples: X is n×p (one example per row) and Y holds n targets. For
+// categorical and Bernoulli outputs Y[i] is a class index 0..K−1 stored as a float64; for
+// Gaussian outputs it is the numeric target.
+type Batch struct {
+	X *mat.Dense
+	Y []float64
+}
+
+// Len returns the number of examples in the batch.
+func (b Batch) Len() int {
+	if b.X == nil {
+		return 0
+	}
+	r, _ := b.X.Dims()
+	return r
+}
+
+// Model is a per-example negative log-likelihood with exact, batched derivatives.
+type Model interface {
+	// Name is the model's spelling on the command line, e.g. "logistic" or "mlp:32".
+	Name() string
+	// NumParams returns d, the length of θ.
+	NumParams() int
+	// NumInputs returns p, the number of features each example has.
+	NumInputs() int
+	// Loss returns the mean NLL (1/n) Σ ℓ_i over the batch. If grad is non-nil (length d)
+	// it receives the mean gradient (1/n) Σ g_i.
+	Loss(grad, theta []float64, b Batch) float64
+	// PerExampleLoss writes ℓ_i into dst (length n).
+	PerExampleLoss(dst, theta []float64, b Batch)
+	// PerExampleGrads writes g_i into row i of dst (n×d).
+	PerExampleGrads(dst *mat.Dense, theta []float64, b Batch)
+	// GradDot writes (g_i·u)_i into dst (length n) without materialising the g_i.
+	GradDot(dst, theta []float64, b Batch, u []float64)
+	// GradSum writes Σ_i w_i g_i into dst (length d) without materialising the g_i.
+	GradSum(dst, theta []float64, b Batch, w []float64)
+	// Gram writes the n×n matrix g_i·g_j into dst without materialising the g_i.
+	Gram(dst *mat.Dense, theta []float64, b Batch)
+	// HessVec writes (1/n) Σ_i H_i v into dst (exact, R-operator).
+	HessVec(dst, theta []float64, b Batch, v []float64)
+	// PerExampleHessVec writes H_i V_i (V_i the i-th row of V, n×d) into row i of dst (n×d).
+	PerExampleHessVec(dst *mat.Dense, theta []float64, b Batch, V *mat.Dense)
+	// Clone returns an independent copy with its own scratch space.
+	Clone() Model
+}
