@@ -28,7 +28,7 @@ func (p *problemFlags) register(fs *flag.FlagSet, dataDefault, modelDefault stri
 	fs.StringVar(&p.data, "data", dataDefault, "data: an embedded set (iris, wine, breast-cancer, digits, diabetes), a CSV or LibSVM file, idx:DIR (MNIST/Fashion-MNIST), or X.npy with --labels")
 	fs.StringVar(&p.target, "target", "", "CSV target column (default: the last column)")
 	fs.StringVar(&p.labels, "labels", "", "targets as a 1-D .npy file, with --data X.npy")
-	fs.StringVar(&p.split, "split", "train", "IDX split: train or test")
+	fs.StringVar(&p.split, "split", "", "IDX split: train (default) or test")
 	fs.BoolVar(&p.standardize, "standardize", true, "standardise features (and a numeric target) by their mean and population std; IDX images are scaled to [0,1] instead")
 	fs.StringVar(&p.model, "model", modelDefault, "model: linreg, logistic, softmax or mlp:H1,H2,...")
 	fs.StringVar(&p.act, "act", "tanh", "mlp activation: tanh or relu")
@@ -75,7 +75,7 @@ func (p *problemFlags) validate(needLR, needBatch bool) error {
 	if _, err := sim.ParseSampling(p.sampling); err != nil {
 		return usagef("--sampling: %v", err)
 	}
-	if p.split != "train" && p.split != "test" {
+	if p.split != "" && p.split != "train" && p.split != "test" {
 		return usagef("--split must be train or test, not %q", p.split)
 	}
 	return nil
@@ -105,7 +105,7 @@ func (p *problemFlags) load() (*problem, error) {
 	}
 	m, err := model.New(p.model, ds.NumFeatures(), ds.NumClasses(), model.Options{Act: p.act, Task: p.task, Sigma: p.sigma})
 	if err != nil {
-		return nil, usagef("--model %s: %v", p.model, err)
+		return nil, usagef("--model %s: %s", p.model, strings.TrimPrefix(err.Error(), "model: "))
 	}
 	return &problem{flags: p, data: ds, model: m, batch: model.Batch{X: ds.X, Y: ds.Y}}, nil
 }

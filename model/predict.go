@@ -1,0 +1,48 @@
+package model
+
+import (
+	"fmt"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Classifier reports whether the network models class labels (Bernoulli or categorical).
+func (n *Network) Classifier() bool { return n.head != Gaussian }
+
+// Accuracy returns the fraction of examples of b whose label is the model's most probable
+// class (ties counted as errors; a logit of exactly 0 is a tie). It panics for a model that
+// is not a *Network classifier.
+func Accuracy(m Model, theta []float64, b Batch) float64 {
+	n, ok := m.(*Network)
+	if !ok || !n.Classifier() {
+		panic(fmt.Sprintf("model: Accuracy of %s, which is not a classifier", m.Name()))
+	}
+	nr := b.Len()
+	K := n.NumOutputs()
+	var o mat.Dense
+	n.Outputs(&o, theta, b.X)
+	out := o.RawMatrix().Data
+	correct := 0
+	for i := 0; i < nr; i++ {
+		y := int(b.Y[i])
+		if K == 1 {
+			z := out[i]
+			if (y == 1 && z > 0) || (y == 0 && z < 0) {
+				correct++
+			}
+			continue
+		}
+		row := out[i*K : (i+1)*K]
+		best := true
+		for k, z := range row {
+			if k != y && z >= row[y] {
+				best = false
+				break
+			}
+		}
+		if best {
+			correct++
+		}
+	}
+	return float64(correct) / float64(nr)
+}
