@@ -1,0 +1,143 @@
+package linalg
+
+import (
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Benchmark sizes: d = 101770 is the parameter count of a 784-128-10 MLP on MNIST; M = 256
+// retained per-example gradients.
+const benchD, benchM = 101770, 256
+
+var (
+	benchOnce   sync.Once
+	benchFactor *mat.Dense // d×M Gaussian
+	benchDecay  *mat.Dense // d×M Gaussian, column j scaled by 1/(1+j)
+)
+
+func benchFactors() (*mat.Dense, *mat.Dense) {
+	benchOnce.Do(func() {
+		rnd := rand.New(rand.NewPCG(1, 2))
+		data := make([]float64, benchD*benchM)
+		dec := make([]float64, benchD*benchM)
+		for i := 0; i < benchD; i++ {
+			for j := 0; j < benchM; j++ {
+				v := rnd.NormFloat64()
+				data[i*benchM+j] = v
+				dec[i*benchM+j] = v / float64(1+j)
+			}
+		}
+		benchFactor = mat.NewDense(benchD, benchM, data)
+		benchDecay = mat.NewDense(benchD, benchM, dec)
+	})
+	return benchFactor, benchDecay
+}
+
+func BenchmarkWoodburySolve(b *testing.B) {
+	u, _ := benchFactors()
+	for _, mode := range []struct {
+		name string
+		set  Settings
+	}{{"damped", Settings{Damping: 1e-3}}, {"range", Settings{Range: true}}} {
+		b.Run(mode.name, func(b *testing.B) {
+			inv, err := NewWoodburyInverse(NewDenseFactor(u), 1.0/32, &mode.set)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rhs := randVec(newRand(3), benchD)
+			x := make([]float64, benchD)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := inv.Solve(x, rhs); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkWoodburyNew measures the set-up: the M×M Gram matrix UᵀU (d·M² flops) and its
+// eigendecomposition.
+func BenchmarkWoodburyNew(b *testing.B) {
+	u, _ := benchFactors()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := NewWoodburyInverse(NewDenseFactor(u), 1.0/32, &Settings{Damping: 1e-3}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLanczosTop20 computes the top 20 eigenpairs of the rank-256 operator κUUᵀ with
+// column scales 1/(1+j) (well separated top eigenvalues), d = 101770.
+func BenchmarkLanczosTop20(b *testing.B) {
+	_, u := benchFactors()
+	op := CovOperator{U: NewDenseFactor(u), Kappa: 1.0 / 32}
+	vals := make([]float64, 20)
+	b.ResetTimer()
+	var res LanczosResult
+	for i := 0; i < b.N; i++ {
+		var vecs mat.Dense
+		var err error
+		res, err = Lanczos(vals, &vecs, op, rand.NewPCG(uint64(i), 1), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(res.Steps), "steps")
+}
+
+// BenchmarkCGSolve solves the damped system (κUUᵀ + λI)x = b by CG for comparison with
+// Woodbury (λ = 1e-3·λ_max-ish: κ·d ≈ 3180 is the top eigenvalue scale, λ = 3).
+func BenchmarkCGSolve(b *testing.B) {
+	u, _ := benchFactors()
+	inv, err := NewCGInverse(CovOperator{U: NewDenseFactor(u), Kappa: 1.0 / 32}, &Settings{Damping: 3, CGTol: 1e-8})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rhs := randVec(newRand(3), benchD)
+	x := make([]float64, benchD)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := inv.Solve(x, rhs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkExactLeastSquares: d = 30 (Kronecker, 465 unknowns) and d = 100 (iterative), N = 1000.
+func BenchmarkExactLeastSquares(b *testing.B) {
+	for _, d := range []int{30, 100} {
+		b.Run(map[int]string{30: "d=30-kronecker", 100: "d=100-iterative"}[d], func(b *testing.B) {
+			rnd := newRand(4)
+			n := 1000
+			x, y := lsData(rnd, n, d, 0.5)
+			h := mat.NewSymDense(d, nil)
+			h.SymOuterK(1/float64(n), x.T())
+			for i := 0; i < d; i++ {
+				h.SetSym(i, i, h.At(i, i)+0.1)
+			}
+			var ch mat.Cholesky
+			ch.Factorize(h)
+			var rhs, th mat.VecDense
+			rhs.MulVec(x.T(), mat.NewVecDense(n, y))
+			rhs.ScaleVec(1/float64(n), &rhs)
+			ch.SolveVecTo(&th, &rhs)
+			c := mat.NewSymDense(d, nil)
+			LeastSquaresNoise(c, x, y, th.RawVector().Data)
+			var es mat.EigenSym
+			es.Factorize(h, false)
+			eta := 0.5 / es.Values(nil)[d-1]
+			var s mat.SymDense
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := ExactLeastSquares(&s, x, 0.1, eta, 0.01, c, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

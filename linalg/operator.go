@@ -1,0 +1,143 @@
+package linalg
+
+import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+)
+
+// SymOperator is a symmetric linear map on R^d known only through its products, such as a
+// Hessian (Hessian–vector products) or a noise covariance (MATH.md §2).
+type SymOperator interface {
+	// Dim returns d.
+	Dim() int
+	// Apply writes A x into dst (both of length d). dst and x do not overlap.
+	Apply(dst, x []float64)
+}
+
+// Factor is a d×M matrix U known through its products, the low-rank factor of a noise
+// covariance C_B = κ U Uᵀ (MATH.md §2: U = (1/√N)[g_1 − ḡ, …]).
+type Factor interface {
+	// Rows returns d.
+	Rows() int
+	// Cols returns M.
+	Cols() int
+	// Mul writes U w into dst (length d); w has length M.
+	Mul(dst, w []float64)
+	// MulT writes Uᵀ u into dst (length M); u has length d.
+	MulT(dst, u []float64)
+	// Gram writes the M×M matrix UᵀU into dst (which must be empty or M×M).
+	Gram(dst *mat.Dense)
+}
+
+// DenseFactor is a Factor that wraps a d×M dense matrix. The matrix is not copied and must
+// not be modified while the DenseFactor is in use. Its methods are safe for concurrent use.
+type DenseFactor struct {
+	u blas64.General
+}
+
+// NewDenseFactor returns a Factor backed by u (d×M, not copied).
+func NewDenseFactor(u *mat.Dense) *DenseFactor {
+	if u.IsEmpty() {
+		panic("linalg: empty factor matrix")
+	}
+	return &DenseFactor{u: u.RawMatrix()}
+}
+
+// Rows returns d.
+func (f *DenseFactor) Rows() int { return f.u.Rows }
+
+// Cols returns M.
+func (f *DenseFactor) Cols() int { return f.u.Cols }
+
+// Mul writes U w into dst.
+func (f *DenseFactor) Mul(dst, w []float64) {
+	if len(dst) != f.u.Rows || len(w) != f.u.Cols {
+		panic("linalg: DenseFactor.Mul: length mismatch")
+	}
+	blas64.Gemv(blas.NoTrans, 1, f.u, blas64.Vector{N: len(w), Inc: 1, Data: w}, 0,
+		blas64.Vector{N: len(dst), Inc: 1, Data: dst})
+}
+
+// MulT writes Uᵀ u into dst.
+func (f *DenseFactor) MulT(dst, u []float64) {
+	if len(dst) != f.u.Cols || len(u) != f.u.Rows {
+		panic("linalg: DenseFactor.MulT: length mismatch")
+	}
+	blas64.Gemv(blas.Trans, 1, f.u, blas64.Vector{N: len(u), Inc: 1, Data: u}, 0,
+		blas64.Vector{N: len(dst), Inc: 1, Data: dst})
+}
+
+// Gram writes UᵀU into dst.
+func (f *DenseFactor) Gram(dst *mat.Dense) {
+	m := f.u.Cols
+	reuseDense(dst, m, m)
+	raw := dst.RawMatrix()
+	blas64.Gemm(blas.Trans, blas.NoTrans, 1, f.u, f.u, 0, raw)
+	// Gemm computes both triangles independently; make the result exactly symmetric.
+	for i := 0; i < m; i++ {
+		for j := i + 1; j < m; j++ {
+			raw.Data[j*raw.Stride+i] = raw.Data[i*raw.Stride+j]
+		}
+	}
+}
+
+// DenseOperator is the SymOperator of a dense symmetric matrix.
+type DenseOperator struct {
+	A mat.Symmetric
+}
+
+// Dim returns d.
+func (o DenseOperator) Dim() int { return o.A.SymmetricDim() }
+
+// Apply writes A x into dst.
+func (o DenseOperator) Apply(dst, x []float64) {
+	n := o.A.SymmetricDim()
+	if len(dst) != n || len(x) != n {
+		panic("linalg: DenseOperator.Apply: length mismatch")
+	}
+	mat.NewVecDense(n, dst).MulVec(o.A, mat.NewVecDense(n, x))
+}
+
+// CovOperator is the SymOperator x ↦ κ U Uᵀ x of a noise covariance C_B = κ U Uᵀ given by
+// its factor (MATH.md §2). Apply allocates an M-vector per call, so a CovOperator is safe for
+// concurrent use when U is.
+type CovOperator struct {
+	U     Factor
+	Kappa float64
+}
+
+// Dim returns d.
+func (o CovOperator) Dim() int { return o.U.Rows() }
+
+// Apply writes κ U (Uᵀ x) into dst.
+func (o CovOperator) Apply(dst, x []float64) {
+	w := make([]float64, o.U.Cols())
+	o.U.MulT(w, x)
+	for i := range w {
+		w[i] *= o.Kappa
+	}
+	o.U.Mul(dst, w)
+}
+
+// reuseDense makes dst r×c, panicking if it is non-empty with other dimensions.
+func reuseDense(dst *mat.Dense, r, c int) {
+	if dst.IsEmpty() {
+		dst.ReuseAs(r, c)
+		return
+	}
+	if rr, cc := dst.Dims(); rr != r || cc != c {
+		panic("linalg: destination has wrong shape")
+	}
+}
+
+// reuseSym makes dst n×n, panicking if it is non-empty with another dimension.
+func reuseSym(dst *mat.SymDense, n int) {
+	if dst.IsEmpty() {
+		dst.ReuseAsSym(n)
+		return
+	}
+	if dst.SymmetricDim() != n {
+		panic("linalg: destination has wrong shape")
+	}
+}
