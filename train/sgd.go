@@ -40,8 +40,8 @@ func SGD(ctx context.Context, p sim.Problem, theta []float64, s SGDSettings) err
 		Seed:     s.Seed,
 		Init:     theta,
 		Observe: func(chain, step int, _ []float64) {
-			if s.Progress != nil && (step+1)%every == 0 {
-				s.Progress(step + 1)
+			if s.Progress != nil && step%every == 0 {
+				s.Progress(step)
 			}
 		},
 	})

@@ -1,0 +1,307 @@
+package sim
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/gob"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+
+	"github.com/sgdprior/sgdprior/internal/atomicfile"
+)
+
+// Checkpoint file layout (encoding/gob, one message after the other):
+// a checkpointHeader, then one chainRecord per chain in order. Floats are stored exactly.
+
+const (
+	checkpointMagic   = "sgdprior sim checkpoint"
+	checkpointVersion = 1
+)
+
+// identity is everything that determines a run's result: a checkpoint is resumable only
+// under a Config with the same identity.
+type identity struct {
+	Method      int
+	Sampling    int
+	LR          float64
+	Batch       int
+	DT          float64
+	Chains      int
+	Steps       int
+	Burnin      int
+	Thin        int
+	Seed        uint64
+	Temperature float64
+	Projected   bool
+	ProjectDim  int
+	N, D        int
+	Init        []float64
+	Tag         string
+}
+
+func identityOf(s *settings) identity {
+	id := identity{
+		Method: int(s.Method), Sampling: int(s.Sampling), LR: s.LR, Batch: s.Batch, DT: s.DT,
+		Chains: s.Chains, Steps: s.Steps, Burnin: s.Burnin, Thin: s.Thin, Seed: s.Seed,
+		Temperature: s.Temperature, Projected: s.Project != nil, N: s.n, D: s.d,
+		Init: s.Init, Tag: s.ConfigTag,
+	}
+	if id.Projected {
+		id.ProjectDim = s.ProjectDim
+	}
+	return id
+}
+
+// hash returns the hex SHA-256 of a canonical binary encoding of id.
+func (id identity) hash() string {
+	h := sha256.New()
+	put := func(v uint64) {
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], v)
+		h.Write(b[:])
+	}
+	f := func(v float64) { put(math.Float64bits(v)) }
+	i := func(v int) { put(uint64(int64(v))) }
+	h.Write([]byte(checkpointMagic))
+	i(id.Method)
+	i(id.Sampling)
+	f(id.LR)
+	i(id.Batch)
+	f(id.DT)
+	i(id.Chains)
+	i(id.Steps)
+	i(id.Burnin)
+	i(id.Thin)
+	put(id.Seed)
+	f(id.Temperature)
+	if id.Projected {
+		i(1)
+	} else {
+		i(0)
+	}
+	i(id.ProjectDim)
+	i(id.N)
+	i(id.D)
+	i(len(id.Init))
+	for _, v := range id.Init {
+		f(v)
+	}
+	i(len(id.Tag))
+	h.Write([]byte(id.Tag))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// diff lists, as "name X (checkpoint) vs Y (now)" items, the fields where a and b differ.
+func (a identity) diff(b identity) []string {
+	var out []string
+	add := func(name string, x, y any) {
+		out = append(out, fmt.Sprintf("%s %v (checkpoint) vs %v (now)", name, x, y))
+	}
+	feq := func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) }
+	if a.Method != b.Method {
+		add("method", Method(a.Method), Method(b.Method))
+	}
+	if a.Sampling != b.Sampling {
+		add("sampling", Sampling(a.Sampling), Sampling(b.Sampling))
+	}
+	if !feq(a.LR, b.LR) {
+		add("lr", a.LR, b.LR)
+	}
+	if a.Batch != b.Batch {
+		add("batch", a.Batch, b.Batch)
+	}
+	if !feq(a.DT, b.DT) {
+		add("dt", a.DT, b.DT)
+	}
+	if a.Chains != b.Chains {
+		add("chains", a.Chains, b.Chains)
+	}
+	if a.Steps != b.Steps {
+		add("steps", a.Steps, b.Steps)
+	}
+	if a.Burnin != b.Burnin {
+		add("burnin", a.Burnin, b.Burnin)
+	}
+	if a.Thin != b.Thin {
+		add("thin", a.Thin, b.Thin)
+	}
+	if a.Seed != b.Seed {
+		add("seed", a.Seed, b.Seed)
+	}
+	if !feq(a.Temperature, b.Temperature) {
+		add("temperature", a.Temperature, b.Temperature)
+	}
+	if a.Projected != b.Projected {
+		add("projected", a.Projected, b.Projected)
+	}
+	if a.ProjectDim != b.ProjectDim {
+		add("project dim", a.ProjectDim, b.ProjectDim)
+	}
+	if a.N != b.N {
+		add("N", a.N, b.N)
+	}
+	if a.D != b.D {
+		add("d", a.D, b.D)
+	}
+	if len(a.Init) != len(b.Init) {
+		add("len(init)", len(a.Init), len(b.Init))
+	} else {
+		for j := range a.Init {
+			if !feq(a.Init[j], b.Init[j]) {
+				out = append(out, fmt.Sprintf("init differs (first at [%d]: %v (checkpoint) vs %v (now))", j, a.Init[j], b.Init[j]))
+				break
+			}
+		}
+	}
+	if a.Tag != b.Tag {
+		add("config tag", fmt.Sprintf("%q", a.Tag), fmt.Sprintf("%q", b.Tag))
+	}
+	return out
+}
+
+type checkpointHeader struct {
+	Magic    string
+	Version  int
+	Hash     string
+	Identity identity
+}
+
+type chainRecord struct {
+	Step    int
+	Theta   []float64
+	RNG     []byte
+	Perm    []int
+	Pos     int
+	Kept    int
+	Samples []float64
+}
+
+// checkpointWriter wraps the file writer of a checkpoint; tests replace it to inject
+// write errors.
+var checkpointWriter = func(w io.Writer) io.Writer { return w }
+
+// writeCheckpoint writes the state of every chain to path atomically: on any error the
+// previous file at path is left as it was.
+func writeCheckpoint(path string, s *settings, chains []*chain) error {
+	id := identityOf(s)
+	err := atomicfile.Write(path, func(f io.Writer) error {
+		bw := bufio.NewWriterSize(checkpointWriter(f), 1<<16)
+		enc := gob.NewEncoder(bw)
+		if err := enc.Encode(checkpointHeader{Magic: checkpointMagic, Version: checkpointVersion, Hash: id.hash(), Identity: id}); err != nil {
+			return err
+		}
+		for _, c := range chains {
+			rng, err := c.pcg.MarshalBinary()
+			if err != nil {
+				return err
+			}
+			rec := chainRecord{Step: c.step, Theta: c.theta, RNG: rng, Perm: c.perm, Pos: c.pos, Kept: c.kept, Samples: c.samples}
+			if err := enc.Encode(&rec); err != nil {
+				return err
+			}
+		}
+		return bw.Flush()
+	})
+	if err != nil {
+		return fmt.Errorf("sim: writing checkpoint: %w", err)
+	}
+	return nil
+}
+
+// loadCheckpoint reads the chains of a checkpoint written for a configuration with the same
+// identity as s.
+func loadCheckpoint(path string, s *settings) ([]*chain, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("sim: reading checkpoint: %w", err)
+	}
+	defer f.Close()
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("sim: checkpoint %s: %s", path, fmt.Sprintf(format, a...))
+	}
+	dec := gob.NewDecoder(bufio.NewReaderSize(f, 1<<16))
+	var h checkpointHeader
+	if err := dec.Decode(&h); err != nil {
+		return nil, bad("not a readable sim checkpoint: %v", err)
+	}
+	if h.Magic != checkpointMagic {
+		return nil, bad("not a sim checkpoint")
+	}
+	if h.Version != checkpointVersion {
+		return nil, bad("version %d, this program reads version %d", h.Version, checkpointVersion)
+	}
+	if h.Identity.hash() != h.Hash {
+		return nil, bad("corrupt: its configuration does not match its hash")
+	}
+	want := identityOf(s)
+	if h.Hash != want.hash() {
+		d := h.Identity.diff(want)
+		if len(d) == 0 {
+			d = []string{"unknown field"}
+		}
+		return nil, bad("written for a different configuration (hash %.12s vs %.12s): %s", h.Hash, want.hash(), strings.Join(d, "; "))
+	}
+	chains := make([]*chain, s.Chains)
+	for k := range chains {
+		var rec chainRecord
+		if err := dec.Decode(&rec); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, bad("chain %d: %v", k, err)
+		}
+		c, err := restoreChain(s, uint64(k), &rec)
+		if err != nil {
+			return nil, bad("chain %d: %v", k, err)
+		}
+		chains[k] = c
+	}
+	return chains, nil
+}
+
+// restoreChain validates rec against s and turns it into a chain.
+func restoreChain(s *settings, k uint64, rec *chainRecord) (*chain, error) {
+	c := newChain(s, k)
+	if rec.Step < 0 || rec.Step > s.Steps {
+		return nil, fmt.Errorf("step %d outside [0, %d]", rec.Step, s.Steps)
+	}
+	if len(rec.Theta) != s.d {
+		return nil, fmt.Errorf("θ has length %d, want %d", len(rec.Theta), s.d)
+	}
+	if rec.Kept != s.keptAt(rec.Step) || len(rec.Samples) != rec.Kept*s.dim {
+		return nil, fmt.Errorf("%d samples (%d numbers) inconsistent with step %d", rec.Kept, len(rec.Samples), rec.Step)
+	}
+	if err := c.pcg.UnmarshalBinary(rec.RNG); err != nil {
+		return nil, fmt.Errorf("random state: %v", err)
+	}
+	if c.perm != nil {
+		if len(rec.Perm) != s.n {
+			return nil, fmt.Errorf("permutation has length %d, want %d", len(rec.Perm), s.n)
+		}
+		seen := make([]bool, s.n)
+		for _, i := range rec.Perm {
+			if i < 0 || i >= s.n || seen[i] {
+				return nil, fmt.Errorf("permutation buffer is not a permutation of 0..%d", s.n-1)
+			}
+			seen[i] = true
+		}
+		if rec.Pos < 0 || rec.Pos > s.n {
+			return nil, fmt.Errorf("epoch position %d outside [0, %d]", rec.Pos, s.n)
+		}
+		copy(c.perm, rec.Perm)
+		c.pos = rec.Pos
+	} else if len(rec.Perm) != 0 {
+		return nil, fmt.Errorf("unexpected permutation buffer")
+	}
+	copy(c.theta, rec.Theta)
+	c.step = rec.Step
+	c.kept = rec.Kept
+	c.samples = append(c.samples, rec.Samples...)
+	return c, nil
+}

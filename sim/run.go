@@ -1,0 +1,435 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"time"
+)
+
+// chain is the complete state of one chain: everything a checkpoint must hold.
+type chain struct {
+	theta []float64
+	pcg   *rand.PCG
+	rng   *rand.Rand
+	// perm is the chain's permutation buffer (Without, Reshuffle; nil otherwise). Without
+	// takes a partial Fisher–Yates shuffle of its first B entries each step; Reshuffle
+	// shuffles it fully at the start of every epoch and takes perm[pos:pos+B].
+	perm []int
+	pos  int
+	// step is the number of steps completed.
+	step int
+	// samples holds the kept samples (capacity nKept·dim, length kept·dim).
+	samples []float64
+	kept    int
+}
+
+// worker holds one goroutine's scratch space and its own clone of the Problem. Workers hold
+// no chain state, so which worker runs which chain does not affect results.
+type worker struct {
+	p    Problem
+	grad []float64
+	idx  []int     // With: the drawn indices
+	w    []float64 // Gauss, SDE: the weights of WeightedGrad
+}
+
+// settings is a validated Config with defaults filled in.
+type settings struct {
+	Config
+	n, d       int
+	dim        int // stored sample length
+	nKept      int // samples kept per chain by the end
+	kappa      float64
+	noiseScale float64 // Gauss/SDE: w_i = 1/N + noiseScale·(z_i − z̄); SGLD: √(2ηT/N)
+	stepScale  float64 // θ ← θ − stepScale·grad (η, or hη for SDE)
+}
+
+// keptAt returns how many samples have been kept after step steps.
+func (s *settings) keptAt(step int) int {
+	if step <= s.Burnin {
+		return 0
+	}
+	return (step - s.Burnin) / s.Thin
+}
+
+func validate(p Problem, cfg Config) (*settings, []string, error) {
+	d, n := p.Dim(), p.NumExamples()
+	if len(cfg.Init) != d {
+		panic(fmt.Sprintf("sim: len(Init) = %d, want Dim() = %d", len(cfg.Init), d))
+	}
+	if cfg.Project != nil && cfg.ProjectDim <= 0 {
+		panic(fmt.Sprintf("sim: Project set with ProjectDim = %d", cfg.ProjectDim))
+	}
+	s := &settings{Config: cfg, n: n, d: d}
+	var warn []string
+	switch {
+	case cfg.Method < SGD || cfg.Method > SGLD:
+		return nil, nil, fmt.Errorf("sim: unknown method %d", int(cfg.Method))
+	case cfg.Sampling < Without || cfg.Sampling > Reshuffle:
+		return nil, nil, fmt.Errorf("sim: unknown sampling %d", int(cfg.Sampling))
+	case !(cfg.LR > 0) || math.IsInf(cfg.LR, 1):
+		return nil, nil, fmt.Errorf("sim: learning rate %v must be positive and finite", cfg.LR)
+	case n < 1:
+		return nil, nil, fmt.Errorf("sim: the problem has no examples")
+	case cfg.Batch < 1 || cfg.Batch > n:
+		return nil, nil, fmt.Errorf("sim: batch size %d outside [1, N = %d]", cfg.Batch, n)
+	case cfg.Sampling != With && n < 2:
+		return nil, nil, fmt.Errorf("sim: sampling %v needs N ≥ 2 examples, have %d", cfg.Sampling, n)
+	case cfg.DT < 0 || cfg.DT > 1 || math.IsNaN(cfg.DT):
+		return nil, nil, fmt.Errorf("sim: dt %v outside (0, 1]", cfg.DT)
+	case cfg.Chains < 1:
+		return nil, nil, fmt.Errorf("sim: chains %d must be at least 1", cfg.Chains)
+	case cfg.Steps < 1:
+		return nil, nil, fmt.Errorf("sim: steps %d must be at least 1", cfg.Steps)
+	case cfg.Burnin < 0 || cfg.Burnin >= cfg.Steps:
+		return nil, nil, fmt.Errorf("sim: burn-in %d outside [0, steps = %d)", cfg.Burnin, cfg.Steps)
+	case cfg.Thin < 0:
+		return nil, nil, fmt.Errorf("sim: thin %d must be positive", cfg.Thin)
+	case cfg.Temperature < 0 || math.IsNaN(cfg.Temperature) || math.IsInf(cfg.Temperature, 1):
+		return nil, nil, fmt.Errorf("sim: temperature %v must be non-negative and finite", cfg.Temperature)
+	case cfg.LossBound < 0 || math.IsNaN(cfg.LossBound):
+		return nil, nil, fmt.Errorf("sim: loss bound %v must be positive", cfg.LossBound)
+	case cfg.CheckLossEvery < 0:
+		return nil, nil, fmt.Errorf("sim: check-loss interval %d must be positive", cfg.CheckLossEvery)
+	case cfg.CheckpointEvery < 0:
+		return nil, nil, fmt.Errorf("sim: checkpoint interval %d must be positive", cfg.CheckpointEvery)
+	}
+	for i, v := range cfg.Init {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, nil, fmt.Errorf("sim: init[%d] = %v is not finite", i, v)
+		}
+	}
+	if s.DT == 0 {
+		s.DT = 1
+	}
+	if s.DT != 1 && s.Method != SDE {
+		warn = append(warn, fmt.Sprintf("dt = %v is ignored by method %v (only sde uses it)", s.DT, s.Method))
+	}
+	if s.Thin == 0 {
+		s.Thin = 1
+	}
+	if s.Temperature == 0 {
+		s.Temperature = 1
+	}
+	if s.CheckLossEvery == 0 {
+		s.CheckLossEvery = 100
+		if s.Method == SGD || s.Method == SGLD {
+			// A loss evaluation costs a pass over all N examples: at most one per epoch.
+			s.CheckLossEvery = max(100, (n+s.Batch-1)/s.Batch)
+		}
+	}
+	if s.Checkpoint != "" && s.CheckpointEvery == 0 {
+		s.CheckpointEvery = max(1000, s.Steps/20)
+	}
+	s.dim = d
+	if s.Project != nil {
+		s.dim = s.ProjectDim
+	}
+	s.nKept = s.keptAt(s.Steps)
+	if s.nKept == 0 {
+		warn = append(warn, fmt.Sprintf("no samples are kept: steps %d − burn-in %d < thin %d", s.Steps, s.Burnin, s.Thin))
+	}
+	s.kappa = Kappa(s.Sampling, n, s.Batch)
+	if (s.Method == Gauss || s.Method == SDE) && s.Sampling == Reshuffle {
+		warn = append(warn, fmt.Sprintf("method %v draws Gaussian noise: sampling reshuffle only sets κ_B, as without", s.Method))
+	}
+	s.stepScale = s.LR
+	switch s.Method {
+	case Gauss:
+		s.noiseScale = math.Sqrt(s.kappa / float64(n))
+	case SDE:
+		s.stepScale = s.DT * s.LR
+		s.noiseScale = math.Sqrt(s.kappa / (float64(n) * s.DT))
+	case SGLD:
+		s.noiseScale = math.Sqrt(2 * s.LR * s.Temperature / float64(n))
+	}
+	return s, warn, nil
+}
+
+func run(ctx context.Context, p Problem, cfg Config) (*Result, error) {
+	s, warn, err := validate(p, cfg)
+	if err != nil {
+		return nil, err
+	}
+	l0 := p.Loss(s.Init)
+	if math.IsNaN(l0) || math.IsInf(l0, 0) {
+		return nil, fmt.Errorf("sim: the loss at the initial point is %v", l0)
+	}
+	if s.LossBound == 0 {
+		s.LossBound = 1e6 * (1 + math.Abs(l0))
+	}
+
+	var chains []*chain
+	resumed := 0
+	if s.Resume != "" {
+		chains, err = loadCheckpoint(s.Resume, s)
+		if err != nil {
+			return nil, err
+		}
+		resumed = s.Steps
+		for _, c := range chains {
+			resumed = min(resumed, c.step)
+		}
+	} else {
+		chains = make([]*chain, s.Chains)
+		for k := range chains {
+			chains[k] = newChain(s, uint64(k))
+		}
+	}
+
+	nw := min(runtime.GOMAXPROCS(0), s.Chains)
+	workers := make([]*worker, nw)
+	for i := range workers {
+		workers[i] = newWorker(p.Clone(), s)
+	}
+
+	inner, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, s.Chains)
+	lastWrite := time.Now()
+	target := s.Steps
+	if s.Checkpoint != "" {
+		target = min(s.Steps, (resumed/s.CheckpointEvery+1)*s.CheckpointEvery)
+	}
+	for {
+		runSegment(inner, cancel, workers, chains, s, target, errs)
+		for _, e := range errs {
+			if e != nil {
+				return nil, e
+			}
+		}
+		interrupted := false
+		for _, c := range chains {
+			if c.step < target {
+				interrupted = true
+			}
+		}
+		if interrupted {
+			if ctx.Err() == nil {
+				// Cannot happen: chains stop early only on cancellation or divergence.
+				panic("sim: internal error: a chain stopped early without a reason")
+			}
+			if s.Checkpoint != "" {
+				if err := writeCheckpoint(s.Checkpoint, s, chains); err != nil {
+					return nil, fmt.Errorf("%w (while stopping: %v)", err, ctx.Err())
+				}
+			}
+			return nil, ctx.Err()
+		}
+		if s.Checkpoint != "" && (target == s.Steps || time.Since(lastWrite) >= s.CheckpointMinInterval) {
+			if err := writeCheckpoint(s.Checkpoint, s, chains); err != nil {
+				return nil, err
+			}
+			lastWrite = time.Now()
+		}
+		if target == s.Steps {
+			break
+		}
+		target = min(s.Steps, target+s.CheckpointEvery)
+	}
+
+	r := &Result{
+		Method:    s.Method,
+		Sampling:  s.Sampling,
+		Kappa:     s.kappa,
+		Chains:    s.Chains,
+		Dim:       s.dim,
+		Kept:      s.nKept,
+		Samples:   make([][]float64, s.Chains),
+		Final:     make([][]float64, s.Chains),
+		Steps:     s.Steps,
+		Time:      float64(s.Steps),
+		LossBound: s.LossBound,
+		Resumed:   resumed,
+		Warnings:  warn,
+	}
+	if s.Method == SDE {
+		r.Time = float64(s.Steps) * s.DT
+	}
+	for k, c := range chains {
+		r.Samples[k] = c.samples
+		r.Final[k] = c.theta
+	}
+	return r, nil
+}
+
+func newChain(s *settings, k uint64) *chain {
+	c := &chain{
+		theta:   append([]float64(nil), s.Init...),
+		pcg:     rand.NewPCG(s.Seed, k),
+		samples: make([]float64, 0, s.nKept*s.dim),
+	}
+	c.rng = rand.New(c.pcg)
+	if (s.Method == SGD || s.Method == SGLD) && s.Sampling != With {
+		c.perm = make([]int, s.n)
+		for i := range c.perm {
+			c.perm[i] = i
+		}
+		c.pos = s.n // Reshuffle: the first step starts an epoch.
+	}
+	return c
+}
+
+func newWorker(p Problem, s *settings) *worker {
+	w := &worker{p: p, grad: make([]float64, s.d)}
+	switch s.Method {
+	case SGD, SGLD:
+		if s.Sampling == With {
+			w.idx = make([]int, s.Batch)
+		}
+	case Gauss, SDE:
+		w.w = make([]float64, s.n)
+	}
+	return w
+}
+
+// runSegment advances every chain to step target on the workers. A chain stops early when
+// ctx is cancelled; a diverging chain records its error in errs and cancels ctx.
+func runSegment(ctx context.Context, cancel context.CancelFunc, workers []*worker, chains []*chain, s *settings, target int, errs []error) {
+	next := make(chan int, len(chains))
+	for k := range chains {
+		next <- k
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range next {
+				if err := w.advance(ctx, k, chains[k], s, target); err != nil {
+					errs[k] = err
+					cancel()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// advance runs chain c (index k) until it has completed target steps or ctx is done.
+func (w *worker) advance(ctx context.Context, k int, c *chain, s *settings, target int) error {
+	done := ctx.Done()
+	for c.step < target {
+		select {
+		case <-done:
+			return nil
+		default:
+		}
+		w.step(c, s)
+		c.step++
+		for _, v := range c.theta {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return divergence(s, k, c.step, fmt.Sprintf("θ holds %v", v))
+			}
+		}
+		if c.step%s.CheckLossEvery == 0 {
+			if l := w.p.Loss(c.theta); !(l <= s.LossBound) {
+				return divergence(s, k, c.step, fmt.Sprintf("loss %.6g exceeds the bound %.6g", l, s.LossBound))
+			}
+		}
+		if c.step > s.Burnin && (c.step-s.Burnin)%s.Thin == 0 {
+			n := len(c.samples)
+			c.samples = c.samples[:n+s.dim]
+			if s.Project != nil {
+				s.Project(c.samples[n:], c.theta)
+			} else {
+				copy(c.samples[n:], c.theta)
+			}
+			c.kept++
+		}
+		if s.Observe != nil {
+			s.Observe(k, c.step, c.theta)
+		}
+	}
+	return nil
+}
+
+func divergence(s *settings, k, step int, what string) error {
+	if s.LambdaMax > 0 {
+		return fmt.Errorf("sim: chain %d diverged at step %d (%s): learning rate %g, stability bound 2/λ_max = %g",
+			k, step, what, s.LR, 2/s.LambdaMax)
+	}
+	return fmt.Errorf("sim: chain %d diverged at step %d (%s): learning rate %g may exceed the stability bound 2/λ_max",
+		k, step, what, s.LR)
+}
+
+// step performs one step of s.Method on chain c.
+func (w *worker) step(c *chain, s *settings) {
+	switch s.Method {
+	case SGD:
+		w.p.MiniBatchGrad(w.grad, c.theta, w.batch(c, s))
+		axpy(-s.stepScale, w.grad, c.theta)
+	case SGLD:
+		w.p.MiniBatchGrad(w.grad, c.theta, w.batch(c, s))
+		for j, g := range w.grad {
+			c.theta[j] += -s.stepScale*g + s.noiseScale*c.rng.NormFloat64()
+		}
+	case Gauss, SDE:
+		w.gaussGrad(c, s)
+		axpy(-s.stepScale, w.grad, c.theta)
+	}
+}
+
+// batch draws the next mini-batch of chain c per s.Sampling (MATH.md §1) without
+// allocating. The returned slice must not be modified.
+func (w *worker) batch(c *chain, s *settings) []int {
+	b := s.Batch
+	switch s.Sampling {
+	case With:
+		for j := range w.idx {
+			w.idx[j] = c.rng.IntN(s.n)
+		}
+		return w.idx
+	case Without:
+		// Partial Fisher–Yates: perm[:b] becomes a uniformly random b-subset (in random
+		// order) whatever permutation perm held before.
+		p := c.perm
+		for j := range b {
+			i := j + c.rng.IntN(s.n-j)
+			p[j], p[i] = p[i], p[j]
+		}
+		return p[:b]
+	default: // Reshuffle
+		if c.pos+b > s.n {
+			p := c.perm
+			for j := s.n - 1; j > 0; j-- {
+				i := c.rng.IntN(j + 1)
+				p[j], p[i] = p[i], p[j]
+			}
+			c.pos = 0
+		}
+		idx := c.perm[c.pos : c.pos+b]
+		c.pos += b
+		return idx
+	}
+}
+
+// gaussGrad writes ∇L(θ) + ξ/√h into w.grad with ξ ~ N(0, C_B(θ)) (h = 1 for Gauss), in one
+// pass over the examples: Σ_i w_i g_i with w_i = 1/N + √(κ_B/(N h))·(z_i − z̄), z ~ N(0, I_N),
+// whose noise part has covariance (κ_B/h)·C(θ) (MATH.md §2), plus ∇r(θ).
+func (w *worker) gaussGrad(c *chain, s *settings) {
+	var sum float64
+	for i := range w.w {
+		z := c.rng.NormFloat64()
+		w.w[i] = z
+		sum += z
+	}
+	mean := sum / float64(s.n)
+	inv := 1 / float64(s.n)
+	for i, z := range w.w {
+		w.w[i] = inv + s.noiseScale*(z-mean)
+	}
+	w.p.WeightedGrad(w.grad, c.theta, w.w)
+	w.p.RegGrad(w.grad, c.theta)
+}
+
+// axpy computes y += a·x.
+func axpy(a float64, x, y []float64) {
+	for i, v := range x {
+		y[i] += a * v
+	}
+}
