@@ -103,7 +103,11 @@ func (p *problemFlags) load() (*problem, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := model.New(p.model, ds.NumFeatures(), ds.NumClasses(), model.Options{Act: p.act, Task: p.task, Sigma: p.sigma})
+	opt := model.Options{Act: p.act, Sigma: p.sigma}
+	if strings.HasPrefix(p.model, "mlp:") {
+		opt.Task = p.task
+	}
+	m, err := model.New(p.model, ds.NumFeatures(), ds.NumClasses(), opt)
 	if err != nil {
 		return nil, usagef("--model %s: %s", p.model, strings.TrimPrefix(err.Error(), "model: "))
 	}

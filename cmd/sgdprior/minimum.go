@@ -1,0 +1,171 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/sgdprior/sgdprior/linalg"
+	"github.com/sgdprior/sgdprior/model"
+	"github.com/sgdprior/sgdprior/verify"
+)
+
+// minSetup is a verify.Setup with the warnings of building it.
+type minSetup struct {
+	*verify.Setup
+	warnings []string
+}
+
+// hessOperator is x ↦ ∇²L(θ) x by exact Hessian–vector products.
+type hessOperator struct {
+	obj   model.Objective
+	b     model.Batch
+	theta []float64
+}
+
+func (h hessOperator) Dim() int               { return len(h.theta) }
+func (h hessOperator) Apply(dst, x []float64) { h.obj.HessVec(dst, h.theta, h.b, x) }
+func (h hessOperator) column(dst []float64, j int, e []float64) {
+	e[j] = 1
+	h.Apply(dst, e)
+	e[j] = 0
+}
+
+// denseHessian returns ∇²L(θ) (objective, weight decay included) by d Hessian–vector
+// products, symmetrised.
+func denseHessian(obj model.Objective, b model.Batch, theta []float64) *mat.SymDense {
+	d := len(theta)
+	op := hessOperator{obj, b, theta}
+	h := mat.NewDense(d, d, nil)
+	e := make([]float64, d)
+	col := make([]float64, d)
+	for j := 0; j < d; j++ {
+		op.column(col, j, e)
+		h.SetCol(j, col)
+	}
+	out := mat.NewSymDense(d, nil)
+	for i := 0; i < d; i++ {
+		for j := i; j < d; j++ {
+			out.SetSym(i, j, 0.5*(h.At(i, j)+h.At(j, i)))
+		}
+	}
+	return out
+}
+
+// gradCovariance returns the population covariance C = (1/N) Σ (g_i − ḡ)(g_i − ḡ)ᵀ of the
+// per-example NLL gradients (MATH.md §2), from materialised gradients.
+func gradCovariance(m model.Model, b model.Batch, theta []float64) *mat.SymDense {
+	n, d := b.Len(), len(theta)
+	g := mat.NewDense(n, d, nil)
+	m.PerExampleGrads(g, theta, b)
+	centre(g)
+	c := mat.NewSymDense(d, nil)
+	c.SymOuterK(1/float64(n), g.T())
+	return c
+}
+
+// centre subtracts each column's mean.
+func centre(g *mat.Dense) {
+	n, d := g.Dims()
+	for j := 0; j < d; j++ {
+		var mean float64
+		for i := 0; i < n; i++ {
+			mean += g.At(i, j)
+		}
+		mean /= float64(n)
+		for i := 0; i < n; i++ {
+			g.Set(i, j, g.At(i, j)-mean)
+		}
+	}
+}
+
+// minimumSetup builds the comparison basis at θ*: with full, H's positive-curvature
+// eigenvectors from the dense Hessian (null directions removed); otherwise the top-k
+// eigenvectors of H by Lanczos on Hessian–vector products. C_B = κ_B C is projected on the
+// basis, with C from the same examples as H.
+func minimumSetup(obj model.Objective, b model.Batch, theta []float64, lr, kappa float64, full bool, k int, seed uint64) (*minSetup, error) {
+	n, d := b.Len(), len(theta)
+	s := &verify.Setup{LR: lr, Kappa: kappa, N: n, Full: full}
+	out := &minSetup{Setup: s}
+	if full {
+		h := denseHessian(obj, b, theta)
+		c := gradCovariance(obj.Model, b, theta)
+		c.ScaleSym(kappa, c)
+		red, w, err := linalg.ReduceNull(h, c, 0)
+		out.warnings = append(out.warnings, w...)
+		if err != nil {
+			return nil, err
+		}
+		if red.Null > 0 {
+			out.warnings = append(out.warnings, fmt.Sprintf("%d null direction(s) (no curvature, no noise: exact symmetries) removed", red.Null))
+		}
+		s.Basis, s.Curvatures, s.H, s.CB = red.Basis, red.Curvatures, red.H, red.C
+		s.Null, s.Flat, s.Negative = red.Null, red.Flat, red.Negative
+		return out, nil
+	}
+	if k > d {
+		k = d
+	}
+	vals := make([]float64, k)
+	vecs := mat.NewDense(d, k, nil)
+	if _, err := linalg.Lanczos(vals, vecs, hessOperator{obj, b, theta}, rand.NewPCG(seed, 0x1a4c20), nil); err != nil {
+		return nil, fmt.Errorf("top-%d Hessian eigenvectors: %v", k, err)
+	}
+	// Keep the positive-curvature ones.
+	var keep []int
+	for j, v := range vals {
+		if v > 0 {
+			keep = append(keep, j)
+		} else {
+			s.Negative++
+		}
+	}
+	if len(keep) == 0 {
+		return nil, fmt.Errorf("no direction of positive curvature among the top %d Hessian eigenvalues", k)
+	}
+	if s.Negative > 0 {
+		out.warnings = append(out.warnings, fmt.Sprintf("%d of the top-%d Hessian eigenvalues are ≤ 0: not a minimum; those directions are dropped", s.Negative, k))
+	}
+	kk := len(keep)
+	s.Basis = mat.NewDense(d, kk, nil)
+	s.Curvatures = make([]float64, kk)
+	s.H = mat.NewSymDense(kk, nil)
+	for j, i := range keep {
+		s.Basis.SetCol(j, mat.Col(nil, i, vecs))
+		s.Curvatures[j] = vals[i]
+		s.H.SetSym(j, j, vals[i])
+	}
+	// VᵀC_B V from the projected per-example gradients G V (n×k), via g_i·v products.
+	gv := mat.NewDense(n, kk, nil)
+	col := make([]float64, n)
+	v := make([]float64, d)
+	for j := 0; j < kk; j++ {
+		mat.Col(v, j, s.Basis)
+		obj.Model.GradDot(col, theta, b, v)
+		gv.SetCol(j, col)
+	}
+	centre(gv)
+	s.CB = mat.NewSymDense(kk, nil)
+	s.CB.SymOuterK(kappa/float64(n), gv.T())
+	return out, nil
+}
+
+// leastSquaresOf describes linreg at θ* for the exact least-squares prediction: the
+// design matrix with its constant bias column and the targets, divided by σ, and
+// C(θ*) computed from those (MATH.md §6, with ℓ = ½((x_iᵀθ − y_i)/σ)²).
+func leastSquaresOf(pr *problem, theta []float64, lambda, sigma float64) *verify.LeastSquares {
+	n, p := pr.data.Len(), pr.data.NumFeatures()
+	x := mat.NewDense(n, p+1, nil)
+	y := make([]float64, n)
+	for i := 0; i < n; i++ {
+		for j := 0; j < p; j++ {
+			x.Set(i, j, pr.data.X.At(i, j)/sigma)
+		}
+		x.Set(i, p, 1/sigma)
+		y[i] = pr.data.Y[i] / sigma
+	}
+	c := mat.NewSymDense(p+1, nil)
+	linalg.LeastSquaresNoise(c, x, y, theta)
+	return &verify.LeastSquares{X: x, Lambda: lambda, C: c}
+}
