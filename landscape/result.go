@@ -1,0 +1,159 @@
+package landscape
+
+import (
+	"math"
+	"strconv"
+)
+
+// Float is a float64 that marshals to JSON null when it is NaN or infinite (MATH.md §10:
+// numbers that are not finite are written as null).
+type Float float64
+
+// MarshalJSON writes f, or null when f is not finite.
+func (f Float) MarshalJSON() ([]byte, error) {
+	v := float64(f)
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, v, 'g', -1, 64), nil
+}
+
+// UnmarshalJSON reads a number, or null as NaN.
+func (f *Float) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*f = Float(math.NaN())
+		return nil
+	}
+	v, err := strconv.ParseFloat(string(b), 64)
+	*f = Float(v)
+	return err
+}
+
+// toFloats converts x to []Float (nil stays nil).
+func toFloats(x []float64) []Float {
+	if x == nil {
+		return nil
+	}
+	r := make([]Float, len(x))
+	for i, v := range x {
+		r[i] = Float(v)
+	}
+	return r
+}
+
+// Result is the outcome of Study, shaped for JSON. Densities are on Grid: in 1-D at the
+// bin centres X; in 2-D on the cells X × Y flattened row-major (index i·len(Y) + j).
+// Non-finite numbers are null; a figure that was not computed is null.
+type Result struct {
+	Preset string             `json:"preset"`
+	Params map[string]float64 `json:"params"`
+	// LR is η, Batch is B, Sampling the mini-batch scheme, Kappa = κ_B.
+	LR       Float  `json:"lr"`
+	Batch    int    `json:"batch"`
+	Sampling string `json:"sampling"`
+	Kappa    Float  `json:"kappa"`
+	// DT is the SDE's step (null when the SDE was not simulated).
+	DT Float `json:"dt"`
+	// Time is the simulated time per chain and Chains the number of chains (0 without
+	// simulation).
+	Time    int        `json:"time"`
+	Chains  int        `json:"chains"`
+	Seed    uint64     `json:"seed"`
+	Grid    GridOut    `json:"grid"`
+	Density DensityOut `json:"density"`
+	// Variance is present for unimodal presets.
+	Variance *VarianceOut `json:"variance,omitempty"`
+	Wells    []WellOut    `json:"wells"`
+	Sweep    []SweepOut   `json:"sweep,omitempty"`
+	// Current is max|J|/max|μp| of the 2-D Fokker–Planck solution (null in 1-D, where the
+	// stationary current is exactly 0); SeedNonGradient is ‖∇ψ − F‖/‖F‖ for the note's
+	// field F = 2D⁻¹μ (2-D only).
+	Current         Float `json:"current"`
+	SeedNonGradient Float `json:"seed_nongradient"`
+	// Domain is the integration domain or Fokker–Planck box: [lo, hi] per axis.
+	Domain   [][2]Float `json:"domain"`
+	Warnings []string   `json:"warnings"`
+}
+
+// GridOut holds the grid's centres (Y only in 2-D).
+type GridOut struct {
+	X []Float `json:"x"`
+	Y []Float `json:"y,omitempty"`
+}
+
+// DensityOut holds densities on the grid: exact (the SDE's stationary density), seed (the
+// note's), and histograms of the simulations with between-chain standard errors.
+type DensityOut struct {
+	Exact       []Float `json:"exact"`
+	Seed        []Float `json:"seed"`
+	SGD         []Float `json:"sgd"`
+	SGDStderr   []Float `json:"sgd_stderr"`
+	Gauss       []Float `json:"gauss"`
+	GaussStderr []Float `json:"gauss_stderr"`
+	SDE         []Float `json:"sde"`
+	SDEStderr   []Float `json:"sde_stderr"`
+}
+
+// VarianceOut holds stationary covariances (d×d, row-major; one number in 1-D): exact is
+// the SDE's, seed the note's density's, discrete the closed form for discrete-time SGD,
+// and the simulated ones with between-chain standard errors.
+type VarianceOut struct {
+	Exact       []Float `json:"exact"`
+	Seed        []Float `json:"seed"`
+	Discrete    []Float `json:"discrete"`
+	SGD         []Float `json:"sgd"`
+	SGDStderr   []Float `json:"sgd_stderr"`
+	Gauss       []Float `json:"gauss"`
+	GaussStderr []Float `json:"gauss_stderr"`
+	SDE         []Float `json:"sde"`
+	SDEStderr   []Float `json:"sde_stderr"`
+}
+
+// WellOut describes one well: its minimum, its probability mass under each law, and mean
+// escape times in SGD steps (exact: quadrature in 1-D, the backward equation in 2-D;
+// kramers: 1-D only).
+type WellOut struct {
+	Center          []Float `json:"center"`
+	MassExact       Float   `json:"mass_exact"`
+	MassSeed        Float   `json:"mass_seed"`
+	MassSGD         Float   `json:"mass_sgd"`
+	MassSGDStderr   Float   `json:"mass_sgd_stderr"`
+	MassGauss       Float   `json:"mass_gauss"`
+	MassGaussStderr Float   `json:"mass_gauss_stderr"`
+	MassSDE         Float   `json:"mass_sde"`
+	MassSDEStderr   Float   `json:"mass_sde_stderr"`
+	EscapeExact     Float   `json:"escape_exact"`
+	EscapeKramers   Float   `json:"escape_kramers"`
+	EscapeSGD       Float   `json:"escape_sgd"`
+	EscapeSGDStderr Float   `json:"escape_sgd_stderr"`
+	EscapesSGD      int     `json:"escapes_sgd"`
+	EscapeSDE       Float   `json:"escape_sde"`
+	EscapeSDEStderr Float   `json:"escape_sde_stderr"`
+	EscapesSDE      int     `json:"escapes_sde"`
+}
+
+// SweepOut is one (η, B) point of the sweep: each well's share of the probability.
+type SweepOut struct {
+	LR     Float     `json:"lr"`
+	Batch  int       `json:"batch"`
+	Kappa  Float     `json:"kappa"`
+	Shares SharesOut `json:"shares"`
+}
+
+// SharesOut holds per-well probabilities under the exact density, the seed density and SGD
+// (with its between-chain standard error).
+type SharesOut struct {
+	Exact     []Float `json:"exact"`
+	Seed      []Float `json:"seed"`
+	SGD       []Float `json:"sgd"`
+	SGDStderr []Float `json:"sgd_stderr"`
+}
+
+// nanFloats returns n NaNs as Floats.
+func nanFloats(n int) []Float {
+	r := make([]Float, n)
+	for i := range r {
+		r[i] = Float(math.NaN())
+	}
+	return r
+}
