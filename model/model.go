@@ -9,9 +9,26 @@
 // Parameter layout (fixed, PyTorch nn.Linear compatible): layer by layer, the weight matrix
 // (out × in, row-major) then the bias vector (out).
 //
+// The package knows nothing of the learning rate η, the batch size B or the noise factor κ_B
+// of MATH.md §2: a batch is whatever rows the caller passes, and only Loss and HessVec
+// average over them (Loss's gradient is ḡ over the batch; GradSum and Gram are plain sums
+// and products of per-example quantities).
+//
+// New builds the models (linreg, logistic, softmax, mlp:H1,H2,…) as one dense Network type;
+// InitParams draws PyTorch's default initialisation; Network.Layers and Network.ParamName
+// describe the layout.
+//
 // Models cache scratch buffers, so a Model value is not safe for concurrent use: call Clone
 // for each goroutine. Results go into destinations the caller passes; inputs are never
-// modified. Wrong shapes are programmer errors and panic with a "model: " prefix.
+// modified. Wrong shapes are programmer errors and panic with a "model: " prefix. Steady-state
+// calls make no allocations.
+//
+// Performance and reproducibility: the batched derivatives rest on a packed GEMM with an
+// AVX2+FMA micro-kernel (portable Go elsewhere, or with the purego build tag). Large
+// products are split between a fixed pool of GOMAXPROCS−1 helper goroutines along a
+// partition that depends only on the shapes, and every element of a product gets the same
+// sequence of operations whichever thread computes it, so results are bitwise identical for
+// any GOMAXPROCS (on a given machine and build).
 package model
 
 import "gonum.org/v1/gonum/mat"

@@ -1,0 +1,72 @@
+package model
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// benchSetup builds spec on random data of n examples with p features and K classes
+// (MNIST-shaped for mlp:128: p = 784, K = 10), θ from InitParams.
+func benchSetup(b *testing.B, spec string, n, p, K int) (*Network, Batch, []float64) {
+	net, err := NewNetwork(spec, p, K, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	batch := randBatch(rng, n, p, K)
+	theta := make([]float64, net.NumParams())
+	InitParams(theta, net, rng)
+	return net, batch, theta
+}
+
+func benchMethods(b *testing.B, net *Network, batch Batch, theta []float64, methods []string) {
+	n, d := batch.Len(), net.NumParams()
+	rng := rand.New(rand.NewPCG(2, 2))
+	u, w := randVec(rng, d), randVec(rng, n)
+	grad, pl, out := make([]float64, d), make([]float64, n), make([]float64, n)
+	PG, G := mat.NewDense(n, d, nil), mat.NewDense(n, n, nil)
+	var V, HV *mat.Dense
+	fs := map[string]func(){
+		"Loss":            func() { net.Loss(nil, theta, batch) },
+		"LossGrad":        func() { net.Loss(grad, theta, batch) },
+		"PerExampleLoss":  func() { net.PerExampleLoss(pl, theta, batch) },
+		"PerExampleGrads": func() { net.PerExampleGrads(PG, theta, batch) },
+		"GradDot":         func() { net.GradDot(out, theta, batch, u) },
+		"GradSum":         func() { net.GradSum(grad, theta, batch, w) },
+		"Gram":            func() { net.Gram(G, theta, batch) },
+		"HessVec":         func() { net.HessVec(grad, theta, batch, u) },
+		"PerExampleHessVec": func() {
+			if V == nil {
+				V, HV = mat.NewDense(n, d, randVec(rng, n*d)), mat.NewDense(n, d, nil)
+			}
+			net.PerExampleHessVec(HV, theta, batch, V)
+		},
+	}
+	for _, name := range methods {
+		f := fs[name]
+		b.Run(name, func(b *testing.B) {
+			f()
+			b.ReportAllocs()
+			for b.Loop() {
+				f()
+			}
+		})
+	}
+}
+
+// BenchmarkMLP128MNIST: mlp:128 (d = 101,770) on a batch of 256 MNIST-shaped examples.
+func BenchmarkMLP128MNIST(b *testing.B) {
+	net, batch, theta := benchSetup(b, "mlp:128", 256, 784, 10)
+	benchMethods(b, net, batch, theta, []string{"Loss", "LossGrad", "PerExampleLoss", "PerExampleGrads",
+		"GradDot", "GradSum", "Gram", "HessVec", "PerExampleHessVec"})
+}
+
+// BenchmarkLogistic569x30: logistic regression on breast-cancer-shaped data (all 569
+// examples, 30 features).
+func BenchmarkLogistic569x30(b *testing.B) {
+	net, batch, theta := benchSetup(b, "logistic", 569, 30, 2)
+	benchMethods(b, net, batch, theta, []string{"Loss", "LossGrad", "PerExampleGrads", "GradDot", "GradSum",
+		"Gram", "HessVec", "PerExampleHessVec"})
+}

@@ -1,0 +1,254 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func randSlice(rng *rand.Rand, n int) []float64 {
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = rng.NormFloat64()
+	}
+	return s
+}
+
+// naiveGemm is the textbook triple loop: C = α op(A) op(B) + β C.
+func naiveGemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float64
+			for p := 0; p < k; p++ {
+				var av, bv float64
+				if tA {
+					av = a[p*lda+i]
+				} else {
+					av = a[i*lda+p]
+				}
+				if tB {
+					bv = b[j*ldb+p]
+				} else {
+					bv = b[p*ldb+j]
+				}
+				s += av * bv
+			}
+			if beta == 0 {
+				c[i*ldc+j] = alpha * s
+			} else {
+				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
+			}
+		}
+	}
+}
+
+type gemmCase struct {
+	tA, tB      bool
+	m, n, k     int
+	alpha, beta float64
+}
+
+func gemmOperands(rng *rand.Rand, tc gemmCase) (a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+	// Leading dimensions larger than the logical width, to test strided access.
+	ar, ac := tc.m, tc.k
+	if tc.tA {
+		ar, ac = tc.k, tc.m
+	}
+	br, bc := tc.k, tc.n
+	if tc.tB {
+		br, bc = tc.n, tc.k
+	}
+	lda, ldb, ldc = ac+3, bc+1, tc.n+2
+	a = randSlice(rng, max(1, ar)*lda)
+	b = randSlice(rng, max(1, br)*ldb)
+	c = randSlice(rng, tc.m*ldc)
+	return
+}
+
+// relErr returns ‖x − y‖₂ / ‖y‖₂ (or ‖x − y‖₂ when y = 0).
+func relErr(x, y []float64) float64 {
+	var num, den float64
+	for i := range x {
+		num += (x[i] - y[i]) * (x[i] - y[i])
+		den += y[i] * y[i]
+	}
+	if den == 0 {
+		return math.Sqrt(num)
+	}
+	return math.Sqrt(num / den)
+}
+
+func TestGemmNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	var g gemmCtx
+	sizes := [][3]int{{1, 1, 1}, {1, 7, 5}, {9, 1, 4}, {6, 8, 1}, {7, 9, 3}, {13, 17, 300}, {97, 33, 257},
+		{5, 200, 20}, {130, 70, 40}, {12, 16, 0}, {200, 300, 64}}
+	for _, sz := range sizes {
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				for _, ab := range [][2]float64{{1, 0}, {0.5, 1}, {-2, 0.25}, {0, 2}} {
+					tc := gemmCase{tA, tB, sz[0], sz[1], sz[2], ab[0], ab[1]}
+					a, lda, b, ldb, c, ldc := gemmOperands(rng, tc)
+					want := append([]float64(nil), c...)
+					naiveGemm(tA, tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, want, ldc)
+					g.gemm(tA, tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
+					// Rounding differs (FMA, blocking): the relative error is a few ulps
+					// times √k at most.
+					if e := relErr(c, want); e > 1e-14 {
+						t.Errorf("%+v: relative error %g", tc, e)
+					}
+					// Padding columns of C (j ≥ n) must be untouched: compare with naive.
+					for i := 0; i < tc.m; i++ {
+						for j := tc.n; j < ldc; j++ {
+							if c[i*ldc+j] != want[i*ldc+j] {
+								t.Fatalf("%+v: padding of C modified", tc)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestGemmBetaZeroIgnoresNaN(t *testing.T) {
+	var g gemmCtx
+	a := []float64{1, 2, 3, 4}
+	c := []float64{math.NaN(), math.NaN(), math.NaN(), math.NaN()}
+	g.gemm(false, false, 2, 2, 2, 1, a, 2, a, 2, 0, c, 2)
+	want := []float64{7, 10, 15, 22}
+	for i := range c {
+		if c[i] != want[i] {
+			t.Fatalf("got %v, want %v", c, want)
+		}
+	}
+}
+
+func TestKernelGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 1))
+	for _, kc := range []int{1, 5, 256} {
+		a := randSlice(rng, gemmMR*kc)
+		b := randSlice(rng, gemmNR*kc)
+		c := randSlice(rng, gemmMR*10)
+		want := append([]float64(nil), c...)
+		for r := 0; r < gemmMR; r++ {
+			for s := 0; s < gemmNR; s++ {
+				var sum float64
+				for p := 0; p < kc; p++ {
+					sum += a[p*gemmMR+r] * b[p*gemmNR+s]
+				}
+				want[r*10+s] += 0.5 * sum
+			}
+		}
+		got := append([]float64(nil), c...)
+		kernelGo(kc, a, b, got, 10, 0.5)
+		if e := relErr(got, want); e > 1e-14 {
+			t.Errorf("kernelGo kc=%d: relative error %g", kc, e)
+		}
+		got = append([]float64(nil), c...)
+		kernel(kc, a, b, got, 10, 0.5)
+		if e := relErr(got, want); e > 1e-14 {
+			t.Errorf("kernel kc=%d: relative error %g", kc, e)
+		}
+	}
+}
+
+// TestGemmParallelBitwise checks that splitting a product between threads gives exactly
+// the serial result, whatever the slab boundaries.
+func TestGemmParallelBitwise(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 1))
+	for _, tc := range []gemmCase{
+		{false, true, 301, 130, 300, 1, 0},
+		{true, false, 130, 307, 260, 0.5, 1},
+		{true, true, 97, 500, 100, -1, 0.5},
+	} {
+		a, lda, b, ldb, c, ldc := gemmOperands(rng, tc)
+		ser := append([]float64(nil), c...)
+		var w gemmWork
+		for i := 0; i < tc.m; i++ {
+			for j := 0; j < tc.n; j++ {
+				ser[i*ldc+j] *= tc.beta
+			}
+		}
+		gemmSerial(&w, tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, ser, ldc, noDiag)
+		par := append([]float64(nil), c...)
+		var g gemmCtx
+		for i := 0; i < tc.m; i++ {
+			for j := 0; j < tc.n; j++ {
+				par[i*ldc+j] *= tc.beta
+			}
+		}
+		if !g.parallel(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, par, ldc) {
+			t.Fatalf("%+v: not split", tc)
+		}
+		for i := range ser {
+			if math.Float64bits(ser[i]) != math.Float64bits(par[i]) {
+				t.Fatalf("%+v: element %d: parallel %v, serial %v", tc, i, par[i], ser[i])
+			}
+		}
+	}
+}
+
+func BenchmarkGemm(b *testing.B) {
+	for _, tc := range []gemmCase{
+		{false, true, 256, 128, 784, 1, 0},
+		{true, false, 128, 784, 256, 1, 1},
+		{false, false, 256, 784, 128, 1, 0},
+		{false, true, 256, 256, 784, 1, 0},
+		{false, true, 256, 10, 128, 1, 0},
+	} {
+		b.Run(fmt.Sprintf("tA=%v,tB=%v,%dx%dx%d", tc.tA, tc.tB, tc.m, tc.n, tc.k), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, 1))
+			a, lda, bb, ldb, c, ldc := gemmOperands(rng, tc)
+			var g gemmCtx
+			b.ReportAllocs()
+			for b.Loop() {
+				g.gemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, bb, ldb, tc.beta, c, ldc)
+			}
+			b.ReportMetric(2*float64(tc.m*tc.n*tc.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+		})
+	}
+}
+
+// TestSyrkLower checks that syrkLower's lower triangle equals gemm(false, true) bitwise,
+// serial and split between threads, and that β applies to the lower triangle only.
+func TestSyrkLower(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 1))
+	for _, sz := range [][2]int{{1, 3}, {7, 5}, {13, 300}, {100, 40}, {301, 150}, {600, 17}} {
+		m, k := sz[0], sz[1]
+		lda, ldc := k+2, m+3
+		a := randSlice(rng, m*lda)
+		c0 := randSlice(rng, m*ldc)
+		for _, ab := range [][2]float64{{1, 0}, {0.5, -1}} {
+			var g gemmCtx
+			want := append([]float64(nil), c0...)
+			g.gemm(false, true, m, m, k, ab[0], a, lda, a, lda, ab[1], want, ldc)
+			got := append([]float64(nil), c0...)
+			g.syrkLower(m, k, ab[0], a, lda, ab[1], got, ldc)
+			for i := 0; i < m; i++ {
+				for j := 0; j <= i; j++ {
+					if math.Float64bits(got[i*ldc+j]) != math.Float64bits(want[i*ldc+j]) {
+						t.Fatalf("m=%d k=%d: element (%d, %d) = %v, gemm %v", m, k, i, j, got[i*ldc+j], want[i*ldc+j])
+					}
+				}
+			}
+			// The parallel split, forced even for small sizes when it applies.
+			par := append([]float64(nil), c0...)
+			for i := 0; i < m; i++ {
+				for j := 0; j <= i; j++ {
+					par[i*ldc+j] *= ab[1]
+				}
+			}
+			if g.parallelSyrk(m, k, ab[0], a, lda, par, ldc) {
+				for i := 0; i < m; i++ {
+					for j := 0; j <= i; j++ {
+						if math.Float64bits(par[i*ldc+j]) != math.Float64bits(want[i*ldc+j]) {
+							t.Fatalf("m=%d k=%d parallel: element (%d, %d) = %v, gemm %v", m, k, i, j, par[i*ldc+j], want[i*ldc+j])
+						}
+					}
+				}
+			}
+		}
+	}
+}

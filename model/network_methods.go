@@ -1,0 +1,296 @@
+package model
+
+import (
+	"fmt"
+
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+)
+
+// PerExampleLoss writes ℓ_i into dst (length n).
+func (n *Network) PerExampleLoss(dst, theta []float64, b Batch) {
+	nb := n.checkBatch("PerExampleLoss", theta, b)
+	checkLen("PerExampleLoss", "dst", len(dst), nb)
+	s := n.ensure(min(nb, chunkRows))
+	X := b.X.RawMatrix()
+	for i0 := 0; i0 < nb; i0 += chunkRows {
+		nr := min(chunkRows, nb-i0)
+		n.forward(theta, X.Data[i0*X.Stride:], X.Stride, nr)
+		n.evalHead(b.Y[i0:i0+nr], nr, i0, headLoss)
+		copy(dst[i0:i0+nr], s.loss[:nr])
+	}
+}
+
+// Outputs writes the outputs z of the last layer for the rows of X into dst (n×NumOutputs;
+// an empty dst is sized): the logits of a categorical head, the logit of P(class 1) of a
+// Bernoulli head, the predicted mean of a Gaussian head.
+func (n *Network) Outputs(dst *mat.Dense, theta []float64, X *mat.Dense) {
+	checkLen("Outputs", "theta", len(theta), n.d)
+	nb, p := X.Dims()
+	if p != n.NumInputs() {
+		panic(fmt.Sprintf("model: Outputs: X has %d features, %s takes %d", p, n.name, n.NumInputs()))
+	}
+	K := n.NumOutputs()
+	D := prepDense("Outputs", "dst", dst, nb, K)
+	s := n.ensure(min(nb, chunkRows))
+	R := X.RawMatrix()
+	for i0 := 0; i0 < nb; i0 += chunkRows {
+		nr := min(chunkRows, nb-i0)
+		n.forward(theta, R.Data[i0*R.Stride:], R.Stride, nr)
+		for i := 0; i < nr; i++ {
+			copy(D.Data[(i0+i)*D.Stride:(i0+i)*D.Stride+K], s.out[i*K:(i+1)*K])
+		}
+	}
+}
+
+// gradChunk runs forward, head and backward on one chunk, leaving Δ_l in s.del.
+func (n *Network) gradChunk(theta []float64, X blas64.General, y []float64, i0, nr int) []float64 {
+	x := X.Data[i0*X.Stride:]
+	n.forward(theta, x, X.Stride, nr)
+	n.evalHead(y[i0:i0+nr], nr, i0, headGrad)
+	n.backward(theta, nr)
+	return x
+}
+
+// PerExampleGrads writes g_i into row i of dst (n×d; an empty dst is sized): per layer
+// outer(Δ_{l,i}, A_{l−1,i}) for W_l (row-major) and Δ_{l,i} for b_l.
+func (n *Network) PerExampleGrads(dst *mat.Dense, theta []float64, b Batch) {
+	nb := n.checkBatch("PerExampleGrads", theta, b)
+	D := prepDense("PerExampleGrads", "dst", dst, nb, n.d)
+	s := n.ensure(min(nb, chunkRows))
+	X := b.X.RawMatrix()
+	for i0 := 0; i0 < nb; i0 += chunkRows {
+		nr := min(chunkRows, nb-i0)
+		x := n.gradChunk(theta, X, b.Y, i0, nr)
+		for l, ly := range n.layers {
+			in, ldin := n.input(l, x, X.Stride)
+			del := s.del[l]
+			for i := 0; i < nr; i++ {
+				row := D.Data[(i0+i)*D.Stride:]
+				e := del[i*ly.Out : (i+1)*ly.Out]
+				outer(row[ly.WeightOffset:ly.BiasOffset], e, in[i*ldin:i*ldin+ly.In])
+				copy(row[ly.BiasOffset:ly.BiasOffset+ly.Out], e)
+			}
+		}
+	}
+}
+
+// outer writes the row-major outer product e aᵀ (len(e)×len(a)) into dst.
+func outer(dst, e, a []float64) {
+	w := len(a)
+	for r, ev := range e {
+		scaleTo(dst[r*w:(r+1)*w], ev, a)
+	}
+}
+
+// outer2 writes e aᵀ + f bᵀ into dst (a and b of equal length).
+func outer2(dst, e, a, f, b []float64) {
+	w := len(a)
+	for r, ev := range e {
+		axpbyTo(dst[r*w:(r+1)*w], ev, a, f[r], b)
+	}
+}
+
+// GradDot writes (g_i·u)_i into dst (length n) without materialising the g_i:
+// g_i·u = Σ_l Σ_r Δ_{l,i,r} (A_{l−1} U_lᵀ + 1 u_{b,l}ᵀ)_{i,r}, with U_l, u_{b,l} the layer-l
+// blocks of u.
+func (n *Network) GradDot(dst, theta []float64, b Batch, u []float64) {
+	nb := n.checkBatch("GradDot", theta, b)
+	checkLen("GradDot", "dst", len(dst), nb)
+	checkLen("GradDot", "u", len(u), n.d)
+	s := n.ensure(min(nb, chunkRows))
+	X := b.X.RawMatrix()
+	for i0 := 0; i0 < nb; i0 += chunkRows {
+		nr := min(chunkRows, nb-i0)
+		x := n.gradChunk(theta, X, b.Y, i0, nr)
+		out := dst[i0 : i0+nr]
+		clear(out)
+		for l, ly := range n.layers {
+			in, ldin := n.input(l, x, X.Stride)
+			uw, ub := n.weights(u, l)
+			t := s.tmp[:nr*ly.Out]
+			fillRows(t, nr, ub)
+			s.g.gemm(false, true, nr, ly.Out, ly.In, 1, in, ldin, uw, ly.In, 1, t, ly.Out)
+			del := s.del[l]
+			for i := range out {
+				out[i] += dot(del[i*ly.Out:(i+1)*ly.Out], t[i*ly.Out:(i+1)*ly.Out])
+			}
+		}
+	}
+}
+
+// GradSum writes Σ_i w_i g_i into dst (length d) without materialising the g_i: per layer
+// Δ_lᵀ diag(w) A_{l−1} for W_l and Δ_lᵀ w for b_l.
+func (n *Network) GradSum(dst, theta []float64, b Batch, w []float64) {
+	nb := n.checkBatch("GradSum", theta, b)
+	checkLen("GradSum", "dst", len(dst), n.d)
+	checkLen("GradSum", "w", len(w), nb)
+	n.ensure(min(nb, chunkRows))
+	X := b.X.RawMatrix()
+	clear(dst)
+	for i0 := 0; i0 < nb; i0 += chunkRows {
+		nr := min(chunkRows, nb-i0)
+		x := n.gradChunk(theta, X, b.Y, i0, nr)
+		n.accumulate(dst, 1, n.s.del, x, X.Stride, nr, w[i0:i0+nr])
+	}
+}
+
+// Gram writes the n×n matrix G_ij = g_i·g_j into dst (an empty dst is sized) without
+// materialising the g_i: G = Σ_l (Δ_l Δ_lᵀ) ∘ (A_{l−1} A_{l−1}ᵀ + 1) (∘ the elementwise
+// product). Only the lower triangle is computed, in tiles, and mirrored, so G is exactly
+// symmetric.
+func (n *Network) Gram(dst *mat.Dense, theta []float64, b Batch) {
+	nb := n.checkBatch("Gram", theta, b)
+	D := prepDense("Gram", "dst", dst, nb, nb)
+	s := n.ensure(nb)
+	X := b.X.RawMatrix()
+	// All rows at once: tiles pair any two examples.
+	x := n.gradChunk(theta, X, b.Y, 0, nb)
+	s.t1 = growBuf(s.t1, gramTile*gramTile)
+	s.t2 = growBuf(s.t2, gramTile*gramTile)
+	for I := 0; I < nb; I += gramTile {
+		bi := min(gramTile, nb-I)
+		for J := 0; J <= I; J += gramTile {
+			bj := min(gramTile, nb-J)
+			diag := I == J
+			for i := 0; i < bi; i++ {
+				clear(D.Data[(I+i)*D.Stride+J : (I+i)*D.Stride+J+bj])
+			}
+			for l, ly := range n.layers {
+				in, ldin := n.input(l, x, X.Stride)
+				del := s.del[l]
+				if diag {
+					s.g.syrkLower(bi, ly.In, 1, in[I*ldin:], ldin, 0, s.t2, bj)
+				} else {
+					s.g.gemm(false, true, bi, bj, ly.In, 1, in[I*ldin:], ldin, in[J*ldin:], ldin, 0, s.t2, bj)
+				}
+				if ly.Out == 1 {
+					// Δ_l Δ_lᵀ is the outer product of one column: no product needed.
+					for i := 0; i < bi; i++ {
+						w := bj
+						if diag {
+							w = i + 1
+						}
+						drow := D.Data[(I+i)*D.Stride+J : (I+i)*D.Stride+J+w]
+						t2 := s.t2[i*bj : i*bj+w]
+						ei, ej := del[I+i], del[J:J+w]
+						for j := range drow {
+							drow[j] += ei * ej[j] * (t2[j] + 1)
+						}
+					}
+					continue
+				}
+				if diag {
+					s.g.syrkLower(bi, ly.Out, 1, del[I*ly.Out:], ly.Out, 0, s.t1, bj)
+				} else {
+					s.g.gemm(false, true, bi, bj, ly.Out, 1, del[I*ly.Out:], ly.Out, del[J*ly.Out:], ly.Out, 0, s.t1, bj)
+				}
+				for i := 0; i < bi; i++ {
+					w := bj
+					if diag {
+						w = i + 1
+					}
+					drow := D.Data[(I+i)*D.Stride+J : (I+i)*D.Stride+J+w]
+					t1 := s.t1[i*bj : i*bj+w]
+					t2 := s.t2[i*bj : i*bj+w]
+					for j := range drow {
+						drow[j] += t1[j] * (t2[j] + 1)
+					}
+				}
+			}
+		}
+	}
+	mirrorLower(D)
+}
+
+// mirrorLower copies the strict lower triangle of the square matrix D onto its upper
+// triangle, in blocks small enough that source and destination stay in L1.
+func mirrorLower(D blas64.General) {
+	const blk = 32
+	n, ld := D.Rows, D.Stride
+	for I := 0; I < n; I += blk {
+		ie := min(I+blk, n)
+		for J := I; J < n; J += blk {
+			je := min(J+blk, n)
+			for i := I; i < ie; i++ {
+				j0 := max(J, i+1)
+				if j0 >= je {
+					continue
+				}
+				dst := D.Data[i*ld+j0 : i*ld+je]
+				src := D.Data[j0*ld+i:]
+				for j := range dst {
+					dst[j] = src[j*ld]
+				}
+			}
+		}
+	}
+}
+
+// HessVec writes (1/n) Σ_i H_i v into dst by the R-operator (forward-over-reverse):
+// per layer (1/n)[R(Δ_l)ᵀ A_{l−1} + Δ_lᵀ R(A_{l−1})] for W_l and (1/n) R(Δ_l)ᵀ 1 for b_l,
+// with R(·) the directional derivative along v (see rforward, rhead, rbackward). It is
+// exact, including the output-layer Hessian and the activations' second derivatives.
+func (n *Network) HessVec(dst, theta []float64, b Batch, v []float64) {
+	nb := n.checkBatch("HessVec", theta, b)
+	checkLen("HessVec", "dst", len(dst), n.d)
+	checkLen("HessVec", "v", len(v), n.d)
+	s := n.ensure(min(nb, chunkRows))
+	X := b.X.RawMatrix()
+	alpha := 1 / float64(nb)
+	clear(dst)
+	for i0 := 0; i0 < nb; i0 += chunkRows {
+		nr := min(chunkRows, nb-i0)
+		x := X.Data[i0*X.Stride:]
+		n.forward(theta, x, X.Stride, nr)
+		n.evalHead(b.Y[i0:i0+nr], nr, i0, headGrad|headHess)
+		n.rforward(theta, x, X.Stride, nr, v, 0, false)
+		n.rhead(nr)
+		n.rbackward(theta, nr, v, 0, false)
+		n.accumulate(dst, alpha, s.rdel, x, X.Stride, nr, nil)
+		for l := 1; l < len(n.layers); l++ {
+			ly := n.layers[l]
+			dw, _ := n.weights(dst, l)
+			s.g.gemm(true, false, ly.Out, ly.In, nr, alpha, s.del[l], ly.Out, s.ract[l-1], ly.In, 1, dw, ly.In)
+		}
+	}
+}
+
+// PerExampleHessVec writes H_i V_i (V_i row i of V, n×d) into row i of dst (n×d; an empty
+// dst is sized): the R-operator of HessVec with a direction per example; the terms that
+// involve V_i are matrix–vector products per example, the rest is batched.
+func (n *Network) PerExampleHessVec(dst *mat.Dense, theta []float64, b Batch, V *mat.Dense) {
+	nb := n.checkBatch("PerExampleHessVec", theta, b)
+	if vr, vc := V.Dims(); vr != nb || vc != n.d {
+		panic(fmt.Sprintf("model: PerExampleHessVec: V is %d×%d, want %d×%d", vr, vc, nb, n.d))
+	}
+	D := prepDense("PerExampleHessVec", "dst", dst, nb, n.d)
+	s := n.ensure(min(nb, chunkRows))
+	X := b.X.RawMatrix()
+	VR := V.RawMatrix()
+	for i0 := 0; i0 < nb; i0 += chunkRows {
+		nr := min(chunkRows, nb-i0)
+		x := X.Data[i0*X.Stride:]
+		vc := VR.Data[i0*VR.Stride:]
+		n.forward(theta, x, X.Stride, nr)
+		n.evalHead(b.Y[i0:i0+nr], nr, i0, headGrad|headHess)
+		n.rforward(theta, x, X.Stride, nr, vc, VR.Stride, true)
+		n.rhead(nr)
+		n.rbackward(theta, nr, vc, VR.Stride, true)
+		for l, ly := range n.layers {
+			in, ldin := n.input(l, x, X.Stride)
+			for i := 0; i < nr; i++ {
+				row := D.Data[(i0+i)*D.Stride:]
+				re := s.rdel[l][i*ly.Out : (i+1)*ly.Out]
+				a := in[i*ldin : i*ldin+ly.In]
+				if l == 0 {
+					outer(row[ly.WeightOffset:ly.BiasOffset], re, a)
+				} else {
+					e := s.del[l][i*ly.Out : (i+1)*ly.Out]
+					outer2(row[ly.WeightOffset:ly.BiasOffset], re, a, e, s.ract[l-1][i*ly.In:(i+1)*ly.In])
+				}
+				copy(row[ly.BiasOffset:ly.BiasOffset+ly.Out], re)
+			}
+		}
+	}
+}
