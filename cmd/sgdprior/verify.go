@@ -234,7 +234,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		out.Basis = "full"
 	} else {
 		out.Basis = "hessian-top-k"
-		out.Warnings = append(out.Warnings, fmt.Sprintf("d = %d > 500: the comparison is made in the top-%d Hessian subspace", d, out.BasisDim))
+		out.Warnings = append(out.Warnings, fmt.Sprintf("d = %d > 500: the comparison is made in the top-%d Hessian subspace V, with the predictions computed from VᵀHV and VᵀC_B V (the seed's C_B⁻¹ is that of the projected noise)", d, out.BasisDim))
 	}
 	ps := verify.PredictSettings{Inverse: invSet, SGLD: method == sim.SGLD}
 	if lin := pr.model.Name() == "linreg"; lin {
