@@ -129,6 +129,10 @@ const noDiag = math.MaxInt / 4
 // entirely above the line j = i + diag (local coordinates) are skipped: diag = noDiag
 // computes everything, diag = 0 the lower triangle (and the tiles straddling it).
 func gemmSerial(w *gemmWork, tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, diag int) {
+	if useBLAS && blasRoute(m, n, k) { // openblas build only (gemm_openblas.go)
+		blasSerial(tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, diag == 0)
+		return
+	}
 	for jc := 0; jc < n; jc += gemmNC {
 		nc := min(gemmNC, n-jc)
 		for pc := 0; pc < k; pc += gemmKC {
@@ -353,6 +357,9 @@ func taskCount(dim int) int {
 // parallel splits the product into slabs along the longer of m and n. The split is a
 // function of the shape only. It reports false (nothing done) when the shape is too narrow.
 func (g *gemmCtx) parallel(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) bool {
+	if useBLAS && blasRoute(m, n, k) { // openblas build only (gemm_openblas.go)
+		return g.blasParallel(tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, false)
+	}
 	j := &g.job
 	byRows := m >= n
 	dim, unit := n, gemmNR
@@ -378,6 +385,9 @@ func (g *gemmCtx) parallel(tA, tB bool, m, n, k int, alpha float64, a []float64,
 
 // parallelSyrk splits syrkLower into row slabs of about equal triangle area.
 func (g *gemmCtx) parallelSyrk(m, k int, alpha float64, a []float64, lda int, c []float64, ldc int) bool {
+	if useBLAS && blasRoute(m, m, k) { // openblas build only (gemm_openblas.go)
+		return g.blasParallel(false, true, m, m, k, alpha, a, lda, a, lda, c, ldc, true)
+	}
 	j := &g.job
 	ntask := taskCount(m)
 	if ntask < 2 {
@@ -420,6 +430,10 @@ func (g *gemmCtx) run(ntask int, tA, tB bool, m, n, k int, alpha float64, a []fl
 
 // work runs slabs until none is left.
 func (j *parJob) work(w *gemmWork) {
+	if useBLAS && blasRoute(j.m, j.n, j.k) { // openblas build only (gemm_openblas.go)
+		j.blasWork()
+		return
+	}
 	for {
 		t := int(j.next.Add(1)) - 1
 		if t >= j.ntask {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -55,21 +56,38 @@ var palette = []color.Color{
 
 func colorAt(i int) color.Color { return palette[i%len(palette)] }
 
-// render draws p into SVG and PNG.
+// render draws p into SVG and PNG. The legend, if any, goes in a band below the plot
+// (figHeight stays the plot's own height), so that it never hides data.
 func render(p *plot.Plot, name, title, caption string) (*Figure, error) {
 	f := &Figure{Name: name, Title: title, Caption: caption}
-	svg := vgsvg.New(figWidth, figHeight)
-	p.Draw(draw.New(svg))
+	leg := p.Legend
+	leg.TextStyle.Font.Size = vg.Points(9)
+	leg.Padding = vg.Points(2)
+	p.Legend = plot.NewLegend()
+	var band vg.Length
+	if h := leg.Rectangle(draw.Canvas{}).Size().Y; h > 0 {
+		band = h + vg.Points(12)
+	}
+	height := figHeight + band
+	drawAll := func(dc draw.Canvas) {
+		p.Draw(draw.Crop(dc, 0, 0, band, 0))
+		if band > 0 {
+			leg.Top, leg.Left = true, true
+			leg.Draw(draw.Crop(dc, vg.Points(48), 0, vg.Points(4), -(height - band + vg.Points(4))))
+		}
+	}
+	svg := vgsvg.New(figWidth, height)
+	drawAll(draw.New(svg))
 	var b bytes.Buffer
 	if _, err := svg.WriteTo(&b); err != nil {
 		return nil, fmt.Errorf("report: %s: svg: %v", name, err)
 	}
 	f.SVG = b.Bytes()
-	img := vgimg.New(figWidth, figHeight)
+	img := vgimg.New(figWidth, height)
 	dc := draw.New(img)
 	dc.SetColor(color.White)
 	dc.Fill(dc.Rectangle.Path())
-	p.Draw(dc)
+	drawAll(dc)
 	var pb bytes.Buffer
 	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&pb); err != nil {
 		return nil, fmt.Errorf("report: %s: png: %v", name, err)
@@ -83,7 +101,6 @@ func newPlot(title, xlabel, ylabel string) *plot.Plot {
 	p.Title.Text = title
 	p.X.Label.Text = xlabel
 	p.Y.Label.Text = ylabel
-	p.Legend.Top = true
 	p.Add(plotter.NewGrid())
 	return p
 }
@@ -116,11 +133,11 @@ func LinePlot(name, title, xlabel, ylabel, caption string, series []Series, logX
 	p := newPlot(title, xlabel, ylabel)
 	if logX {
 		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.X.Tick.Marker = logTicks{}
 	}
 	if logY {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Tick.Marker = logTicks{}
 	}
 	for i, s := range series {
 		xs := s.X
@@ -300,4 +317,102 @@ func FieldPlot(name, title, caption string, x, y, u, v []float64) (*Figure, erro
 	fld.LineStyle.Color = colorAt(0)
 	p.Add(fld)
 	return render(p, name, title, caption)
+}
+
+// Contour is one field of a ContourPlot: values Z on the plot's grid (nx·ny values,
+// row-major by y: index j·nx + i), drawn as contour lines of one colour.
+type Contour struct {
+	Name string
+	Z    []float64
+}
+
+// gridField is a plotter.GridXYZ over a regular grid.
+type gridField struct {
+	x, y []float64
+	z    []float64 // index j*nx+i
+}
+
+func (g gridField) Dims() (int, int)   { return len(g.x), len(g.y) }
+func (g gridField) Z(c, r int) float64 { return g.z[r*len(g.x)+c] }
+func (g gridField) X(c int) float64    { return g.x[c] }
+func (g gridField) Y(r int) float64    { return g.y[r] }
+
+// swatch is a legend entry for a line style.
+type swatch struct{ style draw.LineStyle }
+
+func (s swatch) Thumbnail(c *draw.Canvas) {
+	y := c.Center().Y
+	c.StrokeLine2(s.style, c.Min.X, y, c.Max.X, y)
+}
+
+// ContourPlot draws several fields on one grid x (nx) × y (ny) as contour lines at the
+// same levels: 10%, 30%, 50%, 70% and 90% of the first field's largest value, so that the
+// fields can be compared line for line.
+func ContourPlot(name, title, xlabel, ylabel, caption string, x, y []float64, fields []Contour) (*Figure, error) {
+	for _, f := range fields {
+		if len(f.Z) != len(x)*len(y) {
+			panic("report: ContourPlot: shape mismatch")
+		}
+	}
+	p := newPlot(title, xlabel, ylabel)
+	if len(fields) > 0 && len(x) > 1 && len(y) > 1 {
+		top := math.Inf(-1)
+		for _, z := range fields[0].Z {
+			if z > top {
+				top = z
+			}
+		}
+		if top > 0 && !math.IsInf(top, 0) {
+			levels := []float64{0.1 * top, 0.3 * top, 0.5 * top, 0.7 * top, 0.9 * top}
+			for i, f := range fields {
+				style := draw.LineStyle{Color: colorAt(i), Width: vg.Points(1.2)}
+				if i > 0 {
+					style.Dashes = [][]vg.Length{nil, {vg.Points(5), vg.Points(3)}, {vg.Points(2), vg.Points(2)}}[i%3]
+				}
+				z := make([]float64, len(f.Z))
+				for k, v := range f.Z {
+					if math.IsInf(v, 0) {
+						v = math.NaN()
+					}
+					z[k] = v
+				}
+				p.Add(&contourLines{g: gridField{x: x, y: y, z: z}, levels: levels, style: style})
+				p.Legend.Add(f.Name, swatch{style})
+			}
+		}
+	}
+	return render(p, name, title, caption)
+}
+
+// logTicks marks a log axis: labelled major ticks at the powers of ten (written exactly,
+// "1e-05", "0.01", "100"), unlabelled minor ticks at 2–9 times them; with less than a
+// decade in range, the default ticks.
+type logTicks struct{}
+
+func (logTicks) Ticks(min, max float64) []plot.Tick {
+	if !(min > 0) || !(max > min) {
+		return plot.DefaultTicks{}.Ticks(min, max)
+	}
+	lo, hi := int(math.Floor(math.Log10(min))), int(math.Ceil(math.Log10(max)))
+	var ticks []plot.Tick
+	major := 0
+	for k := lo; k <= hi; k++ {
+		v := math.Pow10(k)
+		if v >= min && v <= max {
+			ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'g', -1, 64)})
+			major++
+		}
+		if hi-lo > 8 {
+			continue // minor ticks would crowd the axis
+		}
+		for m := 2; m <= 9; m++ {
+			if w := float64(m) * v; w >= min && w <= max {
+				ticks = append(ticks, plot.Tick{Value: w})
+			}
+		}
+	}
+	if major < 2 {
+		return plot.DefaultTicks{}.Ticks(min, max)
+	}
+	return ticks
 }

@@ -1,0 +1,20 @@
+// Package blasimpl selects the BLAS implementation behind gonum's blas64, which every
+// gonum matrix operation (mat, lapack) and sgdprior's own dense linear algebra call.
+//
+// Default build: nothing is changed; blas64 keeps gonum's pure-Go implementation and the
+// binary needs no cgo.
+//
+// With the build tag openblas (cgo and Debian's libopenblas-dev required), importing this
+// package routes blas64 to OpenBLAS through gonum.org/v1/netlib (blas64.Use at init) and
+// sets OpenBLAS to one thread (openblas_set_num_threads(1)). sgdprior parallelises across
+// goroutines itself (simulation chains, slabs of large products), so each goroutine runs
+// its own single-threaded BLAS call: no oversubscription of the cores, and a BLAS call's
+// result depends only on its arguments, never on how many threads OpenBLAS would have
+// chosen, which keeps results reproducible for a given seed whatever GOMAXPROCS is. The
+// openblas build is not bitwise equal to the default one (different kernels round
+// differently); each build is reproducible on its own.
+//
+// Packages whose speed rests on blas64 (model, linalg) import this package from a file
+// that only the openblas build compiles, so a binary built with -tags openblas uses
+// OpenBLAS throughout.
+package blasimpl

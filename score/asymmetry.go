@@ -1,0 +1,241 @@
+package score
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+)
+
+// pcgTol is the relative residual to which perturbed systems are re-solved: far below the
+// finite-difference step, so that solver error does not enter the Jacobian.
+const pcgTol = 1e-10
+
+// solverAt returns a solver of the (damped or pseudo-inverted) C_B(θ') x = b at a nearby θ',
+// recomputing the covariance there: the dense inverse is rebuilt; the damped or exact
+// Woodbury system is re-solved by conjugate gradients preconditioned by the inverse at θ (a
+// few iterations), the range pseudo-inverse is rebuilt. It returns nil for SolverCG.
+func (c *computation) solverAt(theta []float64) (func(dst, b []float64) error, error) {
+	set := &c.set
+	switch c.r.Solver {
+	case SolverDense:
+		cs := newCovState(c.src, theta, SolverDense, c.r.Kappa)
+		if _, err := cs.invert(&set.Inverse, -1, set.Seed); err != nil {
+			return nil, err
+		}
+		return cs.inv.Solve, nil
+	case SolverWoodbury:
+		if !set.Inverse.Range {
+			// Damped, or exact (then C_B has full rank): a positive definite system.
+			fac := c.src.factor(theta)
+			m := fac.Cols()
+			kappa, lam := c.r.Kappa, set.Inverse.Damping
+			apply := func(dst, x []float64) {
+				w := make([]float64, m)
+				fac.MulT(w, x)
+				floats.Scale(kappa, w)
+				fac.Mul(dst, w)
+				floats.AddScaled(dst, lam, x)
+			}
+			prec := c.cs.inv.Solve
+			return func(dst, b []float64) error {
+				if err := prec(dst, b); err != nil {
+					return err
+				}
+				return pcg(dst, apply, prec, b, pcgTol, 200)
+			}, nil
+		}
+		cs := newCovState(c.src, theta, SolverWoodbury, c.r.Kappa)
+		if _, err := cs.invert(&set.Inverse, -1, set.Seed); err != nil {
+			return nil, err
+		}
+		return cs.inv.Solve, nil
+	}
+	return nil, nil
+}
+
+// fields writes F_seed(θ') = −(2/η) A(θ')⁻¹ ∇L(θ') into seed and, when gen is not nil,
+// F_gen(θ') = A(θ')⁻¹ (−(2/η)∇L(θ') − κ_B ∇·C(θ')) into gen (MATH.md §5), A = C_B damped or
+// pseudo-inverted as for the scores.
+func (c *computation) fields(seed, gen, theta []float64) error {
+	d := c.src.dim()
+	grad := make([]float64, d)
+	c.src.meanGrad(grad, theta)
+	if lam := c.src.weightDecay(); lam != 0 {
+		floats.AddScaled(grad, lam, theta)
+	}
+	solve, err := c.solverAt(theta)
+	if err != nil {
+		return err
+	}
+	b := make([]float64, d)
+	floats.ScaleTo(b, -2/c.r.LR, grad)
+	if err := solve(seed, b); err != nil {
+		return err
+	}
+	if gen != nil {
+		div := make([]float64, d)
+		c.div.at(div, theta)
+		floats.AddScaled(b, -c.r.Kappa, div)
+		if err := solve(gen, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// jacobianProduct writes J_seed u and (gen non-nil) J_gen u for the unit direction u into
+// seed and gen by central differences with step h.
+func (c *computation) jacobianProduct(seed, gen, u []float64, h float64) error {
+	d := len(u)
+	tp, tm := make([]float64, d), make([]float64, d)
+	for i := range u {
+		tp[i] = c.theta[i] + h*u[i]
+		tm[i] = c.theta[i] - h*u[i]
+	}
+	sp, sm := make([]float64, d), make([]float64, d)
+	var gp, gm []float64
+	if gen != nil {
+		gp, gm = make([]float64, d), make([]float64, d)
+	}
+	if err := c.fields(sp, gp, tp); err != nil {
+		return err
+	}
+	if err := c.fields(sm, gm, tm); err != nil {
+		return err
+	}
+	for i := range seed {
+		seed[i] = (sp[i] - sm[i]) / (2 * h)
+	}
+	for i := range gen {
+		gen[i] = (gp[i] - gm[i]) / (2 * h)
+	}
+	return nil
+}
+
+// asymmetry measures ‖J − Jᵀ‖_F / ‖J‖_F for the Jacobians of F_seed and (with the
+// divergence) F_gen (MATH.md §5): from the dense J (2d central differences, each
+// recomputing C_B(θ)) when d ≤ AsymmetryDenseMaxDim, otherwise estimated from P Gaussian
+// probes w_p: with J w_p by central differences, the P(P−1)/2 pairs give
+// w_pᵀ(J − Jᵀ)w_q = w_pᵀJw_q − w_qᵀJw_p, whose mean square is ‖J − Jᵀ‖_F², and
+// (w_pᵀJw_q)², whose mean is ‖J‖_F².
+func (c *computation) asymmetry() error {
+	set := &c.set
+	dg := &c.r.Diagnostics
+	d := c.src.dim()
+	if c.r.Solver == SolverCG {
+		dg.AsymmetryMethod = "not computed: the CG solver re-solves a full system per evaluation (use a covariance subset)"
+		return nil
+	}
+	if d > set.AsymmetryDenseMaxDim && set.AsymmetryProbes < 0 {
+		dg.AsymmetryMethod = "not computed (disabled)"
+		return nil
+	}
+	withGen := c.div != nil
+	delta := set.FDStep
+	if d <= set.AsymmetryDenseMaxDim {
+		js := mat.NewDense(d, d, nil)
+		var jg *mat.Dense
+		if withGen {
+			jg = mat.NewDense(d, d, nil)
+		}
+		e := make([]float64, d)
+		cs, cg := make([]float64, d), make([]float64, d)
+		for j := 0; j < d; j++ {
+			h := delta * max(1, math.Abs(c.theta[j]))
+			// The step actually taken, for an exact denominator.
+			h = ((c.theta[j] + h) - (c.theta[j] - h)) / 2
+			e[j] = 1
+			var g []float64
+			if withGen {
+				g = cg
+			}
+			if err := c.jacobianProduct(cs, g, e, h); err != nil {
+				return c.asymmetryFailed(err)
+			}
+			e[j] = 0
+			js.SetCol(j, cs)
+			if withGen {
+				jg.SetCol(j, cg)
+			}
+		}
+		v := denseAsymmetry(js)
+		dg.AsymmetrySeed = &v
+		if withGen {
+			w := denseAsymmetry(jg)
+			dg.AsymmetryGeneral = &w
+		}
+		dg.AsymmetryMethod = fmt.Sprintf("dense Jacobian from %d central differences (relative step %.2g)", 2*d, delta)
+		return nil
+	}
+	p := set.AsymmetryProbes
+	rnd := rand.New(rand.NewPCG(set.Seed, streamAsymmetry))
+	w := make([][]float64, p)
+	jws := make([][]float64, p)
+	jwg := make([][]float64, p)
+	h := delta * max(1, floats.Norm(c.theta, 2))
+	u := make([]float64, d)
+	for k := 0; k < p; k++ {
+		w[k] = make([]float64, d)
+		for i := range w[k] {
+			w[k][i] = rnd.NormFloat64()
+		}
+		nw := floats.Norm(w[k], 2)
+		floats.ScaleTo(u, 1/nw, w[k])
+		jws[k] = make([]float64, d)
+		if withGen {
+			jwg[k] = make([]float64, d)
+		}
+		if err := c.jacobianProduct(jws[k], jwg[k], u, h); err != nil {
+			return c.asymmetryFailed(err)
+		}
+		floats.Scale(nw, jws[k])
+		if withGen {
+			floats.Scale(nw, jwg[k])
+		}
+	}
+	v := probeAsymmetry(w, jws)
+	dg.AsymmetrySeed = &v
+	if withGen {
+		g := probeAsymmetry(w, jwg)
+		dg.AsymmetryGeneral = &g
+	}
+	dg.AsymmetryMethod = fmt.Sprintf("estimate from %d Gaussian probes (%d pairs), central differences with step %.3g", p, p*(p-1)/2, h)
+	return nil
+}
+
+func (c *computation) asymmetryFailed(err error) error {
+	c.r.Diagnostics.AsymmetryMethod = "not computed: " + err.Error()
+	c.warn(fmt.Sprintf("the Jacobian asymmetry was not computed: %v", err))
+	return nil
+}
+
+// denseAsymmetry returns ‖J − Jᵀ‖_F / ‖J‖_F (0 for J = 0).
+func denseAsymmetry(j *mat.Dense) float64 {
+	nj := mat.Norm(j, 2)
+	if nj == 0 {
+		return 0
+	}
+	var diff mat.Dense
+	diff.Sub(j, j.T())
+	return mat.Norm(&diff, 2) / nj
+}
+
+// probeAsymmetry estimates ‖J − Jᵀ‖_F / ‖J‖_F from the products jw[k] = J w[k].
+func probeAsymmetry(w, jw [][]float64) float64 {
+	var num, den float64
+	for p := range w {
+		for q := p + 1; q < len(w); q++ {
+			a := floats.Dot(w[p], jw[q])
+			b := floats.Dot(w[q], jw[p])
+			num += (a - b) * (a - b)
+			den += (a*a + b*b) / 2
+		}
+	}
+	if den == 0 {
+		return 0
+	}
+	return math.Sqrt(num / den)
+}

@@ -1,0 +1,187 @@
+package score
+
+import (
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/sgdprior/sgdprior/sim"
+)
+
+// Report holds every quantity computed at θ. Quantities that were not computed are nil
+// (pointers, slices) and say so in the accompanying Method strings; a computed quantity that
+// is not finite is NaN or ±Inf, with a warning.
+type Report struct {
+	// N is the number of examples, D the number of parameters d.
+	N, D int
+	// LR, Batch, Sampling and Kappa are η, B, the sampling scheme and κ_B (C_B = κ_B C).
+	LR       float64
+	Batch    int
+	Sampling sim.Sampling
+	Kappa    float64
+	// Damping is λ of the damped inverse (C_B + λI)⁻¹ (0 if none); Inverse is "exact",
+	// "damped" or "range" (pseudo-inverse, with RCond).
+	Damping float64
+	Inverse string
+	RCond   float64
+	// Solver is the strategy used (never SolverAuto).
+	Solver Solver
+	// Subset lists the indices of the M < N examples C was estimated from (sorted); nil when
+	// C is the population covariance of all N examples.
+	Subset []int
+	// CovExamples is M.
+	CovExamples int
+	// Loss is the objective L(θ) (NaN when unknown: gradient inputs).
+	Loss float64
+	// GradNorm is ‖∇L‖; AtMinimum reports GradNorm ≤ MinimumTol.
+	GradNorm  float64
+	AtMinimum bool
+
+	Noise       Noise
+	Vectors     Vectors
+	Diagnostics Diagnostics
+	// Gaussian holds the predictions near a minimum (nil when not computed).
+	Gaussian *Gaussian
+
+	// OptimalLR is Mandt et al.'s η* = 2d/(N tr C_B) (MATH.md §6, §10).
+	OptimalLR float64
+	// ImplicitRegularizer is Smith et al.'s (η/4)(‖∇L‖² + tr C_B) (MATH.md §10).
+	ImplicitRegularizer float64
+
+	// Warnings lists conditions the caller should report.
+	Warnings []string
+}
+
+// Noise describes the gradient noise at θ (MATH.md §2). Spectra are of the per-example C;
+// C_B's are κ_B times them.
+type Noise struct {
+	// Trace is tr C, TraceBatch tr C_B = κ_B tr C.
+	Trace, TraceBatch float64
+	// Rank is the numerical rank of C (eigenvalues above RCond·λ_max). RankMethod says how
+	// it was found: "eigenvalues" (exact), "pivoted Cholesky of the Gram matrix (estimate)"
+	// or "upper bound min(d, M−1) (estimate)"; RankEstimated is false only for the first.
+	Rank          int
+	RankEstimated bool
+	RankMethod    string
+	// TopEigenvalues are the largest eigenvalues of C in decreasing order (at most TopK);
+	// TopVectors (d×k) their orthonormal eigenvectors. EigenMethod says how they were found.
+	TopEigenvalues []float64
+	TopVectors     *mat.Dense
+	EigenMethod    string
+	// NoiseScale is McCandlish et al.'s B_noise = tr C / ‖ḡ‖², ḡ the mean NLL gradient; NaN
+	// at a minimum (with a warning).
+	NoiseScale float64
+}
+
+// Vectors are the note's vectors at θ (MATH.md §4, §5), each of length d.
+type Vectors struct {
+	// Grad is ∇L = ḡ + λθ.
+	Grad []float64
+	// Stationary is s_st = 2D⁻¹μ = −(2/η) C_B⁻¹ ∇L (C_B + λI, or the pseudo-inverse, per
+	// the inverse used).
+	Stationary []float64
+	// Likelihood is s_lik = −∇L_full = −N ḡ.
+	Likelihood []float64
+	// Prior is the note's implicit prior score s_prior = s_st − s_lik.
+	Prior []float64
+	// StationaryGeneral is s_gen = D⁻¹(2μ − ∇·D) = s_st − C_B⁻¹ κ_B (∇·C) (nil unless
+	// Settings.Divergence); DivergenceC is ∇·C.
+	StationaryGeneral []float64
+	DivergenceC       []float64
+	// ExplicitPrior is −N∇r = −Nλθ and ImplicitPrior is s_prior + N∇r (both nil without
+	// weight decay).
+	ExplicitPrior, ImplicitPrior []float64
+}
+
+// Diagnostics are the checks of the note's assumptions (MATH.md §4, §5). Pointers are nil
+// when the quantity was not computed; the Method strings say how it was.
+type Diagnostics struct {
+	// RangeFraction is ‖∇L − P∇L‖²/‖∇L‖², P the projector on the range used by the inverse
+	// (0 unless the range pseudo-inverse is used).
+	RangeFraction float64
+	// Commutator is ‖CH − HC‖_F / (‖C‖_F ‖H‖_F).
+	Commutator       *float64
+	CommutatorMethod string
+	// AsymmetrySeed is ‖J − Jᵀ‖_F / ‖J‖_F for the Jacobian J of F_seed = 2D⁻¹μ, and
+	// AsymmetryGeneral that of F_gen = D⁻¹(2μ − ∇·D).
+	AsymmetrySeed, AsymmetryGeneral *float64
+	AsymmetryMethod                 string
+	// DivergenceRatio is ‖s_gen − s_st‖ / ‖s_st‖ (NaN at a minimum, where s_st = 0) and
+	// DivergenceNorm is ‖s_gen − s_st‖ = ‖C_B⁻¹κ_B∇·C‖; DivergenceMethod says how ∇·C was
+	// found.
+	DivergenceRatio  *float64
+	DivergenceNorm   *float64
+	DivergenceMethod string
+	// NoiseKurtosis and NoiseTailIndex hold, per top noise direction (eigenvectors of C in
+	// decreasing order of eigenvalue), the excess kurtosis and the tail index α of the
+	// mini-batch noise ∇L_b − ∇L projected on it (0 and 2 for Gaussian noise).
+	NoiseKurtosis, NoiseTailIndex []float64
+	// NoiseVariance is the sample variance of each projection: κ_B λ_k up to sampling
+	// error, λ_k the eigenvalue of C.
+	NoiseVariance []float64
+	// NoiseKurtosisSE is the standard error √(24/n) of each kurtosis under Gaussian noise.
+	NoiseKurtosisSE float64
+	NoiseMethod     string
+}
+
+// Gaussian holds the stationary covariances near a minimum (MATH.md §6), computed on the
+// subspace spanned by the columns of Basis (d×k): the eigenvectors of H with positive
+// curvature, in decreasing order of curvature, after null directions were removed. Every
+// covariance is k×k in that basis; its parameter-basis form is Basis Σ Basisᵀ (ToParams).
+type Gaussian struct {
+	// Subspace is true when H was only explored in its top-TopK eigenspace (Lanczos).
+	Subspace bool
+	Basis    *mat.Dense
+	// CovSeed is the note's covariance (nil when the symmetric part of its precision is
+	// not positive definite); SeedAsymmetry is the asymmetry of its precision (2/η)C_B⁻¹H.
+	CovSeed       *mat.SymDense
+	SeedAsymmetry float64
+	// CovContinuous, CovDiscrete and CovPosterior solve the continuous and the discrete
+	// Lyapunov equations and give the Laplace posterior (N H)⁻¹; CovLinearExact is the
+	// exact least-squares covariance (nil unless the model is linreg on the dense path).
+	CovContinuous, CovDiscrete, CovPosterior, CovLinearExact *mat.SymDense
+	// Removed counts the null directions (zero curvature and zero noise) removed; Flat
+	// counts zero-curvature directions with noise and Negative the negative-curvature ones,
+	// both dropped with a warning.
+	Removed, Flat, Negative int
+	// ExplicitPriorPrecision is Nλ, the weight-decay prior's precision, which every prior
+	// precision includes.
+	ExplicitPriorPrecision float64
+	// Directions is the per-direction table, in decreasing order of curvature.
+	Directions []Direction
+}
+
+// Direction is one Hessian eigendirection v_k of the Gaussian table (MATH.md §6).
+type Direction struct {
+	// H is h_k, C is c_k = v_kᵀ C_B v_k.
+	H, C float64
+	// Var* are v_kᵀ Σ_X v_k (VarLinearExact NaN unless computed; VarSeed NaN when CovSeed
+	// is nil).
+	VarSeed, VarContinuous, VarDiscrete, VarPosterior, VarLinearExact float64
+	// Prior holds v_kᵀ P_X v_k, P_X = Σ_X⁻¹ − N H_nll.
+	Prior PriorPrecision
+}
+
+// PriorPrecision holds the implied prior precisions along one direction (NaN when not
+// computed). A negative value means the "prior" widens rather than confines.
+type PriorPrecision struct {
+	Seed, Continuous, Discrete, LinearExact float64
+}
+
+// ToParams writes Basis Σ Basisᵀ (d×d) into dst: a covariance of g in the parameter basis.
+// Directions outside the basis get zero variance. Only sensible for small d.
+func (g *Gaussian) ToParams(dst *mat.SymDense, cov *mat.SymDense) {
+	d, k := g.Basis.Dims()
+	if cov.SymmetricDim() != k {
+		panic("score: ToParams: covariance does not match the basis")
+	}
+	var t, out mat.Dense
+	t.Mul(g.Basis, cov)
+	out.Mul(&t, g.Basis.T())
+	if dst.IsEmpty() {
+		dst.ReuseAsSym(d)
+	}
+	for i := 0; i < d; i++ {
+		for j := i; j < d; j++ {
+			dst.SetSym(i, j, 0.5*(out.At(i, j)+out.At(j, i)))
+		}
+	}
+}

@@ -1,0 +1,347 @@
+package score
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/sgdprior/sgdprior/linalg"
+	"github.com/sgdprior/sgdprior/model"
+	"github.com/sgdprior/sgdprior/sim"
+)
+
+// ModelProblem is a model on its N training examples with weight decay λ ≥ 0: the objective
+// L(θ) = (1/N) Σ ℓ_i(θ) + (λ/2)‖θ‖² (MATH.md §1).
+type ModelProblem struct {
+	Model       model.Model
+	Batch       model.Batch
+	WeightDecay float64
+}
+
+// Grads is a problem given by its per-example gradients (MATH.md §2, "bring your own
+// gradients"): G is M×d, row i the gradient g_i of the per-example NLL ℓ_i.
+type Grads struct {
+	// G holds the per-example gradients, one per row. Not modified.
+	G *mat.Dense
+	// N is the number of training examples. 0 means M: G then holds them all and C is the
+	// population covariance; N > M means the rows are a random sample and C is estimated by
+	// (N−1)/N · S.
+	N int
+	// Hessian is the d×d Hessian of the mean objective L (nil if unknown: no commutator and
+	// no Gaussian predictions). Its symmetric part is used.
+	Hessian mat.Matrix
+	// WeightDecay is λ ≥ 0 of r(θ) = (λ/2)‖θ‖²; then Theta is required (∇r = λθ). Hessian,
+	// if given, must include λI.
+	WeightDecay float64
+	// Theta is θ (length d); only needed with weight decay.
+	Theta []float64
+}
+
+// ComputeModel computes every quantity of the report at θ for a model (MATH.md §2, §4–§6,
+// §10). theta is not modified.
+func ComputeModel(p ModelProblem, theta []float64, s *Settings) (*Report, error) {
+	set, err := s.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if p.Model == nil || p.Batch.Len() == 0 {
+		panic("score: ComputeModel needs a model and a non-empty batch")
+	}
+	if len(theta) != p.Model.NumParams() {
+		panic(fmt.Sprintf("score: ComputeModel: θ has length %d, model %s has %d parameters", len(theta), p.Model.Name(), p.Model.NumParams()))
+	}
+	if _, c := p.Batch.X.Dims(); c != p.Model.NumInputs() || len(p.Batch.Y) != p.Batch.Len() {
+		panic("score: ComputeModel: batch does not match the model")
+	}
+	if !(p.WeightDecay >= 0) || math.IsInf(p.WeightDecay, 0) {
+		return nil, fmt.Errorf("score: weight decay %v must be finite and ≥ 0", p.WeightDecay)
+	}
+	n := p.Batch.Len()
+	if n < 2 {
+		return nil, errors.New("score: the gradient covariance needs at least 2 examples")
+	}
+	if set.Subset == 1 {
+		return nil, errors.New("score: a covariance subset needs at least 2 examples")
+	}
+	src := newModelSource(p.Model, p.Batch, p.WeightDecay, set.Subset, set.Seed)
+	c := &computation{set: set, src: src, msrc: src, theta: append([]float64(nil), theta...)}
+	if err := c.run(); err != nil {
+		return nil, err
+	}
+	if src.idx != nil {
+		c.r.Subset = src.idx
+	}
+	return c.r, nil
+}
+
+// ComputeGrads computes the report from per-example gradients (MATH.md §2, §4, §6, §10):
+// everything that needs the model at other parameter values (the divergence term, the
+// Jacobian asymmetry) is not available.
+func ComputeGrads(g Grads, s *Settings) (*Report, error) {
+	set, err := s.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if g.G == nil {
+		panic("score: ComputeGrads: nil gradient matrix")
+	}
+	m, d := g.G.Dims()
+	if g.N == 0 {
+		g.N = m
+	}
+	switch {
+	case m < 2:
+		return nil, fmt.Errorf("score: the gradient covariance needs at least 2 gradient rows, not %d", m)
+	case g.N < m:
+		return nil, fmt.Errorf("score: N = %d is smaller than the %d gradient rows", g.N, m)
+	case !(g.WeightDecay >= 0) || math.IsInf(g.WeightDecay, 0):
+		return nil, fmt.Errorf("score: weight decay %v must be finite and ≥ 0", g.WeightDecay)
+	case g.WeightDecay > 0 && g.Theta == nil:
+		return nil, errors.New("score: weight decay needs θ (its gradient is λθ)")
+	case g.Theta != nil && len(g.Theta) != d:
+		return nil, fmt.Errorf("score: θ has length %d but the gradients have %d columns", len(g.Theta), d)
+	case set.Divergence:
+		return nil, errors.New("score: the divergence term needs per-example Hessians: not available from gradients")
+	case set.Subset != 0:
+		return nil, errors.New("score: a covariance subset is not available from gradients (pass the rows you want)")
+	}
+	if err := checkFiniteMatrix("the gradient matrix", g.G); err != nil {
+		return nil, err
+	}
+	var h *mat.SymDense
+	if g.Hessian != nil {
+		r, cc := g.Hessian.Dims()
+		if r != d || cc != d {
+			return nil, fmt.Errorf("score: the Hessian is %d×%d but the gradients have %d columns", r, cc, d)
+		}
+		if err := checkFiniteMatrix("the Hessian", g.Hessian); err != nil {
+			return nil, err
+		}
+		h = mat.NewSymDense(d, nil)
+		for i := 0; i < d; i++ {
+			for j := i; j < d; j++ {
+				h.SetSym(i, j, 0.5*(g.Hessian.At(i, j)+g.Hessian.At(j, i)))
+			}
+		}
+	}
+	theta := g.Theta
+	if theta == nil {
+		theta = make([]float64, d)
+	}
+	src := newGradsSource(g.G, g.N, h, g.WeightDecay)
+	c := &computation{set: set, src: src, theta: append([]float64(nil), theta...)}
+	if g.Hessian != nil {
+		var asym float64
+		var diff mat.Dense
+		diff.Sub(g.Hessian, g.Hessian.T())
+		if nh := mat.Norm(g.Hessian, 2); nh > 0 {
+			asym = mat.Norm(&diff, 2) / nh
+		}
+		if asym > 1e-8 {
+			c.warn(fmt.Sprintf("the Hessian is not symmetric (‖H − Hᵀ‖_F/‖H‖_F = %.3g): its symmetric part is used", asym))
+		}
+	}
+	if err := c.run(); err != nil {
+		return nil, err
+	}
+	if m < g.N {
+		c.warn(fmt.Sprintf("the %d gradient rows are taken as a random sample of the N = %d examples: C is estimated by (N−1)/N·S and ḡ by their mean", m, g.N))
+	}
+	return c.r, nil
+}
+
+func checkFiniteMatrix(what string, a mat.Matrix) error {
+	r, c := a.Dims()
+	for i := 0; i < r; i++ {
+		for j := 0; j < c; j++ {
+			if v := a.At(i, j); math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("score: %s has a non-finite entry %v at (%d, %d)", what, v, i, j)
+			}
+		}
+	}
+	return nil
+}
+
+// computation carries the state of one report.
+type computation struct {
+	set   Settings
+	src   source
+	msrc  *modelSource // nil for gradient inputs
+	theta []float64
+	r     *Report
+	cs    *covState
+	gbar  []float64 // ḡ
+	hess  *hessian
+	div   *divPlan // set by divergence
+	// pending holds warnings issued before the report exists.
+	pending []string
+}
+
+func (c *computation) warn(w string) {
+	if c.r == nil {
+		c.pending = append(c.pending, w)
+		return
+	}
+	c.r.Warnings = append(c.r.Warnings, w)
+}
+
+func (c *computation) run() error {
+	set := &c.set
+	src := c.src
+	n, d, m := src.numExamples(), src.dim(), src.covExamples()
+	if set.Batch > n {
+		return fmt.Errorf("score: batch size %d is larger than the %d examples", set.Batch, n)
+	}
+	if set.Sampling != sim.With && n < 2 {
+		return errors.New("score: sampling without replacement needs at least 2 examples")
+	}
+	kappa := sim.Kappa(set.Sampling, n, set.Batch)
+	c.r = &Report{N: n, D: d, LR: set.LR, Batch: set.Batch, Sampling: set.Sampling, Kappa: kappa,
+		Damping: set.Inverse.Damping, RCond: set.Inverse.RCond, CovExamples: m, Warnings: append([]string{}, c.pending...)}
+	r := c.r
+	switch {
+	case set.Inverse.Damping > 0:
+		r.Inverse = "damped"
+	case set.Inverse.Range:
+		r.Inverse = "range"
+	default:
+		r.Inverse = "exact"
+	}
+	if set.Sampling == sim.Reshuffle {
+		c.warn("sampling reshuffle is treated as without replacement (κ_B = (N−B)/(B(N−1)), and sampled mini-batches are independent)")
+	}
+	if set.Sampling == sim.Without && set.Batch == n {
+		return fmt.Errorf("score: batch size %d equals N without replacement: there is no mini-batch noise (κ_B = 0)", n)
+	}
+	solver := set.Solver
+	if solver == SolverAuto {
+		switch {
+		case d <= set.DenseMaxDim:
+			solver = SolverDense
+		case m <= set.WoodburyMaxExamples:
+			solver = SolverWoodbury
+		default:
+			solver = SolverCG
+		}
+	}
+	r.Solver = solver
+
+	// Gradient (MATH.md §1).
+	set.progress("gradient")
+	c.gbar = make([]float64, d)
+	nll := src.meanGrad(c.gbar, c.theta)
+	grad := append([]float64(nil), c.gbar...)
+	lam := src.weightDecay()
+	if lam != 0 {
+		floats.AddScaled(grad, lam, c.theta)
+	}
+	r.Loss = nll + lam/2*floats.Dot(c.theta, c.theta)
+	r.GradNorm = floats.Norm(grad, 2)
+	r.AtMinimum = r.GradNorm <= set.MinimumTol
+	if math.IsNaN(r.GradNorm) || math.IsInf(r.GradNorm, 0) {
+		return fmt.Errorf("score: the gradient at θ is not finite (‖∇L‖ = %v)", r.GradNorm)
+	}
+
+	// Noise (MATH.md §2).
+	set.progress("noise covariance")
+	c.cs = newCovState(src, c.theta, solver, kappa)
+	k := max(set.TopK, set.NoiseDirections, 1)
+	w, err := c.cs.spectrum(&r.Noise, src, k, set.Inverse.RCond, set.Seed)
+	if err != nil {
+		return err
+	}
+	r.Warnings = append(r.Warnings, w...)
+	if len(r.Noise.TopEigenvalues) > set.TopK {
+		r.Noise.TopEigenvalues = r.Noise.TopEigenvalues[:set.TopK]
+	}
+	gg := floats.Dot(c.gbar, c.gbar)
+	r.Noise.NoiseScale = r.Noise.Trace / gg
+	if r.AtMinimum || gg == 0 {
+		r.Noise.NoiseScale = math.NaN()
+		c.warn("the gradient noise scale tr C/‖ḡ‖² is undefined at a minimum: reported as null")
+	}
+
+	// Inverse and the note's vectors (MATH.md §4).
+	set.progress("scores")
+	known := -1
+	if solver == SolverWoodbury && (!r.Noise.RankEstimated || m-1 < d) {
+		known = r.Noise.Rank
+	}
+	w, err = c.cs.invert(&set.Inverse, known, set.Seed)
+	if err != nil {
+		return err
+	}
+	r.Warnings = append(r.Warnings, w...)
+	v := &r.Vectors
+	v.Grad = grad
+	v.Stationary = make([]float64, d)
+	if err := c.cs.inv.Solve(v.Stationary, grad); err != nil {
+		return fmt.Errorf("score: solving C_B x = ∇L: %w", err)
+	}
+	floats.Scale(-2/set.LR, v.Stationary)
+	v.Likelihood = make([]float64, d)
+	floats.ScaleTo(v.Likelihood, -float64(n), c.gbar)
+	v.Prior = make([]float64, d)
+	floats.SubTo(v.Prior, v.Stationary, v.Likelihood)
+	if lam != 0 {
+		v.ExplicitPrior = make([]float64, d)
+		floats.ScaleTo(v.ExplicitPrior, -float64(n)*lam, c.theta)
+		v.ImplicitPrior = make([]float64, d)
+		floats.SubTo(v.ImplicitPrior, v.Prior, v.ExplicitPrior)
+	}
+	r.Diagnostics.RangeFraction = c.cs.inv.RangeFraction(grad)
+	if r.Inverse == "range" && r.Diagnostics.RangeFraction > 0 {
+		c.warn(fmt.Sprintf("%.3g of ‖∇L‖² lies outside the range of C_B: along those directions SGD has no noise and the note's stationary density does not exist", r.Diagnostics.RangeFraction))
+	}
+
+	// General score (MATH.md §5).
+	if set.Divergence {
+		set.progress("divergence term")
+		if err := c.divergence(); err != nil {
+			return err
+		}
+	}
+
+	// Hessian and commutator (MATH.md §5).
+	if src.hasHessian() {
+		set.progress("Hessian")
+		if err := c.hessianAndCommutator(); err != nil {
+			return err
+		}
+	}
+
+	// Jacobian asymmetry (MATH.md §5).
+	if c.msrc != nil {
+		set.progress("Jacobian asymmetry")
+		if err := c.asymmetry(); err != nil {
+			return err
+		}
+	} else {
+		r.Diagnostics.AsymmetryMethod = "not available from gradients (needs the model at other parameter values)"
+	}
+
+	// Gaussianity of mini-batch noise (MATH.md §5, §10).
+	if set.NoiseDirections > 0 {
+		set.progress("mini-batch noise")
+		c.gaussianity()
+	}
+
+	// Near a minimum (MATH.md §6).
+	if src.hasHessian() && (r.AtMinimum || set.ForceGaussian) {
+		if !r.AtMinimum {
+			c.warn(fmt.Sprintf("θ is not a minimum (‖∇L‖ = %.3g > %.3g): the Gaussian predictions are forced", r.GradNorm, set.MinimumTol))
+		}
+		set.progress("Gaussian predictions")
+		if err := c.gaussian(); err != nil {
+			return err
+		}
+	}
+
+	// Other lenses (MATH.md §10).
+	r.OptimalLR = linalg.MandtLearningRate(d, n, r.Noise.TraceBatch)
+	r.ImplicitRegularizer = linalg.SmithRegularizer(set.LR, r.GradNorm*r.GradNorm, r.Noise.TraceBatch)
+	return nil
+}

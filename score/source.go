@@ -1,0 +1,343 @@
+package score
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/sgdprior/sgdprior/linalg"
+	"github.com/sgdprior/sgdprior/model"
+)
+
+// source supplies the per-example gradients every quantity is built from: a model on its
+// examples (θ may vary, for finite differences), or a fixed matrix of gradients.
+type source interface {
+	// dim returns d.
+	dim() int
+	// numExamples returns N.
+	numExamples() int
+	// covExamples returns M, the number of examples C is computed from.
+	covExamples() int
+	// weightDecay returns λ of r(θ) = (λ/2)‖θ‖².
+	weightDecay() float64
+	// meanGrad writes ḡ(θ), the mean NLL gradient over all N examples, into dst and returns
+	// the mean NLL (NaN when unknown).
+	meanGrad(dst, theta []float64) float64
+	// factor returns U(θ) (d×M) with C(θ) = U Uᵀ on the covariance examples.
+	factor(theta []float64) linalg.Factor
+	// denseCov writes C(θ) into dst (d×d, or empty).
+	denseCov(dst *mat.SymDense, theta []float64)
+	// covTrace returns tr C(θ) without forming a d×d matrix.
+	covTrace(theta []float64) float64
+	// hasHessian reports whether hessVec is available.
+	hasHessian() bool
+	// hessVec writes H v into dst, H the Hessian of the objective (mean NLL over the
+	// covariance examples plus λI).
+	hessVec(dst, theta, v []float64)
+	// popSize is the number of examples sampled mini-batches are drawn from.
+	popSize() int
+	// project writes g_i·v for the popSize examples into dst.
+	project(dst, theta, v []float64)
+}
+
+// chunkFloats bounds the size (in float64s) of the per-example scratch matrices.
+const chunkFloats = 1 << 22
+
+// chunkRows returns a chunk length for matrices with d columns.
+func chunkRowsFor(d int) int { return max(1, min(4096, chunkFloats/max(d, 1))) }
+
+// modelSource is a model on N examples with weight decay; C comes from the examples of sub
+// (all N, or a seeded subset of M).
+type modelSource struct {
+	m     model.Model
+	all   model.Batch // the N examples
+	sub   model.Batch // the M covariance examples (== all without a subset)
+	idx   []int       // indices of sub in all; nil without a subset
+	wd    float64
+	scale float64 // c²: C = c² Σ_{i∈sub} (g_i − ḡ_sub)(g_i − ḡ_sub)ᵀ
+}
+
+// newModelSource draws the covariance subset (subset ≥ N or 0: all examples).
+func newModelSource(m model.Model, b model.Batch, wd float64, subset int, seed uint64) *modelSource {
+	n := b.Len()
+	s := &modelSource{m: m.Clone(), all: b, sub: b, wd: wd, scale: 1 / float64(n)}
+	if subset > 0 && subset < n {
+		s.idx = drawSubset(rand.New(rand.NewPCG(seed, streamSubset)), n, subset)
+		s.sub = gather(b, s.idx)
+		s.scale = subsetScale(n, subset)
+	}
+	return s
+}
+
+// subsetScale returns (N−1)/(N(M−1)), the factor making (N−1)/N · S, S the sample covariance
+// of M examples with divisor M − 1, an unbiased estimate of the population C (MATH.md §2).
+// It is 1/N when M = N.
+func subsetScale(n, m int) float64 {
+	if m >= n {
+		return 1 / float64(n)
+	}
+	return float64(n-1) / (float64(n) * float64(m-1))
+}
+
+// drawSubset returns m distinct indices in [0, n), sorted.
+func drawSubset(rnd *rand.Rand, n, m int) []int {
+	p := make([]int, n)
+	for i := range p {
+		p[i] = i
+	}
+	for j := 0; j < m; j++ {
+		i := j + rnd.IntN(n-j)
+		p[j], p[i] = p[i], p[j]
+	}
+	idx := append([]int(nil), p[:m]...)
+	slices.Sort(idx)
+	return idx
+}
+
+// gather copies the examples idx of b into a new batch.
+func gather(b model.Batch, idx []int) model.Batch {
+	_, p := b.X.Dims()
+	x := mat.NewDense(len(idx), p, nil)
+	y := make([]float64, len(idx))
+	for k, i := range idx {
+		copy(x.RawRowView(k), b.X.RawRowView(i))
+		y[k] = b.Y[i]
+	}
+	return model.Batch{X: x, Y: y}
+}
+
+// rows returns the batch of rows [i0, i1) of b (a view, not a copy).
+func rows(b model.Batch, i0, i1 int) model.Batch {
+	_, p := b.X.Dims()
+	return model.Batch{X: b.X.Slice(i0, i1, 0, p).(*mat.Dense), Y: b.Y[i0:i1]}
+}
+
+func (s *modelSource) dim() int             { return s.m.NumParams() }
+func (s *modelSource) numExamples() int     { return s.all.Len() }
+func (s *modelSource) covExamples() int     { return s.sub.Len() }
+func (s *modelSource) weightDecay() float64 { return s.wd }
+func (s *modelSource) hasHessian() bool     { return true }
+func (s *modelSource) popSize() int         { return s.all.Len() }
+
+func (s *modelSource) meanGrad(dst, theta []float64) float64 {
+	return s.m.Loss(dst, theta, s.all)
+}
+
+func (s *modelSource) factor(theta []float64) linalg.Factor {
+	return newModelFactor(s.m, s.sub, theta, s.scale)
+}
+
+// centredChunks calls f with consecutive chunks of the centred per-example gradients
+// a_i = g_i − ḡ_b of the examples of b (rows of a, which f may modify).
+func centredChunks(m model.Model, b model.Batch, theta []float64, f func(i0 int, a *mat.Dense)) {
+	d := m.NumParams()
+	mean := make([]float64, d)
+	m.Loss(mean, theta, b)
+	n := b.Len()
+	cr := min(chunkRowsFor(d), n)
+	buf := mat.NewDense(cr, d, nil)
+	for i0 := 0; i0 < n; i0 += cr {
+		i1 := min(n, i0+cr)
+		a := buf.Slice(0, i1-i0, 0, d).(*mat.Dense)
+		m.PerExampleGrads(a, theta, rows(b, i0, i1))
+		for r := 0; r < i1-i0; r++ {
+			floats.Sub(a.RawRowView(r), mean)
+		}
+		f(i0, a)
+	}
+}
+
+func (s *modelSource) denseCov(dst *mat.SymDense, theta []float64) {
+	d := s.dim()
+	if dst.IsEmpty() {
+		dst.ReuseAsSym(d)
+	}
+	dst.Zero()
+	centredChunks(s.m, s.sub, theta, func(_ int, a *mat.Dense) {
+		dst.SymRankK(dst, s.scale, a.T())
+	})
+}
+
+func (s *modelSource) covTrace(theta []float64) float64 {
+	var t float64
+	centredChunks(s.m, s.sub, theta, func(_ int, a *mat.Dense) {
+		r, _ := a.Dims()
+		for i := 0; i < r; i++ {
+			row := a.RawRowView(i)
+			t += floats.Dot(row, row)
+		}
+	})
+	return s.scale * t
+}
+
+func (s *modelSource) hessVec(dst, theta, v []float64) {
+	s.m.HessVec(dst, theta, s.sub, v)
+	if s.wd != 0 {
+		floats.AddScaled(dst, s.wd, v)
+	}
+}
+
+func (s *modelSource) project(dst, theta, v []float64) {
+	s.m.GradDot(dst, theta, s.all, v)
+}
+
+// modelFactor is the matrix-free factor U = c [g_i − ḡ_S]_{i∈S} (d×M) of C = U Uᵀ over the
+// examples S of a batch (MATH.md §2), from the model's batched products: U w =
+// c (Σ_i w_i g_i − (Σ_i w_i) ḡ_S) by GradSum, Uᵀ u = c (g_i·u − ḡ_S·u)_i by GradDot, and
+// UᵀU by the Gram matrix g_i·g_j with double centring. The Gram matrix is computed once
+// and cached. A modelFactor is not safe for concurrent use.
+type modelFactor struct {
+	m     model.Model
+	b     model.Batch
+	theta []float64
+	c     float64
+	mean  []float64 // ḡ_S
+	gram  *mat.Dense
+}
+
+func newModelFactor(m model.Model, b model.Batch, theta []float64, scale float64) *modelFactor {
+	f := &modelFactor{m: m, b: b, theta: append([]float64(nil), theta...), c: math.Sqrt(scale)}
+	f.mean = make([]float64, m.NumParams())
+	m.Loss(f.mean, f.theta, b)
+	return f
+}
+
+func (f *modelFactor) Rows() int { return f.m.NumParams() }
+func (f *modelFactor) Cols() int { return f.b.Len() }
+
+func (f *modelFactor) Mul(dst, w []float64) {
+	if len(dst) != f.Rows() || len(w) != f.Cols() {
+		panic(fmt.Sprintf("score: modelFactor.Mul: lengths %d, %d, want %d, %d", len(dst), len(w), f.Rows(), f.Cols()))
+	}
+	f.m.GradSum(dst, f.theta, f.b, w)
+	sw := floats.Sum(w)
+	for j := range dst {
+		dst[j] = f.c * (dst[j] - sw*f.mean[j])
+	}
+}
+
+func (f *modelFactor) MulT(dst, u []float64) {
+	if len(dst) != f.Cols() || len(u) != f.Rows() {
+		panic(fmt.Sprintf("score: modelFactor.MulT: lengths %d, %d, want %d, %d", len(dst), len(u), f.Cols(), f.Rows()))
+	}
+	f.m.GradDot(dst, f.theta, f.b, u)
+	mu := floats.Dot(f.mean, u)
+	for i := range dst {
+		dst[i] = f.c * (dst[i] - mu)
+	}
+}
+
+// Gram writes UᵀU = c² (K − r1ᵀ − 1rᵀ + s) into dst, K_ij = g_i·g_j, r_i the row means of K
+// and s their mean: the Gram matrix of the centred gradients, exactly symmetric.
+func (f *modelFactor) Gram(dst *mat.Dense) {
+	if dst.IsEmpty() {
+		dst.ReuseAs(f.Cols(), f.Cols())
+	}
+	dst.Copy(f.gramMatrix())
+}
+
+// gramMatrix returns the cached centred Gram matrix UᵀU (computed on first use), not a
+// copy: it must not be modified.
+func (f *modelFactor) gramMatrix() *mat.Dense {
+	if f.gram != nil {
+		return f.gram
+	}
+	m := f.Cols()
+	k := mat.NewDense(m, m, nil)
+	f.m.Gram(k, f.theta, f.b)
+	r := make([]float64, m)
+	for i := 0; i < m; i++ {
+		r[i] = floats.Sum(k.RawRowView(i)) / float64(m)
+	}
+	s := floats.Sum(r) / float64(m)
+	c2 := f.c * f.c
+	for i := 0; i < m; i++ {
+		row := k.RawRowView(i)
+		for j := 0; j <= i; j++ {
+			v := c2 * (row[j] - r[i] - r[j] + s)
+			row[j] = v
+			k.Set(j, i, v)
+		}
+	}
+	f.gram = k
+	return k
+}
+
+// gradsSource is a fixed M×d matrix G of per-example NLL gradients (rows), the population
+// of N examples when M = N, a random sample otherwise (C estimated by (N−1)/N · S), with an
+// optional Hessian H of the mean objective. θ is only needed for weight decay (∇r = λθ).
+type gradsSource struct {
+	g     *mat.Dense // M×d
+	n     int
+	h     *mat.SymDense
+	wd    float64
+	mean  []float64
+	u     *mat.Dense // d×M, c·(g_i − ḡ)
+	scale float64
+}
+
+func newGradsSource(g *mat.Dense, n int, h *mat.SymDense, wd float64) *gradsSource {
+	m, d := g.Dims()
+	s := &gradsSource{g: g, n: n, h: h, wd: wd, scale: subsetScale(n, m)}
+	s.mean = make([]float64, d)
+	for i := 0; i < m; i++ {
+		floats.Add(s.mean, g.RawRowView(i))
+	}
+	floats.Scale(1/float64(m), s.mean)
+	c := math.Sqrt(s.scale)
+	s.u = mat.NewDense(d, m, nil)
+	for i := 0; i < m; i++ {
+		row := g.RawRowView(i)
+		for j := 0; j < d; j++ {
+			s.u.Set(j, i, c*(row[j]-s.mean[j]))
+		}
+	}
+	return s
+}
+
+func (s *gradsSource) dim() int             { _, d := s.g.Dims(); return d }
+func (s *gradsSource) numExamples() int     { return s.n }
+func (s *gradsSource) covExamples() int     { m, _ := s.g.Dims(); return m }
+func (s *gradsSource) weightDecay() float64 { return s.wd }
+func (s *gradsSource) hasHessian() bool     { return s.h != nil }
+func (s *gradsSource) popSize() int         { return s.covExamples() }
+
+func (s *gradsSource) meanGrad(dst, _ []float64) float64 {
+	copy(dst, s.mean)
+	return math.NaN()
+}
+
+func (s *gradsSource) factor(_ []float64) linalg.Factor { return linalg.NewDenseFactor(s.u) }
+
+func (s *gradsSource) denseCov(dst *mat.SymDense, _ []float64) {
+	d := s.dim()
+	if dst.IsEmpty() {
+		dst.ReuseAsSym(d)
+	}
+	dst.SymOuterK(1, s.u)
+}
+
+func (s *gradsSource) covTrace(_ []float64) float64 {
+	t := 0.0
+	r, _ := s.u.Dims()
+	for j := 0; j < r; j++ {
+		row := s.u.RawRowView(j)
+		t += floats.Dot(row, row)
+	}
+	return t
+}
+
+func (s *gradsSource) hessVec(dst, _, v []float64) {
+	if s.h == nil {
+		panic("score: no Hessian")
+	}
+	mat.NewVecDense(len(dst), dst).MulVec(s.h, mat.NewVecDense(len(v), v))
+}
+
+func (s *gradsSource) project(dst, _, v []float64) {
+	mat.NewVecDense(len(dst), dst).MulVec(s.g, mat.NewVecDense(len(v), v))
+}

@@ -1,0 +1,399 @@
+package study
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// This file holds read-only views of the subcommands' JSON outputs: the keys the report and
+// Summarize use, as the commands' --json interfaces define them (issues 3, 4 and 5). Every
+// other key stays in Results as the command wrote it.
+
+// Float is a JSON number that may be null (read as NaN, written back as null).
+type Float float64
+
+// UnmarshalJSON reads a number or null.
+func (f *Float) UnmarshalJSON(b []byte) error {
+	if string(bytes.TrimSpace(b)) == "null" {
+		*f = Float(math.NaN())
+		return nil
+	}
+	var v float64
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*f = Float(v)
+	return nil
+}
+
+// MarshalJSON writes a finite number, or null.
+func (f Float) MarshalJSON() ([]byte, error) {
+	v := float64(f)
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return []byte("null"), nil
+	}
+	return []byte(strconv.FormatFloat(v, 'g', -1, 64)), nil
+}
+
+// Float64 returns f as a float64 (NaN when absent).
+func (f Float) Float64() float64 { return float64(f) }
+
+// OK reports whether f is a finite number (not null).
+func (f Float) OK() bool { return !math.IsNaN(float64(f)) && !math.IsInf(float64(f), 0) }
+
+// NaN is a Float that marks a value absent from the output it was read from.
+func NaN() Float { return Float(math.NaN()) }
+
+// Floats is a JSON number, null, or an array of them (a scalar reads as one element), so
+// that a key given per direction or as one value can be read either way.
+type Floats []float64
+
+// UnmarshalJSON reads a number, null or an array of numbers and nulls (null as NaN).
+// Nested arrays (a 2-D grid) are flattened in order.
+func (fs *Floats) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '[' {
+		var raw []json.RawMessage
+		if err := json.Unmarshal(b, &raw); err != nil {
+			return err
+		}
+		out := make([]float64, 0, len(raw))
+		for _, r := range raw {
+			var sub Floats
+			if err := sub.UnmarshalJSON(r); err != nil {
+				return err
+			}
+			out = append(out, sub...)
+		}
+		*fs = out
+		return nil
+	}
+	var f Float
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	*fs = []float64{float64(f)}
+	return nil
+}
+
+// Matrix is a matrix given as an array of rows; null entries read as NaN.
+type Matrix [][]float64
+
+// UnmarshalJSON reads an array of rows of numbers and nulls.
+func (m *Matrix) UnmarshalJSON(b []byte) error {
+	var rows []Floats
+	if err := json.Unmarshal(b, &rows); err != nil {
+		return err
+	}
+	out := make([][]float64, len(rows))
+	for i, r := range rows {
+		out[i] = r
+	}
+	*m = out
+	return nil
+}
+
+// NewFloats returns a Floats filled with NaN (absent values), of length n.
+func NewFloats(n int) Floats {
+	f := make(Floats, n)
+	for i := range f {
+		f[i] = math.NaN()
+	}
+	return f
+}
+
+// Provenance is the part of every output's provenance the report shows.
+type Provenance struct {
+	Version     string   `json:"version"`
+	CommandLine []string `json:"command_line"`
+	Seed        uint64   `json:"seed"`
+	Data        string   `json:"data"`
+	DataSHA256  string   `json:"data_sha256"`
+	N           int      `json:"n"`
+	Features    int      `json:"features"`
+	Model       string   `json:"model"`
+	WeightDecay Float    `json:"weight_decay"`
+	Sigma       Float    `json:"sigma"`
+	Labels      []string `json:"labels"`
+}
+
+// TrainOutput is train --json.
+type TrainOutput struct {
+	Method     string     `json:"method"`
+	Loss       Float      `json:"loss"`
+	NLL        Float      `json:"nll"`
+	GradNorm   Float      `json:"grad_norm"`
+	Accuracy   *float64   `json:"accuracy"`
+	Iterations int        `json:"iterations"`
+	Converged  *bool      `json:"converged"`
+	D          int        `json:"d"`
+	Params     string     `json:"params"`
+	Provenance Provenance `json:"provenance"`
+	Warnings   []string   `json:"warnings"`
+}
+
+// ScoreOutput is score --json (issue 3).
+type ScoreOutput struct {
+	N        int    `json:"n"`
+	D        int    `json:"d"`
+	LR       Float  `json:"lr"`
+	Batch    int    `json:"batch"`
+	Sampling string `json:"sampling"`
+	Kappa    Float  `json:"kappa"`
+	Damping  Float  `json:"damping"`
+	Inverse  string `json:"inverse"`
+	Loss     Float  `json:"loss"`
+	GradNorm Float  `json:"grad_norm"`
+	Noise    struct {
+		Trace          Float  `json:"trace"`
+		TraceBatch     Float  `json:"trace_batch"`
+		Rank           Float  `json:"rank"`
+		RankEstimated  bool   `json:"rank_estimated"`
+		TopEigenvalues Floats `json:"top_eigenvalues"`
+		NoiseScale     Float  `json:"noise_scale"`
+	} `json:"noise"`
+	Diagnostics struct {
+		RangeFraction    Float  `json:"range_fraction"`
+		Commutator       Float  `json:"commutator"`
+		AsymmetrySeed    Float  `json:"asymmetry_seed"`
+		AsymmetryGeneral Float  `json:"asymmetry_general"`
+		DivergenceRatio  Float  `json:"divergence_ratio"`
+		NoiseKurtosis    Floats `json:"noise_kurtosis"`
+		NoiseTailIndex   Floats `json:"noise_tail_index"`
+	} `json:"diagnostics"`
+	Gaussian            *ScoreGaussian `json:"gaussian"`
+	OptimalLR           Float          `json:"optimal_lr"`
+	ImplicitRegularizer Float          `json:"implicit_regularizer"`
+	Provenance          Provenance     `json:"provenance"`
+	Warnings            []string       `json:"warnings"`
+}
+
+// ScoreGaussian is score's "gaussian" object: the predictions near a minimum (MATH.md §6).
+type ScoreGaussian struct {
+	RemovedDirections int              `json:"removed_directions"`
+	Directions        []ScoreDirection `json:"directions"`
+}
+
+// ScoreDirection is one row of score's per-direction table, along the Hessian
+// eigendirection v_k (sorted by h descending).
+type ScoreDirection struct {
+	H              Float            `json:"h"`
+	C              Float            `json:"c"`
+	VarSeed        Float            `json:"var_seed"`
+	VarContinuous  Float            `json:"var_continuous"`
+	VarDiscrete    Float            `json:"var_discrete"`
+	VarLinearExact Float            `json:"var_linear_exact"`
+	VarPosterior   Float            `json:"var_posterior"`
+	PriorPrecision map[string]Float `json:"prior_precision"`
+}
+
+// UnmarshalJSON presets the optional keys to NaN so that an absent key reads as absent.
+func (d *ScoreDirection) UnmarshalJSON(b []byte) error {
+	type plain ScoreDirection
+	p := plain{H: NaN(), C: NaN(), VarSeed: NaN(), VarContinuous: NaN(), VarDiscrete: NaN(), VarLinearExact: NaN(), VarPosterior: NaN()}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*d = ScoreDirection(p)
+	return nil
+}
+
+// UnmarshalJSON presets the optional keys to NaN.
+func (s *ScoreOutput) UnmarshalJSON(b []byte) error {
+	type plain ScoreOutput
+	var p plain
+	p.Damping, p.Loss, p.OptimalLR, p.ImplicitRegularizer = NaN(), NaN(), NaN(), NaN()
+	p.Noise.Trace, p.Noise.TraceBatch, p.Noise.Rank, p.Noise.NoiseScale = NaN(), NaN(), NaN(), NaN()
+	dg := &p.Diagnostics
+	dg.RangeFraction, dg.Commutator, dg.AsymmetrySeed, dg.AsymmetryGeneral, dg.DivergenceRatio = NaN(), NaN(), NaN(), NaN(), NaN()
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*s = ScoreOutput(p)
+	return nil
+}
+
+// VerifyOutput is verify --json (issue 4).
+type VerifyOutput struct {
+	Chains      int                         `json:"chains"`
+	Steps       int                         `json:"steps"`
+	Burnin      int                         `json:"burnin"`
+	Thin        int                         `json:"thin"`
+	Samples     int                         `json:"samples"`
+	Simulator   string                      `json:"simulator"`
+	Sampling    string                      `json:"sampling"`
+	LR          Float                       `json:"lr"`
+	Batch       int                         `json:"batch"`
+	Basis       string                      `json:"basis"`
+	RhatMax     Float                       `json:"rhat_max"`
+	ESSMin      Float                       `json:"ess_min"`
+	Directions  []VerifyDirection           `json:"directions"`
+	Predictions map[string]VerifyPrediction `json:"predictions"`
+	Cloud       *Cloud                      `json:"cloud"`
+	Provenance  Provenance                  `json:"provenance"`
+	Warnings    []string                    `json:"warnings"`
+}
+
+// VerifyDirection is verify's per-direction measurement along a Hessian eigendirection:
+// the measured variance, its standard error, and its ratio to each prediction (with the
+// ratio's standard error).
+type VerifyDirection struct {
+	H           Float            `json:"h"`
+	Var         Float            `json:"var"`
+	VarStderr   Float            `json:"var_stderr"`
+	Ratio       map[string]Float `json:"ratio"`
+	RatioStderr map[string]Float `json:"ratio_stderr"`
+}
+
+// VerifyPrediction is verify's judgement of one prediction.
+type VerifyPrediction struct {
+	RelFrobenius Float  `json:"rel_frobenius"`
+	KL           Float  `json:"kl"`
+	ScoreError   Float  `json:"score_error"`
+	Consistent   *bool  `json:"consistent"`
+	Test         string `json:"test"`
+	Alpha        Float  `json:"alpha"`
+	// Why says why a prediction could not be made (its covariance is null).
+	Why string `json:"why"`
+}
+
+// UnmarshalJSON presets the optional numbers to NaN.
+func (p *VerifyPrediction) UnmarshalJSON(b []byte) error {
+	type plain VerifyPrediction
+	q := plain{RelFrobenius: NaN(), KL: NaN(), ScoreError: NaN(), Alpha: NaN()}
+	if err := json.Unmarshal(b, &q); err != nil {
+		return err
+	}
+	*p = VerifyPrediction(q)
+	return nil
+}
+
+// Cloud is the stationary cloud in the plane of the two sharpest Hessian directions: the
+// samples' coordinates X, Y along v_1, v_2 relative to θ*, their mean and covariance, and
+// each prediction's 2×2 covariance in that plane.
+type Cloud struct {
+	X           Floats            `json:"x"`
+	Y           Floats            `json:"y"`
+	Mean        Floats            `json:"mean"`
+	Cov         Matrix            `json:"cov"`
+	Predictions map[string]Matrix `json:"predictions"`
+}
+
+// LandscapeOutput is landscape --json (issue 5; landscape.Result).
+type LandscapeOutput struct {
+	Preset   string             `json:"preset"`
+	Params   map[string]float64 `json:"params"`
+	LR       Float              `json:"lr"`
+	Batch    int                `json:"batch"`
+	Sampling string             `json:"sampling"`
+	Kappa    Float              `json:"kappa"`
+	Time     int                `json:"time"`
+	Chains   int                `json:"chains"`
+	// Grid holds the bin centres: X in 1-D, X and Y in 2-D (densities flattened with
+	// index i·len(Y) + j).
+	Grid struct {
+		X Floats `json:"x"`
+		Y Floats `json:"y"`
+	} `json:"grid"`
+	Density struct {
+		Exact       Floats `json:"exact"`
+		Seed        Floats `json:"seed"`
+		SGD         Floats `json:"sgd"`
+		SGDStderr   Floats `json:"sgd_stderr"`
+		Gauss       Floats `json:"gauss"`
+		GaussStderr Floats `json:"gauss_stderr"`
+		SDE         Floats `json:"sde"`
+		SDEStderr   Floats `json:"sde_stderr"`
+	} `json:"density"`
+	// Variance (unimodal presets) holds d×d covariances, row-major (one number in 1-D).
+	Variance *struct {
+		Exact     Floats `json:"exact"`
+		Seed      Floats `json:"seed"`
+		Discrete  Floats `json:"discrete"`
+		SGD       Floats `json:"sgd"`
+		SGDStderr Floats `json:"sgd_stderr"`
+	} `json:"variance"`
+	Wells           []LandscapeWell  `json:"wells"`
+	Sweep           []LandscapeSweep `json:"sweep"`
+	Current         Float            `json:"current"`
+	SeedNonGradient Float            `json:"seed_nongradient"`
+	// CurrentField is, in 2-D, the stationary probability current on the grid (same
+	// flattening as the densities).
+	CurrentField *struct {
+		JX Floats `json:"jx"`
+		JY Floats `json:"jy"`
+	} `json:"current_field"`
+	Warnings []string `json:"warnings"`
+}
+
+// UnmarshalJSON presets the optional numbers to NaN.
+func (l *LandscapeOutput) UnmarshalJSON(b []byte) error {
+	type plain LandscapeOutput
+	var p plain
+	p.Current, p.Kappa, p.SeedNonGradient = NaN(), NaN(), NaN()
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*l = LandscapeOutput(p)
+	return nil
+}
+
+// LandscapeWell is one well of a landscape: its minimum, its mass under each law and its
+// mean escape times (in SGD steps). Curvature, when reported, is L” at the minimum (in
+// 2-D the Hessian's eigenvalues).
+type LandscapeWell struct {
+	Center          Floats `json:"center"`
+	Curvature       Floats `json:"curvature"`
+	MassExact       Float  `json:"mass_exact"`
+	MassSeed        Float  `json:"mass_seed"`
+	MassSGD         Float  `json:"mass_sgd"`
+	MassSGDStderr   Float  `json:"mass_sgd_stderr"`
+	EscapeExact     Float  `json:"escape_exact"`
+	EscapeKramers   Float  `json:"escape_kramers"`
+	EscapeSGD       Float  `json:"escape_sgd"`
+	EscapeSGDStderr Float  `json:"escape_sgd_stderr"`
+	EscapesSGD      int    `json:"escapes_sgd"`
+	EscapeSDE       Float  `json:"escape_sde"`
+	EscapeSDEStderr Float  `json:"escape_sde_stderr"`
+}
+
+// UnmarshalJSON presets the optional numbers to NaN.
+func (w *LandscapeWell) UnmarshalJSON(b []byte) error {
+	type plain LandscapeWell
+	n := NaN()
+	p := plain{MassExact: n, MassSeed: n, MassSGD: n, MassSGDStderr: n, EscapeExact: n, EscapeKramers: n, EscapeSGD: n, EscapeSGDStderr: n,
+		EscapeSDE: n, EscapeSDEStderr: n}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*w = LandscapeWell(p)
+	return nil
+}
+
+// LandscapeSweep is one point of the η/B sweep: each well's share under the exact density,
+// the note's density and SGD.
+type LandscapeSweep struct {
+	LR     Float `json:"lr"`
+	Batch  int   `json:"batch"`
+	Kappa  Float `json:"kappa"`
+	Shares struct {
+		Exact     Floats `json:"exact"`
+		Seed      Floats `json:"seed"`
+		SGD       Floats `json:"sgd"`
+		SGDStderr Floats `json:"sgd_stderr"`
+	} `json:"shares"`
+}
+
+// decode reads raw into v, naming the step on failure.
+func decode(raw json.RawMessage, v any, step string) error {
+	if len(raw) == 0 {
+		return fmt.Errorf("step %s has no output", step)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("step %s: reading its JSON output: %v", step, err)
+	}
+	return nil
+}

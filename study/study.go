@@ -1,0 +1,678 @@
+// Package study describes what `sgdprior run` does: a study file (TOML) lists the problems
+// (a data set, a model, a weight decay, grids of the learning rate η and the batch size B,
+// the simulators and their chain settings) and the 1-D/2-D landscapes to run. Steps expands
+// a study into the command lines of the subcommands `train`, `score`, `verify` and
+// `landscape`; the runner (cmd/sgdprior) executes them and collects their JSON outputs in a
+// Results, which Summarize turns into plain-language verdicts. The default study is
+// embedded (Default).
+//
+// Conventions are those of every sgdprior command (MATH.md §1): the objective is the mean
+// loss L(θ) = (1/N) Σ ℓ_i(θ) + (λ/2)‖θ‖², η is the learning rate of SGD on L, B the batch
+// size, and the mini-batch covariance is C_B = κ_B C with κ_B = 1/B (sampling `with`) or
+// (N − B)/(B(N − 1)) (`without`).
+//
+// This package decides nothing about the mathematics itself: the numbers come from the
+// subcommands; Summarize only reads them, compares them with the thresholds stated in the
+// study file, and words the result.
+package study
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/sgdprior/sgdprior/data"
+)
+
+//go:embed default.toml
+var defaultStudy []byte
+
+// DefaultName is the name under which the embedded default study is reported.
+const DefaultName = "default.toml (embedded)"
+
+// DefaultSource returns the text of the embedded default study file.
+func DefaultSource() []byte { return slices.Clone(defaultStudy) }
+
+// Default parses the embedded default study. It panics if the embedded file is invalid
+// (a build error, caught by the package tests).
+func Default() *Study {
+	s, err := Parse(defaultStudy, DefaultName, "")
+	if err != nil {
+		panic("study: embedded default study: " + err.Error())
+	}
+	return s
+}
+
+// Study is a study file. The zero value of every optional field means its stated default.
+type Study struct {
+	// Title heads the report; default "sgdprior study".
+	Title string `toml:"title" json:"title"`
+	// Seed is the random seed passed to every step (--seed); default 1. An entry's own seed
+	// overrides it.
+	Seed *uint64 `toml:"seed" json:"seed,omitempty"`
+	// Thresholds are the tolerances with which Summarize words the assumption checks.
+	Thresholds Thresholds `toml:"thresholds" json:"thresholds"`
+	// Problems are the models on data.
+	Problems []Problem `toml:"problem" json:"problems"`
+	// Landscapes are the 1-D and 2-D landscape studies.
+	Landscapes []Landscape `toml:"landscape" json:"landscapes"`
+}
+
+// Thresholds are the tolerances for the plain-language assumption checks. They are not
+// statistical tests; the report prints every value beside the threshold it was held to.
+type Thresholds struct {
+	// Commutator is the largest ‖CH − HC‖_F/(‖C‖_F‖H‖_F) at θ* for which C and H are called
+	// commuting (the note's field can then have zero current, MATH.md §5); default 0.05.
+	Commutator float64 `toml:"commutator" json:"commutator"`
+	// Asymmetry is the largest Jacobian asymmetry ‖J − Jᵀ‖_F/‖J‖_F of the note's score field
+	// for which it is called a gradient field; default 0.05.
+	Asymmetry float64 `toml:"asymmetry" json:"asymmetry"`
+	// Divergence is the largest ‖s_gen − s_st‖/‖s_st‖ for which the diffusion is called
+	// constant enough for the note's score (MATH.md §5); default 0.1.
+	Divergence float64 `toml:"divergence" json:"divergence"`
+	// Kurtosis is the largest |excess kurtosis| of the projected mini-batch noise for which
+	// the noise is called Gaussian; default 1.
+	Kurtosis float64 `toml:"kurtosis" json:"kurtosis"`
+	// Current is the largest stationary current max|J|/max|μp| of a 2-D landscape for which
+	// the current is called zero (the Fokker–Planck solver's discretisation error is far
+	// smaller); default 0.05.
+	Current float64 `toml:"current" json:"current"`
+}
+
+// Thresholds' defaults.
+const (
+	DefaultCommutator = 0.05
+	DefaultAsymmetry  = 0.05
+	DefaultDivergence = 0.1
+	DefaultKurtosis   = 1.0
+	DefaultCurrent    = 0.05
+)
+
+// Problem is one model on one data set (or a matrix of per-example gradients): a full-batch
+// minimisation (`train --method lbfgs`), the note's quantities there for every (η, B)
+// (`score`), and SGD's stationary distribution for every (η, B, simulator) (`verify`).
+type Problem struct {
+	// Name identifies the problem: letters, digits, '.', '_' and '-'; it names the
+	// problem's directory in the output. Required and unique.
+	Name string `toml:"name" json:"name"`
+	// Title is the problem's heading in the report; default Name.
+	Title string `toml:"title" json:"title,omitempty"`
+	// Note is free text printed under the heading (e.g. why a weight decay is needed).
+	Note string `toml:"note" json:"note,omitempty"`
+
+	// The problem flags of every command (see `sgdprior help train`). Data and Model are
+	// required unless Grads is set. Relative file names are relative to the study file's
+	// directory.
+	Data        string  `toml:"data" json:"data,omitempty"`
+	Target      string  `toml:"target" json:"target,omitempty"`
+	Labels      string  `toml:"labels" json:"labels,omitempty"`
+	Split       string  `toml:"split" json:"split,omitempty"`
+	Standardize *bool   `toml:"standardize" json:"standardize,omitempty"` // default true
+	Model       string  `toml:"model" json:"model,omitempty"`
+	Act         string  `toml:"act" json:"act,omitempty"`   // default tanh
+	Task        string  `toml:"task" json:"task,omitempty"` // default classify
+	Sigma       float64 `toml:"sigma" json:"sigma,omitempty"`
+	// WeightDecay is λ in r(θ) = (λ/2)‖θ‖²; separable data needs λ > 0 for a finite
+	// minimum (MATH.md §1). Default 0.
+	WeightDecay float64 `toml:"weight_decay" json:"weight_decay"`
+	// Sampling is the mini-batch scheme: with, without (default) or reshuffle.
+	Sampling string `toml:"sampling" json:"sampling,omitempty"`
+	// Seed overrides the study's seed.
+	Seed *uint64 `toml:"seed" json:"seed,omitempty"`
+
+	// Grads, Hessian and N bring your own gradients (`score --grads G.npy --hessian H.npy
+	// --n N`): per-example gradients of the NLL (M×d) and the Hessian of the mean objective
+	// (d×d) exported from another framework. Such a problem has only score steps (there is
+	// no model to run SGD on) and must not set Data or Model.
+	Grads   string `toml:"grads" json:"grads,omitempty"`
+	Hessian string `toml:"hessian" json:"hessian,omitempty"`
+	N       int    `toml:"n" json:"n,omitempty"`
+
+	// Settings are the grids and run lengths, everything --quick may override.
+	Settings
+	// Quick holds the settings that replace these under `sgdprior run --quick`.
+	Quick *Settings `toml:"quick" json:"quick,omitempty"`
+}
+
+// Settings are the grid and run-length settings of a problem or a landscape; under --quick
+// each set field of an entry's Quick table replaces the entry's own.
+type Settings struct {
+	// LR is the grid of learning rates η; at least one for problems. For landscapes only
+	// LR[0] is used (default the preset's).
+	LR []float64 `toml:"lr" json:"lr,omitempty"`
+	// Batch is the grid of batch sizes B; at least one for problems. For landscapes only
+	// Batch[0] is used (default the preset's).
+	Batch []int `toml:"batch" json:"batch,omitempty"`
+	// Simulators are the dynamics to simulate. For a problem, verify runs once for every
+	// (η, B, simulator): sgd, gauss, sde or sgld; empty means no verify step. For a
+	// landscape they are passed together (--simulators): sgd, gauss, sde; empty means the
+	// command's default (sgd).
+	Simulators []string `toml:"simulators" json:"simulators,omitempty"`
+	// Chains and Steps configure the chains (--chains, --steps); Burnin and Thin (problems
+	// only) verify's --burnin and --thin. Steps, Burnin and Thin count SGD steps, i.e.
+	// simulated time: for the sde simulator the study divides them by DT, so that every
+	// simulator covers the same time. Unset means the command's default.
+	Chains *int `toml:"chains" json:"chains,omitempty"`
+	Steps  *int `toml:"steps" json:"steps,omitempty"`
+	Burnin *int `toml:"burnin" json:"burnin,omitempty"`
+	Thin   *int `toml:"thin" json:"thin,omitempty"`
+	// DT is the Euler–Maruyama step of the sde simulator (--dt); unset means the command's
+	// default.
+	DT *float64 `toml:"dt" json:"dt,omitempty"`
+	// TopK is score's and verify's --top-k (the Hessian subspace for large d); zero means
+	// the command's default.
+	TopK *int `toml:"top_k" json:"top_k,omitempty"`
+	// Subset is score's --subset M (estimate C from M examples); zero means all.
+	Subset *int `toml:"subset" json:"subset,omitempty"`
+	// Damping is λ of --damping; Inverse "range" with RCond selects --inverse range
+	// --rcond r. Unset means the commands' defaults (a rank-deficient C_B is then an error).
+	Damping *float64 `toml:"damping" json:"damping,omitempty"`
+	Inverse *string  `toml:"inverse" json:"inverse,omitempty"`
+	RCond   *float64 `toml:"rcond" json:"rcond,omitempty"`
+	// Divergence asks score for the general score's divergence term (--divergence).
+	Divergence *bool `toml:"divergence" json:"divergence,omitempty"`
+	// SweepLR and SweepBatch (landscapes only) span the grid of the well-share sweep
+	// (--sweep-lr, --sweep-batch: every pair; a missing list means the entry's own η or B);
+	// SweepSteps is each sweep point's simulated time per chain (--sweep-steps, default
+	// Steps). Both empty means no sweep.
+	SweepLR    []float64 `toml:"sweep_lr" json:"sweep_lr,omitempty"`
+	SweepBatch []int     `toml:"sweep_batch" json:"sweep_batch,omitempty"`
+	SweepSteps *int      `toml:"sweep_steps" json:"sweep_steps,omitempty"`
+	// ExactOnly (landscapes only) computes the exact answers without simulating
+	// (--exact-only).
+	ExactOnly *bool `toml:"exact_only" json:"exact_only,omitempty"`
+}
+
+// landscapeOnly reports whether a landscape-only setting is set.
+func (st *Settings) landscapeOnly() bool {
+	return st.SweepLR != nil || st.SweepBatch != nil || st.SweepSteps != nil || st.ExactOnly != nil
+}
+
+// Landscape is one `sgdprior landscape` run: a preset with its parameters.
+type Landscape struct {
+	// Name identifies the entry as Problem.Name does. Required and unique (also among
+	// problems).
+	Name string `toml:"name" json:"name"`
+	// Title is the heading in the report; default Name.
+	Title string `toml:"title" json:"title,omitempty"`
+	// Note is free text printed under the heading.
+	Note string `toml:"note" json:"note,omitempty"`
+	// Preset is ou, multiplicative, wells, ou2d or wells2d. Required.
+	Preset string `toml:"preset" json:"preset"`
+	// Flags are the preset's own flags (wells, spread, var0, n, hess, var, var1, hess2,
+	// noise2), passed as --key value in sorted order. Values are strings or numbers.
+	Flags map[string]any `toml:"flags" json:"flags,omitempty"`
+	// Sampling is the mini-batch scheme; default without.
+	Sampling string `toml:"sampling" json:"sampling,omitempty"`
+	// Seed overrides the study's seed.
+	Seed *uint64 `toml:"seed" json:"seed,omitempty"`
+	// Settings: LR[0], Batch[0], Simulators, Chains, Steps, DT, the sweep and ExactOnly are
+	// used.
+	Settings
+	// Quick holds the settings that replace these under --quick.
+	Quick *Settings `toml:"quick" json:"quick,omitempty"`
+}
+
+// Presets are the landscape presets the study file accepts.
+var Presets = []string{"ou", "multiplicative", "wells", "ou2d", "wells2d"}
+
+// Simulators are the verify simulators the study file accepts.
+var Simulators = []string{"sgd", "gauss", "sde", "sgld"}
+
+// reservedLandscapeFlags are the landscape flags the study sets itself.
+var reservedLandscapeFlags = []string{"preset", "lr", "batch", "sampling", "seed", "chains", "steps", "simulators", "dt",
+	"sweep-lr", "sweep-batch", "sweep-steps", "exact-only", "json"}
+
+// landscapeSimulators are the simulators a landscape accepts.
+var landscapeSimulators = []string{"sgd", "gauss", "sde"}
+
+// Load reads and parses a study file.
+func Load(path string) (*Study, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(b, path, filepath.Dir(path))
+}
+
+// Parse parses a study file's text. name is used in errors; relative file names in the
+// study (data, labels, grads, hessian, idx:DIR) are resolved against dir unless dir is "".
+// Unknown keys, values of the wrong type and invalid settings are errors naming the key.
+func Parse(text []byte, name, dir string) (*Study, error) {
+	var s Study
+	md, err := toml.NewDecoder(bytes.NewReader(text)).Decode(&s)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%s: line %d: %s", name, pe.Position.Line, pe.Message)
+		}
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		return nil, fmt.Errorf("%s: unknown key %s", name, strings.Join(keys, ", "))
+	}
+	if err := s.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	if dir != "" {
+		s.resolve(dir)
+	}
+	return &s, nil
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+func (s *Study) validate() error {
+	if len(s.Problems) == 0 && len(s.Landscapes) == 0 {
+		return errors.New("the study has no [[problem]] and no [[landscape]]")
+	}
+	if err := s.Thresholds.validate(); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	checkName := func(kind string, i int, n string) error {
+		if n == "" {
+			return fmt.Errorf("%s %d: name is required", kind, i+1)
+		}
+		if !nameRE.MatchString(n) {
+			return fmt.Errorf("%s %q: name may hold only letters, digits, '.', '_' and '-'", kind, n)
+		}
+		if seen[n] {
+			return fmt.Errorf("%s %q: name is used twice", kind, n)
+		}
+		seen[n] = true
+		return nil
+	}
+	for i := range s.Problems {
+		p := &s.Problems[i]
+		if err := checkName("problem", i, p.Name); err != nil {
+			return err
+		}
+		if err := p.validate(); err != nil {
+			return fmt.Errorf("problem %q: %v", p.Name, err)
+		}
+	}
+	for i := range s.Landscapes {
+		l := &s.Landscapes[i]
+		if err := checkName("landscape", i, l.Name); err != nil {
+			return err
+		}
+		if err := l.validate(); err != nil {
+			return fmt.Errorf("landscape %q: %v", l.Name, err)
+		}
+	}
+	return nil
+}
+
+func (t Thresholds) validate() error {
+	for _, f := range []struct {
+		key string
+		v   float64
+	}{{"commutator", t.Commutator}, {"asymmetry", t.Asymmetry}, {"divergence", t.Divergence}, {"kurtosis", t.Kurtosis}, {"current", t.Current}} {
+		if f.v < 0 || math.IsNaN(f.v) || math.IsInf(f.v, 0) {
+			return fmt.Errorf("thresholds.%s must be ≥ 0 and finite, not %v", f.key, f.v)
+		}
+	}
+	return nil
+}
+
+// WithDefaults returns t with zero fields replaced by their defaults.
+func (t Thresholds) WithDefaults() Thresholds {
+	if t.Commutator == 0 {
+		t.Commutator = DefaultCommutator
+	}
+	if t.Asymmetry == 0 {
+		t.Asymmetry = DefaultAsymmetry
+	}
+	if t.Divergence == 0 {
+		t.Divergence = DefaultDivergence
+	}
+	if t.Kurtosis == 0 {
+		t.Kurtosis = DefaultKurtosis
+	}
+	if t.Current == 0 {
+		t.Current = DefaultCurrent
+	}
+	return t
+}
+
+func (p *Problem) validate() error {
+	if p.Grads != "" {
+		if p.Data != "" || p.Model != "" {
+			return errors.New("grads excludes data and model (the gradients replace them)")
+		}
+		if len(p.Simulators) > 0 || (p.Quick != nil && len(p.Quick.Simulators) > 0) {
+			return errors.New("simulators need a model: a problem with grads has only score steps")
+		}
+	} else {
+		if p.Data == "" {
+			return errors.New("data is required (or grads)")
+		}
+		if p.Model == "" {
+			return errors.New("model is required (or grads)")
+		}
+		if p.Hessian != "" || p.N != 0 {
+			return errors.New("hessian and n go with grads")
+		}
+	}
+	if p.Sampling != "" && !slices.Contains([]string{"with", "without", "reshuffle"}, p.Sampling) {
+		return fmt.Errorf("sampling must be with, without or reshuffle, not %q", p.Sampling)
+	}
+	if p.WeightDecay < 0 || math.IsNaN(p.WeightDecay) || math.IsInf(p.WeightDecay, 0) {
+		return fmt.Errorf("weight_decay must be ≥ 0 and finite, not %v", p.WeightDecay)
+	}
+	if p.Sigma < 0 || math.IsNaN(p.Sigma) || math.IsInf(p.Sigma, 0) {
+		return fmt.Errorf("sigma must be > 0 and finite, not %v", p.Sigma)
+	}
+	if p.N < 0 {
+		return fmt.Errorf("n must be ≥ 1, not %d", p.N)
+	}
+	if err := p.Settings.validate(""); err != nil {
+		return err
+	}
+	if len(p.LR) == 0 {
+		return errors.New("lr: give at least one learning rate")
+	}
+	if len(p.Batch) == 0 {
+		return errors.New("batch: give at least one batch size")
+	}
+	if p.Settings.landscapeOnly() {
+		return errors.New("sweep_lr, sweep_batch, sweep_steps and exact_only belong to landscapes")
+	}
+	if p.Quick != nil {
+		if err := p.Quick.validate("quick."); err != nil {
+			return err
+		}
+		if p.Quick.landscapeOnly() {
+			return errors.New("quick: sweep_lr, sweep_batch, sweep_steps and exact_only belong to landscapes")
+		}
+	}
+	return nil
+}
+
+func (l *Landscape) validate() error {
+	if l.Preset == "" {
+		return fmt.Errorf("preset is required (%s)", strings.Join(Presets, ", "))
+	}
+	if !slices.Contains(Presets, l.Preset) {
+		return fmt.Errorf("preset must be one of %s, not %q", strings.Join(Presets, ", "), l.Preset)
+	}
+	if l.Sampling != "" && !slices.Contains([]string{"with", "without", "reshuffle"}, l.Sampling) {
+		return fmt.Errorf("sampling must be with, without or reshuffle, not %q", l.Sampling)
+	}
+	for k, v := range l.Flags {
+		if strings.HasPrefix(k, "-") || k == "" {
+			return fmt.Errorf("flags.%s: write flag names without dashes", k)
+		}
+		if slices.Contains(reservedLandscapeFlags, k) {
+			return fmt.Errorf("flags.%s: the study sets --%s itself; use the entry's own key", k, k)
+		}
+		if _, err := flagValue(v); err != nil {
+			return fmt.Errorf("flags.%s: %v", k, err)
+		}
+	}
+	check := func(prefix string, st *Settings) error {
+		if err := st.validate(prefix); err != nil {
+			return err
+		}
+		if len(st.LR) > 1 || len(st.Batch) > 1 {
+			return fmt.Errorf("%slr and %sbatch: a landscape takes one learning rate and one batch size (use sweep for a grid)", prefix, prefix)
+		}
+		for _, m := range st.Simulators {
+			if !slices.Contains(landscapeSimulators, m) {
+				return fmt.Errorf("%ssimulators: a landscape simulates %s, not %q", prefix, strings.Join(landscapeSimulators, ", "), m)
+			}
+		}
+		if st.Burnin != nil || st.Thin != nil || st.TopK != nil || st.Subset != nil || st.Damping != nil || st.Inverse != nil || st.RCond != nil || st.Divergence != nil {
+			return fmt.Errorf("%sburnin, thin, top_k, subset, damping, inverse, rcond and divergence belong to problems", prefix)
+		}
+		if st.Steps != nil && *st.Steps < 100 {
+			return fmt.Errorf("%ssteps must be ≥ 100 for a landscape, not %d", prefix, *st.Steps)
+		}
+		for _, lr := range st.SweepLR {
+			if !(lr > 0) || math.IsInf(lr, 0) {
+				return fmt.Errorf("%ssweep_lr must hold positive finite numbers, not %v", prefix, lr)
+			}
+		}
+		for _, b := range st.SweepBatch {
+			if b < 1 {
+				return fmt.Errorf("%ssweep_batch must hold sizes ≥ 1, not %d", prefix, b)
+			}
+		}
+		if st.SweepSteps != nil && *st.SweepSteps < 100 {
+			return fmt.Errorf("%ssweep_steps must be ≥ 100, not %d", prefix, *st.SweepSteps)
+		}
+		return nil
+	}
+	if err := check("", &l.Settings); err != nil {
+		return err
+	}
+	if l.Quick != nil {
+		return check("quick.", l.Quick)
+	}
+	return nil
+}
+
+func (st *Settings) validate(prefix string) error {
+	for _, lr := range st.LR {
+		if !(lr > 0) || math.IsInf(lr, 0) {
+			return fmt.Errorf("%slr must be > 0 and finite, not %v", prefix, lr)
+		}
+	}
+	for _, b := range st.Batch {
+		if b < 1 {
+			return fmt.Errorf("%sbatch must be ≥ 1, not %d", prefix, b)
+		}
+	}
+	for _, m := range st.Simulators {
+		if !slices.Contains(Simulators, m) {
+			return fmt.Errorf("%ssimulators: %q is not one of %s", prefix, m, strings.Join(Simulators, ", "))
+		}
+	}
+	if st.Chains != nil && *st.Chains < 2 {
+		return fmt.Errorf("%schains must be ≥ 2 (error bars come from the spread between chains), not %d", prefix, *st.Chains)
+	}
+	positive := []struct {
+		key string
+		v   *int
+	}{{"steps", st.Steps}, {"thin", st.Thin}, {"top_k", st.TopK}, {"subset", st.Subset}}
+	for _, f := range positive {
+		if f.v != nil && *f.v < 1 {
+			return fmt.Errorf("%s%s must be ≥ 1, not %d", prefix, f.key, *f.v)
+		}
+	}
+	if st.Burnin != nil && *st.Burnin < 0 {
+		return fmt.Errorf("%sburnin must be ≥ 0, not %d", prefix, *st.Burnin)
+	}
+	if st.Burnin != nil && st.Steps != nil && *st.Burnin >= *st.Steps {
+		return fmt.Errorf("%sburnin %d must be smaller than %ssteps %d", prefix, *st.Burnin, prefix, *st.Steps)
+	}
+	if st.DT != nil && !(*st.DT > 0 && *st.DT <= 1) {
+		return fmt.Errorf("%sdt must be in (0, 1], not %v", prefix, *st.DT)
+	}
+	if st.Damping != nil && !(*st.Damping >= 0) || st.Damping != nil && math.IsInf(*st.Damping, 0) {
+		return fmt.Errorf("%sdamping must be ≥ 0 and finite, not %v", prefix, *st.Damping)
+	}
+	if st.Inverse != nil && *st.Inverse != "range" && *st.Inverse != "" {
+		return fmt.Errorf("%sinverse must be \"range\" (or absent), not %q", prefix, *st.Inverse)
+	}
+	if st.RCond != nil && !(*st.RCond > 0 && *st.RCond < 1) {
+		return fmt.Errorf("%srcond must be in (0, 1), not %v", prefix, *st.RCond)
+	}
+	if st.Damping != nil && *st.Damping > 0 && st.Inverse != nil && *st.Inverse == "range" {
+		return fmt.Errorf("%sdamping and %sinverse = \"range\" exclude each other", prefix, prefix)
+	}
+	return nil
+}
+
+// resolve makes relative file names relative to dir.
+func (s *Study) resolve(dir string) {
+	file := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	for i := range s.Problems {
+		p := &s.Problems[i]
+		switch {
+		case p.Data == "" || slices.Contains(data.EmbeddedNames(), p.Data):
+		case strings.HasPrefix(p.Data, "idx:"):
+			p.Data = "idx:" + file(strings.TrimPrefix(p.Data, "idx:"))
+		default:
+			p.Data = file(p.Data)
+		}
+		p.Labels, p.Grads, p.Hessian = file(p.Labels), file(p.Grads), file(p.Hessian)
+	}
+}
+
+// Quick returns a copy of s with every entry's Quick settings applied (and Quick
+// cleared). The result is validated again: a quick table can make settings inconsistent
+// (a burn-in longer than the run).
+func (s *Study) Quick() (*Study, error) {
+	q := s.clone()
+	for i := range q.Problems {
+		p := &q.Problems[i]
+		if p.Quick != nil {
+			p.Settings.override(p.Quick)
+			p.Quick = nil
+		}
+	}
+	for i := range q.Landscapes {
+		l := &q.Landscapes[i]
+		if l.Quick != nil {
+			l.Settings.override(l.Quick)
+			l.Quick = nil
+		}
+	}
+	if err := q.validate(); err != nil {
+		return nil, fmt.Errorf("with --quick: %v", err)
+	}
+	return q, nil
+}
+
+// clone returns a copy of s that shares no slices or maps with it (pointer fields point
+// to values that are never modified in place).
+func (s *Study) clone() *Study {
+	c := *s
+	c.Problems = slices.Clone(s.Problems)
+	for i := range c.Problems {
+		c.Problems[i].Settings = c.Problems[i].Settings.clone()
+	}
+	c.Landscapes = slices.Clone(s.Landscapes)
+	for i := range c.Landscapes {
+		c.Landscapes[i].Settings = c.Landscapes[i].Settings.clone()
+		if s.Landscapes[i].Flags != nil {
+			m := make(map[string]any, len(s.Landscapes[i].Flags))
+			for k, v := range s.Landscapes[i].Flags {
+				m[k] = v
+			}
+			c.Landscapes[i].Flags = m
+		}
+	}
+	return &c
+}
+
+func (st Settings) clone() Settings {
+	st.LR = slices.Clone(st.LR)
+	st.Batch = slices.Clone(st.Batch)
+	st.Simulators = slices.Clone(st.Simulators)
+	st.SweepLR = slices.Clone(st.SweepLR)
+	st.SweepBatch = slices.Clone(st.SweepBatch)
+	return st
+}
+
+// override replaces st's fields with q's set ones.
+func (st *Settings) override(q *Settings) {
+	if q.LR != nil {
+		st.LR = slices.Clone(q.LR)
+	}
+	if q.Batch != nil {
+		st.Batch = slices.Clone(q.Batch)
+	}
+	if q.Simulators != nil {
+		st.Simulators = slices.Clone(q.Simulators)
+	}
+	set := func(dst **int, src *int) {
+		if src != nil {
+			*dst = src
+		}
+	}
+	set(&st.Chains, q.Chains)
+	set(&st.Steps, q.Steps)
+	set(&st.Burnin, q.Burnin)
+	set(&st.Thin, q.Thin)
+	set(&st.TopK, q.TopK)
+	set(&st.Subset, q.Subset)
+	if q.DT != nil {
+		st.DT = q.DT
+	}
+	if q.Damping != nil {
+		st.Damping = q.Damping
+	}
+	if q.Inverse != nil {
+		st.Inverse = q.Inverse
+	}
+	if q.RCond != nil {
+		st.RCond = q.RCond
+	}
+	if q.Divergence != nil {
+		st.Divergence = q.Divergence
+	}
+	if q.SweepLR != nil {
+		st.SweepLR = slices.Clone(q.SweepLR)
+	}
+	if q.SweepBatch != nil {
+		st.SweepBatch = slices.Clone(q.SweepBatch)
+	}
+	set(&st.SweepSteps, q.SweepSteps)
+	if q.ExactOnly != nil {
+		st.ExactOnly = q.ExactOnly
+	}
+}
+
+// flagValue formats a landscape flag value from the study file.
+func flagValue(v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case int64:
+		return strconv.FormatInt(x, 10), nil
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return "", fmt.Errorf("%v is not a finite number", x)
+		}
+		return fmtFloat(x), nil
+	case bool:
+		return strconv.FormatBool(x), nil
+	}
+	return "", fmt.Errorf("a flag value must be a string, a number or a boolean, not %T", v)
+}
+
+// fmtFloat formats x exactly (shortest representation that parses back to x).
+func fmtFloat(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+
+// sortedKeys returns m's keys in sorted order.
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
