@@ -2,6 +2,7 @@ package landscape
 
 import (
 	"errors"
+	"fmt"
 	"math"
 )
 
@@ -96,4 +97,55 @@ func criticalPoints1D(g func(float64) float64, lo, hi float64, n int) (minima, m
 		x0, g0 = x1, g1
 	}
 	return minima, maxima
+}
+
+// balanceDepths rescales the depths of wells 1…K−1 so that every gap(k, ·) vanishes, where
+// gap(k, d) sets well k's depth to d and returns L(min_k) − L(min_0) (NaN when a minimum is
+// lost); a deeper well lowers its minimum, so gap decreases with d. One bracketed Brent root
+// find per well, in Gauss–Seidel sweeps until every gap is below 1e-12. depth(k) reads well
+// k's current depth; name prefixes errors.
+func balanceDepths(name string, nwells int, depth func(k int) float64, gap func(k int, d float64) float64) error {
+	for range 50 {
+		worst := 0.0
+		for k := 1; k < nwells; k++ {
+			d0 := depth(k)
+			g := func(d float64) float64 { return gap(k, d) }
+			g0 := g(d0)
+			if math.IsNaN(g0) {
+				return fmt.Errorf("landscape: %s: balancing lost a minimum", name)
+			}
+			worst = math.Max(worst, math.Abs(g0))
+			if math.Abs(g0) < 1e-13 {
+				continue
+			}
+			a, b := d0, d0
+			for i := 0; ; i++ {
+				if i == 60 {
+					return fmt.Errorf("landscape: %s: cannot balance the depth of well %d", name, k)
+				}
+				if g0 > 0 {
+					b *= 1.5
+					if g(b) < 0 {
+						break
+					}
+					a = b
+				} else {
+					a /= 1.5
+					if g(a) > 0 {
+						break
+					}
+					b = a
+				}
+			}
+			d, err := brent(g, a, b, 1e-15*d0)
+			if err != nil {
+				return fmt.Errorf("landscape: %s: balancing well %d: %v", name, k, err)
+			}
+			g(d)
+		}
+		if worst < 1e-12 {
+			return nil
+		}
+	}
+	return fmt.Errorf("landscape: %s: balancing the depths did not converge", name)
 }

@@ -357,55 +357,15 @@ func (w *Wells) refineMinima() error {
 // balance rescales the depths of wells 1…K−1 so that L(min_k) = L(min_0), one 1-D root find
 // per well (Gauss–Seidel sweeps until every gap is below 1e-12).
 func (w *Wells) balance() error {
-	for sweep := 0; sweep < 50; sweep++ {
-		worst := 0.0
-		for k := 1; k < len(w.wells); k++ {
-			d0 := w.wells[k].Depth
-			gap := func(d float64) float64 {
-				w.wells[k].Depth = d
-				if err := w.refineMinima(); err != nil {
-					return math.NaN()
-				}
-				return w.loss(w.minima[k]) - w.loss(w.minima[0])
-			}
-			g0 := gap(d0)
-			if math.IsNaN(g0) {
-				return fmt.Errorf("landscape: wells: balancing lost a minimum")
-			}
-			worst = math.Max(worst, math.Abs(g0))
-			if math.Abs(g0) < 1e-13 {
-				w.wells[k].Depth = d0
-				continue
-			}
-			// Deeper well k lowers its minimum: gap decreases with d. Bracket the root.
-			a, b := d0, d0
-			for i := 0; ; i++ {
-				if i == 60 {
-					return fmt.Errorf("landscape: wells: cannot balance the depth of well %d", k)
-				}
-				if g0 > 0 {
-					b *= 1.5
-					if gap(b) < 0 {
-						break
-					}
-					a = b
-				} else {
-					a /= 1.5
-					if gap(a) > 0 {
-						break
-					}
-					b = a
-				}
-			}
-			d, err := brent(gap, a, b, 1e-15*d0)
-			if err != nil {
-				return fmt.Errorf("landscape: wells: balancing well %d: %v", k, err)
-			}
-			gap(d)
+	err := balanceDepths("wells", len(w.wells), func(k int) float64 { return w.wells[k].Depth }, func(k int, d float64) float64 {
+		w.wells[k].Depth = d
+		if err := w.refineMinima(); err != nil {
+			return math.NaN()
 		}
-		if worst < 1e-12 {
-			return w.findCritical()
-		}
+		return w.loss(w.minima[k]) - w.loss(w.minima[0])
+	})
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("landscape: wells: balancing the depths did not converge")
+	return w.findCritical()
 }

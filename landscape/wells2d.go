@@ -379,55 +379,17 @@ func (w *Wells2D) balance() error {
 		}
 		return true
 	}
-	for range 50 {
-		worst := 0.0
-		for k := 1; k < len(w.wells); k++ {
-			d0 := w.wells[k].Depth
-			gap := func(d float64) float64 {
-				w.wells[k].Depth = d
-				if !refind() {
-					return math.NaN()
-				}
-				return w.Loss(w.minima[k]) - w.Loss(w.minima[0])
-			}
-			g0 := gap(d0)
-			if math.IsNaN(g0) {
-				return fmt.Errorf("landscape: wells2d: balancing lost a minimum")
-			}
-			worst = math.Max(worst, math.Abs(g0))
-			if math.Abs(g0) < 1e-13 {
-				continue
-			}
-			a, b := d0, d0
-			for i := 0; ; i++ {
-				if i == 60 {
-					return fmt.Errorf("landscape: wells2d: cannot balance the depth of well %d", k)
-				}
-				if g0 > 0 {
-					b *= 1.5
-					if gap(b) < 0 {
-						break
-					}
-					a = b
-				} else {
-					a /= 1.5
-					if gap(a) > 0 {
-						break
-					}
-					b = a
-				}
-			}
-			d, err := brent(gap, a, b, 1e-15*d0)
-			if err != nil {
-				return fmt.Errorf("landscape: wells2d: balancing well %d: %v", k, err)
-			}
-			gap(d)
+	err := balanceDepths("wells2d", len(w.wells), func(k int) float64 { return w.wells[k].Depth }, func(k int, d float64) float64 {
+		w.wells[k].Depth = d
+		if !refind() {
+			return math.NaN()
 		}
-		if worst < 1e-12 {
-			return w.findCritical()
-		}
+		return w.Loss(w.minima[k]) - w.Loss(w.minima[0])
+	})
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("landscape: wells2d: balancing the depths did not converge")
+	return w.findCritical()
 }
 
 // autoDomain2D marches from every minimum along ±e_1 and ±e_2 until the note's log-density
