@@ -19,10 +19,37 @@ type page struct {
 	Quick       bool
 	Thresholds  study.Thresholds
 	Entries     []*entry
+	Glance      []glanceRow
 	Warnings    []study.StepWarning
 	Steps       []study.StepResult
+	Skipped     []study.Step
 	Tables      []*Table
 	Figures     []*Figure
+}
+
+// glanceRow is one question about one entry, answered for each run that addresses it.
+type glanceRow struct {
+	Entry   *entry
+	Topic   string
+	Answers []study.Verdict
+}
+
+// glance groups the entries' verdicts by question, in the order they first appear.
+func glance(entries []*entry) []glanceRow {
+	var rows []glanceRow
+	for _, e := range entries {
+		at := map[string]int{}
+		for _, v := range e.Verdicts {
+			k, ok := at[v.Topic]
+			if !ok {
+				k = len(rows)
+				at[v.Topic] = k
+				rows = append(rows, glanceRow{Entry: e, Topic: v.Topic})
+			}
+			rows[k].Answers = append(rows[k].Answers, v)
+		}
+	}
+	return rows
 }
 
 // anchor makes an HTML id from a name.
@@ -41,21 +68,8 @@ func anchor(prefix, name string) string {
 }
 
 var funcs = template.FuncMap{
-	"svg":    func(f *Figure) template.HTML { return template.HTML(f.InlineSVG()) },
-	"anchor": anchor,
-	"statusText": func(s string) string {
-		switch s {
-		case study.Holds:
-			return "holds"
-		case study.Fails:
-			return "does not hold"
-		case study.Partly:
-			return "partly"
-		case study.Info:
-			return "measured"
-		}
-		return "unknown"
-	},
+	"svg":     func(f *Figure) template.HTML { return template.HTML(f.InlineSVG()) },
+	"anchor":  anchor,
 	"figfile": func(f *Figure, ext string) string { return filepath.ToSlash(filepath.Join(FiguresDir, f.Name+"."+ext)) },
 	"csvfile": func(t *Table) string { return filepath.ToSlash(filepath.Join(TablesDir, t.Name+".csv")) },
 	"fmtnum":  study.Format,
@@ -97,6 +111,8 @@ figcaption { font-size: 0.9em; color: #444; margin-top: 0.3em; }
 .missing { color: #8a5a00; }
 pre.cmd { white-space: pre-wrap; word-break: break-all; font-size: 0.8em; background: #f6f6f6; padding: 0.5em; }
 .glance td { text-align: left; }
+.answer { margin: 0.1em 0; }
+.where { color: #555; font-size: 0.9em; }
 </style>
 </head>
 <body>
@@ -114,9 +130,9 @@ pre.cmd { white-space: pre-wrap; word-break: break-all; font-size: 0.8em; backgr
 
 <h2 id="glance">At a glance</h2>
 <table class="glance">
-<tr><th class="txt">entry</th><th class="txt">question</th><th class="txt">answer</th></tr>
-{{range $e := .Entries}}{{range .Verdicts}}<tr><td><a href="#{{anchor "entry-" $e.Name}}">{{$e.Name}}</a></td><td>{{.Topic}}</td><td><span class="badge {{.Status}}">{{statusText .Status}}</span> <span class="step">{{.Step}}</span></td></tr>
-{{end}}{{end}}</table>
+<tr><th class="txt">entry</th><th class="txt">question</th><th class="txt">answers</th></tr>
+{{range .Glance}}<tr><td><a href="#{{anchor "entry-" .Entry.Name}}">{{.Entry.Name}}</a></td><td>{{.Topic}}</td><td>{{range .Answers}}<div class="answer"><span class="badge {{.Status}}">{{.Short}}</span> <span class="where">{{.Where}}</span></div>{{end}}</td></tr>
+{{end}}</table>
 <p class="note">Thresholds for the assumption checks (not statistical tests; each value is printed beside its threshold): commutator ≤ {{fmtnum .Thresholds.Commutator}}, Jacobian asymmetry ≤ {{fmtnum .Thresholds.Asymmetry}}, divergence ratio ≤ {{fmtnum .Thresholds.Divergence}}, |excess kurtosis| ≤ {{fmtnum .Thresholds.Kurtosis}}, 2-D current ≤ {{fmtnum .Thresholds.Current}}. “Consistent” verdicts on the predictions are verify's own tests, named in each verdict.</p>
 
 {{range .Entries}}
@@ -125,7 +141,7 @@ pre.cmd { white-space: pre-wrap; word-break: break-all; font-size: 0.8em; backgr
 {{if .Note}}<p class="note">{{.Note}}</p>{{end}}
 <h3>Verdicts</h3>
 <ul class="verdicts">
-{{range .Verdicts}}<li class="{{.Status}}"><span class="badge {{.Status}}">{{statusText .Status}}</span><strong>{{.Topic}}</strong><br>{{.Text}}</li>
+{{range .Verdicts}}<li class="{{.Status}}"><span class="badge {{.Status}}">{{.Short}}</span><strong>{{.Topic}}</strong>{{if .Where}} <span class="where">({{.Where}})</span>{{end}}<br>{{.Text}}</li>
 {{else}}<li>No verdicts: the steps produced no readable output.</li>
 {{end}}</ul>
 {{if .Figures}}<h3>Figures</h3>{{end}}
@@ -159,6 +175,8 @@ pre.cmd { white-space: pre-wrap; word-break: break-all; font-size: 0.8em; backgr
 <tr><th class="txt">step</th><th class="txt">command</th></tr>
 {{range .Steps}}<tr><td class="txt">{{.ID}}</td><td class="txt"><code>{{.CommandLine}}</code></td></tr>
 {{end}}</table>
+{{if .Skipped}}<p class="missing">Not run, because the program that ran the study has no such command:</p>
+<ul>{{range .Skipped}}<li class="missing"><code>{{.CommandLine}}</code></li>{{end}}</ul>{{end}}
 <p>Files: <a href="results.json">results.json</a>;
 tables {{range $i, $t := .Tables}}{{if $i}}, {{end}}<a href="{{csvfile $t}}">{{$t.Name}}.csv</a>{{end}};
 figures {{range $i, $f := .Figures}}{{if $i}}, {{end}}<a href="{{figfile $f "svg"}}">{{$f.Name}}</a>{{end}} (each as SVG and PNG).</p>
@@ -180,8 +198,10 @@ func renderHTML(res *study.Results, entries []*entry, rep *Report) ([]byte, erro
 		Quick:       res.Quick,
 		Thresholds:  res.Summary.Thresholds,
 		Entries:     entries,
+		Glance:      glance(entries),
 		Warnings:    res.Summary.Warnings,
 		Steps:       res.Steps,
+		Skipped:     res.Skipped,
 		Tables:      rep.Tables,
 		Figures:     rep.Figures,
 	}

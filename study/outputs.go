@@ -155,14 +155,24 @@ type ScoreOutput struct {
 		TopEigenvalues Floats `json:"top_eigenvalues"`
 		NoiseScale     Float  `json:"noise_scale"`
 	} `json:"noise"`
+	AtMinimum bool `json:"at_minimum"`
+	// Vectors are the note's vectors at θ (length d each).
+	Vectors struct {
+		StationaryScore        Floats `json:"stationary_score"`
+		LikelihoodScore        Floats `json:"likelihood_score"`
+		PriorScore             Floats `json:"prior_score"`
+		StationaryScoreGeneral Floats `json:"stationary_score_general"`
+	} `json:"vectors"`
 	Diagnostics struct {
-		RangeFraction    Float  `json:"range_fraction"`
-		Commutator       Float  `json:"commutator"`
-		AsymmetrySeed    Float  `json:"asymmetry_seed"`
-		AsymmetryGeneral Float  `json:"asymmetry_general"`
-		DivergenceRatio  Float  `json:"divergence_ratio"`
-		NoiseKurtosis    Floats `json:"noise_kurtosis"`
-		NoiseTailIndex   Floats `json:"noise_tail_index"`
+		RangeFraction       Float  `json:"range_fraction"`
+		Commutator          Float  `json:"commutator"`
+		AsymmetrySeed       Float  `json:"asymmetry_seed"`
+		AsymmetryGeneral    Float  `json:"asymmetry_general"`
+		DivergenceRatio     Float  `json:"divergence_ratio"`
+		DivergenceMethod    string `json:"divergence_method"`
+		NoiseKurtosis       Floats `json:"noise_kurtosis"`
+		NoiseKurtosisStderr Float  `json:"noise_kurtosis_stderr"`
+		NoiseTailIndex      Floats `json:"noise_tail_index"`
 	} `json:"diagnostics"`
 	Gaussian            *ScoreGaussian `json:"gaussian"`
 	OptimalLR           Float          `json:"optimal_lr"`
@@ -209,6 +219,7 @@ func (s *ScoreOutput) UnmarshalJSON(b []byte) error {
 	p.Noise.Trace, p.Noise.TraceBatch, p.Noise.Rank, p.Noise.NoiseScale = NaN(), NaN(), NaN(), NaN()
 	dg := &p.Diagnostics
 	dg.RangeFraction, dg.Commutator, dg.AsymmetrySeed, dg.AsymmetryGeneral, dg.DivergenceRatio = NaN(), NaN(), NaN(), NaN(), NaN()
+	dg.NoiseKurtosisStderr = NaN()
 	if err := json.Unmarshal(b, &p); err != nil {
 		return err
 	}

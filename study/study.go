@@ -11,9 +11,11 @@
 // size, and the mini-batch covariance is C_B = κ_B C with κ_B = 1/B (sampling `with`) or
 // (N − B)/(B(N − 1)) (`without`).
 //
-// This package decides nothing about the mathematics itself: the numbers come from the
-// subcommands; Summarize only reads them, compares them with the thresholds stated in the
-// study file, and words the result.
+// The numbers come from the subcommands. Summarize reads them, compares them with the
+// thresholds stated in the study file and words the result; the few numbers it derives
+// itself (ratios of well masses, η/B of a sweep point, and at a minimum the size of the
+// divergence term against the typical stationary score) are stored in results.json with
+// the verdicts and say so in their text. The report package only formats.
 package study
 
 import (

@@ -42,6 +42,9 @@ const (
 	Info    = "info"    // a measurement, not a yes/no question
 )
 
+// defaultShort words each status when a verdict has no answer of its own.
+var defaultShort = map[string]string{Holds: "yes", Fails: "no", Partly: "partly", Unknown: "unknown", Info: "measured"}
+
 // Verdict is one plain-language answer to a question of the report.
 type Verdict struct {
 	// Topic is the question, e.g. "Is the implicit prior score defined here?".
@@ -50,8 +53,12 @@ type Verdict struct {
 	Status string `json:"status"`
 	// Text answers in words, quoting the numbers it rests on.
 	Text string `json:"text"`
-	// Step is the ID of the step whose output the verdict reads.
-	Step string `json:"step"`
+	// Step is the ID of the step whose output the verdict reads, and Where says which run
+	// that is in words ("η = 0.1, B = 32", "SGD, η = 0.1, B = 32").
+	Step  string `json:"step"`
+	Where string `json:"where"`
+	// Short is the answer in a few words ("yes", "no", "exact least squares").
+	Short string `json:"short"`
 }
 
 // StepWarning is a warning of one step.
@@ -106,6 +113,28 @@ func Summarize(r *Results) *Summary {
 	}
 	for _, l := range r.Study.Landscapes {
 		sum.Entries = append(sum.Entries, summarizeLandscape(r, &l, th))
+	}
+	steps := map[string]*StepResult{}
+	for i := range r.Steps {
+		steps[r.Steps[i].ID] = &r.Steps[i]
+	}
+	for _, e := range sum.Entries {
+		for i := range e.Verdicts {
+			v := &e.Verdicts[i]
+			if v.Short == "" {
+				v.Short = defaultShort[v.Status]
+			}
+			if st := steps[v.Step]; st != nil && v.Where == "" {
+				switch st.Command {
+				case KindTrain:
+					v.Where = "θ*"
+				case KindScore:
+					v.Where = gridText(st.LR, st.Batch)
+				case KindVerify:
+					v.Where = simulatorLabel(st.Simulator) + ", " + gridText(st.LR, st.Batch)
+				}
+			}
+		}
 	}
 	for i := range r.Steps {
 		s := &r.Steps[i]
@@ -185,11 +214,11 @@ func scoreVerdicts(s *StepResult, th Thresholds) []Verdict {
 	def := Verdict{Topic: TopicDefined, Step: s.ID}
 	switch {
 	case o.Inverse == "range":
-		def.Status = Partly
+		def.Status, def.Short = Partly, "only on the range of C_B"
 		def.Text = at + fmt.Sprintf("only on the range of C_B. %s; the scores use its pseudo-inverse, and a fraction %s of ‖∇L‖² lies outside the range, where SGD has no noise and the note's stationary density does not exist.",
 			rankText, Format(float64(o.Diagnostics.RangeFraction)))
 	case o.Damping.OK() && o.Damping > 0:
-		def.Status = Partly
+		def.Status, def.Short = Partly, "only with damping"
 		def.Text = at + fmt.Sprintf("only after damping. %s; D⁻¹ is replaced by (η²(C_B + λI))⁻¹ with λ = %s, a choice of the user that sets the score along the null directions.",
 			rankText, Format(float64(o.Damping)))
 	case !o.Noise.Rank.OK():
@@ -231,7 +260,41 @@ func scoreVerdicts(s *StepResult, th Thresholds) []Verdict {
 
 	// Constant diffusion.
 	dif := Verdict{Topic: TopicDiffusion, Step: s.ID}
+	vec := o.Vectors
 	switch r := float64(dg.DivergenceRatio); {
+	case !dg.DivergenceRatio.OK() && len(vec.StationaryScoreGeneral) > 0 && len(vec.StationaryScoreGeneral) == len(vec.StationaryScore):
+		// At a minimum 2D⁻¹μ = 0 and score's ratio to it is undefined. The term shifts the
+		// stationary score by b = s_gen − s_st; against the typical size of a stationary
+		// score near θ*, √(tr Σ⁻¹) for the continuous-Lyapunov Gaussian (the RMS of
+		// −Σ⁻¹(θ − θ*)), ‖b‖ measures how far the stationary density moves in units of its
+		// width.
+		diff := distance(vec.StationaryScoreGeneral, vec.StationaryScore)
+		var trInv float64
+		k := 0
+		if g := o.Gaussian; g != nil {
+			for _, d := range g.Directions {
+				if v := float64(d.VarContinuous); v > 0 && !math.IsInf(v, 0) {
+					trInv += 1 / v
+					k++
+				}
+			}
+		}
+		if k == 0 {
+			dif.Status = Unknown
+			dif.Text = at + fmt.Sprintf("the note's stationary score 2D⁻¹μ vanishes at θ*, while the general score D⁻¹(2μ − ∇·D) does not (‖s_gen − s_st‖ = %s); without the Gaussian predictions there is no scale to judge it against.", Format(diff))
+			break
+		}
+		scale := math.Sqrt(trInv)
+		rel := diff / scale
+		text := fmt.Sprintf("the note's stationary score 2D⁻¹μ vanishes at θ*, but the general score D⁻¹(2μ − ∇·D) does not: ‖s_gen − s_st‖ = %s against a typical stationary score of %s there (√tr Σ⁻¹ of the continuous-Lyapunov Gaussian over the %d directions of the table), a ratio of %s (threshold %s; computed by the study from score's output).",
+			Format(diff), Format(scale), k, Format(rel), Format(th.Divergence))
+		if rel > th.Divergence {
+			dif.Status = Fails
+			dif.Text = at + "no: " + text + " The dropped term moves the stationary density by a sizeable fraction of its width: the note's zero-current density is not stationary."
+		} else {
+			dif.Status = Holds
+			dif.Text = at + "yes, to the threshold: " + text
+		}
 	case !dg.DivergenceRatio.OK():
 		dif.Status = Unknown
 		dif.Text = at + "not measured (score was run without --divergence)."
@@ -260,14 +323,18 @@ func scoreVerdicts(s *StepResult, th Thresholds) []Verdict {
 		for _, k := range kurt {
 			worst = math.Max(worst, math.Abs(k))
 		}
+		se := ""
+		if dg.NoiseKurtosisStderr.OK() {
+			se = fmt.Sprintf(", ±%s if the noise were Gaussian", Format(float64(dg.NoiseKurtosisStderr)))
+		}
 		if worst > th.Kurtosis {
 			gau.Status = Fails
-			gau.Text = at + fmt.Sprintf("no. The excess kurtosis of the mini-batch noise along the top noise directions is %s (largest |value| %s > %s): heavier tails than the SDE's Gaussian.%s",
-				formatList(kurt), Format(worst), Format(th.Kurtosis), tail)
+			gau.Text = at + fmt.Sprintf("no. The excess kurtosis of the mini-batch noise along the top noise directions is %s (largest |value| %s > %s%s): heavier tails than the SDE's Gaussian.%s",
+				formatList(kurt), Format(worst), Format(th.Kurtosis), se, tail)
 		} else {
 			gau.Status = Holds
-			gau.Text = at + fmt.Sprintf("yes, to the threshold. The excess kurtosis along the top noise directions is %s (|value| ≤ %s).%s",
-				formatList(kurt), Format(th.Kurtosis), tail)
+			gau.Text = at + fmt.Sprintf("yes, to the threshold. The excess kurtosis along the top noise directions is %s (|value| ≤ %s%s).%s",
+				formatList(kurt), Format(th.Kurtosis), se, tail)
 		}
 	}
 	out = append(out, gau)
@@ -354,6 +421,7 @@ func priorVerdict(s *StepResult, g *ScoreGaussian, at string) Verdict {
 	}
 	names = PredictionNames(m)
 	var bad, good []string
+	worst := 0
 	for _, name := range names {
 		var neg []string
 		known := 0
@@ -373,6 +441,7 @@ func priorVerdict(s *StepResult, g *ScoreGaussian, at string) Verdict {
 			good = append(good, PredictionLabel(name))
 		default:
 			bad = append(bad, fmt.Sprintf("%s: %d of %d (k = %s)", PredictionLabel(name), len(neg), known, abbreviate(neg, 12)))
+			worst = max(worst, len(neg))
 		}
 	}
 	switch {
@@ -385,6 +454,7 @@ func priorVerdict(s *StepResult, g *ScoreGaussian, at string) Verdict {
 			n, strings.Join(good, ", "))
 	default:
 		v.Status = Fails
+		v.Short = fmt.Sprintf("no: negative along %d of %d directions", worst, n)
 		v.Text = at + fmt.Sprintf("no. The implied prior precision Σ⁻¹ − N·H_nll is negative along some Hessian eigendirections (k counts from the sharpest): %s. There the \"prior\" widens rather than confines, and the note's reading of SGD's stationary distribution as a posterior does not hold.",
 			strings.Join(bad, "; "))
 		if len(good) > 0 {
@@ -406,7 +476,7 @@ func verifyVerdict(s *StepResult) Verdict {
 	}
 	head := fmt.Sprintf("%s (%s; %d chains, %d samples kept in all; largest split-R̂ %s, smallest effective sample size %s): ", simulatorLabel(sim), gridText(s.LR, s.Batch),
 		o.Chains, o.Samples, Format(float64(o.RhatMax)), Format(float64(o.ESSMin)))
-	var yes, no, undecided []string
+	var yes, no, undecided, yesNames []string
 	tests := map[string]bool{}
 	for _, name := range PredictionNames(o.Predictions) {
 		p := o.Predictions[name]
@@ -421,6 +491,7 @@ func verifyVerdict(s *StepResult) Verdict {
 			undecided = append(undecided, desc)
 		case *p.Consistent:
 			yes = append(yes, desc)
+			yesNames = append(yesNames, PredictionLabel(name))
 		default:
 			no = append(no, desc)
 		}
@@ -449,8 +520,10 @@ func verifyVerdict(s *StepResult) Verdict {
 		return v
 	case len(yes) > 0:
 		v.Status = Holds
+		v.Short = strings.Join(yesNames, ", ")
 	case len(no) > 0:
 		v.Status = Fails
+		v.Short = "none"
 	default:
 		v.Status = Unknown
 	}
@@ -495,6 +568,7 @@ func summarizeLandscape(r *Results, l *Landscape, th Thresholds) EntrySummary {
 			continue
 		}
 		at := fmt.Sprintf("%s, η = %s, B = %d: ", l.Preset, Format(float64(o.LR)), o.Batch)
+		first := len(es.Verdicts)
 		if len(o.Wells) >= 2 {
 			es.Verdicts = append(es.Verdicts, flatVerdict(s, o, at), escapeVerdict(s, o, at))
 			if flat, _, _, ok := flatSharp(o); ok {
@@ -515,6 +589,9 @@ func summarizeLandscape(r *Results, l *Landscape, th Thresholds) EntrySummary {
 			}
 			es.Verdicts = append(es.Verdicts, v)
 		}
+		for i := first; i < len(es.Verdicts); i++ {
+			es.Verdicts[i].Where = gridText(float64(o.LR), o.Batch)
+		}
 		for _, sw := range o.Sweep {
 			x := NaN()
 			if sw.Batch > 0 && sw.LR.OK() {
@@ -527,7 +604,7 @@ func summarizeLandscape(r *Results, l *Landscape, th Thresholds) EntrySummary {
 }
 
 // wellBreadths returns a flatness measure per well (larger is flatter) and its wording:
-// 1/L'' in 1-D or 1/det H in 2-D when the wells report their curvature, otherwise the width
+// 1/curvature in 1-D or 1/det H in 2-D when the wells report their curvature, otherwise the width
 // of the preset's Gaussian well whose centre is nearest the minimum (params width<k> and
 // center<k>, or center<k>_x and center<k>_y in 2-D). ok is false when neither is known.
 func wellBreadths(o *LandscapeOutput) (breadth []float64, words []string, ok bool) {
@@ -663,9 +740,11 @@ func flatVerdict(s *StepResult, o *LandscapeOutput, at string) Verdict {
 		switch {
 		case diff > margin:
 			v.Status = Holds
+			v.Short = "yes, ×" + ratio(fw.MassSGD, sw.MassSGD) + " under SGD"
 			v.Text = at + "yes: SGD puts more probability in the flat well (by more than twice the summed standard errors): " + list
 		case diff < -margin:
 			v.Status = Fails
+			v.Short = "no, the sharp well wins under SGD"
 			v.Text = at + "no: SGD puts more probability in the sharp well (by more than twice the summed standard errors): " + list
 		default:
 			v.Status = Unknown
@@ -679,6 +758,7 @@ func flatVerdict(s *StepResult, o *LandscapeOutput, at string) Verdict {
 		v.Text = at + "the masses are not reported: " + list
 	case fw.MassExact > sw.MassExact:
 		v.Status = Holds
+		v.Short = "yes, ×" + ratio(fw.MassExact, sw.MassExact) + " under the exact density"
 		v.Text = at + "yes, under the exact SDE density the flat well holds more probability (SGD was not simulated): " + list
 	default:
 		v.Status = Fails
@@ -741,4 +821,16 @@ func abbreviate(xs []string, n int) string {
 		return strings.Join(xs, ", ")
 	}
 	return strings.Join(xs[:n], ", ") + fmt.Sprintf(", … (%d more)", len(xs)-n)
+}
+
+// distance returns ‖a − b‖ (‖a‖ when b is nil); NaN when a value is absent.
+func distance(a, b []float64) float64 {
+	var ss float64
+	for i, x := range a {
+		if b != nil {
+			x -= b[i]
+		}
+		ss += x * x
+	}
+	return math.Sqrt(ss)
 }

@@ -106,9 +106,17 @@ func TestSummarize(t *testing.T) {
 	expect(t, verdictFor(t, sum, "p", TopicDiffusion, ""), Holds, "0.02", "0.1")
 	expect(t, verdictFor(t, sum, "p", TopicGaussian, ""), Fails, "(0.5, 2.5)", "2.5 > 1", "Tail index", "(6, 3)")
 	expect(t, verdictFor(t, sum, "p", TopicRank, ""), Holds)
-	expect(t, verdictFor(t, sum, "p", TopicPrior, ""), Fails, "the note's (seed): 1 of 3 (k = 2)", "continuous Lyapunov: 1 of 3 (k = 3)", "Positive in every direction for discrete Lyapunov")
-	expect(t, verdictFor(t, sum, "p", TopicPrediction, ""), Holds, "consistent with discrete Lyapunov (rel. Frobenius error 0.02", "not consistent with the note's (seed)",
-		"no verdict on SGLD exact least squares", "8 chains, 7200 samples", "t-tests at level α = 0.01")
+	prior := verdictFor(t, sum, "p", TopicPrior, "")
+	expect(t, prior, Fails, "the note's (seed): 1 of 3 (k = 2)", "continuous Lyapunov: 1 of 3 (k = 3)", "Positive in every direction for discrete Lyapunov")
+	if prior.Short != "no: negative along 1 of 3 directions" || prior.Where != "η = 0.1, B = 10" {
+		t.Errorf("prior verdict: short %q, where %q", prior.Short, prior.Where)
+	}
+	pred := verdictFor(t, sum, "p", TopicPrediction, "")
+	expect(t, pred, Holds, "consistent with discrete Lyapunov (rel. Frobenius error 0.02", "not consistent with the note's (seed)",
+		"no verdict on SGLD exact least squares (no prediction)", "8 chains, 7200 samples", "t-tests at level α = 0.01")
+	if pred.Short != "discrete Lyapunov" || pred.Where != "SGD, η = 0.1, B = 10" {
+		t.Errorf("prediction verdict: short %q, where %q", pred.Short, pred.Where)
+	}
 	expect(t, verdictFor(t, sum, "q", TopicDefined, ""), Partly, "only on the range", "estimated numerical rank of 10 of d = 20", "0.01")
 	expect(t, verdictFor(t, sum, "q", TopicRank, ""), Fails, "along 10 directions")
 	expect(t, verdictFor(t, sum, "q", TopicDiffusion, ""), Unknown, "--divergence")
@@ -116,6 +124,9 @@ func TestSummarize(t *testing.T) {
 	expect(t, verdictFor(t, sum, "w", TopicFlat, ""), Holds, "flat well (θ = 1.27, width 1.2)", "sharp one (θ = -0.97, width 0.3)",
 		"SGD: flat 0.98 ± 0.002, sharp 0.02 (×49)", "exact SDE density: flat 0.91, sharp 0.09 (×10.11)")
 	expect(t, verdictFor(t, sum, "w", TopicEscape, ""), Info, "exact 23310 steps", "SGD 24570 ± 2964")
+	if v := verdictFor(t, sum, "w", TopicFlat, ""); v.Short != "yes, ×49 under SGD" || v.Where != "η = 0.2, B = 1" {
+		t.Errorf("flat verdict: short %q, where %q", v.Short, v.Where)
+	}
 	expect(t, verdictFor(t, sum, "o", TopicCurrent2D, ""), Fails, "0.149")
 	expect(t, verdictFor(t, sum, "o", TopicVariance, ""), Info, "(0.0436, -0.056, -0.056, 0.128)")
 	for _, e := range sum.Entries {
@@ -160,4 +171,18 @@ func TestSummarizeUnresolved(t *testing.T) {
 	// An output that cannot be read gives an Unknown verdict naming the step.
 	res.Steps[1].Output = json.RawMessage(`{"noise": "many"}`)
 	expect(t, verdictFor(t, Summarize(res), "p", TopicDefined, ""), Unknown, "p/score-lr0.1-B10")
+}
+
+// TestSummarizeDivergenceAtMinimum: at a minimum score's divergence ratio is null; the
+// verdict then measures ‖s_gen − s_st‖ against the note's implicit prior score.
+func TestSummarizeDivergenceAtMinimum(t *testing.T) {
+	res := testResults()
+	out := strings.Replace(scoreFull, `"divergence_ratio": 0.02`, `"divergence_ratio": null, "divergence_method": "exact"`, 1)
+	out = strings.Replace(out, `"optimal_lr"`, `"vectors": {"stationary_score": [0, 0, 0], "stationary_score_general": [3, 4, 0], "prior_score": [10, 0, 0], "likelihood_score": [-10, 0, 0]}, "optimal_lr"`, 1)
+	res.Steps[1].Output = json.RawMessage(out)
+	// var_continuous 0.003, 0.0026, 0.005: tr Σ⁻¹ = 333.3 + 384.6 + 200 = 917.9, √ = 30.3.
+	expect(t, verdictFor(t, Summarize(res), "p", TopicDiffusion, ""), Fails, "‖s_gen − s_st‖ = 5 against a typical stationary score of 30.3", "a ratio of 0.165")
+	small := strings.Replace(out, `[3, 4, 0]`, `[0.3, 0.4, 0]`, 1)
+	res.Steps[1].Output = json.RawMessage(small)
+	expect(t, verdictFor(t, Summarize(res), "p", TopicDiffusion, ""), Holds, "a ratio of 0.0165")
 }

@@ -20,11 +20,9 @@ import (
 	"github.com/sgdprior/sgdprior/study"
 )
 
-// TestReportNumbersMatchResults: every number the page shows in its tables is
-// study.Format of the number in results.json, and every CSV value reads back as exactly
-// that number.
-func TestReportNumbersMatchResults(t *testing.T) {
-	out, res := runTiny(t)
+// checkNumbersMatchResults: every number the page shows in its tables is study.Format of
+// the number in results.json, and every CSV value reads back as exactly that number.
+func checkNumbersMatchResults(t *testing.T, out string, res *study.Results) {
 	page, err := os.ReadFile(filepath.Join(out, report.HTMLFile))
 	if err != nil {
 		t.Fatal(err)
@@ -140,12 +138,11 @@ func csvHas(t *testing.T, path string, match func([]string) bool, col int, want 
 	}
 }
 
-// TestReportInBrowser opens the tiny study's report in headless Chromium from disk: no
-// console errors or exceptions, every figure present with a non-zero size, and a
-// screenshot saved as a test artifact ($SGDPRIOR_ARTIFACTS, default
-// $TMPDIR/sgdprior-artifacts). Without Chromium the test skips, unless
-// SGDPRIOR_REQUIRE_TOOLS=1.
-func TestReportInBrowser(t *testing.T) {
+// checkInBrowser opens the tiny study's report in headless Chromium from disk: no console
+// errors or exceptions, every figure present with a non-zero size, and a screenshot saved
+// as a test artifact ($SGDPRIOR_ARTIFACTS, default $TMPDIR/sgdprior-artifacts). Without
+// Chromium it skips, unless SGDPRIOR_REQUIRE_TOOLS=1.
+func checkInBrowser(t *testing.T, out string, res *study.Results) {
 	bin := findChromium()
 	if bin == "" {
 		if os.Getenv("SGDPRIOR_REQUIRE_TOOLS") == "1" {
@@ -153,7 +150,6 @@ func TestReportInBrowser(t *testing.T) {
 		}
 		t.Skip("chromium not found: install Debian's chromium package to run the browser test")
 	}
-	out, res := runTiny(t)
 	rep, err := report.Build(res)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/sgdprior/sgdprior/report"
 	"github.com/sgdprior/sgdprior/study"
 )
@@ -138,7 +140,7 @@ func prepareOut(out string, s *study.Study) error {
 func runStep(ctx context.Context, e *env, prog *progress, out string, st study.Step, i, n int) (*study.StepResult, error) {
 	head := fmt.Sprintf("[%d/%d] %s", i+1, n, st.Title)
 	if prog.tty {
-		prog.update(head, float64(i)/float64(n))
+		prog.update(fitTerminal(e.stdout, head), float64(i)/float64(n))
 	} else {
 		fmt.Fprintf(e.stdout, "%s …\n", head)
 	}
@@ -160,7 +162,11 @@ func runStep(ctx context.Context, e *env, prog *progress, out string, st study.S
 	}
 	t0 := time.Now()
 	err = commands[st.Command].run(ctx, sub, st.Args)
-	prog.done()
+	if prog.tty && prog.shown {
+		// The step's own line replaces its progress bar.
+		fmt.Fprint(e.stdout, "\r\x1b[K")
+		prog.shown = false
+	}
 	if err != nil {
 		return nil, fmt.Errorf("step %s failed: %s (log: %s; to rerun it alone: %s)", st.ID, oneLine(err.Error()), logPath, st.CommandLine())
 	}
@@ -194,14 +200,27 @@ func (l *liveWriter) Write(p []byte) (int, error) {
 			last = last[j+1:]
 		}
 		if msg := strings.TrimSpace(string(last)); msg != "" {
-			if r := []rune(msg); len(r) > 60 {
-				msg = string(r[:60]) + "…"
-			}
-			l.prog.update(l.head+": "+msg, l.frac)
+			l.prog.update(fitTerminal(l.prog.w, l.head+": "+msg), l.frac)
 		}
 		l.line = append(l.line[:0], l.line[k+1:]...)
 	}
 	return n, err
+}
+
+// fitTerminal shortens a progress message so that it fits on one line of the terminal w
+// beside the progress bar (a wrapped line could not be redrawn in place).
+func fitTerminal(w io.Writer, msg string) string {
+	width := 80
+	if f, ok := w.(*os.File); ok {
+		if c, _, err := term.GetSize(int(f.Fd())); err == nil && c > 0 {
+			width = c
+		}
+	}
+	room := width - 34 // the bar "[…] " is 33 columns
+	if r := []rune(msg); room > 1 && len(r) > room {
+		return string(r[:room-1]) + "…"
+	}
+	return msg
 }
 
 // renderReport builds the report from res and writes it to dir.

@@ -82,11 +82,19 @@ func runTiny(t *testing.T) (string, *study.Results) {
 	return out, res
 }
 
-// TestRunTinyStudy runs a tiny study end to end: every step that ran has its JSON output
-// in results.json byte for byte (up to surrounding white space), the report and its files
-// exist, and `report --from` re-renders the same page without running anything.
-func TestRunTinyStudy(t *testing.T) {
+// TestTinyStudy runs a tiny study once and checks it from every side (subtests).
+func TestTinyStudy(t *testing.T) {
 	out, res := runTiny(t)
+	t.Run("Results", func(t *testing.T) { checkTinyResults(t, out, res) })
+	t.Run("StepsEqualCommands", func(t *testing.T) { checkStepsEqualCommands(t, res) })
+	t.Run("NumbersMatchResults", func(t *testing.T) { checkNumbersMatchResults(t, out, res) })
+	t.Run("Browser", func(t *testing.T) { checkInBrowser(t, out, res) })
+}
+
+// checkTinyResults: every step that ran has its JSON output in results.json byte for byte
+// (up to surrounding white space), the report and its files exist, and `report --from`
+// re-renders the same page without running anything.
+func checkTinyResults(t *testing.T, out string, res *study.Results) {
 	if len(res.Steps) == 0 {
 		t.Fatal("no step ran")
 	}
@@ -156,15 +164,11 @@ func TestRunTinyStudy(t *testing.T) {
 	}
 }
 
-// TestStudyStepsEqualCommands: each step's output in results.json equals that of the same
-// subcommand run alone with the step's command line (same settings, same seed), byte for
-// byte.
-func TestStudyStepsEqualCommands(t *testing.T) {
-	_, res := runTiny(t)
+// checkStepsEqualCommands: each step's output in results.json equals that of the same
+// subcommand run alone with the step's command line (same settings, same seed), up to the
+// output file names.
+func checkStepsEqualCommands(t *testing.T, res *study.Results) {
 	for _, s := range res.Steps {
-		if s.Command == study.KindLandscape {
-			continue // the slowest; the same code path as the others
-		}
 		// Run the step's command line again, as a user would, into a scratch copy of its
 		// outputs: --json (and train's --out) point elsewhere.
 		dir := t.TempDir()
