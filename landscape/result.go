@@ -70,9 +70,18 @@ type Result struct {
 	// field F = 2D⁻¹μ (2-D only).
 	Current         Float `json:"current"`
 	SeedNonGradient Float `json:"seed_nongradient"`
+	// CurrentField is, in 2-D, the stationary probability current J = μp − ½∇·(Dp) at the
+	// grid's cell centres, flattened like the densities (index i·len(Y) + j); nil in 1-D.
+	CurrentField *CurrentFieldOut `json:"current_field,omitempty"`
 	// Domain is the integration domain or Fokker–Planck box: [lo, hi] per axis.
 	Domain   [][2]Float `json:"domain"`
 	Warnings []string   `json:"warnings"`
+}
+
+// CurrentFieldOut holds the two components of the probability current on the grid.
+type CurrentFieldOut struct {
+	JX []Float `json:"jx"`
+	JY []Float `json:"jy"`
 }
 
 // GridOut holds the grid's centres (Y only in 2-D).

@@ -126,6 +126,7 @@ func Study(ctx context.Context, p Preset, s StudySettings) (*Result, error) {
 		r.Grid.X, r.Grid.Y = toFloats(fp.X), toFloats(fp.Y)
 		r.Density.Exact, r.Density.Seed = toFloats(fp.Density), toFloats(fp.Seed)
 		r.Current, r.SeedNonGradient = Float(fp.Current), Float(fp.SeedNonGradient)
+		r.CurrentField = &CurrentFieldOut{JX: toFloats(fp.JX), JY: toFloats(fp.JY)}
 		r.Domain = [][2]Float{{Float(fp.Lo[0]), Float(fp.Hi[0])}, {Float(fp.Lo[1]), Float(fp.Hi[1])}}
 		grid = Grid{Lo: fp.Lo, Hi: fp.Hi, N: []int{fp.NX, fp.NY}}
 		for k := range r.Wells {

@@ -121,8 +121,22 @@ func TestStudy2D(t *testing.T) {
 		t.Errorf("current %v, variance %v", r.Current, r.Variance)
 	}
 	m := decode(t, r)
-	if m["current"] == nil || m["grid"].(map[string]any)["y"] == nil {
-		t.Error("2-D JSON lacks current or grid.y")
+	if m["current"] == nil || m["grid"].(map[string]any)["y"] == nil || m["current_field"] == nil {
+		t.Error("2-D JSON lacks current, current_field or grid.y")
+	}
+	// The field is the solver's, and its maximum relative to max|μp| is the reported ratio's
+	// numerator: max|J| > 0 here (H and C do not commute).
+	fp, err := Stationary2DFP(o, float64(r.LR), float64(r.Kappa), &FP2DSettings{NX: 40, NY: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cf := r.CurrentField; cf == nil || len(cf.JX) != 1200 || len(cf.JY) != 1200 {
+		t.Fatalf("current field %v", cf)
+	}
+	for i := range fp.JX {
+		if float64(r.CurrentField.JX[i]) != fp.JX[i] || float64(r.CurrentField.JY[i]) != fp.JY[i] {
+			t.Fatalf("current field differs from the solver's at %d", i)
+		}
 	}
 	w2, _ := NewWells2D(Wells2DSettings{N: 20})
 	r2, err := Study(context.Background(), w2, StudySettings{Time: 5000, Chains: 2, FP: FP2DSettings{NX: 60, NY: 40}})

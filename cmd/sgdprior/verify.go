@@ -101,8 +101,51 @@ type verifyJSON struct {
 	ESSMin      jsonFloat                 `json:"ess_min"`
 	Directions  []verifyDirection         `json:"directions"`
 	Predictions map[string]verifyPredJSON `json:"predictions"`
+	Cloud       *verifyCloud              `json:"cloud,omitempty"`
 	Provenance  provenance                `json:"provenance"`
 	Warnings    []string                  `json:"warnings"`
+}
+
+// verifyCloud is the stationary cloud in the plane of the two sharpest comparison-basis
+// directions (coordinates relative to θ*): up to 2000 kept samples spread over the chains,
+// their measured mean and covariance, and the leading 2×2 block of each prediction.
+type verifyCloud struct {
+	X           []jsonFloat              `json:"x"`
+	Y           []jsonFloat              `json:"y"`
+	Mean        []jsonFloat              `json:"mean"`
+	Cov         [][]jsonFloat            `json:"cov"`
+	Predictions map[string][][]jsonFloat `json:"predictions"`
+}
+
+// newCloud builds the cloud from kept samples in basis coordinates (k ≥ 2).
+func newCloud(samples [][]float64, k int, sum *sim.Summary, cmp []verify.Comparison) *verifyCloud {
+	const most = 2000
+	total := 0
+	for _, c := range samples {
+		total += len(c) / k
+	}
+	stride := (total + most - 1) / most
+	c := &verifyCloud{Mean: finiteSlice(sum.Mean[:2]), Cov: block2(sum.Cov), Predictions: map[string][][]jsonFloat{}}
+	i := 0
+	for _, ch := range samples {
+		for off := 0; off+k <= len(ch); off += k {
+			if i%stride == 0 {
+				c.X = append(c.X, jsonFloat(ch[off]))
+				c.Y = append(c.Y, jsonFloat(ch[off+1]))
+			}
+			i++
+		}
+	}
+	for _, p := range cmp {
+		if p.Cov != nil {
+			c.Predictions[p.Name] = block2(p.Cov)
+		}
+	}
+	return c
+}
+
+func block2(m mat.Symmetric) [][]jsonFloat {
+	return [][]jsonFloat{{jsonFloat(m.At(0, 0)), jsonFloat(m.At(0, 1))}, {jsonFloat(m.At(1, 0)), jsonFloat(m.At(1, 1))}}
 }
 
 type verifyDirection struct {
@@ -354,6 +397,9 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 			}
 		}
 		out.Directions = append(out.Directions, dir)
+	}
+	if k >= 2 {
+		out.Cloud = newCloud(res.Samples, k, sum, cmp)
 	}
 	printVerify(e, pr, &out, cmp)
 	if *jsonPath != "" {

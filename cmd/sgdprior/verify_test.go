@@ -101,6 +101,28 @@ func TestVerifyLeastSquares(t *testing.T) {
 	if v.Basis != "full" {
 		t.Errorf("basis %q", v.Basis)
 	}
+	// The cloud: samples in the plane of the two sharpest directions, whose measured 2×2
+	// block and first direction's variance match the directions table.
+	b, _ := os.ReadFile(out)
+	var raw struct {
+		Cloud struct {
+			X, Y        []float64
+			Cov         [][]float64
+			Predictions map[string][][]float64
+		}
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(raw.Cloud.X); n < 1000 || n > 2000 || len(raw.Cloud.Y) != n {
+		t.Errorf("cloud has %d points", n)
+	}
+	if got, want := raw.Cloud.Cov[0][0], v.Directions[0]["var"].(float64); got != want {
+		t.Errorf("cloud variance %g, directions table %g", got, want)
+	}
+	if len(raw.Cloud.Predictions) < 4 {
+		t.Errorf("cloud predictions %v", raw.Cloud.Predictions)
+	}
 }
 
 // TestVerifySGLD: Bayesian linear regression (weight decay = Gaussian prior). SGLD's
