@@ -10,11 +10,20 @@ import (
 	_ "github.com/sgdprior/sgdprior/internal/blasimpl"
 )
 
-// The openblas build (go build -tags openblas) hands every product of at least
-// blasMinWork multiply–adds to OpenBLAS's dgemm (through blas64, which blasimpl routes to
-// OpenBLAS with one thread); smaller products keep the package's own GEMM, whose call
-// overhead is lower. The hooks are at the top of gemmSerial, parallel, parallelSyrk and
-// parJob.work in gemm.go; the default build compiles them away (gemm_noblas.go).
+// In the openblas build (go build -tags openblas) products of at least blasMinWork
+// multiply–adds can go to OpenBLAS's dgemm (through blas64, which blasimpl routes to
+// OpenBLAS with one thread per call); smaller products always stay on the package's own
+// GEMM, whose call overhead is lower. The hooks are at the top of gemmSerial, parallel,
+// parallelSyrk and parJob.work in gemm.go; the default build compiles them away
+// (gemm_noblas.go).
+//
+// Where the AVX2+FMA micro-kernel runs (useAsm), the package's GEMM is as fast per core as
+// OpenBLAS 0.3.21 (measured on a Zen 4 core: 2048³ NT 0.53 s against 0.58 s, and the
+// mlp:128 products of BenchmarkBLASRoute within noise; OpenBLAS's AVX-512 kernels gain
+// nothing on a core that splits 512-bit operations in two), so the route is off there and
+// the model's results are bitwise those of the default build. It is on where the package
+// would fall back to its portable Go kernel (the purego tag, CPUs without AVX2/FMA, other
+// architectures), several times slower than OpenBLAS. BenchmarkBLASRoute compares both.
 //
 // Reproducibility. OpenBLAS's result for an element of C depends on the shape of the call
 // and on where the element lies in it (its edge kernels and small-matrix paths round
@@ -26,9 +35,9 @@ import (
 // lower triangle (square NT products use a square grid), so its lower triangle equals
 // gemm(false, true, …) bitwise, as in the default build.
 
-// useBLAS routes large products to OpenBLAS. A variable, so that tests and benchmarks of
-// the openblas build can compare both routes.
-var useBLAS = true
+// useBLAS routes large products to OpenBLAS: off where the AVX2+FMA kernel runs (see
+// above). A variable, so that tests and benchmarks can compare both routes.
+var useBLAS = !useAsm
 
 // blasMinWork is the number of multiply–adds m·n·k from which a product goes to OpenBLAS.
 // Below it the call overhead (cgo, OpenBLAS's interface and buffer set-up, ~1 µs) is a

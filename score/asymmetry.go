@@ -13,6 +13,10 @@ import (
 // finite-difference step, so that solver error does not enter the Jacobian.
 const pcgTol = 1e-10
 
+// rangeRebuildMaxDim is the largest Gram matrix for which the asymmetry rebuilds the range
+// pseudo-inverse at each perturbed θ (an eigendecomposition each time).
+const rangeRebuildMaxDim = 400
+
 // solverAt returns a solver of the (damped or pseudo-inverted) C_B(θ') x = b at a nearby θ',
 // recomputing the covariance there: the dense inverse is rebuilt; the damped or exact
 // Woodbury system is re-solved by conjugate gradients preconditioned by the inverse at θ (a
@@ -131,6 +135,10 @@ func (c *computation) asymmetry() error {
 	}
 	if d > set.AsymmetryDenseMaxDim && set.AsymmetryProbes < 0 {
 		dg.AsymmetryMethod = "not computed (disabled)"
+		return nil
+	}
+	if c.r.Solver == SolverWoodbury && set.Inverse.Range && c.cs.m > rangeRebuildMaxDim {
+		dg.AsymmetryMethod = fmt.Sprintf("not computed: with the range pseudo-inverse every evaluation of the field would redo the eigendecomposition of the %d×%d Gram matrix (use a damping, or a covariance subset of at most %d)", c.cs.m, c.cs.m, rangeRebuildMaxDim)
 		return nil
 	}
 	withGen := c.div != nil

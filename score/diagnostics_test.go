@@ -323,6 +323,20 @@ func TestReproducibleAcrossGOMAXPROCS(t *testing.T) {
 	same("diagnostics", []float64{*a.Diagnostics.Commutator, *a.Diagnostics.AsymmetrySeed, *a.Diagnostics.AsymmetryGeneral},
 		[]float64{*c.Diagnostics.Commutator, *c.Diagnostics.AsymmetrySeed, *c.Diagnostics.AsymmetryGeneral})
 	same("continuous", a.Gaussian.CovContinuous.RawSymmetric().Data, c.Gaussian.CovContinuous.RawSymmetric().Data)
+
+	// The CG path (Lanczos on covariance products, CG solves).
+	set = &Settings{LR: 0.1, Batch: 16, Solver: SolverCG, Inverse: linalg.Settings{Damping: 1e-3}, Seed: 9, TopK: 3}
+	var vecs [2][]float64
+	for k, procs := range []int{1, 2} {
+		old := runtime.GOMAXPROCS(procs)
+		rep, err := ComputeModel(ModelProblem{Model: m, Batch: b}, theta, set)
+		runtime.GOMAXPROCS(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vecs[k] = append(rep.Vectors.Stationary, rep.Noise.TopEigenvalues...)
+	}
+	same("cg", vecs[0], vecs[1])
 }
 
 // TestPivotedRank: the pivoted-Cholesky rank estimate of a PSD matrix of known rank equals

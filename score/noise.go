@@ -21,7 +21,7 @@ const gramEigMaxDim = 1000
 
 // rangeEigWarnDim is the Gram size from which the range pseudo-inverse (an
 // eigendecomposition of the Gram matrix) is slow enough to warn about.
-const rangeEigWarnDim = 2000
+const rangeEigWarnDim = 1000
 
 // covState is the noise covariance C(θ) in the representation of a solver, and the inverse
 // of C_B = κ_B C that the scores use.

@@ -137,6 +137,9 @@ type Gaussian struct {
 	// CovContinuous, CovDiscrete and CovPosterior solve the continuous and the discrete
 	// Lyapunov equations and give the Laplace posterior (N H)⁻¹; CovLinearExact is the
 	// exact least-squares covariance (nil unless the model is linreg on the dense path).
+	// MATH.md §6 states the least-squares equation for σ = 1; for ℓ_i = (x_iᵀθ − y_i)²/(2σ²)
+	// it is applied to the scaled design x̃_i = (x_i, 1)/σ (and ỹ = y/σ), for which
+	// ℓ_i = ½(x̃_iᵀθ − ỹ_i)² exactly, so H_d, M₄ and C(θ*) all carry the 1/σ² of the model.
 	CovContinuous, CovDiscrete, CovPosterior, CovLinearExact *mat.SymDense
 	// Removed counts the null directions (zero curvature and zero noise) removed; Flat
 	// counts zero-curvature directions with noise and Negative the negative-curvature ones,
@@ -156,7 +159,8 @@ type Direction struct {
 	// Var* are v_kᵀ Σ_X v_k (VarLinearExact NaN unless computed; VarSeed NaN when CovSeed
 	// is nil).
 	VarSeed, VarContinuous, VarDiscrete, VarPosterior, VarLinearExact float64
-	// Prior holds v_kᵀ P_X v_k, P_X = Σ_X⁻¹ − N H_nll.
+	// Prior holds v_kᵀ P_X v_k, P_X = Σ_X⁻¹ − N H_nll (Σ_X⁻¹ on the range of Σ_X; +Inf along
+	// a direction of zero stationary variance, where no gradient noise moves SGD).
 	Prior PriorPrecision
 }
 

@@ -213,7 +213,7 @@ func (c *computation) run() error {
 	if set.Sampling == sim.Reshuffle {
 		c.warn("sampling reshuffle is treated as without replacement (κ_B = (N−B)/(B(N−1)), and sampled mini-batches are independent)")
 	}
-	if set.Sampling == sim.Without && set.Batch == n {
+	if set.Sampling != sim.With && set.Batch == n {
 		return fmt.Errorf("score: batch size %d equals N without replacement: there is no mini-batch noise (κ_B = 0)", n)
 	}
 	solver := set.Solver

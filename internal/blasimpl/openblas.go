@@ -10,6 +10,8 @@ import "C"
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/netlib/blas/netlib"
@@ -21,6 +23,36 @@ const OpenBLAS = true
 func init() {
 	C.openblas_set_num_threads(1)
 	blas64.Use(netlib.Implementation{})
+	spareThreads(2*runtime.GOMAXPROCS(0) + 4)
+}
+
+// spareThreads makes the Go runtime create n OS threads now and keep them idle.
+//
+// A cgo call longer than a few tens of µs (any sizeable dgemm) lets the runtime hand the
+// caller's P to another thread; when no idle thread exists it creates one, and creating a
+// thread makes a handful of heap allocations. Without spare threads, steady-state loops
+// that are allocation-free in the default build would allocate now and then in this one.
+// Each goroutine below locks itself to a thread and blocks, which makes the runtime start
+// a new thread for the P it leaves; once they unlock and return, the threads stay idle in
+// the runtime's pool (Go never destroys an idle thread).
+func spareThreads(n int) {
+	var started sync.WaitGroup
+	release := make(chan struct{})
+	var done sync.WaitGroup
+	for range n {
+		started.Add(1)
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			runtime.LockOSThread()
+			started.Done()
+			<-release
+			runtime.UnlockOSThread()
+		}()
+	}
+	started.Wait()
+	close(release)
+	done.Wait()
 }
 
 // Name describes the BLAS behind blas64, e.g. "OpenBLAS 0.3.21 (Cooperlake kernels), 1 thread".
