@@ -26,7 +26,7 @@ func (c *computation) solverAt(theta []float64) (func(dst, b []float64) error, e
 	switch c.r.Solver {
 	case SolverDense:
 		cs := newCovState(c.src, theta, SolverDense, c.r.Kappa)
-		if _, err := cs.invert(&set.Inverse, -1, set.Seed); err != nil {
+		if _, err := cs.invert(&set.Inverse, -1, set.Seed, set.PreconditionerExamples); err != nil {
 			return nil, err
 		}
 		return cs.inv.Solve, nil
@@ -52,7 +52,7 @@ func (c *computation) solverAt(theta []float64) (func(dst, b []float64) error, e
 			}, nil
 		}
 		cs := newCovState(c.src, theta, SolverWoodbury, c.r.Kappa)
-		if _, err := cs.invert(&set.Inverse, -1, set.Seed); err != nil {
+		if _, err := cs.invert(&set.Inverse, -1, set.Seed, set.PreconditionerExamples); err != nil {
 			return nil, err
 		}
 		return cs.inv.Solve, nil

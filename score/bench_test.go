@@ -64,9 +64,9 @@ func BenchmarkMNISTFull(b *testing.B) {
 	benchMNIST(b, Settings{LR: 0.1, Batch: 128, TopK: 20, Inverse: linalg.Settings{Damping: 1e-6, CGTol: 1e-8}})
 }
 
-// BenchmarkDenseDigits is a dense-path report (softmax on a synthetic 64-feature, 10-class
-// problem of 1,800 examples: d = 650 > DenseMaxDim, forced dense) for profiling the
-// eigendecompositions.
+// BenchmarkDenseLogistic is a full dense-path report (logistic regression, d = 100,
+// N = 2000, with the divergence term, the dense Jacobian asymmetry skipped for d > 40 in
+// favour of probes, and the forced Gaussian predictions).
 func BenchmarkDenseLogistic(b *testing.B) {
 	rnd := newRand(1)
 	bt := logisticData(rnd, 2000, 99)

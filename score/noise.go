@@ -27,6 +27,7 @@ const rangeEigWarnDim = 1000
 // of C_B = κ_B C that the scores use.
 type covState struct {
 	solver Solver
+	src    source
 	theta  []float64
 	d, m   int
 	kappa  float64
@@ -39,7 +40,7 @@ type covState struct {
 
 // newCovState forms C(θ) for the solver (without inverting it).
 func newCovState(src source, theta []float64, solver Solver, kappa float64) *covState {
-	cs := &covState{solver: solver, theta: theta, d: src.dim(), m: src.covExamples(), kappa: kappa}
+	cs := &covState{solver: solver, src: src, theta: theta, d: src.dim(), m: src.covExamples(), kappa: kappa}
 	switch solver {
 	case SolverDense:
 		cs.dense = mat.NewSymDense(cs.d, nil)
@@ -86,8 +87,9 @@ func (o cOperator) Apply(dst, x []float64) { o.cs.applyC(dst, x) }
 
 // invert builds the inverse of C_B with the given settings. knownRank is the numerical rank
 // of C when known (≥ 0), used to refuse a rank-deficient exact inverse before an expensive
-// factorisation.
-func (cs *covState) invert(set *linalg.Settings, knownRank int, probeSeed uint64) ([]string, error) {
+// factorisation; probeSeed seeds the random choices; precExamples is the size of the subset
+// behind the damped CG solver's preconditioner (≤ 0: plain CG).
+func (cs *covState) invert(set *linalg.Settings, knownRank int, probeSeed uint64, precExamples int) ([]string, error) {
 	var warn []string
 	exact := set.Damping == 0 && !set.Range
 	switch cs.solver {
@@ -123,6 +125,31 @@ func (cs *covState) invert(set *linalg.Settings, knownRank int, probeSeed uint64
 			return nil, errors.New("score: the range pseudo-inverse needs the Gram matrix or the dense covariance, which the CG solver never forms: use a damping, a covariance subset, or the Woodbury or dense solver")
 		case exact && cs.m-1 < cs.d:
 			return nil, &linalg.RankDeficientError{Rank: -1, Dim: cs.d, RCond: set.RCond}
+		case set.Damping > 0 && precExamples > 0:
+			// Preconditioned CG: the damped Woodbury inverse of C estimated from a seeded
+			// subset of the covariance examples.
+			pf := cs.src.subsetFactor(cs.theta, precExamples, probeSeed)
+			g := mat.NewDense(pf.Cols(), pf.Cols(), nil)
+			pf.Gram(g)
+			pre, err := newCholWoodbury(pf, g, cs.kappa, set.Damping, nil)
+			if err != nil {
+				return nil, err
+			}
+			kappa, lam := cs.kappa, set.Damping
+			tol, maxIter := set.CGTol, set.CGMaxIter
+			if tol == 0 {
+				tol = linalg.DefaultCGTol
+			}
+			if maxIter == 0 {
+				maxIter = max(2*cs.d, 100)
+			}
+			cs.inv = &pcgInverse{d: cs.d, tol: tol, maxIter: maxIter, prec: pre.Solve,
+				apply: func(dst, x []float64) {
+					cs.applyC(dst, x)
+					floats.Scale(kappa, dst)
+					floats.AddScaled(dst, lam, x)
+				}}
+			return warn, nil
 		}
 		inv, err := linalg.NewCGInverse(linalg.CovOperator{U: cs.fac, Kappa: cs.kappa}, set)
 		if err != nil {

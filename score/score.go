@@ -270,7 +270,7 @@ func (c *computation) run() error {
 	if solver == SolverWoodbury && (!r.Noise.RankEstimated || m-1 < d) {
 		known = r.Noise.Rank
 	}
-	w, err = c.cs.invert(&set.Inverse, known, set.Seed)
+	w, err = c.cs.invert(&set.Inverse, known, set.Seed, set.PreconditionerExamples)
 	if err != nil {
 		return err
 	}

@@ -224,11 +224,15 @@ func TestMatrixFreeAgreesWithDense(t *testing.T) {
 	if dense.Noise.Rank != bruteRank || bruteRank > n-1 {
 		t.Errorf("dense rank %d, brute force %d (≤ N−1 = %d)", dense.Noise.Rank, bruteRank, n-1)
 	}
-	for _, solver := range []Solver{SolverWoodbury, SolverCG} {
+	for _, solver := range []Solver{SolverWoodbury, SolverCG, -1} {
 		s := base
 		s.Solver = solver
-		rep := run(s)
 		name := solver.String()
+		if solver == -1 {
+			// CG preconditioned from a subset of 10 of the 40 examples.
+			s.Solver, s.PreconditionerExamples, name = SolverCG, 10, "preconditioned cg"
+		}
+		rep := run(s)
 		checkVec(t, name+" stationary", rep.Vectors.Stationary, dense.Vectors.Stationary, 1e-8)
 		checkVec(t, name+" prior", rep.Vectors.Prior, dense.Vectors.Prior, 1e-8)
 		checkVec(t, name+" implicit prior", rep.Vectors.ImplicitPrior, dense.Vectors.ImplicitPrior, 1e-8)
@@ -244,7 +248,7 @@ func TestMatrixFreeAgreesWithDense(t *testing.T) {
 		if solver == SolverWoodbury && rep.Noise.Rank != dense.Noise.Rank {
 			t.Errorf("woodbury rank %d, dense %d", rep.Noise.Rank, dense.Noise.Rank)
 		}
-		if solver == SolverCG && (!rep.Noise.RankEstimated || rep.Noise.Rank != min(d, n-1)) {
+		if s.Solver == SolverCG && (!rep.Noise.RankEstimated || rep.Noise.Rank != min(d, n-1)) {
 			t.Errorf("cg rank %d (estimated %v), want the bound %d", rep.Noise.Rank, rep.Noise.RankEstimated, n-1)
 		}
 		// Top eigenvectors agree up to sign.
@@ -256,6 +260,11 @@ func TestMatrixFreeAgreesWithDense(t *testing.T) {
 			}
 		}
 	}
+	// Plain (unpreconditioned) CG.
+	s = base
+	s.Solver, s.PreconditionerExamples = SolverCG, -1
+	checkVec(t, "plain cg stationary", run(s).Vectors.Stationary, dense.Vectors.Stationary, 1e-8)
+
 	// Range pseudo-inverse: Woodbury agrees with dense, and both with the brute-force
 	// pseudo-inverse; the fraction outside the range matches the brute-force projector.
 	s = base

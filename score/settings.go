@@ -73,6 +73,10 @@ type Settings struct {
 	// Hessian used with C (commutator, Gaussian predictions) comes from the same examples;
 	// the gradient ∇L always uses all N. Only for model inputs.
 	Subset int
+	// PreconditionerExamples is the size of the seeded subset of examples whose damped
+	// Woodbury inverse preconditions the CG solver (damped only). Default 2048; negative
+	// means plain CG.
+	PreconditionerExamples int
 	// TopK is the number of top eigenvalues of C reported, and the dimension of the
 	// Hessian subspace of the Gaussian predictions when d > DenseMaxDim. Default 10.
 	TopK int
@@ -128,18 +132,19 @@ type Settings struct {
 
 // Default values of Settings.
 const (
-	DefaultDenseMaxDim          = 500
-	DefaultWoodburyMaxExamples  = 8192
-	DefaultTopK                 = 10
-	DefaultDivergenceExamples   = 512
-	DefaultExactTraceMaxDim     = 200
-	DefaultTraceProbes          = 10
-	DefaultAsymmetryDenseMaxDim = 40
-	DefaultAsymmetryProbes      = 4
-	DefaultCommutatorProbes     = 10
-	DefaultNoiseDirections      = 3
-	DefaultNoiseBatches         = 2000
-	DefaultMinimumTol           = 1e-6
+	DefaultDenseMaxDim            = 500
+	DefaultWoodburyMaxExamples    = 8192
+	DefaultTopK                   = 10
+	DefaultPreconditionerExamples = 2048
+	DefaultDivergenceExamples     = 512
+	DefaultExactTraceMaxDim       = 200
+	DefaultTraceProbes            = 10
+	DefaultAsymmetryDenseMaxDim   = 40
+	DefaultAsymmetryProbes        = 4
+	DefaultCommutatorProbes       = 10
+	DefaultNoiseDirections        = 3
+	DefaultNoiseBatches           = 2000
+	DefaultMinimumTol             = 1e-6
 )
 
 // DefaultFDStep is ε^(1/3), the relative step of central differences.
@@ -156,6 +161,7 @@ const (
 	streamDivergenceSubset
 	streamBatches
 	streamCGProbe
+	streamPrecond
 )
 
 // withDefaults validates s and fills in defaults.
@@ -196,6 +202,7 @@ func (s *Settings) withDefaults() (Settings, error) {
 	def(&out.DenseMaxDim, DefaultDenseMaxDim)
 	def(&out.WoodburyMaxExamples, DefaultWoodburyMaxExamples)
 	def(&out.TopK, DefaultTopK)
+	def(&out.PreconditionerExamples, DefaultPreconditionerExamples)
 	def(&out.DivergenceExamples, DefaultDivergenceExamples)
 	def(&out.ExactTraceMaxDim, DefaultExactTraceMaxDim)
 	def(&out.TraceProbes, DefaultTraceProbes)

@@ -42,6 +42,9 @@ type source interface {
 	popSize() int
 	// project writes g_i·v for the popSize examples into dst.
 	project(dst, theta, v []float64)
+	// subsetFactor returns the factor U_S(θ) of the covariance estimated from a seeded
+	// random subset of m of the covariance examples (all of them when m ≥ M).
+	subsetFactor(theta []float64, m int, seed uint64) linalg.Factor
 }
 
 // chunkFloats bounds the size (in float64s) of the per-example scratch matrices.
@@ -183,6 +186,14 @@ func (s *modelSource) hessVec(dst, theta, v []float64) {
 
 func (s *modelSource) project(dst, theta, v []float64) {
 	s.m.GradDot(dst, theta, s.all, v)
+}
+
+func (s *modelSource) subsetFactor(theta []float64, m int, seed uint64) linalg.Factor {
+	if m >= s.covExamples() {
+		return s.factor(theta)
+	}
+	idx := drawSubset(rand.New(rand.NewPCG(seed, streamPrecond)), s.covExamples(), m)
+	return newModelFactor(s.m, gather(s.sub, idx), theta, subsetScale(s.numExamples(), m))
 }
 
 // modelFactor is the matrix-free factor U = c [g_i − ḡ_S]_{i∈S} (d×M) of C = U Uᵀ over the
@@ -336,6 +347,19 @@ func (s *gradsSource) hessVec(dst, _, v []float64) {
 		panic("score: no Hessian")
 	}
 	mat.NewVecDense(len(dst), dst).MulVec(s.h, mat.NewVecDense(len(v), v))
+}
+
+func (s *gradsSource) subsetFactor(theta []float64, m int, seed uint64) linalg.Factor {
+	if m >= s.covExamples() {
+		return s.factor(theta)
+	}
+	idx := drawSubset(rand.New(rand.NewPCG(seed, streamPrecond)), s.covExamples(), m)
+	_, d := s.g.Dims()
+	sub := mat.NewDense(m, d, nil)
+	for k, i := range idx {
+		copy(sub.RawRowView(k), s.g.RawRowView(i))
+	}
+	return newGradsSource(sub, s.n, nil, 0).factor(theta)
 }
 
 func (s *gradsSource) project(dst, _, v []float64) {

@@ -5,7 +5,6 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
-	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
 
@@ -86,55 +85,4 @@ func (w *cholWoodbury) Solve(dst, b []float64) error {
 		dst[i] = (b[i] - t[i]) / w.damping
 	}
 	return nil
-}
-
-// pcg solves A x = b by conjugate gradients preconditioned by prec (an approximation of
-// A⁻¹), starting from x (which receives the solution), and stops when
-// ‖b − A x‖ ≤ tol‖b‖. It is used to re-solve a slightly perturbed system (A at θ ± h v)
-// with the unperturbed inverse as preconditioner, converging in a few iterations.
-func pcg(x []float64, apply func(dst, x []float64), prec func(dst, r []float64) error, b []float64, tol float64, maxIter int) error {
-	n := len(b)
-	nb := floats.Norm(b, 2)
-	if nb == 0 {
-		clear(x)
-		return nil
-	}
-	r := make([]float64, n)
-	apply(r, x)
-	floats.SubTo(r, b, r)
-	z := make([]float64, n)
-	if err := prec(z, r); err != nil {
-		return err
-	}
-	p := append([]float64(nil), z...)
-	ap := make([]float64, n)
-	rz := floats.Dot(r, z)
-	res := floats.Norm(r, 2)
-	for it := 0; it < maxIter; it++ {
-		if res <= tol*nb {
-			return nil
-		}
-		apply(ap, p)
-		pap := floats.Dot(p, ap)
-		if !(pap > 0) {
-			return fmt.Errorf("score: preconditioned CG: the system is not positive definite")
-		}
-		alpha := rz / pap
-		floats.AddScaled(x, alpha, p)
-		floats.AddScaled(r, -alpha, ap)
-		res = floats.Norm(r, 2)
-		if err := prec(z, r); err != nil {
-			return err
-		}
-		rzNew := floats.Dot(r, z)
-		beta := rzNew / rz
-		rz = rzNew
-		for i := range p {
-			p[i] = z[i] + beta*p[i]
-		}
-	}
-	if res <= tol*nb {
-		return nil
-	}
-	return &linalg.NotConvergedError{Method: "preconditioned CG", Iter: maxIter, Residual: res / nb, Tolerance: tol}
 }

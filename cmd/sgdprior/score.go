@@ -162,6 +162,7 @@ func runScore(ctx context.Context, e *env, args []string) error {
 	solverName := fs.String("solver", "auto", "auto, dense, woodbury (Gram matrix of the M examples) or cg (covariance products only)")
 	cgTol := fs.Float64("cg-tol", linalg.DefaultCGTol, "CG solver: relative residual at which CG stops")
 	cgMaxIter := fs.Int("cg-maxiter", 0, "CG solver: largest number of iterations (default max(2d, 100))")
+	precExamples := fs.Int("preconditioner-examples", score.DefaultPreconditionerExamples, "CG solver with --damping: size of the seeded subset whose Woodbury inverse preconditions CG (−1: plain CG)")
 	traceProbes := fs.Int("trace-probes", score.DefaultTraceProbes, "--divergence on large models: Hutchinson probes for tr(H_i)")
 	divExamples := fs.Int("divergence-examples", score.DefaultDivergenceExamples, "--divergence on large models: examples the divergence term is estimated from")
 	asymProbes := fs.Int("asymmetry-probes", score.DefaultAsymmetryProbes, "large models: random directions estimating the Jacobian asymmetry (−1: skip)")
@@ -192,6 +193,8 @@ func runScore(ctx context.Context, e *env, args []string) error {
 		return usagef("--cg-tol must be in (0, 1), not %v", *cgTol)
 	case *cgMaxIter < 0:
 		return usagef("--cg-maxiter must be ≥ 0, not %d", *cgMaxIter)
+	case *precExamples == 0 || *precExamples == 1 || *precExamples < -1:
+		return usagef("--preconditioner-examples must be ≥ 2 (or −1 for plain CG), not %d", *precExamples)
 	case *traceProbes < 1:
 		return usagef("--trace-probes must be ≥ 1, not %d", *traceProbes)
 	case *divExamples < 2:
@@ -208,7 +211,7 @@ func runScore(ctx context.Context, e *env, args []string) error {
 		return usagef("--minimum-tol must be ≥ 0, not %v", *minTol)
 	}
 	set := &score.Settings{
-		LR: pf.lr, Batch: pf.batch, Inverse: invSet, Solver: solver, Subset: *subset, TopK: *topK,
+		LR: pf.lr, Batch: pf.batch, Inverse: invSet, Solver: solver, Subset: *subset, TopK: *topK, PreconditionerExamples: *precExamples,
 		Divergence: *divergence, DivergenceExamples: *divExamples, TraceProbes: *traceProbes,
 		AsymmetryProbes: *asymProbes, CommutatorProbes: *commProbes, NoiseDirections: *noiseDirs,
 		NoiseBatches: *noiseBatches, MinimumTol: *minTol, ForceGaussian: *forceGauss, Seed: pf.seed,
