@@ -71,7 +71,11 @@ func (f *inverseFlags) settings() (linalg.Settings, error) {
 func rankHint(err error) error {
 	var rd *linalg.RankDeficientError
 	if errors.As(err, &rd) {
-		return fmt.Errorf("the noise covariance C_B is rank-deficient (numerical rank %d of %d): pass --damping λ (absolute, in the units of C_B) or --inverse range (pseudo-inverse on its range)", rd.Rank, rd.Dim)
+		rank := fmt.Sprintf("numerical rank %d of %d", rd.Rank, rd.Dim)
+		if rd.Rank < 0 {
+			rank = fmt.Sprintf("singular, d = %d", rd.Dim)
+		}
+		return fmt.Errorf("the noise covariance C_B is rank-deficient (%s): pass --damping λ (absolute, in the units of C_B) or --inverse range (pseudo-inverse on its range)", rank)
 	}
 	return err
 }
