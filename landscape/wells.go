@@ -18,13 +18,29 @@ type Well struct {
 
 // ParseWells parses "center:depth:width,…" (depth, width > 0).
 func ParseWells(s string) ([]Well, error) {
-	var ws []Well
+	rows, err := parseWellList(s, "center:depth:width")
+	if err != nil {
+		return nil, err
+	}
+	ws := make([]Well, len(rows))
+	for i, v := range rows {
+		ws[i] = Well{v[0], v[1], v[2]}
+	}
+	return ws, nil
+}
+
+// parseWellList parses a comma-separated list of wells, each a colon-separated list of
+// finite numbers of the given form ("center:depth:width" or "cx:cy:depth:width") whose last
+// two entries, depth and width, are positive.
+func parseWellList(s, form string) ([][]float64, error) {
+	n := strings.Count(form, ":") + 1
+	var out [][]float64
 	for _, item := range strings.Split(s, ",") {
 		f := strings.Split(strings.TrimSpace(item), ":")
-		if len(f) != 3 {
-			return nil, fmt.Errorf("well %q: want center:depth:width", item)
+		if len(f) != n {
+			return nil, fmt.Errorf("well %q: want %s", item, form)
 		}
-		var v [3]float64
+		v := make([]float64, n)
 		for i, t := range f {
 			x, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
 			if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
@@ -32,12 +48,12 @@ func ParseWells(s string) ([]Well, error) {
 			}
 			v[i] = x
 		}
-		if !(v[1] > 0) || !(v[2] > 0) {
+		if !(v[n-2] > 0) || !(v[n-1] > 0) {
 			return nil, fmt.Errorf("well %q: depth and width must be positive", item)
 		}
-		ws = append(ws, Well{v[0], v[1], v[2]})
+		out = append(out, v)
 	}
-	return ws, nil
+	return out, nil
 }
 
 // WellsSettings configures the wells preset. Zero fields mean defaults.

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/sgdprior/sgdprior/sim"
 )
@@ -18,24 +16,13 @@ type Well2D struct {
 
 // ParseWells2D parses "cx:cy:depth:width,…" (depth, width > 0).
 func ParseWells2D(s string) ([]Well2D, error) {
-	var ws []Well2D
-	for _, item := range strings.Split(s, ",") {
-		f := strings.Split(strings.TrimSpace(item), ":")
-		if len(f) != 4 {
-			return nil, fmt.Errorf("well %q: want cx:cy:depth:width", item)
-		}
-		var v [4]float64
-		for i, t := range f {
-			x, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
-			if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-				return nil, fmt.Errorf("well %q: %q is not a finite number", item, t)
-			}
-			v[i] = x
-		}
-		if !(v[2] > 0) || !(v[3] > 0) {
-			return nil, fmt.Errorf("well %q: depth and width must be positive", item)
-		}
-		ws = append(ws, Well2D{[2]float64{v[0], v[1]}, v[2], v[3]})
+	rows, err := parseWellList(s, "cx:cy:depth:width")
+	if err != nil {
+		return nil, err
+	}
+	ws := make([]Well2D, len(rows))
+	for i, v := range rows {
+		ws[i] = Well2D{[2]float64{v[0], v[1]}, v[2], v[3]}
 	}
 	return ws, nil
 }
