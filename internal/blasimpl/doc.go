@@ -5,8 +5,11 @@
 // binary needs no cgo.
 //
 // With the build tag openblas (cgo and Debian's libopenblas-dev required), importing this
-// package routes blas64 to OpenBLAS through gonum.org/v1/netlib (blas64.Use at init) and
-// sets OpenBLAS to one thread (openblas_set_num_threads(1)). sgdprior parallelises across
+// package routes blas64's Level 3 routines (Dgemm, Dsymm, Dsyrk, Dsyr2k, Dtrmm, Dtrsm, on
+// which gonum's LAPACK blocks its factorisations) to OpenBLAS through gonum.org/v1/netlib
+// (blas64.Use at init), keeps gonum's Level 1–2 routines (memory-bound; a cgo call costs
+// more than they do on short vectors), and sets OpenBLAS to one thread
+// (openblas_set_num_threads(1)). sgdprior parallelises across
 // goroutines itself (simulation chains, slabs of large products), so each goroutine runs
 // its own single-threaded BLAS call: no oversubscription of the cores, and a BLAS call's
 // result depends only on its arguments, never on how many threads OpenBLAS would have

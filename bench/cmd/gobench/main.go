@@ -1,0 +1,542 @@
+// Command gobench runs the sgdprior side of the speed benchmarks (see ../../main.go, which
+// runs it in both builds next to the PyTorch scripts, and BENCHMARKS.md, section "speed").
+//
+//	gobench -prepare -dir DIR [-mnist IDXDIR]   write the workloads' inputs as .npy files
+//	gobench -dir DIR [-only a,b] [-out results.json] [-cpuprofile f]
+//
+// -prepare writes, from fixed seeds: M = 4096 MNIST training images (a seeded random subset;
+// random data of the same shape when no MNIST directory is found) with their labels, θ for
+// mlp:128 (PyTorch's default initialisation), the vectors u and v the covariance and
+// Hessian products are applied to, and the breast-cancer and digits data (standardised, as
+// sgdprior loads them) with the initial θ of their chains. The PyTorch scripts read the same
+// files, so both sides compute the same numbers: the results are written beside them and
+// compared.
+//
+// The workloads (times are the best of several repetitions after one warm-up call; the
+// covariance is the population covariance of the n examples' gradients,
+// C = (1/n) Σ (g_i − ḡ)(g_i − ḡ)ᵀ, MATH.md §2):
+//
+//	gemm_peak         C = A·B, 2048×2048×2048, as many concurrent single-threaded calls as
+//	                  cores in the openblas build, gonum's own threaded Dgemm otherwise
+//	cov_N             u ↦ Cu over N = 256 or 4096 examples: GradDot, centre, GradSum
+//	gram_N            the N×N Gram matrix g_i·g_j (Model.Gram)
+//	hvp_N             (1/N) Σ H_i v (Model.HessVec)
+//	chains_logistic   SGD, 64 chains, B = 32 (with replacement), logistic on breast-cancer
+//	chains_mlp32      the same for mlp:32 on digits
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/sgdprior/sgdprior/data"
+	"github.com/sgdprior/sgdprior/internal/blasimpl"
+	"github.com/sgdprior/sgdprior/model"
+	"github.com/sgdprior/sgdprior/sim"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "gobench:", err)
+		os.Exit(1)
+	}
+}
+
+// Workload sizes. The PyTorch scripts read them from inputs.json.
+const (
+	subsetM    = 4096
+	batchN     = 256
+	hidden     = 128
+	chains     = 64
+	chainBatch = 32
+	gemmSize   = 2048
+)
+
+// inputsMeta is inputs.json, written by -prepare.
+type inputsMeta struct {
+	MNIST       string  `json:"mnist"` // where the images came from, or "random"
+	M           int     `json:"m"`
+	N           int     `json:"n"`
+	Hidden      int     `json:"hidden"`
+	Chains      int     `json:"chains"`
+	ChainBatch  int     `json:"chain_batch"`
+	LRLogistic  float64 `json:"lr_logistic"`
+	LRMLP       float64 `json:"lr_mlp"`
+	WeightDecay float64 `json:"weight_decay"`
+	GemmSize    int     `json:"gemm_size"`
+}
+
+// Result is one workload's timing.
+type Result struct {
+	Name    string  `json:"name"`
+	Seconds float64 `json:"seconds"` // best repetition
+	Median  float64 `json:"median"`
+	Reps    int     `json:"reps"`
+	// Rate is the workload's throughput: GFLOP/s (of the useful flops stated in Unit) or
+	// chain-steps per second.
+	Rate float64 `json:"rate,omitempty"`
+	Unit string  `json:"unit,omitempty"`
+	// AllocsPerOp counts heap allocations per repetition (runtime.MemStats.Mallocs).
+	AllocsPerOp float64 `json:"allocs_per_op"`
+}
+
+// Report is the -out file.
+type Report struct {
+	Build      string   `json:"build"`
+	BLAS       string   `json:"blas"`
+	GOMAXPROCS int      `json:"gomaxprocs"`
+	Results    []Result `json:"results"`
+}
+
+func run(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("gobench", flag.ContinueOnError)
+	prepare := fs.Bool("prepare", false, "write the inputs into -dir and exit")
+	dir := fs.String("dir", "", "directory of the inputs (and of the result arrays)")
+	mnist := fs.String("mnist", "", "MNIST IDX directory for -prepare (default: $SGDPRIOR_MNIST, else ../shared/datasets/mnist beside the repository, else random data)")
+	small := fs.Bool("small", false, "-prepare: tiny sizes (for tests of the harness)")
+	only := fs.String("only", "", "comma-separated workload names (default all)")
+	out := fs.String("out", "", "write the results as JSON here")
+	minTime := fs.Duration("mintime", 2*time.Second, "time spent repeating each workload (at least 3 repetitions)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the timed workloads here")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *dir == "" {
+		return errors.New("-dir is required")
+	}
+	if *prepare {
+		return prepareInputs(*dir, *mnist, *small, stdout)
+	}
+	in, err := loadInputs(*dir)
+	if err != nil {
+		return err
+	}
+	rep := Report{Build: buildName(), BLAS: blasimpl.Name(), GOMAXPROCS: runtime.GOMAXPROCS(0)}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	want := map[string]bool{}
+	for _, s := range strings.Split(*only, ",") {
+		if s != "" {
+			want[s] = true
+		}
+	}
+	for _, w := range in.workloads() {
+		if len(want) > 0 && !want[w.name] {
+			continue
+		}
+		r, err := w.run(*minTime)
+		if err != nil {
+			return fmt.Errorf("%s: %w", w.name, err)
+		}
+		r.Name = w.name
+		rep.Results = append(rep.Results, r)
+		fmt.Fprintf(stdout, "%-18s %10.3f ms  (median %.3f ms, %d reps, %.0f allocs/op)", r.Name, 1e3*r.Seconds, 1e3*r.Median, r.Reps, r.AllocsPerOp)
+		if r.Unit != "" {
+			fmt.Fprintf(stdout, "  %.4g %s", r.Rate, r.Unit)
+		}
+		fmt.Fprintln(stdout)
+		if w.save != nil {
+			if err := w.save(filepath.Join(*dir, "go_"+buildTag()+"_"+w.name+".npy")); err != nil {
+				return err
+			}
+		}
+	}
+	if *out != "" {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(*out, append(b, '\n'), 0o644)
+	}
+	return nil
+}
+
+func buildName() string {
+	if blasimpl.OpenBLAS {
+		return "sgdprior (OpenBLAS build)"
+	}
+	return "sgdprior (pure Go)"
+}
+
+func buildTag() string {
+	if blasimpl.OpenBLAS {
+		return "openblas"
+	}
+	return "purego"
+}
+
+// --- inputs ------------------------------------------------------------------------------
+
+// findMNIST returns the MNIST directory to use, or "" for random data.
+func findMNIST(flagValue string) string {
+	cands := []string{flagValue, os.Getenv("SGDPRIOR_MNIST")}
+	if wd, err := os.Getwd(); err == nil {
+		// From the repository root or any directory below it.
+		for d := wd; ; d = filepath.Dir(d) {
+			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+				cands = append(cands, filepath.Join(d, "..", "shared", "datasets", "mnist"))
+				break
+			}
+			if filepath.Dir(d) == d {
+				break
+			}
+		}
+	}
+	cands = append(cands, "/work/shared/datasets/mnist")
+	for _, c := range cands {
+		if c == "" {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(c, "train-images-idx3-ubyte.gz")); err == nil {
+			return c
+		}
+		if _, err := os.Stat(filepath.Join(c, "train-images-idx3-ubyte")); err == nil {
+			return c
+		}
+	}
+	return ""
+}
+
+func prepareInputs(dir, mnistFlag string, small bool, stdout io.Writer) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	meta := inputsMeta{M: subsetM, N: batchN, Hidden: hidden, Chains: chains, ChainBatch: chainBatch,
+		LRLogistic: 0.1, LRMLP: 0.05, WeightDecay: 1e-3, GemmSize: gemmSize}
+	if small {
+		meta.M, meta.N, meta.Hidden, meta.Chains, meta.GemmSize = 64, 16, 8, 4, 64
+	}
+	rng := rand.New(rand.NewPCG(1, 0))
+	var X *mat.Dense
+	var Y []float64
+	if src := findMNIST(mnistFlag); src != "" && !small {
+		ds, err := data.Load(data.Spec{Source: "idx:" + src})
+		if err != nil {
+			return err
+		}
+		perm := rng.Perm(ds.Len())[:meta.M]
+		X = mat.NewDense(meta.M, ds.NumFeatures(), nil)
+		Y = make([]float64, meta.M)
+		for r, i := range perm {
+			X.SetRow(r, ds.X.RawRowView(i))
+			Y[r] = ds.Y[i]
+		}
+		meta.MNIST = src
+	} else {
+		// Random data of MNIST's shape: pixels in [0, 1), labels uniform.
+		X = mat.NewDense(meta.M, 784, nil)
+		Y = make([]float64, meta.M)
+		raw := X.RawMatrix().Data
+		for i := range raw {
+			raw[i] = rng.Float64()
+		}
+		for i := range Y {
+			Y[i] = float64(rng.IntN(10))
+		}
+		meta.MNIST = "random"
+	}
+	net, err := model.New(fmt.Sprintf("mlp:%d", meta.Hidden), 784, 10, model.Options{})
+	if err != nil {
+		return err
+	}
+	theta := make([]float64, net.NumParams())
+	model.InitParams(theta, net, rng)
+	u, v := make([]float64, len(theta)), make([]float64, len(theta))
+	for i := range u {
+		u[i], v[i] = rng.NormFloat64(), rng.NormFloat64()
+	}
+	files := map[string]any{"X.npy": X, "y.npy": Y, "theta.npy": theta, "u.npy": u, "v.npy": v}
+	for _, c := range []struct{ name, src, spec string }{
+		{"bc", "breast-cancer", "logistic"},
+		{"digits", "digits", "mlp:32"},
+	} {
+		ds, err := data.Load(data.Spec{Source: c.src})
+		if err != nil {
+			return err
+		}
+		m, err := model.New(c.spec, ds.NumFeatures(), ds.NumClasses(), model.Options{})
+		if err != nil {
+			return err
+		}
+		th := make([]float64, m.NumParams())
+		model.InitParams(th, m, rng)
+		files[c.name+"_X.npy"], files[c.name+"_y.npy"], files[c.name+"_theta0.npy"] = ds.X, ds.Y, th
+	}
+	for name, val := range files {
+		var err error
+		switch v := val.(type) {
+		case *mat.Dense:
+			err = data.WriteMatrix(filepath.Join(dir, name), v)
+		case []float64:
+			err = data.WriteVector(filepath.Join(dir, name), v)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	b, err := json.MarshalIndent(meta, "", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "inputs in %s (MNIST: %s)\n", dir, meta.MNIST)
+	return os.WriteFile(filepath.Join(dir, "inputs.json"), append(b, '\n'), 0o644)
+}
+
+type inputs struct {
+	meta          inputsMeta
+	X             *mat.Dense
+	Y             []float64
+	theta, u, v   []float64
+	bcX, digitsX  *mat.Dense
+	bcY, digitsY  []float64
+	bcTh, digitTh []float64
+}
+
+func loadInputs(dir string) (*inputs, error) {
+	in := &inputs{}
+	b, err := os.ReadFile(filepath.Join(dir, "inputs.json"))
+	if err != nil {
+		return nil, fmt.Errorf("%w (run gobench -prepare first)", err)
+	}
+	if err := json.Unmarshal(b, &in.meta); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "inputs.json"), err)
+	}
+	for _, f := range []struct {
+		name string
+		m    **mat.Dense
+		v    *[]float64
+	}{
+		{"X.npy", &in.X, nil}, {"y.npy", nil, &in.Y}, {"theta.npy", nil, &in.theta}, {"u.npy", nil, &in.u},
+		{"v.npy", nil, &in.v}, {"bc_X.npy", &in.bcX, nil}, {"bc_y.npy", nil, &in.bcY},
+		{"bc_theta0.npy", nil, &in.bcTh}, {"digits_X.npy", &in.digitsX, nil}, {"digits_y.npy", nil, &in.digitsY},
+		{"digits_theta0.npy", nil, &in.digitTh},
+	} {
+		p := filepath.Join(dir, f.name)
+		var err error
+		if f.m != nil {
+			*f.m, err = data.ReadMatrix(p)
+		} else {
+			*f.v, err = data.ReadVector(p)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return in, nil
+}
+
+// --- workloads ---------------------------------------------------------------------------
+
+type workload struct {
+	name string
+	// op runs the workload once; flops is the useful work of one run (0: rate is
+	// chain-steps/s from steps).
+	op    func() error
+	flops float64
+	steps float64
+	// save writes the last result, for the comparison with PyTorch (nil: nothing to save).
+	save func(path string) error
+}
+
+func (w workload) run(minTime time.Duration) (Result, error) {
+	if err := w.op(); err != nil { // warm-up: scratch space, page faults, thread start-up
+		return Result{}, err
+	}
+	var times []float64
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	start := time.Now()
+	for len(times) < 3 || (time.Since(start) < minTime && len(times) < 200) {
+		t0 := time.Now()
+		if err := w.op(); err != nil {
+			return Result{}, err
+		}
+		times = append(times, time.Since(t0).Seconds())
+	}
+	runtime.ReadMemStats(&ms1)
+	slices.Sort(times)
+	r := Result{Seconds: times[0], Median: times[len(times)/2], Reps: len(times),
+		AllocsPerOp: float64(ms1.Mallocs-ms0.Mallocs) / float64(len(times))}
+	switch {
+	case w.flops > 0:
+		r.Rate, r.Unit = w.flops/r.Seconds/1e9, "GFLOP/s"
+	case w.steps > 0:
+		r.Rate, r.Unit = w.steps/r.Seconds, "chain-steps/s"
+	}
+	return r, nil
+}
+
+func (in *inputs) workloads() []workload {
+	ws := []workload{in.gemmPeak()}
+	net, err := model.NewNetwork(fmt.Sprintf("mlp:%d", in.meta.Hidden), 784, 10, model.Options{})
+	if err != nil {
+		panic(err) // the spec is a constant
+	}
+	for _, n := range []int{in.meta.N, in.meta.M} {
+		b := model.Batch{X: in.X.Slice(0, n, 0, 784).(*mat.Dense), Y: in.Y[:n]}
+		ws = append(ws, covWorkload(net, in.theta, b, in.u), gramWorkload(net, in.theta, b), hvpWorkload(net, in.theta, b, in.v))
+	}
+	ws = append(ws,
+		in.chainWorkload("chains_logistic", "logistic", in.bcX, in.bcY, in.bcTh, in.meta.LRLogistic, 3000),
+		in.chainWorkload("chains_mlp32", "mlp:32", in.digitsX, in.digitsY, in.digitTh, in.meta.LRMLP, 1000))
+	return ws
+}
+
+// bigFlops is the flop count of one n×784·784×h product, the unit of the per-example passes.
+func bigFlops(n, p, h int) float64 { return 2 * float64(n) * float64(p) * float64(h) }
+
+// covWorkload: u ↦ Cu with C = (1/n) Σ (g_i − ḡ)(g_i − ḡ)ᵀ, as a = (g_i·u)_i (GradDot),
+// w_i = (a_i − ā)/n, Cu = Σ w_i g_i (GradSum): Σ_i w_i = 0 removes ḡ from the second factor.
+// Useful flops: 4 products of the size of the first layer (two forward passes, A U₁ᵀ and
+// Δ₁ᵀ diag(w) X).
+func covWorkload(net *model.Network, theta []float64, b model.Batch, u []float64) workload {
+	n, p := b.X.Dims()
+	a, dst := make([]float64, n), make([]float64, len(theta))
+	h := net.Layers()[0].Out
+	return workload{
+		name: fmt.Sprintf("cov_%d", n),
+		op: func() error {
+			net.GradDot(a, theta, b, u)
+			var mean float64
+			for _, x := range a {
+				mean += x
+			}
+			mean /= float64(n)
+			for i := range a {
+				a[i] = (a[i] - mean) / float64(n)
+			}
+			net.GradSum(dst, theta, b, a)
+			return nil
+		},
+		flops: 4 * bigFlops(n, p, h),
+		save:  func(path string) error { return data.WriteVector(path, dst) },
+	}
+}
+
+// gramWorkload: the n×n Gram matrix. Useful flops: the forward pass and the lower triangles
+// of X Xᵀ, Δ₁Δ₁ᵀ and A₁A₁ᵀ.
+func gramWorkload(net *model.Network, theta []float64, b model.Batch) workload {
+	n, p := b.X.Dims()
+	G := mat.NewDense(n, n, nil)
+	h := net.Layers()[0].Out
+	return workload{
+		name:  fmt.Sprintf("gram_%d", n),
+		op:    func() error { net.Gram(G, theta, b); return nil },
+		flops: bigFlops(n, p, h) + float64(n)*float64(n)*float64(p+2*h),
+		save: func(path string) error {
+			// The first min(n, 256) rows are enough to compare.
+			r := min(n, 256)
+			return data.WriteMatrix(path, G.Slice(0, r, 0, n))
+		},
+	}
+}
+
+// hvpWorkload: (1/n) Σ H_i v by the R-operator. Useful flops: 4 first-layer-sized products
+// (forward X W₁ᵀ, R-forward X V₁ᵀ, backward Δ₁ᵀX and its R-part RΔ₁ᵀX; the second layer's
+// products are 12× smaller and not counted).
+func hvpWorkload(net *model.Network, theta []float64, b model.Batch, v []float64) workload {
+	n, p := b.X.Dims()
+	dst := make([]float64, len(theta))
+	h := net.Layers()[0].Out
+	return workload{
+		name:  fmt.Sprintf("hvp_%d", n),
+		op:    func() error { net.HessVec(dst, theta, b, v); return nil },
+		flops: 4 * bigFlops(n, p, h),
+		save:  func(path string) error { return data.WriteVector(path, dst) },
+	}
+}
+
+// chainWorkload: steps SGD steps of 64 chains (sampling with replacement, weight decay as in
+// inputs.json), the loss checked only at the end (CheckLossEvery = steps).
+func (in *inputs) chainWorkload(name, spec string, X *mat.Dense, Y, init []float64, lr float64, steps int) workload {
+	n, p := X.Dims()
+	k := 0
+	for _, y := range Y {
+		k = max(k, int(y)+1)
+	}
+	m, err := model.New(spec, p, k, model.Options{})
+	if err != nil {
+		panic(err)
+	}
+	prob := sim.NewModelProblem(m, model.Batch{X: X, Y: Y}, in.meta.WeightDecay)
+	if in.meta.M < subsetM { // -small inputs
+		steps = 50
+	}
+	cfg := sim.Config{Method: sim.SGD, Sampling: sim.With, LR: lr, Batch: min(in.meta.ChainBatch, n),
+		Chains: in.meta.Chains, Steps: steps, Burnin: steps - 1, Seed: 1, Init: init, CheckLossEvery: steps}
+	return workload{
+		name: name,
+		op: func() error {
+			_, err := sim.Run(context.Background(), prob, cfg)
+			return err
+		},
+		steps: float64(cfg.Chains) * float64(steps),
+	}
+}
+
+// gemmPeak: C = A·B for square matrices through blas64. In the openblas build OpenBLAS runs
+// one thread per call, so GOMAXPROCS goroutines each multiply their own matrices at once
+// (the machine's peak as sgdprior can use it); gonum's Dgemm splits one product itself.
+func (in *inputs) gemmPeak() workload {
+	s := in.meta.GemmSize
+	calls := 1
+	if blasimpl.OpenBLAS {
+		calls = runtime.GOMAXPROCS(0)
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	type op struct{ a, b, c []float64 }
+	ops := make([]op, calls)
+	for i := range ops {
+		ops[i] = op{make([]float64, s*s), make([]float64, s*s), make([]float64, s*s)}
+		for j := range ops[i].a {
+			ops[i].a[j], ops[i].b[j] = rng.NormFloat64(), rng.NormFloat64()
+		}
+	}
+	impl := blas64.Implementation()
+	return workload{
+		name: "gemm_peak",
+		op: func() error {
+			var wg sync.WaitGroup
+			for i := range ops {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					impl.Dgemm(blas.NoTrans, blas.NoTrans, s, s, s, 1, ops[i].a, s, ops[i].b, s, 0, ops[i].c, s)
+				}()
+			}
+			wg.Wait()
+			if math.IsNaN(ops[0].c[0]) {
+				return errors.New("NaN in the product")
+			}
+			return nil
+		},
+		flops: 2 * float64(s) * float64(s) * float64(s) * float64(calls),
+	}
+}

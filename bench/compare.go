@@ -1,0 +1,81 @@
+package main
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/sgdprior/sgdprior/data"
+)
+
+// compareArrays compares every result array the implementations wrote into dir
+// (go_<build>_<workload>.npy, torch_<threads>_<workload>_<impl>.npy) with the pure-Go
+// build's (go_purego_<workload>.npy). A file that cannot be read, or whose length differs,
+// gets a NaN difference.
+func compareArrays(dir string, r *Results) []Agreement {
+	var out []Agreement
+	refs, _ := filepath.Glob(filepath.Join(dir, "go_purego_*.npy"))
+	sort.Strings(refs)
+	for _, ref := range refs {
+		w := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(ref), "go_purego_"), ".npy")
+		x, err := readArray(ref)
+		if err != nil {
+			continue
+		}
+		others, _ := filepath.Glob(filepath.Join(dir, "go_openblas_"+w+".npy"))
+		t, _ := filepath.Glob(filepath.Join(dir, "torch_*_"+w+"_*.npy"))
+		others = append(others, t...)
+		for _, o := range others {
+			impl := strings.TrimSuffix(filepath.Base(o), ".npy")
+			impl = strings.Replace(impl, "_"+w, "", 1)
+			y, err := readArray(o)
+			d := math.NaN()
+			if err == nil {
+				d = relDiff(y, x)
+			}
+			out = append(out, Agreement{Workload: w, Impl: impl, RelDiff: d})
+		}
+	}
+	return out
+}
+
+// readArray reads a 1-D or 2-D .npy file as a flat slice (row-major).
+func readArray(path string) ([]float64, error) {
+	if v, err := data.ReadVector(path); err == nil {
+		return v, nil
+	}
+	m, err := data.ReadMatrix(path)
+	if err != nil {
+		return nil, err
+	}
+	r, c := m.Dims()
+	out := make([]float64, 0, r*c)
+	for i := 0; i < r; i++ {
+		out = append(out, m.RawRowView(i)...)
+	}
+	return out, nil
+}
+
+// relDiff returns ‖y − x‖₂/‖x‖₂ (NaN when the lengths differ or x = 0).
+func relDiff(y, x []float64) float64 {
+	if len(x) != len(y) {
+		return math.NaN()
+	}
+	var num, den float64
+	for i := range x {
+		num += (y[i] - x[i]) * (y[i] - x[i])
+		den += x[i] * x[i]
+	}
+	if den == 0 {
+		return math.NaN()
+	}
+	return math.Sqrt(num / den)
+}
+
+// fileExists reports whether path names an existing file.
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

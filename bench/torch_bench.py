@@ -1,0 +1,406 @@
+#!/usr/bin/python3
+"""PyTorch side of sgdprior's speed benchmarks (run by `go run ./bench`; see BENCHMARKS.md,
+section "speed").
+
+    /usr/bin/python3 bench/torch_bench.py --dir DIR --threads T [--out results.json] [--only a,b]
+
+Reads the inputs that `gobench -prepare` wrote into DIR (the same data, θ and vectors the Go
+side uses), runs each workload in float64 with T intra-op threads, and writes the results
+(torch_<workload>.npy) beside them so that the harness can compare them with sgdprior's.
+Set OMP_NUM_THREADS and OPENBLAS_NUM_THREADS to T as well (the harness does): Debian's
+torch multiplies matrices with OpenBLAS, whose thread count torch.set_num_threads does not
+control.
+
+Every workload is timed the same way as on the Go side: one warm-up call, then repetitions
+until at least --mintime seconds and 3 repetitions have passed; the best and the median are
+reported. Several implementations are timed for most workloads and each is reported, so the
+harness can take PyTorch's best:
+
+  cov_N    u -> Cu, C the population covariance of the N per-example gradients:
+           "perex_vmap"   per-example gradients from functorch vmap(grad), in chunks of 256
+                          rows, copied into a contiguous 256 x d matrix P (allocated once),
+                          then a = P u and P^T [a, 1] (two matrix-vector passes):
+                          Cu = (1/N) sum_i a_i g_i - (gbar.u) gbar;
+           "perex_outer"  the same with the outer-product trick (one batched forward and
+                          backward pass, weight gradients D_l[i] (x) A_{l-1}[i] broadcast
+                          into P), the fastest way found to materialise them;
+           "factor"       the factorisation sgdprior uses (one forward/backward pass,
+                          per-layer products with the activations and errors).
+  gram_N   the N x N matrix g_i.g_j: "perex_*" materialise all N per-example gradients
+           (N x d, allocated once) and multiply P P^T; "factor" is
+           sum_l (D_l D_l^T) o (A_{l-1} A_{l-1}^T + 1).
+  hvp_N    (1/N) sum_i H_i v: "double_backward" (autograd.grad twice) and "fwd_over_rev"
+           (functorch jvp of grad).
+  chains_* 64 SGD chains batched in one tensor, B = 32 indices per chain drawn with
+           replacement (torch.randint) each step: "manual" (closed-form gradients with bmm)
+           and "autograd" (autograd.grad of the sum of the chains' losses).
+  gemm_peak  torch.mm on 2048 x 2048 float64 matrices.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+torch.set_default_dtype(torch.float64)
+
+try:
+    from functorch import grad as ft_grad, jvp as ft_jvp, vmap as ft_vmap
+except ImportError:  # torch >= 2 ships it as torch.func
+    from torch.func import grad as ft_grad, jvp as ft_jvp, vmap as ft_vmap
+
+
+def load(d, name):
+    return torch.from_numpy(np.load(os.path.join(d, name)))
+
+
+def timeit(f, mintime):
+    """Best and median seconds of f after one warm-up call (the warm-up alone is reported
+    when it took longer than 5 x mintime)."""
+    t0 = time.perf_counter()
+    f()
+    first = time.perf_counter() - t0
+    if first > 5 * mintime:
+        return first, first, 1
+    times = []
+    start = time.perf_counter()
+    while len(times) < 3 or (time.perf_counter() - start < mintime and len(times) < 200):
+        t0 = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    return times[0], times[len(times) // 2], len(times)
+
+
+# --- mlp:h on MNIST (tanh, softmax cross-entropy; PyTorch nn.Linear layout) --------------
+
+def split(theta, h, p=784, k=10):
+    o = 0
+    W1 = theta[o:o + h * p].view(h, p); o += h * p
+    b1 = theta[o:o + h]; o += h
+    W2 = theta[o:o + k * h].view(k, h); o += k * h
+    b2 = theta[o:o + k]; o += k
+    assert o == theta.numel()
+    return W1, b1, W2, b2
+
+
+def loss_one(params, x, y):
+    W1, b1, W2, b2 = params
+    z = W2 @ torch.tanh(W1 @ x + b1) + b2
+    return torch.nn.functional.cross_entropy(z.unsqueeze(0), y.unsqueeze(0))
+
+
+def mean_loss(params, X, y):
+    W1, b1, W2, b2 = params
+    Z = torch.tanh(X @ W1.T + b1) @ W2.T + b2
+    return torch.nn.functional.cross_entropy(Z, y)
+
+
+def mean_loss_onehot(params, X, onehot):
+    """mean_loss written with logsumexp (nll_loss has no forward-mode AD in torch 1.13)."""
+    W1, b1, W2, b2 = params
+    Z = torch.tanh(X @ W1.T + b1) @ W2.T + b2
+    return (torch.logsumexp(Z, 1) - (Z * onehot).sum(1)).mean()
+
+
+perex_grads = ft_vmap(ft_grad(loss_one), in_dims=(None, 0, 0))
+
+
+def fwd_bwd(params, X, y):
+    """Activations and back-propagated errors D_l = dl_i/dz_l (not divided by n)."""
+    W1, b1, W2, b2 = params
+    A1 = torch.tanh(torch.addmm(b1, X, W1.T))
+    Z2 = torch.addmm(b2, A1, W2.T)
+    D2 = torch.softmax(Z2, 1)
+    D2[torch.arange(X.shape[0]), y] -= 1
+    D1 = (D2 @ W2).mul_(1 - A1 * A1)
+    return A1, D1, D2
+
+
+class PerExample:
+    """Per-example gradients of mlp:h written as the rows of a contiguous matrix P (rows x d),
+    either with functorch ("vmap": vmap(grad) of the one-example loss) or with the
+    outer-product trick ("outer": one batched forward/backward pass, then the weight
+    gradients D_l[i] (x) A_{l-1}[i] by broadcasting into P). P is allocated once, outside
+    the timed calls."""
+
+    def __init__(self, params, rows, method):
+        self.params, self.method = params, method
+        self.shapes = [q.shape for q in params]
+        self.d = sum(q.numel() for q in params)
+        self.P = torch.empty(rows, self.d)
+
+    def views(self, row0, m):
+        """Per-layer views of rows row0 .. row0+m-1 of P."""
+        out, o = [], 0
+        for shp in self.shapes:
+            sz = int(np.prod(shp))
+            out.append(self.P[row0:row0 + m, o:o + sz].view(m, *shp))
+            o += sz
+        return out
+
+    def fill(self, X, y, row0=0):
+        """Writes the per-example gradients of the rows of X into P from row row0 on."""
+        vs = self.views(row0, X.shape[0])
+        if self.method == "vmap":
+            for v, g in zip(vs, perex_grads(self.params, X, y)):
+                v.copy_(g)
+            return
+        A1, D1, D2 = fwd_bwd(self.params, X, y)
+        torch.mul(D1[:, :, None], X[:, None, :], out=vs[0])
+        vs[1].copy_(D1)
+        torch.mul(D2[:, :, None], A1[:, None, :], out=vs[2])
+        vs[3].copy_(D2)
+
+
+def cov_perex(pe, X, y, u, chunk=256):
+    """Cu = (1/n) sum_i (g_i.u) g_i - (gbar.u) gbar, from the materialised rows."""
+    n = X.shape[0]
+    acc = torch.zeros(pe.d, 2)
+    t = 0.0
+    for i0 in range(0, n, chunk):
+        m = min(chunk, n - i0)
+        pe.fill(X[i0:i0 + m], y[i0:i0 + m])
+        P = pe.P[:m]
+        a = P @ u
+        t += float(a.sum())
+        acc += P.T @ torch.stack([a, torch.ones(m)], 1)
+    return acc[:, 0] / n - (t / n) * (acc[:, 1] / n)
+
+
+def gram_perex(pe, X, y, chunk=256):
+    """G = P P^T with every example's gradient materialised (pe has n rows)."""
+    n = X.shape[0]
+    for i0 in range(0, n, chunk):
+        pe.fill(X[i0:i0 + chunk], y[i0:i0 + chunk], i0)
+    P = pe.P[:n]
+    return P @ P.T
+
+
+def cov_factor(params, X, y, U):
+    n = X.shape[0]
+    W1, b1, W2, b2 = params
+    U1, ub1, U2, ub2 = U
+    A1, D1, D2 = fwd_bwd(params, X, y)
+    a = ((X @ U1.T) * D1).sum(1) + D1 @ ub1 + ((A1 @ U2.T) * D2).sum(1) + D2 @ ub2
+    w = (a - a.mean()) / n
+    return [(D1 * w[:, None]).T @ X, D1.T @ w, (D2 * w[:, None]).T @ A1, D2.T @ w]
+
+
+def gram_factor(params, X, y):
+    A1, D1, D2 = fwd_bwd(params, X, y)
+    return (D1 @ D1.T) * (X @ X.T + 1) + (D2 @ D2.T) * (A1 @ A1.T + 1)
+
+
+def hvp_double_backward(params, X, y, V):
+    ps = [q.detach().requires_grad_(True) for q in params]
+    g = torch.autograd.grad(mean_loss(ps, X, y), ps, create_graph=True)
+    return torch.autograd.grad(g, ps, grad_outputs=V)
+
+
+def hvp_fwd_over_rev(params, X, onehot, V):
+    return ft_jvp(lambda *ps: ft_grad(mean_loss_onehot)(ps, X, onehot), tuple(params), tuple(V))[1]
+
+
+# --- chains --------------------------------------------------------------------------------
+
+class Chains:
+    """C chains of SGD on the mean NLL plus (wd/2)|theta|^2, batched in one (C, d) tensor."""
+
+    def __init__(self, kind, X, y, theta0, C, B, lr, wd, seed=1):
+        self.kind, self.X, self.C, self.B, self.lr, self.wd = kind, X, C, B, lr, wd
+        self.N, self.p = X.shape
+        self.y = y
+        self.gen = torch.Generator().manual_seed(seed)
+        self.theta = theta0.repeat(C, 1).contiguous()
+        self.theta0 = self.theta.clone()
+        if kind == "logistic":
+            self.yf = y.to(torch.float64)
+        else:
+            self.K = int(y.max()) + 1
+            self.h = (theta0.numel() - self.K) // (self.p + 1 + self.K)
+            self.onehot = torch.nn.functional.one_hot(y, self.K).to(torch.float64)
+
+    def reset(self):
+        self.theta.copy_(self.theta0)
+
+    def views(self, th):
+        C, p = th.shape[0], self.p
+        if self.kind == "logistic":
+            return th[:, :p], th[:, p]
+        h, K = self.h, self.K
+        o = 0
+        W1 = th[:, o:o + h * p].view(C, h, p); o += h * p
+        b1 = th[:, o:o + h]; o += h
+        W2 = th[:, o:o + K * h].view(C, K, h); o += K * h
+        b2 = th[:, o:o + K]
+        return W1, b1, W2, b2
+
+    def batch(self):
+        return torch.randint(self.N, (self.C, self.B), generator=self.gen)
+
+    def grads_manual(self, th, idx):
+        """Mean-loss gradients of every chain on its batch, as a list matching views()."""
+        Xb = self.X[idx]  # C x B x p
+        B = self.B
+        if self.kind == "logistic":
+            w, b = self.views(th)
+            z = torch.baddbmm(b[:, None, None], Xb, w[:, :, None]).squeeze(2)
+            r = (torch.sigmoid(z) - self.yf[idx]) / B
+            return [torch.bmm(r[:, None, :], Xb).squeeze(1), r.sum(1)]
+        W1, b1, W2, b2 = self.views(th)
+        A1 = torch.tanh(torch.baddbmm(b1[:, None, :], Xb, W1.transpose(1, 2)))
+        Z2 = torch.baddbmm(b2[:, None, :], A1, W2.transpose(1, 2))
+        D2 = torch.softmax(Z2, 2).sub_(self.onehot[idx]).div_(B)
+        D1 = torch.bmm(D2, W2).mul_(1 - A1 * A1)
+        return [torch.bmm(D1.transpose(1, 2), Xb), D1.sum(1), torch.bmm(D2.transpose(1, 2), A1), D2.sum(1)]
+
+    def loss_sum(self, th, idx):
+        """Sum over chains of each chain's mean NLL on its batch."""
+        Xb = self.X[idx]
+        if self.kind == "logistic":
+            w, b = self.views(th)
+            z = torch.baddbmm(b[:, None, None], Xb, w[:, :, None]).squeeze(2)
+            return torch.nn.functional.binary_cross_entropy_with_logits(z, self.yf[idx], reduction="sum") / self.B
+        W1, b1, W2, b2 = self.views(th)
+        A1 = torch.tanh(torch.baddbmm(b1[:, None, :], Xb, W1.transpose(1, 2)))
+        Z2 = torch.baddbmm(b2[:, None, :], A1, W2.transpose(1, 2))
+        return torch.nn.functional.cross_entropy(Z2.reshape(-1, self.K), self.y[idx].reshape(-1), reduction="sum") / self.B
+
+    def steps_manual(self, n):
+        lr, wd = self.lr, self.wd
+        with torch.no_grad():
+            for _ in range(n):
+                idx = self.batch()
+                parts = self.views(self.theta)
+                gs = self.grads_manual(self.theta, idx)
+                for q, g in zip(parts, gs):
+                    q.mul_(1 - lr * wd).sub_(g, alpha=lr)
+
+    def steps_autograd(self, n):
+        lr, wd = self.lr, self.wd
+        th = self.theta
+        for _ in range(n):
+            idx = self.batch()
+            t = th.detach().requires_grad_(True)
+            (g,) = torch.autograd.grad(self.loss_sum(t, idx), t)
+            with torch.no_grad():
+                th.mul_(1 - lr * wd).sub_(g, alpha=lr)
+
+    def check(self):
+        """The manual gradients equal autograd's (relative error)."""
+        idx = self.batch()
+        t = self.theta.detach().clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(self.loss_sum(t, idx), t)
+        gm = torch.cat([x.reshape(self.C, -1) for x in self.grads_manual(self.theta, idx)], 1)
+        return float((g - gm).norm() / g.norm())
+
+
+# --- main ----------------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--threads", type=int, required=True)
+    ap.add_argument("--out")
+    ap.add_argument("--only", default="")
+    ap.add_argument("--mintime", type=float, default=2.0)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        if os.environ.get(var) != str(args.threads):
+            print(f"torch_bench: warning: {var}={os.environ.get(var)} differs from --threads {args.threads}", file=sys.stderr)
+    d = args.dir
+    with open(os.path.join(d, "inputs.json")) as f:
+        meta = json.load(f)
+    only = set(s for s in args.only.split(",") if s)
+    results = []
+
+    def record(name, impl, f, save=None, flops=0.0, steps=0.0):
+        if only and name not in only:
+            return
+        out = {}
+
+        def g():
+            out["v"] = f()
+
+        best, med, reps = timeit(g, args.mintime)
+        r = {"name": name, "impl": impl, "seconds": best, "median": med, "reps": reps}
+        if flops:
+            r["rate"], r["unit"] = flops / best / 1e9, "GFLOP/s"
+        if steps:
+            r["rate"], r["unit"] = steps / best, "chain-steps/s"
+        results.append(r)
+        print(f"{name:18s} {impl:16s} {1e3 * best:10.3f} ms  (median {1e3 * med:.3f} ms, {reps} reps)", flush=True)
+        if save is not None:
+            np.save(os.path.join(d, f"torch_{args.threads}_{name}_{impl}.npy"), save(out["v"]))
+
+    s = meta["gemm_size"]
+    gen = torch.Generator().manual_seed(5)
+    A, Bm = torch.randn(s, s, generator=gen), torch.randn(s, s, generator=gen)
+    record("gemm_peak", "mm", lambda: torch.mm(A, Bm), flops=2.0 * s ** 3)
+
+    h = meta["hidden"]
+    X, y = load(d, "X.npy"), load(d, "y.npy").long()
+    params = split(load(d, "theta.npy"), h)
+    U, V = split(load(d, "u.npy"), h), split(load(d, "v.npy"), h)
+    flat = lambda parts: torch.cat([q.flatten() for q in parts]).numpy()
+    for n in (meta["n"], meta["m"]):
+        Xn, yn = X[:n], y[:n]
+        oh = torch.nn.functional.one_hot(yn, 10).to(torch.float64)
+        big = 2.0 * n * 784 * h
+        uf = torch.cat([q.flatten() for q in U])
+        with torch.no_grad():
+            for method in ("vmap", "outer"):
+                if only and f"cov_{n}" not in only and f"gram_{n}" not in only:
+                    break
+                pe = PerExample(params, min(n, 256), method)
+                record(f"cov_{n}", "perex_" + method, lambda: cov_perex(pe, Xn, yn, uf), lambda v: v.numpy(), 4 * big)
+                del pe
+            record(f"cov_{n}", "factor", lambda: cov_factor(params, Xn, yn, U), flat, 4 * big)
+            r = min(n, 256)
+            gflops = big + n * n * (784 + 2 * h)
+            for method in ("vmap", "outer"):
+                if only and f"gram_{n}" not in only:
+                    break
+                if n > 256 and method == "vmap":
+                    continue  # the product P P^T dominates at n = 4096; one materialisation suffices
+                pe = PerExample(params, n, method)
+                record(f"gram_{n}", "perex_" + method, lambda: gram_perex(pe, Xn, yn), lambda G: G[:r].numpy(), gflops)
+                del pe
+            record(f"gram_{n}", "factor", lambda: gram_factor(params, Xn, yn), lambda G: G[:r].numpy(), gflops)
+        record(f"hvp_{n}", "double_backward", lambda: hvp_double_backward(params, Xn, yn, V), flat, 4 * big)
+        record(f"hvp_{n}", "fwd_over_rev", lambda: hvp_fwd_over_rev(params, Xn, oh, V), flat, 4 * big)
+
+    small = meta["m"] < 4096
+    for name, kind, pre, lr, steps in (("chains_logistic", "logistic", "bc", meta["lr_logistic"], 3000),
+                                       ("chains_mlp32", "mlp", "digits", meta["lr_mlp"], 1000)):
+        if only and name not in only:
+            continue
+        if small:
+            steps = 50
+        Xc, yc = load(d, pre + "_X.npy"), load(d, pre + "_y.npy").long()
+        ch = Chains(kind, Xc, yc, load(d, pre + "_theta0.npy"), meta["chains"], min(meta["chain_batch"], Xc.shape[0]),
+                    lr, meta["weight_decay"])
+        err = ch.check()
+        if err > 1e-10:
+            sys.exit(f"torch_bench: {name}: manual gradients differ from autograd's (relative error {err:g})")
+        for impl, f in (("manual", ch.steps_manual), ("autograd", ch.steps_autograd)):
+            def go(f=f):
+                ch.reset()
+                f(steps)
+                if not torch.isfinite(ch.theta).all():
+                    sys.exit(f"torch_bench: {name}: chains diverged")
+            record(name, impl, go, steps=float(meta["chains"] * steps))
+
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump({"build": "PyTorch " + torch.__version__, "threads": args.threads, "results": results}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
