@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/mat"
@@ -168,4 +169,77 @@ func leastSquaresOf(pr *problem, theta []float64, lambda, sigma float64) *verify
 	c := mat.NewSymDense(p+1, nil)
 	linalg.LeastSquaresNoise(c, x, y, theta)
 	return &verify.LeastSquares{X: x, Lambda: lambda, C: c}
+}
+
+// exactFieldMaxDim bounds d for evaluating the exact score fields at the samples (each
+// evaluation of the note's field forms and inverts C_B(θ)).
+const exactFieldMaxDim = 100
+
+// setExactFields gives the seed and posterior predictions their exact score fields
+// (MATH.md §7: "s_pred the exact field, not its linearization") in basis coordinates
+// x = Vᵀ(θ − θ*), evaluated at θ = θ* + Vx:
+//   - seed: the note's stationary score 2D⁻¹μ = −(2/η) C_B(θ)⁻¹ ∇L(θ), with C_B(θ) recomputed
+//     at θ and inverted with the command's damping or range settings (a point where it cannot
+//     be inverted gives NaN, which makes the score error NaN);
+//   - posterior: the score of exp(−N L), −N ∇L(θ).
+//
+// The other predictions are Gaussian, so their Gaussian fields are exact.
+func setExactFields(preds []verify.Prediction, obj model.Objective, b model.Batch, theta []float64, v *mat.Dense, lr, kappa float64, inv linalg.Settings) {
+	d, k := v.Dims()
+	n := float64(b.Len())
+	th := make([]float64, d)
+	grad := make([]float64, d)
+	f := make([]float64, d)
+	// toTheta sets th = θ* + Vx; fromTheta writes Vᵀf into dst.
+	toTheta := func(x []float64) {
+		copy(th, theta)
+		for i := 0; i < d; i++ {
+			for j := 0; j < k; j++ {
+				th[i] += v.At(i, j) * x[j]
+			}
+		}
+	}
+	fromTheta := func(dst []float64) {
+		for j := 0; j < k; j++ {
+			var sum float64
+			for i := 0; i < d; i++ {
+				sum += v.At(i, j) * f[i]
+			}
+			dst[j] = sum
+		}
+	}
+	for i := range preds {
+		switch preds[i].Name {
+		case "seed":
+			preds[i].Score = func(dst, x []float64) {
+				toTheta(x)
+				obj.Loss(grad, th, b)
+				c := gradCovariance(obj.Model, b, th)
+				c.ScaleSym(kappa, c)
+				ci, err := linalg.NewDenseInverse(c, &inv)
+				if err == nil {
+					err = ci.Solve(f, grad)
+				}
+				if err != nil {
+					for j := range dst {
+						dst[j] = math.NaN()
+					}
+					return
+				}
+				for i := range f {
+					f[i] *= -2 / lr
+				}
+				fromTheta(dst)
+			}
+		case "posterior":
+			preds[i].Score = func(dst, x []float64) {
+				toTheta(x)
+				obj.Loss(grad, th, b)
+				for i := range f {
+					f[i] = -n * grad[i]
+				}
+				fromTheta(dst)
+			}
+		}
+	}
 }

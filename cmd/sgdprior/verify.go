@@ -292,6 +292,11 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return rankHint(err)
 	}
+	if s.Full && d <= exactFieldMaxDim {
+		setExactFields(preds, obj, pr.batch, theta, s.Basis, pf.lr, kappa, invSet)
+	} else {
+		out.Warnings = append(out.Warnings, fmt.Sprintf("score errors use each prediction's Gaussian field −Σ⁻¹(θ − θ*): the exact fields of the note's and the posterior's scores are evaluated only in the full basis with d ≤ %d", exactFieldMaxDim))
+	}
 
 	// Simulate.
 	V := s.Basis
