@@ -165,9 +165,18 @@ func (w *gemmWork) packA(tA bool, a []float64, lda, ic, pc, mc, kc int) []float6
 		}
 		if tA {
 			// op(A)[i, p] = a[p*lda + i]
-			for p := 0; p < kc; p++ {
-				src := a[(pc+p)*lda+i0 : (pc+p)*lda+i0+rows]
-				copy(pan[p*gemmMR:p*gemmMR+rows], src)
+			if rows == gemmMR {
+				// Element-wise: a copy call per 6 elements costs more than the copy.
+				for p := 0; p < kc; p++ {
+					src := a[(pc+p)*lda+i0 : (pc+p)*lda+i0+gemmMR : (pc+p)*lda+i0+gemmMR]
+					d := pan[p*gemmMR : p*gemmMR+gemmMR : p*gemmMR+gemmMR]
+					d[0], d[1], d[2], d[3], d[4], d[5] = src[0], src[1], src[2], src[3], src[4], src[5]
+				}
+			} else {
+				for p := 0; p < kc; p++ {
+					src := a[(pc+p)*lda+i0 : (pc+p)*lda+i0+rows]
+					copy(pan[p*gemmMR:p*gemmMR+rows], src)
+				}
 			}
 		} else if rows == gemmMR {
 			base := i0*lda + pc
@@ -227,6 +236,13 @@ func (w *gemmWork) packB(tB bool, b []float64, ldb, pc, jc, kc, nc int) []float6
 				for p, v := range src {
 					pan[p*gemmNR+s] = v
 				}
+			}
+		} else if cols == gemmNR {
+			// Element-wise: a copy call per 8 elements costs more than the copy.
+			for p := 0; p < kc; p++ {
+				src := b[(pc+p)*ldb+j0 : (pc+p)*ldb+j0+gemmNR : (pc+p)*ldb+j0+gemmNR]
+				d := pan[p*gemmNR : p*gemmNR+gemmNR : p*gemmNR+gemmNR]
+				d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = src[0], src[1], src[2], src[3], src[4], src[5], src[6], src[7]
 			}
 		} else {
 			for p := 0; p < kc; p++ {

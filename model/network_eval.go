@@ -209,14 +209,29 @@ func (n *Network) evalHead(y []float64, nr, row0 int, mode headMode) {
 				badLabel(t, row0+i, K)
 			}
 			zi := z[i*K : (i+1)*K]
-			m := zi[0]
-			for _, v := range zi[1:] {
-				m = math.Max(m, v)
+			// m = max_j z_j exactly as folding math.Max gives it (+Inf wins, then NaN, and +0
+			// beats −0), without math.Max's special-case tests on every element.
+			m := math.Inf(-1)
+			nan := false
+			for _, v := range zi {
+				switch {
+				case v > m:
+					m = v
+				case v == m:
+					if v == 0 && !math.Signbit(v) {
+						m = v
+					}
+				case v != v:
+					nan = true
+				}
+			}
+			if nan && !math.IsInf(m, 1) {
+				m = math.NaN()
 			}
 			p := s.hfac[i*K : (i+1)*K]
 			var sum float64
 			for j, v := range zi {
-				e := math.Exp(v - m)
+				e := expNonPos(v - m) // v − m ≤ 0 (or NaN)
 				p[j] = e
 				sum += e
 			}

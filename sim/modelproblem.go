@@ -68,8 +68,19 @@ func (p *modelProblem) RegGrad(dst, theta []float64) {
 	if len(dst) != len(theta) {
 		panic(fmt.Sprintf("sim: RegGrad: len(dst) = %d, len(theta) = %d", len(dst), len(theta)))
 	}
-	for j, t := range theta {
-		dst[j] += p.wd * t
+	wd := p.wd
+	dst = dst[:len(theta)]
+	j := 0
+	for ; j+4 <= len(theta); j += 4 {
+		t := theta[j : j+4 : j+4]
+		d := dst[j : j+4 : j+4]
+		d[0] += wd * t[0]
+		d[1] += wd * t[1]
+		d[2] += wd * t[2]
+		d[3] += wd * t[3]
+	}
+	for ; j < len(theta); j++ {
+		dst[j] += wd * theta[j]
 	}
 }
 
