@@ -31,23 +31,7 @@ func (c *computation) denseHessian() *mat.SymDense {
 	if g, ok := c.src.(*gradsSource); ok {
 		return g.h
 	}
-	d := c.src.dim()
-	cols := mat.NewDense(d, d, nil)
-	e := make([]float64, d)
-	col := make([]float64, d)
-	for j := 0; j < d; j++ {
-		e[j] = 1
-		c.src.hessVec(col, c.theta, e)
-		cols.SetCol(j, col)
-		e[j] = 0
-	}
-	h := mat.NewSymDense(d, nil)
-	for i := 0; i < d; i++ {
-		for j := i; j < d; j++ {
-			h.SetSym(i, j, 0.5*(cols.At(i, j)+cols.At(j, i)))
-		}
-	}
-	return h
+	return DenseHessian(hOperator{c})
 }
 
 // hessianAndCommutator forms H when the solver is dense and computes the commutator

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/model"
+	"github.com/sgdprior/sgdprior/score"
 	"github.com/sgdprior/sgdprior/verify"
 )
 
@@ -16,54 +17,6 @@ import (
 type minSetup struct {
 	*verify.Setup
 	warnings []string
-}
-
-// hessOperator is x ↦ ∇²L(θ) x by exact Hessian–vector products.
-type hessOperator struct {
-	obj   model.Objective
-	b     model.Batch
-	theta []float64
-}
-
-func (h hessOperator) Dim() int               { return len(h.theta) }
-func (h hessOperator) Apply(dst, x []float64) { h.obj.HessVec(dst, h.theta, h.b, x) }
-func (h hessOperator) column(dst []float64, j int, e []float64) {
-	e[j] = 1
-	h.Apply(dst, e)
-	e[j] = 0
-}
-
-// denseHessian returns ∇²L(θ) (objective, weight decay included) by d Hessian–vector
-// products, symmetrised.
-func denseHessian(obj model.Objective, b model.Batch, theta []float64) *mat.SymDense {
-	d := len(theta)
-	op := hessOperator{obj, b, theta}
-	h := mat.NewDense(d, d, nil)
-	e := make([]float64, d)
-	col := make([]float64, d)
-	for j := 0; j < d; j++ {
-		op.column(col, j, e)
-		h.SetCol(j, col)
-	}
-	out := mat.NewSymDense(d, nil)
-	for i := 0; i < d; i++ {
-		for j := i; j < d; j++ {
-			out.SetSym(i, j, 0.5*(h.At(i, j)+h.At(j, i)))
-		}
-	}
-	return out
-}
-
-// gradCovariance returns the population covariance C = (1/N) Σ (g_i − ḡ)(g_i − ḡ)ᵀ of the
-// per-example NLL gradients (MATH.md §2), from materialised gradients.
-func gradCovariance(m model.Model, b model.Batch, theta []float64) *mat.SymDense {
-	n, d := b.Len(), len(theta)
-	g := mat.NewDense(n, d, nil)
-	m.PerExampleGrads(g, theta, b)
-	centre(g)
-	c := mat.NewSymDense(d, nil)
-	c.SymOuterK(1/float64(n), g.T())
-	return c
 }
 
 // centre subtracts each column's mean.
@@ -90,8 +43,8 @@ func minimumSetup(obj model.Objective, b model.Batch, theta []float64, lr, kappa
 	s := &verify.Setup{LR: lr, Kappa: kappa, N: n, Full: full}
 	out := &minSetup{Setup: s}
 	if full {
-		h := denseHessian(obj, b, theta)
-		c := gradCovariance(obj.Model, b, theta)
+		h := score.DenseHessian(score.HessianOperator{Objective: obj, Batch: b, Theta: theta})
+		c := score.GradCovariance(obj.Model, b, theta)
 		c.ScaleSym(kappa, c)
 		red, w, err := linalg.ReduceNull(h, c, 0)
 		out.warnings = append(out.warnings, w...)
@@ -110,7 +63,7 @@ func minimumSetup(obj model.Objective, b model.Batch, theta []float64, lr, kappa
 	}
 	vals := make([]float64, k)
 	vecs := mat.NewDense(d, k, nil)
-	if _, err := linalg.Lanczos(vals, vecs, hessOperator{obj, b, theta}, rand.NewPCG(seed, 0x1a4c20), nil); err != nil {
+	if _, err := linalg.Lanczos(vals, vecs, score.HessianOperator{Objective: obj, Batch: b, Theta: theta}, rand.NewPCG(seed, 0x1a4c20), nil); err != nil {
 		return nil, fmt.Errorf("top-%d Hessian eigenvectors: %v", k, err)
 	}
 	// Keep the positive-curvature ones.
@@ -214,7 +167,7 @@ func setExactFields(preds []verify.Prediction, obj model.Objective, b model.Batc
 			preds[i].Score = func(dst, x []float64) {
 				toTheta(x)
 				obj.Loss(grad, th, b)
-				c := gradCovariance(obj.Model, b, th)
+				c := score.GradCovariance(obj.Model, b, th)
 				c.ScaleSym(kappa, c)
 				ci, err := linalg.NewDenseInverse(c, &inv)
 				if err == nil {
