@@ -134,3 +134,16 @@ func (pr *problem) labelMapping() string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// readParams reads a parameter vector for this problem from the .npy file given with flag,
+// refusing one of the wrong length (a usage error naming the flag and the file).
+func (pr *problem) readParams(flag, path string) ([]float64, error) {
+	v, err := data.ReadVector(path)
+	if err != nil {
+		return nil, err
+	}
+	if d := pr.model.NumParams(); len(v) != d {
+		return nil, usagef("%s %s has %d values, but %s on %s has %d parameters", flag, path, len(v), pr.model.Name(), pr.data.Name, d)
+	}
+	return v, nil
+}

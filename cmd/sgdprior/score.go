@@ -278,12 +278,9 @@ func scoreModel(e *env, pf *problemFlags, set *score.Settings, params string, fs
 	if set.Subset > n {
 		return nil, out, "", usagef("--subset %d is larger than the %d examples of %s", set.Subset, n, pr.data.Name)
 	}
-	theta, err := data.ReadVector(params)
+	theta, err := pr.readParams("--params", params)
 	if err != nil {
 		return nil, out, "", err
-	}
-	if len(theta) != d {
-		return nil, out, "", usagef("--params %s has %d values, but %s on %s has %d parameters", params, len(theta), pr.model.Name(), pr.data.Name, d)
 	}
 	for j, v := range theta {
 		if math.IsNaN(v) || math.IsInf(v, 0) {

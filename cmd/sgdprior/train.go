@@ -86,12 +86,9 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	d := pr.model.NumParams()
 	theta := make([]float64, d)
 	if *initPath != "" {
-		v, err := data.ReadVector(*initPath)
+		v, err := pr.readParams("--init", *initPath)
 		if err != nil {
 			return err
-		}
-		if len(v) != d {
-			return usagef("--init %s has %d values, but %s on %s has %d parameters", *initPath, len(v), pr.model.Name(), pr.data.Name, d)
 		}
 		copy(theta, v)
 	} else {

@@ -248,12 +248,9 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	// θ*.
 	theta := make([]float64, d)
 	if *params != "" {
-		v, err := data.ReadVector(*params)
+		v, err := pr.readParams("--params", *params)
 		if err != nil {
 			return err
-		}
-		if len(v) != d {
-			return usagef("--params %s has %d values, but %s on %s has %d parameters", *params, len(v), pr.model.Name(), pr.data.Name, d)
 		}
 		copy(theta, v)
 	} else {
