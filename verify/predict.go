@@ -122,28 +122,23 @@ func project(a mat.Symmetric, v *mat.Dense) *mat.SymDense {
 	var t, p mat.Dense
 	t.Mul(a, v)
 	p.Mul(v.T(), &t)
-	_, k := v.Dims()
-	out := mat.NewSymDense(k, nil)
-	for i := 0; i < k; i++ {
-		for j := i; j < k; j++ {
-			out.SetSym(i, j, 0.5*(p.At(i, j)+p.At(j, i)))
-		}
-	}
-	return out
+	return symmetrize(&p)
 }
-
-// Project returns VᵀAV for a symmetric A (d×d) and an orthonormal basis V (d×k).
-func Project(a mat.Symmetric, v *mat.Dense) *mat.SymDense { return project(a, v) }
 
 // Unproject returns V S Vᵀ (d×d) for S in the basis V.
 func Unproject(s mat.Symmetric, v *mat.Dense) *mat.SymDense {
 	var t, p mat.Dense
 	t.Mul(v, s)
 	p.Mul(&t, v.T())
-	d, _ := v.Dims()
-	out := mat.NewSymDense(d, nil)
-	for i := 0; i < d; i++ {
-		for j := i; j < d; j++ {
+	return symmetrize(&p)
+}
+
+// symmetrize returns (P + Pᵀ)/2 of a square P, removing rounding asymmetry.
+func symmetrize(p *mat.Dense) *mat.SymDense {
+	n, _ := p.Dims()
+	out := mat.NewSymDense(n, nil)
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
 			out.SetSym(i, j, 0.5*(p.At(i, j)+p.At(j, i)))
 		}
 	}
