@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"sort"
 	"testing"
 
@@ -233,6 +234,48 @@ func TestLanczosNotConverged(t *testing.T) {
 	for _, v := range vals {
 		if math.IsNaN(v) || v < 1 || v > 1.1 {
 			t.Errorf("unconverged Ritz value %g outside the spectrum", v)
+		}
+	}
+}
+
+// TestFullSymOperator checks the row-parallel product against a naive loop (the same dot
+// products: 1e-14 relative) and its independence of GOMAXPROCS (bitwise).
+func TestFullSymOperator(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 7))
+	for _, n := range []int{1, 5, 300, 1001} {
+		b := mat.NewDense(n, 3, nil)
+		for i := 0; i < n; i++ {
+			for j := 0; j < 3; j++ {
+				b.Set(i, j, rnd.NormFloat64())
+			}
+		}
+		var a mat.Dense
+		a.Mul(b, b.T())
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = rnd.NormFloat64()
+		}
+		got := make([]float64, n)
+		FullSymOperator{A: &a}.Apply(got, x)
+		want := make([]float64, n)
+		for i := 0; i < n; i++ {
+			for j := 0; j < n; j++ {
+				want[i] += a.At(i, j) * x[j]
+			}
+		}
+		for i := range want {
+			if math.Abs(got[i]-want[i]) > 1e-14*(1+math.Abs(want[i]))*float64(n) {
+				t.Fatalf("n = %d: (Ax)[%d] = %v, naive %v", n, i, got[i], want[i])
+			}
+		}
+		old := runtime.GOMAXPROCS(1)
+		one := make([]float64, n)
+		FullSymOperator{A: &a}.Apply(one, x)
+		runtime.GOMAXPROCS(old)
+		for i := range one {
+			if one[i] != got[i] {
+				t.Fatalf("n = %d: result differs with GOMAXPROCS = 1", n)
+			}
 		}
 	}
 }

@@ -1,8 +1,12 @@
 package linalg
 
 import (
+	"runtime"
+	"sync"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -97,6 +101,47 @@ func (o DenseOperator) Apply(dst, x []float64) {
 		panic("linalg: DenseOperator.Apply: length mismatch")
 	}
 	mat.NewVecDense(n, dst).MulVec(o.A, mat.NewVecDense(n, x))
+}
+
+// FullSymOperator is the SymOperator of a symmetric matrix stored in full (both triangles,
+// as a Gram matrix UᵀU is), applied as one dot product per row with the rows shared among
+// GOMAXPROCS goroutines: a dense symmetric matrix–vector product is bound by memory
+// bandwidth, which one core does not saturate. Each element of the result is the same dot
+// product whatever the number of goroutines. The symmetry of A is not checked.
+type FullSymOperator struct {
+	A *mat.Dense
+}
+
+// Dim returns d.
+func (o FullSymOperator) Dim() int { r, _ := o.A.Dims(); return r }
+
+// Apply writes A x into dst.
+func (o FullSymOperator) Apply(dst, x []float64) {
+	r, c := o.A.Dims()
+	if r != c || len(dst) != r || len(x) != r {
+		panic("linalg: FullSymOperator.Apply: shape mismatch")
+	}
+	rows := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			dst[i] = floats.Dot(o.A.RawRowView(i), x)
+		}
+	}
+	p := runtime.GOMAXPROCS(0)
+	if p < 2 || r*c < 1<<16 {
+		rows(0, r)
+		return
+	}
+	var wg sync.WaitGroup
+	step := (r + p - 1) / p
+	for lo := step; lo < r; lo += step {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			rows(lo, hi)
+		}(lo, min(lo+step, r))
+	}
+	rows(0, min(step, r))
+	wg.Wait()
 }
 
 // CovOperator is the SymOperator x ↦ κ U Uᵀ x of a noise covariance C_B = κ U Uᵀ given by

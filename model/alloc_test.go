@@ -47,37 +47,47 @@ func TestZeroAllocs(t *testing.T) {
 }
 
 // TestThreadsBitwise computes every method with and without the helper pool: the results
-// must be bitwise identical (reproducibility whatever GOMAXPROCS is).
+// must be bitwise identical (reproducibility whatever GOMAXPROCS is). The second batch has
+// enough chunks for the two lanes to run at once (lanes.go).
 func TestThreadsBitwise(t *testing.T) {
-	tc := testCase{name: "mlp", spec: "mlp:96,8", p: 300, K: 5, n: chunkRows + 44, thScale: 0.1}
 	if pool.size() == 0 {
 		t.Skip("GOMAXPROCS = 1: no helpers to compare with")
 	}
-	net, b, theta := tc.setup(t, 1)
-	n, d := b.Len(), net.NumParams()
-	rng := rand.New(rand.NewPCG(2, 2))
-	u, w := randVec(rng, d), randVec(rng, n)
-	V := mat.NewDense(n, d, randVec(rng, n*d))
-	run := func() [][]float64 {
-		grad, pl, gd, gs, hv := make([]float64, d), make([]float64, n), make([]float64, n), make([]float64, d), make([]float64, d)
-		var PG, HV, G mat.Dense
-		net.Loss(grad, theta, b)
-		net.PerExampleLoss(pl, theta, b)
-		net.PerExampleGrads(&PG, theta, b)
-		net.GradDot(gd, theta, b, u)
-		net.GradSum(gs, theta, b, w)
-		net.Gram(&G, theta, b)
-		net.HessVec(hv, theta, b, u)
-		net.PerExampleHessVec(&HV, theta, b, V)
-		return [][]float64{grad, pl, gd, gs, hv, PG.RawMatrix().Data, HV.RawMatrix().Data, G.RawMatrix().Data}
-	}
-	par := run()
-	serialOnly = true
-	defer func() { serialOnly = false }()
-	ser := run()
-	for k := range par {
-		if !equalSlices(par[k], ser[k]) {
-			t.Errorf("result %d differs between the threaded and the serial products", k)
+	for _, tc := range []testCase{
+		{name: "mlp", spec: "mlp:96,8", p: 300, K: 5, n: chunkRows + 44, thScale: 0.1},
+		{name: "mlp-lanes", spec: "mlp:16,8", p: 50, K: 5, n: (laneParMin+1)*chunkRows + 44, thScale: 0.1},
+	} {
+		net, b, theta := tc.setup(t, 1)
+		n, d := b.Len(), net.NumParams()
+		rng := rand.New(rand.NewPCG(2, 2))
+		u, w := randVec(rng, d), randVec(rng, n)
+		V := mat.NewDense(n, d, randVec(rng, n*d))
+		run := func() [][]float64 {
+			grad, pl, gd, gs, hv := make([]float64, d), make([]float64, n), make([]float64, n), make([]float64, d), make([]float64, d)
+			cgd, cgs, cmg := make([]float64, n), make([]float64, d), make([]float64, d)
+			var PG, HV, G mat.Dense
+			loss := net.Loss(grad, theta, b)
+			net.PerExampleLoss(pl, theta, b)
+			net.PerExampleGrads(&PG, theta, b)
+			net.GradDot(gd, theta, b, u)
+			net.GradSum(gs, theta, b, w)
+			net.Gram(&G, theta, b)
+			net.HessVec(hv, theta, b, u)
+			net.PerExampleHessVec(&HV, theta, b, V)
+			c := net.NewGradCache(theta, b)
+			c.GradDot(cgd, u)
+			c.GradSum(cgs, w)
+			c.MeanGrad(cmg)
+			return [][]float64{{loss}, grad, pl, gd, gs, hv, PG.RawMatrix().Data, HV.RawMatrix().Data, G.RawMatrix().Data, cgd, cgs, cmg}
+		}
+		par := run()
+		serialOnly = true
+		ser := run()
+		serialOnly = false
+		for k := range par {
+			if !equalSlices(par[k], ser[k]) {
+				t.Errorf("%s: result %d differs between the threaded and the serial runs", tc.name, k)
+			}
 		}
 	}
 }

@@ -481,15 +481,23 @@ func (j *parJob) work(w *gemmWork) {
 type helperPool struct {
 	once sync.Once
 	n    int
-	jobs chan *parJob
+	jobs chan poolTask
 }
+
+// poolTask is work a helper can take: a GEMM's slabs (parJob) or a lane of chunks (laneJob).
+type poolTask interface {
+	work(w *gemmWork)
+	done()
+}
+
+func (j *parJob) done() { j.helpers.Done() }
 
 var pool helperPool
 
 func (p *helperPool) size() int {
 	p.once.Do(func() {
 		p.n = runtime.GOMAXPROCS(0) - 1
-		p.jobs = make(chan *parJob)
+		p.jobs = make(chan poolTask)
 		for i := 0; i < p.n; i++ {
 			go helperLoop(p.jobs)
 		}
@@ -497,11 +505,24 @@ func (p *helperPool) size() int {
 	return p.n
 }
 
-func helperLoop(jobs chan *parJob) {
+func helperLoop(jobs chan poolTask) {
 	var w gemmWork
 	for j := range jobs {
 		j.work(&w)
-		j.helpers.Done()
+		j.done()
+	}
+}
+
+// tryGive hands t to an idle helper, reporting whether one took it.
+func (p *helperPool) tryGive(t poolTask) bool {
+	if serialOnly || p.size() == 0 {
+		return false
+	}
+	select {
+	case p.jobs <- t:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -78,3 +78,33 @@ type Model interface {
 	// Clone returns an independent copy with its own scratch space.
 	Clone() Model
 }
+
+// HessVecs writes H v_k into dst[k] for each direction v[k] (H the mean Hessian over the
+// batch, as Model.HessVec): in one pass when m has a HessVecs method (as *Network does),
+// one HessVec per direction otherwise.
+func HessVecs(m Model, dst [][]float64, theta []float64, b Batch, v [][]float64) {
+	if mm, ok := m.(interface {
+		HessVecs(dst [][]float64, theta []float64, b Batch, v [][]float64)
+	}); ok {
+		mm.HessVecs(dst, theta, b, v)
+		return
+	}
+	for k := range v {
+		m.HessVec(dst[k], theta, b, v[k])
+	}
+}
+
+// GradDots writes (g_i·u_k)_i into dst[k] for each direction u[k] (as Model.GradDot): in
+// one pass when m has a GradDots method (as *Network does), one GradDot per direction
+// otherwise.
+func GradDots(m Model, dst [][]float64, theta []float64, b Batch, u [][]float64) {
+	if mm, ok := m.(interface {
+		GradDots(dst [][]float64, theta []float64, b Batch, u [][]float64)
+	}); ok {
+		mm.GradDots(dst, theta, b, u)
+		return
+	}
+	for k := range u {
+		m.GradDot(dst[k], theta, b, u[k])
+	}
+}

@@ -96,7 +96,12 @@ type Network struct {
 	layers []Layer
 	d      int
 
-	s *scratch // created on first use; never shared between Networks
+	s  *scratch // created on first use; never shared between Networks
+	lj *laneJob // lane 1 (lanes.go), created on first use; never shared
+	la laneArgs // the arguments of the current batched call
+
+	// One-element lists for single-direction calls (no allocation per call).
+	vec1, out1, sum1 [1][]float64
 }
 
 var _ Model = (*Network)(nil)
@@ -295,7 +300,8 @@ func (n *Network) ParamName(j int) string {
 func (n *Network) Clone() Model {
 	c := *n
 	c.layers = n.Layers()
-	c.s = nil
+	c.s, c.lj, c.la = nil, nil, laneArgs{}
+	c.vec1, c.out1, c.sum1 = [1][]float64{}, [1][]float64{}, [1][]float64{}
 	return &c
 }
 

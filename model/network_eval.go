@@ -35,6 +35,8 @@ type scratch struct {
 	rdel [][]float64 // R(Δ_l) (rows×Out_l)
 
 	t1, t2 []float64 // Gram tiles (gramTile×gramTile)
+
+	cdel, cact [][]float64 // views of a GradCache's current chunk
 }
 
 // ensure makes the per-row buffers hold at least rows rows.
@@ -72,6 +74,8 @@ func (n *Network) ensure(rows int) *scratch {
 	for i := range s.ones {
 		s.ones[i] = 1
 	}
+	s.cdel = make([][]float64, L)
+	s.cact = make([][]float64, L-1)
 	s.rows = rows
 	return s
 }
@@ -79,10 +83,15 @@ func (n *Network) ensure(rows int) *scratch {
 // input returns the input of layer l for the current chunk: the chunk of X for l = 0, the
 // previous hidden activation otherwise, with its leading dimension.
 func (n *Network) input(l int, x []float64, ldx int) ([]float64, int) {
+	return n.inputFrom(n.s.act, l, x, ldx)
+}
+
+// inputFrom is input with the hidden activations taken from acts (acts[l] for layer l).
+func (n *Network) inputFrom(acts [][]float64, l int, x []float64, ldx int) ([]float64, int) {
 	if l == 0 {
 		return x, ldx
 	}
-	return n.s.act[l-1], n.layers[l-1].Out
+	return acts[l-1], n.layers[l-1].Out
 }
 
 func (n *Network) weights(theta []float64, l int) (w, b []float64) {
@@ -430,37 +439,19 @@ func (n *Network) Loss(grad, theta []float64, b Batch) float64 {
 	nb := n.checkBatch("Loss", theta, b)
 	if grad != nil {
 		checkLen("Loss", "grad", len(grad), n.d)
-		clear(grad)
 	}
-	s := n.ensure(min(nb, chunkRows))
-	X := b.X.RawMatrix()
-	alpha := 1 / float64(nb)
 	mode := headLoss
 	if grad != nil {
 		mode |= headGrad
 	}
-	var sum float64
-	for i0 := 0; i0 < nb; i0 += chunkRows {
-		nr := min(chunkRows, nb-i0)
-		x := X.Data[i0*X.Stride:]
-		n.forward(theta, x, X.Stride, nr)
-		n.evalHead(b.Y[i0:i0+nr], nr, i0, mode)
-		for _, v := range s.loss[:nr] {
-			sum += v
-		}
-		if grad == nil {
-			continue
-		}
-		n.backward(theta, nr)
-		n.accumulate(grad, alpha, s.del, x, X.Stride, nr, nil)
-	}
+	sum := n.call(laneArgs{op: opLoss, nb: nb, theta: theta, b: b, mode: mode, alpha: 1 / float64(nb)}, grad)
 	return sum / float64(nb)
 }
 
 // accumulate adds α Σ_i w_i g_i(θ) over the nr examples of the chunk to dst, layer by layer:
-// α (diag(w) Δ_l)ᵀ A_{l−1} to W_l and α Δ_lᵀ w to b_l, Δ taken from del. w = nil means
-// all weights 1.
-func (n *Network) accumulate(dst []float64, alpha float64, del [][]float64, x []float64, ldx, nr int, w []float64) {
+// α (diag(w) Δ_l)ᵀ A_{l−1} to W_l and α Δ_lᵀ w to b_l, Δ taken from del and the hidden
+// activations A_l from acts. w = nil means all weights 1.
+func (n *Network) accumulate(dst []float64, alpha float64, del, acts [][]float64, x []float64, ldx, nr int, w []float64) {
 	s := n.s
 	impl := blas64.Implementation()
 	wv := w
@@ -468,7 +459,7 @@ func (n *Network) accumulate(dst []float64, alpha float64, del [][]float64, x []
 		wv = s.ones
 	}
 	for l, ly := range n.layers {
-		in, ldin := n.input(l, x, ldx)
+		in, ldin := n.inputFrom(acts, l, x, ldx)
 		d := del[l]
 		if w != nil {
 			t := s.tmp[:nr*ly.Out]

@@ -11,14 +11,7 @@ import (
 func (n *Network) PerExampleLoss(dst, theta []float64, b Batch) {
 	nb := n.checkBatch("PerExampleLoss", theta, b)
 	checkLen("PerExampleLoss", "dst", len(dst), nb)
-	s := n.ensure(min(nb, chunkRows))
-	X := b.X.RawMatrix()
-	for i0 := 0; i0 < nb; i0 += chunkRows {
-		nr := min(chunkRows, nb-i0)
-		n.forward(theta, X.Data[i0*X.Stride:], X.Stride, nr)
-		n.evalHead(b.Y[i0:i0+nr], nr, i0, headLoss)
-		copy(dst[i0:i0+nr], s.loss[:nr])
-	}
+	n.call(laneArgs{op: opPerExampleLoss, nb: nb, theta: theta, b: b, out: dst}, nil)
 }
 
 // Outputs writes the outputs z of the last layer for the rows of X into dst (n×NumOutputs;
@@ -98,23 +91,24 @@ func (n *Network) GradDot(dst, theta []float64, b Batch, u []float64) {
 	nb := n.checkBatch("GradDot", theta, b)
 	checkLen("GradDot", "dst", len(dst), nb)
 	checkLen("GradDot", "u", len(u), n.d)
-	s := n.ensure(min(nb, chunkRows))
-	X := b.X.RawMatrix()
-	for i0 := 0; i0 < nb; i0 += chunkRows {
-		nr := min(chunkRows, nb-i0)
-		x := n.gradChunk(theta, X, b.Y, i0, nr)
-		out := dst[i0 : i0+nr]
-		clear(out)
-		for l, ly := range n.layers {
-			in, ldin := n.input(l, x, X.Stride)
-			uw, ub := n.weights(u, l)
-			t := s.tmp[:nr*ly.Out]
-			fillRows(t, nr, ub)
-			s.g.gemm(false, true, nr, ly.Out, ly.In, 1, in, ldin, uw, ly.In, 1, t, ly.Out)
-			del := s.del[l]
-			for i := range out {
-				out[i] += dot(del[i*ly.Out:(i+1)*ly.Out], t[i*ly.Out:(i+1)*ly.Out])
-			}
+	n.call(laneArgs{op: opGradDot, nb: nb, theta: theta, b: b, vecs: one(&n.vec1, u), outs: one(&n.out1, dst)}, nil)
+}
+
+// gradDotChunk writes (g_i·u)_i for the len(out) examples of a chunk into out, from their
+// Δ_l (del), hidden activations (acts) and features (x, leading dimension ldx).
+func (n *Network) gradDotChunk(out []float64, del, acts [][]float64, x []float64, ldx int, u []float64) {
+	s := n.s
+	nr := len(out)
+	clear(out)
+	for l, ly := range n.layers {
+		in, ldin := n.inputFrom(acts, l, x, ldx)
+		uw, ub := n.weights(u, l)
+		t := s.tmp[:nr*ly.Out]
+		fillRows(t, nr, ub)
+		s.g.gemm(false, true, nr, ly.Out, ly.In, 1, in, ldin, uw, ly.In, 1, t, ly.Out)
+		d := del[l]
+		for i := range out {
+			out[i] += dot(d[i*ly.Out:(i+1)*ly.Out], t[i*ly.Out:(i+1)*ly.Out])
 		}
 	}
 }
@@ -125,14 +119,7 @@ func (n *Network) GradSum(dst, theta []float64, b Batch, w []float64) {
 	nb := n.checkBatch("GradSum", theta, b)
 	checkLen("GradSum", "dst", len(dst), n.d)
 	checkLen("GradSum", "w", len(w), nb)
-	n.ensure(min(nb, chunkRows))
-	X := b.X.RawMatrix()
-	clear(dst)
-	for i0 := 0; i0 < nb; i0 += chunkRows {
-		nr := min(chunkRows, nb-i0)
-		x := n.gradChunk(theta, X, b.Y, i0, nr)
-		n.accumulate(dst, 1, n.s.del, x, X.Stride, nr, w[i0:i0+nr])
-	}
+	n.call(laneArgs{op: opGradSum, nb: nb, theta: theta, b: b, w: w}, dst)
 }
 
 // Gram writes the n×n matrix G_ij = g_i·g_j into dst (an empty dst is sized) without
@@ -235,25 +222,62 @@ func (n *Network) HessVec(dst, theta []float64, b Batch, v []float64) {
 	nb := n.checkBatch("HessVec", theta, b)
 	checkLen("HessVec", "dst", len(dst), n.d)
 	checkLen("HessVec", "v", len(v), n.d)
-	s := n.ensure(min(nb, chunkRows))
-	X := b.X.RawMatrix()
-	alpha := 1 / float64(nb)
-	clear(dst)
-	for i0 := 0; i0 < nb; i0 += chunkRows {
-		nr := min(chunkRows, nb-i0)
-		x := X.Data[i0*X.Stride:]
-		n.forward(theta, x, X.Stride, nr)
-		n.evalHead(b.Y[i0:i0+nr], nr, i0, headGrad|headHess)
-		n.rforward(theta, x, X.Stride, nr, v, 0, false)
+	n.call(laneArgs{op: opHessVec, nb: nb, theta: theta, b: b, vecs: one(&n.vec1, v), alpha: 1 / float64(nb)}, dst)
+}
+
+// HessVecs writes (1/n) Σ_i H_i v_k into dst[k] for each direction v[k], as HessVec would
+// (bitwise), with the forward pass and the head shared by all directions.
+func (n *Network) HessVecs(dst [][]float64, theta []float64, b Batch, v [][]float64) {
+	nb := n.checkBatch("HessVecs", theta, b)
+	checkLen("HessVecs", "dst", len(dst), len(v))
+	for k := range v {
+		checkLen("HessVecs", "dst[k]", len(dst[k]), n.d)
+		checkLen("HessVecs", "v[k]", len(v[k]), n.d)
+	}
+	if len(v) == 0 {
+		return
+	}
+	n.la = laneArgs{op: opHessVec, nb: nb, theta: theta, b: b, vecs: v, alpha: 1 / float64(nb)}
+	n.lanes(&n.la, dst)
+	n.la = laneArgs{}
+}
+
+// hessVecChunk adds α Σ_i H_i v_k over the nr examples of the chunk at row i0 to dst[k],
+// for each direction v[k].
+func (n *Network) hessVecChunk(dst [][]float64, alpha float64, theta []float64, X blas64.General, y []float64, i0, nr int, v [][]float64) {
+	s := n.s
+	x := X.Data[i0*X.Stride:]
+	n.forward(theta, x, X.Stride, nr)
+	n.evalHead(y[i0:i0+nr], nr, i0, headGrad|headHess)
+	for k, vk := range v {
+		// rbackward recomputes Δ_{l<L} from Δ_L each time: the directions do not interact.
+		n.rforward(theta, x, X.Stride, nr, vk, 0, false)
 		n.rhead(nr)
-		n.rbackward(theta, nr, v, 0, false)
-		n.accumulate(dst, alpha, s.rdel, x, X.Stride, nr, nil)
+		n.rbackward(theta, nr, vk, 0, false)
+		n.accumulate(dst[k], alpha, s.rdel, s.act, x, X.Stride, nr, nil)
 		for l := 1; l < len(n.layers); l++ {
 			ly := n.layers[l]
-			dw, _ := n.weights(dst, l)
+			dw, _ := n.weights(dst[k], l)
 			s.g.gemm(true, false, ly.Out, ly.In, nr, alpha, s.del[l], ly.Out, s.ract[l-1], ly.In, 1, dw, ly.In)
 		}
 	}
+}
+
+// GradDots writes (g_i·u_k)_i into dst[k] (length n) for each direction u[k], as GradDot
+// would (bitwise), with the forward and backward pass shared by all directions.
+func (n *Network) GradDots(dst [][]float64, theta []float64, b Batch, u [][]float64) {
+	nb := n.checkBatch("GradDots", theta, b)
+	checkLen("GradDots", "dst", len(dst), len(u))
+	for k := range u {
+		checkLen("GradDots", "dst[k]", len(dst[k]), nb)
+		checkLen("GradDots", "u[k]", len(u[k]), n.d)
+	}
+	if len(u) == 0 {
+		return
+	}
+	n.la = laneArgs{op: opGradDot, nb: nb, theta: theta, b: b, vecs: u, outs: dst}
+	n.lanes(&n.la, nil)
+	n.la = laneArgs{}
 }
 
 // PerExampleHessVec writes H_i V_i (V_i row i of V, n×d) into row i of dst (n×d; an empty

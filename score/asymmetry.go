@@ -9,18 +9,14 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// pcgTol is the relative residual to which perturbed systems are re-solved: far below the
-// finite-difference step, so that solver error does not enter the Jacobian.
-const pcgTol = 1e-10
-
 // rangeRebuildMaxDim is the largest Gram matrix for which the asymmetry rebuilds the range
 // pseudo-inverse at each perturbed θ (an eigendecomposition each time).
 const rangeRebuildMaxDim = 400
 
 // solverAt returns a solver of the (damped or pseudo-inverted) C_B(θ') x = b at a nearby θ',
-// recomputing the covariance there: the dense inverse is rebuilt; the damped or exact
-// Woodbury system is re-solved by conjugate gradients preconditioned by the inverse at θ (a
-// few iterations), the range pseudo-inverse is rebuilt. It returns nil for SolverCG.
+// recomputing the covariance there: the dense inverse or the Woodbury range pseudo-inverse
+// is rebuilt. It returns nil for the other solvers (their Jacobian products do not
+// re-solve: see jacobianProduct).
 func (c *computation) solverAt(theta []float64) (func(dst, b []float64) error, error) {
 	set := &c.set
 	switch c.r.Solver {
@@ -31,26 +27,6 @@ func (c *computation) solverAt(theta []float64) (func(dst, b []float64) error, e
 		}
 		return cs.inv.Solve, nil
 	case SolverWoodbury:
-		if !set.Inverse.Range {
-			// Damped, or exact (then C_B has full rank): a positive definite system.
-			fac := c.src.factor(theta)
-			m := fac.Cols()
-			kappa, lam := c.r.Kappa, set.Inverse.Damping
-			apply := func(dst, x []float64) {
-				w := make([]float64, m)
-				fac.MulT(w, x)
-				floats.Scale(kappa, w)
-				fac.Mul(dst, w)
-				floats.AddScaled(dst, lam, x)
-			}
-			prec := c.cs.inv.Solve
-			return func(dst, b []float64) error {
-				if err := prec(dst, b); err != nil {
-					return err
-				}
-				return pcg(dst, apply, prec, b, pcgTol, 200)
-			}, nil
-		}
 		cs := newCovState(c.src, theta, SolverWoodbury, c.r.Kappa)
 		if _, err := cs.invert(&set.Inverse, -1, set.Seed, set.PreconditionerExamples); err != nil {
 			return nil, err
@@ -91,8 +67,17 @@ func (c *computation) fields(seed, gen, theta []float64) error {
 }
 
 // jacobianProduct writes J_seed u and (gen non-nil) J_gen u for the unit direction u into
-// seed and gen by central differences with step h.
-func (c *computation) jacobianProduct(seed, gen, u []float64, h float64) error {
+// seed and gen with step h: by the product rule for the damped or exact Woodbury solver
+// (productRuleJacobian), by central differences of the fields otherwise.
+// hu, when not nil, is H u (productRuleJacobian).
+func (c *computation) jacobianProduct(seed, gen, u, hu []float64, h float64) error {
+	if c.productRule() {
+		if hu == nil {
+			hu = make([]float64, len(u))
+			c.msrc.fullHessVecs([][]float64{hu}, c.theta, [][]float64{u})
+		}
+		return c.productRuleJacobian(seed, gen, u, hu, h)
+	}
 	d := len(u)
 	tp, tm := make([]float64, d), make([]float64, d)
 	for i := range u {
@@ -117,6 +102,59 @@ func (c *computation) jacobianProduct(seed, gen, u []float64, h float64) error {
 		gen[i] = (gp[i] - gm[i]) / (2 * h)
 	}
 	return nil
+}
+
+// productRule reports whether Jacobian products go by productRuleJacobian.
+func (c *computation) productRule() bool {
+	return c.r.Solver == SolverWoodbury && !c.set.Inverse.Range
+}
+
+// productRuleJacobian writes J_seed u and (gen non-nil) J_gen u for the damped or exact
+// Woodbury solver, where A = C_B + λI is positive definite and its inverse at θ is at hand.
+// Differentiating A F = b along u gives
+//
+//	J u = A⁻¹ [∂_u b − (∂_u A) F(θ)],  ∂_u A = κ_B ∂_u C,
+//
+// with b = −(2/η)∇L for F_seed and b = −(2/η)∇L − κ_B ∇·C for F_gen, F(θ) the stationary
+// and general scores already computed. ∂_u ∇L = H u is exact (the R-operator over all N
+// examples, weight decay included); ∂_u C x and ∂_u ∇·C are central differences with step
+// h; hu is H u. One solve at θ replaces the re-solve of a perturbed system at θ ± hu (MATH.md §5).
+func (c *computation) productRuleJacobian(seed, gen, u, hu []float64, h float64) error {
+	d := len(u)
+	kappa, eta := c.r.Kappa, c.r.LR
+	tp, tm := make([]float64, d), make([]float64, d)
+	for i := range u {
+		tp[i] = c.theta[i] + h*u[i]
+		tm[i] = c.theta[i] - h*u[i]
+	}
+	fp, fm := c.src.factor(tp), c.src.factor(tm)
+	w := make([]float64, fp.Cols())
+	a, b := make([]float64, d), make([]float64, d)
+	// rhs = −(2/η) H u − κ_B (∂_u C) f.
+	rhs := func(dst, f []float64) {
+		fp.MulT(w, f)
+		fp.Mul(a, w)
+		fm.MulT(w, f)
+		fm.Mul(b, w)
+		for i := range dst {
+			dst[i] = -2/eta*hu[i] - kappa*(a[i]-b[i])/(2*h)
+		}
+	}
+	r := make([]float64, d)
+	rhs(r, c.r.Vectors.Stationary)
+	if err := c.cs.inv.Solve(seed, r); err != nil {
+		return err
+	}
+	if gen == nil {
+		return nil
+	}
+	rhs(r, c.r.Vectors.StationaryGeneral)
+	c.div.at(a, tp)
+	c.div.at(b, tm)
+	for i := range r {
+		r[i] -= kappa * (a[i] - b[i]) / (2 * h)
+	}
+	return c.cs.inv.Solve(gen, r)
 }
 
 // asymmetry measures ‖J − Jᵀ‖_F / ‖J‖_F for the Jacobians of F_seed and (with the
@@ -160,7 +198,7 @@ func (c *computation) asymmetry() error {
 			if withGen {
 				g = cg
 			}
-			if err := c.jacobianProduct(cs, g, e, h); err != nil {
+			if err := c.jacobianProduct(cs, g, e, nil, h); err != nil {
 				return c.asymmetryFailed(err)
 			}
 			e[j] = 0
@@ -184,24 +222,41 @@ func (c *computation) asymmetry() error {
 	jws := make([][]float64, p)
 	jwg := make([][]float64, p)
 	h := delta * max(1, floats.Norm(c.theta, 2))
-	u := make([]float64, d)
+	us := make([][]float64, p)
+	norms := make([]float64, p)
 	for k := 0; k < p; k++ {
 		w[k] = make([]float64, d)
 		for i := range w[k] {
 			w[k][i] = rnd.NormFloat64()
 		}
-		nw := floats.Norm(w[k], 2)
-		floats.ScaleTo(u, 1/nw, w[k])
+		norms[k] = floats.Norm(w[k], 2)
+		us[k] = make([]float64, d)
+		floats.ScaleTo(us[k], 1/norms[k], w[k])
+	}
+	// The probes' Hessian products share one pass over the N examples.
+	var hus [][]float64
+	if c.productRule() {
+		hus = make([][]float64, p)
+		for k := range hus {
+			hus[k] = make([]float64, d)
+		}
+		c.msrc.fullHessVecs(hus, c.theta, us)
+	}
+	for k := 0; k < p; k++ {
 		jws[k] = make([]float64, d)
 		if withGen {
 			jwg[k] = make([]float64, d)
 		}
-		if err := c.jacobianProduct(jws[k], jwg[k], u, h); err != nil {
+		var hu []float64
+		if hus != nil {
+			hu = hus[k]
+		}
+		if err := c.jacobianProduct(jws[k], jwg[k], us[k], hu, h); err != nil {
 			return c.asymmetryFailed(err)
 		}
-		floats.Scale(nw, jws[k])
+		floats.Scale(norms[k], jws[k])
 		if withGen {
-			floats.Scale(nw, jwg[k])
+			floats.Scale(norms[k], jwg[k])
 		}
 	}
 	v := probeAsymmetry(w, jws)

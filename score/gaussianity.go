@@ -36,11 +36,14 @@ func (c *computation) gaussianity() {
 		return
 	}
 	d := c.src.dim()
-	proj := make([][]float64, nv)
+	proj, dirs := make([][]float64, nv), make([][]float64, nv)
 	mean := make([]float64, nv)
 	for k := 0; k < nv; k++ {
 		proj[k] = make([]float64, pop)
-		c.src.project(proj[k], c.theta, mat.Col(make([]float64, d), k, r.Noise.TopVectors))
+		dirs[k] = mat.Col(make([]float64, d), k, r.Noise.TopVectors)
+	}
+	c.src.project(proj, c.theta, dirs)
+	for k := 0; k < nv; k++ {
 		var s float64
 		for _, v := range proj[k] {
 			s += v

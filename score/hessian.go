@@ -34,6 +34,10 @@ func (c *computation) denseHessian() *mat.SymDense {
 	return DenseHessian(hOperator{c})
 }
 
+// commutatorGroup is the number of commutator probes whose Hessian products are computed
+// in one pass (5 vectors of length d each).
+const commutatorGroup = 4
+
 // hessianAndCommutator forms H when the solver is dense and computes the commutator
 // ‖CH − HC‖_F / (‖C‖_F ‖H‖_F) (MATH.md §5): exactly from the dense matrices, or estimated
 // from CommutatorProbes Gaussian probes z by ‖A‖_F² = E‖Az‖² for A = CH − HC, C and H.
@@ -50,22 +54,32 @@ func (c *computation) hessianAndCommutator() error {
 	d := c.src.dim()
 	p := c.set.CommutatorProbes
 	rnd := rand.New(rand.NewPCG(c.set.Seed, streamCommutator))
-	z := make([]float64, d)
-	hz, cz, chz, hcz := make([]float64, d), make([]float64, d), make([]float64, d), make([]float64, d)
-	hop := hOperator{c}
+	// Probes in groups whose Hessian products share one pass over the examples.
+	g := min(p, commutatorGroup)
+	z, hz, cz, chz, hcz := make([][]float64, g), make([][]float64, g), make([][]float64, g), make([][]float64, g), make([][]float64, g)
+	for k := range z {
+		z[k], hz[k], cz[k], chz[k], hcz[k] = make([]float64, d), make([]float64, d), make([]float64, d), make([]float64, d), make([]float64, d)
+	}
 	var num, nc, nh float64
-	for k := 0; k < p; k++ {
-		for i := range z {
-			z[i] = rnd.NormFloat64()
+	for k0 := 0; k0 < p; k0 += g {
+		m := min(g, p-k0)
+		for k := 0; k < m; k++ {
+			for i := range z[k] {
+				z[k][i] = rnd.NormFloat64()
+			}
 		}
-		hop.Apply(hz, z)
-		c.cs.applyC(cz, z)
-		c.cs.applyC(chz, hz)
-		hop.Apply(hcz, cz)
-		floats.Sub(chz, hcz)
-		num += floats.Dot(chz, chz)
-		nc += floats.Dot(cz, cz)
-		nh += floats.Dot(hz, hz)
+		c.src.hessVecs(hz[:m], c.theta, z[:m])
+		for k := 0; k < m; k++ {
+			c.cs.applyC(cz[k], z[k])
+			c.cs.applyC(chz[k], hz[k])
+		}
+		c.src.hessVecs(hcz[:m], c.theta, cz[:m])
+		for k := 0; k < m; k++ {
+			floats.Sub(chz[k], hcz[k])
+			num += floats.Dot(chz[k], chz[k])
+			nc += floats.Dot(cz[k], cz[k])
+			nh += floats.Dot(hz[k], hz[k])
+		}
 	}
 	v := 0.0
 	if nc > 0 && nh > 0 {

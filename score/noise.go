@@ -224,7 +224,7 @@ func (cs *covState) spectrum(n *Noise, src source, k int, rcond float64, seed ui
 		gs := cs.gramSym()
 		vals := make([]float64, k)
 		y := mat.NewDense(cs.m, k, nil)
-		_, err := linalg.Lanczos(vals, y, linalg.DenseOperator{A: gs}, rand.NewPCG(seed, streamLanczosC), nil)
+		_, err := linalg.Lanczos(vals, y, linalg.FullSymOperator{A: cs.gram}, rand.NewPCG(seed, streamLanczosC), nil)
 		if w := lanczosWarning("the top eigenvalues of C", err); w != "" {
 			warn = append(warn, w)
 		} else if err != nil {

@@ -38,10 +38,13 @@ type source interface {
 	// hessVec writes H v into dst, H the Hessian of the objective (mean NLL over the
 	// covariance examples plus λI).
 	hessVec(dst, theta, v []float64)
+	// hessVecs writes H v[k] into dst[k] for each direction (as hessVec, in one pass where
+	// the model allows).
+	hessVecs(dst [][]float64, theta []float64, v [][]float64)
 	// popSize is the number of examples sampled mini-batches are drawn from.
 	popSize() int
-	// project writes g_i·v for the popSize examples into dst.
-	project(dst, theta, v []float64)
+	// project writes g_i·v[k] for the popSize examples into dst[k], for each direction.
+	project(dst [][]float64, theta []float64, v [][]float64)
 	// subsetFactor returns the factor U_S(θ) of the covariance estimated from a seeded
 	// random subset of m of the covariance examples (all of them when m ≥ M).
 	subsetFactor(theta []float64, m int, seed uint64) linalg.Factor
@@ -184,8 +187,28 @@ func (s *modelSource) hessVec(dst, theta, v []float64) {
 	}
 }
 
-func (s *modelSource) project(dst, theta, v []float64) {
-	s.m.GradDot(dst, theta, s.all, v)
+func (s *modelSource) hessVecs(dst [][]float64, theta []float64, v [][]float64) {
+	model.HessVecs(s.m, dst, theta, s.sub, v)
+	if s.wd != 0 {
+		for k := range v {
+			floats.AddScaled(dst[k], s.wd, v[k])
+		}
+	}
+}
+
+// fullHessVecs writes H v[k] into dst[k], for the Hessian H of the objective L on all N
+// examples (weight decay included), in one pass over the examples.
+func (s *modelSource) fullHessVecs(dst [][]float64, theta []float64, v [][]float64) {
+	model.HessVecs(s.m, dst, theta, s.all, v)
+	if s.wd != 0 {
+		for k := range v {
+			floats.AddScaled(dst[k], s.wd, v[k])
+		}
+	}
+}
+
+func (s *modelSource) project(dst [][]float64, theta []float64, v [][]float64) {
+	model.GradDots(s.m, dst, theta, s.all, v)
 }
 
 func (s *modelSource) subsetFactor(theta []float64, m int, seed uint64) linalg.Factor {
@@ -200,7 +223,9 @@ func (s *modelSource) subsetFactor(theta []float64, m int, seed uint64) linalg.F
 // examples S of a batch (MATH.md §2), from the model's batched products: U w =
 // c (Σ_i w_i g_i − (Σ_i w_i) ḡ_S) by GradSum, Uᵀ u = c (g_i·u − ḡ_S·u)_i by GradDot, and
 // UᵀU by the Gram matrix g_i·g_j with double centring. The Gram matrix is computed once
-// and cached. A modelFactor is not safe for concurrent use.
+// and cached. When the model can keep its forward and backward pass (model.GradCache, at
+// most cacheMaxFloats floats), it is kept from the first product on, halving the cost of
+// every later one. A modelFactor is not safe for concurrent use.
 type modelFactor struct {
 	m     model.Model
 	b     model.Batch
@@ -208,11 +233,20 @@ type modelFactor struct {
 	c     float64
 	mean  []float64 // ḡ_S
 	gram  *mat.Dense
+	cache *model.GradCache // nil: products through the model
 }
+
+// cacheMaxFloats bounds the memory of a factor's cached forward and backward pass (256 MiB).
+const cacheMaxFloats = 32 << 20
 
 func newModelFactor(m model.Model, b model.Batch, theta []float64, scale float64) *modelFactor {
 	f := &modelFactor{m: m, b: b, theta: append([]float64(nil), theta...), c: math.Sqrt(scale)}
 	f.mean = make([]float64, m.NumParams())
+	if net, ok := m.(*model.Network); ok && net.CacheFloats(b.Len()) <= cacheMaxFloats {
+		f.cache = net.NewGradCache(f.theta, b)
+		f.cache.MeanGrad(f.mean)
+		return f
+	}
 	m.Loss(f.mean, f.theta, b)
 	return f
 }
@@ -224,7 +258,11 @@ func (f *modelFactor) Mul(dst, w []float64) {
 	if len(dst) != f.Rows() || len(w) != f.Cols() {
 		panic(fmt.Sprintf("score: modelFactor.Mul: lengths %d, %d, want %d, %d", len(dst), len(w), f.Rows(), f.Cols()))
 	}
-	f.m.GradSum(dst, f.theta, f.b, w)
+	if f.cache != nil {
+		f.cache.GradSum(dst, w)
+	} else {
+		f.m.GradSum(dst, f.theta, f.b, w)
+	}
 	sw := floats.Sum(w)
 	for j := range dst {
 		dst[j] = f.c * (dst[j] - sw*f.mean[j])
@@ -235,7 +273,11 @@ func (f *modelFactor) MulT(dst, u []float64) {
 	if len(dst) != f.Cols() || len(u) != f.Rows() {
 		panic(fmt.Sprintf("score: modelFactor.MulT: lengths %d, %d, want %d, %d", len(dst), len(u), f.Cols(), f.Rows()))
 	}
-	f.m.GradDot(dst, f.theta, f.b, u)
+	if f.cache != nil {
+		f.cache.GradDot(dst, u)
+	} else {
+		f.m.GradDot(dst, f.theta, f.b, u)
+	}
 	mu := floats.Dot(f.mean, u)
 	for i := range dst {
 		dst[i] = f.c * (dst[i] - mu)
@@ -362,6 +404,14 @@ func (s *gradsSource) subsetFactor(theta []float64, m int, seed uint64) linalg.F
 	return newGradsSource(sub, s.n, nil, 0).factor(theta)
 }
 
-func (s *gradsSource) project(dst, _, v []float64) {
-	mat.NewVecDense(len(dst), dst).MulVec(s.g, mat.NewVecDense(len(v), v))
+func (s *gradsSource) project(dst [][]float64, _ []float64, v [][]float64) {
+	for k := range v {
+		mat.NewVecDense(len(dst[k]), dst[k]).MulVec(s.g, mat.NewVecDense(len(v[k]), v[k]))
+	}
+}
+
+func (s *gradsSource) hessVecs(dst [][]float64, theta []float64, v [][]float64) {
+	for k := range v {
+		s.hessVec(dst[k], theta, v[k])
+	}
 }
