@@ -111,3 +111,25 @@ func TestMultiDirection(t *testing.T) {
 		})
 	}
 }
+
+// TestGradOnly checks Grad against Loss's gradient (bitwise: the head's logarithms only
+// feed the loss) on every head, over one and several chunks, without allocations.
+func TestGradOnly(t *testing.T) {
+	for _, tc := range []testCase{
+		{name: "mlp", spec: "mlp:12,6", p: 20, K: 4, n: 3*chunkRows + 3, thScale: 0.3},
+		{name: "regress", spec: "mlp:16", opt: Options{Task: "regress"}, p: 20, n: 50, thScale: 0.3},
+		{name: "logistic", spec: "logistic", p: 30, K: 2, n: 40, thScale: 0.3},
+	} {
+		net, b, theta := tc.setup(t, 8)
+		d := net.NumParams()
+		g, want := make([]float64, d), make([]float64, d)
+		net.Grad(g, theta, b)
+		net.Loss(want, theta, b)
+		if !equalSlices(g, want) {
+			t.Errorf("%s: Grad differs from Loss's gradient", tc.name)
+		}
+		if a := testing.AllocsPerRun(3, func() { net.Grad(g, theta, b) }); a != 0 {
+			t.Errorf("%s: Grad makes %v allocations per call", tc.name, a)
+		}
+	}
+}

@@ -118,8 +118,10 @@ func (n *Network) lanes(a *laneArgs, sums [][]float64) float64 {
 // laneRun runs lane's chunks of the call a on n's scratch, accumulating sums into acc
 // (cleared first), and returns the lane's sum of losses.
 func (n *Network) laneRun(lane int, a *laneArgs, acc [][]float64) float64 {
-	for _, v := range acc {
-		clear(v)
+	// The lane's first chunk overwrites acc (accumulate with β = 0): no clearing pass.
+	first := true
+	if a.op == opLoss && len(acc) > 0 && a.mode&headGrad == 0 {
+		panic("model: a gradient needs headGrad")
 	}
 	s := n.ensure(min(a.nb, chunkRows))
 	X := a.b.X.RawMatrix()
@@ -131,12 +133,14 @@ func (n *Network) laneRun(lane int, a *laneArgs, acc [][]float64) float64 {
 			x := X.Data[i0*X.Stride:]
 			n.forward(a.theta, x, X.Stride, nr)
 			n.evalHead(a.b.Y[i0:i0+nr], nr, i0, a.mode)
-			for _, v := range s.loss[:nr] {
-				loss += v
+			if a.mode&headLoss != 0 {
+				for _, v := range s.loss[:nr] {
+					loss += v
+				}
 			}
 			if len(acc) > 0 {
 				n.backward(a.theta, nr)
-				n.accumulate(acc[0], a.alpha, s.del, s.act, x, X.Stride, nr, nil)
+				n.accumulate(acc[0], a.alpha, s.del, s.act, x, X.Stride, nr, nil, first)
 			}
 		case opPerExampleLoss:
 			n.forward(a.theta, X.Data[i0*X.Stride:], X.Stride, nr)
@@ -149,9 +153,9 @@ func (n *Network) laneRun(lane int, a *laneArgs, acc [][]float64) float64 {
 			}
 		case opGradSum:
 			x := n.gradChunk(a.theta, X, a.b.Y, i0, nr)
-			n.accumulate(acc[0], 1, s.del, s.act, x, X.Stride, nr, a.w[i0:i0+nr])
+			n.accumulate(acc[0], 1, s.del, s.act, x, X.Stride, nr, a.w[i0:i0+nr], first)
 		case opHessVec:
-			n.hessVecChunk(acc, a.alpha, a.theta, X, a.b.Y, i0, nr, a.vecs)
+			n.hessVecChunk(acc, a.alpha, a.theta, X, a.b.Y, i0, nr, a.vecs, first)
 		case opCacheGradDot:
 			x := a.cache.chunk(i0, s.cdel, s.cact)
 			for k, u := range a.vecs {
@@ -159,14 +163,15 @@ func (n *Network) laneRun(lane int, a *laneArgs, acc [][]float64) float64 {
 			}
 		case opCacheGradSum:
 			x := a.cache.chunk(i0, s.cdel, s.cact)
-			n.accumulate(acc[0], 1, s.cdel, s.cact, x, X.Stride, nr, a.w[i0:i0+nr])
+			n.accumulate(acc[0], 1, s.cdel, s.cact, x, X.Stride, nr, a.w[i0:i0+nr], first)
 		case opCacheBuild:
 			n.gradChunk(a.theta, X, a.b.Y, i0, nr)
 			a.cache.store(i0, nr, s)
 		case opCacheMeanGrad:
 			x := a.cache.chunk(i0, s.cdel, s.cact)
-			n.accumulate(acc[0], a.alpha, s.cdel, s.cact, x, X.Stride, nr, nil)
+			n.accumulate(acc[0], a.alpha, s.cdel, s.cact, x, X.Stride, nr, nil, first)
 		}
+		first = false
 	}
 	return loss
 }

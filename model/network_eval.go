@@ -211,10 +211,12 @@ func (n *Network) evalHead(y []float64, nr, row0 int, mode headMode) {
 		}
 	case Categorical:
 		K := n.NumOutputs()
+		p := s.hfac[:nr*K]
+		// Pass 1: m_i = max_j z_ij (kept in s.loss until the loss replaces it) and
+		// p_ij = z_ij − m_i ≤ 0.
 		for i := 0; i < nr; i++ {
 			t := y[i]
-			k := int(t)
-			if float64(k) != t || k < 0 || k >= K {
+			if k := int(t); float64(k) != t || k < 0 || k >= K {
 				badLabel(t, row0+i, K)
 			}
 			zi := z[i*K : (i+1)*K]
@@ -237,21 +239,30 @@ func (n *Network) evalHead(y []float64, nr, row0 int, mode headMode) {
 			if nan && !math.IsInf(m, 1) {
 				m = math.NaN()
 			}
-			p := s.hfac[i*K : (i+1)*K]
-			var sum float64
+			s.loss[i] = m
+			pi := p[i*K : (i+1)*K]
 			for j, v := range zi {
-				e := expNonPos(v - m) // v − m ≤ 0 (or NaN)
-				p[j] = e
+				pi[j] = v - m
+			}
+		}
+		// Pass 2: the exponentials of the whole block, vectorised.
+		expNonPosInPlace(p)
+		// Pass 3: normalise; ℓ = m + log Σ_j e^{z_j − m} − z_y, Δ = p − e_y.
+		for i := 0; i < nr; i++ {
+			k := int(y[i])
+			pi := p[i*K : (i+1)*K]
+			var sum float64
+			for _, e := range pi {
 				sum += e
 			}
 			if mode&headLoss != 0 {
-				s.loss[i] = m + math.Log(sum) - zi[k]
+				s.loss[i] = s.loss[i] + math.Log(sum) - z[i*K+k]
 			}
 			inv := 1 / sum
 			d := del[i*K : (i+1)*K]
-			for j := range p {
-				p[j] *= inv
-				d[j] = p[j]
+			for j := range pi {
+				pi[j] *= inv
+				d[j] = pi[j]
 			}
 			d[k] -= 1
 		}
@@ -448,10 +459,19 @@ func (n *Network) Loss(grad, theta []float64, b Batch) float64 {
 	return sum / float64(nb)
 }
 
+// Grad writes the mean gradient (1/n) Σ g_i into grad without computing the loss (the
+// head skips its logarithms): bitwise the gradient Loss writes.
+func (n *Network) Grad(grad, theta []float64, b Batch) {
+	nb := n.checkBatch("Grad", theta, b)
+	checkLen("Grad", "grad", len(grad), n.d)
+	n.call(laneArgs{op: opLoss, nb: nb, theta: theta, b: b, mode: headGrad, alpha: 1 / float64(nb)}, grad)
+}
+
 // accumulate adds α Σ_i w_i g_i(θ) over the nr examples of the chunk to dst, layer by layer:
 // α (diag(w) Δ_l)ᵀ A_{l−1} to W_l and α Δ_lᵀ w to b_l, Δ taken from del and the hidden
-// activations A_l from acts. w = nil means all weights 1.
-func (n *Network) accumulate(dst []float64, alpha float64, del, acts [][]float64, x []float64, ldx, nr int, w []float64) {
+// activations A_l from acts. w = nil means all weights 1. With overwrite, dst is written
+// instead (β = 0: the same bits as adding to zeros, without reading dst).
+func (n *Network) accumulate(dst []float64, alpha float64, del, acts [][]float64, x []float64, ldx, nr int, w []float64, overwrite bool) {
 	s := n.s
 	impl := blas64.Implementation()
 	wv := w
@@ -469,7 +489,11 @@ func (n *Network) accumulate(dst []float64, alpha float64, del, acts [][]float64
 			d = t
 		}
 		gw, gb := n.weights(dst, l)
-		s.g.gemm(true, false, ly.Out, ly.In, nr, alpha, d, ly.Out, in, ldin, 1, gw, ly.In)
-		impl.Dgemv(blas.Trans, nr, ly.Out, alpha, del[l], ly.Out, wv, 1, 1, gb, 1)
+		beta := 1.0
+		if overwrite {
+			beta = 0
+		}
+		s.g.gemm(true, false, ly.Out, ly.In, nr, alpha, d, ly.Out, in, ldin, beta, gw, ly.In)
+		impl.Dgemv(blas.Trans, nr, ly.Out, alpha, del[l], ly.Out, wv, 1, beta, gb, 1)
 	}
 }

@@ -242,9 +242,9 @@ func (n *Network) HessVecs(dst [][]float64, theta []float64, b Batch, v [][]floa
 	n.la = laneArgs{}
 }
 
-// hessVecChunk adds α Σ_i H_i v_k over the nr examples of the chunk at row i0 to dst[k],
-// for each direction v[k].
-func (n *Network) hessVecChunk(dst [][]float64, alpha float64, theta []float64, X blas64.General, y []float64, i0, nr int, v [][]float64) {
+// hessVecChunk adds α Σ_i H_i v_k over the nr examples of the chunk at row i0 to dst[k]
+// (writes it, when overwrite), for each direction v[k].
+func (n *Network) hessVecChunk(dst [][]float64, alpha float64, theta []float64, X blas64.General, y []float64, i0, nr int, v [][]float64, overwrite bool) {
 	s := n.s
 	x := X.Data[i0*X.Stride:]
 	n.forward(theta, x, X.Stride, nr)
@@ -254,7 +254,7 @@ func (n *Network) hessVecChunk(dst [][]float64, alpha float64, theta []float64, 
 		n.rforward(theta, x, X.Stride, nr, vk, 0, false)
 		n.rhead(nr)
 		n.rbackward(theta, nr, vk, 0, false)
-		n.accumulate(dst[k], alpha, s.rdel, s.act, x, X.Stride, nr, nil)
+		n.accumulate(dst[k], alpha, s.rdel, s.act, x, X.Stride, nr, nil, overwrite)
 		for l := 1; l < len(n.layers); l++ {
 			ly := n.layers[l]
 			dw, _ := n.weights(dst[k], l)

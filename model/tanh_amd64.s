@@ -179,3 +179,50 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func expAVX(n int, x *float64)
+// x[i] = e^x[i] for n a multiple of 4, with exactly the operations of expScalar; valid for
+// x[i] in [−708, 0] (the caller handles the rest).
+TEXT ·expAVX(SB), NOSPLIT, $0-16
+	MOVQ n+0(FP), CX
+	MOVQ x+8(FP), SI
+	SHRQ $2, CX
+	JZ   edone
+eloop:
+	VMOVUPD (SI), Y6                              // x
+	VMULPD  tanhc_log2e<>(SB), Y6, Y7
+	VROUNDPD $0, Y7, Y7                           // k, to nearest even
+	VMULPD  tanhc_ln2hi<>(SB), Y7, Y8
+	VSUBPD  Y8, Y6, Y8                            // hi = x − k·ln2hi
+	VMULPD  tanhc_ln2lo<>(SB), Y7, Y9             // lo = k·ln2lo
+	VSUBPD  Y9, Y8, Y10                           // r = hi − lo
+	VMULPD  Y10, Y10, Y11                         // t = r*r
+	VMULPD  tanhc_p5<>(SB), Y11, Y12              // t*P5
+	VADDPD  tanhc_p4<>(SB), Y12, Y12
+	VMULPD  Y11, Y12, Y12
+	VADDPD  tanhc_p3<>(SB), Y12, Y12
+	VMULPD  Y11, Y12, Y12
+	VADDPD  tanhc_p2<>(SB), Y12, Y12
+	VMULPD  Y11, Y12, Y12
+	VADDPD  tanhc_p1<>(SB), Y12, Y12
+	VMULPD  Y11, Y12, Y12                         // t*(P1 + …)
+	VSUBPD  Y12, Y10, Y12                         // c = r − t*(…)
+	VMOVUPD tanhc_two<>(SB), Y13
+	VSUBPD  Y12, Y13, Y13                         // 2 − c
+	VMULPD  Y12, Y10, Y14                         // r*c
+	VDIVPD  Y13, Y14, Y14                         // (r*c)/(2 − c)
+	VSUBPD  Y14, Y9, Y14                          // lo − …
+	VSUBPD  Y8, Y14, Y14                          // (…) − hi
+	VMOVUPD tanhc_one<>(SB), Y13
+	VSUBPD  Y14, Y13, Y14                         // e = 1 − (…)
+	VCVTPD2DQY Y7, X7                             // int32(k)
+	VPMOVSXDQ X7, Y7                              // int64(k)
+	VPSLLQ  $52, Y7, Y7
+	VPADDQ  Y7, Y14, Y14                          // e·2^k
+	VMOVUPD Y14, (SI)
+	ADDQ    $32, SI
+	DECQ    CX
+	JNZ     eloop
+edone:
+	VZEROUPPER
+	RET

@@ -43,3 +43,6 @@ func axpbyTo(dst []float64, alpha float64, x []float64, beta float64, y []float6
 
 //go:noescape
 func tanhAVX(n int, x *float64)
+
+//go:noescape
+func expAVX(n int, x *float64)

@@ -3,8 +3,10 @@ package sim
 import (
 	"fmt"
 
-	"github.com/sgdprior/sgdprior/model"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/sgdprior/sgdprior/model"
 )
 
 // modelProblem is a Problem made of a model.Model, its training batch and weight decay:
@@ -38,10 +40,21 @@ func NewModelProblem(m model.Model, b model.Batch, weightDecay float64) Problem 
 	return &modelProblem{m: m.Clone(), b: b, wd: weightDecay}
 }
 
+// gradOnly is a model that computes the mean gradient without the loss (model.Network).
+type gradOnly interface {
+	Grad(dst, theta []float64, b model.Batch)
+}
+
 func (p *modelProblem) Dim() int         { return p.m.NumParams() }
 func (p *modelProblem) NumExamples() int { return p.b.Len() }
 
 func (p *modelProblem) MiniBatchGrad(dst, theta []float64, idx []int) {
+	p.MiniBatchNLLGrad(dst, theta, idx)
+	p.RegGrad(dst, theta)
+}
+
+// MiniBatchNLLGrad writes the mini-batch gradient of the mean NLL alone (no weight decay).
+func (p *modelProblem) MiniBatchNLLGrad(dst, theta []float64, idx []int) {
 	if len(idx) == 0 {
 		panic("sim: MiniBatchGrad: empty mini-batch")
 	}
@@ -53,9 +66,15 @@ func (p *modelProblem) MiniBatchGrad(dst, theta []float64, idx []int) {
 		copy(p.sub.X.RawRowView(j), p.b.X.RawRowView(i))
 		p.sub.Y[j] = p.b.Y[i]
 	}
-	p.m.Loss(dst, theta, p.sub)
-	p.RegGrad(dst, theta)
+	if g, ok := p.m.(gradOnly); ok {
+		g.Grad(dst, theta, p.sub) // no loss: the head skips its logarithms
+	} else {
+		p.m.Loss(dst, theta, p.sub)
+	}
 }
+
+// WeightDecay returns λ.
+func (p *modelProblem) WeightDecay() float64 { return p.wd }
 
 func (p *modelProblem) WeightedGrad(dst, theta []float64, w []float64) {
 	p.m.GradSum(dst, theta, p.b, w)
@@ -68,20 +87,7 @@ func (p *modelProblem) RegGrad(dst, theta []float64) {
 	if len(dst) != len(theta) {
 		panic(fmt.Sprintf("sim: RegGrad: len(dst) = %d, len(theta) = %d", len(dst), len(theta)))
 	}
-	wd := p.wd
-	dst = dst[:len(theta)]
-	j := 0
-	for ; j+4 <= len(theta); j += 4 {
-		t := theta[j : j+4 : j+4]
-		d := dst[j : j+4 : j+4]
-		d[0] += wd * t[0]
-		d[1] += wd * t[1]
-		d[2] += wd * t[2]
-		d[3] += wd * t[3]
-	}
-	for ; j < len(theta); j++ {
-		dst[j] += wd * theta[j]
-	}
+	floats.AddScaled(dst, p.wd, theta) // dst[j] += λ θ_j, vectorised
 }
 
 func (p *modelProblem) Loss(theta []float64) float64 {

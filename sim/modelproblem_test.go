@@ -163,3 +163,68 @@ func TestModelProblemOneStep(t *testing.T) {
 		momentCheck(t, "model/"+meth.String(), y, wantMean, wantCov, 4.5)
 	}
 }
+
+// plainProblem hides every optional interface of the Problem it wraps.
+type plainProblem struct{ Problem }
+
+func (p plainProblem) Clone() Problem { return plainProblem{p.Problem.Clone()} }
+
+// TestFusedSGDStep checks that SGD through the fused update (MiniBatchNLLGrad, weight decay
+// and the NaN/Inf check in one pass) gives bitwise the chains of MiniBatchGrad followed by
+// the separate update, on an MLP (softmax head) and logistic regression, and that a
+// diverging chain is reported the same way.
+func TestFusedSGDStep(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	x := mat.NewDense(60, 5, nil)
+	y := make([]float64, 60)
+	for i := range 60 {
+		for j := range 5 {
+			x.Set(i, j, rng.NormFloat64())
+		}
+		y[i] = float64(i % 3)
+	}
+	mlp, err := model.New("mlp:7", 5, 3, model.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm, lb := tinyLogistic(t, 50, 4, 6)
+	for _, tc := range []struct {
+		name string
+		m    model.Model
+		b    model.Batch
+	}{{"mlp", mlp, model.Batch{X: x, Y: y}}, {"logistic", lm, lb}} {
+		prob := NewModelProblem(tc.m, tc.b, 0.03)
+		if _, ok := prob.(decayProblem); !ok {
+			t.Fatalf("%s: the model problem does not offer the fused step", tc.name)
+		}
+		init := make([]float64, prob.Dim())
+		for j := range init {
+			init[j] = 0.3 * rng.NormFloat64()
+		}
+		cfg := Config{Method: SGD, Sampling: With, LR: 0.2, Batch: 8, Chains: 3, Steps: 40, Seed: 9, Init: init}
+		a, err := Run(context.Background(), prob, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := Run(context.Background(), plainProblem{prob}, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range cfg.Chains {
+			for s := range a.Kept {
+				sa, sb := a.Sample(k, s), b.Sample(k, s)
+				for j := range sa {
+					if math.Float64bits(sa[j]) != math.Float64bits(sb[j]) {
+						t.Fatalf("%s: chain %d sample %d coordinate %d: fused %v, separate %v", tc.name, k, s, j, sa[j], sb[j])
+					}
+				}
+			}
+		}
+		cfg.LR = 1e300
+		_, errF := Run(context.Background(), prob, cfg)
+		_, errS := Run(context.Background(), plainProblem{prob}, cfg)
+		if errF == nil || errS == nil || errF.Error() != errS.Error() {
+			t.Fatalf("%s: divergence: fused %v, separate %v", tc.name, errF, errS)
+		}
+	}
+}

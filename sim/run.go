@@ -8,6 +8,10 @@ import (
 	"runtime"
 	"sync"
 	"time"
+
+	"gonum.org/v1/gonum/floats"
+
+	"github.com/sgdprior/sgdprior/internal/fused"
 )
 
 // chain is the complete state of one chain: everything a checkpoint must hold.
@@ -32,8 +36,21 @@ type chain struct {
 type worker struct {
 	p    Problem
 	grad []float64
-	idx  []int     // With: the drawn indices
-	w    []float64 // Gauss, SDE: the weights of WeightedGrad
+	idx  []int        // With: the drawn indices
+	w    []float64    // Gauss, SDE: the weights of WeightedGrad
+	dp   decayProblem // p, when SGD can fuse its weight decay into the update (else nil)
+}
+
+// decayProblem is a Problem whose regulariser is r(θ) = (λ/2)‖θ‖² and which can give the
+// mini-batch NLL gradient without it: an SGD step then adds λθ, steps and checks θ for
+// NaN and ±Inf in one pass (fused.SGDUpdate), with the same result as MiniBatchGrad
+// followed by the update.
+type decayProblem interface {
+	Problem
+	// MiniBatchNLLGrad writes (1/len(idx)) Σ_{i∈idx} g_i(θ) into dst (no regulariser).
+	MiniBatchNLLGrad(dst, theta []float64, idx []int)
+	// WeightDecay returns λ.
+	WeightDecay() float64
 }
 
 // settings is a validated Config with defaults filled in.
@@ -275,6 +292,7 @@ func newChain(s *settings, k uint64) *chain {
 
 func newWorker(p Problem, s *settings) *worker {
 	w := &worker{p: p, grad: make([]float64, s.d)}
+	w.dp, _ = p.(decayProblem)
 	switch s.Method {
 	case SGD, SGLD:
 		if s.Sampling == With {
@@ -319,14 +337,20 @@ func (w *worker) advance(ctx context.Context, k int, c *chain, s *settings, targ
 			return nil
 		default:
 		}
-		w.step(c, s)
+		checked, finite := w.step(c, s)
 		c.step++
-		// v − v is 0 for every finite v and NaN for ±Inf and NaN: one comparison per
-		// coordinate instead of two classifications.
-		for _, v := range c.theta {
-			if !(v-v == 0) {
-				return divergence(s, k, c.step, fmt.Sprintf("θ holds %v", v))
+		if !checked {
+			// v − v is 0 for every finite v and NaN for ±Inf and NaN: one comparison per
+			// coordinate instead of two classifications.
+			for _, v := range c.theta {
+				if !(v-v == 0) {
+					finite = false
+					break
+				}
 			}
+		}
+		if !finite {
+			return divergence(s, k, c.step, "θ holds "+nonFinite(c.theta))
 		}
 		if c.step%s.CheckLossEvery == 0 {
 			if l := w.p.Loss(c.theta); !(l <= s.LossBound) {
@@ -360,9 +384,25 @@ func divergence(s *settings, k, step int, what string) error {
 }
 
 // step performs one step of s.Method on chain c.
-func (w *worker) step(c *chain, s *settings) {
+// nonFinite returns the first value of θ that is NaN or ±Inf, as text.
+func nonFinite(theta []float64) string {
+	for _, v := range theta {
+		if !(v-v == 0) {
+			return fmt.Sprint(v)
+		}
+	}
+	return "no non-finite value"
+}
+
+// step makes one step of chain c. checked reports whether the step already checked θ for
+// NaN and ±Inf, and then finite the result; otherwise finite is true and the caller checks.
+func (w *worker) step(c *chain, s *settings) (checked, finite bool) {
 	switch s.Method {
 	case SGD:
+		if w.dp != nil {
+			w.dp.MiniBatchNLLGrad(w.grad, c.theta, w.batch(c, s))
+			return true, fused.SGDUpdate(c.theta, w.grad, -s.stepScale, w.dp.WeightDecay())
+		}
 		w.p.MiniBatchGrad(w.grad, c.theta, w.batch(c, s))
 		axpy(-s.stepScale, w.grad, c.theta)
 	case SGLD:
@@ -374,6 +414,7 @@ func (w *worker) step(c *chain, s *settings) {
 		w.gaussGrad(c, s)
 		axpy(-s.stepScale, w.grad, c.theta)
 	}
+	return false, true
 }
 
 // batch draws the next mini-batch of chain c per s.Sampling (MATH.md §1) without
@@ -431,7 +472,5 @@ func (w *worker) gaussGrad(c *chain, s *settings) {
 
 // axpy computes y += a·x.
 func axpy(a float64, x, y []float64) {
-	for i, v := range x {
-		y[i] += a * v
-	}
+	floats.AddScaled(y, a, x) // y[i] += a·x[i], vectorised
 }

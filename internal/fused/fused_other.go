@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package fused
+
+const useAsm = false
+
+func updateAVX(n int, theta, grad *float64, a, lambda float64) uint64 { panic("unreachable") }
