@@ -98,6 +98,7 @@ type Network struct {
 
 	s  *scratch // created on first use; never shared between Networks
 	lj *laneJob // lane 1 (lanes.go), created on first use; never shared
+	gj *gramJob // the tiles of Gram, created on first use; never shared
 	la laneArgs // the arguments of the current batched call
 
 	// One-element lists for single-direction calls (no allocation per call).
@@ -300,7 +301,7 @@ func (n *Network) ParamName(j int) string {
 func (n *Network) Clone() Model {
 	c := *n
 	c.layers = n.Layers()
-	c.s, c.lj, c.la = nil, nil, laneArgs{}
+	c.s, c.lj, c.gj, c.la = nil, nil, nil, laneArgs{}
 	c.vec1, c.out1, c.sum1 = [1][]float64{}, [1][]float64{}, [1][]float64{}
 	return &c
 }

@@ -14,8 +14,18 @@ import (
 // this fixed order, so results do not depend on anything but the inputs.
 const chunkRows = 256
 
-// gramTile is the tile size of the blocked Gram computation.
+// gramTile is the largest tile size of the blocked Gram computation: tiles of gramTile
+// rows for large batches, of half that up to 2·gramTile examples, so that even a small
+// Gram matrix has tiles for two threads (an element's value does not depend on the tiling).
 const gramTile = 256
+
+// gramTileFor returns the tile size for a Gram matrix of nb examples.
+func gramTileFor(nb int) int {
+	if nb <= 2*gramTile {
+		return gramTile / 2
+	}
+	return gramTile
+}
 
 // scratch holds the buffers of one Network, grown on demand and reused.
 type scratch struct {

@@ -2,6 +2,9 @@ package model
 
 import (
 	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
@@ -135,59 +138,125 @@ func (n *Network) Gram(dst *mat.Dense, theta []float64, b Batch) {
 	x := n.gradChunk(theta, X, b.Y, 0, nb)
 	s.t1 = growBuf(s.t1, gramTile*gramTile)
 	s.t2 = growBuf(s.t2, gramTile*gramTile)
-	for I := 0; I < nb; I += gramTile {
-		bi := min(gramTile, nb-I)
-		for J := 0; J <= I; J += gramTile {
-			bj := min(gramTile, nb-J)
-			diag := I == J
+	// The tiles of the lower triangle are shared with an idle helper, each taking the next
+	// one; a tile's result does not depend on who computes it.
+	tile := gramTileFor(nb)
+	nt := (nb + tile - 1) / tile
+	j := n.gj
+	if j == nil {
+		j = &gramJob{}
+		n.gj = j
+	}
+	j.n, j.D, j.x, j.ldx, j.tile, j.ntile = n, D, x, X.Stride, tile, nt*(nt+1)/2
+	j.next.Store(0)
+	j.wg.Add(1)
+	if j.ntile >= 2 && pool.tryGive(j) {
+		n.gramTiles(j, &s.g, s.t1, s.t2)
+	} else {
+		j.done()
+		n.gramTiles(j, &s.g, s.t1, s.t2)
+	}
+	j.wg.Wait()
+	j.n, j.D, j.x = nil, blas64.General{}, nil
+	mirrorLower(D)
+}
+
+// gramJob is a Gram matrix's tiles, shared between the caller and one helper.
+type gramJob struct {
+	n      *Network
+	D      blas64.General
+	x      []float64
+	ldx    int
+	tile   int // tile size
+	ntile  int // number of tiles
+	next   atomic.Int64
+	wg     sync.WaitGroup
+	g      gemmCtx // the helper's
+	t1, t2 []float64
+}
+
+func (j *gramJob) work(*gemmWork) {
+	j.t1 = growBuf(j.t1, gramTile*gramTile)
+	j.t2 = growBuf(j.t2, gramTile*gramTile)
+	j.n.gramTiles(j, &j.g, j.t1, j.t2)
+}
+
+func (j *gramJob) done() { j.wg.Done() }
+
+// gramTiles computes tiles of j until none is left, with the GEMM context g and the tile
+// buffers t1, t2.
+func (n *Network) gramTiles(j *gramJob, g *gemmCtx, t1, t2 []float64) {
+	for {
+		k := int(j.next.Add(1)) - 1
+		if k >= j.ntile {
+			return
+		}
+		// Tile k of the lower triangle, row by row: (0,0), (1,0), (1,1), (2,0), …
+		I := int((math.Sqrt(8*float64(k)+1) - 1) / 2)
+		for I*(I+1)/2 > k {
+			I--
+		}
+		for (I+1)*(I+2)/2 <= k {
+			I++
+		}
+		J := k - I*(I+1)/2
+		n.gramTileAt(j.D, j.x, j.ldx, I*j.tile, J*j.tile, j.tile, g, t1, t2)
+	}
+}
+
+// gramTileAt computes the tile (of size tile) at rows I… and columns J… (J ≤ I) of the Gram matrix into D
+// (its lower triangle on the diagonal), from the Δ_l and activations in n's scratch.
+func (n *Network) gramTileAt(D blas64.General, x []float64, ldx, I, J, tile int, g *gemmCtx, t1, t2 []float64) {
+	s := n.s
+	nb := D.Rows
+	bi := min(tile, nb-I)
+	bj := min(tile, nb-J)
+	diag := I == J
+	for i := 0; i < bi; i++ {
+		clear(D.Data[(I+i)*D.Stride+J : (I+i)*D.Stride+J+bj])
+	}
+	for l, ly := range n.layers {
+		in, ldin := n.input(l, x, ldx)
+		del := s.del[l]
+		if diag {
+			g.syrkLower(bi, ly.In, 1, in[I*ldin:], ldin, 0, t2, bj)
+		} else {
+			g.gemm(false, true, bi, bj, ly.In, 1, in[I*ldin:], ldin, in[J*ldin:], ldin, 0, t2, bj)
+		}
+		if ly.Out == 1 {
+			// Δ_l Δ_lᵀ is the outer product of one column: no product needed.
 			for i := 0; i < bi; i++ {
-				clear(D.Data[(I+i)*D.Stride+J : (I+i)*D.Stride+J+bj])
+				w := bj
+				if diag {
+					w = i + 1
+				}
+				drow := D.Data[(I+i)*D.Stride+J : (I+i)*D.Stride+J+w]
+				t2r := t2[i*bj : i*bj+w]
+				ei, ej := del[I+i], del[J:J+w]
+				for j := range drow {
+					drow[j] += ei * ej[j] * (t2r[j] + 1)
+				}
 			}
-			for l, ly := range n.layers {
-				in, ldin := n.input(l, x, X.Stride)
-				del := s.del[l]
-				if diag {
-					s.g.syrkLower(bi, ly.In, 1, in[I*ldin:], ldin, 0, s.t2, bj)
-				} else {
-					s.g.gemm(false, true, bi, bj, ly.In, 1, in[I*ldin:], ldin, in[J*ldin:], ldin, 0, s.t2, bj)
-				}
-				if ly.Out == 1 {
-					// Δ_l Δ_lᵀ is the outer product of one column: no product needed.
-					for i := 0; i < bi; i++ {
-						w := bj
-						if diag {
-							w = i + 1
-						}
-						drow := D.Data[(I+i)*D.Stride+J : (I+i)*D.Stride+J+w]
-						t2 := s.t2[i*bj : i*bj+w]
-						ei, ej := del[I+i], del[J:J+w]
-						for j := range drow {
-							drow[j] += ei * ej[j] * (t2[j] + 1)
-						}
-					}
-					continue
-				}
-				if diag {
-					s.g.syrkLower(bi, ly.Out, 1, del[I*ly.Out:], ly.Out, 0, s.t1, bj)
-				} else {
-					s.g.gemm(false, true, bi, bj, ly.Out, 1, del[I*ly.Out:], ly.Out, del[J*ly.Out:], ly.Out, 0, s.t1, bj)
-				}
-				for i := 0; i < bi; i++ {
-					w := bj
-					if diag {
-						w = i + 1
-					}
-					drow := D.Data[(I+i)*D.Stride+J : (I+i)*D.Stride+J+w]
-					t1 := s.t1[i*bj : i*bj+w]
-					t2 := s.t2[i*bj : i*bj+w]
-					for j := range drow {
-						drow[j] += t1[j] * (t2[j] + 1)
-					}
-				}
+			continue
+		}
+		if diag {
+			g.syrkLower(bi, ly.Out, 1, del[I*ly.Out:], ly.Out, 0, t1, bj)
+		} else {
+			g.gemm(false, true, bi, bj, ly.Out, 1, del[I*ly.Out:], ly.Out, del[J*ly.Out:], ly.Out, 0, t1, bj)
+		}
+		for i := 0; i < bi; i++ {
+			w := bj
+			if diag {
+				w = i + 1
+			}
+			drow := D.Data[(I+i)*D.Stride+J : (I+i)*D.Stride+J+w]
+			t1r := t1[i*bj : i*bj+w]
+			t2r := t2[i*bj : i*bj+w]
+			for j := range drow {
+				drow[j] += t1r[j] * (t2r[j] + 1)
 			}
 		}
 	}
-	mirrorLower(D)
 }
 
 // mirrorLower copies the strict lower triangle of the square matrix D onto its upper

@@ -166,6 +166,20 @@ func TestGramTiles(t *testing.T) {
 			t.Errorf("%s: tiled Gram is not exactly symmetric", tc.name)
 		}
 	}
+	// An element does not depend on the tiling: the Gram matrix of the first 300 examples
+	// (tiles of gramTile/2) is bitwise the top-left block of that of 600 (tiles of gramTile).
+	tc := testCase{name: "tiling", spec: "mlp:5", p: 7, K: 3, n: 2*gramTile + 88, thScale: 1}
+	net, b, theta := tc.setup(t, 5)
+	var big, small mat.Dense
+	net.Gram(&big, theta, b)
+	m := gramTile + 44
+	net.Gram(&small, theta, Batch{X: b.X.Slice(0, m, 0, tc.p).(*mat.Dense), Y: b.Y[:m]})
+	if gramTileFor(m) == gramTileFor(b.Len()) {
+		t.Fatalf("the two batches use the same tile size")
+	}
+	if !mat.Equal(&small, big.Slice(0, m, 0, m)) {
+		t.Errorf("the Gram matrix depends on the tiling")
+	}
 }
 
 // TestInputsNotModified checks that no method writes to θ, X, Y, u, w or V.
