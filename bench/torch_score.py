@@ -22,12 +22,13 @@ materialised), torch.linalg for the dense M x M algebra.
   scores         (C_B + lambda I)^-1 grad L by Woodbury with the Cholesky factor of
                  lambda/kappa I + U^T U; stationary -(2/eta) A^-1 grad L, likelihood -N gbar, prior;
   commutator     |CH - HC|_F/(|C|_F |H|_F) from 10 Gaussian probes, H v by double backward
-                 on the M examples;
-  asymmetry      of the seed field's Jacobian from 4 Gaussian probes, central differences
-                 with step eps^(1/3) max(1, |theta|): each evaluation recomputes grad L on all N
-                 examples and solves (C_B(theta') + lambda I) x = b by conjugate gradients
-                 preconditioned by the Woodbury inverse at theta (tolerance 1e-10), with the
-                 activations at theta' cached for the products;
+                 on the M examples (one graph shared by the probes' products);
+  asymmetry      of the seed field's Jacobian from 4 Gaussian probes by the product rule
+                 J u = A^-1 [-(2/eta) H u - kappa (dC/du) F], F the stationary score: H u exact
+                 by double backward on all N examples (one graph per chunk shared by the 4
+                 probes), dC/du F by central differences of the covariance product with step
+                 eps^(1/3) max(1, |theta|) (activations at theta +- h u cached), one Woodbury
+                 solve at theta per probe;
   mini-batch noise  the projections g_i.v_k of all N examples on the top 3 directions, 2000
                  mini-batches of B drawn without replacement, excess kurtosis and tail index.
 
@@ -101,13 +102,21 @@ class MLP:
         n = X.shape[0]
         return total / n, g / n
 
-    def hvp(self, theta, X, y, v):
-        t = theta.detach().requires_grad_(True)
-        W1, b1, W2, b2 = self.split(t)
-        Z = torch.tanh(X @ W1.T + b1) @ W2.T + b2
-        (g,) = torch.autograd.grad(torch.nn.functional.cross_entropy(Z, y), t, create_graph=True)
-        (hv,) = torch.autograd.grad(g, t, grad_outputs=v)
-        return hv
+    def hvps(self, theta, X, y, vs, chunk=15000):
+        """[H v for v in vs], H the mean Hessian over the rows: double backward, one graph per
+        chunk of rows shared by all directions."""
+        out = [torch.zeros(self.d) for _ in vs]
+        n = X.shape[0]
+        for i0 in range(0, n, chunk):
+            t = theta.detach().requires_grad_(True)
+            W1, b1, W2, b2 = self.split(t)
+            Z = torch.tanh(X[i0:i0 + chunk] @ W1.T + b1) @ W2.T + b2
+            loss = torch.nn.functional.cross_entropy(Z, y[i0:i0 + chunk], reduction="sum") / n
+            (g,) = torch.autograd.grad(loss, t, create_graph=True)
+            for k, v in enumerate(vs):
+                (hv,) = torch.autograd.grad(g, t, grad_outputs=v, retain_graph=k + 1 < len(vs))
+                out[k] += hv
+        return out
 
     def grad_dot(self, cache, X, u):
         """(g_i . u)_i from cached activations."""
@@ -143,29 +152,6 @@ class Factor:
         K = (D1 @ D1.T) * (X @ X.T + 1) + (D2 @ D2.T) * (A1 @ A1.T + 1)
         r = K.mean(1)
         return self.c ** 2 * (K - r[:, None] - r[None, :] + r.mean())
-
-
-def pcg(apply, prec, b, tol=1e-10, maxiter=200):
-    x = prec(b)
-    r = b - apply(x)
-    z = prec(r)
-    p = z.clone()
-    rz = r @ z
-    nb = b.norm()
-    for _ in range(maxiter):
-        if r.norm() <= tol * nb:
-            return x
-        ap = apply(p)
-        alpha = rz / (p @ ap)
-        x += alpha * p
-        r -= alpha * ap
-        z = prec(r)
-        rz_new = r @ z
-        p = z + (rz_new / rz) * p
-        rz = rz_new
-    if r.norm() > tol * nb:
-        sys.exit("torch_score: preconditioned CG did not converge")
-    return x
 
 
 def excess_kurtosis(x):
@@ -276,33 +262,31 @@ def main():
     def apply_c(x):
         return fac.mul(fac.mul_t(x))
 
-    def apply_h(x):
-        return net.hvp(theta, Xs, ys, x) + wd * x
+    def apply_h(xs):
+        return [hv + wd * x for hv, x in zip(net.hvps(theta, Xs, ys, xs), xs)]
 
+    zs = [torch.randn(d, generator=gen) for _ in range(10)]
+    hzs = apply_h(zs)
+    czs = [apply_c(z) for z in zs]
+    hczs = apply_h(czs)
     num = nc = nh = 0.0
-    for _ in range(10):
-        z = torch.randn(d, generator=gen)
-        hz, cz = apply_h(z), apply_c(z)
-        diff = apply_c(hz) - apply_h(cz)
+    for hz, cz, hcz in zip(hzs, czs, hczs):
+        diff = apply_c(hz) - hcz
         num += float(diff @ diff); nc += float(cz @ cz); nh += float(hz @ hz)
     out["commutator"] = math.sqrt(num / 10) / math.sqrt(nc / 10 * nh / 10)
 
     stage("commutator")
-    # Jacobian asymmetry of F(theta) = -(2/eta) A(theta)^-1 grad L(theta), 4 probes.
-    def field(th):
-        _, gb = net.loss_grad(th, X, y)
-        b = -(2 / eta) * (gb + wd * th)
-        f = Factor(net, th, Xs, ys, c)
-        return pcg(lambda x: f.mul(kappa * f.mul_t(x)) + lam * x, solve_at_theta, b)
-
+    # Jacobian asymmetry of F(theta) = -(2/eta) A(theta)^-1 grad L(theta), 4 probes, by the
+    # product rule: J u = A^-1 [-(2/eta) H u - kappa (dC/du) F].
     h = (2.0 ** -52) ** (1 / 3) * max(1.0, float(theta.norm()))
-    ws, jws = [], []
-    for _ in range(4):
-        w = torch.randn(d, generator=gen)
-        nw = w.norm()
-        u = w / nw
-        jws.append((field(theta + h * u) - field(theta - h * u)) / (2 * h) * nw)
-        ws.append(w)
+    ws = [torch.randn(d, generator=gen) for _ in range(4)]
+    us = [w / w.norm() for w in ws]
+    hus = [hv + wd * u for hv, u in zip(net.hvps(theta, X, y, us), us)]
+    jws = []
+    for w, u, hu in zip(ws, us, hus):
+        fp, fm = Factor(net, theta + h * u, Xs, ys, c), Factor(net, theta - h * u, Xs, ys, c)
+        dcf = (fp.mul(fp.mul_t(s_st)) - fm.mul(fm.mul_t(s_st))) / (2 * h)
+        jws.append(solve_at_theta(-(2 / eta) * hu - kappa * dcf) * w.norm())
     num = den = 0.0
     for p in range(4):
         for q in range(p + 1, 4):
