@@ -71,7 +71,11 @@ func (g *gemmCtx) gemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda
 	if m == 0 || n == 0 {
 		return
 	}
-	if beta != 1 {
+	// With β = 0 the packed kernel writes its first block instead of adding it to zeros
+	// (the same bits: fma(α, Σ, +0) rounds α·Σ exactly as the product does), saving the
+	// clearing pass; the other routes clear C first.
+	store := beta == 0 && k > 0 && alpha != 0 && n > 1 && m > 1 && !(useBLAS && blasRoute(m, n, k))
+	if beta != 1 && !store {
 		for i := 0; i < m; i++ {
 			row := c[i*ldc : i*ldc+n]
 			if beta == 0 {
@@ -115,20 +119,21 @@ func (g *gemmCtx) gemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda
 		return
 	}
 	if int64(m)*int64(n)*int64(k) >= parMinWork && !serialOnly && pool.size() > 0 {
-		if g.parallel(tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc) {
+		if g.parallel(tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, store) {
 			return
 		}
 	}
-	gemmSerial(&g.w, tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, noDiag)
+	gemmSerial(&g.w, tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, noDiag, store)
 }
 
 // noDiag is the diag argument of gemmSerial that computes every tile.
 const noDiag = math.MaxInt / 4
 
-// gemmSerial computes C += α op(A) op(B) on the calling goroutine (k > 0). Tiles lying
-// entirely above the line j = i + diag (local coordinates) are skipped: diag = noDiag
-// computes everything, diag = 0 the lower triangle (and the tiles straddling it).
-func gemmSerial(w *gemmWork, tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, diag int) {
+// gemmSerial computes C += α op(A) op(B) on the calling goroutine (k > 0), or C = α op(A)
+// op(B) when store (C not read). Tiles lying entirely above the line j = i + diag (local
+// coordinates) are skipped: diag = noDiag computes everything, diag = 0 the lower triangle
+// (and the tiles straddling it).
+func gemmSerial(w *gemmWork, tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, diag int, store bool) {
 	if useBLAS && blasRoute(m, n, k) { // openblas build only (gemm_openblas.go)
 		blasSerial(tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, diag == 0)
 		return
@@ -144,7 +149,7 @@ func gemmSerial(w *gemmWork, tA, tB bool, m, n, k int, alpha float64, a []float6
 					continue
 				}
 				ap := w.packA(tA, a, lda, ic, pc, mc, kc)
-				macroKernel(mc, nc, kc, alpha, ap, bp, c[ic*ldc+jc:], ldc, diag+ic-jc)
+				macroKernel(mc, nc, kc, alpha, ap, bp, c[ic*ldc+jc:], ldc, diag+ic-jc, store && pc == 0)
 			}
 		}
 	}
@@ -254,9 +259,9 @@ func (w *gemmWork) packB(tB bool, b []float64, ldb, pc, jc, kc, nc int) []float6
 	return dst
 }
 
-// macroKernel adds α·(packed A block)·(packed B block) to the mc×nc block of C at c,
-// skipping tiles entirely above the line j = i + diag.
-func macroKernel(mc, nc, kc int, alpha float64, ap, bp []float64, c []float64, ldc int, diag int) {
+// macroKernel adds α·(packed A block)·(packed B block) to the mc×nc block of C at c (writes
+// it, when store), skipping tiles entirely above the line j = i + diag.
+func macroKernel(mc, nc, kc int, alpha float64, ap, bp []float64, c []float64, ldc int, diag int, store bool) {
 	var tile [gemmMR * gemmNR]float64
 	for jr := 0; jr < nc; jr += gemmNR {
 		cols := min(gemmNR, nc-jr)
@@ -268,7 +273,7 @@ func macroKernel(mc, nc, kc int, alpha float64, ap, bp []float64, c []float64, l
 			}
 			apan := ap[ir*kc : (ir+gemmMR)*kc]
 			if rows == gemmMR && cols == gemmNR {
-				kernel(kc, apan, bpan, c[ir*ldc+jr:], ldc, alpha)
+				kernel(kc, apan, bpan, c[ir*ldc+jr:], ldc, alpha, store)
 				continue
 			}
 			// Edge tile: the same arithmetic on a copy, so that an element's result does
@@ -276,7 +281,7 @@ func macroKernel(mc, nc, kc int, alpha float64, ap, bp []float64, c []float64, l
 			for r := 0; r < rows; r++ {
 				copy(tile[r*gemmNR:r*gemmNR+cols], c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+cols])
 			}
-			kernel(kc, apan, bpan, tile[:], gemmNR, alpha)
+			kernel(kc, apan, bpan, tile[:], gemmNR, alpha, store)
 			for r := 0; r < rows; r++ {
 				copy(c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+cols], tile[r*gemmNR:r*gemmNR+cols])
 			}
@@ -284,10 +289,11 @@ func macroKernel(mc, nc, kc int, alpha float64, ap, bp []float64, c []float64, l
 	}
 }
 
-// kernelGo is the portable micro-kernel: C[0:6, 0:8] += α·A·B for a packed 6×kc panel A and
-// kc×8 panel B, the block sum accumulated in order of p. (The compiler fuses the
-// multiply–adds into FMAs where the architecture always has them, e.g. arm64.)
-func kernelGo(kc int, a, b, c []float64, ldc int, alpha float64) {
+// kernelGo is the portable micro-kernel: C[0:6, 0:8] += α·A·B (C = α·A·B when store) for a
+// packed 6×kc panel A and kc×8 panel B, the block sum accumulated in order of p. (The
+// compiler fuses the multiply–adds into FMAs where the architecture always has them, e.g.
+// arm64.)
+func kernelGo(kc int, a, b, c []float64, ldc int, alpha float64, store bool) {
 	var acc [gemmMR * gemmNR]float64
 	a = a[:kc*gemmMR]
 	b = b[:kc*gemmNR]
@@ -304,7 +310,11 @@ func kernelGo(kc int, a, b, c []float64, ldc int, alpha float64) {
 	for r := 0; r < gemmMR; r++ {
 		crow := c[r*ldc : r*ldc+gemmNR]
 		for s := range crow {
-			crow[s] += alpha * acc[r*gemmNR+s]
+			if store {
+				crow[s] = alpha * acc[r*gemmNR+s]
+			} else {
+				crow[s] += alpha * acc[r*gemmNR+s]
+			}
 		}
 	}
 }
@@ -336,7 +346,7 @@ func (g *gemmCtx) syrkLower(m, k int, alpha float64, a []float64, lda int, beta 
 			return
 		}
 	}
-	gemmSerial(&g.w, false, true, m, m, k, alpha, a, lda, a, lda, c, ldc, 0)
+	gemmSerial(&g.w, false, true, m, m, k, alpha, a, lda, a, lda, c, ldc, 0, false)
 }
 
 // --- parallel products -------------------------------------------------------------------
@@ -353,6 +363,7 @@ type parJob struct {
 	ldc      int
 	byRows   bool
 	lower    bool // syrkLower: slab t needs only columns < bound[t+1]
+	store    bool // C = α op(A) op(B), C not read
 	bound    [parMaxTask + 1]int
 	ntask    int
 	next     atomic.Int64
@@ -372,7 +383,7 @@ func taskCount(dim int) int {
 
 // parallel splits the product into slabs along the longer of m and n. The split is a
 // function of the shape only. It reports false (nothing done) when the shape is too narrow.
-func (g *gemmCtx) parallel(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) bool {
+func (g *gemmCtx) parallel(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, store bool) bool {
 	if useBLAS && blasRoute(m, n, k) { // openblas build only (gemm_openblas.go)
 		return g.blasParallel(tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, false)
 	}
@@ -394,7 +405,7 @@ func (g *gemmCtx) parallel(tA, tB bool, m, n, k int, alpha float64, a []float64,
 		nt++
 	}
 	j.bound[nt] = dim
-	j.byRows, j.lower = byRows, false
+	j.byRows, j.lower, j.store = byRows, false, store
 	g.run(nt, tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc)
 	return true
 }
@@ -425,7 +436,7 @@ func (g *gemmCtx) parallelSyrk(m, k int, alpha float64, a []float64, lda int, c 
 		lo = hi
 	}
 	j.bound[nt] = m
-	j.byRows, j.lower = true, true
+	j.byRows, j.lower, j.store = true, true, false
 	g.run(nt, false, true, m, m, k, alpha, a, lda, a, lda, c, ldc)
 	return true
 }
@@ -458,19 +469,19 @@ func (j *parJob) work(w *gemmWork) {
 		lo, hi := j.bound[t], j.bound[t+1]
 		switch {
 		case j.lower:
-			gemmSerial(w, false, true, hi-lo, hi, j.k, j.alpha, j.a[lo*j.lda:], j.lda, j.b, j.ldb, j.c[lo*j.ldc:], j.ldc, lo)
+			gemmSerial(w, false, true, hi-lo, hi, j.k, j.alpha, j.a[lo*j.lda:], j.lda, j.b, j.ldb, j.c[lo*j.ldc:], j.ldc, lo, false)
 		case j.byRows:
 			a := j.a[lo*j.lda:]
 			if j.tA {
 				a = j.a[lo:]
 			}
-			gemmSerial(w, j.tA, j.tB, hi-lo, j.n, j.k, j.alpha, a, j.lda, j.b, j.ldb, j.c[lo*j.ldc:], j.ldc, noDiag)
+			gemmSerial(w, j.tA, j.tB, hi-lo, j.n, j.k, j.alpha, a, j.lda, j.b, j.ldb, j.c[lo*j.ldc:], j.ldc, noDiag, j.store)
 		default:
 			b := j.b[lo:]
 			if j.tB {
 				b = j.b[lo*j.ldb:]
 			}
-			gemmSerial(w, j.tA, j.tB, j.m, hi-lo, j.k, j.alpha, j.a, j.lda, b, j.ldb, j.c[lo:], j.ldc, noDiag)
+			gemmSerial(w, j.tA, j.tB, j.m, hi-lo, j.k, j.alpha, j.a, j.lda, b, j.ldb, j.c[lo:], j.ldc, noDiag, j.store)
 		}
 	}
 }

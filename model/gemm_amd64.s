@@ -2,11 +2,11 @@
 
 #include "textflag.h"
 
-// func kernel6x8(kc int, a, b, c *float64, ldc int, alpha float64)
+// func kernel6x8(kc int, a, b, c *float64, ldc int, alpha float64, store int)
 //
 // Registers: Y0, Y1 hold row p of the B panel (8 values); Y2, Y3 broadcast A[r, p];
 // Y4..Y15 accumulate the 6×8 tile, two registers per row.
-TEXT ·kernel6x8(SB), NOSPLIT, $0-48
+TEXT ·kernel6x8(SB), NOSPLIT, $0-56
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -53,6 +53,9 @@ loop:
 	JNZ  loop
 
 	VBROADCASTSD alpha+40(FP), Y0
+	MOVQ store+48(FP), AX
+	TESTQ AX, AX
+	JNZ  storec
 	VMOVUPD (DX), Y1
 	VMOVUPD 32(DX), Y2
 	VFMADD231PD Y4, Y0, Y1
@@ -92,6 +95,39 @@ loop:
 	VMOVUPD 32(DX), Y2
 	VFMADD231PD Y14, Y0, Y1
 	VFMADD231PD Y15, Y0, Y2
+	VMOVUPD Y1, (DX)
+	VMOVUPD Y2, 32(DX)
+	VZEROUPPER
+	RET
+storec:
+	// C ← α·acc: the same bits as fma(α, acc, +0).
+	VMULPD  Y4, Y0, Y1
+	VMULPD  Y5, Y0, Y2
+	VMOVUPD Y1, (DX)
+	VMOVUPD Y2, 32(DX)
+	ADDQ R8, DX
+	VMULPD  Y6, Y0, Y1
+	VMULPD  Y7, Y0, Y2
+	VMOVUPD Y1, (DX)
+	VMOVUPD Y2, 32(DX)
+	ADDQ R8, DX
+	VMULPD  Y8, Y0, Y1
+	VMULPD  Y9, Y0, Y2
+	VMOVUPD Y1, (DX)
+	VMOVUPD Y2, 32(DX)
+	ADDQ R8, DX
+	VMULPD  Y10, Y0, Y1
+	VMULPD  Y11, Y0, Y2
+	VMOVUPD Y1, (DX)
+	VMOVUPD Y2, 32(DX)
+	ADDQ R8, DX
+	VMULPD  Y12, Y0, Y1
+	VMULPD  Y13, Y0, Y2
+	VMOVUPD Y1, (DX)
+	VMOVUPD Y2, 32(DX)
+	ADDQ R8, DX
+	VMULPD  Y14, Y0, Y1
+	VMULPD  Y15, Y0, Y2
 	VMOVUPD Y1, (DX)
 	VMOVUPD Y2, 32(DX)
 	VZEROUPPER

@@ -125,6 +125,36 @@ func TestGemmBetaZeroIgnoresNaN(t *testing.T) {
 	}
 }
 
+// TestGemmBetaZeroBitwise checks that β = 0 (the kernel storing its first block, C never
+// read: NaN here) gives bitwise the product accumulated into zeros with β = 1, over edge
+// tiles, several k-blocks, every transpose case and products split between threads.
+func TestGemmBetaZeroBitwise(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 1))
+	for _, tc := range []gemmCase{
+		{false, true, 13, 11, 7, 0.5, 0},
+		{true, false, 31, 29, 600, -1.5, 0},
+		{false, false, 301, 130, 300, 1, 0},
+		{true, true, 97, 500, 100, 2, 0},
+	} {
+		a, lda, b, ldb, _, ldc := gemmOperands(rng, tc)
+		zeros := make([]float64, tc.m*ldc)
+		nans := make([]float64, tc.m*ldc)
+		for i := range nans {
+			nans[i] = math.NaN()
+		}
+		var g gemmCtx
+		g.gemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, 1, zeros, ldc)
+		g.gemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, 0, nans, ldc)
+		for i := 0; i < tc.m; i++ {
+			for j := 0; j < tc.n; j++ {
+				if math.Float64bits(zeros[i*ldc+j]) != math.Float64bits(nans[i*ldc+j]) {
+					t.Fatalf("%+v: C[%d,%d] = %v with β = 0, %v accumulated into zeros", tc, i, j, nans[i*ldc+j], zeros[i*ldc+j])
+				}
+			}
+		}
+	}
+}
+
 func TestKernelGo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 1))
 	for _, kc := range []int{1, 5, 256} {
@@ -142,14 +172,33 @@ func TestKernelGo(t *testing.T) {
 			}
 		}
 		got := append([]float64(nil), c...)
-		kernelGo(kc, a, b, got, 10, 0.5)
+		kernelGo(kc, a, b, got, 10, 0.5, false)
 		if e := relErr(got, want); e > 1e-14 {
 			t.Errorf("kernelGo kc=%d: relative error %g", kc, e)
 		}
 		got = append([]float64(nil), c...)
-		kernel(kc, a, b, got, 10, 0.5)
+		kernel(kc, a, b, got, 10, 0.5, false)
 		if e := relErr(got, want); e > 1e-14 {
 			t.Errorf("kernel kc=%d: relative error %g", kc, e)
+		}
+		// store: C = α·A·B, bitwise the accumulation into zeros, the old C (NaN here) unread.
+		for _, f := range []func(c []float64, store bool){
+			func(c []float64, store bool) { kernelGo(kc, a, b, c, 10, 0.5, store) },
+			func(c []float64, store bool) { kernel(kc, a, b, c, 10, 0.5, store) },
+		} {
+			zeros, nans := make([]float64, len(c)), make([]float64, len(c))
+			for i := range nans {
+				nans[i] = math.NaN()
+			}
+			f(zeros, false)
+			f(nans, true)
+			for r := 0; r < gemmMR; r++ {
+				for s := 0; s < gemmNR; s++ {
+					if math.Float64bits(zeros[r*10+s]) != math.Float64bits(nans[r*10+s]) {
+						t.Fatalf("kc=%d: stored %v, accumulated into zero %v", kc, nans[r*10+s], zeros[r*10+s])
+					}
+				}
+			}
 		}
 	}
 }
@@ -171,7 +220,7 @@ func TestGemmParallelBitwise(t *testing.T) {
 				ser[i*ldc+j] *= tc.beta
 			}
 		}
-		gemmSerial(&w, tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, ser, ldc, noDiag)
+		gemmSerial(&w, tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, ser, ldc, noDiag, false)
 		par := append([]float64(nil), c...)
 		var g gemmCtx
 		for i := 0; i < tc.m; i++ {
@@ -179,7 +228,7 @@ func TestGemmParallelBitwise(t *testing.T) {
 				par[i*ldc+j] *= tc.beta
 			}
 		}
-		if !g.parallel(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, par, ldc) {
+		if !g.parallel(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, par, ldc, false) {
 			t.Fatalf("%+v: not split", tc)
 		}
 		for i := range ser {
