@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/lapack"
 	"gonum.org/v1/gonum/lapack/gonum"
 	"gonum.org/v1/gonum/lapack/lapack64"
 )
@@ -61,6 +62,70 @@ func TestCholesky(t *testing.T) {
 		a := []float64{1, 2, 0, 2, 1, 0, 0, 0, 1} // indefinite
 		if _, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Upper, N: n, Stride: n, Data: a}); ok {
 			t.Errorf("Potrf accepted an indefinite matrix")
+		}
+	}
+}
+
+// TestEigenSym checks lapack64.Syev (OpenBLAS's dsyevd in the openblas build) against the
+// definition: A V = V diag(w) and VᵀV = I to 1e-12 relative, w ascending and equal to gonum's
+// own Dsyev eigenvalues to 1e-12 relative, values-only and with vectors, both triangles,
+// with a workspace query first as mat.EigenSym does.
+func TestEigenSym(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 11))
+	for _, n := range []int{1, 2, 9, 70} {
+		for _, ul := range []blas.Uplo{blas.Upper, blas.Lower} {
+			a := psd(rng, n, n)
+			for i := range a {
+				a[i] -= 0.5 // indefinite, still symmetric
+			}
+			ref := append([]float64(nil), a...)
+			wref := make([]float64, n)
+			wk := make([]float64, 1)
+			gonum.Implementation{}.Dsyev(lapack.EVNone, ul, n, ref, n, wref, wk, -1)
+			wk = make([]float64, int(wk[0]))
+			gonum.Implementation{}.Dsyev(lapack.EVNone, ul, n, ref, n, wref, wk, len(wk))
+			var scale float64
+			for _, v := range wref {
+				scale = math.Max(scale, math.Abs(v))
+			}
+			for _, job := range []lapack.EVJob{lapack.EVNone, lapack.EVCompute} {
+				f := append([]float64(nil), a...)
+				w := make([]float64, n)
+				work := make([]float64, 1)
+				sym := blas64.Symmetric{Uplo: ul, N: n, Stride: n, Data: f}
+				lapack64.Syev(job, sym, w, work, -1)
+				work = make([]float64, int(work[0]))
+				if !lapack64.Syev(job, sym, w, work, len(work)) {
+					t.Fatalf("n = %d: Syev failed", n)
+				}
+				for i := range w {
+					if math.Abs(w[i]-wref[i]) > 1e-12*scale*float64(n) || (i > 0 && w[i] < w[i-1]) {
+						t.Fatalf("n = %d %v %c: w[%d] = %v, gonum %v", n, ul, job, i, w[i], wref[i])
+					}
+				}
+				if job == lapack.EVNone {
+					continue
+				}
+				for i := 0; i < n; i++ {
+					for j := 0; j < n; j++ {
+						var av, vv float64
+						for k := 0; k < n; k++ {
+							av += a[i*n+k] * f[k*n+j]
+							vv += f[k*n+i] * f[k*n+j]
+						}
+						if e := math.Abs(av - w[j]*f[i*n+j]); e > 1e-12*scale*float64(n) {
+							t.Fatalf("n = %d %v: (AV − VΛ)[%d,%d] = %g", n, ul, i, j, e)
+						}
+						id := 0.0
+						if i == j {
+							id = 1
+						}
+						if e := math.Abs(vv - id); e > 1e-12*float64(n) {
+							t.Fatalf("n = %d %v: (VᵀV − I)[%d,%d] = %g", n, ul, i, j, e)
+						}
+					}
+				}
+			}
 		}
 	}
 }
