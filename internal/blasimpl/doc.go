@@ -8,7 +8,9 @@
 // package routes blas64's Level 3 routines (Dgemm, Dsymm, Dsyrk, Dsyr2k, Dtrmm, Dtrsm, on
 // which gonum's LAPACK blocks its factorisations) to OpenBLAS through gonum.org/v1/netlib
 // (blas64.Use at init), keeps gonum's Level 1–2 routines (memory-bound; a cgo call costs
-// more than they do on short vectors), and sets OpenBLAS to one thread
+// more than they do on short vectors), routes lapack64's Cholesky factorisations and
+// symmetric eigendecomposition to OpenBLAS's LAPACK (dpotrf, dpstrf, dsyevd; lapack64.Use at
+// init; see Lapack), and sets OpenBLAS to one thread
 // (openblas_set_num_threads(1)). sgdprior parallelises across
 // goroutines itself (simulation chains, slabs of large products), so each goroutine runs
 // its own single-threaded BLAS call: no oversubscription of the cores, and a BLAS call's
