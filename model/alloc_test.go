@@ -62,31 +62,14 @@ func TestThreadsBitwise(t *testing.T) {
 		rng := rand.New(rand.NewPCG(2, 2))
 		u, w := randVec(rng, d), randVec(rng, n)
 		V := mat.NewDense(n, d, randVec(rng, n*d))
-		run := func() [][]float64 {
-			grad, pl, gd, gs, hv := make([]float64, d), make([]float64, n), make([]float64, n), make([]float64, d), make([]float64, d)
-			cgd, cgs, cmg := make([]float64, n), make([]float64, d), make([]float64, d)
-			var PG, HV, G mat.Dense
-			loss := net.Loss(grad, theta, b)
-			net.PerExampleLoss(pl, theta, b)
-			net.PerExampleGrads(&PG, theta, b)
-			net.GradDot(gd, theta, b, u)
-			net.GradSum(gs, theta, b, w)
-			net.Gram(&G, theta, b)
-			net.HessVec(hv, theta, b, u)
-			net.PerExampleHessVec(&HV, theta, b, V)
-			c := net.NewGradCache(theta, b)
-			c.GradDot(cgd, u)
-			c.GradSum(cgs, w)
-			c.MeanGrad(cmg)
-			return [][]float64{{loss}, grad, pl, gd, gs, hv, PG.RawMatrix().Data, HV.RawMatrix().Data, G.RawMatrix().Data, cgd, cgs, cmg}
-		}
-		par := run()
+		run := func() ([]string, [][]float64) { return everyMethod(net, theta, b, u, w, V) }
+		names, par := run()
 		serialOnly = true
-		ser := run()
+		_, ser := run()
 		serialOnly = false
 		for k := range par {
 			if !equalSlices(par[k], ser[k]) {
-				t.Errorf("%s: result %d differs between the threaded and the serial runs", tc.name, k)
+				t.Errorf("%s: %s differs between the threaded and the serial runs", tc.name, names[k])
 			}
 		}
 	}

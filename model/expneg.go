@@ -2,11 +2,11 @@ package model
 
 import "math"
 
-// expScalar returns eˣ for x in [−708, 0] with exactly the operations of expAVX (those of
-// the exponential inside tanhScalar: x = k ln2 + r, k rounded to nearest even, e^r =
-// 1 + 2r/(2 − c), the scaling by 2ᵏ an integer addition to the exponent, valid since
-// k ≥ −1021 here), so that an element gets the same bits on either path. Within 1 ulp of
-// eˣ (TestExpNonPos).
+// expScalar returns eˣ for x in [−708, 0] (and the positive x of tanhScalar) with exactly the
+// operations of expAVX and of the exponential inside tanhAVX (x = k ln2 + r, k rounded to
+// nearest even, e^r = 1 + 2r/(2 − c), the scaling by 2ᵏ an integer addition to the
+// exponent, valid since k ≥ −1021 here), so that an element gets the same bits on either
+// path. Within 1 ulp of eˣ (TestExpNonPos).
 func expScalar(x float64) float64 {
 	k := math.RoundToEven(x * expLog2e)
 	hi := x - k*expLn2Hi

@@ -178,24 +178,11 @@ func TestBLASMatchesOwnGEMM(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 2))
 	u, w := randVec(rng, d), randVec(rng, n)
 	V := mat.NewDense(n, d, randVec(rng, n*d))
-	run := func() [][]float64 {
-		grad, pl, gd, gs, hv := make([]float64, d), make([]float64, n), make([]float64, n), make([]float64, d), make([]float64, d)
-		var PG, HV, G mat.Dense
-		net.Loss(grad, theta, b)
-		net.PerExampleLoss(pl, theta, b)
-		net.PerExampleGrads(&PG, theta, b)
-		net.GradDot(gd, theta, b, u)
-		net.GradSum(gs, theta, b, w)
-		net.Gram(&G, theta, b)
-		net.HessVec(hv, theta, b, u)
-		net.PerExampleHessVec(&HV, theta, b, V)
-		return [][]float64{grad, pl, gd, gs, hv, PG.RawMatrix().Data, HV.RawMatrix().Data, G.RawMatrix().Data}
-	}
-	names := []string{"Loss", "PerExampleLoss", "PerExampleGrads", "GradDot", "GradSum", "HessVec", "PerExampleHessVec", "Gram"}
+	run := func() ([]string, [][]float64) { return everyMethod(net, theta, b, u, w, V) }
 	restore := forceBLAS(true)
-	withBLAS := run()
+	names, withBLAS := run()
 	useBLAS = false
-	own := run()
+	_, own := run()
 	restore()
 	for k := range own {
 		if e := relErr(withBLAS[k], own[k]); e > 1e-12 {

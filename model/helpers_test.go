@@ -171,3 +171,26 @@ func denseRelErr(a, b *mat.Dense) float64 {
 	diff.Sub(a, b)
 	return mat.Norm(&diff, 2) / mat.Norm(b, 2)
 }
+
+// everyMethod runs every batched method of net at θ on b (directions u and V, weights w,
+// the cached products too) and returns their names and results, in the same order.
+func everyMethod(net *Network, theta []float64, b Batch, u, w []float64, V *mat.Dense) ([]string, [][]float64) {
+	n, d := b.Len(), net.NumParams()
+	grad, pl, gd, gs, hv := make([]float64, d), make([]float64, n), make([]float64, n), make([]float64, d), make([]float64, d)
+	cgd, cgs, cmg := make([]float64, n), make([]float64, d), make([]float64, d)
+	var PG, HV, G mat.Dense
+	loss := net.Loss(grad, theta, b)
+	net.PerExampleLoss(pl, theta, b)
+	net.PerExampleGrads(&PG, theta, b)
+	net.GradDot(gd, theta, b, u)
+	net.GradSum(gs, theta, b, w)
+	net.Gram(&G, theta, b)
+	net.HessVec(hv, theta, b, u)
+	net.PerExampleHessVec(&HV, theta, b, V)
+	c := net.NewGradCache(theta, b)
+	c.GradDot(cgd, u)
+	c.GradSum(cgs, w)
+	c.MeanGrad(cmg)
+	return []string{"Loss (value)", "Loss", "PerExampleLoss", "GradDot", "GradSum", "HessVec", "PerExampleGrads", "PerExampleHessVec", "Gram", "GradCache.GradDot", "GradCache.GradSum", "GradCache.MeanGrad"},
+		[][]float64{{loss}, grad, pl, gd, gs, hv, PG.RawMatrix().Data, HV.RawMatrix().Data, G.RawMatrix().Data, cgd, cgs, cmg}
+}

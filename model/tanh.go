@@ -38,14 +38,7 @@ func tanhScalar(x float64) float64 {
 	}
 	y := math.Min(22, a)
 	y += y
-	k := math.RoundToEven(y * expLog2e)
-	hi := y - k*expLn2Hi
-	lo := k * expLn2Lo
-	r := hi - lo
-	t := r * r
-	c := r - t*((((expP5*t+expP4)*t+expP3)*t+expP2)*t+expP1)
-	e := 1 - ((lo - (r*c)/(2-c)) - hi)
-	e = math.Float64frombits(math.Float64bits(e) + uint64(int64(k))<<52)
+	e := expScalar(y) // y ∈ [1.25, 44]: k ≥ 1
 	return orSign(1-2/(e+1), x)
 }
 

@@ -104,6 +104,40 @@ DATA tanhc_tq2<>+16(SB)/8, $0x40b2ec102442040c
 DATA tanhc_tq2<>+24(SB)/8, $0x40b2ec102442040c
 GLOBL tanhc_tq2<>(SB), RODATA|NOPTR, $32
 
+// EXP_Y6_TO_Y14 sets Y14 = e^Y6 lane by lane with the operations of expScalar (x = k ln2 + r,
+// k rounded to nearest even, e^r = 1 + 2r/(2 − c), c = r − r²·P(r²), 2^k added to the exponent
+// bits); valid where k ≥ −1021. Clobbers Y7–Y13.
+#define EXP_Y6_TO_Y14 \
+	VMULPD  tanhc_log2e<>(SB), Y6, Y7 \
+	VROUNDPD $0, Y7, Y7 \
+	VMULPD  tanhc_ln2hi<>(SB), Y7, Y8 \
+	VSUBPD  Y8, Y6, Y8 \
+	VMULPD  tanhc_ln2lo<>(SB), Y7, Y9 \
+	VSUBPD  Y9, Y8, Y10 \
+	VMULPD  Y10, Y10, Y11 \
+	VMULPD  tanhc_p5<>(SB), Y11, Y12 \
+	VADDPD  tanhc_p4<>(SB), Y12, Y12 \
+	VMULPD  Y11, Y12, Y12 \
+	VADDPD  tanhc_p3<>(SB), Y12, Y12 \
+	VMULPD  Y11, Y12, Y12 \
+	VADDPD  tanhc_p2<>(SB), Y12, Y12 \
+	VMULPD  Y11, Y12, Y12 \
+	VADDPD  tanhc_p1<>(SB), Y12, Y12 \
+	VMULPD  Y11, Y12, Y12 \
+	VSUBPD  Y12, Y10, Y12 \
+	VMOVUPD tanhc_two<>(SB), Y13 \
+	VSUBPD  Y12, Y13, Y13 \
+	VMULPD  Y12, Y10, Y14 \
+	VDIVPD  Y13, Y14, Y14 \
+	VSUBPD  Y14, Y9, Y14 \
+	VSUBPD  Y8, Y14, Y14 \
+	VMOVUPD tanhc_one<>(SB), Y13 \
+	VSUBPD  Y14, Y13, Y14 \
+	VCVTPD2DQY Y7, X7 \
+	VPMOVSXDQ X7, Y7 \
+	VPSLLQ  $52, Y7, Y7 \
+	VPADDQ  Y7, Y14, Y14
+
 // func tanhAVX(n int, x *float64)
 // x[i] = tanh(x[i]) for n a multiple of 4, with exactly the operations of tanhScalar.
 TEXT ·tanhAVX(SB), NOSPLIT, $0-16
@@ -133,35 +167,7 @@ loop:
 	VMOVUPD tanhc_c22<>(SB), Y6
 	VMINPD  Y1, Y6, Y6                            // min(22, a), NaN a propagates
 	VADDPD  Y6, Y6, Y6                            // y
-	VMULPD  tanhc_log2e<>(SB), Y6, Y7
-	VROUNDPD $0, Y7, Y7                           // k, to nearest even
-	VMULPD  tanhc_ln2hi<>(SB), Y7, Y8
-	VSUBPD  Y8, Y6, Y8                            // hi = y − k·ln2hi
-	VMULPD  tanhc_ln2lo<>(SB), Y7, Y9             // lo = k·ln2lo
-	VSUBPD  Y9, Y8, Y10                           // r = hi − lo
-	VMULPD  Y10, Y10, Y11                         // t = r*r
-	VMULPD  tanhc_p5<>(SB), Y11, Y12              // t*P5
-	VADDPD  tanhc_p4<>(SB), Y12, Y12
-	VMULPD  Y11, Y12, Y12
-	VADDPD  tanhc_p3<>(SB), Y12, Y12
-	VMULPD  Y11, Y12, Y12
-	VADDPD  tanhc_p2<>(SB), Y12, Y12
-	VMULPD  Y11, Y12, Y12
-	VADDPD  tanhc_p1<>(SB), Y12, Y12
-	VMULPD  Y11, Y12, Y12                         // t*(P1 + …)
-	VSUBPD  Y12, Y10, Y12                         // c = r − t*(…)
-	VMOVUPD tanhc_two<>(SB), Y13
-	VSUBPD  Y12, Y13, Y13                         // 2 − c
-	VMULPD  Y12, Y10, Y14                         // r*c
-	VDIVPD  Y13, Y14, Y14                         // (r*c)/(2 − c)
-	VSUBPD  Y14, Y9, Y14                          // lo − …
-	VSUBPD  Y8, Y14, Y14                          // (…) − hi
-	VMOVUPD tanhc_one<>(SB), Y13
-	VSUBPD  Y14, Y13, Y14                         // e = 1 − (…)
-	VCVTPD2DQY Y7, X7                             // int32(k)
-	VPMOVSXDQ X7, Y7                              // int64(k)
-	VPSLLQ  $52, Y7, Y7
-	VPADDQ  Y7, Y14, Y14                          // e·2^k
+	EXP_Y6_TO_Y14                                 // e^y
 	VADDPD  tanhc_one<>(SB), Y14, Y14             // + 1
 	VMOVUPD tanhc_two<>(SB), Y13
 	VDIVPD  Y14, Y13, Y14                         // 2/(…)
@@ -190,35 +196,7 @@ TEXT ·expAVX(SB), NOSPLIT, $0-16
 	JZ   edone
 eloop:
 	VMOVUPD (SI), Y6                              // x
-	VMULPD  tanhc_log2e<>(SB), Y6, Y7
-	VROUNDPD $0, Y7, Y7                           // k, to nearest even
-	VMULPD  tanhc_ln2hi<>(SB), Y7, Y8
-	VSUBPD  Y8, Y6, Y8                            // hi = x − k·ln2hi
-	VMULPD  tanhc_ln2lo<>(SB), Y7, Y9             // lo = k·ln2lo
-	VSUBPD  Y9, Y8, Y10                           // r = hi − lo
-	VMULPD  Y10, Y10, Y11                         // t = r*r
-	VMULPD  tanhc_p5<>(SB), Y11, Y12              // t*P5
-	VADDPD  tanhc_p4<>(SB), Y12, Y12
-	VMULPD  Y11, Y12, Y12
-	VADDPD  tanhc_p3<>(SB), Y12, Y12
-	VMULPD  Y11, Y12, Y12
-	VADDPD  tanhc_p2<>(SB), Y12, Y12
-	VMULPD  Y11, Y12, Y12
-	VADDPD  tanhc_p1<>(SB), Y12, Y12
-	VMULPD  Y11, Y12, Y12                         // t*(P1 + …)
-	VSUBPD  Y12, Y10, Y12                         // c = r − t*(…)
-	VMOVUPD tanhc_two<>(SB), Y13
-	VSUBPD  Y12, Y13, Y13                         // 2 − c
-	VMULPD  Y12, Y10, Y14                         // r*c
-	VDIVPD  Y13, Y14, Y14                         // (r*c)/(2 − c)
-	VSUBPD  Y14, Y9, Y14                          // lo − …
-	VSUBPD  Y8, Y14, Y14                          // (…) − hi
-	VMOVUPD tanhc_one<>(SB), Y13
-	VSUBPD  Y14, Y13, Y14                         // e = 1 − (…)
-	VCVTPD2DQY Y7, X7                             // int32(k)
-	VPMOVSXDQ X7, Y7                              // int64(k)
-	VPSLLQ  $52, Y7, Y7
-	VPADDQ  Y7, Y14, Y14                          // e·2^k
+	EXP_Y6_TO_Y14                                 // e^x
 	VMOVUPD Y14, (SI)
 	ADDQ    $32, SI
 	DECQ    CX
