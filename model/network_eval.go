@@ -112,6 +112,13 @@ func (n *Network) weights(theta []float64, l int) (w, b []float64) {
 // fillRows sets each of the nr rows of m (width len(v)) to v.
 func fillRows(m []float64, nr int, v []float64) {
 	w := len(v)
+	if w == 1 { // one output (linreg, logistic): no copy call per row
+		m = m[:nr]
+		for i := range m {
+			m[i] = v[0]
+		}
+		return
+	}
 	for i := 0; i < nr; i++ {
 		copy(m[i*w:(i+1)*w], v)
 	}
@@ -198,14 +205,19 @@ func (n *Network) evalHead(y []float64, nr, row0 int, mode headMode) {
 			del[i] = r * inv
 		}
 	case Bernoulli:
+		// e_i = exp(−|z_i|) ∈ (0, 1] for the whole chunk at once, in del until Δ replaces it.
+		for i := 0; i < nr; i++ {
+			del[i] = -math.Abs(z[i])
+		}
+		expNonPosInPlace(del[:nr])
 		for i := 0; i < nr; i++ {
 			t := y[i]
 			if t != 0 && t != 1 {
 				badLabel(t, row0+i, 2)
 			}
 			v := z[i]
-			e := math.Exp(-math.Abs(v)) // in (0, 1]
-			var p float64               // sigmoid(v)
+			e := del[i]
+			var p float64 // sigmoid(v)
 			if v >= 0 {
 				p = 1 / (1 + e)
 			} else {
@@ -493,8 +505,14 @@ func (n *Network) accumulate(dst []float64, alpha float64, del, acts [][]float64
 		d := del[l]
 		if w != nil {
 			t := s.tmp[:nr*ly.Out]
-			for i := 0; i < nr; i++ {
-				scaleTo(t[i*ly.Out:(i+1)*ly.Out], w[i], d[i*ly.Out:(i+1)*ly.Out])
+			if ly.Out == 1 { // one output: no call per row
+				for i := range t {
+					t[i] = w[i] * d[i]
+				}
+			} else {
+				for i := 0; i < nr; i++ {
+					scaleTo(t[i*ly.Out:(i+1)*ly.Out], w[i], d[i*ly.Out:(i+1)*ly.Out])
+				}
 			}
 			d = t
 		}
