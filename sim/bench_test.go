@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 
 	"github.com/sgdprior/sgdprior/model"
@@ -121,9 +122,11 @@ func TestHotLoopAllocs(t *testing.T) {
 				c := newChain(s, 0)
 				w := newWorker(p.Clone(), s)
 				target := 0
+				var stop atomic.Int64
+				stop.Store(math.MaxInt64)
 				allocs := testing.AllocsPerRun(50, func() {
 					target += 20
-					if err := w.advance(context.Background(), 0, c, s, target); err != nil {
+					if err := w.advance(context.Background(), 0, c, s, target, &stop); err != nil {
 						t.Fatal(err)
 					}
 				})

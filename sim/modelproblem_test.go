@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/sgdprior/sgdprior/model"
@@ -225,6 +226,30 @@ func TestFusedSGDStep(t *testing.T) {
 		_, errS := Run(context.Background(), plainProblem{prob}, cfg)
 		if errF == nil || errS == nil || errF.Error() != errS.Error() {
 			t.Fatalf("%s: divergence: fused %v, separate %v", tc.name, errF, errS)
+		}
+	}
+}
+
+// TestDivergenceReportDeterministic: when every chain diverges, the error names chain 0 at
+// the same step on every run, whatever the scheduling of the workers.
+func TestDivergenceReportDeterministic(t *testing.T) {
+	m, b := tinyLogistic(t, 50, 4, 7)
+	prob := NewModelProblem(m, b, 0.01)
+	init := []float64{0.1, -0.2, 0.3, 0.1, 0}
+	cfg := Config{Method: SGD, Sampling: With, LR: 1e300, Batch: 8, Chains: 16, Steps: 50, Seed: 3, Init: init}
+	var first string
+	for range 20 {
+		_, err := Run(context.Background(), prob, cfg)
+		if err == nil {
+			t.Fatal("no divergence")
+		}
+		if first == "" {
+			first = err.Error()
+			if !strings.Contains(first, "chain 0 ") {
+				t.Fatalf("the error names another chain than 0: %v", err)
+			}
+		} else if err.Error() != first {
+			t.Fatalf("errors differ between runs: %q and %q", first, err.Error())
 		}
 	}
 }

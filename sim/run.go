@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gonum.org/v1/gonum/floats"
@@ -212,7 +213,7 @@ func run(ctx context.Context, p Problem, cfg Config) (*Result, error) {
 		target = min(s.Steps, (resumed/s.CheckpointEvery+1)*s.CheckpointEvery)
 	}
 	for {
-		runSegment(inner, cancel, workers, chains, s, target, errs)
+		runSegment(inner, workers, chains, s, target, errs)
 		for _, e := range errs {
 			if e != nil {
 				return nil, e
@@ -305,8 +306,12 @@ func newWorker(p Problem, s *settings) *worker {
 }
 
 // runSegment advances every chain to step target on the workers. A chain stops early when
-// ctx is cancelled; a diverging chain records its error in errs and cancels ctx.
-func runSegment(ctx context.Context, cancel context.CancelFunc, workers []*worker, chains []*chain, s *settings, target int, errs []error) {
+// ctx is cancelled, or when a chain of lower index has diverged; a diverging chain records
+// its error in errs. Every chain below the lowest diverging one runs as far as it would
+// alone, so the error Run reports (the lowest-indexed) does not depend on the scheduling.
+func runSegment(ctx context.Context, workers []*worker, chains []*chain, s *settings, target int, errs []error) {
+	var stop atomic.Int64 // the lowest index of a diverged chain
+	stop.Store(math.MaxInt64)
 	next := make(chan int, len(chains))
 	for k := range chains {
 		next <- k
@@ -318,9 +323,10 @@ func runSegment(ctx context.Context, cancel context.CancelFunc, workers []*worke
 		go func() {
 			defer wg.Done()
 			for k := range next {
-				if err := w.advance(ctx, k, chains[k], s, target); err != nil {
+				if err := w.advance(ctx, k, chains[k], s, target, &stop); err != nil {
 					errs[k] = err
-					cancel()
+					for cur := stop.Load(); int64(k) < cur && !stop.CompareAndSwap(cur, int64(k)); cur = stop.Load() {
+					}
 				}
 			}
 		}()
@@ -328,14 +334,18 @@ func runSegment(ctx context.Context, cancel context.CancelFunc, workers []*worke
 	wg.Wait()
 }
 
-// advance runs chain c (index k) until it has completed target steps or ctx is done.
-func (w *worker) advance(ctx context.Context, k int, c *chain, s *settings, target int) error {
+// advance runs chain c (index k) until it has completed target steps, ctx is done or a
+// chain of lower index than k has diverged (stop).
+func (w *worker) advance(ctx context.Context, k int, c *chain, s *settings, target int, stop *atomic.Int64) error {
 	done := ctx.Done()
 	for c.step < target {
 		select {
 		case <-done:
 			return nil
 		default:
+		}
+		if int64(k) > stop.Load() {
+			return nil
 		}
 		checked, finite := w.step(c, s)
 		c.step++
