@@ -8,10 +8,12 @@ import (
 )
 
 // TestZeroAllocs checks that steady-state calls make no allocations, on a batch that spans
-// two chunks and products large enough to be split between threads.
+// two chunks and products large enough to be split between threads, and on one long enough
+// for the two lanes to run at once.
 func TestZeroAllocs(t *testing.T) {
 	for _, tc := range []testCase{
 		{name: "mlp", spec: "mlp:64,8", p: 200, K: 5, n: chunkRows + 44, thScale: 0.1},
+		{name: "mlp-lanes", spec: "mlp:16", p: 40, K: 3, n: (laneParMin+1)*chunkRows + 7, thScale: 0.1},
 		{name: "mlp-relu-regress", spec: "mlp:16", opt: Options{Act: "relu", Task: "regress"}, p: 20, n: 50, thScale: 0.3},
 		{name: "logistic", spec: "logistic", p: 30, K: 2, n: 100, thScale: 0.3},
 		{name: "softmax", spec: "softmax", p: 30, K: 4, n: 100, thScale: 0.3},
