@@ -33,6 +33,9 @@ type Prediction struct {
 	Score func(dst, x []float64)
 	// Why explains a nil Cov.
 	Why string
+	// Reported means Why was already given as a warning where the prediction was made, so
+	// that the comparison does not repeat it.
+	Reported bool
 }
 
 // Settings configures Compare. The zero value means the defaults.
@@ -103,7 +106,9 @@ func Compare(sum *sim.Summary, samples [][]float64, preds []Prediction, s Settin
 			if why == "" {
 				why = "no prediction here"
 			}
-			c.Warnings = append(c.Warnings, fmt.Sprintf("%s: %s", p.Name, why))
+			if !p.Reported {
+				c.Warnings = append(c.Warnings, fmt.Sprintf("%s: %s", p.Name, why))
+			}
 			out = append(out, c)
 			continue
 		}

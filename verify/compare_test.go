@@ -50,6 +50,7 @@ func TestCompareVerdicts(t *testing.T) {
 		{Name: "true", Cov: diagSym(vars)},
 		{Name: "wrong", Cov: diagSym(wrong)},
 		{Name: "none", Why: "not defined"},
+		{Name: "reported", Why: "already warned", Reported: true},
 	}, Settings{})
 	// The true covariance must pass at α = 0.01 (a fixed seed; the test's false-rejection
 	// probability is 1%). A 15% error in the first variance is ≈ 10 standard errors
@@ -65,6 +66,10 @@ func TestCompareVerdicts(t *testing.T) {
 	}
 	if !math.IsNaN(res[2].KL) || len(res[2].Warnings) == 0 || res[2].Consistent {
 		t.Errorf("missing prediction: %+v", res[2])
+	}
+	// A reason already reported where the prediction was made is not warned about again.
+	if !math.IsNaN(res[3].KL) || len(res[3].Warnings) != 0 || res[3].Consistent {
+		t.Errorf("missing prediction with its reason reported: %+v", res[3])
 	}
 	// Relative Frobenius error and KL against hand formulas for diagonal matrices.
 	var num, den, kl float64

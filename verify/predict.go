@@ -66,7 +66,8 @@ func Predictions(s *Setup, ps PredictSettings) ([]Prediction, []string, error) {
 		}
 		preds = append(preds, Prediction{Name: "seed", Why: err.Error()})
 	case seed.Cov == nil:
-		preds = append(preds, Prediction{Name: "seed", Why: "the symmetric part of the seed precision (2/η)C_B⁻¹H is not positive definite"})
+		// linalg.SeedCovariance has warned, with the smallest eigenvalue.
+		preds = append(preds, Prediction{Name: "seed", Why: "the symmetric part of the seed precision (2/η)C_B⁻¹H is not positive definite", Reported: true})
 	default:
 		preds = append(preds, Prediction{Name: "seed", Cov: seed.Cov})
 	}
