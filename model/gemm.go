@@ -138,6 +138,10 @@ func gemmSerial(w *gemmWork, tA, tB bool, m, n, k int, alpha float64, a []float6
 		blasSerial(tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, diag == 0)
 		return
 	}
+	if diag == noDiag && (tA || !tB) && k <= gemmKC && n <= gemmNC && int64(m)*int64(n)*int64(k) <= directMaxWork && !noDirect {
+		gemmDirect(w, tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, store)
+		return
+	}
 	for jc := 0; jc < n; jc += gemmNC {
 		nc := min(gemmNC, n-jc)
 		for pc := 0; pc < k; pc += gemmKC {
@@ -150,6 +154,64 @@ func gemmSerial(w *gemmWork, tA, tB bool, m, n, k int, alpha float64, a []float6
 				}
 				ap := w.packA(tA, a, lda, ic, pc, mc, kc)
 				macroKernel(mc, nc, kc, alpha, ap, bp, c[ic*ldc+jc:], ldc, diag+ic-jc, store && pc == 0)
+			}
+		}
+	}
+}
+
+// directMaxWork is the largest product (multiply–adds) whose operands gemmDirect reads in
+// place where their layout allows. For such small products (those of an SGD step of a small
+// MLP) packing costs about as much as the multiply, and everything stays in cache.
+const directMaxWork = 1 << 18
+
+// noDirect makes every product pack its operands (tests compare both paths).
+var noDirect bool
+
+// gemmDirect is gemmSerial for a small product with k ≤ gemmKC and n ≤ gemmNC: a full panel
+// of op(A) = Aᵀ (6 columns of A) or of op(B) = B (8 columns of B) is read in place, its rows
+// being rows of the matrix (stride lda or ldb instead of 6 or 8); the other operand and the
+// partial panels at the edges are packed. The kernel does the same arithmetic on the same
+// values either way, so results are bitwise those of the packed path.
+func gemmDirect(w *gemmWork, tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, store bool) {
+	var ap, bp, aEdge []float64
+	if !tA {
+		ap = w.packA(false, a, lda, 0, 0, m, k)
+	} else if mFull := m / gemmMR * gemmMR; mFull < m {
+		aEdge = w.packA(true, a, lda, mFull, 0, m-mFull, k)
+	}
+	if tB {
+		bp = w.packB(true, b, ldb, 0, 0, k, n)
+	}
+	var tile [gemmMR * gemmNR]float64
+	for jr := 0; jr < n; jr += gemmNR {
+		cols := min(gemmNR, n-jr)
+		bpan, sb := b[jr:], ldb
+		switch {
+		case tB:
+			bpan, sb = bp[jr*k:], gemmNR
+		case cols < gemmNR:
+			bpan, sb = w.packB(false, b, ldb, 0, jr, k, cols), gemmNR
+		}
+		for ir := 0; ir < m; ir += gemmMR {
+			rows := min(gemmMR, m-ir)
+			apan, sa := a[ir:], lda
+			switch {
+			case !tA:
+				apan, sa = ap[ir*k:], gemmMR
+			case rows < gemmMR:
+				apan, sa = aEdge, gemmMR
+			}
+			if rows == gemmMR && cols == gemmNR {
+				kernel(k, apan, sa, bpan, sb, c[ir*ldc+jr:], ldc, alpha, store)
+				continue
+			}
+			// Edge tile: the same arithmetic on a copy (see macroKernel).
+			for r := 0; r < rows; r++ {
+				copy(tile[r*gemmNR:r*gemmNR+cols], c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+cols])
+			}
+			kernel(k, apan, sa, bpan, sb, tile[:], gemmNR, alpha, store)
+			for r := 0; r < rows; r++ {
+				copy(c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+cols], tile[r*gemmNR:r*gemmNR+cols])
 			}
 		}
 	}
@@ -273,7 +335,7 @@ func macroKernel(mc, nc, kc int, alpha float64, ap, bp []float64, c []float64, l
 			}
 			apan := ap[ir*kc : (ir+gemmMR)*kc]
 			if rows == gemmMR && cols == gemmNR {
-				kernel(kc, apan, bpan, c[ir*ldc+jr:], ldc, alpha, store)
+				kernel(kc, apan, gemmMR, bpan, gemmNR, c[ir*ldc+jr:], ldc, alpha, store)
 				continue
 			}
 			// Edge tile: the same arithmetic on a copy, so that an element's result does
@@ -281,7 +343,7 @@ func macroKernel(mc, nc, kc int, alpha float64, ap, bp []float64, c []float64, l
 			for r := 0; r < rows; r++ {
 				copy(tile[r*gemmNR:r*gemmNR+cols], c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+cols])
 			}
-			kernel(kc, apan, bpan, tile[:], gemmNR, alpha, store)
+			kernel(kc, apan, gemmMR, bpan, gemmNR, tile[:], gemmNR, alpha, store)
 			for r := 0; r < rows; r++ {
 				copy(c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+cols], tile[r*gemmNR:r*gemmNR+cols])
 			}
@@ -290,16 +352,15 @@ func macroKernel(mc, nc, kc int, alpha float64, ap, bp []float64, c []float64, l
 }
 
 // kernelGo is the portable micro-kernel: C[0:6, 0:8] += α·A·B (C = α·A·B when store) for a
-// packed 6×kc panel A and kc×8 panel B, the block sum accumulated in order of p. (The
+// 6×kc panel A and kc×8 panel B (row p of A at a[p·sa:], of B at b[p·sb:]; sa = 6 and sb = 8
+// for packed panels), the block sum accumulated in order of p. (The
 // compiler fuses the multiply–adds into FMAs where the architecture always has them, e.g.
 // arm64.)
-func kernelGo(kc int, a, b, c []float64, ldc int, alpha float64, store bool) {
+func kernelGo(kc int, a []float64, sa int, b []float64, sb int, c []float64, ldc int, alpha float64, store bool) {
 	var acc [gemmMR * gemmNR]float64
-	a = a[:kc*gemmMR]
-	b = b[:kc*gemmNR]
 	for p := 0; p < kc; p++ {
-		bp := b[p*gemmNR : p*gemmNR+gemmNR]
-		ap := a[p*gemmMR : p*gemmMR+gemmMR]
+		bp := b[p*sb : p*sb+gemmNR]
+		ap := a[p*sa : p*sa+gemmMR]
 		for r, av := range ap {
 			row := acc[r*gemmNR : r*gemmNR+gemmNR]
 			for s, bv := range bp {

@@ -2,17 +2,23 @@
 
 #include "textflag.h"
 
-// func kernel6x8(kc int, a, b, c *float64, ldc int, alpha float64, store int)
+// func kernel6x8(kc int, a, b, c *float64, ldc int, alpha float64, store, sa, sb int)
 //
 // Registers: Y0, Y1 hold row p of the B panel (8 values); Y2, Y3 broadcast A[r, p];
-// Y4..Y15 accumulate the 6×8 tile, two registers per row.
-TEXT ·kernel6x8(SB), NOSPLIT, $0-56
+// Y4..Y15 accumulate the 6×8 tile, two registers per row. Row p of the A panel (6 values)
+// starts sa elements after row p−1, row p of the B panel sb elements after row p−1 (6 and 8
+// for packed panels).
+TEXT ·kernel6x8(SB), NOSPLIT, $0-72
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
 	MOVQ c+24(FP), DX
 	MOVQ ldc+32(FP), R8
 	SHLQ $3, R8
+	MOVQ sa+56(FP), R10
+	SHLQ $3, R10
+	MOVQ sb+64(FP), R11
+	SHLQ $3, R11
 	VXORPD Y4, Y4, Y4
 	VXORPD Y5, Y5, Y5
 	VXORPD Y6, Y6, Y6
@@ -47,8 +53,8 @@ loop:
 	VBROADCASTSD 40(SI), Y3
 	VFMADD231PD Y0, Y3, Y14
 	VFMADD231PD Y1, Y3, Y15
-	ADDQ $48, SI
-	ADDQ $64, DI
+	ADDQ R10, SI
+	ADDQ R11, DI
 	DECQ CX
 	JNZ  loop
 

@@ -5,6 +5,6 @@ package model
 const useAsm = false
 
 // kernel dispatches the micro-kernel: see kernelGo for the contract.
-func kernel(kc int, a, b, c []float64, ldc int, alpha float64, store bool) {
-	kernelGo(kc, a, b, c, ldc, alpha, store)
+func kernel(kc int, a []float64, sa int, b []float64, sb int, c []float64, ldc int, alpha float64, store bool) {
+	kernelGo(kc, a, sa, b, sb, c, ldc, alpha, store)
 }
