@@ -47,6 +47,7 @@ var serialOnly bool
 // gemmWork is the packing space of one thread.
 type gemmWork struct {
 	apack, bpack []float64
+	syrk         []float64 // ownBLAS.Dsyrk's diagonal block
 }
 
 func growBuf(s []float64, n int) []float64 {
@@ -532,15 +533,19 @@ func (j *parJob) work(w *gemmWork) {
 		case j.lower:
 			gemmSerial(w, false, true, hi-lo, hi, j.k, j.alpha, j.a[lo*j.lda:], j.lda, j.b, j.ldb, j.c[lo*j.ldc:], j.ldc, lo, false)
 		case j.byRows:
-			a := j.a[lo*j.lda:]
+			var a []float64
 			if j.tA {
-				a = j.a[lo:]
+				a = j.a[lo:] // op(A) rows are columns of A
+			} else {
+				a = j.a[lo*j.lda:]
 			}
 			gemmSerial(w, j.tA, j.tB, hi-lo, j.n, j.k, j.alpha, a, j.lda, j.b, j.ldb, j.c[lo*j.ldc:], j.ldc, noDiag, j.store)
 		default:
-			b := j.b[lo:]
+			var b []float64
 			if j.tB {
-				b = j.b[lo*j.ldb:]
+				b = j.b[lo*j.ldb:] // op(B) columns are rows of B
+			} else {
+				b = j.b[lo:]
 			}
 			gemmSerial(w, j.tA, j.tB, j.m, hi-lo, j.k, j.alpha, j.a, j.lda, b, j.ldb, j.c[lo:], j.ldc, noDiag, j.store)
 		}

@@ -245,6 +245,8 @@ func TestGemmParallelBitwise(t *testing.T) {
 		{false, true, 301, 130, 300, 1, 0},
 		{true, false, 130, 307, 260, 0.5, 1},
 		{true, true, 97, 500, 100, -1, 0.5},
+		{true, false, 300, 260, 40, 1, 1}, // by rows with a transposed A (k·lda < m·lda)
+		{false, true, 40, 300, 260, 1, 1},
 	} {
 		a, lda, b, ldb, c, ldc := gemmOperands(rng, tc)
 		ser := append([]float64(nil), c...)
