@@ -202,18 +202,7 @@ func gemmDirect(w *gemmWork, tA, tB bool, m, n, k int, alpha float64, a []float6
 			case rows < gemmMR:
 				apan, sa = aEdge, gemmMR
 			}
-			if rows == gemmMR && cols == gemmNR {
-				kernel(k, apan, sa, bpan, sb, c[ir*ldc+jr:], ldc, alpha, store)
-				continue
-			}
-			// Edge tile: the same arithmetic on a copy (see macroKernel).
-			for r := 0; r < rows; r++ {
-				copy(tile[r*gemmNR:r*gemmNR+cols], c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+cols])
-			}
-			kernel(k, apan, sa, bpan, sb, tile[:], gemmNR, alpha, store)
-			for r := 0; r < rows; r++ {
-				copy(c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+cols], tile[r*gemmNR:r*gemmNR+cols])
-			}
+			tileKernel(k, apan, sa, bpan, sb, c[ir*ldc+jr:], ldc, rows, cols, alpha, store, &tile)
 		}
 	}
 }
@@ -335,20 +324,25 @@ func macroKernel(mc, nc, kc int, alpha float64, ap, bp []float64, c []float64, l
 				continue
 			}
 			apan := ap[ir*kc : (ir+gemmMR)*kc]
-			if rows == gemmMR && cols == gemmNR {
-				kernel(kc, apan, gemmMR, bpan, gemmNR, c[ir*ldc+jr:], ldc, alpha, store)
-				continue
-			}
-			// Edge tile: the same arithmetic on a copy, so that an element's result does
-			// not depend on where tile boundaries fall.
-			for r := 0; r < rows; r++ {
-				copy(tile[r*gemmNR:r*gemmNR+cols], c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+cols])
-			}
-			kernel(kc, apan, gemmMR, bpan, gemmNR, tile[:], gemmNR, alpha, store)
-			for r := 0; r < rows; r++ {
-				copy(c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+cols], tile[r*gemmNR:r*gemmNR+cols])
-			}
+			tileKernel(kc, apan, gemmMR, bpan, gemmNR, c[ir*ldc+jr:], ldc, rows, cols, alpha, store, &tile)
 		}
+	}
+}
+
+// tileKernel runs the micro-kernel on the rows×cols tile of C at c: in place when the tile
+// is full, otherwise on a copy in tile, so that an element's result does not depend on
+// where tile boundaries fall.
+func tileKernel(kc int, apan []float64, sa int, bpan []float64, sb int, c []float64, ldc, rows, cols int, alpha float64, store bool, tile *[gemmMR * gemmNR]float64) {
+	if rows == gemmMR && cols == gemmNR {
+		kernel(kc, apan, sa, bpan, sb, c, ldc, alpha, store)
+		return
+	}
+	for r := 0; r < rows; r++ {
+		copy(tile[r*gemmNR:r*gemmNR+cols], c[r*ldc:r*ldc+cols])
+	}
+	kernel(kc, apan, sa, bpan, sb, tile[:], gemmNR, alpha, store)
+	for r := 0; r < rows; r++ {
+		copy(c[r*ldc:r*ldc+cols], tile[r*gemmNR:r*gemmNR+cols])
 	}
 }
 
