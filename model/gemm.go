@@ -76,24 +76,49 @@ func (g *gemmCtx) gemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda
 	// (the same bits: fma(α, Σ, +0) rounds α·Σ exactly as the product does), saving the
 	// clearing pass; the other routes clear C first.
 	store := beta == 0 && k > 0 && alpha != 0 && n > 1 && m > 1 && !(useBLAS && blasRoute(m, n, k))
-	if beta != 1 && !store {
-		for i := 0; i < m; i++ {
-			row := c[i*ldc : i*ldc+n]
-			if beta == 0 {
-				clear(row)
-			} else {
-				for j := range row {
-					row[j] *= beta
-				}
-			}
-		}
+	if !store {
+		scaleRows(c, ldc, m, beta, func(int) (int, int) { return 0, n })
 	}
 	if k == 0 || alpha == 0 {
 		return
 	}
 	// Matrix–vector shapes: the packed kernel would waste 7/8 of its lanes.
+	if matVec(tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc) {
+		return
+	}
+	if int64(m)*int64(n)*int64(k) >= parMinWork && !serialOnly && pool.size() > 0 {
+		if g.parallel(tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, store) {
+			return
+		}
+	}
+	gemmSerial(&g.w, tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, noDiag, store)
+}
+
+// scaleRows sets C ← βC on columns [lo, hi) = cols(i) of each row i < m (β = 0 ignores the
+// old values, NaN included, as in BLAS; β = 1 does nothing).
+func scaleRows(c []float64, ldc, m int, beta float64, cols func(i int) (lo, hi int)) {
+	if beta == 1 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		lo, hi := cols(i)
+		row := c[i*ldc+lo : i*ldc+hi]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// matVec computes C += α op(A) op(B) by one dgemv when op(B) has one column (n = 1) or
+// op(A) one row (m = 1), and reports whether it did.
+func matVec(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) bool {
 	impl := blas64.Implementation()
-	if n == 1 {
+	switch {
+	case n == 1:
 		// c[i] += α op(A)_i · op(B)_{:,0}
 		incB := ldb
 		if tB {
@@ -104,9 +129,7 @@ func (g *gemmCtx) gemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda
 		} else {
 			impl.Dgemv(blas.NoTrans, m, k, alpha, a, lda, b, incB, 1, c, ldc)
 		}
-		return
-	}
-	if m == 1 {
+	case m == 1:
 		// c_j += α Σ_p op(A)_{0,p} op(B)_{p,j}
 		incA := 1
 		if tA {
@@ -117,14 +140,10 @@ func (g *gemmCtx) gemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda
 		} else {
 			impl.Dgemv(blas.Trans, k, n, alpha, b, ldb, a, incA, 1, c, 1)
 		}
-		return
+	default:
+		return false
 	}
-	if int64(m)*int64(n)*int64(k) >= parMinWork && !serialOnly && pool.size() > 0 {
-		if g.parallel(tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, store) {
-			return
-		}
-	}
-	gemmSerial(&g.w, tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, noDiag, store)
+	return true
 }
 
 // noDiag is the diag argument of gemmSerial that computes every tile.
@@ -382,18 +401,7 @@ func (g *gemmCtx) syrkLower(m, k int, alpha float64, a []float64, lda int, beta 
 	if m == 0 {
 		return
 	}
-	if beta != 1 {
-		for i := 0; i < m; i++ {
-			row := c[i*ldc : i*ldc+i+1]
-			if beta == 0 {
-				clear(row)
-			} else {
-				for j := range row {
-					row[j] *= beta
-				}
-			}
-		}
-	}
+	scaleRows(c, ldc, m, beta, func(i int) (int, int) { return 0, i + 1 })
 	if k == 0 || alpha == 0 {
 		return
 	}

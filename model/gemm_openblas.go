@@ -121,38 +121,17 @@ func blasTileProduct(tA, tB bool, m, n, k int, lower bool, t int, alpha float64,
 // blasProduct computes C += α op(A) op(B) in one BLAS call: dgemv for one row or column,
 // exactly as gemm does for such shapes, dgemm otherwise.
 func blasProduct(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
-	impl := blas64.Implementation()
-	switch {
-	case n == 1:
-		incB := ldb
-		if tB {
-			incB = 1
-		}
-		if tA {
-			impl.Dgemv(blas.Trans, k, m, alpha, a, lda, b, incB, 1, c, ldc)
-		} else {
-			impl.Dgemv(blas.NoTrans, m, k, alpha, a, lda, b, incB, 1, c, ldc)
-		}
-	case m == 1:
-		incA := 1
-		if tA {
-			incA = lda
-		}
-		if tB {
-			impl.Dgemv(blas.NoTrans, n, k, alpha, b, ldb, a, incA, 1, c, 1)
-		} else {
-			impl.Dgemv(blas.Trans, k, n, alpha, b, ldb, a, incA, 1, c, 1)
-		}
-	default:
-		ta, tb := blas.NoTrans, blas.NoTrans
-		if tA {
-			ta = blas.Trans
-		}
-		if tB {
-			tb = blas.Trans
-		}
-		impl.Dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, 1, c, ldc)
+	if matVec(tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc) {
+		return
 	}
+	ta, tb := blas.NoTrans, blas.NoTrans
+	if tA {
+		ta = blas.Trans
+	}
+	if tB {
+		tb = blas.Trans
+	}
+	blas64.Implementation().Dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, 1, c, ldc)
 }
 
 // blasSerial computes C += α op(A) op(B) (with lower, only the tiles touching the lower

@@ -109,20 +109,12 @@ func (ownBLAS) Dsyrk(ul blas.Uplo, t blas.Transpose, n, k int, alpha float64, a 
 	defer gemmCtxs.Put(g)
 	if k == 0 || alpha == 0 {
 		// Only the triangle is scaled by β.
-		for i := 0; i < n; i++ {
-			lo, hi := i, n
+		scaleRows(c, ldc, n, beta, func(i int) (int, int) {
 			if ul == blas.Lower {
-				lo, hi = 0, i+1
+				return 0, i + 1
 			}
-			row := c[i*ldc+lo : i*ldc+hi]
-			for j := range row {
-				if beta == 0 {
-					row[j] = 0
-				} else {
-					row[j] *= beta
-				}
-			}
-		}
+			return i, n
+		})
 		return
 	}
 	buf := growBuf(g.w.syrk, syrkBlock*syrkBlock)
