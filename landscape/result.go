@@ -2,32 +2,13 @@ package landscape
 
 import (
 	"math"
-	"strconv"
+
+	"github.com/sgdprior/sgdprior/internal/jsonnum"
 )
 
 // Float is a float64 that marshals to JSON null when it is NaN or infinite (MATH.md §10:
 // numbers that are not finite are written as null).
-type Float float64
-
-// MarshalJSON writes f, or null when f is not finite.
-func (f Float) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return []byte("null"), nil
-	}
-	return strconv.AppendFloat(nil, v, 'g', -1, 64), nil
-}
-
-// UnmarshalJSON reads a number, or null as NaN.
-func (f *Float) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*f = Float(math.NaN())
-		return nil
-	}
-	v, err := strconv.ParseFloat(string(b), 64)
-	*f = Float(v)
-	return err
-}
+type Float = jsonnum.Float
 
 // toFloats converts x to []Float (nil stays nil).
 func toFloats(x []float64) []Float {

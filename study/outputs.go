@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strconv"
+
+	"github.com/sgdprior/sgdprior/internal/jsonnum"
 )
 
 // This file holds read-only views of the subcommands' JSON outputs: the keys the report and
@@ -13,36 +14,7 @@ import (
 // other key stays in Results as the command wrote it.
 
 // Float is a JSON number that may be null (read as NaN, written back as null).
-type Float float64
-
-// UnmarshalJSON reads a number or null.
-func (f *Float) UnmarshalJSON(b []byte) error {
-	if string(bytes.TrimSpace(b)) == "null" {
-		*f = Float(math.NaN())
-		return nil
-	}
-	var v float64
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*f = Float(v)
-	return nil
-}
-
-// MarshalJSON writes a finite number, or null.
-func (f Float) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return []byte("null"), nil
-	}
-	return []byte(strconv.FormatFloat(v, 'g', -1, 64)), nil
-}
-
-// Float64 returns f as a float64 (NaN when absent).
-func (f Float) Float64() float64 { return float64(f) }
-
-// OK reports whether f is a finite number (not null).
-func (f Float) OK() bool { return !math.IsNaN(float64(f)) && !math.IsInf(float64(f), 0) }
+type Float = jsonnum.Float
 
 // NaN is a Float that marks a value absent from the output it was read from.
 func NaN() Float { return Float(math.NaN()) }

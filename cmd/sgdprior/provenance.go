@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"math"
 
 	"github.com/sgdprior/sgdprior/internal/atomicfile"
+	"github.com/sgdprior/sgdprior/internal/jsonnum"
 )
 
 // provenance is written into every JSON output (MATH.md §10): enough to reproduce a result
@@ -76,12 +76,4 @@ func writeJSON(path string, v any) error {
 }
 
 // jsonFloat is a float64 that marshals as null when it is not finite (MATH.md §10).
-type jsonFloat float64
-
-func (f jsonFloat) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return []byte("null"), nil
-	}
-	return json.Marshal(v)
-}
+type jsonFloat = jsonnum.Float

@@ -1,0 +1,37 @@
+package jsonnum
+
+import (
+	"encoding/json"
+	"math"
+	"testing"
+)
+
+// TestRoundTrip: finite numbers are written as encoding/json writes a float64 and read back
+// exactly; NaN and ±Inf are written as null and read back as NaN; whitespace around null is
+// accepted and text that is not a number is an error.
+func TestRoundTrip(t *testing.T) {
+	for _, v := range []float64{0, -1.5, 1e-7, 123456789.125, 1e21, math.SmallestNonzeroFloat64, math.MaxFloat64} {
+		b, err := json.Marshal(Float(v))
+		want, _ := json.Marshal(v)
+		if err != nil || string(b) != string(want) {
+			t.Fatalf("%v: wrote %s (%v), encoding/json writes %s", v, b, err, want)
+		}
+		var f Float
+		if err := json.Unmarshal(b, &f); err != nil || float64(f) != v || !f.OK() {
+			t.Fatalf("%s: read %v (%v)", b, f, err)
+		}
+	}
+	for _, v := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		b, err := json.Marshal([]Float{Float(v)})
+		if err != nil || string(b) != "[null]" {
+			t.Fatalf("%v: wrote %s (%v)", v, b, err)
+		}
+	}
+	var f Float
+	if err := f.UnmarshalJSON([]byte(" null ")); err != nil || !math.IsNaN(f.Float64()) || f.OK() {
+		t.Fatalf("null read as %v (%v)", f, err)
+	}
+	if err := f.UnmarshalJSON([]byte(`"x"`)); err == nil {
+		t.Fatal("a string was read as a number")
+	}
+}
