@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,14 +18,7 @@ func TestLandscapeJSON(t *testing.T) {
 	if !strings.Contains(stdout, "stationary variance") {
 		t.Errorf("summary lacks the variances: %q", stdout)
 	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
+	m := readJSONFile(t, out)
 	for _, k := range []string{"preset", "lr", "batch", "kappa", "grid", "density", "variance", "wells", "sweep", "provenance", "warnings"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("JSON lacks %q", k)

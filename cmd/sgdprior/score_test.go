@@ -31,7 +31,8 @@ func scoreTrained(t *testing.T) (string, string) {
 	return dir, th
 }
 
-func readScoreJSON(t *testing.T, path string) map[string]any {
+// readJSONFile decodes the JSON object in the file at path.
+func readJSONFile(t *testing.T, path string) map[string]any {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -116,7 +117,7 @@ func TestScoreJSON(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", s, stdout)
 		}
 	}
-	m := readScoreJSON(t, out)
+	m := readJSONFile(t, out)
 	for _, k := range []string{"n", "d", "lr", "batch", "sampling", "kappa", "damping", "inverse", "loss", "grad_norm",
 		"noise", "vectors", "diagnostics", "gaussian", "optimal_lr", "implicit_regularizer", "provenance", "warnings"} {
 		if _, ok := m[k]; !ok {
@@ -242,7 +243,7 @@ func TestScoreGradsMatchesModel(t *testing.T) {
 	if !strings.Contains(stdout, "per-example gradients from") {
 		t.Errorf("summary: %s", stdout)
 	}
-	mm, gm := readScoreJSON(t, mj), readScoreJSON(t, gj)
+	mm, gm := readJSONFile(t, mj), readJSONFile(t, gj)
 	if _, ok := gm["loss"]; ok {
 		t.Error("loss present with --grads")
 	}
@@ -349,7 +350,7 @@ func TestScoreCovarianceFiles(t *testing.T) {
 	if code, _, stderr := runCmd(t, args...); code != 0 {
 		t.Fatal(stderr)
 	}
-	m := readScoreJSON(t, out)
+	m := readJSONFile(t, out)
 	f, ok := obj(t, m, "gaussian", "cov_continuous").(string)
 	if !ok || f != filepath.Join(dir, "big.cov_continuous.npy") {
 		t.Fatalf("cov_continuous = %v, want a file name", obj(t, m, "gaussian", "cov_continuous"))
@@ -365,7 +366,7 @@ func TestScoreCovarianceFiles(t *testing.T) {
 	if code, _, stderr := runCmd(t, append(args[:len(args)-1], out2, "--solver", "woodbury", "--top-k", "5")...); code != 0 {
 		t.Fatal(stderr)
 	}
-	m = readScoreJSON(t, out2)
+	m = readJSONFile(t, out2)
 	basis, ok := obj(t, m, "gaussian", "basis").(string)
 	if !ok || obj(t, m, "gaussian", "subspace") != true {
 		t.Fatalf("basis %v", obj(t, m, "gaussian", "basis"))

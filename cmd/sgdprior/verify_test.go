@@ -176,14 +176,7 @@ func buildBinary(t *testing.T) string {
 // line), re-marshalled.
 func stripProvenance(t *testing.T, path string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
+	m := readJSONFile(t, path)
 	delete(m, "provenance")
 	out, _ := json.Marshal(m)
 	return out
