@@ -1,6 +1,9 @@
 package model
 
-import "gonum.org/v1/gonum/blas/blas64"
+import (
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+)
 
 // GradCache holds a Network's forward and backward pass at a fixed θ over a fixed batch:
 // the hidden activations A_l and the output derivatives Δ_l = ∂ℓ_i/∂z_l of every example.
@@ -11,8 +14,9 @@ import "gonum.org/v1/gonum/blas/blas64"
 // θ (Lanczos, Woodbury solves, CG) need; the cache is the BackPACK-style factorisation
 // kept between calls.
 //
-// Results are bitwise identical to Network.GradDot and Network.GradSum at the same θ and
-// batch (the same chunks and the same products in the same order).
+// Results are bitwise identical to Network.GradDot, Network.GradSum, the gradient of
+// Network.Loss and Network.Gram at the same θ and batch (the same chunks and the same
+// products in the same order).
 //
 // A GradCache takes n·Σ_l Out_l·(2 for hidden layers, 1 for the last) floats (CacheFloats).
 // It uses its Network's scratch space: like the Network, it is not safe for concurrent use,
@@ -104,4 +108,11 @@ func (c *GradCache) MeanGrad(dst []float64) {
 	n := c.n
 	checkLen("GradCache.MeanGrad", "dst", len(dst), n.d)
 	n.call(laneArgs{op: opCacheMeanGrad, nb: c.nb, b: c.b, alpha: 1 / float64(c.nb), cache: c}, dst)
+}
+
+// Gram writes the n×n matrix G_ij = g_i·g_j into dst (an empty dst is sized), bitwise as
+// Network.Gram at the cached θ, without its forward and backward pass.
+func (c *GradCache) Gram(dst *mat.Dense) {
+	D := prepDense("GradCache.Gram", "dst", dst, c.nb, c.nb)
+	c.n.gram(D, c.x.Data, c.x.Stride, c.del, c.act)
 }

@@ -3,6 +3,8 @@ package model
 import (
 	"math/rand/v2"
 	"testing"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // TestGradCache checks the cached products against the uncached ones (bitwise: same chunks,
@@ -58,6 +60,12 @@ func TestGradCache(t *testing.T) {
 			}
 			if e := relErr(gs, ns); e > 1e-12 {
 				t.Errorf("GradSum: relative error %.2g against the naive loop", e)
+			}
+			var cg, ng mat.Dense
+			c.Gram(&cg)
+			net.Gram(&ng, theta, b)
+			if !equalSlices(cg.RawMatrix().Data, ng.RawMatrix().Data) {
+				t.Errorf("GradCache.Gram differs from Network.Gram")
 			}
 			mg, lg := make([]float64, d), make([]float64, d)
 			c.MeanGrad(mg)

@@ -178,7 +178,7 @@ func everyMethod(net *Network, theta []float64, b Batch, u, w []float64, V *mat.
 	n, d := b.Len(), net.NumParams()
 	grad, pl, gd, gs, hv := make([]float64, d), make([]float64, n), make([]float64, n), make([]float64, d), make([]float64, d)
 	cgd, cgs, cmg := make([]float64, n), make([]float64, d), make([]float64, d)
-	var PG, HV, G mat.Dense
+	var PG, HV, G, CG mat.Dense
 	loss := net.Loss(grad, theta, b)
 	net.PerExampleLoss(pl, theta, b)
 	net.PerExampleGrads(&PG, theta, b)
@@ -191,6 +191,7 @@ func everyMethod(net *Network, theta []float64, b Batch, u, w []float64, V *mat.
 	c.GradDot(cgd, u)
 	c.GradSum(cgs, w)
 	c.MeanGrad(cmg)
-	return []string{"Loss (value)", "Loss", "PerExampleLoss", "GradDot", "GradSum", "HessVec", "PerExampleGrads", "PerExampleHessVec", "Gram", "GradCache.GradDot", "GradCache.GradSum", "GradCache.MeanGrad"},
-		[][]float64{{loss}, grad, pl, gd, gs, hv, PG.RawMatrix().Data, HV.RawMatrix().Data, G.RawMatrix().Data, cgd, cgs, cmg}
+	c.Gram(&CG)
+	return []string{"Loss (value)", "Loss", "PerExampleLoss", "GradDot", "GradSum", "HessVec", "PerExampleGrads", "PerExampleHessVec", "Gram", "GradCache.GradDot", "GradCache.GradSum", "GradCache.MeanGrad", "GradCache.Gram"},
+		[][]float64{{loss}, grad, pl, gd, gs, hv, PG.RawMatrix().Data, HV.RawMatrix().Data, G.RawMatrix().Data, cgd, cgs, cmg, CG.RawMatrix().Data}
 }

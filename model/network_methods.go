@@ -136,18 +136,25 @@ func (n *Network) Gram(dst *mat.Dense, theta []float64, b Batch) {
 	X := b.X.RawMatrix()
 	// All rows at once: tiles pair any two examples.
 	x := n.gradChunk(theta, X, b.Y, 0, nb)
+	n.gram(D, x, X.Stride, s.del, s.act)
+}
+
+// gram computes the Gram matrix into D (nb×nb) from every example's Δ_l (del), hidden
+// activations (acts) and features (x, leading dimension ldx). The tiles of the lower
+// triangle are shared with an idle helper, each taking the next one; a tile's result does
+// not depend on who computes it.
+func (n *Network) gram(D blas64.General, x []float64, ldx int, del, acts [][]float64) {
+	s := n.ensure(min(D.Rows, chunkRows))
 	s.t1 = growBuf(s.t1, gramTile*gramTile)
 	s.t2 = growBuf(s.t2, gramTile*gramTile)
-	// The tiles of the lower triangle are shared with an idle helper, each taking the next
-	// one; a tile's result does not depend on who computes it.
-	tile := gramTileFor(nb)
-	nt := (nb + tile - 1) / tile
+	tile := gramTileFor(D.Rows)
+	nt := (D.Rows + tile - 1) / tile
 	j := n.gj
 	if j == nil {
 		j = &gramJob{}
 		n.gj = j
 	}
-	j.n, j.D, j.x, j.ldx, j.tile, j.ntile = n, D, x, X.Stride, tile, nt*(nt+1)/2
+	j.n, j.D, j.x, j.ldx, j.del, j.acts, j.tile, j.ntile = n, D, x, ldx, del, acts, tile, nt*(nt+1)/2
 	j.next.Store(0)
 	j.wg.Add(1)
 	if j.ntile >= 2 && pool.tryGive(j) {
@@ -157,7 +164,7 @@ func (n *Network) Gram(dst *mat.Dense, theta []float64, b Batch) {
 		n.gramTiles(j, &s.g, s.t1, s.t2)
 	}
 	j.wg.Wait()
-	j.n, j.D, j.x = nil, blas64.General{}, nil
+	j.n, j.D, j.x, j.del, j.acts = nil, blas64.General{}, nil, nil, nil
 	mirrorLower(D)
 }
 
@@ -167,7 +174,9 @@ type gramJob struct {
 	D      blas64.General
 	x      []float64
 	ldx    int
-	tile   int // tile size
+	del    [][]float64 // Δ_l of every example
+	acts   [][]float64 // hidden activations of every example
+	tile   int         // tile size
 	ntile  int // number of tiles
 	next   atomic.Int64
 	wg     sync.WaitGroup
@@ -200,14 +209,14 @@ func (n *Network) gramTiles(j *gramJob, g *gemmCtx, t1, t2 []float64) {
 			I++
 		}
 		J := k - I*(I+1)/2
-		n.gramTileAt(j.D, j.x, j.ldx, I*j.tile, J*j.tile, j.tile, g, t1, t2)
+		n.gramTileAt(j, I*j.tile, J*j.tile, g, t1, t2)
 	}
 }
 
-// gramTileAt computes the tile (of size tile) at rows I… and columns J… (J ≤ I) of the Gram matrix into D
-// (its lower triangle on the diagonal), from the Δ_l and activations in n's scratch.
-func (n *Network) gramTileAt(D blas64.General, x []float64, ldx, I, J, tile int, g *gemmCtx, t1, t2 []float64) {
-	s := n.s
+// gramTileAt computes the tile of job at rows I… and columns J… (J ≤ I) of the Gram matrix
+// (its lower triangle on the diagonal).
+func (n *Network) gramTileAt(job *gramJob, I, J int, g *gemmCtx, t1, t2 []float64) {
+	D, tile := job.D, job.tile
 	nb := D.Rows
 	bi := min(tile, nb-I)
 	bj := min(tile, nb-J)
@@ -216,8 +225,8 @@ func (n *Network) gramTileAt(D blas64.General, x []float64, ldx, I, J, tile int,
 		clear(D.Data[(I+i)*D.Stride+J : (I+i)*D.Stride+J+bj])
 	}
 	for l, ly := range n.layers {
-		in, ldin := n.input(l, x, ldx)
-		del := s.del[l]
+		in, ldin := n.inputFrom(job.acts, l, job.x, job.ldx)
+		del := job.del[l]
 		if diag {
 			g.syrkLower(bi, ly.In, 1, in[I*ldin:], ldin, 0, t2, bj)
 		} else {

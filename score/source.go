@@ -181,25 +181,23 @@ func (s *modelSource) covTrace(theta []float64) float64 {
 }
 
 func (s *modelSource) hessVec(dst, theta, v []float64) {
-	s.m.HessVec(dst, theta, s.sub, v)
-	if s.wd != 0 {
-		floats.AddScaled(dst, s.wd, v)
-	}
+	s.hessVecsOn(s.sub, [][]float64{dst}, theta, [][]float64{v})
 }
 
 func (s *modelSource) hessVecs(dst [][]float64, theta []float64, v [][]float64) {
-	model.HessVecs(s.m, dst, theta, s.sub, v)
-	if s.wd != 0 {
-		for k := range v {
-			floats.AddScaled(dst[k], s.wd, v[k])
-		}
-	}
+	s.hessVecsOn(s.sub, dst, theta, v)
 }
 
 // fullHessVecs writes H v[k] into dst[k], for the Hessian H of the objective L on all N
 // examples (weight decay included), in one pass over the examples.
 func (s *modelSource) fullHessVecs(dst [][]float64, theta []float64, v [][]float64) {
-	model.HessVecs(s.m, dst, theta, s.all, v)
+	s.hessVecsOn(s.all, dst, theta, v)
+}
+
+// hessVecsOn writes H v[k] into dst[k] for the Hessian of the mean NLL over the examples b
+// plus λI, the directions sharing one pass over b.
+func (s *modelSource) hessVecsOn(b model.Batch, dst [][]float64, theta []float64, v [][]float64) {
+	model.HessVecs(s.m, dst, theta, b, v)
 	if s.wd != 0 {
 		for k := range v {
 			floats.AddScaled(dst[k], s.wd, v[k])
@@ -301,7 +299,11 @@ func (f *modelFactor) gramMatrix() *mat.Dense {
 	}
 	m := f.Cols()
 	k := mat.NewDense(m, m, nil)
-	f.m.Gram(k, f.theta, f.b)
+	if f.cache != nil {
+		f.cache.Gram(k)
+	} else {
+		f.m.Gram(k, f.theta, f.b)
+	}
 	r := make([]float64, m)
 	for i := 0; i < m; i++ {
 		r[i] = floats.Sum(k.RawRowView(i)) / float64(m)
