@@ -238,8 +238,9 @@ func TestLanczosNotConverged(t *testing.T) {
 	}
 }
 
-// TestFullSymOperator checks the row-parallel product against a naive loop (the same dot
-// products: 1e-14 relative) and its independence of GOMAXPROCS (bitwise).
+// TestFullSymOperator checks the row-parallel product against a naive loop (tolerance
+// n·1e-14·(1 + |Ax|_i): the rounding of two length-n dot products in different orders of
+// summation, with gonum's unrolled dot) and its independence of GOMAXPROCS (bitwise).
 func TestFullSymOperator(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(7, 7))
 	for _, n := range []int{1, 5, 300, 1001} {
