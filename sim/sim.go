@@ -16,8 +16,12 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"strings"
+
+	"github.com/sgdprior/sgdprior/field"
 	"time"
 )
 
@@ -62,6 +66,16 @@ func ParseMethod(s string) (Method, error) {
 	return 0, fmt.Errorf("sim: unknown method %q (want sgd, gauss, sde or sgld)", s)
 }
 
+// Set parses a method name into m, so that a *Method is a flag.Value.
+func (m *Method) Set(v string) error {
+	x, err := ParseMethod(v)
+	if err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "sim: "))
+	}
+	*m = x
+	return nil
+}
+
 // Sampling selects how mini-batches are drawn (MATH.md §1). The zero value is Without.
 type Sampling int
 
@@ -96,6 +110,28 @@ func ParseSampling(s string) (Sampling, error) {
 		return Reshuffle, nil
 	}
 	return 0, fmt.Errorf("sim: unknown sampling %q (want with, without or reshuffle)", s)
+}
+
+// Set parses "with", "without" or "reshuffle" into s, so that a *Sampling is a flag.Value.
+func (s *Sampling) Set(v string) error {
+	x, err := ParseSampling(v)
+	if err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "sim: "))
+	}
+	*s = x
+	return nil
+}
+
+// CheckLRBatch is the one rule for SGD's learning rate and batch size: η > 0 and finite,
+// B ≥ 1 (B ≤ N needs the data: problem.Problem.CheckBatch). It returns a *field.Error.
+func CheckLRBatch(lr float64, b int) error {
+	if !(lr > 0) || math.IsInf(lr, 0) {
+		return field.Errorf("lr", "must be > 0, not %v", lr)
+	}
+	if b < 1 {
+		return field.Errorf("batch", "must be ≥ 1, not %d", b)
+	}
+	return nil
 }
 
 // Kappa returns κ_B, the factor with C_B = κ_B C (MATH.md §2): 1/B for With and

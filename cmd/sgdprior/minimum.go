@@ -9,6 +9,7 @@ import (
 
 	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/model"
+	"github.com/sgdprior/sgdprior/problem"
 	"github.com/sgdprior/sgdprior/score"
 	"github.com/sgdprior/sgdprior/verify"
 )
@@ -108,16 +109,16 @@ func minimumSetup(obj model.Objective, b model.Batch, theta []float64, lr, kappa
 // leastSquaresOf describes linreg at θ* for the exact least-squares prediction: the
 // design matrix with its constant bias column and the targets, divided by σ, and
 // C(θ*) computed from those (MATH.md §6, with ℓ = ½((x_iᵀθ − y_i)/σ)²).
-func leastSquaresOf(pr *problem, theta []float64, lambda, sigma float64) *verify.LeastSquares {
-	n, p := pr.data.Len(), pr.data.NumFeatures()
+func leastSquaresOf(pr *problem.Problem, theta []float64, lambda, sigma float64) *verify.LeastSquares {
+	n, p := pr.Data.Len(), pr.Data.NumFeatures()
 	x := mat.NewDense(n, p+1, nil)
 	y := make([]float64, n)
 	for i := 0; i < n; i++ {
 		for j := 0; j < p; j++ {
-			x.Set(i, j, pr.data.X.At(i, j)/sigma)
+			x.Set(i, j, pr.Data.X.At(i, j)/sigma)
 		}
 		x.Set(i, p, 1/sigma)
-		y[i] = pr.data.Y[i] / sigma
+		y[i] = pr.Data.Y[i] / sigma
 	}
 	c := mat.NewSymDense(p+1, nil)
 	linalg.LeastSquaresNoise(c, x, y, theta)

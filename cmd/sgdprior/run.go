@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"sort"
 	"strings"
 	"syscall"
@@ -109,6 +110,8 @@ func newFlagSet(e *env, name, synopsis string) *flag.FlagSet {
 	return fs
 }
 
+var invalidValueRE = regexp.MustCompile(`^invalid value ".*" for flag -([\w-]+): (.*)$`)
+
 // parseFlags parses args, turning errors into usage errors and refusing positional
 // arguments.
 func parseFlags(fs *flag.FlagSet, args []string) error {
@@ -116,6 +119,10 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.Usage()
 			return err
+		}
+		// flag's "invalid value "x" for flag -name: reason" reads "--name: reason".
+		if m := invalidValueRE.FindStringSubmatch(err.Error()); m != nil {
+			return usagef("--%s: %s", m[1], m[2])
 		}
 		return usagef("%v", err)
 	}

@@ -149,7 +149,7 @@ type gradsInput struct {
 func runScore(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "score", scoreSynopsis)
 	var pf problemFlags
-	pf.register(fs, "", "")
+	pf.register(fs)
 	var inv inverseFlags
 	inv.register(fs)
 	params := fs.String("params", "", "θ as a 1-D .npy file (PyTorch layout); required with --data")
@@ -259,43 +259,43 @@ func scoreModel(e *env, pf *problemFlags, set *score.Settings, params string, fs
 	if scoreFlagGiven(fs, "hessian") || scoreFlagGiven(fs, "n") {
 		return nil, out, "", usagef("--hessian and --n go with --grads, not with --data")
 	}
-	if err := pf.validate(true, true); err != nil {
+	if err := pf.checkLRBatch(); err != nil {
 		return nil, out, "", err
 	}
-	samp, _ := sim.ParseSampling(pf.sampling)
+	samp := pf.sampling
 	set.Sampling = samp
 	pr, err := pf.load()
 	if err != nil {
 		return nil, out, "", err
 	}
-	if err := pr.checkBatch(); err != nil {
+	if err := flagError(pr.CheckBatch(pf.batch)); err != nil {
 		return nil, out, "", err
 	}
-	n, d := pr.data.Len(), pr.model.NumParams()
+	n, d := pr.Data.Len(), pr.Model.NumParams()
 	if samp != sim.With && pf.batch == n {
 		return nil, out, "", usagef("--batch %d equals the %d examples: sampling without replacement has no mini-batch noise", pf.batch, n)
 	}
 	if set.Subset > n {
-		return nil, out, "", usagef("--subset %d is larger than the %d examples of %s", set.Subset, n, pr.data.Name)
+		return nil, out, "", usagef("--subset %d is larger than the %d examples of %s", set.Subset, n, pr.Data.Name)
 	}
-	theta, err := pr.readParams("--params", params)
+	theta, err := pr.ReadParams("params", params)
 	if err != nil {
-		return nil, out, "", err
+		return nil, out, "", flagError(err)
 	}
 	for j, v := range theta {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil, out, "", fmt.Errorf("%s: parameter %d is %v", params, j, v)
 		}
 	}
-	rep, err := score.ComputeModel(score.ModelProblem{Model: pr.model, Batch: pr.batch, WeightDecay: pf.weightDecay}, theta, set)
+	rep, err := score.ComputeModel(score.ModelProblem{Model: pr.Model, Batch: pr.Batch, WeightDecay: pf.spec.WeightDecay}, theta, set)
 	if err != nil {
 		return nil, out, "", err
 	}
 	out.Provenance = newProvenance(e, pf.seed, pr)
 	l := jsonFloat(rep.Loss)
 	out.Loss = &l
-	heading := fmt.Sprintf("%s on %s (n = %d, d = %d), θ from %s", pr.model.Name(), pr.data.Name, n, d, params)
-	if lm := pr.labelMapping(); lm != "" {
+	heading := fmt.Sprintf("%s on %s (n = %d, d = %d), θ from %s", pr.Model.Name(), pr.Data.Name, n, d, params)
+	if lm := pr.LabelMapping(); lm != "" {
 		heading += "\nlabels: " + lm
 	}
 	return rep, out, heading, nil
@@ -309,24 +309,18 @@ func scoreGrads(e *env, pf *problemFlags, set *score.Settings, gradsPath, hessPa
 			return nil, out, "", usagef("--%s does not go with --grads (the gradients replace the data and the model)", f)
 		}
 	}
-	if !(pf.lr > 0) || math.IsInf(pf.lr, 0) {
-		return nil, out, "", usagef("--lr must be > 0, not %v", pf.lr)
+	if err := pf.checkLRBatch(); err != nil {
+		return nil, out, "", err
 	}
-	if pf.batch < 1 {
-		return nil, out, "", usagef("--batch must be ≥ 1, not %d", pf.batch)
-	}
-	samp, err := sim.ParseSampling(pf.sampling)
-	if err != nil {
-		return nil, out, "", usagef("--sampling: %v", strings.TrimPrefix(err.Error(), "sim: "))
-	}
+	samp := pf.sampling
 	set.Sampling = samp
-	if !(pf.weightDecay >= 0) || math.IsInf(pf.weightDecay, 0) {
-		return nil, out, "", usagef("--weight-decay must be ≥ 0 and finite, not %v", pf.weightDecay)
+	if !(pf.spec.WeightDecay >= 0) || math.IsInf(pf.spec.WeightDecay, 0) {
+		return nil, out, "", usagef("--weight-decay must be ≥ 0 and finite, not %v", pf.spec.WeightDecay)
 	}
 	if set.ForceGaussian && hessPath == "" {
 		return nil, out, "", usagef("--gaussian with --grads needs --hessian H.npy")
 	}
-	if pf.weightDecay > 0 && params == "" {
+	if pf.spec.WeightDecay > 0 && params == "" {
 		return nil, out, "", usagef("--weight-decay with --grads needs --params θ.npy (∇r = λθ)")
 	}
 	g, err := data.ReadMatrix(gradsPath)
@@ -349,7 +343,7 @@ func scoreGrads(e *env, pf *problemFlags, set *score.Settings, gradsPath, hessPa
 	if samp != sim.With && pf.batch == n {
 		return nil, out, "", usagef("--batch %d equals N: sampling without replacement has no mini-batch noise", pf.batch)
 	}
-	in := score.Grads{G: g, N: n, WeightDecay: pf.weightDecay}
+	in := score.Grads{G: g, N: n, WeightDecay: pf.spec.WeightDecay}
 	if hessPath != "" {
 		h, err := data.ReadMatrix(hessPath)
 		if err != nil {
@@ -375,7 +369,7 @@ func scoreGrads(e *env, pf *problemFlags, set *score.Settings, gradsPath, hessPa
 		return nil, out, "", err
 	}
 	out.Provenance = newProvenance(e, pf.seed, nil)
-	out.Provenance.WeightDecay = pf.weightDecay
+	out.Provenance.WeightDecay = pf.spec.WeightDecay
 	out.Input = &gradsInput{Grads: gradsPath, Hessian: hessPath, Params: params, Rows: m}
 	heading := fmt.Sprintf("per-example gradients from %s (M = %d rows, N = %d, d = %d)", gradsPath, m, n, d)
 	return rep, out, heading, nil

@@ -47,7 +47,7 @@ type trainSummary struct {
 func runTrain(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "train", trainSynopsis)
 	var pf problemFlags
-	pf.register(fs, "", "")
+	pf.register(fs)
 	method := fs.String("method", "sgd", "sgd (iterates of SGD) or lbfgs (exact full-batch minimum θ*)")
 	steps := fs.Int("steps", 0, "SGD steps (or --epochs)")
 	epochs := fs.Float64("epochs", 0, "SGD epochs: steps = epochs·N/B")
@@ -63,16 +63,13 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	}
 	switch *method {
 	case "sgd":
-		if err := pf.validate(true, true); err != nil {
+		if err := pf.checkLRBatch(); err != nil {
 			return err
 		}
 		if (*steps > 0) == (*epochs > 0) {
 			return usagef("--method sgd needs exactly one of --steps T > 0 and --epochs E > 0")
 		}
 	case "lbfgs":
-		if err := pf.validate(false, false); err != nil {
-			return err
-		}
 		if !(*gtol > 0) {
 			return usagef("--gtol must be > 0, not %v", *gtol)
 		}
@@ -83,23 +80,23 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	d := pr.model.NumParams()
+	d := pr.Model.NumParams()
 	theta := make([]float64, d)
 	if *initPath != "" {
-		v, err := pr.readParams("--init", *initPath)
+		v, err := pr.ReadParams("init", *initPath)
 		if err != nil {
-			return err
+			return flagError(err)
 		}
 		copy(theta, v)
 	} else {
-		model.InitParams(theta, pr.model, rand.New(rand.NewPCG(pf.seed, 0x5eed)))
+		model.InitParams(theta, pr.Model, rand.New(rand.NewPCG(pf.seed, 0x5eed)))
 	}
-	obj := model.Objective{Model: pr.model, WeightDecay: pf.weightDecay}
+	obj := model.Objective{Model: pr.Model, WeightDecay: pf.spec.WeightDecay}
 	sum := trainSummary{Method: *method, D: d, Params: *out, Provenance: newProvenance(e, pf.seed, pr), Warnings: []string{}}
 	prog := newProgress(e.stdout)
 	switch *method {
 	case "lbfgs":
-		res, err := train.Minimize(obj, pr.batch, theta, train.Settings{
+		res, err := train.Minimize(obj, pr.Batch, theta, train.Settings{
 			GradTol: *gtol,
 			Progress: func(it int, loss, gn float64) {
 				prog.update(fmt.Sprintf("lbfgs iteration %d  loss %.6g  ‖∇L‖ %.3g", it, loss, gn), -1)
@@ -116,15 +113,15 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 			sum.Warnings = append(sum.Warnings, fmt.Sprintf("‖∇L‖ = %.3g did not reach --gtol %.3g", res.GradNorm, *gtol))
 		}
 	case "sgd":
-		if err := pr.checkBatch(); err != nil {
+		if err := flagError(pr.CheckBatch(pf.batch)); err != nil {
 			return err
 		}
-		samp, _ := sim.ParseSampling(pf.sampling)
+		samp := pf.sampling
 		T := *steps
 		if *epochs > 0 {
-			T = int(math.Ceil(*epochs * float64(pr.data.Len()) / float64(pf.batch)))
+			T = int(math.Ceil(*epochs * float64(pr.Data.Len()) / float64(pf.batch)))
 		}
-		err := train.SGD(ctx, sim.NewModelProblem(pr.model, pr.batch, pf.weightDecay), theta, train.SGDSettings{
+		err := train.SGD(ctx, sim.NewModelProblem(pr.Model, pr.Batch, pf.spec.WeightDecay), theta, train.SGDSettings{
 			LR: pf.lr, Batch: pf.batch, Sampling: samp, Steps: T, Seed: pf.seed,
 			Progress: func(step int) {
 				prog.update(fmt.Sprintf("sgd step %d/%d", step, T), float64(step)/float64(T))
@@ -134,11 +131,11 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		sum.Steps, sum.LR, sum.Batch, sum.Sampling = T, pf.lr, pf.batch, pf.sampling
+		sum.Steps, sum.LR, sum.Batch, sum.Sampling = T, pf.lr, pf.batch, pf.sampling.String()
 	}
 	grad := make([]float64, d)
-	loss := obj.Loss(grad, theta, pr.batch)
-	nll := pr.model.Loss(nil, theta, pr.batch)
+	loss := obj.Loss(grad, theta, pr.Batch)
+	nll := pr.Model.Loss(nil, theta, pr.Batch)
 	gn := floats.Norm(grad, 2)
 	sum.Loss, sum.NLL, sum.GradNorm = jsonFloat(loss), jsonFloat(nll), jsonFloat(gn)
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
@@ -147,13 +144,13 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	if err := data.WriteVector(*out, theta); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%s on %s (n = %d, d = %d), %s\n", pr.model.Name(), pr.data.Name, pr.data.Len(), d, *method)
-	if lm := pr.labelMapping(); lm != "" {
+	fmt.Fprintf(e.stdout, "%s on %s (n = %d, d = %d), %s\n", pr.Model.Name(), pr.Data.Name, pr.Data.Len(), d, *method)
+	if lm := pr.LabelMapping(); lm != "" {
 		fmt.Fprintf(e.stdout, "labels: %s\n", lm)
 	}
-	fmt.Fprintf(e.stdout, "loss %.10g (nll %.10g, weight decay %g)  ‖∇L‖ %.3g\n", loss, nll, pf.weightDecay, gn)
-	if len(pr.data.Classes) > 0 {
-		acc := model.Accuracy(pr.model, theta, pr.batch)
+	fmt.Fprintf(e.stdout, "loss %.10g (nll %.10g, weight decay %g)  ‖∇L‖ %.3g\n", loss, nll, pf.spec.WeightDecay, gn)
+	if len(pr.Data.Classes) > 0 {
+		acc := model.Accuracy(pr.Model, theta, pr.Batch)
 		sum.Accuracy = &acc
 		fmt.Fprintf(e.stdout, "training accuracy %.4f\n", acc)
 	}

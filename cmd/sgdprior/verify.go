@@ -15,6 +15,7 @@ import (
 	"github.com/sgdprior/sgdprior/data"
 	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/model"
+	"github.com/sgdprior/sgdprior/problem"
 	"github.com/sgdprior/sgdprior/sim"
 	"github.com/sgdprior/sgdprior/train"
 	"github.com/sgdprior/sgdprior/verify"
@@ -178,7 +179,7 @@ type verifyPredJSON struct {
 func runVerify(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "verify", verifySynopsis)
 	var pf problemFlags
-	pf.register(fs, "", "")
+	pf.register(fs)
 	var inv inverseFlags
 	inv.register(fs)
 	params := fs.String("params", "", "θ* as a 1-D .npy file; without it a full-batch minimisation (L-BFGS + Newton–CG) runs first")
@@ -197,7 +198,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := pf.validate(true, true); err != nil {
+	if err := pf.checkLRBatch(); err != nil {
 		return err
 	}
 	invSet, err := inv.settings()
@@ -228,15 +229,15 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := pr.checkBatch(); err != nil {
+	if err := flagError(pr.CheckBatch(pf.batch)); err != nil {
 		return err
 	}
-	n, d := pr.data.Len(), pr.model.NumParams()
-	obj := model.Objective{Model: pr.model, WeightDecay: pf.weightDecay}
-	samp, _ := sim.ParseSampling(pf.sampling)
+	n, d := pr.Data.Len(), pr.Model.NumParams()
+	obj := model.Objective{Model: pr.Model, WeightDecay: pf.spec.WeightDecay}
+	samp := pf.sampling
 	kappa := sim.Kappa(samp, n, pf.batch)
 	out := verifyJSON{Chains: *chains, Steps: *steps, Burnin: *burnin, Thin: *thin, Simulator: method.String(),
-		Sampling: pf.sampling, LR: pf.lr, Batch: pf.batch, Kappa: kappa, N: n, D: d,
+		Sampling: pf.sampling.String(), LR: pf.lr, Batch: pf.batch, Kappa: kappa, N: n, D: d,
 		Provenance: newProvenance(e, pf.seed, pr), Warnings: []string{}}
 	if method == sim.SDE {
 		out.DT = *dt
@@ -248,25 +249,25 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	// θ*.
 	theta := make([]float64, d)
 	if *params != "" {
-		v, err := pr.readParams("--params", *params)
+		v, err := pr.ReadParams("params", *params)
 		if err != nil {
-			return err
+			return flagError(err)
 		}
 		copy(theta, v)
 	} else {
-		model.InitParams(theta, pr.model, rand.New(rand.NewPCG(pf.seed, 0x5eed)))
-		if _, err := train.Minimize(obj, pr.batch, theta, train.Settings{}); err != nil {
+		model.InitParams(theta, pr.Model, rand.New(rand.NewPCG(pf.seed, 0x5eed)))
+		if _, err := train.Minimize(obj, pr.Batch, theta, train.Settings{}); err != nil {
 			return err
 		}
 	}
 	grad := make([]float64, d)
-	obj.Loss(grad, theta, pr.batch)
+	obj.Loss(grad, theta, pr.Batch)
 	if gn := floats.Norm(grad, 2); gn > 1e-6 {
 		out.Warnings = append(out.Warnings, fmt.Sprintf("‖∇L(θ*)‖ = %.3g: θ* is not a minimum to 1e-6, so the Gaussian predictions are approximate", gn))
 	}
 
 	// The comparison basis and the predictions.
-	setup, err := minimumSetup(obj, pr.batch, theta, pf.lr, kappa, d <= 500, *topK, pf.seed)
+	setup, err := minimumSetup(obj, pr.Batch, theta, pf.lr, kappa, d <= 500, *topK, pf.seed)
 	if err != nil {
 		return err
 	}
@@ -281,8 +282,8 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		out.Warnings = append(out.Warnings, fmt.Sprintf("d = %d > 500: the comparison is made in the top-%d Hessian subspace V, with the predictions computed from VᵀHV and VᵀC_B V (the seed's C_B⁻¹ is that of the projected noise)", d, out.BasisDim))
 	}
 	ps := verify.PredictSettings{Inverse: invSet, SGLD: method == sim.SGLD}
-	if lin := pr.model.Name() == "linreg"; lin {
-		ps.LS = leastSquaresOf(pr, theta, pf.weightDecay, pf.sigma)
+	if lin := pr.Model.Name() == "linreg"; lin {
+		ps.LS = leastSquaresOf(pr, theta, pf.spec.WeightDecay, pf.spec.Sigma)
 	}
 	preds, w, err := verify.Predictions(s, ps)
 	out.Warnings = append(out.Warnings, w...)
@@ -290,7 +291,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		return rankHint(err)
 	}
 	if s.Full && d <= exactFieldMaxDim {
-		setExactFields(preds, obj, pr.batch, theta, s.Basis, pf.lr, kappa, invSet)
+		setExactFields(preds, obj, pr.Batch, theta, s.Basis, pf.lr, kappa, invSet)
 	} else {
 		out.Warnings = append(out.Warnings, fmt.Sprintf("score errors use each prediction's Gaussian field −Σ⁻¹(θ − θ*): the exact fields of the note's and the posterior's scores are evaluated only in the full basis with d ≤ %d", exactFieldMaxDim))
 	}
@@ -315,14 +316,14 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		Chains: *chains, Steps: *steps, Burnin: *burnin, Thin: *thin, Seed: pf.seed,
 		Init: theta, LambdaMax: s.Curvatures[0], Project: project, ProjectDim: k,
 		Checkpoint: *checkpoint, CheckpointEvery: *every, Resume: *resume,
-		ConfigTag: fmt.Sprintf("%s|%s|wd=%g|sigma=%g|theta=%x", pr.data.SHA256, pr.model.Name(), pf.weightDecay, pf.sigma, floats.Sum(theta)),
+		ConfigTag: fmt.Sprintf("%s|%s|wd=%g|sigma=%g|theta=%x", pr.Data.SHA256, pr.Model.Name(), pf.spec.WeightDecay, pf.spec.Sigma, floats.Sum(theta)),
 		Observe: func(chain, step int, _ []float64) {
 			if chain == 0 && step%1000 == 0 {
 				prog.update(fmt.Sprintf("chain 0: step %d/%d", step, *steps), float64(step)/float64(*steps))
 			}
 		},
 	}
-	res, err := sim.Run(ctx, sim.NewModelProblem(pr.model, pr.batch, pf.weightDecay), cfg)
+	res, err := sim.Run(ctx, sim.NewModelProblem(pr.Model, pr.Batch, pf.spec.WeightDecay), cfg)
 	prog.done()
 	if err != nil {
 		if errors.Is(err, context.Canceled) && *checkpoint != "" {
@@ -417,9 +418,9 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func printVerify(e *env, pr *problem, out *verifyJSON, cmp []verify.Comparison) {
+func printVerify(e *env, pr *problem.Problem, out *verifyJSON, cmp []verify.Comparison) {
 	fmt.Fprintf(e.stdout, "%s on %s (n = %d, d = %d): %s, η = %g, B = %d, sampling %s (κ_B = %.4g)\n",
-		pr.model.Name(), pr.data.Name, out.N, out.D, out.Simulator, out.LR, out.Batch, out.Sampling, out.Kappa)
+		pr.Model.Name(), pr.Data.Name, out.N, out.D, out.Simulator, out.LR, out.Batch, out.Sampling, out.Kappa)
 	fmt.Fprintf(e.stdout, "%d chains × %d kept samples; basis %s (%d directions); max R̂ %.4f, min ESS %.0f\n",
 		out.Chains, out.Samples/out.Chains, out.Basis, out.BasisDim, float64(out.RHatMax), float64(out.ESSMin))
 	fmt.Fprintf(e.stdout, "%-14s %12s %10s %12s %9s  %s\n", "prediction", "rel. Frob.", "KL", "score err.", "max|t|", "verdict")

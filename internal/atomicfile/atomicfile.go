@@ -4,6 +4,8 @@
 package atomicfile
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -50,6 +52,21 @@ func Write(path string, write func(w io.Writer) error) (err error) {
 func WriteBytes(path string, b []byte) error {
 	return Write(path, func(w io.Writer) error {
 		_, err := w.Write(b)
+		return err
+	})
+}
+
+// WriteJSON writes v as indented JSON (two spaces, one value per file, a final newline) to
+// path atomically.
+func WriteJSON(path string, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return Write(path, func(w io.Writer) error {
+		_, err := w.Write(buf.Bytes())
 		return err
 	})
 }

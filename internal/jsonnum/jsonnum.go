@@ -39,3 +39,63 @@ func (f Float) Float64() float64 { return float64(f) }
 
 // OK reports whether f is a finite number (not null).
 func (f Float) OK() bool { return !math.IsNaN(float64(f)) && !math.IsInf(float64(f), 0) }
+
+// Matrix is a matrix in an output: written inline as an array of rows, or, when it is too
+// large to be inline, as the name of the .npy file that holds it (relative to the JSON
+// file's directory); absent, it is null.
+type Matrix struct {
+	Rows [][]Float
+	File string
+}
+
+// NewMatrix returns m's entries inline.
+func NewMatrix(m interface {
+	Dims() (r, c int)
+	At(i, j int) float64
+}) *Matrix {
+	r, c := m.Dims()
+	rows := make([][]Float, r)
+	for i := range rows {
+		rows[i] = make([]Float, c)
+		for j := range rows[i] {
+			rows[i][j] = Float(m.At(i, j))
+		}
+	}
+	return &Matrix{Rows: rows}
+}
+
+// MarshalJSON writes the rows, or the file name when File is set.
+func (m *Matrix) MarshalJSON() ([]byte, error) {
+	if m.File != "" {
+		return json.Marshal(m.File)
+	}
+	if m.Rows == nil {
+		return []byte("null"), nil
+	}
+	return json.Marshal(m.Rows)
+}
+
+// UnmarshalJSON reads an array of rows or a file name.
+func (m *Matrix) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	*m = Matrix{}
+	switch {
+	case string(b) == "null":
+		return nil
+	case len(b) > 0 && b[0] == '"':
+		return json.Unmarshal(b, &m.File)
+	}
+	return json.Unmarshal(b, &m.Rows)
+}
+
+// Floats converts v to Floats (nil stays nil).
+func Floats(v []float64) []Float {
+	if v == nil {
+		return nil
+	}
+	out := make([]Float, len(v))
+	for i, x := range v {
+		out[i] = Float(x)
+	}
+	return out
+}

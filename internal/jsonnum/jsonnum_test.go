@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"math"
 	"testing"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // TestRoundTrip: finite numbers are written as encoding/json writes a float64 and read back
@@ -33,5 +35,31 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if err := f.UnmarshalJSON([]byte(`"x"`)); err == nil {
 		t.Fatal("a string was read as a number")
+	}
+}
+
+func TestMatrixRoundTrip(t *testing.T) {
+	for _, m := range []*Matrix{
+		NewMatrix(mat.NewDense(2, 2, []float64{1, math.NaN(), 3, 4})),
+		{File: "x-cov.npy"},
+	} {
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Matrix
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		b2, _ := json.Marshal(&back)
+		if string(b) != string(b2) {
+			t.Errorf("round trip %s → %s", b, b2)
+		}
+	}
+	var null struct {
+		M *Matrix `json:"m"`
+	}
+	if b, _ := json.Marshal(null); string(b) != `{"m":null}` {
+		t.Errorf("nil matrix: %s", b)
 	}
 }

@@ -1,0 +1,154 @@
+// Package problem is a model on a data set, the unit every sgdprior computation starts
+// from: a Spec (the data source and its preprocessing, the model, the likelihood's σ and
+// the weight decay λ of r(θ) = (λ/2)‖θ‖², docs/MATH.md §1) is validated once and loaded
+// into a Problem, whose Provenance every output records.
+package problem
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/sgdprior/sgdprior/data"
+	"github.com/sgdprior/sgdprior/field"
+	"github.com/sgdprior/sgdprior/model"
+)
+
+// Spec describes a problem. Its keys (Validate's field names) are the command-line flags:
+// data, target, labels, split, standardize, model, act, task, sigma, weight-decay.
+type Spec struct {
+	// Data is an embedded set (iris, wine, breast-cancer, digits, diabetes), a CSV or
+	// LibSVM file, idx:DIR (MNIST/Fashion-MNIST), or X.npy with Labels. Required.
+	Data string
+	// Target is the CSV target column (default the last); Labels the 1-D .npy of targets
+	// with Data X.npy; Split the IDX split, train (default) or test.
+	Target, Labels, Split string
+	// Standardize standardises features (and a numeric target) by their mean and
+	// population std; IDX images are scaled to [0, 1] instead. DefaultSpec sets it.
+	Standardize bool
+	// Model is linreg, logistic, softmax or mlp:H1,H2,…. Required.
+	Model string
+	// Act is the MLP activation, tanh or relu; Task classify or regress.
+	Act, Task string
+	// Sigma is the noise scale σ of Gaussian likelihoods (linreg, mlp with task regress).
+	Sigma float64
+	// WeightDecay is λ ≥ 0: part of the objective, never of the likelihood.
+	WeightDecay float64
+}
+
+// DefaultSpec returns the defaults: standardised data, tanh, classify, σ = 1, λ = 0.
+func DefaultSpec() Spec {
+	return Spec{Standardize: true, Act: "tanh", Task: "classify", Sigma: 1}
+}
+
+// IsMLP reports whether the model is an MLP.
+func (s *Spec) IsMLP() bool { return strings.HasPrefix(s.Model, "mlp:") }
+
+// Regression reports whether the model needs a numeric target.
+func (s *Spec) Regression() bool {
+	return s.Model == "linreg" || (s.IsMLP() && s.Task == "regress")
+}
+
+// Validate checks the values that do not need the data, returning a *field.Error.
+func (s *Spec) Validate() error {
+	switch {
+	case s.Data == "":
+		return field.Errorf("data", "is required")
+	case s.Model == "":
+		return field.Errorf("model", "is required")
+	case s.Act != "tanh" && s.Act != "relu":
+		return field.Errorf("act", "must be tanh or relu, not %q", s.Act)
+	case s.Task != "classify" && s.Task != "regress":
+		return field.Errorf("task", "must be classify or regress, not %q", s.Task)
+	case !(s.Sigma > 0) || math.IsInf(s.Sigma, 0):
+		return field.Errorf("sigma", "must be a positive finite number, not %v", s.Sigma)
+	case !(s.WeightDecay >= 0) || math.IsInf(s.WeightDecay, 0):
+		return field.Errorf("weight-decay", "must be ≥ 0 and finite, not %v", s.WeightDecay)
+	case s.Split != "" && s.Split != "train" && s.Split != "test":
+		return field.Errorf("split", "must be train or test, not %q", s.Split)
+	}
+	return nil
+}
+
+// Problem is a loaded data set with its model.
+type Problem struct {
+	Spec  Spec
+	Data  *data.Dataset
+	Model model.Model
+	Batch model.Batch
+}
+
+// Load validates s, reads the data and builds the model. Data errors are returned as the
+// data package gives them; a model that does not fit the data (three classes for
+// logistic) is a *field.Error of key "model".
+func Load(s Spec) (*Problem, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	ds, err := data.Load(data.Spec{
+		Source:        s.Data,
+		Labels:        s.Labels,
+		Target:        s.Target,
+		Split:         s.Split,
+		NoStandardize: !s.Standardize,
+		Regression:    s.Regression(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	opt := model.Options{Act: s.Act, Sigma: s.Sigma}
+	if s.IsMLP() {
+		opt.Task = s.Task
+	}
+	m, err := model.New(s.Model, ds.NumFeatures(), ds.NumClasses(), opt)
+	if err != nil {
+		return nil, field.Errorf("model", "%s: %s", s.Model, strings.TrimPrefix(err.Error(), "model: "))
+	}
+	return &Problem{Spec: s, Data: ds, Model: m, Batch: model.Batch{X: ds.X, Y: ds.Y}}, nil
+}
+
+// Objective is the mean objective L(θ) = (1/N) Σ ℓ_i(θ) + (λ/2)‖θ‖² (docs/MATH.md §1).
+func (p *Problem) Objective() model.Objective {
+	return model.Objective{Model: p.Model, WeightDecay: p.Spec.WeightDecay}
+}
+
+// N returns the number of examples and D the number of parameters.
+func (p *Problem) N() int { return p.Data.Len() }
+
+// D returns the number of parameters.
+func (p *Problem) D() int { return p.Model.NumParams() }
+
+// CheckBatch refuses a batch size larger than the data (a *field.Error of key "batch").
+func (p *Problem) CheckBatch(b int) error {
+	if n := p.N(); b > n {
+		return field.Errorf("batch", "%d is larger than the %d examples of %s", b, n, p.Data.Name)
+	}
+	return nil
+}
+
+// LabelMapping describes the class labels as "0=benign 1=malignant", or "" for a numeric
+// target.
+func (p *Problem) LabelMapping() string {
+	if len(p.Data.Classes) == 0 {
+		return ""
+	}
+	parts := make([]string, len(p.Data.Classes))
+	for k, c := range p.Data.Classes {
+		parts[k] = fmt.Sprintf("%d=%s", k, c)
+	}
+	return strings.Join(parts, " ")
+}
+
+// ReadParams reads a parameter vector for this problem from a 1-D .npy file, refusing one
+// of the wrong length or with a non-finite value (a *field.Error of the given key, which
+// names the file).
+func (p *Problem) ReadParams(key, path string) ([]float64, error) {
+	v, err := data.ReadVector(path)
+	if err != nil {
+		return nil, err
+	}
+	if d := p.D(); len(v) != d {
+		return nil, field.Errorf(key, "%s has %d values, but %s on %s has %d parameters", path, len(v), p.Model.Name(), p.Data.Name, d)
+	}
+	return v, nil
+}
