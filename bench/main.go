@@ -115,16 +115,14 @@ type goBuild struct {
 var goBuilds = []goBuild{{"purego", "", "0"}, {"openblas", "openblas", "1"}}
 
 type harness struct {
-	opt              options
-	root, out        string
-	inputs, bin      string
-	log              io.Writer
-	res              *Results
-	builds           []goBuild // those that built
-	sgdprior         map[string]string
-	torchOK          bool
-	scoreArgs        []string
-	torchScoreScript string
+	opt         options
+	root, out   string
+	inputs, bin string
+	log         io.Writer
+	res         *Results
+	builds      []goBuild // those that built
+	sgdprior    map[string]string
+	torchOK     bool
 }
 
 func (h *harness) note(format string, args ...any) {

@@ -282,11 +282,10 @@ func CloudPlot(name, title, xlabel, ylabel, caption string, xs, ys []float64, el
 
 // vectorField is a plotter.FieldXY over a regular grid.
 type vectorField struct {
-	nx, ny   int
-	x, y     []float64
-	u, v     []float64 // row-major, index j*nx+i
-	maxNorm  float64
-	scaleLen float64
+	nx, ny  int
+	x, y    []float64
+	u, v    []float64 // row-major, index j*nx+i
+	maxNorm float64
 }
 
 func (f *vectorField) Dims() (int, int) { return f.nx, f.ny }

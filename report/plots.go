@@ -19,14 +19,6 @@ func indices(n int) []float64 {
 	return x
 }
 
-func constant(n int, v float64) []float64 {
-	y := make([]float64, n)
-	for i := range y {
-		y[i] = v
-	}
-	return y
-}
-
 func cov2(m study.Matrix) ([2][2]float64, bool) {
 	var c [2][2]float64
 	if len(m) < 2 || len(m[0]) < 2 || len(m[1]) < 2 {

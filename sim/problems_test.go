@@ -15,7 +15,6 @@ type quadratic struct {
 	h      *mat.SymDense // d×d
 	a      [][]float64   // N vectors of length d
 	lambda float64
-	calls  *int // counts MiniBatchGrad calls when non-nil (tests of the sampling)
 	hook   func(idx []int)
 }
 

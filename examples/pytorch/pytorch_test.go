@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 )
 
@@ -36,8 +35,7 @@ func requireTorch(t *testing.T) {
 func buildSgdprior(t *testing.T, dir string) string {
 	t.Helper()
 	bin := filepath.Join(dir, "sgdprior")
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	cmd := exec.Command(gobin, "build", "-o", bin, "github.com/sgdprior/sgdprior/cmd/sgdprior")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/sgdprior/sgdprior/cmd/sgdprior")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
