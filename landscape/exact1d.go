@@ -606,7 +606,7 @@ func autoDomain1D(p Preset, lr, kappa, left, right float64) (lo, hi float64) {
 //	τ ≈ 2π / (η √(L''(a)|L''(s)|)) · exp(2ΔL/(η c)),  c = κ_B C(a),
 //
 // for learning rate lr = η, kappa = κ_B, the per-example gradient variance cMin = C(a) and
-// the curvature hMin = L”(a) at the minimum a, the curvature hSaddle = L”(s) at the saddle s
+// the curvature hMin = L″(a) at the minimum a, the curvature hSaddle = L″(s) at the saddle s
 // (its sign is ignored) and the barrier ΔL = L(s) − L(a). A well with saddles on both sides
 // escapes at the sum of the two rates.
 func KramersRate(lr, kappa, cMin, hMin, hSaddle, barrier float64) float64 {
