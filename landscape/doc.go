@@ -25,7 +25,7 @@
 //
 // For landscapes with several wells the mass of each well is split at the saddles, and the
 // mean first-passage time from each minimum to a neighbouring one is computed exactly (1-D
-// quadrature, 2-D backward equation), by Kramers' formula (1-D), and measured. Study runs
+// quadrature, 2-D backward equation), by Kramers' formula (1-D), and measured. Run runs
 // everything for one preset and returns a Result ready for JSON (non-finite numbers become
 // null); Sweep repeats the well shares over a grid of η and B.
 //

@@ -489,7 +489,7 @@ func Exact1D(p Preset, lr, kappa float64, s *Exact1DSettings) (*Stationary1D, er
 			}
 			r.Escape = append(r.Escape, math.Exp(logT))
 		}
-		// Kramers.
+		// Kramers: the rates over the barriers on either side add up.
 		g := make([]float64, 1)
 		c := make([]float64, 1)
 		h := make([]float64, 1)
@@ -505,7 +505,7 @@ func Exact1D(p Preset, lr, kappa float64, s *Exact1DSettings) (*Stationary1D, er
 				sd := r.Saddles[si]
 				p.Hess(h, []float64{sd})
 				dl := p.Loss([]float64{sd}) - la
-				rate += lr * math.Sqrt(ha*math.Abs(h[0])) / (2 * math.Pi) * math.Exp(-2*dl/(lr*kappa*ca))
+				rate += KramersRate(lr, kappa, ca, ha, h[0], dl)
 			}
 			r.Kramers = append(r.Kramers, 1/rate)
 		}
@@ -598,4 +598,17 @@ func autoDomain1D(p Preset, lr, kappa, left, right float64) (lo, hi float64) {
 		return x
 	}
 	return march(left, -1), march(right, 1)
+}
+
+// KramersRate returns Kramers' escape rate over one barrier of a 1-D landscape (docs/MATH.md
+// §8), the reciprocal of the mean escape time
+//
+//	τ ≈ 2π / (η √(L''(a)|L''(s)|)) · exp(2ΔL/(η c)),  c = κ_B C(a),
+//
+// for learning rate lr = η, kappa = κ_B, the per-example gradient variance cMin = C(a) and
+// the curvature hMin = L″(a) at the minimum a, the curvature hSaddle = L″(s) at the saddle s
+// (its sign is ignored) and the barrier ΔL = L(s) − L(a). A well with saddles on both sides
+// escapes at the sum of the two rates.
+func KramersRate(lr, kappa, cMin, hMin, hSaddle, barrier float64) float64 {
+	return lr * math.Sqrt(hMin*math.Abs(hSaddle)) / (2 * math.Pi) * math.Exp(-2*barrier/(lr*kappa*cMin))
 }

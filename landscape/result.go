@@ -1,9 +1,12 @@
 package landscape
 
 import (
+	"encoding/json"
 	"math"
 
+	"github.com/sgdprior/sgdprior/internal/atomicfile"
 	"github.com/sgdprior/sgdprior/internal/jsonnum"
+	"github.com/sgdprior/sgdprior/problem"
 )
 
 // Float is a float64 that marshals to JSON null when it is NaN or infinite (MATH.md §10:
@@ -22,7 +25,7 @@ func toFloats(x []float64) []Float {
 	return r
 }
 
-// Result is the outcome of Study, shaped for JSON. Densities are on Grid: in 1-D at the
+// Result is the outcome of Run, shaped for JSON. Densities are on Grid: in 1-D at the
 // bin centres X; in 2-D on the cells X × Y flattened row-major (index i·len(Y) + j).
 // Non-finite numbers are null; a figure that was not computed is null.
 type Result struct {
@@ -146,4 +149,55 @@ func nanFloats(n int) []Float {
 		r[i] = Float(math.NaN())
 	}
 	return r
+}
+
+// Output is the JSON output of `sgdprior landscape --json`: the Result and the provenance
+// of the run. It reads back what it writes; numbers absent from an older output read as NaN.
+type Output struct {
+	Result
+	Provenance problem.Provenance `json:"provenance"`
+}
+
+// Write writes o, indented, to path atomically.
+func (o *Output) Write(path string) error { return atomicfile.WriteJSON(path, o) }
+
+// UnmarshalJSON reads an Output, presetting the scalar numbers to NaN so that absent ones
+// read as NaN.
+func (o *Output) UnmarshalJSON(b []byte) error {
+	type plain Output
+	nan := Float(math.NaN())
+	var p plain
+	p.LR, p.Kappa, p.DT, p.Current, p.SeedNonGradient = nan, nan, nan, nan, nan
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*o = Output(p)
+	return nil
+}
+
+// UnmarshalJSON reads a well, presetting its numbers to NaN so that absent ones read as NaN.
+func (w *WellOut) UnmarshalJSON(b []byte) error {
+	type plain WellOut
+	n := Float(math.NaN())
+	p := plain{MassExact: n, MassSeed: n, MassSGD: n, MassSGDStderr: n,
+		MassGauss: n, MassGaussStderr: n, MassSDE: n, MassSDEStderr: n,
+		EscapeExact: n, EscapeKramers: n, EscapeSGD: n, EscapeSGDStderr: n,
+		EscapeSDE: n, EscapeSDEStderr: n}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*w = WellOut(p)
+	return nil
+}
+
+// UnmarshalJSON reads a sweep point, presetting η and κ_B to NaN so that absent ones read as
+// NaN.
+func (s *SweepOut) UnmarshalJSON(b []byte) error {
+	type plain SweepOut
+	p := plain{LR: Float(math.NaN()), Kappa: Float(math.NaN())}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*s = SweepOut(p)
+	return nil
 }

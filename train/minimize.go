@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/optimize"
 
 	"github.com/sgdprior/sgdprior/model"
+	"github.com/sgdprior/sgdprior/progress"
 )
 
 // Settings configures Minimize. The zero value means the defaults.
@@ -19,9 +20,9 @@ type Settings struct {
 	MaxIter int
 	// NewtonIter bounds the Newton–CG polishing iterations after L-BFGS. Default 50.
 	NewtonIter int
-	// Progress, if non-nil, is called after every L-BFGS iteration with the iteration,
-	// the objective and the gradient norm.
-	Progress func(iter int, loss, gradNorm float64)
+	// Progress, if non-nil, receives "lbfgs iteration k  loss L  ‖∇L‖ g" (fraction
+	// unknown, −1) after every L-BFGS iteration.
+	Progress progress.Recorder
 }
 
 func (s Settings) withDefaults() Settings {
@@ -79,7 +80,7 @@ func Minimize(obj model.Objective, b model.Batch, theta []float64, s Settings) (
 		}
 		iter++
 		if s.Progress != nil {
-			s.Progress(iter, loc.F, floats.Norm(loc.Gradient, 2))
+			s.Progress.Record(fmt.Sprintf("lbfgs iteration %d  loss %.6g  ‖∇L‖ %.3g", iter, loc.F, floats.Norm(loc.Gradient, 2)), -1)
 		}
 		if separable(loc.X) {
 			sepErr = noMinimum(m)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/sgdprior/sgdprior/field"
+	"github.com/sgdprior/sgdprior/progress"
 	"github.com/sgdprior/sgdprior/sim"
 )
 
@@ -14,16 +16,20 @@ type SGDSettings struct {
 	Sampling sim.Sampling // default Without
 	Steps    int          // number of steps, required
 	Seed     uint64
-	// Progress, if non-nil, is called every few hundred steps with the step count.
-	Progress func(step int)
+	// Progress, if non-nil, receives "sgd step t/T" and t/T every T/100 steps.
+	Progress progress.Recorder
 }
 
 // SGD runs plain constant-step SGD θ ← θ − η∇L_b(θ) for s.Steps steps from theta, which it
 // overwrites. It is one chain of the shared simulator (sim.Run), so its iterates equal
-// chain 0 of a `verify` run with the same seed.
+// chain 0 of a `verify` run with the same seed. A bad η or B (sim.CheckLRBatch) or a
+// number of steps below 1 is a *field.Error.
 func SGD(ctx context.Context, p sim.Problem, theta []float64, s SGDSettings) error {
-	if s.Steps < 1 || s.Batch < 1 || !(s.LR > 0) {
-		panic(fmt.Sprintf("train: bad SGD settings %+v", s))
+	if err := sim.CheckLRBatch(s.LR, s.Batch); err != nil {
+		return err
+	}
+	if s.Steps < 1 {
+		return field.Errorf("steps", "must be ≥ 1, not %d", s.Steps)
 	}
 	every := s.Steps / 100
 	if every < 1 {
@@ -41,7 +47,7 @@ func SGD(ctx context.Context, p sim.Problem, theta []float64, s SGDSettings) err
 		Init:     theta,
 		Observe: func(chain, step int, _ []float64) {
 			if s.Progress != nil && step%every == 0 {
-				s.Progress(step)
+				s.Progress.Record(fmt.Sprintf("sgd step %d/%d", step, s.Steps), float64(step)/float64(s.Steps))
 			}
 		},
 	})

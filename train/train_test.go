@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/sgdprior/sgdprior/model"
+	"github.com/sgdprior/sgdprior/progress"
 	"github.com/sgdprior/sgdprior/sim"
 )
 
@@ -84,7 +85,7 @@ func TestSGDIsChainZero(t *testing.T) {
 	p := sim.NewModelProblem(m, b, 0.01)
 	theta := make([]float64, m.NumParams())
 	calls := 0
-	if err := SGD(context.Background(), p, theta, SGDSettings{LR: 0.1, Batch: 10, Steps: 500, Seed: 7, Progress: func(int) { calls++ }}); err != nil {
+	if err := SGD(context.Background(), p, theta, SGDSettings{LR: 0.1, Batch: 10, Steps: 500, Seed: 7, Progress: progress.Func(func(string, float64) { calls++ })}); err != nil {
 		t.Fatal(err)
 	}
 	res, err := sim.Run(context.Background(), p, sim.Config{LR: 0.1, Batch: 10, Chains: 1, Steps: 500, Burnin: 499, Seed: 7, Init: make([]float64, m.NumParams())})

@@ -1,9 +1,16 @@
 package main
 
 import (
+	"errors"
+	"io"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/sgdprior/sgdprior/landscape"
+	"github.com/sgdprior/sgdprior/sim"
+	"github.com/sgdprior/sgdprior/train"
 )
 
 // TestLandscapeJSON: the command's JSON carries the interface keys, and ou's exact and
@@ -65,6 +72,70 @@ func TestLandscapeErrors(t *testing.T) {
 		code, _, stderr := runCmd(t, append([]string{"landscape"}, c.args...)...)
 		if code != 2 || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%v: code %d, stderr %q; want 2 naming %q", c.args, code, stderr, c.want)
+		}
+	}
+}
+
+// TestParseLandscape: the flags land in the library's settings, starting from
+// landscape.DefaultSettings, and bad values are usage errors naming their flag.
+func TestParseLandscape(t *testing.T) {
+	e := &env{stdout: io.Discard, stderr: io.Discard}
+	inv, err := parseLandscape(e, []string{"--preset", "ou2d", "--hess2", "1,0.4,0.5", "--lr", "0.1", "--simulators", "sgd,sde",
+		"--sweep-lr", "0.1,0.2", "--sweep-batch", "2", "--chains", "4", "--json", "l.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := landscape.DefaultSettings()
+	want.LR, want.Chains = 0.1, 4
+	want.Methods = landscape.Methods{sim.SGD, sim.SDE}
+	want.SweepLR, want.SweepBatch = landscape.LRList{0.1, 0.2}, landscape.BatchList{2}
+	if !reflect.DeepEqual(inv.settings, want) || inv.preset.Name != "ou2d" || inv.preset.Hess2 != "1,0.4,0.5" || inv.json != "l.json" {
+		t.Errorf("parsed %+v", inv)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--chains", "1"}, "--chains must be ≥ 2"},
+		{[]string{"--steps", "99"}, "--steps must be ≥ 100, not 99"},
+		{[]string{"--sweep-batch", "0"}, `--sweep-batch: "0" is not a positive integer`},
+		{[]string{"--preset", "ou2d", "--noise2", "1"}, "--noise2"},
+	} {
+		_, err := parseLandscape(e, c.args)
+		var ue *usageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want a usage error with %q", c.args, err, c.want)
+		}
+	}
+}
+
+// TestParseTrain: the flags land in train.RunSettings and the problem spec; the rules are
+// train's.
+func TestParseTrain(t *testing.T) {
+	e := &env{stdout: io.Discard, stderr: io.Discard}
+	inv, err := parseTrain(e, []string{"--data", "iris", "--model", "softmax", "--lr", "0.1", "--batch", "8", "--sampling", "with",
+		"--epochs", "2", "--seed", "5", "--out", "t.npy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := train.DefaultRunSettings()
+	want.LR, want.Batch, want.Sampling, want.Epochs, want.Seed = 0.1, 8, sim.With, 2, 5
+	if !reflect.DeepEqual(inv.settings, want) || inv.spec.spec.Data != "iris" || inv.out != "t.npy" {
+		t.Errorf("parsed %+v", inv)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--data", "iris", "--model", "softmax", "--lr", "0.1", "--batch", "8", "--out", "t.npy"}, "--method sgd needs exactly one of --steps T > 0 and --epochs E > 0"},
+		{[]string{"--data", "iris", "--model", "softmax", "--method", "lbfgs", "--gtol", "0", "--out", "t.npy"}, "--gtol must be > 0, not 0"},
+		{[]string{"--data", "iris", "--model", "softmax", "--method", "adam", "--out", "t.npy"}, "--method"},
+		{[]string{"--data", "iris", "--model", "softmax", "--method", "lbfgs"}, "--out is required"},
+	} {
+		_, err := parseTrain(e, c.args)
+		var ue *usageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want a usage error with %q", c.args, err, c.want)
 		}
 	}
 }

@@ -5,16 +5,18 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/sgdprior/sgdprior/field"
 	"github.com/sgdprior/sgdprior/sim"
 )
 
-// StudySettings configures Study. Zero fields mean defaults.
-type StudySettings struct {
-	// LR is η and Batch is B; defaults the preset's Defaults().
+// Settings configures Run: the settings of the `sgdprior landscape` command (the preset is
+// chosen and configured by PresetSettings).
+type Settings struct {
+	// LR is η and Batch is B; 0 means the preset's Defaults() (which depend on the preset).
 	LR    float64
 	Batch int
 	// Sampling is SGD's mini-batch scheme; it sets κ_B = sim.Kappa(Sampling, N, B) for every
-	// law. Default without replacement.
+	// law.
 	Sampling sim.Sampling
 	// Exact configures the 1-D quadrature (domain, display bins, tolerance); FP the 2-D
 	// Fokker–Planck grid.
@@ -22,32 +24,78 @@ type StudySettings struct {
 	FP    FP2DSettings
 	// NoSim skips every simulation (only the exact answers are computed).
 	NoSim bool
-	// Methods are the simulated dynamics; default SGD only. Gauss and SDE cost O(N) per
-	// step (they draw noise through all N examples), SGD O(B).
-	Methods []sim.Method
+	// Methods are the simulated dynamics (SGD, Gauss, SDE); empty means SGD only. Gauss and
+	// SDE cost O(N) per step (they draw noise through all N examples), SGD O(B).
+	Methods Methods
 	// Chains, Time (per chain, in SGD steps), Burnin, Seed and DT configure the simulations
-	// as in SimSettings (defaults 8 chains, time 200000, burn-in time/10, seed 0, DT 0.1).
+	// as in SimSettings (burn-in 0 means time/10). Run reads zero Chains, Time and DT as
+	// DefaultSettings' values.
 	Chains, Time, Burnin int
 	Seed                 uint64
 	DT                   float64
 	// SweepLR and SweepBatch span the sweep grid (every pair); empty: no sweep. A missing
-	// list means the study's own η or B. SweepTime is each sweep point's SGD time per chain;
-	// default Time.
-	SweepLR    []float64
-	SweepBatch []int
+	// list means the run's own η or B. SweepTime is each sweep point's SGD time per chain;
+	// 0 means Time.
+	SweepLR    LRList
+	SweepBatch BatchList
 	SweepTime  int
 }
 
-// Study computes everything the `sgdprior landscape` command reports for one preset: the
+// DefaultSettings returns the command's defaults: the preset's η and B, sampling without
+// replacement, SGD simulated in 8 chains for time 200000 each, SDE step 0.1, seed 1, no
+// sweep.
+func DefaultSettings() Settings {
+	return Settings{Sampling: sim.Without, Methods: Methods{sim.SGD}, Chains: 8, Time: 200000, DT: 0.1, Seed: 1}
+}
+
+// Validate checks the settings that do not depend on the preset (B ≤ N is checked by Run).
+// The error is a *field.Error keyed by the flag name.
+func (s Settings) Validate() error {
+	switch {
+	case s.LR < 0 || math.IsNaN(s.LR) || math.IsInf(s.LR, 0):
+		return field.Errorf("lr", "must be > 0, not %v", s.LR)
+	case s.Batch < 0:
+		return field.Errorf("batch", "must be ≥ 1, not %d", s.Batch)
+	case s.Chains < 2:
+		return field.Errorf("chains", "must be ≥ 2 (error bars come from the spread between chains), not %d", s.Chains)
+	case s.Time < 100:
+		return field.Errorf("steps", "must be ≥ 100, not %d", s.Time)
+	case !(s.DT > 0 && s.DT <= 1):
+		return field.Errorf("dt", "must be in (0, 1], not %v", s.DT)
+	}
+	for _, m := range s.Methods {
+		if !studied(m) {
+			return field.Errorf("simulators", "has %v, not one of sgd, gauss, sde", m)
+		}
+	}
+	for _, v := range s.SweepLR {
+		if !(v > 0) || math.IsInf(v, 0) {
+			return field.Errorf("sweep-lr", "has %v, not a positive number", v)
+		}
+	}
+	for _, v := range s.SweepBatch {
+		if v < 1 {
+			return field.Errorf("sweep-batch", "has %d, not a positive integer", v)
+		}
+	}
+	return nil
+}
+
+// studied reports whether Run can simulate m.
+func studied(m sim.Method) bool { return m == sim.SGD || m == sim.Gauss || m == sim.SDE }
+
+// Run computes everything the `sgdprior landscape` command reports for one preset: the
 // exact stationary density of the SDE and the note's density (1-D quadrature, Exact1D, or
 // the 2-D Fokker–Planck solution, Stationary2DFP), each well's mass and escape time,
 // closed-form variances for the unimodal presets, the simulated histograms, variances,
 // masses and escape times (Simulate), and the sweep over η and B. Warnings from every part
-// are collected in Result.Warnings, prefixed by the part.
-func Study(ctx context.Context, p Preset, s StudySettings) (*Result, error) {
+// are collected in Result.Warnings, prefixed by the part. A batch size outside [1, N] or a
+// learning rate that is not positive and finite (after the preset's defaults) is a
+// *field.Error.
+func Run(ctx context.Context, p Preset, s Settings) (*Result, error) {
 	d := p.Dim()
 	if d != 1 && d != 2 {
-		panic(fmt.Sprintf("landscape: Study needs a 1-D or 2-D preset, %s has d = %d", p.Name(), d))
+		panic(fmt.Sprintf("landscape: Run needs a 1-D or 2-D preset, %s has d = %d", p.Name(), d))
 	}
 	lr, batch := p.Defaults()
 	if s.LR != 0 {
@@ -58,24 +106,25 @@ func Study(ctx context.Context, p Preset, s StudySettings) (*Result, error) {
 	}
 	n := p.NumExamples()
 	if batch < 1 || batch > n {
-		return nil, fmt.Errorf("landscape: batch size %d outside [1, N = %d]", batch, n)
+		return nil, field.Errorf("batch", "%d outside [1, N = %d]", batch, n)
 	}
 	if !(lr > 0) || math.IsInf(lr, 0) {
-		return nil, fmt.Errorf("landscape: learning rate %v must be positive and finite", lr)
+		return nil, field.Errorf("lr", "must be positive and finite, not %v", lr)
 	}
 	kappa := sim.Kappa(s.Sampling, n, batch)
-	methods := s.Methods
+	methods := []sim.Method(s.Methods)
 	if len(methods) == 0 {
 		methods = []sim.Method{sim.SGD}
 	}
+	def := DefaultSettings()
 	if s.Chains == 0 {
-		s.Chains = 8
+		s.Chains = def.Chains
 	}
 	if s.Time == 0 {
-		s.Time = 200000
+		s.Time = def.Time
 	}
 	if s.DT == 0 {
-		s.DT = 0.1
+		s.DT = def.DT
 	}
 	r := &Result{Preset: p.Name(), Params: p.Params(), LR: Float(lr), Batch: batch,
 		Sampling: s.Sampling.String(), Kappa: Float(kappa), DT: Float(math.NaN()), Seed: s.Seed,
@@ -163,7 +212,7 @@ func Study(ctx context.Context, p Preset, s StudySettings) (*Result, error) {
 	if !s.NoSim {
 		r.Time, r.Chains = s.Time, s.Chains
 		for _, m := range methods {
-			if m != sim.SGD && m != sim.Gauss && m != sim.SDE {
+			if !studied(m) {
 				return nil, fmt.Errorf("landscape: method %v cannot be studied (want sgd, gauss or sde)", m)
 			}
 			if m == sim.SDE {
@@ -220,7 +269,7 @@ func Study(ctx context.Context, p Preset, s StudySettings) (*Result, error) {
 
 	// Sweep.
 	if len(s.SweepLR) > 0 || len(s.SweepBatch) > 0 {
-		sw, ws, err := Sweep(ctx, p, SweepSettings{LR: s.SweepLR, Batch: s.SweepBatch, DefaultLR: lr, DefaultBatch: batch,
+		sw, ws, err := Sweep(ctx, p, SweepSettings{LR: []float64(s.SweepLR), Batch: []int(s.SweepBatch), DefaultLR: lr, DefaultBatch: batch,
 			Sampling: s.Sampling, Exact: s.Exact, FP: s.FP, NoSim: s.NoSim, Chains: s.Chains,
 			Time: s.SweepTime, Seed: s.Seed})
 		if err != nil {
@@ -278,10 +327,10 @@ func Sweep(ctx context.Context, p Preset, s SweepSettings) ([]SweepOut, []string
 	for _, lr := range lrs {
 		for _, b := range bs {
 			if b < 1 || b > n {
-				return nil, nil, fmt.Errorf("landscape: sweep batch size %d outside [1, N = %d]", b, n)
+				return nil, nil, field.Errorf("sweep-batch", "has %d, outside [1, N = %d]", b, n)
 			}
 			if !(lr > 0) || math.IsInf(lr, 0) {
-				return nil, nil, fmt.Errorf("landscape: sweep learning rate %v must be positive and finite", lr)
+				return nil, nil, field.Errorf("sweep-lr", "has %v, not positive and finite", lr)
 			}
 			kappa := sim.Kappa(s.Sampling, n, b)
 			tag := fmt.Sprintf("η = %g, B = %d: ", lr, b)

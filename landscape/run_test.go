@@ -34,9 +34,9 @@ func decode(t *testing.T, r *Result) map[string]any {
 	return m
 }
 
-func TestStudyOU(t *testing.T) {
+func TestRunOU(t *testing.T) {
 	o, _ := NewOU(OUSettings{N: 50})
-	r, err := Study(context.Background(), o, StudySettings{Time: 20000, Chains: 4, Seed: 1, Exact: Exact1DSettings{Bins: 50}})
+	r, err := Run(context.Background(), o, Settings{Time: 20000, Chains: 4, Seed: 1, Exact: Exact1DSettings{Bins: 50}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,9 +67,9 @@ func TestStudyOU(t *testing.T) {
 	}
 }
 
-func TestStudyWellsSweep(t *testing.T) {
+func TestRunWellsSweep(t *testing.T) {
 	w, _ := NewWells(WellsSettings{N: 40})
-	r, err := Study(context.Background(), w, StudySettings{Time: 60000, Chains: 4, Seed: 2, Exact: Exact1DSettings{Bins: 60},
+	r, err := Run(context.Background(), w, Settings{Time: 60000, Chains: 4, Seed: 2, Exact: Exact1DSettings{Bins: 60},
 		SweepLR: []float64{0.2, 0.3}, SweepBatch: []int{1, 4}, SweepTime: 20000})
 	if err != nil {
 		t.Fatal(err)
@@ -108,9 +108,9 @@ func TestStudyWellsSweep(t *testing.T) {
 	}
 }
 
-func TestStudy2D(t *testing.T) {
+func TestRun2D(t *testing.T) {
 	o, _ := NewOU2D(OU2DSettings{N: 20})
-	r, err := Study(context.Background(), o, StudySettings{NoSim: true, FP: FP2DSettings{NX: 40, NY: 30}})
+	r, err := Run(context.Background(), o, Settings{NoSim: true, FP: FP2DSettings{NX: 40, NY: 30}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestStudy2D(t *testing.T) {
 		}
 	}
 	w2, _ := NewWells2D(Wells2DSettings{N: 20})
-	r2, err := Study(context.Background(), w2, StudySettings{Time: 5000, Chains: 2, FP: FP2DSettings{NX: 60, NY: 40}})
+	r2, err := Run(context.Background(), w2, Settings{Time: 5000, Chains: 2, FP: FP2DSettings{NX: 60, NY: 40}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,17 +155,17 @@ func TestStudy2D(t *testing.T) {
 	}
 }
 
-func TestStudyErrors(t *testing.T) {
+func TestRunErrors(t *testing.T) {
 	o, _ := NewOU(OUSettings{N: 10})
-	if _, err := Study(context.Background(), o, StudySettings{Batch: 11}); err == nil {
+	if _, err := Run(context.Background(), o, Settings{Batch: 11}); err == nil {
 		t.Error("no error for B > N")
 	}
-	if _, err := Study(context.Background(), o, StudySettings{Methods: []sim.Method{sim.SGLD}, Time: 100}); err == nil {
+	if _, err := Run(context.Background(), o, Settings{Methods: []sim.Method{sim.SGLD}, Time: 100}); err == nil {
 		t.Error("no error for SGLD")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Study(ctx, o, StudySettings{Time: 100000}); err == nil {
+	if _, err := Run(ctx, o, Settings{Time: 100000}); err == nil {
 		t.Error("no error after cancellation")
 	}
 }

@@ -1,0 +1,199 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/floats"
+
+	"github.com/sgdprior/sgdprior/field"
+	"github.com/sgdprior/sgdprior/internal/atomicfile"
+	"github.com/sgdprior/sgdprior/internal/jsonnum"
+	"github.com/sgdprior/sgdprior/model"
+	"github.com/sgdprior/sgdprior/problem"
+	"github.com/sgdprior/sgdprior/progress"
+	"github.com/sgdprior/sgdprior/sim"
+)
+
+// InitStream is the second word of the PCG stream rand.NewPCG(seed, InitStream) from which
+// the default initial parameters (model.InitParams, PyTorch's Linear initialisation) are
+// drawn, so that `train` and `verify` start from the same θ for the same seed.
+const InitStream = 0x5eed
+
+// Method is what Run computes: SGD iterates or the exact full-batch minimum by L-BFGS. A
+// *Method is a flag.Value ("sgd" or "lbfgs").
+type Method int
+
+const (
+	// MethodSGD runs constant-step SGD (SGD).
+	MethodSGD Method = iota
+	// MethodLBFGS finds the exact full-batch minimum θ* (Minimize).
+	MethodLBFGS
+)
+
+// String returns the method's command-line spelling.
+func (m Method) String() string {
+	switch m {
+	case MethodSGD:
+		return "sgd"
+	case MethodLBFGS:
+		return "lbfgs"
+	}
+	return fmt.Sprintf("Method(%d)", int(m))
+}
+
+// Set parses "sgd" or "lbfgs" into m.
+func (m *Method) Set(v string) error {
+	switch v {
+	case "sgd":
+		*m = MethodSGD
+	case "lbfgs":
+		*m = MethodLBFGS
+	default:
+		return fmt.Errorf("must be sgd or lbfgs, not %q", v)
+	}
+	return nil
+}
+
+// RunSettings configures Run: the settings of the `sgdprior train` command.
+type RunSettings struct {
+	// Method is sgd (iterates of SGD) or lbfgs (the exact full-batch minimum θ*).
+	Method Method
+	// LR is η, Batch is B and Sampling the mini-batch scheme of SGD.
+	LR       float64
+	Batch    int
+	Sampling sim.Sampling
+	// Steps or Epochs (exactly one positive) is SGD's length: Epochs E means
+	// ⌈E·N/B⌉ steps.
+	Steps  int
+	Epochs float64
+	// GradTol is L-BFGS's tolerance on ‖∇L‖.
+	GradTol float64
+	// Seed seeds SGD's mini-batches and the default initial parameters (InitStream).
+	Seed uint64
+	// Progress, if non-nil, receives L-BFGS iterations and SGD steps.
+	Progress progress.Recorder
+}
+
+// DefaultRunSettings returns the command's defaults: SGD without replacement, L-BFGS
+// tolerance 1e-10, seed 1 (η, B and the length have no default).
+func DefaultRunSettings() RunSettings {
+	return RunSettings{Method: MethodSGD, Sampling: sim.Without, GradTol: 1e-10, Seed: 1}
+}
+
+// Validate checks the settings of the chosen method; the error is a *field.Error keyed by
+// the flag name.
+func (s RunSettings) Validate() error {
+	switch s.Method {
+	case MethodSGD:
+		if err := sim.CheckLRBatch(s.LR, s.Batch); err != nil {
+			return err
+		}
+		if (s.Steps > 0) == (s.Epochs > 0) {
+			return field.Errorf("method", "sgd needs exactly one of --steps T > 0 and --epochs E > 0")
+		}
+	case MethodLBFGS:
+		if !(s.GradTol > 0) {
+			return field.Errorf("gtol", "must be > 0, not %v", s.GradTol)
+		}
+	default:
+		return field.Errorf("method", "must be sgd or lbfgs, not %q", s.Method.String())
+	}
+	return nil
+}
+
+// Output is the JSON summary of a training run (train --json). The caller sets Params (the
+// name of the parameter file) and Provenance.
+type Output struct {
+	Method     string             `json:"method"`
+	Loss       jsonnum.Float      `json:"loss"`
+	NLL        jsonnum.Float      `json:"nll"`
+	GradNorm   jsonnum.Float      `json:"grad_norm"`
+	Accuracy   *jsonnum.Float     `json:"accuracy,omitempty"`
+	Steps      int                `json:"steps,omitempty"`
+	Iterations int                `json:"iterations,omitempty"`
+	Converged  *bool              `json:"converged,omitempty"`
+	LR         *jsonnum.Float     `json:"lr,omitempty"`
+	Batch      int                `json:"batch,omitempty"`
+	Sampling   string             `json:"sampling,omitempty"`
+	D          int                `json:"d"`
+	Params     string             `json:"params"`
+	Provenance problem.Provenance `json:"provenance"`
+	Warnings   []string           `json:"warnings"`
+}
+
+// Write writes o, indented, to path atomically.
+func (o *Output) Write(path string) error { return atomicfile.WriteJSON(path, o) }
+
+// Run trains p's model: SGD for the given steps or epochs, or L-BFGS to the exact full-batch
+// minimum. It starts from init (copied; length p.D()), or, when init is nil, from
+// model.InitParams drawn from rand.NewPCG(s.Seed, InitStream). It returns the parameters
+// and their summary (Params and Provenance unset). Settings that fail Validate and a batch
+// larger than the data are *field.Errors; an objective that is not finite after training is
+// an error (SGD diverged).
+func Run(ctx context.Context, p *problem.Problem, init []float64, s RunSettings) ([]float64, *Output, error) {
+	if err := s.Validate(); err != nil {
+		return nil, nil, err
+	}
+	d := p.D()
+	theta := make([]float64, d)
+	if init != nil {
+		if len(init) != d {
+			panic(fmt.Sprintf("train: len(init) = %d, the model has %d parameters", len(init), d))
+		}
+		copy(theta, init)
+	} else {
+		model.InitParams(theta, p.Model, rand.New(rand.NewPCG(s.Seed, InitStream)))
+	}
+	obj := p.Objective()
+	out := &Output{Method: s.Method.String(), D: d, Warnings: []string{}}
+	switch s.Method {
+	case MethodLBFGS:
+		res, err := Minimize(obj, p.Batch, theta, Settings{GradTol: s.GradTol, Progress: s.Progress})
+		if err != nil {
+			return nil, nil, err
+		}
+		out.Iterations = res.Iterations + res.NewtonIter
+		conv := res.Converged
+		out.Converged = &conv
+		if !conv {
+			out.Warnings = append(out.Warnings, fmt.Sprintf("‖∇L‖ = %.3g did not reach --gtol %.3g", res.GradNorm, s.GradTol))
+		}
+	case MethodSGD:
+		if err := p.CheckBatch(s.Batch); err != nil {
+			return nil, nil, err
+		}
+		T := s.Steps
+		if s.Epochs > 0 {
+			T = EpochSteps(s.Epochs, p.Data.Len(), s.Batch)
+		}
+		err := SGD(ctx, sim.NewModelProblem(p.Model, p.Batch, p.Spec.WeightDecay), theta, SGDSettings{
+			LR: s.LR, Batch: s.Batch, Sampling: s.Sampling, Steps: T, Seed: s.Seed, Progress: s.Progress,
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		lr := jsonnum.Float(s.LR)
+		out.Steps, out.LR, out.Batch, out.Sampling = T, &lr, s.Batch, s.Sampling.String()
+	}
+	grad := make([]float64, d)
+	loss := obj.Loss(grad, theta, p.Batch)
+	nll := p.Model.Loss(nil, theta, p.Batch)
+	out.Loss, out.NLL, out.GradNorm = jsonnum.Float(loss), jsonnum.Float(nll), jsonnum.Float(floats.Norm(grad, 2))
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return nil, nil, fmt.Errorf("the objective is %v after training: lower --lr (SGD is unstable when η ≥ 2/λ_max)", loss)
+	}
+	if len(p.Data.Classes) > 0 {
+		acc := jsonnum.Float(model.Accuracy(p.Model, theta, p.Batch))
+		out.Accuracy = &acc
+	}
+	return theta, out, nil
+}
+
+// EpochSteps returns the number of SGD steps of E epochs over n examples in batches of b:
+// T = ⌈E·n/b⌉.
+func EpochSteps(epochs float64, n, b int) int {
+	return int(math.Ceil(epochs * float64(n) / float64(b)))
+}
