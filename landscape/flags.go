@@ -1,6 +1,7 @@
 package landscape
 
 import (
+	"flag"
 	"fmt"
 	"math"
 	"strconv"
@@ -135,4 +136,37 @@ func (s PresetSettings) Validate() error {
 		}
 	}
 	return nil
+}
+
+// BindFlags defines the preset flags on fs, bound to p; their defaults are p's current
+// values.
+func (p *PresetSettings) BindFlags(fs *flag.FlagSet) {
+	fs.StringVar(&p.Name, "preset", p.Name, "landscape: "+strings.Join(PresetNames, ", "))
+	fs.IntVar(&p.N, "n", p.N, "number of examples N (default 1000)")
+	fs.Float64Var(&p.H, "hess", p.H, "ou, multiplicative: curvature h (default 1)")
+	fs.Float64Var(&p.V, "var", p.V, "ou: per-example gradient variance v (default 1)")
+	fs.Float64Var(&p.V0, "var0", p.V0, "multiplicative: noise floor v0 (default 1); wells: additive noise floor variance")
+	fs.Float64Var(&p.V1, "var1", p.V1, "multiplicative: v1 in the noise variance v0 + v1·θ² (default 1)")
+	fs.StringVar(&p.Wells, "wells", p.Wells, "wells: \"center:depth:width,…\" (default two wells of equal depth in L, one four times wider)")
+	fs.Float64Var(&p.Spread, "spread", p.Spread, "wells: spread of the example shifts (default 0.15)")
+	fs.Float64Var(&p.Confine, "confine", p.Confine, "wells: weak quadratic confinement")
+	fs.StringVar(&p.Hess2, "hess2", p.Hess2, "ou2d: H as \"h11,h12,h22\"")
+	fs.StringVar(&p.Cov2, "noise2", p.Cov2, "ou2d: per-example noise covariance C as \"c11,c12,c22\"")
+}
+
+// BindFlags defines the run's flags on fs, bound to s; their defaults are s's current
+// values (start from DefaultSettings).
+func (s *Settings) BindFlags(fs *flag.FlagSet) {
+	fs.Float64Var(&s.LR, "lr", s.LR, "learning rate η (default: the preset's)")
+	fs.IntVar(&s.Batch, "batch", s.Batch, "batch size B (default: the preset's)")
+	fs.Var(&s.Sampling, "sampling", "mini-batch sampling: with, without or reshuffle")
+	fs.IntVar(&s.Chains, "chains", s.Chains, "simulated chains")
+	fs.IntVar(&s.Time, "steps", s.Time, "simulated time per chain, in SGD steps")
+	fs.Var(&s.Methods, "simulators", "comma-separated: sgd, gauss (Gaussian-noise SGD), sde (Euler–Maruyama); gauss and sde cost O(N) per step")
+	fs.Float64Var(&s.DT, "dt", s.DT, "SDE step in units of SGD steps")
+	fs.BoolVar(&s.NoSim, "exact-only", s.NoSim, "compute only the exact answers, no simulation")
+	fs.Var(&s.SweepLR, "sweep-lr", "comma-separated learning rates for the sweep of well shares")
+	fs.Var(&s.SweepBatch, "sweep-batch", "comma-separated batch sizes for the sweep")
+	fs.IntVar(&s.SweepTime, "sweep-steps", s.SweepTime, "SGD time per chain at each sweep point (default --steps)")
+	fs.Uint64Var(&s.Seed, "seed", s.Seed, "random seed")
 }

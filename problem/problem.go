@@ -5,6 +5,7 @@
 package problem
 
 import (
+	"flag"
 	"fmt"
 	"math"
 	"strings"
@@ -151,4 +152,19 @@ func (p *Problem) ReadParams(key, path string) ([]float64, error) {
 		return nil, field.Errorf(key, "%s has %d values, but %s on %s has %d parameters", path, len(v), p.Model.Name(), p.Data.Name, d)
 	}
 	return v, nil
+}
+
+// BindFlags defines the problem flags on fs, bound to s; their defaults are s's current
+// values (start from DefaultSpec).
+func (s *Spec) BindFlags(fs *flag.FlagSet) {
+	fs.StringVar(&s.Data, "data", s.Data, "data: an embedded set (iris, wine, breast-cancer, digits, diabetes), a CSV or LibSVM file, idx:DIR (MNIST/Fashion-MNIST), or X.npy with --labels")
+	fs.StringVar(&s.Target, "target", s.Target, "CSV target column (default: the last column)")
+	fs.StringVar(&s.Labels, "labels", s.Labels, "targets as a 1-D .npy file, with --data X.npy")
+	fs.StringVar(&s.Split, "split", s.Split, "IDX split: train (default) or test")
+	fs.BoolVar(&s.Standardize, "standardize", s.Standardize, "standardise features (and a numeric target) by their mean and population std; IDX images are scaled to [0,1] instead")
+	fs.StringVar(&s.Model, "model", s.Model, "model: linreg, logistic, softmax or mlp:H1,H2,...")
+	fs.StringVar(&s.Act, "act", s.Act, "mlp activation: tanh or relu")
+	fs.StringVar(&s.Task, "task", s.Task, "mlp task: classify (categorical output) or regress (Gaussian output)")
+	fs.Float64Var(&s.Sigma, "sigma", s.Sigma, "noise scale σ of Gaussian likelihoods (linreg, mlp --task regress)")
+	fs.Float64Var(&s.WeightDecay, "weight-decay", s.WeightDecay, "weight decay λ: r(θ) = (λ/2)‖θ‖², part of the objective, never of the likelihood")
 }

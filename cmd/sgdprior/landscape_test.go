@@ -120,7 +120,7 @@ func TestParseTrain(t *testing.T) {
 	}
 	want := train.DefaultRunSettings()
 	want.LR, want.Batch, want.Sampling, want.Epochs, want.Seed = 0.1, 8, sim.With, 2, 5
-	if !reflect.DeepEqual(inv.settings, want) || inv.spec.spec.Data != "iris" || inv.out != "t.npy" {
+	if !reflect.DeepEqual(inv.settings, want) || inv.spec.Data != "iris" || inv.out != "t.npy" {
 		t.Errorf("parsed %+v", inv)
 	}
 	for _, c := range []struct {

@@ -22,17 +22,7 @@ type problemFlags struct {
 // register adds the problem flags to fs, with problem.DefaultSpec's defaults.
 func (p *problemFlags) register(fs *flag.FlagSet) {
 	p.spec = problem.DefaultSpec()
-	s := &p.spec
-	fs.StringVar(&s.Data, "data", "", "data: an embedded set (iris, wine, breast-cancer, digits, diabetes), a CSV or LibSVM file, idx:DIR (MNIST/Fashion-MNIST), or X.npy with --labels")
-	fs.StringVar(&s.Target, "target", "", "CSV target column (default: the last column)")
-	fs.StringVar(&s.Labels, "labels", "", "targets as a 1-D .npy file, with --data X.npy")
-	fs.StringVar(&s.Split, "split", "", "IDX split: train (default) or test")
-	fs.BoolVar(&s.Standardize, "standardize", s.Standardize, "standardise features (and a numeric target) by their mean and population std; IDX images are scaled to [0,1] instead")
-	fs.StringVar(&s.Model, "model", "", "model: linreg, logistic, softmax or mlp:H1,H2,...")
-	fs.StringVar(&s.Act, "act", s.Act, "mlp activation: tanh or relu")
-	fs.StringVar(&s.Task, "task", s.Task, "mlp task: classify (categorical output) or regress (Gaussian output)")
-	fs.Float64Var(&s.Sigma, "sigma", s.Sigma, "noise scale σ of Gaussian likelihoods (linreg, mlp --task regress)")
-	fs.Float64Var(&s.WeightDecay, "weight-decay", 0, "weight decay λ: r(θ) = (λ/2)‖θ‖², part of the objective, never of the likelihood")
+	p.spec.BindFlags(fs)
 	fs.Float64Var(&p.lr, "lr", 0, "learning rate η of SGD on the mean objective")
 	fs.IntVar(&p.batch, "batch", 0, "batch size B")
 	fs.Var(&p.sampling, "sampling", "mini-batch sampling: with, without or reshuffle")
@@ -41,8 +31,11 @@ func (p *problemFlags) register(fs *flag.FlagSet) {
 
 // load validates the spec, reads the data and builds the model; a bad value is a usage
 // error naming its flag.
-func (p *problemFlags) load() (*problem.Problem, error) {
-	pr, err := problem.Load(p.spec)
+func (p *problemFlags) load() (*problem.Problem, error) { return loadProblem(p.spec) }
+
+// loadProblem loads s; a bad value is a usage error naming its flag.
+func loadProblem(s problem.Spec) (*problem.Problem, error) {
+	pr, err := problem.Load(s)
 	return pr, flagError(err)
 }
 

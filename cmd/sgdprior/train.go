@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/sgdprior/sgdprior/data"
+	"github.com/sgdprior/sgdprior/problem"
 	rec "github.com/sgdprior/sgdprior/progress"
 	"github.com/sgdprior/sgdprior/train"
 )
@@ -22,7 +23,7 @@ const trainSynopsis = "--data D --model M (--method sgd --lr η --batch B (--ste
 // trainInvocation is one `sgdprior train` command: the problem, the training settings and
 // the files it reads and writes.
 type trainInvocation struct {
-	spec     problemFlags
+	spec     problem.Spec
 	settings train.RunSettings
 	init     string // initial parameters (.npy); "" for model.InitParams from the seed
 	out      string // the parameters written
@@ -33,11 +34,9 @@ func parseTrain(e *env, args []string) (*trainInvocation, error) {
 	fs := newFlagSet(e, "train", trainSynopsis)
 	inv := &trainInvocation{settings: train.DefaultRunSettings()}
 	s := &inv.settings
-	inv.spec.register(fs)
-	fs.Var(&s.Method, "method", "sgd (iterates of SGD) or lbfgs (exact full-batch minimum θ*)")
-	fs.IntVar(&s.Steps, "steps", s.Steps, "SGD steps (or --epochs)")
-	fs.Float64Var(&s.Epochs, "epochs", s.Epochs, "SGD epochs: steps = epochs·N/B")
-	fs.Float64Var(&s.GradTol, "gtol", s.GradTol, "lbfgs: stop when ‖∇L‖ ≤ gtol")
+	inv.spec = problem.DefaultSpec()
+	inv.spec.BindFlags(fs)
+	s.BindFlags(fs)
 	fs.StringVar(&inv.out, "out", "", "write the parameter vector here (1-D float64 .npy)")
 	fs.StringVar(&inv.init, "init", "", "start from this parameter vector (.npy); default: PyTorch's Linear initialisation from --seed")
 	fs.StringVar(&inv.json, "json", "", "write a JSON summary here")
@@ -47,7 +46,6 @@ func parseTrain(e *env, args []string) (*trainInvocation, error) {
 	if inv.out == "" {
 		return nil, usagef("--out is required")
 	}
-	s.LR, s.Batch, s.Sampling, s.Seed = inv.spec.lr, inv.spec.batch, inv.spec.sampling, inv.spec.seed
 	if err := s.Validate(); err != nil {
 		return nil, flagError(err)
 	}
@@ -59,7 +57,7 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	pr, err := inv.spec.load()
+	pr, err := loadProblem(inv.spec)
 	if err != nil {
 		return err
 	}
