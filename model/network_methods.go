@@ -177,7 +177,7 @@ type gramJob struct {
 	del    [][]float64 // Δ_l of every example
 	acts   [][]float64 // hidden activations of every example
 	tile   int         // tile size
-	ntile  int // number of tiles
+	ntile  int         // number of tiles
 	next   atomic.Int64
 	wg     sync.WaitGroup
 	g      gemmCtx // the helper's
