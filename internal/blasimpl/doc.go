@@ -2,8 +2,9 @@
 // gonum matrix operation (mat, lapack) and sgdprior's own dense linear algebra call.
 //
 // Default build: this package changes nothing and the binary needs no cgo; blas64 keeps
-// gonum's pure-Go implementation, except that package model, where the CPU has AVX2 and FMA,
-// routes Dgemm and Dsyrk to its own packed GEMM (model/ownblas.go).
+// gonum's pure-Go implementation, except that internal/kernel (imported by package model),
+// where the CPU has AVX2 and FMA, routes Dgemm and Dsyrk to its own packed GEMM
+// (internal/kernel/ownblas.go).
 //
 // With the build tag openblas (cgo and Debian's libopenblas-dev required), importing this
 // package routes blas64's Level 3 routines (Dgemm, Dsymm, Dsyrk, Dsyr2k, Dtrmm, Dtrsm, on

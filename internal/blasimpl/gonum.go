@@ -11,7 +11,7 @@ import (
 const OpenBLAS = false
 
 // Name describes the BLAS behind blas64: gonum's, possibly with Dgemm and Dsyrk taken over
-// by package model's GEMM (model/ownblas.go), which registers a type of its own.
+// by internal/kernel's GEMM (internal/kernel/ownblas.go), which registers a type of its own.
 func Name() string {
 	if _, ok := blas64.Implementation().(gonum.Implementation); ok {
 		return "gonum (pure Go)"
