@@ -2,8 +2,9 @@
 // register-blocked micro-kernels (GemmCtx.Gemm, GemmCtx.SyrkLower), the helper pool that
 // shares large products and callers' own tasks between goroutines (Pool, Task), vector
 // kernels (Dot, ScaleTo, AxpbyTo), the elementwise tanh and exponential of the networks'
-// activations and softmax (TanhInPlace, ExpNonPosInPlace) and, in the default build, a
-// gonum BLAS whose Dgemm and Dsyrk run on this GEMM (BLAS).
+// activations and softmax (TanhInPlace, ExpNonPosInPlace), the fused update of the SGD
+// inner loop (SGDUpdate) and, in the default build, a gonum BLAS whose Dgemm and Dsyrk run
+// on this GEMM (BLAS).
 //
 // On amd64 the kernels are AVX2 (+FMA) assembly where the CPU has it (HasAsm); elsewhere, or
 // with the purego build tag, portable Go. Either way an element's result does not depend on
