@@ -13,8 +13,9 @@
 // machine and build). The openblas build may route large products to OpenBLAS through
 // blas64 (gemm_openblas.go) where the assembly micro-kernel does not run.
 //
-// In the default build, importing the package routes blas64's Dgemm and Dsyrk to BLAS where
-// HasAsm (ownblas.go).
+// The package never changes the process's BLAS: internal/blasimpl alone decides what
+// blas64 uses (and registers BLAS in the default build). Its importers (package model)
+// import internal/blasimpl too.
 package kernel
 
 // HasAsm reports whether the AVX2+FMA micro-kernel and vector kernels run: on amd64 where

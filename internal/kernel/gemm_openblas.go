@@ -5,17 +5,15 @@ package kernel
 import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
-
-	// Routes blas64 to OpenBLAS with one thread per call (see the package doc of blasimpl).
-	_ "github.com/sgdprior/sgdprior/internal/blasimpl"
 )
 
 // In the openblas build (go build -tags openblas) products of at least blasMinWork
-// multiply–adds can go to OpenBLAS's dgemm (through blas64, which blasimpl routes to
-// OpenBLAS with one thread per call); smaller products always stay on the package's own
-// GEMM, whose call overhead is lower. The hooks are at the top of gemmSerial, parallel,
-// parallelSyrk and parJob.Work in gemm.go; the default build compiles them away
-// (gemm_noblas.go).
+// multiply–adds can go to OpenBLAS's dgemm, through blas64, which internal/blasimpl routes
+// to OpenBLAS with one thread per call (this package's users, model and the package's
+// tests, import blasimpl; this package does not); smaller products always stay on the
+// package's own GEMM, whose call overhead is lower. The hooks are at the top of
+// gemmSerial, parallel, parallelSyrk and parJob.Work in gemm.go; the default build compiles
+// them away (gemm_noblas.go).
 //
 // Where the AVX2+FMA micro-kernel runs (useAsm), the package's GEMM is as fast per core as
 // OpenBLAS 0.3.21 (measured on a Zen 4 core: 2048³ NT 0.53 s against 0.58 s, and the

@@ -6,24 +6,16 @@ import (
 	"sync"
 
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// In the default build, importing this package (package model does) routes blas64's Dgemm
-// and Dsyrk, the matrix products under gonum's mat and LAPACK (the Cholesky factorisations
-// of linalg and score, the Gram matrices of gradients given as a matrix), to the package's
-// packed AVX2+FMA GEMM, four to eight times faster than gonum's pure-Go routines on this
-// kind of CPU; the other routines stay gonum's. Without AVX2 and FMA nothing changes. The
-// openblas build routes blas64 to OpenBLAS instead (internal/blasimpl).
-func init() {
-	if useAsm {
-		blas64.Use(BLAS{})
-	}
-}
-
-// BLAS is gonum's BLAS with Dgemm and Dsyrk computed by GemmCtx.Gemm. Like every product of
-// this package, its results do not depend on the number of threads.
+// BLAS is gonum's BLAS with Dgemm and Dsyrk computed by GemmCtx.Gemm: four to eight times
+// faster than gonum's pure-Go routines where the AVX2+FMA micro-kernel runs (HasAsm), for
+// the matrix products under gonum's mat and LAPACK (the Cholesky factorisations of linalg
+// and score, the Gram matrices of gradients given as a matrix); the other routines stay
+// gonum's. Like every product of this package, its results do not depend on the number of
+// threads. Package internal/blasimpl decides whether blas64 uses it (in the default build,
+// where HasAsm); this package never registers it. The openblas build has no BLAS type.
 type BLAS struct {
 	gonum.Implementation
 }
