@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/sgdprior/sgdprior/internal/kernel"
 )
 
 // TestZeroAllocs checks that steady-state calls make no allocations, on a batch that spans
@@ -52,7 +54,7 @@ func TestZeroAllocs(t *testing.T) {
 // must be bitwise identical (reproducibility whatever GOMAXPROCS is). The second batch has
 // enough chunks for the two lanes to run at once (lanes.go).
 func TestThreadsBitwise(t *testing.T) {
-	if pool.size() == 0 {
+	if kernel.Pool.Size() == 0 {
 		t.Skip("GOMAXPROCS = 1: no helpers to compare with")
 	}
 	for _, tc := range []testCase{
@@ -66,9 +68,9 @@ func TestThreadsBitwise(t *testing.T) {
 		V := mat.NewDense(n, d, randVec(rng, n*d))
 		run := func() ([]string, [][]float64) { return everyMethod(net, theta, b, u, w, V) }
 		names, par := run()
-		serialOnly = true
+		kernel.SetSerialOnly(true)
 		_, ser := run()
-		serialOnly = false
+		kernel.SetSerialOnly(false)
 		for k := range par {
 			if !equalSlices(par[k], ser[k]) {
 				t.Errorf("%s: %s differs between the threaded and the serial runs", tc.name, names[k])

@@ -163,7 +163,28 @@ func fdHessDir(m Model, theta []float64, b Batch, v []float64, h float64) []floa
 	return gp
 }
 
+func randSlice(rng *rand.Rand, n int) []float64 {
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = rng.NormFloat64()
+	}
+	return s
+}
+
 func randVec(rng *rand.Rand, d int) []float64 { return randSlice(rng, d) }
+
+// relErr returns ‖x − y‖₂ / ‖y‖₂ (or ‖x − y‖₂ when y = 0).
+func relErr(x, y []float64) float64 {
+	var num, den float64
+	for i := range x {
+		num += (x[i] - y[i]) * (x[i] - y[i])
+		den += y[i] * y[i]
+	}
+	if den == 0 {
+		return math.Sqrt(num)
+	}
+	return math.Sqrt(num / den)
+}
 
 // denseRelErr is ‖A − B‖_F / ‖B‖_F.
 func denseRelErr(a, b *mat.Dense) float64 {

@@ -1,6 +1,10 @@
 package model
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/sgdprior/sgdprior/internal/kernel"
+)
 
 // Lanes. A batch of more than one chunk is split between two lanes: lane j takes chunks
 // j, j+2, j+4, … in order, with its own scratch space (lane 1 runs on a peer Network of
@@ -57,8 +61,8 @@ type laneJob struct {
 	wg   sync.WaitGroup
 }
 
-func (j *laneJob) work(*gemmWork) { j.loss = j.net.laneRun(1, j.args, j.acc) }
-func (j *laneJob) done()          { j.wg.Done() }
+func (j *laneJob) Work(*kernel.GemmWork) { j.loss = j.net.laneRun(1, j.args, j.acc) }
+func (j *laneJob) Done()                 { j.wg.Done() }
 
 // call runs a (copied to n.la for the lanes) with at most one sum destination, and drops
 // the references to the caller's slices afterwards.
@@ -98,12 +102,12 @@ func (n *Network) lanes(a *laneArgs, sums [][]float64) float64 {
 	j.args, j.acc = a, j.buf[:len(sums)]
 	var loss float64
 	j.wg.Add(1)
-	if (a.nb+chunkRows-1)/chunkRows >= laneParMin && pool.tryGive(j) {
+	if (a.nb+chunkRows-1)/chunkRows >= laneParMin && kernel.Pool.TryGive(j) {
 		loss = n.laneRun(0, a, sums)
 	} else {
 		loss = n.laneRun(0, a, sums)
-		j.work(nil)
-		j.done()
+		j.Work(nil)
+		j.Done()
 	}
 	j.wg.Wait()
 	for k, sum := range sums {

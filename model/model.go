@@ -23,12 +23,12 @@
 // modified. Wrong shapes are programmer errors and panic with a "model: " prefix. Steady-state
 // calls make no allocations.
 //
-// Performance and reproducibility: the batched derivatives rest on a packed GEMM with an
-// AVX2+FMA micro-kernel (portable Go elsewhere, or with the purego build tag). Large
-// products are split between a fixed pool of GOMAXPROCS−1 helper goroutines along a
-// partition that depends only on the shapes, and every element of a product gets the same
-// sequence of operations whichever thread computes it, so results are bitwise identical for
-// any GOMAXPROCS (on a given machine and build).
+// Performance and reproducibility: the batched derivatives rest on the packed GEMM of
+// internal/kernel, with an AVX2+FMA micro-kernel (portable Go elsewhere, or with the purego
+// build tag). Large products are split between a fixed pool of GOMAXPROCS−1 helper
+// goroutines along a partition that depends only on the shapes, and every element of a
+// product gets the same sequence of operations whichever thread computes it, so results are
+// bitwise identical for any GOMAXPROCS (on a given machine and build).
 package model
 
 import "gonum.org/v1/gonum/mat"

@@ -7,6 +7,8 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/sgdprior/sgdprior/internal/kernel"
 )
 
 // chunkRows is the number of examples processed at once by every method except Gram.
@@ -29,7 +31,7 @@ func gramTileFor(nb int) int {
 
 // scratch holds the buffers of one Network, grown on demand and reused.
 type scratch struct {
-	g    gemmCtx
+	g    kernel.GemmCtx
 	rows int // row capacity of the per-row buffers
 
 	act  [][]float64 // act[l]: A of hidden layer l (rows×Out_l), l < L−1
@@ -138,7 +140,7 @@ func (n *Network) forward(theta, x []float64, ldx, nr int) {
 		}
 		z = z[:nr*ly.Out]
 		fillRows(z, nr, b)
-		s.g.gemm(false, true, nr, ly.Out, ly.In, 1, in, ldin, w, ly.In, 1, z, ly.Out)
+		s.g.Gemm(false, true, nr, ly.Out, ly.In, 1, in, ldin, w, ly.In, 1, z, ly.Out)
 		if l < L-1 {
 			n.activate(z)
 		}
@@ -148,7 +150,7 @@ func (n *Network) forward(theta, x []float64, ldx, nr int) {
 func (n *Network) activate(z []float64) {
 	switch n.act {
 	case Tanh:
-		tanhInPlace(z)
+		kernel.TanhInPlace(z)
 	case ReLU:
 		for i, v := range z {
 			if v < 0 {
@@ -209,7 +211,7 @@ func (n *Network) evalHead(y []float64, nr, row0 int, mode headMode) {
 		for i := 0; i < nr; i++ {
 			del[i] = -math.Abs(z[i])
 		}
-		expNonPosInPlace(del[:nr])
+		kernel.ExpNonPosInPlace(del[:nr])
 		for i := 0; i < nr; i++ {
 			t := y[i]
 			if t != 0 && t != 1 {
@@ -268,7 +270,7 @@ func (n *Network) evalHead(y []float64, nr, row0 int, mode headMode) {
 			}
 		}
 		// Pass 2: the exponentials of the whole block, vectorised.
-		expNonPosInPlace(p)
+		kernel.ExpNonPosInPlace(p)
 		// Pass 3: normalise; ℓ = m + log Σ_j e^{z_j − m} − z_y, Δ = p − e_y.
 		for i := 0; i < nr; i++ {
 			k := int(y[i])
@@ -336,7 +338,7 @@ func (n *Network) backward(theta []float64, nr int) {
 		ly := n.layers[l]
 		w, _ := n.weights(theta, l)
 		prev := s.del[l-1][:nr*ly.In]
-		s.g.gemm(false, false, nr, ly.In, ly.Out, 1, s.del[l], ly.Out, w, ly.In, 0, prev, ly.In)
+		s.g.Gemm(false, false, nr, ly.In, ly.Out, 1, s.del[l], ly.Out, w, ly.In, 0, prev, ly.In)
 		n.mulDeriv(prev, s.act[l-1])
 	}
 }
@@ -362,17 +364,17 @@ func (n *Network) rforward(theta, x []float64, ldx, nr int, v []float64, ldv int
 				ai := in[i*ldin : i*ldin+ly.In]
 				for r := range ri {
 					w0 := ly.WeightOffset + r*ly.In
-					ri[r] = vi[ly.BiasOffset+r] + dot(vi[w0:w0+ly.In], ai)
+					ri[r] = vi[ly.BiasOffset+r] + kernel.Dot(vi[w0:w0+ly.In], ai)
 				}
 			}
 		} else {
 			vw, vb := n.weights(v, l)
 			fillRows(rz, nr, vb)
-			s.g.gemm(false, true, nr, ly.Out, ly.In, 1, in, ldin, vw, ly.In, 1, rz, ly.Out)
+			s.g.Gemm(false, true, nr, ly.Out, ly.In, 1, in, ldin, vw, ly.In, 1, rz, ly.Out)
 		}
 		if l > 0 {
 			w, _ := n.weights(theta, l)
-			s.g.gemm(false, true, nr, ly.Out, ly.In, 1, s.ract[l-1], ly.In, w, ly.In, 1, rz, ly.Out)
+			s.g.Gemm(false, true, nr, ly.Out, ly.In, 1, s.ract[l-1], ly.In, w, ly.In, 1, rz, ly.Out)
 		}
 		if l < L-1 {
 			n.mulDeriv(rz, s.act[l])
@@ -393,20 +395,20 @@ func (n *Network) rbackward(theta []float64, nr int, v []float64, ldv int, perEx
 		w, _ := n.weights(theta, l)
 		g := s.del[l-1][:nr*ly.In]
 		rg := s.rdel[l-1][:nr*ly.In]
-		s.g.gemm(false, false, nr, ly.In, ly.Out, 1, s.del[l], ly.Out, w, ly.In, 0, g, ly.In)
-		s.g.gemm(false, false, nr, ly.In, ly.Out, 1, s.rdel[l], ly.Out, w, ly.In, 0, rg, ly.In)
+		s.g.Gemm(false, false, nr, ly.In, ly.Out, 1, s.del[l], ly.Out, w, ly.In, 0, g, ly.In)
+		s.g.Gemm(false, false, nr, ly.In, ly.Out, 1, s.rdel[l], ly.Out, w, ly.In, 0, rg, ly.In)
 		if perEx {
 			for i := 0; i < nr; i++ {
 				vi := v[i*ldv:]
 				rgi := rg[i*ly.In : (i+1)*ly.In]
 				for r, e := range s.del[l][i*ly.Out : (i+1)*ly.Out] {
 					w0 := ly.WeightOffset + r*ly.In
-					axpbyTo(rgi, e, vi[w0:w0+ly.In], 1, rgi)
+					kernel.AxpbyTo(rgi, e, vi[w0:w0+ly.In], 1, rgi)
 				}
 			}
 		} else {
 			vw, _ := n.weights(v, l)
-			s.g.gemm(false, false, nr, ly.In, ly.Out, 1, s.del[l], ly.Out, vw, ly.In, 1, rg, ly.In)
+			s.g.Gemm(false, false, nr, ly.In, ly.Out, 1, s.del[l], ly.Out, vw, ly.In, 1, rg, ly.In)
 		}
 		a := s.act[l-1][:len(g)]
 		ra := s.ract[l-1][:len(g)]
@@ -511,7 +513,7 @@ func (n *Network) accumulate(dst []float64, alpha float64, del, acts [][]float64
 				}
 			} else {
 				for i := 0; i < nr; i++ {
-					scaleTo(t[i*ly.Out:(i+1)*ly.Out], w[i], d[i*ly.Out:(i+1)*ly.Out])
+					kernel.ScaleTo(t[i*ly.Out:(i+1)*ly.Out], w[i], d[i*ly.Out:(i+1)*ly.Out])
 				}
 			}
 			d = t
@@ -521,7 +523,7 @@ func (n *Network) accumulate(dst []float64, alpha float64, del, acts [][]float64
 		if overwrite {
 			beta = 0
 		}
-		s.g.gemm(true, false, ly.Out, ly.In, nr, alpha, d, ly.Out, in, ldin, beta, gw, ly.In)
+		s.g.Gemm(true, false, ly.Out, ly.In, nr, alpha, d, ly.Out, in, ldin, beta, gw, ly.In)
 		impl.Dgemv(blas.Trans, nr, ly.Out, alpha, del[l], ly.Out, wv, 1, beta, gb, 1)
 	}
 }

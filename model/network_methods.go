@@ -8,6 +8,8 @@ import (
 
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/sgdprior/sgdprior/internal/kernel"
 )
 
 // PerExampleLoss writes ℓ_i into dst (length n).
@@ -75,7 +77,7 @@ func (n *Network) PerExampleGrads(dst *mat.Dense, theta []float64, b Batch) {
 func outer(dst, e, a []float64) {
 	w := len(a)
 	for r, ev := range e {
-		scaleTo(dst[r*w:(r+1)*w], ev, a)
+		kernel.ScaleTo(dst[r*w:(r+1)*w], ev, a)
 	}
 }
 
@@ -83,7 +85,7 @@ func outer(dst, e, a []float64) {
 func outer2(dst, e, a, f, b []float64) {
 	w := len(a)
 	for r, ev := range e {
-		axpbyTo(dst[r*w:(r+1)*w], ev, a, f[r], b)
+		kernel.AxpbyTo(dst[r*w:(r+1)*w], ev, a, f[r], b)
 	}
 }
 
@@ -108,10 +110,10 @@ func (n *Network) gradDotChunk(out []float64, del, acts [][]float64, x []float64
 		uw, ub := n.weights(u, l)
 		t := s.tmp[:nr*ly.Out]
 		fillRows(t, nr, ub)
-		s.g.gemm(false, true, nr, ly.Out, ly.In, 1, in, ldin, uw, ly.In, 1, t, ly.Out)
+		s.g.Gemm(false, true, nr, ly.Out, ly.In, 1, in, ldin, uw, ly.In, 1, t, ly.Out)
 		d := del[l]
 		for i := range out {
-			out[i] += dot(d[i*ly.Out:(i+1)*ly.Out], t[i*ly.Out:(i+1)*ly.Out])
+			out[i] += kernel.Dot(d[i*ly.Out:(i+1)*ly.Out], t[i*ly.Out:(i+1)*ly.Out])
 		}
 	}
 }
@@ -145,8 +147,8 @@ func (n *Network) Gram(dst *mat.Dense, theta []float64, b Batch) {
 // not depend on who computes it.
 func (n *Network) gram(D blas64.General, x []float64, ldx int, del, acts [][]float64) {
 	s := n.ensure(min(D.Rows, chunkRows))
-	s.t1 = growBuf(s.t1, gramTile*gramTile)
-	s.t2 = growBuf(s.t2, gramTile*gramTile)
+	s.t1 = kernel.GrowBuf(s.t1, gramTile*gramTile)
+	s.t2 = kernel.GrowBuf(s.t2, gramTile*gramTile)
 	tile := gramTileFor(D.Rows)
 	nt := (D.Rows + tile - 1) / tile
 	j := n.gj
@@ -157,10 +159,10 @@ func (n *Network) gram(D blas64.General, x []float64, ldx int, del, acts [][]flo
 	j.n, j.D, j.x, j.ldx, j.del, j.acts, j.tile, j.ntile = n, D, x, ldx, del, acts, tile, nt*(nt+1)/2
 	j.next.Store(0)
 	j.wg.Add(1)
-	if j.ntile >= 2 && pool.tryGive(j) {
+	if j.ntile >= 2 && kernel.Pool.TryGive(j) {
 		n.gramTiles(j, &s.g, s.t1, s.t2)
 	} else {
-		j.done()
+		j.Done()
 		n.gramTiles(j, &s.g, s.t1, s.t2)
 	}
 	j.wg.Wait()
@@ -177,24 +179,24 @@ type gramJob struct {
 	del    [][]float64 // Δ_l of every example
 	acts   [][]float64 // hidden activations of every example
 	tile   int         // tile size
-	ntile  int // number of tiles
+	ntile  int         // number of tiles
 	next   atomic.Int64
 	wg     sync.WaitGroup
-	g      gemmCtx // the helper's
+	g      kernel.GemmCtx // the helper's
 	t1, t2 []float64
 }
 
-func (j *gramJob) work(*gemmWork) {
-	j.t1 = growBuf(j.t1, gramTile*gramTile)
-	j.t2 = growBuf(j.t2, gramTile*gramTile)
+func (j *gramJob) Work(*kernel.GemmWork) {
+	j.t1 = kernel.GrowBuf(j.t1, gramTile*gramTile)
+	j.t2 = kernel.GrowBuf(j.t2, gramTile*gramTile)
 	j.n.gramTiles(j, &j.g, j.t1, j.t2)
 }
 
-func (j *gramJob) done() { j.wg.Done() }
+func (j *gramJob) Done() { j.wg.Done() }
 
 // gramTiles computes tiles of j until none is left, with the GEMM context g and the tile
 // buffers t1, t2.
-func (n *Network) gramTiles(j *gramJob, g *gemmCtx, t1, t2 []float64) {
+func (n *Network) gramTiles(j *gramJob, g *kernel.GemmCtx, t1, t2 []float64) {
 	for {
 		k := int(j.next.Add(1)) - 1
 		if k >= j.ntile {
@@ -215,7 +217,7 @@ func (n *Network) gramTiles(j *gramJob, g *gemmCtx, t1, t2 []float64) {
 
 // gramTileAt computes the tile of job at rows I… and columns J… (J ≤ I) of the Gram matrix
 // (its lower triangle on the diagonal).
-func (n *Network) gramTileAt(job *gramJob, I, J int, g *gemmCtx, t1, t2 []float64) {
+func (n *Network) gramTileAt(job *gramJob, I, J int, g *kernel.GemmCtx, t1, t2 []float64) {
 	D, tile := job.D, job.tile
 	nb := D.Rows
 	bi := min(tile, nb-I)
@@ -228,9 +230,9 @@ func (n *Network) gramTileAt(job *gramJob, I, J int, g *gemmCtx, t1, t2 []float6
 		in, ldin := n.inputFrom(job.acts, l, job.x, job.ldx)
 		del := job.del[l]
 		if diag {
-			g.syrkLower(bi, ly.In, 1, in[I*ldin:], ldin, 0, t2, bj)
+			g.SyrkLower(bi, ly.In, 1, in[I*ldin:], ldin, 0, t2, bj)
 		} else {
-			g.gemm(false, true, bi, bj, ly.In, 1, in[I*ldin:], ldin, in[J*ldin:], ldin, 0, t2, bj)
+			g.Gemm(false, true, bi, bj, ly.In, 1, in[I*ldin:], ldin, in[J*ldin:], ldin, 0, t2, bj)
 		}
 		if ly.Out == 1 {
 			// Δ_l Δ_lᵀ is the outer product of one column: no product needed.
@@ -249,9 +251,9 @@ func (n *Network) gramTileAt(job *gramJob, I, J int, g *gemmCtx, t1, t2 []float6
 			continue
 		}
 		if diag {
-			g.syrkLower(bi, ly.Out, 1, del[I*ly.Out:], ly.Out, 0, t1, bj)
+			g.SyrkLower(bi, ly.Out, 1, del[I*ly.Out:], ly.Out, 0, t1, bj)
 		} else {
-			g.gemm(false, true, bi, bj, ly.Out, 1, del[I*ly.Out:], ly.Out, del[J*ly.Out:], ly.Out, 0, t1, bj)
+			g.Gemm(false, true, bi, bj, ly.Out, 1, del[I*ly.Out:], ly.Out, del[J*ly.Out:], ly.Out, 0, t1, bj)
 		}
 		for i := 0; i < bi; i++ {
 			w := bj
@@ -336,7 +338,7 @@ func (n *Network) hessVecChunk(dst [][]float64, alpha float64, theta []float64, 
 		for l := 1; l < len(n.layers); l++ {
 			ly := n.layers[l]
 			dw, _ := n.weights(dst[k], l)
-			s.g.gemm(true, false, ly.Out, ly.In, nr, alpha, s.del[l], ly.Out, s.ract[l-1], ly.In, 1, dw, ly.In)
+			s.g.Gemm(true, false, ly.Out, ly.In, nr, alpha, s.del[l], ly.Out, s.ract[l-1], ly.In, 1, dw, ly.In)
 		}
 	}
 }

@@ -12,7 +12,7 @@ import (
 
 	"gonum.org/v1/gonum/floats"
 
-	"github.com/sgdprior/sgdprior/internal/fused"
+	"github.com/sgdprior/sgdprior/internal/kernel"
 )
 
 // chain is the complete state of one chain: everything a checkpoint must hold.
@@ -44,7 +44,7 @@ type worker struct {
 
 // decayProblem is a Problem whose regulariser is r(θ) = (λ/2)‖θ‖² and which can give the
 // mini-batch NLL gradient without it: an SGD step then adds λθ, steps and checks θ for
-// NaN and ±Inf in one pass (fused.SGDUpdate), with the same result as MiniBatchGrad
+// NaN and ±Inf in one pass (kernel.SGDUpdate), with the same result as MiniBatchGrad
 // followed by the update.
 type decayProblem interface {
 	Problem
@@ -411,7 +411,7 @@ func (w *worker) step(c *chain, s *settings) (checked, finite bool) {
 	case SGD:
 		if w.dp != nil {
 			w.dp.MiniBatchNLLGrad(w.grad, c.theta, w.batch(c, s))
-			return true, fused.SGDUpdate(c.theta, w.grad, -s.stepScale, w.dp.WeightDecay())
+			return true, kernel.SGDUpdate(c.theta, w.grad, -s.stepScale, w.dp.WeightDecay())
 		}
 		w.p.MiniBatchGrad(w.grad, c.theta, w.batch(c, s))
 		axpy(-s.stepScale, w.grad, c.theta)

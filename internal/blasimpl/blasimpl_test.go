@@ -9,10 +9,13 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+
+	"github.com/sgdprior/sgdprior/internal/kernel"
 )
 
-// TestSelected checks that blas64 is routed where the build says: gonum's implementation by
-// default, OpenBLAS (through netlib, one thread) with -tags openblas.
+// TestSelected checks that blas64 is routed where the build says: by default gonum's
+// implementation, with Dgemm and Dsyrk on internal/kernel's GEMM (kernel.BLAS) where its
+// assembly runs; OpenBLAS (through netlib, one thread) with -tags openblas.
 func TestSelected(t *testing.T) {
 	impl := fmt.Sprintf("%T", blas64.Implementation())
 	if OpenBLAS {
@@ -23,6 +26,13 @@ func TestSelected(t *testing.T) {
 			t.Errorf("openblas build: OpenBLAS uses %d threads, want 1", Threads())
 		}
 		if !strings.HasPrefix(Name(), "OpenBLAS") {
+			t.Errorf("Name() = %q", Name())
+		}
+	} else if kernel.HasAsm() {
+		if impl != "kernel.BLAS" {
+			t.Errorf("default build with AVX2+FMA: blas64 is %s, want kernel.BLAS", impl)
+		}
+		if !strings.Contains(Name(), "AVX2 GEMM") {
 			t.Errorf("Name() = %q", Name())
 		}
 	} else if !strings.Contains(impl, "gonum") {

@@ -1,9 +1,14 @@
 // Package blasimpl selects the BLAS implementation behind gonum's blas64, which every
 // gonum matrix operation (mat, lapack) and sgdprior's own dense linear algebra call.
 //
-// Default build: this package changes nothing and the binary needs no cgo; blas64 keeps
-// gonum's pure-Go implementation, except that package model, where the CPU has AVX2 and FMA,
-// routes Dgemm and Dsyrk to its own packed GEMM (model/ownblas.go).
+// This package is the one place that decides the process's BLAS: it calls blas64.Use at
+// init (and lapack64.Use in the openblas build), and no other package does. The packages
+// whose speed rests on blas64 (linalg, model) import it for effect, so that the BLAS in use
+// is the same whatever else a program imports.
+//
+// Default build: the binary needs no cgo; blas64 is gonum's pure-Go implementation with
+// Dgemm and Dsyrk on internal/kernel's packed GEMM (kernel.BLAS) where the CPU has AVX2 and
+// FMA (and the purego build tag is not set), plain gonum elsewhere.
 //
 // With the build tag openblas (cgo and Debian's libopenblas-dev required), importing this
 // package routes blas64's Level 3 routines (Dgemm, Dsymm, Dsyrk, Dsyr2k, Dtrmm, Dtrsm, on
@@ -20,7 +25,8 @@
 // openblas build is not bitwise equal to the default one (different kernels round
 // differently); each build is reproducible on its own.
 //
-// Packages whose speed rests on blas64 (model, linalg) import this package from a file
-// that only the openblas build compiles, so a binary built with -tags openblas uses
-// OpenBLAS throughout.
+// In the openblas build internal/kernel's own GEMM sends its large products to blas64 (so to
+// OpenBLAS) where its assembly micro-kernel does not run (internal/kernel/gemm_openblas.go).
+// internal/kernel does not import this package (this package imports it in the default
+// build); its importers do.
 package blasimpl

@@ -1,4 +1,4 @@
-package model
+package kernel
 
 import "math"
 
@@ -47,8 +47,8 @@ func orSign(z, x float64) float64 {
 	return math.Float64frombits(math.Float64bits(z) | math.Float64bits(x)&(1<<63))
 }
 
-// tanhInPlace replaces every element of x by its tanh.
-func tanhInPlace(x []float64) {
+// TanhInPlace replaces every element of x by its tanh.
+func TanhInPlace(x []float64) {
 	m := 0
 	if useAsm {
 		m = len(x) &^ 3

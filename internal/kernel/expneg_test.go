@@ -1,4 +1,4 @@
-package model
+package kernel
 
 import (
 	"math"
@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestExpNonPos compares expNonPosInPlace on one element with math.Exp on random and special arguments: at most
+// TestExpNonPos compares ExpNonPosInPlace on one element with math.Exp on random and special arguments: at most
 // 2 ulp apart (each is within 1 ulp of eˣ, and amd64 math.Exp is a different algorithm),
 // special values identical.
 func TestExpNonPos(t *testing.T) {
@@ -14,7 +14,7 @@ func TestExpNonPos(t *testing.T) {
 	check := func(x float64) {
 		t.Helper()
 		v := []float64{x}
-		expNonPosInPlace(v)
+		ExpNonPosInPlace(v)
 		got, want := v[0], math.Exp(x)
 		if math.IsNaN(want) {
 			if !math.IsNaN(got) {
@@ -36,7 +36,7 @@ func TestExpNonPos(t *testing.T) {
 		check(x)
 	}
 	v := []float64{math.Inf(-1)}
-	if expNonPosInPlace(v); v[0] != 0 {
+	if ExpNonPosInPlace(v); v[0] != 0 {
 		t.Fatalf("exp(−Inf) = %v", v[0])
 	}
 }
@@ -59,7 +59,7 @@ func TestExpNonPosInPlace(t *testing.T) {
 	}
 	x[5], x[6] = 0, math.Copysign(0, -1)
 	got := append([]float64(nil), x...)
-	expNonPosInPlace(got)
+	ExpNonPosInPlace(got)
 	for i, v := range x {
 		if d := ulpDiff(got[i], math.Exp(v)); d > 2 {
 			t.Fatalf("exp(%v) = %v, math.Exp = %v: %g ulp apart", v, got[i], math.Exp(v), d)
@@ -70,7 +70,7 @@ func TestExpNonPosInPlace(t *testing.T) {
 	}
 	// Shifted by one, every element moves between the lanes and the tail.
 	sh := append([]float64(nil), x[1:]...)
-	expNonPosInPlace(sh)
+	ExpNonPosInPlace(sh)
 	for i := range sh {
 		if sh[i] != got[i+1] {
 			t.Fatalf("element %d differs when shifted", i+1)
@@ -82,7 +82,7 @@ func TestExpNonPosInPlace(t *testing.T) {
 	for k, v := range specials {
 		sp[10*k+1] = v
 	}
-	expNonPosInPlace(sp)
+	ExpNonPosInPlace(sp)
 	for i := range sp {
 		want := got[i]
 		if i%10 == 1 && i/10 < len(specials) {

@@ -1,4 +1,4 @@
-package model
+package kernel
 
 import (
 	"math"
@@ -10,10 +10,10 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 )
 
-// This file holds the matrix–matrix product every batched derivative rests on: a packed,
-// cache-blocked GEMM (Goto & van de Geijn 2008, "Anatomy of high-performance matrix
-// multiplication"; the loop order of BLIS) around a 6×8 register-blocked micro-kernel
-// (AVX2+FMA assembly on amd64, portable Go elsewhere).
+// This file holds the matrix–matrix product every batched derivative of package model
+// rests on: a packed, cache-blocked GEMM (Goto & van de Geijn 2008, "Anatomy of
+// high-performance matrix multiplication"; the loop order of BLIS) around a 6×8
+// register-blocked micro-kernel (AVX2+FMA assembly on amd64, portable Go elsewhere).
 //
 // Why not gonum's Dgemm: on the machines sgdprior targets it runs at ~7 GFLOPS per core
 // (SSE2 axpy/dot kernels, no packing; a transposed A operand is slower still), it allocates
@@ -44,31 +44,43 @@ const (
 // serialOnly disables the helper pool (tests compare both paths).
 var serialOnly bool
 
-// gemmWork is the packing space of one thread.
-type gemmWork struct {
-	apack, bpack []float64
-	syrk         []float64 // ownBLAS.Dsyrk's diagonal block
+// SetSerialOnly switches the helper pool off (on = true) or back on, and returns the
+// previous setting: while it is off, every product and every Task runs on its caller.
+// Results are bitwise the same either way; tests use it to check that. Not to be called
+// while products run.
+func SetSerialOnly(on bool) (old bool) {
+	old, serialOnly = serialOnly, on
+	return old
 }
 
-func growBuf(s []float64, n int) []float64 {
+// GemmWork is the packing space of one thread.
+type GemmWork struct {
+	apack, bpack []float64
+	syrk         []float64 // BLAS.Dsyrk's diagonal block
+}
+
+// GrowBuf returns s resliced to length n, or a new slice (contents lost) when its capacity
+// is short.
+func GrowBuf(s []float64, n int) []float64 {
 	if cap(s) < n {
 		return make([]float64, n)
 	}
 	return s[:n]
 }
 
-// gemmCtx is what a caller needs to run products: its own packing space and a
-// preallocated descriptor for handing slabs to the helper pool.
-type gemmCtx struct {
-	w   gemmWork
+// GemmCtx is what a caller needs to run products: its own packing space and a
+// preallocated descriptor for handing slabs to the helper pool. The zero value is ready for
+// use; a GemmCtx must not be used by two goroutines at once.
+type GemmCtx struct {
+	w   GemmWork
 	job parJob
 }
 
-// gemm computes C = α op(A) op(B) + β C for row-major matrices: op(A) is m×k (A is m×k
+// Gemm computes C = α op(A) op(B) + β C for row-major matrices: op(A) is m×k (A is m×k
 // with leading dimension lda, or k×m when tA), op(B) is k×n (B is k×n, or n×k when tB),
 // C is m×n with leading dimension ldc. β = 0 ignores the previous content of C (NaN
 // included), as in BLAS.
-func (g *gemmCtx) gemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+func (g *GemmCtx) Gemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -86,7 +98,7 @@ func (g *gemmCtx) gemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda
 	if matVec(tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc) {
 		return
 	}
-	if int64(m)*int64(n)*int64(k) >= parMinWork && !serialOnly && pool.size() > 0 {
+	if int64(m)*int64(n)*int64(k) >= parMinWork && !serialOnly && Pool.Size() > 0 {
 		if g.parallel(tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, store) {
 			return
 		}
@@ -153,7 +165,7 @@ const noDiag = math.MaxInt / 4
 // op(B) when store (C not read). Tiles lying entirely above the line j = i + diag (local
 // coordinates) are skipped: diag = noDiag computes everything, diag = 0 the lower triangle
 // (and the tiles straddling it).
-func gemmSerial(w *gemmWork, tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, diag int, store bool) {
+func gemmSerial(w *GemmWork, tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, diag int, store bool) {
 	if useBLAS && blasRoute(m, n, k) { // openblas build only (gemm_openblas.go)
 		blasSerial(tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, diag == 0)
 		return
@@ -192,7 +204,7 @@ var noDirect bool
 // being rows of the matrix (stride lda or ldb instead of 6 or 8); the other operand and the
 // partial panels at the edges are packed. The kernel does the same arithmetic on the same
 // values either way, so results are bitwise those of the packed path.
-func gemmDirect(w *gemmWork, tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, store bool) {
+func gemmDirect(w *GemmWork, tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, store bool) {
 	var ap, bp, aEdge []float64
 	if !tA {
 		ap = w.packA(false, a, lda, 0, 0, m, k)
@@ -228,9 +240,9 @@ func gemmDirect(w *gemmWork, tA, tB bool, m, n, k int, alpha float64, a []float6
 
 // packA copies the mc×kc block of op(A) at (ic, pc) into row panels of gemmMR rows: element
 // (r, p) of panel q is at q·gemmMR·kc + p·gemmMR + r. Rows past mc are zero.
-func (w *gemmWork) packA(tA bool, a []float64, lda, ic, pc, mc, kc int) []float64 {
+func (w *GemmWork) packA(tA bool, a []float64, lda, ic, pc, mc, kc int) []float64 {
 	np := (mc + gemmMR - 1) / gemmMR
-	w.apack = growBuf(w.apack, np*gemmMR*kc)
+	w.apack = GrowBuf(w.apack, np*gemmMR*kc)
 	dst := w.apack
 	for q := 0; q < np; q++ {
 		pan := dst[q*gemmMR*kc : (q+1)*gemmMR*kc]
@@ -280,9 +292,9 @@ func (w *gemmWork) packA(tA bool, a []float64, lda, ic, pc, mc, kc int) []float6
 
 // packB copies the kc×nc block of op(B) at (pc, jc) into column panels of gemmNR columns:
 // element (p, s) of panel q is at q·gemmNR·kc + p·gemmNR + s. Columns past nc are zero.
-func (w *gemmWork) packB(tB bool, b []float64, ldb, pc, jc, kc, nc int) []float64 {
+func (w *GemmWork) packB(tB bool, b []float64, ldb, pc, jc, kc, nc int) []float64 {
 	np := (nc + gemmNR - 1) / gemmNR
-	w.bpack = growBuf(w.bpack, np*gemmNR*kc)
+	w.bpack = GrowBuf(w.bpack, np*gemmNR*kc)
 	dst := w.bpack
 	for q := 0; q < np; q++ {
 		pan := dst[q*gemmNR*kc : (q+1)*gemmNR*kc]
@@ -394,10 +406,10 @@ func kernelGo(kc int, a []float64, sa int, b []float64, sb int, c []float64, ldc
 	}
 }
 
-// syrkLower computes C = α A Aᵀ + β C on and below the diagonal, for A m×k (row-major with
+// SyrkLower computes C = α A Aᵀ + β C on and below the diagonal, for A m×k (row-major with
 // leading dimension lda) and C m×m. Elements above the diagonal are unspecified. Each
-// computed element equals the corresponding element of gemm(false, true, …) bitwise.
-func (g *gemmCtx) syrkLower(m, k int, alpha float64, a []float64, lda int, beta float64, c []float64, ldc int) {
+// computed element equals the corresponding element of Gemm(false, true, …) bitwise.
+func (g *GemmCtx) SyrkLower(m, k int, alpha float64, a []float64, lda int, beta float64, c []float64, ldc int) {
 	if m == 0 {
 		return
 	}
@@ -405,7 +417,7 @@ func (g *gemmCtx) syrkLower(m, k int, alpha float64, a []float64, lda int, beta 
 	if k == 0 || alpha == 0 {
 		return
 	}
-	if int64(m)*int64(m)/2*int64(k) >= parMinWork && !serialOnly && pool.size() > 0 {
+	if int64(m)*int64(m)/2*int64(k) >= parMinWork && !serialOnly && Pool.Size() > 0 {
 		if g.parallelSyrk(m, k, alpha, a, lda, c, ldc) {
 			return
 		}
@@ -416,7 +428,7 @@ func (g *gemmCtx) syrkLower(m, k int, alpha float64, a []float64, lda int, beta 
 // --- parallel products -------------------------------------------------------------------
 
 // parJob describes one product split into slabs of C: rows [bound[t], bound[t+1]) when
-// byRows, else columns. It lives in the caller's gemmCtx, so handing it to helpers
+// byRows, else columns. It lives in the caller's GemmCtx, so handing it to helpers
 // allocates nothing.
 type parJob struct {
 	tA, tB   bool
@@ -426,7 +438,7 @@ type parJob struct {
 	lda, ldb int
 	ldc      int
 	byRows   bool
-	lower    bool // syrkLower: slab t needs only columns < bound[t+1]
+	lower    bool // SyrkLower: slab t needs only columns < bound[t+1]
 	store    bool // C = α op(A) op(B), C not read
 	bound    [parMaxTask + 1]int
 	ntask    int
@@ -447,7 +459,7 @@ func taskCount(dim int) int {
 
 // parallel splits the product into slabs along the longer of m and n. The split is a
 // function of the shape only. It reports false (nothing done) when the shape is too narrow.
-func (g *gemmCtx) parallel(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, store bool) bool {
+func (g *GemmCtx) parallel(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, store bool) bool {
 	if useBLAS && blasRoute(m, n, k) { // openblas build only (gemm_openblas.go)
 		return g.blasParallel(tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, false)
 	}
@@ -474,8 +486,8 @@ func (g *gemmCtx) parallel(tA, tB bool, m, n, k int, alpha float64, a []float64,
 	return true
 }
 
-// parallelSyrk splits syrkLower into row slabs of about equal triangle area.
-func (g *gemmCtx) parallelSyrk(m, k int, alpha float64, a []float64, lda int, c []float64, ldc int) bool {
+// parallelSyrk splits SyrkLower into row slabs of about equal triangle area.
+func (g *GemmCtx) parallelSyrk(m, k int, alpha float64, a []float64, lda int, c []float64, ldc int) bool {
 	if useBLAS && blasRoute(m, m, k) { // openblas build only (gemm_openblas.go)
 		return g.blasParallel(false, true, m, m, k, alpha, a, lda, a, lda, c, ldc, true)
 	}
@@ -506,21 +518,21 @@ func (g *gemmCtx) parallelSyrk(m, k int, alpha float64, a []float64, lda int, c 
 }
 
 // run executes the ntask slabs described in g.job, with idle helpers.
-func (g *gemmCtx) run(ntask int, tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+func (g *GemmCtx) run(ntask int, tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	j := &g.job
 	j.tA, j.tB, j.m, j.n, j.k, j.alpha = tA, tB, m, n, k, alpha
 	j.a, j.b, j.c, j.lda, j.ldb, j.ldc = a, b, c, lda, ldb, ldc
 	j.ntask = ntask
 	j.next.Store(0)
-	pool.offer(j, ntask-1)
-	j.work(&g.w)
+	Pool.offer(j, ntask-1)
+	j.Work(&g.w)
 	j.helpers.Wait()
 	// Drop references to the caller's matrices.
 	j.a, j.b, j.c = nil, nil, nil
 }
 
-// work runs slabs until none is left.
-func (j *parJob) work(w *gemmWork) {
+// Work runs slabs until none is left.
+func (j *parJob) Work(w *GemmWork) {
 	if useBLAS && blasRoute(j.m, j.n, j.k) { // openblas build only (gemm_openblas.go)
 		j.blasWork()
 		return
@@ -554,29 +566,35 @@ func (j *parJob) work(w *gemmWork) {
 	}
 }
 
-// helperPool is a fixed set of GOMAXPROCS−1 goroutines (counted when first used) that help
+// HelperPool is a fixed set of GOMAXPROCS−1 goroutines (counted when first used) that help
 // whichever caller offers work while they are idle. A caller never waits for a busy helper:
 // it offers its job only to helpers blocked in receive and does the rest itself.
-type helperPool struct {
+type HelperPool struct {
 	once sync.Once
 	n    int
-	jobs chan poolTask
+	jobs chan Task
 }
 
-// poolTask is work a helper can take: a GEMM's slabs (parJob) or a lane of chunks (laneJob).
-type poolTask interface {
-	work(w *gemmWork)
-	done()
+// Task is work a helper can take: a GEMM's slabs (parJob) or a caller's own (package
+// model's second lane of chunks, the tiles of a Gram matrix). A helper calls Work with its
+// own packing space, then Done.
+type Task interface {
+	Work(w *GemmWork)
+	Done()
 }
 
-func (j *parJob) done() { j.helpers.Done() }
+// Done tells run that a helper has finished with the job.
+func (j *parJob) Done() { j.helpers.Done() }
 
-var pool helperPool
+// Pool is the process's helper pool, shared by every product and Task.
+var Pool HelperPool
 
-func (p *helperPool) size() int {
+// Size returns the number of helpers, GOMAXPROCS − 1 as counted at the first call, which
+// starts them.
+func (p *HelperPool) Size() int {
 	p.once.Do(func() {
 		p.n = runtime.GOMAXPROCS(0) - 1
-		p.jobs = make(chan poolTask)
+		p.jobs = make(chan Task)
 		for i := 0; i < p.n; i++ {
 			go helperLoop(p.jobs)
 		}
@@ -584,17 +602,17 @@ func (p *helperPool) size() int {
 	return p.n
 }
 
-func helperLoop(jobs chan poolTask) {
-	var w gemmWork
+func helperLoop(jobs chan Task) {
+	var w GemmWork
 	for j := range jobs {
-		j.work(&w)
-		j.done()
+		j.Work(&w)
+		j.Done()
 	}
 }
 
-// tryGive hands t to an idle helper, reporting whether one took it.
-func (p *helperPool) tryGive(t poolTask) bool {
-	if serialOnly || p.size() == 0 {
+// TryGive hands t to an idle helper, reporting whether one took it.
+func (p *HelperPool) TryGive(t Task) bool {
+	if serialOnly || p.Size() == 0 {
 		return false
 	}
 	select {
@@ -606,7 +624,7 @@ func (p *helperPool) tryGive(t poolTask) bool {
 }
 
 // offer hands j to at most max idle helpers.
-func (p *helperPool) offer(j *parJob, max int) {
+func (p *HelperPool) offer(j *parJob, max int) {
 	for i := 0; i < max && i < p.n; i++ {
 		j.helpers.Add(1)
 		select {

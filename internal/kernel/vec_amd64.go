@@ -1,6 +1,6 @@
 //go:build amd64 && !purego
 
-package model
+package kernel
 
 //go:noescape
 func dotAVX(n int, x, y *float64) float64
@@ -11,8 +11,8 @@ func scaleAVX(n int, alpha float64, x, dst *float64)
 //go:noescape
 func axpbyAVX(n int, alpha float64, x *float64, beta float64, y, dst *float64)
 
-// dot returns Σ x[i]·y[i] (len(y) ≥ len(x)).
-func dot(x, y []float64) float64 {
+// Dot returns Σ x[i]·y[i] (len(y) ≥ len(x)).
+func Dot(x, y []float64) float64 {
 	if useAsm && len(x) > 0 {
 		_ = y[len(x)-1]
 		return dotAVX(len(x), &x[0], &y[0])
@@ -20,8 +20,8 @@ func dot(x, y []float64) float64 {
 	return dotGo(x, y)
 }
 
-// scaleTo sets dst[i] = α·x[i] (len(dst) ≥ len(x)).
-func scaleTo(dst []float64, alpha float64, x []float64) {
+// ScaleTo sets dst[i] = α·x[i] (len(dst) ≥ len(x)).
+func ScaleTo(dst []float64, alpha float64, x []float64) {
 	if useAsm && len(x) > 0 {
 		_ = dst[len(x)-1]
 		scaleAVX(len(x), alpha, &x[0], &dst[0])
@@ -30,8 +30,8 @@ func scaleTo(dst []float64, alpha float64, x []float64) {
 	scaleToGo(dst, alpha, x)
 }
 
-// axpbyTo sets dst[i] = α·x[i] + β·y[i] (len(y), len(dst) ≥ len(x)); dst may alias x or y.
-func axpbyTo(dst []float64, alpha float64, x []float64, beta float64, y []float64) {
+// AxpbyTo sets dst[i] = α·x[i] + β·y[i] (len(y), len(dst) ≥ len(x)); dst may alias x or y.
+func AxpbyTo(dst []float64, alpha float64, x []float64, beta float64, y []float64) {
 	if useAsm && len(x) > 0 {
 		_ = dst[len(x)-1]
 		_ = y[len(x)-1]

@@ -1,4 +1,4 @@
-package model
+package kernel
 
 // Portable versions of the vector kernels (vec_amd64.s holds AVX2+FMA ones).
 

@@ -1,4 +1,4 @@
-package model
+package kernel
 
 import (
 	"math"
@@ -43,14 +43,14 @@ func TestTanh(t *testing.T) {
 	}
 	xs = append(xs, math.NaN(), -math.NaN(), 3) // length not a multiple of 4 → tail too
 	ys := append([]float64(nil), xs...)
-	tanhInPlace(ys)
+	TanhInPlace(ys)
 	for i, x := range xs {
 		want := tanhScalar(x)
 		if math.IsNaN(want) && math.IsNaN(ys[i]) {
 			continue
 		}
 		if math.Float64bits(ys[i]) != math.Float64bits(want) {
-			t.Fatalf("tanhInPlace(%v) = %v, tanhScalar %v", x, ys[i], want)
+			t.Fatalf("TanhInPlace(%v) = %v, tanhScalar %v", x, ys[i], want)
 		}
 	}
 }
@@ -73,10 +73,10 @@ func BenchmarkTanh(b *testing.B) {
 			}
 		}
 	})
-	b.Run("tanhInPlace", func(b *testing.B) {
+	b.Run("TanhInPlace", func(b *testing.B) {
 		for b.Loop() {
 			copy(y, x)
-			tanhInPlace(y)
+			TanhInPlace(y)
 		}
 	})
 }

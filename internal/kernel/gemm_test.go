@@ -1,4 +1,4 @@
-package model
+package kernel
 
 import (
 	"fmt"
@@ -81,7 +81,7 @@ func relErr(x, y []float64) float64 {
 
 func TestGemmNaive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	var g gemmCtx
+	var g GemmCtx
 	sizes := [][3]int{{1, 1, 1}, {1, 7, 5}, {9, 1, 4}, {6, 8, 1}, {7, 9, 3}, {13, 17, 300}, {97, 33, 257},
 		{5, 200, 20}, {130, 70, 40}, {12, 16, 0}, {200, 300, 64}}
 	for _, sz := range sizes {
@@ -92,7 +92,7 @@ func TestGemmNaive(t *testing.T) {
 					a, lda, b, ldb, c, ldc := gemmOperands(rng, tc)
 					want := append([]float64(nil), c...)
 					naiveGemm(tA, tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, want, ldc)
-					g.gemm(tA, tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
+					g.Gemm(tA, tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
 					// Rounding differs (FMA, blocking): the relative error is a few ulps
 					// times √k at most.
 					if e := relErr(c, want); e > 1e-14 {
@@ -113,10 +113,10 @@ func TestGemmNaive(t *testing.T) {
 }
 
 func TestGemmBetaZeroIgnoresNaN(t *testing.T) {
-	var g gemmCtx
+	var g GemmCtx
 	a := []float64{1, 2, 3, 4}
 	c := []float64{math.NaN(), math.NaN(), math.NaN(), math.NaN()}
-	g.gemm(false, false, 2, 2, 2, 1, a, 2, a, 2, 0, c, 2)
+	g.Gemm(false, false, 2, 2, 2, 1, a, 2, a, 2, 0, c, 2)
 	want := []float64{7, 10, 15, 22}
 	for i := range c {
 		if c[i] != want[i] {
@@ -142,9 +142,9 @@ func TestGemmBetaZeroBitwise(t *testing.T) {
 		for i := range nans {
 			nans[i] = math.NaN()
 		}
-		var g gemmCtx
-		g.gemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, 1, zeros, ldc)
-		g.gemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, 0, nans, ldc)
+		var g GemmCtx
+		g.Gemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, 1, zeros, ldc)
+		g.Gemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, 0, nans, ldc)
 		for i := 0; i < tc.m; i++ {
 			for j := 0; j < tc.n; j++ {
 				if math.Float64bits(zeros[i*ldc+j]) != math.Float64bits(nans[i*ldc+j]) {
@@ -174,12 +174,12 @@ func TestGemmDirectBitwise(t *testing.T) {
 			t.Fatalf("%+v is not a direct product", tc)
 		}
 		a, lda, b, ldb, c, ldc := gemmOperands(rng, tc)
-		var g gemmCtx
+		var g GemmCtx
 		direct := append([]float64(nil), c...)
-		g.gemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, direct, ldc)
+		g.Gemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, direct, ldc)
 		noDirect = true
 		packed := append([]float64(nil), c...)
-		g.gemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, packed, ldc)
+		g.Gemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, packed, ldc)
 		noDirect = false
 		for i := range packed {
 			if math.Float64bits(direct[i]) != math.Float64bits(packed[i]) {
@@ -250,7 +250,7 @@ func TestGemmParallelBitwise(t *testing.T) {
 	} {
 		a, lda, b, ldb, c, ldc := gemmOperands(rng, tc)
 		ser := append([]float64(nil), c...)
-		var w gemmWork
+		var w GemmWork
 		for i := 0; i < tc.m; i++ {
 			for j := 0; j < tc.n; j++ {
 				ser[i*ldc+j] *= tc.beta
@@ -258,7 +258,7 @@ func TestGemmParallelBitwise(t *testing.T) {
 		}
 		gemmSerial(&w, tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, ser, ldc, noDiag, false)
 		par := append([]float64(nil), c...)
-		var g gemmCtx
+		var g GemmCtx
 		for i := 0; i < tc.m; i++ {
 			for j := 0; j < tc.n; j++ {
 				par[i*ldc+j] *= tc.beta
@@ -286,17 +286,17 @@ func BenchmarkGemm(b *testing.B) {
 		b.Run(fmt.Sprintf("tA=%v,tB=%v,%dx%dx%d", tc.tA, tc.tB, tc.m, tc.n, tc.k), func(b *testing.B) {
 			rng := rand.New(rand.NewPCG(1, 1))
 			a, lda, bb, ldb, c, ldc := gemmOperands(rng, tc)
-			var g gemmCtx
+			var g GemmCtx
 			b.ReportAllocs()
 			for b.Loop() {
-				g.gemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, bb, ldb, tc.beta, c, ldc)
+				g.Gemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, bb, ldb, tc.beta, c, ldc)
 			}
 			b.ReportMetric(2*float64(tc.m*tc.n*tc.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
 		})
 	}
 }
 
-// TestSyrkLower checks that syrkLower's lower triangle equals gemm(false, true) bitwise,
+// TestSyrkLower checks that SyrkLower's lower triangle equals gemm(false, true) bitwise,
 // serial and split between threads, and that β applies to the lower triangle only.
 func TestSyrkLower(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 1))
@@ -306,11 +306,11 @@ func TestSyrkLower(t *testing.T) {
 		a := randSlice(rng, m*lda)
 		c0 := randSlice(rng, m*ldc)
 		for _, ab := range [][2]float64{{1, 0}, {0.5, -1}} {
-			var g gemmCtx
+			var g GemmCtx
 			want := append([]float64(nil), c0...)
-			g.gemm(false, true, m, m, k, ab[0], a, lda, a, lda, ab[1], want, ldc)
+			g.Gemm(false, true, m, m, k, ab[0], a, lda, a, lda, ab[1], want, ldc)
 			got := append([]float64(nil), c0...)
-			g.syrkLower(m, k, ab[0], a, lda, ab[1], got, ldc)
+			g.SyrkLower(m, k, ab[0], a, lda, ab[1], got, ldc)
 			for i := 0; i < m; i++ {
 				for j := 0; j <= i; j++ {
 					if math.Float64bits(got[i*ldc+j]) != math.Float64bits(want[i*ldc+j]) {

@@ -1,47 +1,39 @@
 //go:build !openblas
 
-package model
+package kernel
 
 import (
 	"sync"
 
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// In the default build, importing this package routes blas64's Dgemm and Dsyrk, the matrix
-// products under gonum's mat and LAPACK (the Cholesky factorisations of linalg and score,
-// the Gram matrices of gradients given as a matrix), to the package's packed AVX2+FMA GEMM,
-// four to eight times faster than gonum's pure-Go routines on this kind of CPU; the other
-// routines stay gonum's. Without AVX2 and FMA nothing changes. The openblas build routes
-// blas64 to OpenBLAS instead (internal/blasimpl).
-func init() {
-	if useAsm {
-		blas64.Use(ownBLAS{})
-	}
-}
-
-// ownBLAS is gonum's BLAS with Dgemm and Dsyrk computed by gemmCtx.gemm. Like every product of this
-// package, its results do not depend on the number of threads.
-type ownBLAS struct {
+// BLAS is gonum's BLAS with Dgemm and Dsyrk computed by GemmCtx.Gemm: four to eight times
+// faster than gonum's pure-Go routines where the AVX2+FMA micro-kernel runs (HasAsm), for
+// the matrix products under gonum's mat and LAPACK (the Cholesky factorisations of linalg
+// and score, the Gram matrices of gradients given as a matrix); the other routines stay
+// gonum's. Like every product of this package, its results do not depend on the number of
+// threads. Package internal/blasimpl decides whether blas64 uses it (in the default build,
+// where HasAsm); this package never registers it. The openblas build has no BLAS type.
+type BLAS struct {
 	gonum.Implementation
 }
 
 // gemmCtxs holds the GEMM contexts (packing space) of concurrent Dgemm calls.
-var gemmCtxs = sync.Pool{New: func() any { return new(gemmCtx) }}
+var gemmCtxs = sync.Pool{New: func() any { return new(GemmCtx) }}
 
 // Dgemm computes C = α op(A) op(B) + β C for row-major matrices, as BLAS dgemm.
-func (ownBLAS) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+func (BLAS) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	ta, tb := tA != blas.NoTrans, tB != blas.NoTrans
 	// Argument checks as gonum's Dgemm makes them (a panic names the mistake).
 	switch {
 	case tA != blas.NoTrans && tA != blas.Trans && tA != blas.ConjTrans:
-		panic("model: Dgemm: bad transpose")
+		panic("kernel: Dgemm: bad transpose")
 	case tB != blas.NoTrans && tB != blas.Trans && tB != blas.ConjTrans:
-		panic("model: Dgemm: bad transpose")
+		panic("kernel: Dgemm: bad transpose")
 	case m < 0 || n < 0 || k < 0:
-		panic("model: Dgemm: negative dimension")
+		panic("kernel: Dgemm: negative dimension")
 	}
 	ar, ac := m, k
 	if ta {
@@ -53,18 +45,18 @@ func (ownBLAS) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []floa
 	}
 	switch {
 	case lda < max(1, ac) || ldb < max(1, bc) || ldc < max(1, n):
-		panic("model: Dgemm: bad leading dimension")
+		panic("kernel: Dgemm: bad leading dimension")
 	case m == 0 || n == 0:
 		return
 	case ar > 0 && len(a) < lda*(ar-1)+ac, br > 0 && len(b) < ldb*(br-1)+bc, len(c) < ldc*(m-1)+n:
-		panic("model: Dgemm: short slice")
+		panic("kernel: Dgemm: short slice")
 	}
 	if k == 0 || alpha == 0 {
 		// gemm scales C by β and returns; only C is read.
 		a, b = nil, nil
 	}
-	g := gemmCtxs.Get().(*gemmCtx)
-	g.gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	g := gemmCtxs.Get().(*GemmCtx)
+	g.Gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	gemmCtxs.Put(g)
 }
 
@@ -76,14 +68,14 @@ const syrkBlock = 96
 // as BLAS dsyrk: row blocks of C, the part off the diagonal block by gemm into C, the
 // diagonal block by gemm into a buffer and added to the triangle. The other triangle is not
 // touched.
-func (ownBLAS) Dsyrk(ul blas.Uplo, t blas.Transpose, n, k int, alpha float64, a []float64, lda int, beta float64, c []float64, ldc int) {
+func (BLAS) Dsyrk(ul blas.Uplo, t blas.Transpose, n, k int, alpha float64, a []float64, lda int, beta float64, c []float64, ldc int) {
 	switch {
 	case ul != blas.Upper && ul != blas.Lower:
-		panic("model: Dsyrk: bad uplo")
+		panic("kernel: Dsyrk: bad uplo")
 	case t != blas.NoTrans && t != blas.Trans && t != blas.ConjTrans:
-		panic("model: Dsyrk: bad transpose")
+		panic("kernel: Dsyrk: bad transpose")
 	case n < 0 || k < 0:
-		panic("model: Dsyrk: negative dimension")
+		panic("kernel: Dsyrk: negative dimension")
 	}
 	tr := t != blas.NoTrans
 	ar, ac := n, k
@@ -92,11 +84,11 @@ func (ownBLAS) Dsyrk(ul blas.Uplo, t blas.Transpose, n, k int, alpha float64, a 
 	}
 	switch {
 	case lda < max(1, ac) || ldc < max(1, n):
-		panic("model: Dsyrk: bad leading dimension")
+		panic("kernel: Dsyrk: bad leading dimension")
 	case n == 0:
 		return
 	case ar > 0 && len(a) < lda*(ar-1)+ac, len(c) < ldc*(n-1)+n:
-		panic("model: Dsyrk: short slice")
+		panic("kernel: Dsyrk: short slice")
 	}
 	// rows returns op(A)'s rows [i, …) as the A or B operand of gemm.
 	rows := func(i int) []float64 {
@@ -105,7 +97,7 @@ func (ownBLAS) Dsyrk(ul blas.Uplo, t blas.Transpose, n, k int, alpha float64, a 
 		}
 		return a[i*lda:]
 	}
-	g := gemmCtxs.Get().(*gemmCtx)
+	g := gemmCtxs.Get().(*GemmCtx)
 	defer gemmCtxs.Put(g)
 	if k == 0 || alpha == 0 {
 		// Only the triangle is scaled by β.
@@ -117,20 +109,20 @@ func (ownBLAS) Dsyrk(ul blas.Uplo, t blas.Transpose, n, k int, alpha float64, a 
 		})
 		return
 	}
-	buf := growBuf(g.w.syrk, syrkBlock*syrkBlock)
+	buf := GrowBuf(g.w.syrk, syrkBlock*syrkBlock)
 	g.w.syrk = buf
 	for i0 := 0; i0 < n; i0 += syrkBlock {
 		i1 := min(i0+syrkBlock, n)
 		bs := i1 - i0
 		// Off the diagonal block: columns [i1, n) (upper) or [0, i0) (lower).
 		if ul == blas.Upper && i1 < n {
-			g.gemm(tr, !tr, bs, n-i1, k, alpha, rows(i0), lda, rows(i1), lda, beta, c[i0*ldc+i1:], ldc)
+			g.Gemm(tr, !tr, bs, n-i1, k, alpha, rows(i0), lda, rows(i1), lda, beta, c[i0*ldc+i1:], ldc)
 		}
 		if ul == blas.Lower && i0 > 0 {
-			g.gemm(tr, !tr, bs, i0, k, alpha, rows(i0), lda, rows(0), lda, beta, c[i0*ldc:], ldc)
+			g.Gemm(tr, !tr, bs, i0, k, alpha, rows(i0), lda, rows(0), lda, beta, c[i0*ldc:], ldc)
 		}
 		// The diagonal block: α op(A)_blk op(A)_blkᵀ into the buffer, then its triangle.
-		g.gemm(tr, !tr, bs, bs, k, alpha, rows(i0), lda, rows(i0), lda, 0, buf, bs)
+		g.Gemm(tr, !tr, bs, bs, k, alpha, rows(i0), lda, rows(i0), lda, 0, buf, bs)
 		for i := 0; i < bs; i++ {
 			lo, hi := i, bs
 			if ul == blas.Lower {

@@ -1,4 +1,4 @@
-package model
+package kernel
 
 import (
 	"math"
@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// TestVecKernels checks dot, scaleTo and axpbyTo (assembly where available) against plain
-// loops for every length up to 70 (all tail cases), with aliasing for axpbyTo.
+// TestVecKernels checks Dot, ScaleTo and AxpbyTo (assembly where available) against plain
+// loops for every length up to 70 (all tail cases), with aliasing for AxpbyTo.
 func TestVecKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(6, 1))
 	for n := 0; n <= 70; n++ {
@@ -22,37 +22,37 @@ func TestVecKernels(t *testing.T) {
 		for i := range x {
 			abs += math.Abs(x[i] * y[i])
 		}
-		for name, got := range map[string]float64{"dot": dot(x, y), "dotGo": dotGo(x, y)} {
+		for name, got := range map[string]float64{"dot": Dot(x, y), "dotGo": dotGo(x, y)} {
 			if math.Abs(got-want) > 1e-15*abs+1e-300 {
 				t.Errorf("%s n=%d: %v, want %v", name, n, got, want)
 			}
 		}
 		dst := make([]float64, n+1)
 		dst[n] = 42
-		scaleTo(dst, -1.5, x)
+		ScaleTo(dst, -1.5, x)
 		for i := range x {
 			if dst[i] != -1.5*x[i] {
-				t.Fatalf("scaleTo n=%d: dst[%d] = %v, want %v", n, i, dst[i], -1.5*x[i])
+				t.Fatalf("ScaleTo n=%d: dst[%d] = %v, want %v", n, i, dst[i], -1.5*x[i])
 			}
 		}
 		if dst[n] != 42 {
-			t.Fatalf("scaleTo n=%d wrote past the end", n)
+			t.Fatalf("ScaleTo n=%d wrote past the end", n)
 		}
-		axpbyTo(dst, 0.5, x, 2, y)
+		AxpbyTo(dst, 0.5, x, 2, y)
 		for i := range x {
 			if want := math.FMA(0.5, x[i], 2*y[i]); math.Abs(dst[i]-want) > 1e-15*(math.Abs(x[i])+math.Abs(y[i])) {
-				t.Fatalf("axpbyTo n=%d: dst[%d] = %v, want %v", n, i, dst[i], want)
+				t.Fatalf("AxpbyTo n=%d: dst[%d] = %v, want %v", n, i, dst[i], want)
 			}
 		}
 		if dst[n] != 42 {
-			t.Fatalf("axpbyTo n=%d wrote past the end", n)
+			t.Fatalf("AxpbyTo n=%d wrote past the end", n)
 		}
 		// In place: y ← 3x + y.
 		y0 := append([]float64(nil), y...)
-		axpbyTo(y, 3, x, 1, y)
+		AxpbyTo(y, 3, x, 1, y)
 		for i := range x {
 			if want := 3*x[i] + y0[i]; math.Abs(y[i]-want) > 1e-15*(3*math.Abs(x[i])+math.Abs(y0[i])) {
-				t.Fatalf("axpbyTo in place n=%d: y[%d] = %v, want %v", n, i, y[i], want)
+				t.Fatalf("AxpbyTo in place n=%d: y[%d] = %v, want %v", n, i, y[i], want)
 			}
 		}
 	}

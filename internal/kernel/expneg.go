@@ -1,4 +1,4 @@
-package model
+package kernel
 
 import "math"
 
@@ -18,11 +18,11 @@ func expScalar(x float64) float64 {
 	return math.Float64frombits(math.Float64bits(e) + uint64(int64(k))<<52)
 }
 
-// expNonPosInPlace replaces each x[i] by e^x[i], for x[i] ≤ 0 (or NaN): four lanes at a
+// ExpNonPosInPlace replaces each x[i] by e^x[i], for x[i] ≤ 0 (or NaN): four lanes at a
 // time where AVX2 is available (expAVX), expScalar for the rest, so the bits of an element
 // do not depend on its position. A slice holding an argument below −708 (subnormal or zero
 // results), −Inf or NaN goes element by element, with math.Exp for those.
-func expNonPosInPlace(x []float64) {
+func ExpNonPosInPlace(x []float64) {
 	for _, v := range x {
 		if !(v >= -708) {
 			for i, v := range x {

@@ -1,7 +1,7 @@
 //go:build !amd64 || purego
 
-package fused
+package kernel
 
-const useAsm = false
+const useAVX2 = false
 
 func updateAVX(n int, theta, grad *float64, a, lambda float64) uint64 { panic("unreachable") }

@@ -1,6 +1,6 @@
 //go:build !openblas
 
-package model
+package kernel
 
 import (
 	"fmt"
@@ -23,11 +23,11 @@ func TestOwnBLAS(t *testing.T) {
 	if !useAsm {
 		t.Skip("no AVX2+FMA: blas64 stays gonum's")
 	}
-	if _, ok := blas64.Implementation().(ownBLAS); !ok {
-		t.Fatalf("blas64 is %T, want ownBLAS", blas64.Implementation())
+	if _, ok := blas64.Implementation().(BLAS); !ok {
+		t.Fatalf("blas64 is %T, want BLAS", blas64.Implementation())
 	}
 	rng := rand.New(rand.NewPCG(12, 1))
-	var own ownBLAS
+	var own BLAS
 	var ref gonum.Implementation
 	for _, sz := range [][3]int{{0, 3, 2}, {3, 0, 2}, {4, 5, 0}, {1, 7, 5}, {7, 1, 5}, {13, 11, 9}, {130, 97, 301}, {300, 260, 40}} {
 		m, n, k := sz[0], sz[1], sz[2]
@@ -118,13 +118,13 @@ func TestOwnBLAS(t *testing.T) {
 	}
 }
 
-// TestOwnDsyrk compares ownBLAS.Dsyrk with gonum's Dsyrk (an independent implementation):
+// TestOwnDsyrk compares BLAS.Dsyrk with gonum's Dsyrk (an independent implementation):
 // both triangles and transposes, n across several blocks, β ∈ {0 (the triangle holding NaN),
 // 1, −0.5}, α = 0 and k = 0, leading dimensions larger than the rows; the other triangle must
 // be left as it was (relative error ≤ 1e-13 of Σ|a||a| + |βc|).
 func TestOwnDsyrk(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 1))
-	var own ownBLAS
+	var own BLAS
 	var ref gonum.Implementation
 	for _, nk := range [][2]int{{1, 3}, {5, 0}, {7, 4}, {syrkBlock + 5, 30}, {2*syrkBlock + 11, 150}} {
 		n, k := nk[0], nk[1]

@@ -1,4 +1,4 @@
-package fused
+package kernel
 
 import (
 	"math"

@@ -1,21 +1,19 @@
 //go:build openblas
 
-package model
+package kernel
 
 import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
-
-	// Routes blas64 to OpenBLAS with one thread per call (see the package doc of blasimpl).
-	_ "github.com/sgdprior/sgdprior/internal/blasimpl"
 )
 
 // In the openblas build (go build -tags openblas) products of at least blasMinWork
-// multiply–adds can go to OpenBLAS's dgemm (through blas64, which blasimpl routes to
-// OpenBLAS with one thread per call); smaller products always stay on the package's own
-// GEMM, whose call overhead is lower. The hooks are at the top of gemmSerial, parallel,
-// parallelSyrk and parJob.work in gemm.go; the default build compiles them away
-// (gemm_noblas.go).
+// multiply–adds can go to OpenBLAS's dgemm, through blas64, which internal/blasimpl routes
+// to OpenBLAS with one thread per call (this package's users, model and the package's
+// tests, import blasimpl; this package does not); smaller products always stay on the
+// package's own GEMM, whose call overhead is lower. The hooks are at the top of
+// gemmSerial, parallel, parallelSyrk and parJob.Work in gemm.go; the default build compiles
+// them away (gemm_noblas.go).
 //
 // Where the AVX2+FMA micro-kernel runs (useAsm), the package's GEMM is as fast per core as
 // OpenBLAS 0.3.21 (measured on a Zen 4 core: 2048³ NT 0.53 s against 0.58 s, and the
@@ -31,13 +29,21 @@ import (
 // on (tA, tB, m, n, k) — and each tile is one dgemm call, whether the tiles run on the
 // caller alone (GOMAXPROCS = 1, serialOnly) or are shared with the helper pool. With one
 // OpenBLAS thread a call's result depends only on its arguments, so results are bitwise
-// identical for any GOMAXPROCS. syrkLower computes the tiles of the same grid that touch the
+// identical for any GOMAXPROCS. SyrkLower computes the tiles of the same grid that touch the
 // lower triangle (square NT products use a square grid), so its lower triangle equals
-// gemm(false, true, …) bitwise, as in the default build.
+// Gemm(false, true, …) bitwise, as in the default build.
 
 // useBLAS routes large products to OpenBLAS: off where the AVX2+FMA kernel runs (see
 // above). A variable, so that tests and benchmarks can compare both routes.
 var useBLAS = !useAsm
+
+// SetBLASRoute turns the route to OpenBLAS on or off and returns the previous setting
+// (openblas build only), for tests and benchmarks that compare both routes. Not to be
+// called while products run.
+func SetBLASRoute(on bool) (old bool) {
+	old, useBLAS = useBLAS, on
+	return old
+}
 
 // blasMinWork is the number of multiply–adds m·n·k from which a product goes to OpenBLAS.
 // Below it the call overhead (cgo, OpenBLAS's interface and buffer set-up, ~1 µs) is a
@@ -51,7 +57,7 @@ func blasRoute(m, n, k int) bool {
 
 // blasGrid returns the tile grid of a product: rows cut into rt slabs, columns into ct.
 // Products below parMinWork are one tile; square NT products (C = A Bᵀ with m = n, the
-// shape syrkLower shares) a square grid; others are cut along their longer side.
+// shape SyrkLower shares) a square grid; others are cut along their longer side.
 func blasGrid(tA, tB bool, m, n, k int) (rt, ct int) {
 	switch {
 	case int64(m)*int64(n)*int64(k) < parMinWork:
@@ -144,7 +150,7 @@ func blasSerial(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b
 
 // blasParallel shares the tiles of C += α op(A) op(B) with idle helpers. It reports false
 // (nothing done) for a product of one tile.
-func (g *gemmCtx) blasParallel(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, lower bool) bool {
+func (g *GemmCtx) blasParallel(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, lower bool) bool {
 	nt := blasTiles(tA, tB, m, n, k, lower)
 	if nt < 2 {
 		return false
