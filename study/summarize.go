@@ -7,6 +7,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/sgdprior/sgdprior/internal/jsonnum"
+	"github.com/sgdprior/sgdprior/landscape"
 )
 
 // Summary is what Summarize draws from the steps' outputs: plain-language verdicts per
@@ -603,30 +606,12 @@ func summarizeLandscape(r *Results, l *Landscape, th Thresholds) EntrySummary {
 	return es
 }
 
-// wellBreadths returns a flatness measure per well (larger is flatter) and its wording:
-// 1/curvature in 1-D or 1/det H in 2-D when the wells report their curvature, otherwise the width
-// of the preset's Gaussian well whose centre is nearest the minimum (params width<k> and
-// center<k>, or center<k>_x and center<k>_y in 2-D). ok is false when neither is known.
-func wellBreadths(o *LandscapeOutput) (breadth []float64, words []string, ok bool) {
+// wellBreadths returns a flatness measure per well (larger is flatter) and its wording: the
+// width of the preset's Gaussian well whose centre is nearest the minimum (params width<k> and
+// center<k>, or center<k>_x and center<k>_y in 2-D). ok is false when it is not known.
+func wellBreadths(o *landscape.Output) (breadth []float64, words []string, ok bool) {
 	n := len(o.Wells)
 	breadth, words = make([]float64, n), make([]string, n)
-	curv := true
-	for _, w := range o.Wells {
-		if len(w.Curvature) == 0 || len(finiteValues(w.Curvature)) != len(w.Curvature) {
-			curv = false
-		}
-	}
-	if curv {
-		for i, w := range o.Wells {
-			prod := 1.0
-			for _, c := range w.Curvature {
-				prod *= c
-			}
-			breadth[i] = 1 / prod
-			words[i] = "curvature " + formatList(w.Curvature)
-		}
-		return breadth, words, true
-	}
 	var params []struct {
 		center []float64
 		width  float64
@@ -663,7 +648,8 @@ func wellBreadths(o *LandscapeOutput) (breadth []float64, words []string, ok boo
 			}
 			var d2 float64
 			for a := range p.center {
-				d2 += (p.center[a] - w.Center[a]) * (p.center[a] - w.Center[a])
+				d := p.center[a] - float64(w.Center[a])
+				d2 += d * d
 			}
 			if d2 < bestD {
 				best, bestD = k, d2
@@ -677,7 +663,7 @@ func wellBreadths(o *LandscapeOutput) (breadth []float64, words []string, ok boo
 
 // flatSharp returns the indices of the flattest and the sharpest well, or ok = false when
 // they cannot be told apart.
-func flatSharp(o *LandscapeOutput) (flat, sharp int, words []string, ok bool) {
+func flatSharp(o *landscape.Output) (flat, sharp int, words []string, ok bool) {
 	b, words, ok := wellBreadths(o)
 	if !ok {
 		return 0, 0, nil, false
@@ -693,11 +679,11 @@ func flatSharp(o *LandscapeOutput) (flat, sharp int, words []string, ok bool) {
 	return flat, sharp, words, flat != sharp
 }
 
-func wellName(w LandscapeWell) string {
-	return "θ = " + formatList(w.Center)
+func wellName(w landscape.WellOut) string {
+	return "θ = " + formatList(jsonnum.Values(w.Center))
 }
 
-func flatVerdict(s *StepResult, o *LandscapeOutput, at string) Verdict {
+func flatVerdict(s *StepResult, o *landscape.Output, at string) Verdict {
 	v := Verdict{Topic: TopicFlat, Step: s.ID}
 	flat, sharp, words, ok := flatSharp(o)
 	if !ok {
@@ -767,7 +753,7 @@ func flatVerdict(s *StepResult, o *LandscapeOutput, at string) Verdict {
 	return v
 }
 
-func escapeVerdict(s *StepResult, o *LandscapeOutput, at string) Verdict {
+func escapeVerdict(s *StepResult, o *landscape.Output, at string) Verdict {
 	v := Verdict{Topic: TopicEscape, Step: s.ID, Status: Info}
 	var parts []string
 	for _, w := range o.Wells {
@@ -778,17 +764,17 @@ func escapeVerdict(s *StepResult, o *LandscapeOutput, at string) Verdict {
 	return v
 }
 
-func varianceVerdict(s *StepResult, o *LandscapeOutput, at string) Verdict {
+func varianceVerdict(s *StepResult, o *landscape.Output, at string) Verdict {
 	v := Verdict{Topic: TopicVariance, Step: s.ID, Status: Info}
 	va := o.Variance
-	sgd := formatList(va.SGD)
+	sgd := formatList(jsonnum.Values(va.SGD))
 	if len(va.SGD) == 1 && len(va.SGDStderr) == 1 {
-		sgd = FormatSE(va.SGD[0], va.SGDStderr[0])
+		sgd = FormatSE(float64(va.SGD[0]), float64(va.SGDStderr[0]))
 	} else if len(va.SGDStderr) > 0 {
-		sgd += " (standard errors " + formatList(va.SGDStderr) + ")"
+		sgd += " (standard errors " + formatList(jsonnum.Values(va.SGDStderr)) + ")"
 	}
 	v.Text = at + fmt.Sprintf("SGD's stationary variance %s; the SDE's exact %s, the note's %s, discrete-time SGD's closed form %s (covariances row-major in 2-D).",
-		sgd, formatList(va.Exact), formatList(va.Seed), formatList(va.Discrete))
+		sgd, formatList(jsonnum.Values(va.Exact)), formatList(jsonnum.Values(va.Seed)), formatList(jsonnum.Values(va.Discrete)))
 	return v
 }
 

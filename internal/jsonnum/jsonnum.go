@@ -99,3 +99,23 @@ func Floats(v []float64) []Float {
 	}
 	return out
 }
+
+// Get returns *p, or NaN when p is nil (an optional number that is absent).
+func Get(p *Float) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return float64(*p)
+}
+
+// Values converts f to float64s (nil stays nil).
+func Values(f []Float) []float64 {
+	if f == nil {
+		return nil
+	}
+	out := make([]float64, len(f))
+	for i, x := range f {
+		out[i] = float64(x)
+	}
+	return out
+}

@@ -63,3 +63,20 @@ func TestMatrixRoundTrip(t *testing.T) {
 		t.Errorf("nil matrix: %s", b)
 	}
 }
+
+func TestGetValues(t *testing.T) {
+	if !math.IsNaN(Get(nil)) {
+		t.Error("Get(nil) is not NaN")
+	}
+	x := Float(2.5)
+	if Get(&x) != 2.5 {
+		t.Errorf("Get(&2.5) = %v", Get(&x))
+	}
+	if Values(nil) != nil {
+		t.Error("Values(nil) is not nil")
+	}
+	v := Values([]Float{1, Float(math.NaN())})
+	if len(v) != 2 || v[0] != 1 || !math.IsNaN(v[1]) {
+		t.Errorf("Values = %v", v)
+	}
+}
