@@ -606,67 +606,18 @@ func summarizeLandscape(r *Results, l *Landscape, th Thresholds) EntrySummary {
 	return es
 }
 
-// wellBreadths returns a flatness measure per well (larger is flatter) and its wording: the
-// width of the preset's Gaussian well whose centre is nearest the minimum (params width<k> and
-// center<k>, or center<k>_x and center<k>_y in 2-D). ok is false when it is not known.
-func wellBreadths(o *landscape.Output) (breadth []float64, words []string, ok bool) {
-	n := len(o.Wells)
-	breadth, words = make([]float64, n), make([]string, n)
-	var params []struct {
-		center []float64
-		width  float64
-	}
-	for k := 0; ; k++ {
-		w, okw := o.Params["width"+strconv.Itoa(k)]
-		if !okw {
-			break
-		}
-		var c []float64
-		if x, ok1 := o.Params["center"+strconv.Itoa(k)]; ok1 {
-			c = []float64{x}
-		} else {
-			x, okx := o.Params["center"+strconv.Itoa(k)+"_x"]
-			y, oky := o.Params["center"+strconv.Itoa(k)+"_y"]
-			if !okx || !oky {
-				return nil, nil, false
-			}
-			c = []float64{x, y}
-		}
-		params = append(params, struct {
-			center []float64
-			width  float64
-		}{c, w})
-	}
-	if len(params) == 0 {
-		return nil, nil, false
-	}
-	for i, w := range o.Wells {
-		best, bestD := -1, math.Inf(1)
-		for k, p := range params {
-			if len(p.center) != len(w.Center) {
-				return nil, nil, false
-			}
-			var d2 float64
-			for a := range p.center {
-				d := p.center[a] - float64(w.Center[a])
-				d2 += d * d
-			}
-			if d2 < bestD {
-				best, bestD = k, d2
-			}
-		}
-		breadth[i] = params[best].width
-		words[i] = "width " + Format(params[best].width)
-	}
-	return breadth, words, true
-}
-
-// flatSharp returns the indices of the flattest and the sharpest well, or ok = false when
-// they cannot be told apart.
+// flatSharp returns the indices of the flattest and the sharpest well by
+// landscape.WellBreadths, with each well's breadth in words, or ok = false when they cannot
+// be told apart. (The landscape output reports no curvature; the preset's widths are the
+// only flatness measure.)
 func flatSharp(o *landscape.Output) (flat, sharp int, words []string, ok bool) {
-	b, words, ok := wellBreadths(o)
+	b, ok := landscape.WellBreadths(&o.Result)
 	if !ok {
 		return 0, 0, nil, false
+	}
+	words = make([]string, len(b))
+	for i := range b {
+		words[i] = "width " + Format(b[i])
 	}
 	for i := range b {
 		if b[i] > b[flat] {
