@@ -665,21 +665,16 @@ func flatVerdict(s *StepResult, o *landscape.Output, at string) Verdict {
 	if fw.MassSGD.OK() {
 		parts = append(parts, line("SGD", fw.MassSGD, sw.MassSGD, fw.MassSGDStderr))
 	}
-	// SGD decides when it was measured: the flat well wins when its mass exceeds the
-	// sharp one's by more than twice the sum of their standard errors.
+	// SGD decides when it was measured (landscape.CompareMasses).
 	list := desc + strings.Join(parts, "; ") + "."
 	if fw.MassSGD.OK() && sw.MassSGD.OK() {
-		margin := 0.0
-		if fw.MassSGDStderr.OK() && sw.MassSGDStderr.OK() {
-			margin = 2 * (float64(fw.MassSGDStderr) + float64(sw.MassSGDStderr))
-		}
-		diff := float64(fw.MassSGD) - float64(sw.MassSGD)
-		switch {
-		case diff > margin:
+		_, _, cmp := landscape.CompareMasses(fw, sw)
+		switch cmp {
+		case landscape.FirstWins:
 			v.Status = Holds
 			v.Short = "yes, ×" + ratio(fw.MassSGD, sw.MassSGD) + " under SGD"
 			v.Text = at + "yes: SGD puts more probability in the flat well (by more than twice the summed standard errors): " + list
-		case diff < -margin:
+		case landscape.SecondWins:
 			v.Status = Fails
 			v.Short = "no, the sharp well wins under SGD"
 			v.Text = at + "no: SGD puts more probability in the sharp well (by more than twice the summed standard errors): " + list
