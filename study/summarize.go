@@ -10,6 +10,7 @@ import (
 
 	"github.com/sgdprior/sgdprior/internal/jsonnum"
 	"github.com/sgdprior/sgdprior/landscape"
+	"github.com/sgdprior/sgdprior/score"
 )
 
 // Summary is what Summarize draws from the steps' outputs: plain-language verdicts per
@@ -266,29 +267,20 @@ func scoreVerdicts(s *StepResult, th Thresholds) []Verdict {
 	vec := o.Vectors
 	switch r := float64(dg.DivergenceRatio); {
 	case !dg.DivergenceRatio.OK() && len(vec.StationaryScoreGeneral) > 0 && len(vec.StationaryScoreGeneral) == len(vec.StationaryScore):
-		// At a minimum 2D⁻¹μ = 0 and score's ratio to it is undefined. The term shifts the
-		// stationary score by b = s_gen − s_st; against the typical size of a stationary
-		// score near θ*, √(tr Σ⁻¹) for the continuous-Lyapunov Gaussian (the RMS of
-		// −Σ⁻¹(θ − θ*)), ‖b‖ measures how far the stationary density moves in units of its
-		// width.
-		diff := distance(vec.StationaryScoreGeneral, vec.StationaryScore)
-		var trInv float64
-		k := 0
+		// At a minimum 2D⁻¹μ = 0 and score's ratio to it is undefined: measure the shift
+		// s_gen − s_st in units of the stationary density's width (MATH.md §5).
+		var vars []float64
 		if g := o.Gaussian; g != nil {
 			for _, d := range g.Directions {
-				if v := float64(d.VarContinuous); v > 0 && !math.IsInf(v, 0) {
-					trInv += 1 / v
-					k++
-				}
+				vars = append(vars, float64(d.VarContinuous))
 			}
 		}
+		diff, scale, rel, k := score.DivergenceShiftAtMinimum(vec.StationaryScoreGeneral, vec.StationaryScore, vars)
 		if k == 0 {
 			dif.Status = Unknown
 			dif.Text = at + fmt.Sprintf("the note's stationary score 2D⁻¹μ vanishes at θ*, while the general score D⁻¹(2μ − ∇·D) does not (‖s_gen − s_st‖ = %s); without the Gaussian predictions there is no scale to judge it against.", Format(diff))
 			break
 		}
-		scale := math.Sqrt(trInv)
-		rel := diff / scale
 		text := fmt.Sprintf("the note's stationary score 2D⁻¹μ vanishes at θ*, but the general score D⁻¹(2μ − ∇·D) does not: ‖s_gen − s_st‖ = %s against a typical stationary score of %s there (√tr Σ⁻¹ of the continuous-Lyapunov Gaussian over the %d directions of the table), a ratio of %s (threshold %s; computed by the study from score's output).",
 			Format(diff), Format(scale), k, Format(rel), Format(th.Divergence))
 		if rel > th.Divergence {
@@ -753,16 +745,4 @@ func abbreviate(xs []string, n int) string {
 		return strings.Join(xs, ", ")
 	}
 	return strings.Join(xs[:n], ", ") + fmt.Sprintf(", … (%d more)", len(xs)-n)
-}
-
-// distance returns ‖a − b‖ (‖a‖ when b is nil); NaN when a value is absent.
-func distance(a, b []float64) float64 {
-	var ss float64
-	for i, x := range a {
-		if b != nil {
-			x -= b[i]
-		}
-		ss += x * x
-	}
-	return math.Sqrt(ss)
 }
