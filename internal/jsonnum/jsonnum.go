@@ -100,14 +100,6 @@ func Floats(v []float64) []Float {
 	return out
 }
 
-// Get returns *p, or NaN when p is nil (an optional number that is absent).
-func Get(p *Float) float64 {
-	if p == nil {
-		return math.NaN()
-	}
-	return float64(*p)
-}
-
 // Values converts f to float64s (nil stays nil).
 func Values(f []Float) []float64 {
 	if f == nil {
