@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 
+	"github.com/sgdprior/sgdprior/internal/jsonnum"
+	"github.com/sgdprior/sgdprior/landscape"
 	"github.com/sgdprior/sgdprior/study"
 )
 
@@ -103,20 +105,21 @@ func spectraFigure(name string, o *study.ScoreOutput) (*Figure, error) {
 
 // landscapeFigures: 1-D densities, well shares against η/B, escape times and the 2-D
 // current field, as far as the output has them.
-func landscapeFigures(name string, o *study.LandscapeOutput, sum *study.EntrySummary) ([]*Figure, []string, error) {
+func landscapeFigures(name string, o *landscape.Output, sum *study.EntrySummary) ([]*Figure, []string, error) {
 	var figs []*Figure
 	var missing []string
 	where := fmt.Sprintf("%s, η = %s, B = %d", o.Preset, study.Format(float64(o.LR)), o.Batch)
 	d := o.Density
+	gx, gy := jsonnum.Values(o.Grid.X), jsonnum.Values(o.Grid.Y)
 	if n := len(o.Grid.X); n > 0 && len(o.Grid.Y) == 0 && len(d.Exact) == n {
 		var series []Series
-		add := func(label string, y, se []float64, points bool) {
+		add := func(label string, y, se []jsonnum.Float, points bool) {
 			if len(y) == n {
 				var e []float64
 				if len(se) == n {
-					e = se
+					e = jsonnum.Values(se)
 				}
-				series = append(series, Series{Name: label, X: o.Grid.X, Y: y, Err: e, Points: points})
+				series = append(series, Series{Name: label, X: gx, Y: jsonnum.Values(y), Err: e, Points: points})
 			}
 		}
 		add("exact (SDE)", d.Exact, nil, false)
@@ -134,9 +137,9 @@ func landscapeFigures(name string, o *study.LandscapeOutput, sum *study.EntrySum
 	}
 	if nx, ny := len(o.Grid.X), len(o.Grid.Y); nx > 1 && ny > 1 && len(d.Exact) == nx*ny {
 		var fields []Contour
-		add := func(label string, z []float64) {
+		add := func(label string, z []jsonnum.Float) {
 			if len(z) == nx*ny {
-				fields = append(fields, Contour{Name: label, Z: rowMajorByY(z, nx, ny)})
+				fields = append(fields, Contour{Name: label, Z: rowMajorByY(jsonnum.Values(z), nx, ny)})
 			}
 		}
 		add("exact (Fokker–Planck)", d.Exact)
@@ -144,7 +147,7 @@ func landscapeFigures(name string, o *study.LandscapeOutput, sum *study.EntrySum
 		add("SGD (histogram)", d.SGD)
 		f, err := ContourPlot(name+"-density", "Stationary density, "+where, "θ1", "θ2",
 			"Contours at 10%, 30%, 50%, 70% and 90% of the exact density's peak: the stationary Fokker–Planck solution, the note's density, and SGD's histogram.",
-			o.Grid.X, o.Grid.Y, fields)
+			gx, gy, fields)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -164,9 +167,9 @@ func landscapeFigures(name string, o *study.LandscapeOutput, sum *study.EntrySum
 			}
 		}
 		ex, sd, sg, se := study.NewFloats(n), study.NewFloats(n), study.NewFloats(n), study.NewFloats(n)
-		pick := func(dst []float64, i int, src study.Floats) {
+		pick := func(dst []float64, i int, src []jsonnum.Float) {
 			if well < len(src) {
-				dst[i] = src[well]
+				dst[i] = float64(src[well])
 			}
 		}
 		for i, sw := range o.Sweep {
@@ -208,12 +211,12 @@ func landscapeFigures(name string, o *study.LandscapeOutput, sum *study.EntrySum
 			sx, sy := (nx+23)/24, (ny+23)/24
 			var xs, ys, u, v []float64
 			for i := 0; i < nx; i += sx {
-				xs = append(xs, o.Grid.X[i])
+				xs = append(xs, float64(o.Grid.X[i]))
 			}
 			for j := 0; j < ny; j += sy {
-				ys = append(ys, o.Grid.Y[j])
+				ys = append(ys, float64(o.Grid.Y[j]))
 				for i := 0; i < nx; i += sx {
-					u, v = append(u, cf.JX[i*ny+j]), append(v, cf.JY[i*ny+j])
+					u, v = append(u, float64(cf.JX[i*ny+j])), append(v, float64(cf.JY[i*ny+j]))
 				}
 			}
 			f, err := FieldPlot(name+"-current", "Stationary probability current, "+where,

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sgdprior/sgdprior/internal/jsonnum"
+	"github.com/sgdprior/sgdprior/landscape"
 	"github.com/sgdprior/sgdprior/study"
 )
 
@@ -193,15 +195,16 @@ func predictionTable(name string, steps []*study.StepResult) *Table {
 }
 
 // wellTable lists a landscape's wells.
-func wellTable(name string, o *study.LandscapeOutput) *Table {
+func wellTable(name string, o *landscape.Output) *Table {
 	t := &Table{
 		Name:    name,
 		Title:   fmt.Sprintf("Wells of the %s landscape (η = %s, B = %d)", o.Preset, study.Format(float64(o.LR)), o.Batch),
 		Caption: "Each well's probability under the SDE's exact density, the note's density and SGD, and its mean escape time: exact first passage, Kramers' approximation and measured on SGD (in SGD steps).",
 		Header:  []string{"well", "center", "curvature", "mass_exact", "mass_seed", "mass_sgd", "mass_sgd_stderr", "escape_exact", "escape_kramers", "escape_sgd", "escape_sgd_stderr"},
 	}
+	// The landscape output reports no curvature: its column stays empty.
 	for i, w := range o.Wells {
-		t.Rows = append(t.Rows, []Cell{intCell(i + 1), listCell(w.Center), listCell(w.Curvature), num(float64(w.MassExact)), num(float64(w.MassSeed)),
+		t.Rows = append(t.Rows, []Cell{intCell(i + 1), listCell(jsonnum.Values(w.Center)), listCell(nil), num(float64(w.MassExact)), num(float64(w.MassSeed)),
 			numSE(float64(w.MassSGD), float64(w.MassSGDStderr)), num(float64(w.MassSGDStderr)), num(float64(w.EscapeExact)), num(float64(w.EscapeKramers)),
 			numSE(float64(w.EscapeSGD), float64(w.EscapeSGDStderr)), num(float64(w.EscapeSGDStderr))})
 	}
@@ -209,16 +212,16 @@ func wellTable(name string, o *study.LandscapeOutput) *Table {
 }
 
 // sweepTable lists a landscape's η/B sweep.
-func sweepTable(name string, o *study.LandscapeOutput, sum *study.EntrySummary) *Table {
+func sweepTable(name string, o *landscape.Output, sum *study.EntrySummary) *Table {
 	t := &Table{
 		Name:    name,
 		Title:   fmt.Sprintf("Well shares across the η/B sweep (%s)", o.Preset),
 		Caption: "Each well's share under the SDE's exact density, the note's density and SGD, for each (η, B).",
 		Header:  []string{"lr", "batch", "lr_over_batch", "well", "share_exact", "share_seed", "share_sgd", "share_sgd_stderr"},
 	}
-	at := func(f study.Floats, i int) float64 {
+	at := func(f []jsonnum.Float, i int) float64 {
 		if i < len(f) {
-			return f[i]
+			return float64(f[i])
 		}
 		return study.NaN().Float64()
 	}

@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/sgdprior/sgdprior/internal/jsonnum"
+	"github.com/sgdprior/sgdprior/problem"
 )
 
 // This file holds read-only views of the subcommands' JSON outputs: the keys the report and
@@ -77,36 +78,6 @@ func NewFloats(n int) Floats {
 	return f
 }
 
-// Provenance is the part of every output's provenance the report shows.
-type Provenance struct {
-	Version     string   `json:"version"`
-	CommandLine []string `json:"command_line"`
-	Seed        uint64   `json:"seed"`
-	Data        string   `json:"data"`
-	DataSHA256  string   `json:"data_sha256"`
-	N           int      `json:"n"`
-	Features    int      `json:"features"`
-	Model       string   `json:"model"`
-	WeightDecay Float    `json:"weight_decay"`
-	Sigma       Float    `json:"sigma"`
-	Labels      []string `json:"labels"`
-}
-
-// TrainOutput is train --json.
-type TrainOutput struct {
-	Method     string     `json:"method"`
-	Loss       Float      `json:"loss"`
-	NLL        Float      `json:"nll"`
-	GradNorm   Float      `json:"grad_norm"`
-	Accuracy   *float64   `json:"accuracy"`
-	Iterations int        `json:"iterations"`
-	Converged  *bool      `json:"converged"`
-	D          int        `json:"d"`
-	Params     string     `json:"params"`
-	Provenance Provenance `json:"provenance"`
-	Warnings   []string   `json:"warnings"`
-}
-
 // ScoreOutput is score --json (issue 3).
 type ScoreOutput struct {
 	N        int    `json:"n"`
@@ -146,11 +117,11 @@ type ScoreOutput struct {
 		NoiseKurtosisStderr Float  `json:"noise_kurtosis_stderr"`
 		NoiseTailIndex      Floats `json:"noise_tail_index"`
 	} `json:"diagnostics"`
-	Gaussian            *ScoreGaussian `json:"gaussian"`
-	OptimalLR           Float          `json:"optimal_lr"`
-	ImplicitRegularizer Float          `json:"implicit_regularizer"`
-	Provenance          Provenance     `json:"provenance"`
-	Warnings            []string       `json:"warnings"`
+	Gaussian            *ScoreGaussian     `json:"gaussian"`
+	OptimalLR           Float              `json:"optimal_lr"`
+	ImplicitRegularizer Float              `json:"implicit_regularizer"`
+	Provenance          problem.Provenance `json:"provenance"`
+	Warnings            []string           `json:"warnings"`
 }
 
 // ScoreGaussian is score's "gaussian" object: the predictions near a minimum (MATH.md §6).
@@ -216,7 +187,7 @@ type VerifyOutput struct {
 	Directions  []VerifyDirection           `json:"directions"`
 	Predictions map[string]VerifyPrediction `json:"predictions"`
 	Cloud       *Cloud                      `json:"cloud"`
-	Provenance  Provenance                  `json:"provenance"`
+	Provenance  problem.Provenance          `json:"provenance"`
 	Warnings    []string                    `json:"warnings"`
 }
 
@@ -263,111 +234,6 @@ type Cloud struct {
 	Mean        Floats            `json:"mean"`
 	Cov         Matrix            `json:"cov"`
 	Predictions map[string]Matrix `json:"predictions"`
-}
-
-// LandscapeOutput is landscape --json (issue 5; landscape.Result).
-type LandscapeOutput struct {
-	Preset   string             `json:"preset"`
-	Params   map[string]float64 `json:"params"`
-	LR       Float              `json:"lr"`
-	Batch    int                `json:"batch"`
-	Sampling string             `json:"sampling"`
-	Kappa    Float              `json:"kappa"`
-	Time     int                `json:"time"`
-	Chains   int                `json:"chains"`
-	// Grid holds the bin centres: X in 1-D, X and Y in 2-D (densities flattened with
-	// index i·len(Y) + j).
-	Grid struct {
-		X Floats `json:"x"`
-		Y Floats `json:"y"`
-	} `json:"grid"`
-	Density struct {
-		Exact       Floats `json:"exact"`
-		Seed        Floats `json:"seed"`
-		SGD         Floats `json:"sgd"`
-		SGDStderr   Floats `json:"sgd_stderr"`
-		Gauss       Floats `json:"gauss"`
-		GaussStderr Floats `json:"gauss_stderr"`
-		SDE         Floats `json:"sde"`
-		SDEStderr   Floats `json:"sde_stderr"`
-	} `json:"density"`
-	// Variance (unimodal presets) holds d×d covariances, row-major (one number in 1-D).
-	Variance *struct {
-		Exact     Floats `json:"exact"`
-		Seed      Floats `json:"seed"`
-		Discrete  Floats `json:"discrete"`
-		SGD       Floats `json:"sgd"`
-		SGDStderr Floats `json:"sgd_stderr"`
-	} `json:"variance"`
-	Wells           []LandscapeWell  `json:"wells"`
-	Sweep           []LandscapeSweep `json:"sweep"`
-	Current         Float            `json:"current"`
-	SeedNonGradient Float            `json:"seed_nongradient"`
-	// CurrentField is, in 2-D, the stationary probability current on the grid (same
-	// flattening as the densities).
-	CurrentField *struct {
-		JX Floats `json:"jx"`
-		JY Floats `json:"jy"`
-	} `json:"current_field"`
-	Warnings []string `json:"warnings"`
-}
-
-// UnmarshalJSON presets the optional numbers to NaN.
-func (l *LandscapeOutput) UnmarshalJSON(b []byte) error {
-	type plain LandscapeOutput
-	var p plain
-	p.Current, p.Kappa, p.SeedNonGradient = NaN(), NaN(), NaN()
-	if err := json.Unmarshal(b, &p); err != nil {
-		return err
-	}
-	*l = LandscapeOutput(p)
-	return nil
-}
-
-// LandscapeWell is one well of a landscape: its minimum, its mass under each law and its
-// mean escape times (in SGD steps). Curvature, when reported, is L” at the minimum (in
-// 2-D the Hessian's eigenvalues).
-type LandscapeWell struct {
-	Center          Floats `json:"center"`
-	Curvature       Floats `json:"curvature"`
-	MassExact       Float  `json:"mass_exact"`
-	MassSeed        Float  `json:"mass_seed"`
-	MassSGD         Float  `json:"mass_sgd"`
-	MassSGDStderr   Float  `json:"mass_sgd_stderr"`
-	EscapeExact     Float  `json:"escape_exact"`
-	EscapeKramers   Float  `json:"escape_kramers"`
-	EscapeSGD       Float  `json:"escape_sgd"`
-	EscapeSGDStderr Float  `json:"escape_sgd_stderr"`
-	EscapesSGD      int    `json:"escapes_sgd"`
-	EscapeSDE       Float  `json:"escape_sde"`
-	EscapeSDEStderr Float  `json:"escape_sde_stderr"`
-}
-
-// UnmarshalJSON presets the optional numbers to NaN.
-func (w *LandscapeWell) UnmarshalJSON(b []byte) error {
-	type plain LandscapeWell
-	n := NaN()
-	p := plain{MassExact: n, MassSeed: n, MassSGD: n, MassSGDStderr: n, EscapeExact: n, EscapeKramers: n, EscapeSGD: n, EscapeSGDStderr: n,
-		EscapeSDE: n, EscapeSDEStderr: n}
-	if err := json.Unmarshal(b, &p); err != nil {
-		return err
-	}
-	*w = LandscapeWell(p)
-	return nil
-}
-
-// LandscapeSweep is one point of the η/B sweep: each well's share under the exact density,
-// the note's density and SGD.
-type LandscapeSweep struct {
-	LR     Float `json:"lr"`
-	Batch  int   `json:"batch"`
-	Kappa  Float `json:"kappa"`
-	Shares struct {
-		Exact     Floats `json:"exact"`
-		Seed      Floats `json:"seed"`
-		SGD       Floats `json:"sgd"`
-		SGDStderr Floats `json:"sgd_stderr"`
-	} `json:"shares"`
 }
 
 // decode reads raw into v, naming the step on failure.

@@ -8,6 +8,8 @@ import (
 	"os"
 
 	"github.com/sgdprior/sgdprior/internal/atomicfile"
+	"github.com/sgdprior/sgdprior/landscape"
+	"github.com/sgdprior/sgdprior/train"
 )
 
 // ResultsFile is the name of the results file in a report directory.
@@ -47,8 +49,8 @@ type StepResult struct {
 }
 
 // Train decodes a train step's output.
-func (s *StepResult) Train() (*TrainOutput, error) {
-	var o TrainOutput
+func (s *StepResult) Train() (*train.Output, error) {
+	var o train.Output
 	return &o, s.decode(KindTrain, &o)
 }
 
@@ -65,8 +67,8 @@ func (s *StepResult) Verify() (*VerifyOutput, error) {
 }
 
 // Landscape decodes a landscape step's output.
-func (s *StepResult) Landscape() (*LandscapeOutput, error) {
-	var o LandscapeOutput
+func (s *StepResult) Landscape() (*landscape.Output, error) {
+	var o landscape.Output
 	return &o, s.decode(KindLandscape, &o)
 }
 

@@ -7,6 +7,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/sgdprior/sgdprior/internal/jsonnum"
+	"github.com/sgdprior/sgdprior/landscape"
+	"github.com/sgdprior/sgdprior/score"
 )
 
 // Summary is what Summarize draws from the steps' outputs: plain-language verdicts per
@@ -263,29 +267,20 @@ func scoreVerdicts(s *StepResult, th Thresholds) []Verdict {
 	vec := o.Vectors
 	switch r := float64(dg.DivergenceRatio); {
 	case !dg.DivergenceRatio.OK() && len(vec.StationaryScoreGeneral) > 0 && len(vec.StationaryScoreGeneral) == len(vec.StationaryScore):
-		// At a minimum 2D⁻¹μ = 0 and score's ratio to it is undefined. The term shifts the
-		// stationary score by b = s_gen − s_st; against the typical size of a stationary
-		// score near θ*, √(tr Σ⁻¹) for the continuous-Lyapunov Gaussian (the RMS of
-		// −Σ⁻¹(θ − θ*)), ‖b‖ measures how far the stationary density moves in units of its
-		// width.
-		diff := distance(vec.StationaryScoreGeneral, vec.StationaryScore)
-		var trInv float64
-		k := 0
+		// At a minimum 2D⁻¹μ = 0 and score's ratio to it is undefined: measure the shift
+		// s_gen − s_st in units of the stationary density's width (MATH.md §5).
+		var vars []float64
 		if g := o.Gaussian; g != nil {
 			for _, d := range g.Directions {
-				if v := float64(d.VarContinuous); v > 0 && !math.IsInf(v, 0) {
-					trInv += 1 / v
-					k++
-				}
+				vars = append(vars, float64(d.VarContinuous))
 			}
 		}
+		diff, scale, rel, k := score.DivergenceShiftAtMinimum(vec.StationaryScoreGeneral, vec.StationaryScore, vars)
 		if k == 0 {
 			dif.Status = Unknown
 			dif.Text = at + fmt.Sprintf("the note's stationary score 2D⁻¹μ vanishes at θ*, while the general score D⁻¹(2μ − ∇·D) does not (‖s_gen − s_st‖ = %s); without the Gaussian predictions there is no scale to judge it against.", Format(diff))
 			break
 		}
-		scale := math.Sqrt(trInv)
-		rel := diff / scale
 		text := fmt.Sprintf("the note's stationary score 2D⁻¹μ vanishes at θ*, but the general score D⁻¹(2μ − ∇·D) does not: ‖s_gen − s_st‖ = %s against a typical stationary score of %s there (√tr Σ⁻¹ of the continuous-Lyapunov Gaussian over the %d directions of the table), a ratio of %s (threshold %s; computed by the study from score's output).",
 			Format(diff), Format(scale), k, Format(rel), Format(th.Divergence))
 		if rel > th.Divergence {
@@ -603,84 +598,18 @@ func summarizeLandscape(r *Results, l *Landscape, th Thresholds) EntrySummary {
 	return es
 }
 
-// wellBreadths returns a flatness measure per well (larger is flatter) and its wording:
-// 1/curvature in 1-D or 1/det H in 2-D when the wells report their curvature, otherwise the width
-// of the preset's Gaussian well whose centre is nearest the minimum (params width<k> and
-// center<k>, or center<k>_x and center<k>_y in 2-D). ok is false when neither is known.
-func wellBreadths(o *LandscapeOutput) (breadth []float64, words []string, ok bool) {
-	n := len(o.Wells)
-	breadth, words = make([]float64, n), make([]string, n)
-	curv := true
-	for _, w := range o.Wells {
-		if len(w.Curvature) == 0 || len(finiteValues(w.Curvature)) != len(w.Curvature) {
-			curv = false
-		}
-	}
-	if curv {
-		for i, w := range o.Wells {
-			prod := 1.0
-			for _, c := range w.Curvature {
-				prod *= c
-			}
-			breadth[i] = 1 / prod
-			words[i] = "curvature " + formatList(w.Curvature)
-		}
-		return breadth, words, true
-	}
-	var params []struct {
-		center []float64
-		width  float64
-	}
-	for k := 0; ; k++ {
-		w, okw := o.Params["width"+strconv.Itoa(k)]
-		if !okw {
-			break
-		}
-		var c []float64
-		if x, ok1 := o.Params["center"+strconv.Itoa(k)]; ok1 {
-			c = []float64{x}
-		} else {
-			x, okx := o.Params["center"+strconv.Itoa(k)+"_x"]
-			y, oky := o.Params["center"+strconv.Itoa(k)+"_y"]
-			if !okx || !oky {
-				return nil, nil, false
-			}
-			c = []float64{x, y}
-		}
-		params = append(params, struct {
-			center []float64
-			width  float64
-		}{c, w})
-	}
-	if len(params) == 0 {
-		return nil, nil, false
-	}
-	for i, w := range o.Wells {
-		best, bestD := -1, math.Inf(1)
-		for k, p := range params {
-			if len(p.center) != len(w.Center) {
-				return nil, nil, false
-			}
-			var d2 float64
-			for a := range p.center {
-				d2 += (p.center[a] - w.Center[a]) * (p.center[a] - w.Center[a])
-			}
-			if d2 < bestD {
-				best, bestD = k, d2
-			}
-		}
-		breadth[i] = params[best].width
-		words[i] = "width " + Format(params[best].width)
-	}
-	return breadth, words, true
-}
-
-// flatSharp returns the indices of the flattest and the sharpest well, or ok = false when
-// they cannot be told apart.
-func flatSharp(o *LandscapeOutput) (flat, sharp int, words []string, ok bool) {
-	b, words, ok := wellBreadths(o)
+// flatSharp returns the indices of the flattest and the sharpest well by
+// landscape.WellBreadths, with each well's breadth in words, or ok = false when they cannot
+// be told apart. (The landscape output reports no curvature; the preset's widths are the
+// only flatness measure.)
+func flatSharp(o *landscape.Output) (flat, sharp int, words []string, ok bool) {
+	b, ok := landscape.WellBreadths(&o.Result)
 	if !ok {
 		return 0, 0, nil, false
+	}
+	words = make([]string, len(b))
+	for i := range b {
+		words[i] = "width " + Format(b[i])
 	}
 	for i := range b {
 		if b[i] > b[flat] {
@@ -693,11 +622,11 @@ func flatSharp(o *LandscapeOutput) (flat, sharp int, words []string, ok bool) {
 	return flat, sharp, words, flat != sharp
 }
 
-func wellName(w LandscapeWell) string {
-	return "θ = " + formatList(w.Center)
+func wellName(w landscape.WellOut) string {
+	return "θ = " + formatList(jsonnum.Values(w.Center))
 }
 
-func flatVerdict(s *StepResult, o *LandscapeOutput, at string) Verdict {
+func flatVerdict(s *StepResult, o *landscape.Output, at string) Verdict {
 	v := Verdict{Topic: TopicFlat, Step: s.ID}
 	flat, sharp, words, ok := flatSharp(o)
 	if !ok {
@@ -728,21 +657,16 @@ func flatVerdict(s *StepResult, o *LandscapeOutput, at string) Verdict {
 	if fw.MassSGD.OK() {
 		parts = append(parts, line("SGD", fw.MassSGD, sw.MassSGD, fw.MassSGDStderr))
 	}
-	// SGD decides when it was measured: the flat well wins when its mass exceeds the
-	// sharp one's by more than twice the sum of their standard errors.
+	// SGD decides when it was measured (landscape.CompareMasses).
 	list := desc + strings.Join(parts, "; ") + "."
 	if fw.MassSGD.OK() && sw.MassSGD.OK() {
-		margin := 0.0
-		if fw.MassSGDStderr.OK() && sw.MassSGDStderr.OK() {
-			margin = 2 * (float64(fw.MassSGDStderr) + float64(sw.MassSGDStderr))
-		}
-		diff := float64(fw.MassSGD) - float64(sw.MassSGD)
-		switch {
-		case diff > margin:
+		_, _, cmp := landscape.CompareMasses(fw, sw)
+		switch cmp {
+		case landscape.FirstWins:
 			v.Status = Holds
 			v.Short = "yes, ×" + ratio(fw.MassSGD, sw.MassSGD) + " under SGD"
 			v.Text = at + "yes: SGD puts more probability in the flat well (by more than twice the summed standard errors): " + list
-		case diff < -margin:
+		case landscape.SecondWins:
 			v.Status = Fails
 			v.Short = "no, the sharp well wins under SGD"
 			v.Text = at + "no: SGD puts more probability in the sharp well (by more than twice the summed standard errors): " + list
@@ -767,7 +691,7 @@ func flatVerdict(s *StepResult, o *LandscapeOutput, at string) Verdict {
 	return v
 }
 
-func escapeVerdict(s *StepResult, o *LandscapeOutput, at string) Verdict {
+func escapeVerdict(s *StepResult, o *landscape.Output, at string) Verdict {
 	v := Verdict{Topic: TopicEscape, Step: s.ID, Status: Info}
 	var parts []string
 	for _, w := range o.Wells {
@@ -778,17 +702,17 @@ func escapeVerdict(s *StepResult, o *LandscapeOutput, at string) Verdict {
 	return v
 }
 
-func varianceVerdict(s *StepResult, o *LandscapeOutput, at string) Verdict {
+func varianceVerdict(s *StepResult, o *landscape.Output, at string) Verdict {
 	v := Verdict{Topic: TopicVariance, Step: s.ID, Status: Info}
 	va := o.Variance
-	sgd := formatList(va.SGD)
+	sgd := formatList(jsonnum.Values(va.SGD))
 	if len(va.SGD) == 1 && len(va.SGDStderr) == 1 {
-		sgd = FormatSE(va.SGD[0], va.SGDStderr[0])
+		sgd = FormatSE(float64(va.SGD[0]), float64(va.SGDStderr[0]))
 	} else if len(va.SGDStderr) > 0 {
-		sgd += " (standard errors " + formatList(va.SGDStderr) + ")"
+		sgd += " (standard errors " + formatList(jsonnum.Values(va.SGDStderr)) + ")"
 	}
 	v.Text = at + fmt.Sprintf("SGD's stationary variance %s; the SDE's exact %s, the note's %s, discrete-time SGD's closed form %s (covariances row-major in 2-D).",
-		sgd, formatList(va.Exact), formatList(va.Seed), formatList(va.Discrete))
+		sgd, formatList(jsonnum.Values(va.Exact)), formatList(jsonnum.Values(va.Seed)), formatList(jsonnum.Values(va.Discrete)))
 	return v
 }
 
@@ -821,16 +745,4 @@ func abbreviate(xs []string, n int) string {
 		return strings.Join(xs, ", ")
 	}
 	return strings.Join(xs[:n], ", ") + fmt.Sprintf(", … (%d more)", len(xs)-n)
-}
-
-// distance returns ‖a − b‖ (‖a‖ when b is nil); NaN when a value is absent.
-func distance(a, b []float64) float64 {
-	var ss float64
-	for i, x := range a {
-		if b != nil {
-			x -= b[i]
-		}
-		ss += x * x
-	}
-	return math.Sqrt(ss)
 }

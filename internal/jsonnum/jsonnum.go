@@ -99,3 +99,15 @@ func Floats(v []float64) []Float {
 	}
 	return out
 }
+
+// Values converts f to float64s (nil stays nil).
+func Values(f []Float) []float64 {
+	if f == nil {
+		return nil
+	}
+	out := make([]float64, len(f))
+	for i, x := range f {
+		out[i] = float64(x)
+	}
+	return out
+}

@@ -63,3 +63,13 @@ func TestMatrixRoundTrip(t *testing.T) {
 		t.Errorf("nil matrix: %s", b)
 	}
 }
+
+func TestValues(t *testing.T) {
+	if Values(nil) != nil {
+		t.Error("Values(nil) is not nil")
+	}
+	v := Values([]Float{1, Float(math.NaN())})
+	if len(v) != 2 || v[0] != 1 || !math.IsNaN(v[1]) {
+		t.Errorf("Values = %v", v)
+	}
+}
