@@ -8,7 +8,6 @@ import (
 	"strconv"
 
 	"github.com/sgdprior/sgdprior/linalg"
-	"github.com/sgdprior/sgdprior/problem"
 	recorder "github.com/sgdprior/sgdprior/progress"
 	"github.com/sgdprior/sgdprior/score"
 )
@@ -49,10 +48,10 @@ type optionalCount struct {
 }
 
 func (c optionalCount) String() string {
-	if c.n == nil {
+	switch {
+	case c.n == nil:
 		return "0"
-	}
-	if *c.off {
+	case *c.off:
 		return "-1"
 	}
 	return strconv.Itoa(*c.n)
@@ -121,7 +120,10 @@ func parseScore(e *env, args []string) (*scoreInvocation, error) {
 		case given["hessian"] || given["n"]:
 			return nil, usagef("--hessian and --n go with --grads, not with --data")
 		}
-		return inv, flagError(pf.spec.Validate())
+		if err := pf.spec.Validate(); err != nil {
+			return nil, flagError(err)
+		}
+		return inv, nil
 	}
 	for _, f := range []string{"data", "model", "labels", "target", "subset", "divergence"} {
 		if given[f] {
@@ -132,7 +134,10 @@ func parseScore(e *env, args []string) (*scoreInvocation, error) {
 		return nil, usagef("--gaussian with --grads needs --hessian H.npy")
 	}
 	g.Params = inv.params
-	return inv, flagError(g.Validate())
+	if err := g.Validate(); err != nil {
+		return nil, flagError(err)
+	}
+	return inv, nil
 }
 
 func runScore(ctx context.Context, e *env, args []string) error {
@@ -148,27 +153,11 @@ func (inv *scoreInvocation) run(e *env) error {
 	prog := newProgress(e.stdout)
 	set := inv.set
 	set.Progress = recorder.Func(func(stage string, frac float64) { prog.update("score: "+stage, frac) })
-	var rep *score.Report
-	var out *score.Output
-	var heading string
-	var err error
+	compute := inv.computeModel
 	if inv.grads.Grads != "" {
-		rep, heading, err = inv.computeGrads(&set)
-		if err == nil {
-			out = score.NewOutput(rep)
-			out.Provenance = newProvenance(e, inv.pf.seed, nil)
-			out.Provenance.WeightDecay = inv.pf.spec.WeightDecay
-			g := inv.grads
-			out.Input = &score.GradsInput{Grads: g.Grads, Hessian: g.Hessian, Params: g.Params, Rows: rep.CovExamples}
-		}
-	} else {
-		var pr *problem.Problem
-		rep, pr, heading, err = inv.computeModel(&set)
-		if err == nil {
-			out = score.NewOutput(rep)
-			out.Provenance = newProvenance(e, inv.pf.seed, pr)
-		}
+		compute = inv.computeGrads
 	}
+	rep, out, heading, err := compute(e, &set)
 	prog.done()
 	if err != nil {
 		return scoreErr(err, inv.pf.lr)
@@ -187,7 +176,7 @@ func (inv *scoreInvocation) run(e *env) error {
 }
 
 // computeModel runs the model path.
-func (inv *scoreInvocation) computeModel(set *score.Settings) (*score.Report, *problem.Problem, string, error) {
+func (inv *scoreInvocation) computeModel(e *env, set *score.Settings) (*score.Report, *score.Output, string, error) {
 	pr, err := inv.pf.load()
 	if err != nil {
 		return nil, nil, "", err
@@ -197,33 +186,39 @@ func (inv *scoreInvocation) computeModel(set *score.Settings) (*score.Report, *p
 		return nil, nil, "", err
 	}
 	rep, err := score.Compute(pr, theta, set)
-	var nf *score.NonFiniteParamError
-	if errors.As(err, &nf) {
+	if nf := (*score.NonFiniteParamError)(nil); errors.As(err, &nf) {
 		err = fmt.Errorf("%s: %w", inv.params, err)
 	}
 	if err != nil {
 		return nil, nil, "", err
 	}
+	out := score.NewOutput(rep)
+	out.Provenance = newProvenance(e, inv.pf.seed, pr)
 	heading := fmt.Sprintf("%s on %s (n = %d, d = %d), θ from %s", pr.Model.Name(), pr.Data.Name, rep.N, rep.D, inv.params)
 	if lm := pr.LabelMapping(); lm != "" {
 		heading += "\nlabels: " + lm
 	}
-	return rep, pr, heading, nil
+	return rep, out, heading, nil
 }
 
 // computeGrads runs the bring-your-own-gradients path.
-func (inv *scoreInvocation) computeGrads(set *score.Settings) (*score.Report, string, error) {
-	g, err := score.LoadGrads(inv.grads, inv.pf.spec.WeightDecay)
+func (inv *scoreInvocation) computeGrads(e *env, set *score.Settings) (*score.Report, *score.Output, string, error) {
+	f := inv.grads
+	g, err := score.LoadGrads(f, inv.pf.spec.WeightDecay)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	rep, err := score.ComputeGrads(g, set)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	m, _ := g.G.Dims()
-	heading := fmt.Sprintf("per-example gradients from %s (M = %d rows, N = %d, d = %d)", inv.grads.Grads, m, rep.N, rep.D)
-	return rep, heading, nil
+	out := score.NewOutput(rep)
+	out.Provenance = newProvenance(e, inv.pf.seed, nil)
+	out.Provenance.WeightDecay = inv.pf.spec.WeightDecay
+	out.Input = &score.GradsInput{Grads: f.Grads, Hessian: f.Hessian, Params: f.Params, Rows: m}
+	heading := fmt.Sprintf("per-example gradients from %s (M = %d rows, N = %d, d = %d)", f.Grads, m, rep.N, rep.D)
+	return rep, out, heading, nil
 }
 
 // rankDeficientHint turns a rank-deficiency error into one that names both remedies, the

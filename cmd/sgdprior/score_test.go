@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -396,4 +398,33 @@ func scoreSettings(lr float64, batch int, divergence bool, seed uint64) *score.S
 	s := score.DefaultSettings()
 	s.LR, s.Batch, s.Divergence, s.Seed, s.Sampling = lr, batch, divergence, seed, sim.Without
 	return &s
+}
+
+// TestParseScore: the flags bind into score.Settings from its defaults; −1 turns a stage off,
+// and --minimum-tol 0 is zero.
+func TestParseScore(t *testing.T) {
+	e := &env{stdout: io.Discard, stderr: io.Discard}
+	base := []string{"--data", "iris", "--model", "softmax", "--params", "t.npy", "--lr", "0.1", "--batch", "8"}
+	inv, err := parseScore(e, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := score.DefaultSettings()
+	want.LR, want.Batch, want.Seed, want.Sampling = 0.1, 8, 1, sim.Without
+	if !reflect.DeepEqual(inv.set, want) {
+		t.Errorf("settings %+v, want %+v", inv.set, want)
+	}
+	inv, err = parseScore(e, append(base, "--asymmetry-probes", "-1", "--noise-directions", "-1", "--preconditioner-examples", "-1",
+		"--minimum-tol", "0", "--solver", "cg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := inv.set
+	if !s.SkipAsymmetry || !s.SkipNoise || !s.PlainCG || s.MinimumTol != 0 || s.Solver != score.SolverCG ||
+		s.AsymmetryProbes != score.DefaultAsymmetryProbes {
+		t.Errorf("settings %+v", s)
+	}
+	if _, err := parseScore(e, append(base, "--asymmetry-probes", "-2")); err == nil || !strings.Contains(err.Error(), "--asymmetry-probes must be ≥ 2") {
+		t.Errorf("--asymmetry-probes -2: %v", err)
+	}
 }
