@@ -22,13 +22,13 @@ func (c *computation) solverAt(theta []float64) (func(dst, b []float64) error, e
 	switch c.r.Solver {
 	case SolverDense:
 		cs := newCovState(c.src, theta, SolverDense, c.r.Kappa)
-		if _, err := cs.invert(&set.Inverse, -1, set.Seed, set.PreconditionerExamples); err != nil {
+		if _, err := cs.invert(&set.Inverse, -1, set.Seed, set.precondExamples()); err != nil {
 			return nil, err
 		}
 		return cs.inv.Solve, nil
 	case SolverWoodbury:
 		cs := newCovState(c.src, theta, SolverWoodbury, c.r.Kappa)
-		if _, err := cs.invert(&set.Inverse, -1, set.Seed, set.PreconditionerExamples); err != nil {
+		if _, err := cs.invert(&set.Inverse, -1, set.Seed, set.precondExamples()); err != nil {
 			return nil, err
 		}
 		return cs.inv.Solve, nil
@@ -171,7 +171,7 @@ func (c *computation) asymmetry() error {
 		dg.AsymmetryMethod = "not computed: the CG solver re-solves a full system per evaluation (use a covariance subset)"
 		return nil
 	}
-	if d > set.AsymmetryDenseMaxDim && set.AsymmetryProbes < 0 {
+	if d > set.AsymmetryDenseMaxDim && set.SkipAsymmetry {
 		dg.AsymmetryMethod = "not computed (disabled)"
 		return nil
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/sgdprior/sgdprior/data"
 	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/model"
+	"github.com/sgdprior/sgdprior/progress"
 )
 
 // mnistDir holds the MNIST IDX files of the scale benchmark.
@@ -41,10 +42,10 @@ func benchMNIST(b *testing.B, set Settings) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		last, t0 := "start", time.Now()
-		set.Progress = func(stage string) {
+		set.Progress = progress.Func(func(stage string, _ float64) {
 			b.Logf("%-20s %v", last, time.Since(t0).Round(time.Millisecond))
 			last, t0 = stage, time.Now()
-		}
+		})
 		if _, err := ComputeModel(prob, theta, &set); err != nil {
 			b.Fatal(err)
 		}

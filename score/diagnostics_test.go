@@ -118,7 +118,7 @@ func TestHutchinsonDivergence(t *testing.T) {
 	m := mustModel(t, "logistic", p, 2, model.Options{})
 	theta := randTheta(rnd, d, 0.5)
 	const probes = 200
-	set := &Settings{LR: 0.1, Batch: 5, Divergence: true, ExactTraceMaxDim: 1, TraceProbes: probes, AsymmetryProbes: -1}
+	set := &Settings{LR: 0.1, Batch: 5, Divergence: true, ExactTraceMaxDim: 1, TraceProbes: probes, SkipAsymmetry: true}
 	rep, err := ComputeModel(ModelProblem{Model: m, Batch: b}, theta, set)
 	if err != nil {
 		t.Fatal(err)
@@ -161,7 +161,7 @@ func TestProbeEstimates(t *testing.T) {
 	a := randSPD(rnd, []float64{3, 2, 1, 0.5, 0.2})
 	prob := quadProblem(a, randSPD(rnd, []float64{1, 0.6, 0.4, 0.2, 0.1}), n, make([]float64, d))
 	theta := randTheta(rnd, d, 0.3)
-	base := Settings{LR: 0.1, Batch: 5, NoiseDirections: -1}
+	base := Settings{LR: 0.1, Batch: 5, SkipNoise: true}
 	dense, err := ComputeModel(prob, theta, &base)
 	if err != nil {
 		t.Fatal(err)

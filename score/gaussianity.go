@@ -20,7 +20,7 @@ func (c *computation) gaussianity() {
 	dg := &r.Diagnostics
 	nv := 0
 	for _, v := range r.Noise.TopEigenvalues {
-		if nv < c.set.NoiseDirections && v > 0 && r.Noise.TopVectors != nil {
+		if nv < c.set.noiseDirections() && v > 0 && r.Noise.TopVectors != nil {
 			nv++
 		}
 	}

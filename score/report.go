@@ -17,10 +17,10 @@ type Report struct {
 	Batch    int
 	Sampling sim.Sampling
 	Kappa    float64
-	// Damping is λ of the damped inverse (C_B + λI)⁻¹ (0 if none); Inverse is "exact",
-	// "damped" or "range" (pseudo-inverse, with RCond).
+	// Damping is λ of the damped inverse (C_B + λI)⁻¹ (0 if none); Inverse is the inverse
+	// used: exact, damped or range (pseudo-inverse, with RCond).
 	Damping float64
-	Inverse string
+	Inverse InverseKind
 	RCond   float64
 	// Solver is the strategy used (never SolverAuto).
 	Solver Solver
@@ -31,6 +31,8 @@ type Report struct {
 	CovExamples int
 	// Loss is the objective L(θ) (NaN when unknown: gradient inputs).
 	Loss float64
+	// FromGradients is true for a report of ComputeGrads (no loss, no model).
+	FromGradients bool
 	// GradNorm is ‖∇L‖; AtMinimum reports GradNorm ≤ MinimumTol.
 	GradNorm  float64
 	AtMinimum bool
@@ -49,6 +51,19 @@ type Report struct {
 	// Warnings lists conditions the caller should report.
 	Warnings []string
 }
+
+// InverseKind names how C_B was inverted; its value is the JSON spelling.
+type InverseKind string
+
+// The inverses of C_B.
+const (
+	InverseExact  InverseKind = "exact"  // C_B⁻¹
+	InverseDamped InverseKind = "damped" // (C_B + λI)⁻¹
+	InverseRange  InverseKind = "range"  // pseudo-inverse on the range of C_B
+)
+
+// String returns "exact", "damped" or "range".
+func (k InverseKind) String() string { return string(k) }
 
 // Noise describes the gradient noise at θ (MATH.md §2). Spectra are of the per-example C;
 // C_B's are κ_B times them.

@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/sgdprior/sgdprior/field"
 	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/model"
 	"github.com/sgdprior/sgdprior/sim"
@@ -96,11 +97,11 @@ func ComputeGrads(g Grads, s *Settings) (*Report, error) {
 	case m < 2:
 		return nil, fmt.Errorf("score: the gradient covariance needs at least 2 gradient rows, not %d", m)
 	case g.N < m:
-		return nil, fmt.Errorf("score: N = %d is smaller than the %d gradient rows", g.N, m)
+		return nil, fmt.Errorf("score: %w", field.Errorf("n", "%d is smaller than the %d gradient rows", g.N, m))
 	case !(g.WeightDecay >= 0) || math.IsInf(g.WeightDecay, 0):
-		return nil, fmt.Errorf("score: weight decay %v must be finite and ≥ 0", g.WeightDecay)
+		return nil, fmt.Errorf("score: %w", field.Errorf("weight-decay", "must be ≥ 0 and finite, not %v", g.WeightDecay))
 	case g.WeightDecay > 0 && g.Theta == nil:
-		return nil, errors.New("score: weight decay needs θ (its gradient is λθ)")
+		return nil, fmt.Errorf("score: %w", field.Errorf("params", "is required with weight decay (its gradient is λθ)"))
 	case g.Theta != nil && len(g.Theta) != d:
 		return nil, fmt.Errorf("score: θ has length %d but the gradients have %d columns", len(g.Theta), d)
 	case set.Divergence:
@@ -147,6 +148,7 @@ func ComputeGrads(g Grads, s *Settings) (*Report, error) {
 	if err := c.run(); err != nil {
 		return nil, err
 	}
+	c.r.FromGradients = true
 	if m < g.N {
 		c.warn(fmt.Sprintf("the %d gradient rows are taken as a random sample of the N = %d examples: C is estimated by (N−1)/N·S and ḡ by their mean", m, g.N))
 	}
@@ -193,7 +195,7 @@ func (c *computation) run() error {
 	src := c.src
 	n, d, m := src.numExamples(), src.dim(), src.covExamples()
 	if set.Batch > n {
-		return fmt.Errorf("score: batch size %d is larger than the %d examples", set.Batch, n)
+		return fmt.Errorf("score: %w", field.Errorf("batch", "%d is larger than N = %d", set.Batch, n))
 	}
 	if set.Sampling != sim.With && n < 2 {
 		return errors.New("score: sampling without replacement needs at least 2 examples")
@@ -204,17 +206,17 @@ func (c *computation) run() error {
 	r := c.r
 	switch {
 	case set.Inverse.Damping > 0:
-		r.Inverse = "damped"
+		r.Inverse = InverseDamped
 	case set.Inverse.Range:
-		r.Inverse = "range"
+		r.Inverse = InverseRange
 	default:
-		r.Inverse = "exact"
+		r.Inverse = InverseExact
 	}
 	if set.Sampling == sim.Reshuffle {
 		c.warn("sampling reshuffle is treated as without replacement (κ_B = (N−B)/(B(N−1)), and sampled mini-batches are independent)")
 	}
 	if set.Sampling != sim.With && set.Batch == n {
-		return fmt.Errorf("score: batch size %d equals N without replacement: there is no mini-batch noise (κ_B = 0)", n)
+		return fmt.Errorf("score: %w", field.Errorf("batch", "%d equals N: sampling without replacement has no mini-batch noise (κ_B = 0)", n))
 	}
 	solver := set.Solver
 	if solver == SolverAuto {
@@ -248,7 +250,7 @@ func (c *computation) run() error {
 	// Noise (MATH.md §2).
 	set.progress("noise covariance")
 	c.cs = newCovState(src, c.theta, solver, kappa)
-	k := max(set.TopK, set.NoiseDirections, 1)
+	k := max(set.TopK, set.noiseDirections(), 1)
 	w, err := c.cs.spectrum(&r.Noise, src, k, set.Inverse.RCond, set.Seed)
 	if err != nil {
 		return err
@@ -270,7 +272,7 @@ func (c *computation) run() error {
 	if solver == SolverWoodbury && (!r.Noise.RankEstimated || m-1 < d) {
 		known = r.Noise.Rank
 	}
-	w, err = c.cs.invert(&set.Inverse, known, set.Seed, set.PreconditionerExamples)
+	w, err = c.cs.invert(&set.Inverse, known, set.Seed, set.precondExamples())
 	if err != nil {
 		return err
 	}
@@ -278,22 +280,20 @@ func (c *computation) run() error {
 	v := &r.Vectors
 	v.Grad = grad
 	v.Stationary = make([]float64, d)
-	if err := c.cs.inv.Solve(v.Stationary, grad); err != nil {
-		return fmt.Errorf("score: solving C_B x = ∇L: %w", err)
+	if err := StationaryScore(v.Stationary, c.cs.inv, grad, set.LR); err != nil {
+		return err
 	}
-	floats.Scale(-2/set.LR, v.Stationary)
 	v.Likelihood = make([]float64, d)
-	floats.ScaleTo(v.Likelihood, -float64(n), c.gbar)
+	LikelihoodScore(v.Likelihood, n, c.gbar)
 	v.Prior = make([]float64, d)
-	floats.SubTo(v.Prior, v.Stationary, v.Likelihood)
+	PriorScore(v.Prior, v.Stationary, v.Likelihood)
 	if lam != 0 {
 		v.ExplicitPrior = make([]float64, d)
-		floats.ScaleTo(v.ExplicitPrior, -float64(n)*lam, c.theta)
 		v.ImplicitPrior = make([]float64, d)
-		floats.SubTo(v.ImplicitPrior, v.Prior, v.ExplicitPrior)
+		SplitPriorScore(v.ExplicitPrior, v.ImplicitPrior, v.Prior, n, lam, c.theta)
 	}
 	r.Diagnostics.RangeFraction = c.cs.inv.RangeFraction(grad)
-	if r.Inverse == "range" && r.Diagnostics.RangeFraction > 0 {
+	if r.Inverse == InverseRange && r.Diagnostics.RangeFraction > 0 {
 		c.warn(fmt.Sprintf("%.3g of ‖∇L‖² lies outside the range of C_B: along those directions SGD has no noise and the note's stationary density does not exist", r.Diagnostics.RangeFraction))
 	}
 
@@ -324,7 +324,7 @@ func (c *computation) run() error {
 	}
 
 	// Gaussianity of mini-batch noise (MATH.md §5, §10).
-	if set.NoiseDirections > 0 {
+	if !set.SkipNoise {
 		set.progress("mini-batch noise")
 		c.gaussianity()
 	}
@@ -344,4 +344,40 @@ func (c *computation) run() error {
 	r.OptimalLR = linalg.MandtLearningRate(d, n, r.Noise.TraceBatch)
 	r.ImplicitRegularizer = linalg.SmithRegularizer(set.LR, r.GradNorm*r.GradNorm, r.Noise.TraceBatch)
 	return nil
+}
+
+// StationaryScore writes the note's stationary score s_st = 2D⁻¹μ = −(2/η) C_B⁻¹ ∇L into dst
+// (docs/MATH.md §4; μ = −η∇L, D = η²C_B): it solves C_B x = ∇L with inv (the exact, damped
+// (C_B + λI)⁻¹ or range pseudo-inverse of C_B) and scales x by −2/η. A failed solve is
+// returned.
+func StationaryScore(dst []float64, inv linalg.Inverse, grad []float64, eta float64) error {
+	if len(dst) != len(grad) {
+		panic("score: StationaryScore: length mismatch")
+	}
+	if err := inv.Solve(dst, grad); err != nil {
+		return fmt.Errorf("score: solving C_B x = ∇L: %w", err)
+	}
+	floats.Scale(-2/eta, dst)
+	return nil
+}
+
+// LikelihoodScore writes the likelihood score s_lik = −∇L_full = −N ḡ into dst, ḡ the mean
+// per-example NLL gradient (docs/MATH.md §4).
+func LikelihoodScore(dst []float64, n int, gbar []float64) {
+	floats.ScaleTo(dst, -float64(n), gbar)
+}
+
+// PriorScore writes the note's implicit prior score s_prior = s_st − s_lik into dst
+// (docs/MATH.md §4); in the note's convention (SGD on L_full with step η/N) it is
+// (I − 2η_full D_full⁻¹)∇L_full.
+func PriorScore(dst, stationary, likelihood []float64) {
+	floats.SubTo(dst, stationary, likelihood)
+}
+
+// SplitPriorScore splits s_prior under weight decay r(θ) = (λ/2)‖θ‖² (docs/MATH.md §4) into
+// the explicit prior score −N∇r = −Nλθ (into explicit) and the implicit part
+// s_prior + N∇r = s_prior − explicit (into implicit).
+func SplitPriorScore(explicit, implicit, prior []float64, n int, lambda float64, theta []float64) {
+	floats.ScaleTo(explicit, -float64(n)*lambda, theta)
+	floats.SubTo(implicit, prior, explicit)
 }

@@ -262,7 +262,7 @@ func TestMatrixFreeAgreesWithDense(t *testing.T) {
 	}
 	// Plain (unpreconditioned) CG.
 	s = base
-	s.Solver, s.PreconditionerExamples = SolverCG, -1
+	s.Solver, s.PlainCG = SolverCG, true
 	checkVec(t, "plain cg stationary", run(s).Vectors.Stationary, dense.Vectors.Stationary, 1e-8)
 
 	// Range pseudo-inverse: Woodbury agrees with dense, and both with the brute-force

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/sgdprior/sgdprior/field"
 	"github.com/sgdprior/sgdprior/linalg"
+	"github.com/sgdprior/sgdprior/progress"
 	"github.com/sgdprior/sgdprior/sim"
 )
 
@@ -46,8 +48,11 @@ func ParseSolver(s string) (Solver, error) {
 	return 0, fmt.Errorf("score: unknown solver %q (want auto, dense, woodbury or cg)", s)
 }
 
-// Settings controls a computation. LR and Batch are required; the zero value of every
-// other field means its default.
+// Settings controls a computation. Start from DefaultSettings and set LR and Batch (and what
+// else differs); every value of a Settings made by DefaultSettings is taken as given, so that
+// MinimumTol 0 means "‖∇L‖ = 0 exactly". For compatibility, a Settings not made by
+// DefaultSettings (a composite literal) has its zero numeric fields replaced by the
+// defaults before it is validated.
 type Settings struct {
 	// LR is the learning rate η > 0 of SGD on the mean objective. Required.
 	LR float64
@@ -58,8 +63,9 @@ type Settings struct {
 	Sampling sim.Sampling
 	// Inverse says how C_B is inverted: Damping λ (C_B + λI, in the units of C_B), Range
 	// (pseudo-inverse on the range of C_B, eigenvalues at or below RCond·λ_max dropped),
-	// RCond (default 1e-10, also the rank threshold), CGTol and CGMaxIter (SolverCG). The
-	// zero value means the exact inverse, an error when C_B is rank-deficient.
+	// RCond (default 1e-10, also the rank threshold), CGTol and CGMaxIter (SolverCG; CGMaxIter
+	// 0 means max(2d, 100)). No damping and no range means the exact inverse, an error when
+	// C_B is rank-deficient.
 	Inverse linalg.Settings
 	// Solver selects the strategy; default SolverAuto.
 	Solver Solver
@@ -74,9 +80,10 @@ type Settings struct {
 	// the gradient ∇L always uses all N. Only for model inputs.
 	Subset int
 	// PreconditionerExamples is the size of the seeded subset of examples whose damped
-	// Woodbury inverse preconditions the CG solver (damped only). Default 2048; negative
-	// means plain CG.
+	// Woodbury inverse preconditions the CG solver (damped only). Default 2048.
 	PreconditionerExamples int
+	// PlainCG runs the CG solver without a preconditioner (PreconditionerExamples unused).
+	PlainCG bool
 	// TopK is the number of top eigenvalues of C reported, and the dimension of the
 	// Hessian subspace of the Gaussian predictions when d > DenseMaxDim. Default 10.
 	TopK int
@@ -100,10 +107,13 @@ type Settings struct {
 	// formed densely (2d central differences). Larger models use AsymmetryProbes random
 	// probes. Default 40.
 	AsymmetryDenseMaxDim int
-	// AsymmetryProbes is the number P of random Gaussian directions w_p whose Jacobian
+	// AsymmetryProbes is the number P ≥ 2 of random Gaussian directions w_p whose Jacobian
 	// products J w_p (central differences) estimate the asymmetry from the P(P−1)/2 pairs
-	// w_pᵀJw_q − w_qᵀJw_p. Default 4. Negative disables the asymmetry on large models.
+	// w_pᵀJw_q − w_qᵀJw_p. Default 4.
 	AsymmetryProbes int
+	// SkipAsymmetry disables the probe estimate of the asymmetry on large models
+	// (d > AsymmetryDenseMaxDim; AsymmetryProbes unused).
+	SkipAsymmetry bool
 	// FDStep is the relative step δ of the central differences: h = δ·max(1, |θ_j|) for a
 	// coordinate direction, h = δ·max(1, ‖θ‖) along a unit probe. Default ε^(1/3) ≈ 6e-6.
 	FDStep float64
@@ -113,12 +123,14 @@ type Settings struct {
 
 	// NoiseDirections is the number of top noise directions (eigenvectors of C) the
 	// Gaussianity of mini-batch noise is measured along. Default 3 (at most the rank).
-	// Negative disables the measurement.
 	NoiseDirections int
+	// SkipNoise disables the measurement (NoiseDirections unused).
+	SkipNoise bool
 	// NoiseBatches is the number of seeded mini-batches sampled for it. Default 2000.
 	NoiseBatches int
 
-	// MinimumTol is the gradient norm ‖∇L‖ below which θ counts as a minimum. Default 1e-6.
+	// MinimumTol is the gradient norm ‖∇L‖ at or below which θ counts as a minimum.
+	// Default 1e-6; 0 means ‖∇L‖ = 0 exactly.
 	MinimumTol float64
 	// ForceGaussian computes the Gaussian predictions even when θ is not a minimum (with a
 	// warning). Default false.
@@ -126,8 +138,91 @@ type Settings struct {
 
 	// Seed seeds every random stream. Default 0 (a valid seed).
 	Seed uint64
-	// Progress, when non-nil, receives a short message as each stage starts.
-	Progress func(stage string)
+	// Progress, when non-nil, receives the name of each stage as it starts (frac −1).
+	Progress progress.Recorder
+
+	// explicit is set by DefaultSettings: zero values are then taken as given.
+	explicit bool
+}
+
+// DefaultSettings returns the defaults of every setting (those of the score command); LR
+// and Batch, which have none, are 0 and must be set.
+func DefaultSettings() Settings {
+	return Settings{
+		Inverse:                linalg.Settings{RCond: linalg.DefaultRCond, CGTol: linalg.DefaultCGTol},
+		DenseMaxDim:            DefaultDenseMaxDim,
+		WoodburyMaxExamples:    DefaultWoodburyMaxExamples,
+		PreconditionerExamples: DefaultPreconditionerExamples,
+		TopK:                   DefaultTopK,
+		DivergenceExamples:     DefaultDivergenceExamples,
+		ExactTraceMaxDim:       DefaultExactTraceMaxDim,
+		TraceProbes:            DefaultTraceProbes,
+		AsymmetryDenseMaxDim:   DefaultAsymmetryDenseMaxDim,
+		AsymmetryProbes:        DefaultAsymmetryProbes,
+		FDStep:                 DefaultFDStep,
+		CommutatorProbes:       DefaultCommutatorProbes,
+		NoiseDirections:        DefaultNoiseDirections,
+		NoiseBatches:           DefaultNoiseBatches,
+		MinimumTol:             DefaultMinimumTol,
+		explicit:               true,
+	}
+}
+
+// Validate checks every value, returning a *field.Error whose key is the score command's
+// flag name ("top-k", "minimum-tol"; settings without a flag by their Go name in the same
+// spelling, "dense-max-dim").
+func (s *Settings) Validate() error {
+	if err := sim.CheckLRBatch(s.LR, s.Batch); err != nil {
+		return err
+	}
+	inv := &s.Inverse
+	switch {
+	case s.Sampling < sim.Without || s.Sampling > sim.Reshuffle:
+		return field.Errorf("sampling", "must be with, without or reshuffle, not %v", s.Sampling)
+	case s.Solver < SolverAuto || s.Solver > SolverCG:
+		return field.Errorf("solver", "must be auto, dense, woodbury or cg, not %v", s.Solver)
+	case !(inv.Damping >= 0) || math.IsInf(inv.Damping, 0):
+		return field.Errorf("damping", "must be ≥ 0 and finite, not %v", inv.Damping)
+	case inv.Damping > 0 && inv.Range:
+		return field.Errorf("damping", "and --inverse range are exclusive: choose one")
+	case !(inv.RCond > 0 && inv.RCond < 1):
+		return field.Errorf("rcond", "must be in (0, 1), not %v", inv.RCond)
+	case s.Subset < 0 || s.Subset == 1:
+		return field.Errorf("subset", "must be 0 (all examples) or ≥ 2, not %d", s.Subset)
+	case s.TopK < 1:
+		return field.Errorf("top-k", "must be ≥ 1, not %d", s.TopK)
+	case !(inv.CGTol > 0 && inv.CGTol < 1):
+		return field.Errorf("cg-tol", "must be in (0, 1), not %v", inv.CGTol)
+	case inv.CGMaxIter < 0:
+		return field.Errorf("cg-maxiter", "must be ≥ 0, not %d", inv.CGMaxIter)
+	case !s.PlainCG && s.PreconditionerExamples < 2:
+		return field.Errorf("preconditioner-examples", "must be ≥ 2 (or −1 for plain CG), not %d", s.PreconditionerExamples)
+	case s.TraceProbes < 1:
+		return field.Errorf("trace-probes", "must be ≥ 1, not %d", s.TraceProbes)
+	case s.DivergenceExamples < 2:
+		return field.Errorf("divergence-examples", "must be ≥ 2, not %d", s.DivergenceExamples)
+	case !s.SkipAsymmetry && s.AsymmetryProbes < 2:
+		return field.Errorf("asymmetry-probes", "must be ≥ 2 (or −1 to skip), not %d", s.AsymmetryProbes)
+	case s.CommutatorProbes < 1:
+		return field.Errorf("commutator-probes", "must be ≥ 1, not %d", s.CommutatorProbes)
+	case !s.SkipNoise && s.NoiseDirections < 1:
+		return field.Errorf("noise-directions", "must be ≥ 1 (or −1 to skip), not %d", s.NoiseDirections)
+	case s.NoiseBatches < 2:
+		return field.Errorf("noise-batches", "must be ≥ 2, not %d", s.NoiseBatches)
+	case !(s.MinimumTol >= 0) || math.IsInf(s.MinimumTol, 0):
+		return field.Errorf("minimum-tol", "must be ≥ 0, not %v", s.MinimumTol)
+	case !(s.FDStep > 0 && s.FDStep < 1):
+		return field.Errorf("fd-step", "must be in (0, 1), not %v", s.FDStep)
+	case s.DenseMaxDim < 0:
+		return field.Errorf("dense-max-dim", "must be ≥ 0, not %d", s.DenseMaxDim)
+	case s.WoodburyMaxExamples < 0:
+		return field.Errorf("woodbury-max-examples", "must be ≥ 0, not %d", s.WoodburyMaxExamples)
+	case s.ExactTraceMaxDim < 0:
+		return field.Errorf("exact-trace-max-dim", "must be ≥ 0, not %d", s.ExactTraceMaxDim)
+	case s.AsymmetryDenseMaxDim < 0:
+		return field.Errorf("asymmetry-dense-max-dim", "must be ≥ 0, not %d", s.AsymmetryDenseMaxDim)
+	}
+	return nil
 }
 
 // Default values of Settings.
@@ -164,74 +259,73 @@ const (
 	streamPrecond
 )
 
-// withDefaults validates s and fills in defaults.
+// withDefaults fills in the defaults of a Settings not made by DefaultSettings (its zero
+// numeric fields) and validates the result.
 func (s *Settings) withDefaults() (Settings, error) {
 	if s == nil {
 		panic("score: nil Settings")
 	}
 	out := *s
-	switch {
-	case !(out.LR > 0) || math.IsInf(out.LR, 0):
-		return out, fmt.Errorf("score: learning rate η = %v must be finite and > 0", out.LR)
-	case out.Batch < 1:
-		return out, fmt.Errorf("score: batch size %d must be ≥ 1", out.Batch)
-	case out.Sampling < sim.Without || out.Sampling > sim.Reshuffle:
-		return out, fmt.Errorf("score: unknown sampling %v", out.Sampling)
-	case out.Solver < SolverAuto || out.Solver > SolverCG:
-		return out, fmt.Errorf("score: unknown solver %v", out.Solver)
-	case out.Subset < 0:
-		return out, fmt.Errorf("score: subset %d must be ≥ 0", out.Subset)
-	case out.TopK < 0:
-		return out, fmt.Errorf("score: top-k %d must be ≥ 0", out.TopK)
-	case out.MinimumTol < 0 || math.IsNaN(out.MinimumTol):
-		return out, fmt.Errorf("score: minimum tolerance %v must be ≥ 0", out.MinimumTol)
-	case out.FDStep < 0 || out.FDStep >= 1 || math.IsNaN(out.FDStep):
-		return out, fmt.Errorf("score: finite-difference step %v must be in [0, 1)", out.FDStep)
-	case out.Inverse.Damping > 0 && out.Inverse.Range:
-		return out, fmt.Errorf("score: damping (%g) and the range pseudo-inverse are exclusive: choose one", out.Inverse.Damping)
-	case out.Inverse.Damping < 0 || math.IsNaN(out.Inverse.Damping) || math.IsInf(out.Inverse.Damping, 0):
-		return out, fmt.Errorf("score: damping %v must be finite and ≥ 0", out.Inverse.Damping)
-	case out.Inverse.RCond < 0 || out.Inverse.RCond >= 1 || math.IsNaN(out.Inverse.RCond):
-		return out, fmt.Errorf("score: rcond %v must be in [0, 1)", out.Inverse.RCond)
-	}
-	def := func(p *int, v int) {
-		if *p == 0 {
-			*p = v
+	if !out.explicit {
+		def := DefaultSettings()
+		setInt := func(p *int, v int) {
+			if *p == 0 {
+				*p = v
+			}
 		}
+		setFloat := func(p *float64, v float64) {
+			if *p == 0 {
+				*p = v
+			}
+		}
+		setInt(&out.DenseMaxDim, def.DenseMaxDim)
+		setInt(&out.WoodburyMaxExamples, def.WoodburyMaxExamples)
+		setInt(&out.TopK, def.TopK)
+		setInt(&out.PreconditionerExamples, def.PreconditionerExamples)
+		setInt(&out.DivergenceExamples, def.DivergenceExamples)
+		setInt(&out.ExactTraceMaxDim, def.ExactTraceMaxDim)
+		setInt(&out.TraceProbes, def.TraceProbes)
+		setInt(&out.AsymmetryDenseMaxDim, def.AsymmetryDenseMaxDim)
+		setInt(&out.AsymmetryProbes, def.AsymmetryProbes)
+		setInt(&out.CommutatorProbes, def.CommutatorProbes)
+		setInt(&out.NoiseDirections, def.NoiseDirections)
+		setInt(&out.NoiseBatches, def.NoiseBatches)
+		setFloat(&out.MinimumTol, def.MinimumTol)
+		setFloat(&out.FDStep, def.FDStep)
+		setFloat(&out.Inverse.RCond, def.Inverse.RCond)
+		setFloat(&out.Inverse.CGTol, def.Inverse.CGTol)
+		out.explicit = true
 	}
-	def(&out.DenseMaxDim, DefaultDenseMaxDim)
-	def(&out.WoodburyMaxExamples, DefaultWoodburyMaxExamples)
-	def(&out.TopK, DefaultTopK)
-	def(&out.PreconditionerExamples, DefaultPreconditionerExamples)
-	def(&out.DivergenceExamples, DefaultDivergenceExamples)
-	def(&out.ExactTraceMaxDim, DefaultExactTraceMaxDim)
-	def(&out.TraceProbes, DefaultTraceProbes)
-	def(&out.AsymmetryDenseMaxDim, DefaultAsymmetryDenseMaxDim)
-	def(&out.AsymmetryProbes, DefaultAsymmetryProbes)
-	def(&out.CommutatorProbes, DefaultCommutatorProbes)
-	def(&out.NoiseDirections, DefaultNoiseDirections)
-	def(&out.NoiseBatches, DefaultNoiseBatches)
-	if out.MinimumTol == 0 {
-		out.MinimumTol = DefaultMinimumTol
-	}
-	if out.FDStep == 0 {
-		out.FDStep = DefaultFDStep
-	}
-	if out.Inverse.RCond == 0 {
-		out.Inverse.RCond = linalg.DefaultRCond
-	}
-	if out.TraceProbes < 1 || out.CommutatorProbes < 1 || out.NoiseBatches < 2 {
-		return out, fmt.Errorf("score: trace probes (%d), commutator probes (%d) must be ≥ 1 and noise batches (%d) ≥ 2",
-			out.TraceProbes, out.CommutatorProbes, out.NoiseBatches)
-	}
-	if out.AsymmetryProbes == 1 {
-		return out, fmt.Errorf("score: the asymmetry needs at least 2 probes, not 1")
+	if err := out.Validate(); err != nil {
+		return out, fmt.Errorf("score: %w", err)
 	}
 	return out, nil
 }
 
-func (s *Settings) progress(msg string) {
-	if s.Progress != nil {
-		s.Progress(msg)
+// precondExamples is the preconditioner's size, negative for plain CG.
+func (s *Settings) precondExamples() int {
+	if s.PlainCG {
+		return -1
 	}
+	return s.PreconditionerExamples
+}
+
+// noiseDirections is the number of noise directions measured, 0 when skipped.
+func (s *Settings) noiseDirections() int {
+	if s.SkipNoise {
+		return 0
+	}
+	return s.NoiseDirections
+}
+
+func (s *Settings) progress(stage string) { progress.Record(s.Progress, stage, -1) }
+
+// Set parses the command-line spelling of a solver (flag.Value).
+func (s *Solver) Set(v string) error {
+	p, err := ParseSolver(v)
+	if err != nil {
+		return fmt.Errorf("must be auto, dense, woodbury or cg, not %q", v)
+	}
+	*s = p
+	return nil
 }

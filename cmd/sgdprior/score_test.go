@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -172,7 +175,7 @@ func TestScoreJSON(t *testing.T) {
 	mdl, _ := model.New("logistic", ds.NumFeatures(), ds.NumClasses(), model.Options{})
 	theta, _ := data.ReadVector(th)
 	rep, err := score.ComputeModel(score.ModelProblem{Model: mdl, Batch: model.Batch{X: ds.X, Y: ds.Y}, WeightDecay: 0.01}, theta,
-		&score.Settings{LR: 0.1, Batch: 32, Divergence: true, Seed: 1, Sampling: sim.Without})
+		scoreSettings(0.1, 32, true, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,25 +340,34 @@ func TestScoreErrors(t *testing.T) {
 	}
 }
 
-// TestScoreCovarianceFiles: large covariances go to .npy files named in the JSON — d×d in the
-// parameter basis past inlineMaxDim, and for the Hessian subspace the d×k basis.
+// TestScoreCovarianceFiles: large covariances go to .npy files named in the JSON (relative to
+// its directory) — d×d in the parameter basis past the inline limit, and for the Hessian
+// subspace the d×k basis.
 func TestScoreCovarianceFiles(t *testing.T) {
 	dir, th := scoreTrained(t)
-	old := inlineMaxDim
-	inlineMaxDim = 10
-	defer func() { inlineMaxDim = old }()
+	runSmall := func(args ...string) {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		e := &env{stdout: &stdout, stderr: &stderr, cmdline: append([]string{"sgdprior"}, args...)}
+		inv, err := parseScore(e, args[1:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv.inlineMaxDim = 10
+		if err := inv.run(e); err != nil {
+			t.Fatal(err)
+		}
+	}
 	out := filepath.Join(dir, "big.json")
 	args := []string{"score", "--data", "breast-cancer", "--model", "logistic", "--weight-decay", "0.01", "--params", th,
 		"--lr", "0.1", "--batch", "32", "--json", out}
-	if code, _, stderr := runCmd(t, args...); code != 0 {
-		t.Fatal(stderr)
-	}
+	runSmall(args...)
 	m := readJSONFile(t, out)
 	f, ok := obj(t, m, "gaussian", "cov_continuous").(string)
-	if !ok || f != filepath.Join(dir, "big.cov_continuous.npy") {
+	if !ok || f != "big.cov_continuous.npy" {
 		t.Fatalf("cov_continuous = %v, want a file name", obj(t, m, "gaussian", "cov_continuous"))
 	}
-	c, err := data.ReadMatrix(f)
+	c, err := data.ReadMatrix(filepath.Join(dir, f))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,15 +375,13 @@ func TestScoreCovarianceFiles(t *testing.T) {
 		t.Errorf("cov file is %d×%d", r, cc)
 	}
 	out2 := filepath.Join(dir, "sub.json")
-	if code, _, stderr := runCmd(t, append(args[:len(args)-1], out2, "--solver", "woodbury", "--top-k", "5")...); code != 0 {
-		t.Fatal(stderr)
-	}
+	runSmall(append(args[:len(args)-1], out2, "--solver", "woodbury", "--top-k", "5")...)
 	m = readJSONFile(t, out2)
 	basis, ok := obj(t, m, "gaussian", "basis").(string)
 	if !ok || obj(t, m, "gaussian", "subspace") != true {
 		t.Fatalf("basis %v", obj(t, m, "gaussian", "basis"))
 	}
-	v, err := data.ReadMatrix(basis)
+	v, err := data.ReadMatrix(filepath.Join(dir, basis))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,5 +390,41 @@ func TestScoreCovarianceFiles(t *testing.T) {
 	}
 	if c := jsonMat(t, obj(t, m, "gaussian", "cov_continuous")); len(c) != 5 {
 		t.Errorf("subspace covariance is %d×%d", len(c), len(c))
+	}
+}
+
+// scoreSettings returns the command's defaults with η, B, --divergence and the seed.
+func scoreSettings(lr float64, batch int, divergence bool, seed uint64) *score.Settings {
+	s := score.DefaultSettings()
+	s.LR, s.Batch, s.Divergence, s.Seed, s.Sampling = lr, batch, divergence, seed, sim.Without
+	return &s
+}
+
+// TestParseScore: the flags bind into score.Settings from its defaults; −1 turns a stage off,
+// and --minimum-tol 0 is zero.
+func TestParseScore(t *testing.T) {
+	e := &env{stdout: io.Discard, stderr: io.Discard}
+	base := []string{"--data", "iris", "--model", "softmax", "--params", "t.npy", "--lr", "0.1", "--batch", "8"}
+	inv, err := parseScore(e, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := score.DefaultSettings()
+	want.LR, want.Batch, want.Seed, want.Sampling = 0.1, 8, 1, sim.Without
+	if !reflect.DeepEqual(inv.set, want) {
+		t.Errorf("settings %+v, want %+v", inv.set, want)
+	}
+	inv, err = parseScore(e, append(base, "--asymmetry-probes", "-1", "--noise-directions", "-1", "--preconditioner-examples", "-1",
+		"--minimum-tol", "0", "--solver", "cg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := inv.set
+	if !s.SkipAsymmetry || !s.SkipNoise || !s.PlainCG || s.MinimumTol != 0 || s.Solver != score.SolverCG ||
+		s.AsymmetryProbes != score.DefaultAsymmetryProbes {
+		t.Errorf("settings %+v", s)
+	}
+	if _, err := parseScore(e, append(base, "--asymmetry-probes", "-2")); err == nil || !strings.Contains(err.Error(), "--asymmetry-probes must be ≥ 2") {
+		t.Errorf("--asymmetry-probes -2: %v", err)
 	}
 }

@@ -1,0 +1,363 @@
+package score
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/sgdprior/sgdprior/data"
+	"github.com/sgdprior/sgdprior/internal/atomicfile"
+	"github.com/sgdprior/sgdprior/internal/jsonnum"
+	"github.com/sgdprior/sgdprior/problem"
+)
+
+// DefaultInlineMaxDim is the largest d whose d×d covariances Output.Write puts inline in the
+// JSON; larger ones go to .npy files beside it.
+const DefaultInlineMaxDim = 500
+
+// Output is the JSON output of a score computation (`sgdprior score --json`), and reads it
+// back: its keys are an interface, keep them. Numbers that are not finite are written as
+// null (and read back as NaN); every unexpected one is named in Warnings.
+type Output struct {
+	N                   int                `json:"n"`
+	D                   int                `json:"d"`
+	LR                  float64            `json:"lr"`
+	Batch               int                `json:"batch"`
+	Sampling            string             `json:"sampling"`
+	Kappa               jsonnum.Float      `json:"kappa"`
+	Damping             float64            `json:"damping"`
+	Inverse             string             `json:"inverse"`
+	RCond               float64            `json:"rcond"`
+	Solver              string             `json:"solver"`
+	CovExamples         int                `json:"cov_examples"`
+	Subset              []int              `json:"subset,omitempty"`
+	Loss                *jsonnum.Float     `json:"loss,omitempty"`
+	GradNorm            jsonnum.Float      `json:"grad_norm"`
+	AtMinimum           bool               `json:"at_minimum"`
+	Noise               OutputNoise        `json:"noise"`
+	Vectors             OutputVectors      `json:"vectors"`
+	Diagnostics         OutputDiagnostics  `json:"diagnostics"`
+	Gaussian            *OutputGaussian    `json:"gaussian,omitempty"`
+	OptimalLR           jsonnum.Float      `json:"optimal_lr"`
+	ImplicitRegularizer jsonnum.Float      `json:"implicit_regularizer"`
+	Input               *GradsInput        `json:"input,omitempty"`
+	Provenance          problem.Provenance `json:"provenance"`
+	Warnings            []string           `json:"warnings"`
+
+	// InlineMaxDim is the largest d whose d×d covariances Write puts inline (NewOutput sets
+	// DefaultInlineMaxDim).
+	InlineMaxDim int `json:"-"`
+
+	// rep holds the covariances Write renders (nil once rendered, or when read from JSON).
+	rep *Report
+}
+
+// OutputNoise is the "noise" object: the gradient noise (Report.Noise).
+type OutputNoise struct {
+	Trace          jsonnum.Float   `json:"trace"`
+	TraceBatch     jsonnum.Float   `json:"trace_batch"`
+	Rank           int             `json:"rank"`
+	RankEstimated  bool            `json:"rank_estimated"`
+	RankMethod     string          `json:"rank_method"`
+	TopEigenvalues []jsonnum.Float `json:"top_eigenvalues"`
+	EigenMethod    string          `json:"eigen_method"`
+	NoiseScale     jsonnum.Float   `json:"noise_scale"`
+}
+
+// OutputVectors is the "vectors" object: the note's vectors (Report.Vectors).
+type OutputVectors struct {
+	Grad                   []jsonnum.Float `json:"grad"`
+	StationaryScore        []jsonnum.Float `json:"stationary_score"`
+	LikelihoodScore        []jsonnum.Float `json:"likelihood_score"`
+	PriorScore             []jsonnum.Float `json:"prior_score"`
+	StationaryScoreGeneral []jsonnum.Float `json:"stationary_score_general,omitempty"`
+	DivergenceC            []jsonnum.Float `json:"divergence_c,omitempty"`
+	ExplicitPriorScore     []jsonnum.Float `json:"explicit_prior_score,omitempty"`
+	ImplicitPriorScore     []jsonnum.Float `json:"implicit_prior_score,omitempty"`
+}
+
+// OutputDiagnostics is the "diagnostics" object: the checks of the note's assumptions
+// (Report.Diagnostics).
+type OutputDiagnostics struct {
+	RangeFraction       jsonnum.Float   `json:"range_fraction"`
+	Commutator          *jsonnum.Float  `json:"commutator,omitempty"`
+	CommutatorMethod    string          `json:"commutator_method,omitempty"`
+	AsymmetrySeed       *jsonnum.Float  `json:"asymmetry_seed,omitempty"`
+	AsymmetryGeneral    *jsonnum.Float  `json:"asymmetry_general,omitempty"`
+	AsymmetryMethod     string          `json:"asymmetry_method,omitempty"`
+	DivergenceRatio     *jsonnum.Float  `json:"divergence_ratio,omitempty"`
+	DivergenceNorm      *jsonnum.Float  `json:"divergence_norm,omitempty"`
+	DivergenceMethod    string          `json:"divergence_method,omitempty"`
+	NoiseKurtosis       []jsonnum.Float `json:"noise_kurtosis,omitempty"`
+	NoiseKurtosisStderr *jsonnum.Float  `json:"noise_kurtosis_stderr,omitempty"`
+	NoiseTailIndex      []jsonnum.Float `json:"noise_tail_index,omitempty"`
+	NoiseVariance       []jsonnum.Float `json:"noise_variance,omitempty"`
+	NoiseMethod         string          `json:"noise_method,omitempty"`
+}
+
+// OutputGaussian is the "gaussian" object: the predictions near a minimum
+// (Report.Gaussian).
+type OutputGaussian struct {
+	// Basis is "parameters" when the covariances are d×d in the parameter basis, otherwise
+	// the .npy file (beside the JSON) holding the d×k basis V whose span the k×k
+	// covariances live in (Σ_parameters = V Σ Vᵀ).
+	Basis    string `json:"basis"`
+	BasisDim int    `json:"basis_dim"`
+	Subspace bool   `json:"subspace"`
+	// The covariances: inline rows, or the name of a .npy file beside the JSON; null when
+	// not computed (or before Write).
+	CovSeed                *jsonnum.Matrix   `json:"cov_seed"`
+	CovContinuous          *jsonnum.Matrix   `json:"cov_continuous"`
+	CovDiscrete            *jsonnum.Matrix   `json:"cov_discrete"`
+	CovPosterior           *jsonnum.Matrix   `json:"cov_posterior"`
+	CovLinearExact         *jsonnum.Matrix   `json:"cov_linear_exact,omitempty"`
+	SeedAsymmetry          jsonnum.Float     `json:"seed_asymmetry"`
+	RemovedDirections      int               `json:"removed_directions"`
+	FlatDirections         int               `json:"flat_directions"`
+	NegativeDirections     int               `json:"negative_directions"`
+	ExplicitPriorPrecision jsonnum.Float     `json:"explicit_prior_precision"`
+	Directions             []OutputDirection `json:"directions"`
+}
+
+// OutputDirection is one row of the per-direction table (Direction).
+type OutputDirection struct {
+	H              jsonnum.Float  `json:"h"`
+	C              jsonnum.Float  `json:"c"`
+	VarSeed        jsonnum.Float  `json:"var_seed"`
+	VarContinuous  jsonnum.Float  `json:"var_continuous"`
+	VarDiscrete    jsonnum.Float  `json:"var_discrete"`
+	VarPosterior   jsonnum.Float  `json:"var_posterior"`
+	VarLinearExact *jsonnum.Float `json:"var_linear_exact,omitempty"`
+	PriorPrecision OutputPrior    `json:"prior_precision"`
+}
+
+// OutputPrior holds a direction's implied prior precisions (PriorPrecision).
+type OutputPrior struct {
+	Seed        jsonnum.Float  `json:"seed"`
+	Continuous  jsonnum.Float  `json:"continuous"`
+	Discrete    jsonnum.Float  `json:"discrete"`
+	LinearExact *jsonnum.Float `json:"linear_exact,omitempty"`
+}
+
+// GradsInput records the files of a bring-your-own-gradients run.
+type GradsInput struct {
+	Grads   string `json:"grads"`
+	Hessian string `json:"hessian,omitempty"`
+	Params  string `json:"params,omitempty"`
+	Rows    int    `json:"rows"`
+}
+
+// nonFinite collects the names of unexpected non-finite numbers written as null.
+type nonFinite struct {
+	names []string
+	count map[string]int
+}
+
+// f converts v, noting it when it is not finite and not expected to be.
+func (nf *nonFinite) f(name string, v float64, expected bool) jsonnum.Float {
+	if !expected && (math.IsNaN(v) || math.IsInf(v, 0)) {
+		if nf.count == nil {
+			nf.count = map[string]int{}
+		}
+		if nf.count[name] == 0 {
+			nf.names = append(nf.names, name)
+		}
+		nf.count[name]++
+	}
+	return jsonnum.Float(v)
+}
+
+func (nf *nonFinite) vec(name string, v []float64) []jsonnum.Float {
+	if v == nil {
+		return nil
+	}
+	out := make([]jsonnum.Float, len(v))
+	for i, x := range v {
+		out[i] = nf.f(name, x, false)
+	}
+	return out
+}
+
+func (nf *nonFinite) ptr(name string, v *float64) *jsonnum.Float {
+	if v == nil {
+		return nil
+	}
+	f := nf.f(name, *v, false)
+	return &f
+}
+
+func (nf *nonFinite) matrix(name string, a mat.Matrix) *jsonnum.Matrix {
+	r, c := a.Dims()
+	rows := make([][]jsonnum.Float, r)
+	for i := range rows {
+		rows[i] = make([]jsonnum.Float, c)
+		for j := range rows[i] {
+			rows[i][j] = nf.f(name, a.At(i, j), false)
+		}
+	}
+	return &jsonnum.Matrix{Rows: rows}
+}
+
+func (nf *nonFinite) warnings() []string {
+	var w []string
+	for _, n := range nf.names {
+		w = append(w, fmt.Sprintf("%s: %d value(s) not finite, written as null", n, nf.count[n]))
+	}
+	return w
+}
+
+// NewOutput renders the report: everything but the provenance, the input files of a
+// gradient run (the caller sets them) and the covariance matrices (Write puts them inline
+// or into files). The loss is present unless rep is from gradients.
+func NewOutput(rep *Report) *Output {
+	var nf nonFinite
+	out := &Output{InlineMaxDim: DefaultInlineMaxDim, rep: rep}
+	out.N, out.D, out.LR, out.Batch = rep.N, rep.D, rep.LR, rep.Batch
+	out.Sampling = rep.Sampling.String()
+	out.Kappa = nf.f("kappa", rep.Kappa, false)
+	out.Damping, out.Inverse, out.RCond = rep.Damping, rep.Inverse.String(), rep.RCond
+	out.Solver = rep.Solver.String()
+	out.CovExamples, out.Subset = rep.CovExamples, rep.Subset
+	out.GradNorm = nf.f("grad_norm", rep.GradNorm, false)
+	out.AtMinimum = rep.AtMinimum
+	if !rep.FromGradients {
+		l := nf.f("loss", rep.Loss, false)
+		out.Loss = &l
+	}
+	n := rep.Noise
+	out.Noise = OutputNoise{
+		Trace: nf.f("noise.trace", n.Trace, false), TraceBatch: nf.f("noise.trace_batch", n.TraceBatch, false),
+		Rank: n.Rank, RankEstimated: n.RankEstimated, RankMethod: n.RankMethod,
+		TopEigenvalues: nf.vec("noise.top_eigenvalues", n.TopEigenvalues), EigenMethod: n.EigenMethod,
+		NoiseScale: nf.f("noise.noise_scale", n.NoiseScale, rep.AtMinimum),
+	}
+	v := rep.Vectors
+	out.Vectors = OutputVectors{
+		Grad: nf.vec("vectors.grad", v.Grad), StationaryScore: nf.vec("vectors.stationary_score", v.Stationary),
+		LikelihoodScore: nf.vec("vectors.likelihood_score", v.Likelihood), PriorScore: nf.vec("vectors.prior_score", v.Prior),
+		StationaryScoreGeneral: nf.vec("vectors.stationary_score_general", v.StationaryGeneral),
+		DivergenceC:            nf.vec("vectors.divergence_c", v.DivergenceC),
+		ExplicitPriorScore:     nf.vec("vectors.explicit_prior_score", v.ExplicitPrior),
+		ImplicitPriorScore:     nf.vec("vectors.implicit_prior_score", v.ImplicitPrior),
+	}
+	dg := rep.Diagnostics
+	var divRatio *jsonnum.Float
+	if dg.DivergenceRatio != nil {
+		r := nf.f("diagnostics.divergence_ratio", *dg.DivergenceRatio, rep.AtMinimum)
+		divRatio = &r
+	}
+	out.Diagnostics = OutputDiagnostics{
+		RangeFraction: nf.f("diagnostics.range_fraction", dg.RangeFraction, false),
+		Commutator:    nf.ptr("diagnostics.commutator", dg.Commutator), CommutatorMethod: dg.CommutatorMethod,
+		AsymmetrySeed:    nf.ptr("diagnostics.asymmetry_seed", dg.AsymmetrySeed),
+		AsymmetryGeneral: nf.ptr("diagnostics.asymmetry_general", dg.AsymmetryGeneral), AsymmetryMethod: dg.AsymmetryMethod,
+		DivergenceRatio: divRatio, DivergenceNorm: nf.ptr("diagnostics.divergence_norm", dg.DivergenceNorm), DivergenceMethod: dg.DivergenceMethod,
+		NoiseKurtosis:  nf.vec("diagnostics.noise_kurtosis", dg.NoiseKurtosis),
+		NoiseTailIndex: nf.vec("diagnostics.noise_tail_index", dg.NoiseTailIndex),
+		NoiseVariance:  nf.vec("diagnostics.noise_variance", dg.NoiseVariance), NoiseMethod: dg.NoiseMethod,
+	}
+	if dg.NoiseKurtosis != nil {
+		se := jsonnum.Float(dg.NoiseKurtosisSE)
+		out.Diagnostics.NoiseKurtosisStderr = &se
+	}
+	if g := rep.Gaussian; g != nil {
+		_, k := g.Basis.Dims()
+		gj := &OutputGaussian{Basis: "parameters", BasisDim: k, Subspace: g.Subspace,
+			SeedAsymmetry:     nf.f("gaussian.seed_asymmetry", g.SeedAsymmetry, false),
+			RemovedDirections: g.Removed, FlatDirections: g.Flat, NegativeDirections: g.Negative,
+			ExplicitPriorPrecision: jsonnum.Float(g.ExplicitPriorPrecision)}
+		seedNull := g.CovSeed == nil
+		for _, dir := range g.Directions {
+			dj := OutputDirection{
+				H: nf.f("gaussian.directions.h", dir.H, false), C: nf.f("gaussian.directions.c", dir.C, false),
+				VarSeed:       nf.f("gaussian.directions.var_seed", dir.VarSeed, seedNull),
+				VarContinuous: nf.f("gaussian.directions.var_continuous", dir.VarContinuous, false),
+				VarDiscrete:   nf.f("gaussian.directions.var_discrete", dir.VarDiscrete, false),
+				VarPosterior:  nf.f("gaussian.directions.var_posterior", dir.VarPosterior, false),
+				PriorPrecision: OutputPrior{
+					Seed:       nf.f("gaussian.directions.prior_precision.seed", dir.Prior.Seed, seedNull),
+					Continuous: nf.f("gaussian.directions.prior_precision.continuous", dir.Prior.Continuous, math.IsInf(dir.Prior.Continuous, 1)),
+					Discrete:   nf.f("gaussian.directions.prior_precision.discrete", dir.Prior.Discrete, math.IsInf(dir.Prior.Discrete, 1)),
+				},
+			}
+			if g.CovLinearExact != nil {
+				a := nf.f("gaussian.directions.var_linear_exact", dir.VarLinearExact, false)
+				b := nf.f("gaussian.directions.prior_precision.linear_exact", dir.Prior.LinearExact, math.IsInf(dir.Prior.LinearExact, 1))
+				dj.VarLinearExact, dj.PriorPrecision.LinearExact = &a, &b
+			}
+			gj.Directions = append(gj.Directions, dj)
+		}
+		out.Gaussian = gj
+	}
+	out.OptimalLR = nf.f("optimal_lr", rep.OptimalLR, rep.Noise.TraceBatch == 0)
+	out.ImplicitRegularizer = nf.f("implicit_regularizer", rep.ImplicitRegularizer, false)
+	out.Warnings = append(append([]string{}, rep.Warnings...), nf.warnings()...)
+	return out
+}
+
+// Write writes the output as JSON to jsonPath (atomically), after writing its large
+// matrices beside it: the Gaussian covariances go inline as d×d arrays in the parameter
+// basis when d ≤ InlineMaxDim, and otherwise to <base>.<key>.npy files (base: jsonPath
+// without ".json"); for a Hessian subspace the k×k matrices go inline and the d×k basis to
+// <base>.basis.npy. The JSON names the files relative to its own directory (filepath.Base).
+// The covariances of a report are rendered by the first Write.
+func (o *Output) Write(jsonPath string) error {
+	if err := o.writeCovariances(jsonPath); err != nil {
+		return err
+	}
+	return atomicfile.WriteJSON(jsonPath, o)
+}
+
+func (o *Output) writeCovariances(jsonPath string) error {
+	rep := o.rep
+	if rep == nil || rep.Gaussian == nil || o.Gaussian == nil {
+		return nil
+	}
+	g := rep.Gaussian
+	base := strings.TrimSuffix(jsonPath, ".json")
+	var nf nonFinite
+	render := func(name string, c *mat.SymDense) (*jsonnum.Matrix, error) {
+		if c == nil {
+			return nil, nil
+		}
+		if g.Subspace {
+			return nf.matrix("gaussian."+name, c), nil
+		}
+		var p mat.SymDense
+		g.ToParams(&p, c)
+		if rep.D <= o.InlineMaxDim {
+			return nf.matrix("gaussian."+name, &p), nil
+		}
+		file := base + "." + name + ".npy"
+		if err := data.WriteMatrix(file, &p); err != nil {
+			return nil, err
+		}
+		return &jsonnum.Matrix{File: filepath.Base(file)}, nil
+	}
+	gj := o.Gaussian
+	var err error
+	for _, c := range []struct {
+		name string
+		dst  **jsonnum.Matrix
+		cov  *mat.SymDense
+	}{{"cov_seed", &gj.CovSeed, g.CovSeed}, {"cov_continuous", &gj.CovContinuous, g.CovContinuous},
+		{"cov_discrete", &gj.CovDiscrete, g.CovDiscrete}, {"cov_posterior", &gj.CovPosterior, g.CovPosterior},
+		{"cov_linear_exact", &gj.CovLinearExact, g.CovLinearExact}} {
+		if *c.dst, err = render(c.name, c.cov); err != nil {
+			return err
+		}
+	}
+	if g.Subspace {
+		file := base + ".basis.npy"
+		if err := data.WriteMatrix(file, g.Basis); err != nil {
+			return err
+		}
+		gj.Basis = filepath.Base(file)
+	}
+	o.Warnings = append(o.Warnings, nf.warnings()...)
+	o.rep = nil
+	return nil
+}
