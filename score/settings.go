@@ -164,6 +164,7 @@ func DefaultSettings() Settings {
 		NoiseDirections:        DefaultNoiseDirections,
 		NoiseBatches:           DefaultNoiseBatches,
 		MinimumTol:             DefaultMinimumTol,
+		Seed:                   1,
 		explicit:               true,
 	}
 }

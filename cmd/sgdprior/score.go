@@ -5,9 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"strconv"
 
 	"github.com/sgdprior/sgdprior/linalg"
+	"github.com/sgdprior/sgdprior/problem"
 	recorder "github.com/sgdprior/sgdprior/progress"
 	"github.com/sgdprior/sgdprior/score"
 )
@@ -25,10 +25,9 @@ const scoreSynopsis = "<problem flags> --params θ.npy --lr η --batch B [--samp
 
 // scoreInvocation is one run of score: everything a study step needs to run the same thing.
 type scoreInvocation struct {
-	// pf is the problem (unused with gradients but for its weight decay) and η, B, the
-	// sampling and the seed, which set holds too.
-	pf  problemFlags
-	set score.Settings
+	// spec is the problem (unused with gradients but for its weight decay).
+	spec problem.Spec
+	set  score.Settings
 	// params is θ's file (the model path; optional with gradients, where grads.Params
 	// holds it).
 	params string
@@ -41,62 +40,18 @@ type scoreInvocation struct {
 	inlineMaxDim int
 }
 
-// optionalCount is an int flag that also accepts −1, meaning "off".
-type optionalCount struct {
-	n   *int
-	off *bool
-}
-
-func (c optionalCount) String() string {
-	switch {
-	case c.n == nil:
-		return "0"
-	case *c.off:
-		return "-1"
-	}
-	return strconv.Itoa(*c.n)
-}
-
-func (c optionalCount) Set(s string) error {
-	v, err := strconv.Atoi(s)
-	if err != nil {
-		return errors.New("parse error")
-	}
-	*c.off = v == -1
-	if v != -1 {
-		*c.n = v
-	}
-	return nil
-}
-
 // parseScore binds the flags into the invocation and validates them; it reads no file.
 func parseScore(e *env, args []string) (*scoreInvocation, error) {
 	fs := newFlagSet(e, "score", scoreSynopsis)
 	inv := &scoreInvocation{set: score.DefaultSettings(), inlineMaxDim: score.DefaultInlineMaxDim}
 	set, g := &inv.set, &inv.grads
-	pf := &inv.pf
-	pf.register(fs)
+	inv.spec = problem.DefaultSpec()
+	inv.spec.BindFlags(fs)
 	var invf inverseFlags
 	invf.register(fs)
 	fs.StringVar(&inv.params, "params", "", "θ as a 1-D .npy file (PyTorch layout); required with --data")
-	fs.StringVar(&g.Grads, "grads", "", "bring your own gradients: an M×d .npy matrix of per-example NLL gradients (row = example) instead of --data/--model")
-	fs.StringVar(&g.Hessian, "hessian", "", "with --grads: the d×d Hessian of the mean objective (.npy), for the commutator and the Gaussian predictions")
-	fs.IntVar(&g.N, "n", 0, "with --grads: the number N of training examples (default M, the rows of G: the population)")
-	fs.IntVar(&set.Subset, "subset", set.Subset, "estimate C from a seeded random subset of M examples ((N−1)/N·S); 0: all N")
-	fs.IntVar(&set.TopK, "top-k", set.TopK, "number of top eigenvalues of C reported, and for large d the Hessian subspace of the Gaussian predictions")
-	fs.BoolVar(&set.Divergence, "divergence", set.Divergence, "compute the general stationary score D⁻¹(2μ − ∇·D) with its divergence term")
-	fs.Var(&set.Solver, "solver", "auto, dense, woodbury (Gram matrix of the M examples) or cg (covariance products only)")
-	fs.Float64Var(&set.Inverse.CGTol, "cg-tol", set.Inverse.CGTol, "CG solver: relative residual at which CG stops")
-	fs.IntVar(&set.Inverse.CGMaxIter, "cg-maxiter", set.Inverse.CGMaxIter, "CG solver: largest number of iterations (default max(2d, 100))")
-	fs.Var(optionalCount{&set.PreconditionerExamples, &set.PlainCG}, "preconditioner-examples", "CG solver with --damping: size of the seeded subset whose Woodbury inverse preconditions CG (−1: plain CG)")
-	fs.IntVar(&set.TraceProbes, "trace-probes", set.TraceProbes, "--divergence on large models: Hutchinson probes for tr(H_i)")
-	fs.IntVar(&set.DivergenceExamples, "divergence-examples", set.DivergenceExamples, "--divergence on large models: examples the divergence term is estimated from")
-	fs.Var(optionalCount{&set.AsymmetryProbes, &set.SkipAsymmetry}, "asymmetry-probes", "large models: random directions estimating the Jacobian asymmetry (−1: skip)")
-	fs.IntVar(&set.CommutatorProbes, "commutator-probes", set.CommutatorProbes, "large models: Gaussian probes estimating the commutator")
-	fs.Var(optionalCount{&set.NoiseDirections, &set.SkipNoise}, "noise-directions", "top noise directions the Gaussianity of mini-batch noise is measured along (−1: skip)")
-	fs.IntVar(&set.NoiseBatches, "noise-batches", set.NoiseBatches, "mini-batches sampled for the Gaussianity of the noise")
-	fs.Float64Var(&set.MinimumTol, "minimum-tol", set.MinimumTol, "θ is a minimum when ‖∇L‖ ≤ this; the Gaussian predictions need one")
-	fs.BoolVar(&set.ForceGaussian, "gaussian", set.ForceGaussian, "compute the Gaussian predictions even when θ is not a minimum (with a warning)")
+	g.BindFlags(fs)
+	set.BindFlags(fs)
 	fs.StringVar(&inv.json, "json", "", "write the results as JSON here (large covariances go to .npy files beside it)")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
@@ -107,7 +62,6 @@ func parseScore(e *env, args []string) (*scoreInvocation, error) {
 	}
 	is.CGTol, is.CGMaxIter = set.Inverse.CGTol, set.Inverse.CGMaxIter
 	set.Inverse = is
-	set.LR, set.Batch, set.Sampling, set.Seed = pf.lr, pf.batch, pf.sampling, pf.seed
 	if err := set.Validate(); err != nil {
 		return nil, flagError(err)
 	}
@@ -120,7 +74,7 @@ func parseScore(e *env, args []string) (*scoreInvocation, error) {
 		case given["hessian"] || given["n"]:
 			return nil, usagef("--hessian and --n go with --grads, not with --data")
 		}
-		if err := pf.spec.Validate(); err != nil {
+		if err := inv.spec.Validate(); err != nil {
 			return nil, flagError(err)
 		}
 		return inv, nil
@@ -160,7 +114,7 @@ func (inv *scoreInvocation) run(e *env) error {
 	rep, out, heading, err := compute(e, &set)
 	prog.done()
 	if err != nil {
-		return scoreErr(err, inv.pf.lr)
+		return scoreErr(err, inv.set.LR)
 	}
 	if inv.json != "" {
 		out.InlineMaxDim = inv.inlineMaxDim
@@ -177,7 +131,7 @@ func (inv *scoreInvocation) run(e *env) error {
 
 // computeModel runs the model path.
 func (inv *scoreInvocation) computeModel(e *env, set *score.Settings) (*score.Report, *score.Output, string, error) {
-	pr, err := inv.pf.load()
+	pr, err := loadProblem(inv.spec)
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -193,7 +147,7 @@ func (inv *scoreInvocation) computeModel(e *env, set *score.Settings) (*score.Re
 		return nil, nil, "", err
 	}
 	out := score.NewOutput(rep)
-	out.Provenance = newProvenance(e, inv.pf.seed, pr)
+	out.Provenance = newProvenance(e, inv.set.Seed, pr)
 	heading := fmt.Sprintf("%s on %s (n = %d, d = %d), θ from %s", pr.Model.Name(), pr.Data.Name, rep.N, rep.D, inv.params)
 	if lm := pr.LabelMapping(); lm != "" {
 		heading += "\nlabels: " + lm
@@ -204,7 +158,7 @@ func (inv *scoreInvocation) computeModel(e *env, set *score.Settings) (*score.Re
 // computeGrads runs the bring-your-own-gradients path.
 func (inv *scoreInvocation) computeGrads(e *env, set *score.Settings) (*score.Report, *score.Output, string, error) {
 	f := inv.grads
-	g, err := score.LoadGrads(f, inv.pf.spec.WeightDecay)
+	g, err := score.LoadGrads(f, inv.spec.WeightDecay)
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -214,8 +168,8 @@ func (inv *scoreInvocation) computeGrads(e *env, set *score.Settings) (*score.Re
 	}
 	m, _ := g.G.Dims()
 	out := score.NewOutput(rep)
-	out.Provenance = newProvenance(e, inv.pf.seed, nil)
-	out.Provenance.WeightDecay = inv.pf.spec.WeightDecay
+	out.Provenance = newProvenance(e, inv.set.Seed, nil)
+	out.Provenance.WeightDecay = inv.spec.WeightDecay
 	out.Input = &score.GradsInput{Grads: f.Grads, Hessian: f.Hessian, Params: f.Params, Rows: m}
 	heading := fmt.Sprintf("per-example gradients from %s (M = %d rows, N = %d, d = %d)", f.Grads, m, rep.N, rep.D)
 	return rep, out, heading, nil
