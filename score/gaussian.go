@@ -10,13 +10,14 @@ import (
 
 	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/model"
+	"github.com/sgdprior/sgdprior/stationary"
 )
 
 // gaussian computes the stationary covariances near a minimum and the implied prior
 // precisions (MATH.md §6). H and C_B come from the covariance examples: dense (SolverDense),
 // or in the top-k eigenspace of H found by Lanczos on Hessian–vector products (C_B projected
 // on it with k covariance products). Null directions are removed and negative or flat ones
-// dropped (linalg.ReduceNull); every prediction is made on the remaining positive-curvature
+// dropped (stationary.ReduceNull); every prediction is made on the remaining positive-curvature
 // subspace, in the basis of H's eigenvectors.
 func (c *computation) gaussian() error {
 	set := &c.set
@@ -59,7 +60,7 @@ func (c *computation) gaussian() error {
 		}
 		g.Subspace = true
 	}
-	red, warn, err := linalg.ReduceNull(hw, cw, set.Inverse.RCond)
+	red, warn, err := stationary.ReduceNull(hw, cw, set.Inverse.RCond)
 	r.Warnings = append(r.Warnings, warn...)
 	if err != nil {
 		return fmt.Errorf("score: Gaussian predictions: %w", err)
@@ -74,22 +75,22 @@ func (c *computation) gaussian() error {
 	g.Removed, g.Flat, g.Negative = red.Null, red.Flat, red.Negative
 	k := len(red.Curvatures)
 
-	seed, warn, err := linalg.SeedCovariance(red.H, red.C, eta, &set.Inverse)
+	seed, warn, err := stationary.SeedCovariance(red.H, red.C, eta, &set.Inverse)
 	if err != nil {
 		return fmt.Errorf("score: seed covariance: %w", err)
 	}
 	r.Warnings = append(r.Warnings, warn...)
 	g.CovSeed, g.SeedAsymmetry = seed.Cov, seed.Asymmetry
 	g.CovContinuous = mat.NewSymDense(k, nil)
-	if err := linalg.ContinuousLyapunov(g.CovContinuous, red.H, red.C, eta); err != nil {
+	if err := stationary.ContinuousLyapunov(g.CovContinuous, red.H, red.C, eta); err != nil {
 		return fmt.Errorf("score: continuous Lyapunov covariance: %w", err)
 	}
 	g.CovDiscrete = mat.NewSymDense(k, nil)
-	if err := linalg.DiscreteLyapunov(g.CovDiscrete, red.H, red.C, eta); err != nil {
+	if err := stationary.DiscreteLyapunov(g.CovDiscrete, red.H, red.C, eta); err != nil {
 		return fmt.Errorf("score: discrete Lyapunov covariance: %w", err)
 	}
 	g.CovPosterior = mat.NewSymDense(k, nil)
-	if err := linalg.LaplaceCovariance(g.CovPosterior, red.H, n); err != nil {
+	if err := stationary.LaplaceCovariance(g.CovPosterior, red.H, n); err != nil {
 		return fmt.Errorf("score: Laplace posterior: %w", err)
 	}
 	if r.Solver != SolverDense && c.msrc != nil && c.msrc.m.Name() == "linreg" {
@@ -102,7 +103,7 @@ func (c *computation) gaussian() error {
 			cper := mat.NewSymDense(k, nil)
 			cper.ScaleSym(1/kappa, red.C)
 			g.CovLinearExact = mat.NewSymDense(k, nil)
-			if err := linalg.ExactLeastSquares(g.CovLinearExact, &xb, lam, eta, kappa, cper, nil); err != nil {
+			if err := stationary.ExactLeastSquares(g.CovLinearExact, &xb, lam, eta, kappa, cper, nil); err != nil {
 				return fmt.Errorf("score: exact least-squares covariance: %w", err)
 			}
 		}

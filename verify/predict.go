@@ -7,6 +7,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/sgdprior/sgdprior/linalg"
+	"github.com/sgdprior/sgdprior/stationary"
 )
 
 // Setup is what the Gaussian predictions need at a minimum θ*, in the comparison basis:
@@ -25,7 +26,7 @@ type Setup struct {
 	// Full reports whether Basis spans every direction with positive curvature (dense H);
 	// false for a top-k subspace.
 	Full bool
-	// Null, Flat, Negative count removed directions (see linalg.Reduction).
+	// Null, Flat, Negative count removed directions (see stationary.Reduction).
 	Null, Flat, Negative int
 }
 
@@ -56,7 +57,7 @@ type PredictSettings struct {
 func Predictions(s *Setup, ps PredictSettings) ([]Prediction, []string, error) {
 	var warn []string
 	var preds []Prediction
-	seed, w, err := linalg.SeedCovariance(s.H, s.CB, s.LR, &ps.Inverse)
+	seed, w, err := stationary.SeedCovariance(s.H, s.CB, s.LR, &ps.Inverse)
 	warn = append(warn, w...)
 	switch {
 	case err != nil:
@@ -66,20 +67,20 @@ func Predictions(s *Setup, ps PredictSettings) ([]Prediction, []string, error) {
 		}
 		preds = append(preds, Prediction{Name: "seed", Why: err.Error()})
 	case seed.Cov == nil:
-		// linalg.SeedCovariance has warned, with the smallest eigenvalue.
+		// stationary.SeedCovariance has warned, with the smallest eigenvalue.
 		preds = append(preds, Prediction{Name: "seed", Why: "the symmetric part of the seed precision (2/η)C_B⁻¹H is not positive definite", Reported: true})
 	default:
 		preds = append(preds, Prediction{Name: "seed", Cov: seed.Cov})
 	}
 	var cont mat.SymDense
-	if err := linalg.ContinuousLyapunov(&cont, s.H, s.CB, s.LR); err != nil {
+	if err := stationary.ContinuousLyapunov(&cont, s.H, s.CB, s.LR); err != nil {
 		preds = append(preds, Prediction{Name: "continuous", Why: err.Error()})
 	} else {
 		preds = append(preds, Prediction{Name: "continuous", Cov: &cont})
 	}
 	var disc mat.SymDense
-	if err := linalg.DiscreteLyapunov(&disc, s.H, s.CB, s.LR); err != nil {
-		var ue *linalg.UnstableError
+	if err := stationary.DiscreteLyapunov(&disc, s.H, s.CB, s.LR); err != nil {
+		var ue *stationary.UnstableError
 		if errors.As(err, &ue) {
 			return nil, warn, err
 		}
@@ -88,21 +89,21 @@ func Predictions(s *Setup, ps PredictSettings) ([]Prediction, []string, error) {
 		preds = append(preds, Prediction{Name: "discrete", Cov: &disc})
 	}
 	var post mat.SymDense
-	if err := linalg.LaplaceCovariance(&post, s.H, s.N); err != nil {
+	if err := stationary.LaplaceCovariance(&post, s.H, s.N); err != nil {
 		preds = append(preds, Prediction{Name: "posterior", Why: err.Error()})
 	} else {
 		preds = append(preds, Prediction{Name: "posterior", Cov: &post})
 	}
 	if ps.SGLD {
 		var sg mat.SymDense
-		if err := linalg.SGLDDiscreteLyapunov(&sg, s.H, s.CB, s.LR, s.N); err != nil {
+		if err := stationary.SGLDDiscreteLyapunov(&sg, s.H, s.CB, s.LR, s.N); err != nil {
 			preds = append(preds, Prediction{Name: "sgld_discrete", Why: err.Error()})
 		} else {
 			preds = append(preds, Prediction{Name: "sgld_discrete", Cov: &sg})
 		}
 	}
 	if ps.LS != nil {
-		exact := func(name string, f func(*mat.SymDense, mat.Matrix, float64, float64, float64, mat.Symmetric, *linalg.ExactSettings) error) {
+		exact := func(name string, f func(*mat.SymDense, mat.Matrix, float64, float64, float64, mat.Symmetric, *stationary.ExactSettings) error) {
 			var full mat.SymDense
 			if err := f(&full, ps.LS.X, ps.LS.Lambda, s.LR, s.Kappa, ps.LS.C, nil); err != nil {
 				preds = append(preds, Prediction{Name: name, Why: err.Error()})
@@ -110,9 +111,9 @@ func Predictions(s *Setup, ps PredictSettings) ([]Prediction, []string, error) {
 			}
 			preds = append(preds, Prediction{Name: name, Cov: project(&full, s.Basis)})
 		}
-		exact("linear_exact", linalg.ExactLeastSquares)
+		exact("linear_exact", stationary.ExactLeastSquares)
 		if ps.SGLD {
-			exact("sgld_exact", linalg.ExactLeastSquaresSGLD)
+			exact("sgld_exact", stationary.ExactLeastSquaresSGLD)
 		}
 	}
 	return preds, warn, nil

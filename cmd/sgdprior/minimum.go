@@ -11,6 +11,7 @@ import (
 	"github.com/sgdprior/sgdprior/model"
 	"github.com/sgdprior/sgdprior/problem"
 	"github.com/sgdprior/sgdprior/score"
+	"github.com/sgdprior/sgdprior/stationary"
 	"github.com/sgdprior/sgdprior/verify"
 )
 
@@ -47,7 +48,7 @@ func minimumSetup(obj model.Objective, b model.Batch, theta []float64, lr, kappa
 		h := score.DenseHessian(score.HessianOperator{Objective: obj, Batch: b, Theta: theta})
 		c := score.GradCovariance(obj.Model, b, theta)
 		c.ScaleSym(kappa, c)
-		red, w, err := linalg.ReduceNull(h, c, 0)
+		red, w, err := stationary.ReduceNull(h, c, 0)
 		out.warnings = append(out.warnings, w...)
 		if err != nil {
 			return nil, err
@@ -121,7 +122,7 @@ func leastSquaresOf(pr *problem.Problem, theta []float64, lambda, sigma float64)
 		y[i] = pr.Data.Y[i] / sigma
 	}
 	c := mat.NewSymDense(p+1, nil)
-	linalg.LeastSquaresNoise(c, x, y, theta)
+	stationary.LeastSquaresNoise(c, x, y, theta)
 	return &verify.LeastSquares{X: x, Lambda: lambda, C: c}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/score"
 	"github.com/sgdprior/sgdprior/sim"
+	"github.com/sgdprior/sgdprior/stationary"
 )
 
 func init() {
@@ -396,7 +397,7 @@ func scoreErr(err error, lr float64) error {
 		}
 		return fmt.Errorf("the noise covariance C_B is rank-deficient (%s at rcond %g): pass --damping λ (absolute, in the units of C_B) or --inverse range (pseudo-inverse on its range)", rank, rd.RCond)
 	}
-	var ue *linalg.UnstableError
+	var ue *stationary.UnstableError
 	if errors.As(err, &ue) {
 		if ue.Detail != "" {
 			return fmt.Errorf("SGD is unstable at --lr %g: %s", lr, ue.Detail)
