@@ -10,33 +10,13 @@ import (
 	"github.com/sgdprior/sgdprior/stationary"
 )
 
-// Setup is what the Gaussian predictions need at a minimum θ*, in the comparison basis:
-// H's eigenvectors with positive curvature (all of them for small d, after removing null
-// directions; the top k for large d).
+// Setup is what the Gaussian predictions need at a minimum θ*: the set-up in the comparison
+// basis (stationary.Dense for small d, stationary.TopK for large d), η, κ_B and N.
 type Setup struct {
-	// Basis is the d×k orthonormal comparison basis V.
-	Basis *mat.Dense
-	// Curvatures are H's eigenvalues along Basis (decreasing); H = diag(Curvatures).
-	Curvatures []float64
-	// H and CB are VᵀHV and VᵀC_B V (k×k).
-	H, CB *mat.SymDense
+	*stationary.Minimum
 	// LR is η, Kappa κ_B, N the number of examples.
 	LR, Kappa float64
 	N         int
-	// Full reports whether Basis spans every direction with positive curvature (dense H);
-	// false for a top-k subspace.
-	Full bool
-	// Null, Flat, Negative count removed directions (see stationary.Reduction).
-	Null, Flat, Negative int
-}
-
-// LeastSquares describes a linear least-squares problem (linreg) for the exact predictions
-// of MATH.md §6: X includes the constant column of the bias, Y the targets, both already
-// divided by σ; Lambda is the weight decay; C is C(θ*) in the parameter basis.
-type LeastSquares struct {
-	X      *mat.Dense
-	Lambda float64
-	C      *mat.SymDense
 }
 
 // PredictSettings selects which predictions to make.
@@ -47,7 +27,7 @@ type PredictSettings struct {
 	SGLD bool
 	// LS, if non-nil, adds the exact least-squares prediction (linear_exact, and sgld_exact
 	// with SGLD).
-	LS *LeastSquares
+	LS *stationary.LeastSquares
 }
 
 // Predictions returns the predicted stationary covariances in the basis of s (MATH.md §6,
@@ -109,7 +89,7 @@ func Predictions(s *Setup, ps PredictSettings) ([]Prediction, []string, error) {
 				preds = append(preds, Prediction{Name: name, Why: err.Error()})
 				return
 			}
-			preds = append(preds, Prediction{Name: name, Cov: project(&full, s.Basis)})
+			preds = append(preds, Prediction{Name: name, Cov: stationary.Project(&full, s.Basis)})
 		}
 		exact("linear_exact", stationary.ExactLeastSquares)
 		if ps.SGLD {
@@ -117,32 +97,4 @@ func Predictions(s *Setup, ps PredictSettings) ([]Prediction, []string, error) {
 		}
 	}
 	return preds, warn, nil
-}
-
-// project returns VᵀAV.
-func project(a mat.Symmetric, v *mat.Dense) *mat.SymDense {
-	var t, p mat.Dense
-	t.Mul(a, v)
-	p.Mul(v.T(), &t)
-	return symmetrize(&p)
-}
-
-// Unproject returns V S Vᵀ (d×d) for S in the basis V.
-func Unproject(s mat.Symmetric, v *mat.Dense) *mat.SymDense {
-	var t, p mat.Dense
-	t.Mul(v, s)
-	p.Mul(&t, v.T())
-	return symmetrize(&p)
-}
-
-// symmetrize returns (P + Pᵀ)/2 of a square P, removing rounding asymmetry.
-func symmetrize(p *mat.Dense) *mat.SymDense {
-	n, _ := p.Dims()
-	out := mat.NewSymDense(n, nil)
-	for i := 0; i < n; i++ {
-		for j := i; j < n; j++ {
-			out.SetSym(i, j, 0.5*(p.At(i, j)+p.At(j, i)))
-		}
-	}
-	return out
 }
