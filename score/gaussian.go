@@ -13,11 +13,12 @@ import (
 )
 
 // gaussian computes the stationary covariances near a minimum and the implied prior
-// precisions (MATH.md §6). H and C_B come from the covariance examples: dense (SolverDense),
-// or in the top-k eigenspace of H found by Lanczos on Hessian–vector products (C_B projected
-// on it with k covariance products). Null directions are removed and negative or flat ones
-// dropped (stationary.ReduceNull); every prediction is made on the remaining positive-curvature
-// subspace, in the basis of H's eigenvectors.
+// precisions (MATH.md §6). H and C_B come from the covariance examples: dense (SolverDense,
+// stationary.Dense), or in the top-k eigenspace of H found by Lanczos on Hessian–vector
+// products (stationary.TopK, C_B projected on it with k covariance products). Null directions
+// are removed and negative or flat ones dropped (stationary.ReduceNull with
+// stationary.NullTol); every prediction is made on the remaining positive-curvature subspace,
+// in the basis of H's eigenvectors.
 func (c *computation) gaussian() error {
 	set := &c.set
 	r := c.r

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sgdprior/sgdprior/problem"
 	progressrec "github.com/sgdprior/sgdprior/progress"
+	"github.com/sgdprior/sgdprior/stationary"
 	"github.com/sgdprior/sgdprior/verify"
 )
 
@@ -45,7 +46,7 @@ func parseVerify(e *env, args []string) (*verifyInvocation, error) {
 	fs.IntVar(&set.Thin, "thin", set.Thin, "keep every s-th iterate after burn-in")
 	fs.Var(&set.Method, "simulator", "sgd, gauss (Gaussian-noise SGD), sde (Euler–Maruyama) or sgld")
 	fs.Float64Var(&set.DT, "dt", set.DT, "SDE step in units of SGD steps, 0 < dt ≤ 1")
-	fs.IntVar(&set.TopK, "top-k", set.TopK, "for d > 500: compare in the top-k Hessian subspace")
+	fs.IntVar(&set.TopK, "top-k", set.TopK, fmt.Sprintf("for d > %d: compare in the top-k Hessian subspace", stationary.SmallDim))
 	fs.Float64Var(&set.Alpha, "alpha", set.Alpha, "level of the consistency test")
 	fs.StringVar(&set.Checkpoint, "checkpoint", "", "write the run's state here at intervals (atomically)")
 	fs.IntVar(&set.CheckpointEvery, "checkpoint-every", 0, "checkpoint interval in steps (default max(1000, steps/20))")
