@@ -1,5 +1,7 @@
-// Package linalg is the linear algebra behind sgdprior's noise-covariance inverses, spectra
-// and Gaussian stationary covariances (../shared/design/MATH.md §2, §4, §6, §9, §10).
+// Package linalg is the linear algebra behind sgdprior's noise-covariance inverses, spectra,
+// Lanczos, conjugate gradients and operators (../shared/design/MATH.md §2, §4). SGD's
+// stationary theory built on it (Lyapunov covariances, the seed, Laplace, exact least squares,
+// null-direction removal) is package stationary.
 //
 // Conventions (MATH.md §1–§2): the training objective is the mean loss
 // L(θ) = (1/N) Σ_i ℓ_i(θ) + r(θ); η is the learning rate of SGD on L; B is the batch size;

@@ -107,3 +107,5 @@ func approx(t *testing.T, name string, got, want, tol float64) {
 		t.Errorf("%s = %.15g, want %.15g (tol %g)", name, got, want, tol)
 	}
 }
+
+func sym1(v float64) *mat.SymDense { return mat.NewSymDense(1, []float64{v}) }

@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/sgdprior/sgdprior/field"
 )
 
 // Inverse applies an inverse of a noise covariance C_B, damped or restricted to its range
@@ -177,6 +179,24 @@ func checkFinite(what string, ms ...mat.Matrix) error {
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// DefaultSettings returns an exact inverse with rcond DefaultRCond.
+func DefaultSettings() Settings { return Settings{RCond: DefaultRCond} }
+
+// Validate checks settings as a user gives them (the damping, range and rcond of the score
+// and verify commands): damping ≥ 0 and finite, damping and range exclusive, rcond in (0, 1).
+// The error is a *field.Error keyed by the flag name.
+func (s *Settings) Validate() error {
+	switch {
+	case !(s.Damping >= 0) || math.IsInf(s.Damping, 0):
+		return field.Errorf("damping", "must be ≥ 0 and finite, not %v", s.Damping)
+	case s.Damping > 0 && s.Range:
+		return field.Errorf("damping", "and --inverse range are exclusive: choose one")
+	case !(s.RCond > 0 && s.RCond < 1):
+		return field.Errorf("rcond", "must be in (0, 1), not %v", s.RCond)
 	}
 	return nil
 }

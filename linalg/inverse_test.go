@@ -7,6 +7,8 @@ import (
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/sgdprior/sgdprior/field"
 )
 
 // bruteInverse returns (C + λI)⁻¹ by mat.Dense.Inverse (LU), independent of EigenSym.
@@ -331,4 +333,24 @@ func indexOf(s, sub string) int {
 		}
 	}
 	return -1
+}
+
+func TestSettingsValidate(t *testing.T) {
+	d := DefaultSettings()
+	if err := d.Validate(); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	for _, c := range []struct {
+		s    Settings
+		want string
+	}{
+		{Settings{Damping: -1, RCond: DefaultRCond}, "--damping must be ≥ 0 and finite, not -1"},
+		{Settings{Damping: 1, Range: true, RCond: DefaultRCond}, "--damping and --inverse range are exclusive: choose one"},
+		{Settings{RCond: 1}, "--rcond must be in (0, 1), not 1"},
+	} {
+		fe := field.As(c.s.Validate())
+		if fe == nil || fe.Flag() != c.want {
+			t.Errorf("%+v: got %v, want %q", c.s, fe, c.want)
+		}
+	}
 }

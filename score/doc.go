@@ -33,7 +33,7 @@
 // Errors: wrong shapes and other programmer misuse panic with a "score: " prefix;
 // numerical failures (a rank-deficient C_B to be inverted without damping or the range
 // pseudo-inverse, an unstable learning rate, non-convergence) are returned as errors that
-// wrap the linalg error types (*linalg.RankDeficientError, *linalg.UnstableError, …), so a
+// wrap the linalg error types (*linalg.RankDeficientError, *stationary.UnstableError, …), so a
 // caller can name its own options. Warnings are returned in Report.Warnings, never
 // printed.
 package score

@@ -8,88 +8,74 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/model"
+	"github.com/sgdprior/sgdprior/stationary"
 )
 
 // gaussian computes the stationary covariances near a minimum and the implied prior
-// precisions (MATH.md §6). H and C_B come from the covariance examples: dense (SolverDense),
-// or in the top-k eigenspace of H found by Lanczos on Hessian–vector products (C_B projected
-// on it with k covariance products). Null directions are removed and negative or flat ones
-// dropped (linalg.ReduceNull); every prediction is made on the remaining positive-curvature
-// subspace, in the basis of H's eigenvectors.
+// precisions (MATH.md §6). H and C_B come from the covariance examples: dense (SolverDense,
+// stationary.Dense), or in the top-k eigenspace of H found by Lanczos on Hessian–vector
+// products (stationary.TopK, C_B projected on it with k covariance products). Null directions
+// are removed and negative or flat ones dropped (stationary.ReduceNull with
+// stationary.NullTol); every prediction is made on the remaining positive-curvature subspace,
+// in the basis of H's eigenvectors.
 func (c *computation) gaussian() error {
 	set := &c.set
 	r := c.r
 	d, n := c.src.dim(), r.N
 	eta, kappa, lam := r.LR, r.Kappa, c.src.weightDecay()
 	g := &Gaussian{ExplicitPriorPrecision: float64(n) * lam}
-	var hw, cw *mat.SymDense
-	var sub *mat.Dense
+	var red *stationary.Minimum
+	var warn []string
+	var err error
 	if r.Solver == SolverDense {
-		hw = c.hess.dense
-		cw = c.cs.cb()
+		red, warn, err = stationary.Dense(c.hess.dense, c.cs.cb())
 	} else {
-		k := min(set.TopK, d)
-		vals := make([]float64, k)
-		sub = mat.NewDense(d, k, nil)
-		_, err := linalg.Lanczos(vals, sub, hOperator{c}, rand.NewPCG(set.Seed, streamLanczosH), nil)
-		if w := lanczosWarning("the top eigenvalues of H", err); w != "" {
-			c.warn(w)
-		} else if err != nil {
-			return err
-		}
-		hw = mat.NewSymDense(k, nil)
-		for i, v := range vals {
-			hw.SetSym(i, i, v)
-		}
-		cw = mat.NewSymDense(k, nil)
-		cv := make([]float64, d)
-		vi := make([]float64, d)
-		for i := 0; i < k; i++ {
-			mat.Col(vi, i, sub)
-			c.cs.applyC(cv, vi)
-			for j := 0; j <= i; j++ {
-				var s float64
-				for t := 0; t < d; t++ {
-					s += sub.At(t, j) * cv[t]
+		red, warn, err = stationary.TopK(hOperator{c}, set.TopK, rand.NewPCG(set.Seed, streamLanczosH), func(cw *mat.SymDense, sub *mat.Dense) {
+			k := cw.SymmetricDim()
+			cv := make([]float64, d)
+			vi := make([]float64, d)
+			for i := 0; i < k; i++ {
+				mat.Col(vi, i, sub)
+				c.cs.applyC(cv, vi)
+				for j := 0; j <= i; j++ {
+					var s float64
+					for t := 0; t < d; t++ {
+						s += sub.At(t, j) * cv[t]
+					}
+					cw.SetSym(j, i, kappa*s)
 				}
-				cw.SetSym(j, i, kappa*s)
 			}
-		}
+		})
 		g.Subspace = true
 	}
-	red, warn, err := linalg.ReduceNull(hw, cw, set.Inverse.RCond)
 	r.Warnings = append(r.Warnings, warn...)
 	if err != nil {
 		return fmt.Errorf("score: Gaussian predictions: %w", err)
 	}
-	if sub != nil {
-		g.Basis = mat.NewDense(d, len(red.Curvatures), nil)
-		g.Basis.Mul(sub, red.Basis)
-		c.warn(fmt.Sprintf("the Gaussian predictions are made in the top-%d eigenspace of H (Lanczos): directions of lower curvature are not covered", hw.SymmetricDim()))
-	} else {
-		g.Basis = red.Basis
+	if !red.Full {
+		c.warn(fmt.Sprintf("the Gaussian predictions are made in the top-%d eigenspace of H (Lanczos): directions of lower curvature are not covered", min(set.TopK, d)))
 	}
+	g.Basis = red.Basis
 	g.Removed, g.Flat, g.Negative = red.Null, red.Flat, red.Negative
 	k := len(red.Curvatures)
 
-	seed, warn, err := linalg.SeedCovariance(red.H, red.C, eta, &set.Inverse)
+	seed, warn, err := stationary.SeedCovariance(red.H, red.CB, eta, &set.Inverse)
 	if err != nil {
 		return fmt.Errorf("score: seed covariance: %w", err)
 	}
 	r.Warnings = append(r.Warnings, warn...)
 	g.CovSeed, g.SeedAsymmetry = seed.Cov, seed.Asymmetry
 	g.CovContinuous = mat.NewSymDense(k, nil)
-	if err := linalg.ContinuousLyapunov(g.CovContinuous, red.H, red.C, eta); err != nil {
+	if err := stationary.ContinuousLyapunov(g.CovContinuous, red.H, red.CB, eta); err != nil {
 		return fmt.Errorf("score: continuous Lyapunov covariance: %w", err)
 	}
 	g.CovDiscrete = mat.NewSymDense(k, nil)
-	if err := linalg.DiscreteLyapunov(g.CovDiscrete, red.H, red.C, eta); err != nil {
+	if err := stationary.DiscreteLyapunov(g.CovDiscrete, red.H, red.CB, eta); err != nil {
 		return fmt.Errorf("score: discrete Lyapunov covariance: %w", err)
 	}
 	g.CovPosterior = mat.NewSymDense(k, nil)
-	if err := linalg.LaplaceCovariance(g.CovPosterior, red.H, n); err != nil {
+	if err := stationary.LaplaceCovariance(g.CovPosterior, red.H, n); err != nil {
 		return fmt.Errorf("score: Laplace posterior: %w", err)
 	}
 	if r.Solver != SolverDense && c.msrc != nil && c.msrc.m.Name() == "linreg" {
@@ -100,9 +86,9 @@ func (c *computation) gaussian() error {
 			var xb mat.Dense
 			xb.Mul(x, g.Basis)
 			cper := mat.NewSymDense(k, nil)
-			cper.ScaleSym(1/kappa, red.C)
+			cper.ScaleSym(1/kappa, red.CB)
 			g.CovLinearExact = mat.NewSymDense(k, nil)
-			if err := linalg.ExactLeastSquares(g.CovLinearExact, &xb, lam, eta, kappa, cper, nil); err != nil {
+			if err := stationary.ExactLeastSquares(g.CovLinearExact, &xb, lam, eta, kappa, cper, nil); err != nil {
 				return fmt.Errorf("score: exact least-squares covariance: %w", err)
 			}
 		}
@@ -125,12 +111,16 @@ func (c *computation) gaussian() error {
 	g.Directions = make([]Direction, k)
 	for i := 0; i < k; i++ {
 		h := red.Curvatures[i]
-		nll := float64(n) * (h - lam)
 		dir := Direction{
-			H: h, C: red.C.At(i, i),
+			H: h, C: red.CB.At(i, i),
 			VarSeed: varSeed[i], VarContinuous: g.CovContinuous.At(i, i), VarDiscrete: g.CovDiscrete.At(i, i),
 			VarPosterior: g.CovPosterior.At(i, i), VarLinearExact: varExact[i],
-			Prior: PriorPrecision{Seed: precSeed[i] - nll, Continuous: precCont[i] - nll, Discrete: precDisc[i] - nll, LinearExact: precExact[i] - nll},
+			Prior: PriorPrecision{
+				Seed:        stationary.ImpliedPriorPrecision(precSeed[i], h, lam, n),
+				Continuous:  stationary.ImpliedPriorPrecision(precCont[i], h, lam, n),
+				Discrete:    stationary.ImpliedPriorPrecision(precDisc[i], h, lam, n),
+				LinearExact: stationary.ImpliedPriorPrecision(precExact[i], h, lam, n),
+			},
 		}
 		for name, v := range map[string]float64{"seed": dir.Prior.Seed, "continuous": dir.Prior.Continuous, "discrete": dir.Prior.Discrete, "linear_exact": dir.Prior.LinearExact} {
 			if v < 0 {
@@ -159,9 +149,8 @@ func (c *computation) gaussian() error {
 	return nil
 }
 
-// linregDesign returns the design X̃ = [X, 1]/σ of a linreg model (ℓ_i = ½(x̃_iᵀθ − ỹ_i)²
-// with ỹ = y/σ, so that the σ = 1 formulas of MATH.md §6 apply) and true, or false for other
-// models.
+// linregDesign returns the design X̃ = [X, 1]/σ of a linreg model (stationary.LinregDesign)
+// and true, or false for other models.
 func linregDesign(m model.Model, b model.Batch) (*mat.Dense, bool) {
 	if m.Name() != "linreg" {
 		return nil, false
@@ -170,18 +159,11 @@ func linregDesign(m model.Model, b model.Batch) (*mat.Dense, bool) {
 	if s, ok := m.(interface{ Sigma() float64 }); ok {
 		sigma = s.Sigma()
 	}
-	n, p := b.X.Dims()
+	_, p := b.X.Dims()
 	if m.NumParams() != p+1 {
 		return nil, false
 	}
-	x := mat.NewDense(n, p+1, nil)
-	for i := 0; i < n; i++ {
-		row := x.RawRowView(i)
-		for j, v := range b.X.RawRowView(i) {
-			row[j] = v / sigma
-		}
-		row[p] = 1 / sigma
-	}
+	x, _ := stationary.LinregDesign(b.X, nil, sigma)
 	return x, true
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/model"
 	"github.com/sgdprior/sgdprior/sim"
+	"github.com/sgdprior/sgdprior/stationary"
 )
 
 // kronSolve solves the linear matrix equation op(Σ) = rhs for symmetric Σ by assembling the
@@ -433,9 +434,9 @@ func TestUnstableLearningRate(t *testing.T) {
 	a := randSPD(rnd, []float64{4, 1, 0.5})
 	prob := quadProblem(a, randSPD(rnd, []float64{1, 0.5, 0.2}), n, make([]float64, d))
 	_, err := ComputeModel(prob, make([]float64, d), &Settings{LR: 0.6, Batch: 4})
-	var ue *linalg.UnstableError
+	var ue *stationary.UnstableError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "2/λ_max") {
-		t.Fatalf("error %v, want an *linalg.UnstableError naming 2/λ_max", err)
+		t.Fatalf("error %v, want an *stationary.UnstableError naming 2/λ_max", err)
 	}
 	if _, err := ComputeModel(prob, make([]float64, d), &Settings{LR: 0.45, Batch: 4}); err != nil {
 		t.Fatalf("stable η: %v", err)

@@ -12,6 +12,7 @@ import (
 	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/model"
 	"github.com/sgdprior/sgdprior/sim"
+	"github.com/sgdprior/sgdprior/stationary"
 )
 
 // ModelProblem is a model on its N training examples with weight decay λ ≥ 0: the objective
@@ -341,8 +342,8 @@ func (c *computation) run() error {
 	}
 
 	// Other lenses (MATH.md §10).
-	r.OptimalLR = linalg.MandtLearningRate(d, n, r.Noise.TraceBatch)
-	r.ImplicitRegularizer = linalg.SmithRegularizer(set.LR, r.GradNorm*r.GradNorm, r.Noise.TraceBatch)
+	r.OptimalLR = stationary.MandtLearningRate(d, n, r.Noise.TraceBatch)
+	r.ImplicitRegularizer = stationary.SmithRegularizer(set.LR, r.GradNorm*r.GradNorm, r.Noise.TraceBatch)
 	return nil
 }
 

@@ -38,8 +38,8 @@ type Prediction struct {
 	Reported bool
 }
 
-// Settings configures Compare. The zero value means the defaults.
-type Settings struct {
+// CompareSettings configures Compare. The zero value means the defaults.
+type CompareSettings struct {
 	// Alpha is the family-wise level of the verdict test. Default 0.01.
 	Alpha float64
 	// ScoreSamples bounds the samples used for the score error (spread evenly over every
@@ -47,7 +47,7 @@ type Settings struct {
 	ScoreSamples int
 }
 
-func (s Settings) withDefaults() Settings {
+func (s CompareSettings) withDefaults() CompareSettings {
 	if s.Alpha == 0 {
 		s.Alpha = 0.01
 	}
@@ -82,7 +82,7 @@ type Comparison struct {
 
 // Compare judges each prediction against the samples' summary sum (computed by
 // sim.Summarize on basis coordinates) and the samples themselves (for the score error).
-func Compare(sum *sim.Summary, samples [][]float64, preds []Prediction, s Settings) []Comparison {
+func Compare(sum *sim.Summary, samples [][]float64, preds []Prediction, s CompareSettings) []Comparison {
 	s = s.withDefaults()
 	k := sum.Dim
 	K := sum.Chains

@@ -51,7 +51,7 @@ func TestCompareVerdicts(t *testing.T) {
 		{Name: "wrong", Cov: diagSym(wrong)},
 		{Name: "none", Why: "not defined"},
 		{Name: "reported", Why: "already warned", Reported: true},
-	}, Settings{})
+	}, CompareSettings{})
 	// The true covariance must pass at α = 0.01 (a fixed seed; the test's false-rejection
 	// probability is 1%). A 15% error in the first variance is ≈ 10 standard errors
 	// (per-chain variance SE ≈ 4·√(2·(1+ρ²)/(1−ρ²)/2000)/√64 ≈ 0.02) and must fail.

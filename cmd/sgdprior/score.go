@@ -10,6 +10,7 @@ import (
 	"github.com/sgdprior/sgdprior/problem"
 	recorder "github.com/sgdprior/sgdprior/progress"
 	"github.com/sgdprior/sgdprior/score"
+	"github.com/sgdprior/sgdprior/stationary"
 )
 
 func init() {
@@ -198,7 +199,7 @@ func scoreErr(err error, lr float64) error {
 	if h := rankDeficientHint(err); h != err {
 		return h
 	}
-	var ue *linalg.UnstableError
+	var ue *stationary.UnstableError
 	if errors.As(err, &ue) {
 		if ue.Detail != "" {
 			return fmt.Errorf("SGD is unstable at --lr %g: %s", lr, ue.Detail)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/sgdprior/sgdprior/data"
+	"github.com/sgdprior/sgdprior/sim"
+	"github.com/sgdprior/sgdprior/verify"
 )
 
 // synthCSV writes a SynthLinear data set as CSV and returns its path.
@@ -254,5 +257,25 @@ func TestVerifyErrors(t *testing.T) {
 		if code != c.code || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%v: code %d, stderr %q; want code %d naming %q", c.args, code, stderr, c.code, c.want)
 		}
+	}
+}
+
+// TestParseVerify: the flags bind into the problem spec and verify.Settings (defaults from
+// verify.DefaultSettings), with the inverse flags in Settings.Inverse; no data is loaded.
+func TestParseVerify(t *testing.T) {
+	e := &env{stdout: io.Discard, stderr: io.Discard}
+	inv, err := parseVerify(e, []string{"--data", "iris", "--model", "softmax", "--weight-decay", "0.1", "--lr", "0.2", "--batch", "8",
+		"--simulator", "sde", "--dt", "0.5", "--chains", "4", "--inverse", "range", "--rcond", "1e-8", "--params", "p.npy", "--json", "o.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := verify.DefaultSettings()
+	want.LR, want.Batch, want.Method, want.DT, want.Chains = 0.2, 8, sim.SDE, 0.5, 4
+	want.Inverse.Range, want.Inverse.RCond = true, 1e-8
+	if inv.settings != want || inv.params != "p.npy" || inv.json != "o.json" || inv.spec.Data != "iris" || inv.spec.WeightDecay != 0.1 {
+		t.Errorf("got %+v", inv)
+	}
+	if _, err := parseVerify(e, []string{"--data", "iris", "--model", "softmax", "--lr", "0.2", "--batch", "8", "--rcond", "0"}); err == nil || !strings.Contains(err.Error(), "--rcond must be in (0, 1), not 0") {
+		t.Errorf("rcond 0: %v", err)
 	}
 }

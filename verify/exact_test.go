@@ -1,4 +1,4 @@
-package main
+package verify
 
 import (
 	"math"
@@ -11,7 +11,6 @@ import (
 	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/model"
 	"github.com/sgdprior/sgdprior/train"
-	"github.com/sgdprior/sgdprior/verify"
 )
 
 // TestExactFields checks the exact score fields verify evaluates at the samples against
@@ -31,12 +30,12 @@ func TestExactFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	lr, kappa := 0.1, 0.2
-	st, err := minimumSetup(obj, b, theta, lr, kappa, true, 0, 1)
+	st, _, err := minimumAt(obj, b, theta, kappa, true, 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	preds := []verify.Prediction{{Name: "seed"}, {Name: "posterior"}}
-	setExactFields(preds, obj, b, theta, st.Basis, lr, kappa, linalg.Settings{})
+	preds := []Prediction{{Name: "seed"}, {Name: "posterior"}}
+	ExactFields(preds, obj, b, theta, st.Basis, lr, kappa, linalg.Settings{})
 	x := []float64{0.05, -0.1, 0.02, 0.07}
 	got := make([]float64, 4)
 	// Posterior: −N·diag(h)·x in the eigenbasis.

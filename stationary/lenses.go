@@ -1,4 +1,4 @@
-package linalg
+package stationary
 
 import "math"
 
@@ -11,7 +11,7 @@ import "math"
 // It returns +Inf when tr C_B = 0 (no gradient noise).
 func MandtLearningRate(d, n int, trCB float64) float64 {
 	if d <= 0 || n <= 0 || trCB < 0 {
-		panic("linalg: MandtLearningRate: need d > 0, N > 0 and tr C_B ≥ 0")
+		panic("stationary: MandtLearningRate: need d > 0, N > 0 and tr C_B ≥ 0")
 	}
 	if trCB == 0 {
 		return math.Inf(1)

@@ -1,4 +1,4 @@
-package linalg
+package stationary
 
 import (
 	"fmt"
@@ -8,6 +8,8 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/sgdprior/sgdprior/linalg"
 )
 
 // ExactMethod selects how ExactLeastSquares solves its linear matrix equation.
@@ -35,7 +37,7 @@ type ExactSettings struct {
 	// ‖R − 𝓛(Σ)‖_F ≤ Tol·‖R‖_F. Default 1e-12.
 	Tol float64
 	// MaxIter is the largest number of iterations of the iterative solver; reaching it is a
-	// *NotConvergedError. Default 1000.
+	// *linalg.NotConvergedError. Default 1000.
 	MaxIter int
 }
 
@@ -65,7 +67,7 @@ type ExactSettings struct {
 // Errors: *CurvatureError when H is not positive definite (a rank-deficient X without
 // weight decay: project X onto ReduceNull's basis, X·B, first); *UnstableError when some
 // ηλ_i ≥ 2 or, more generally, when the second moment diverges (𝓛 not positive definite);
-// *NotConvergedError from the iterative solver.
+// *linalg.NotConvergedError from the iterative solver.
 func ExactLeastSquares(dst *mat.SymDense, x mat.Matrix, lambda, eta, kappa float64, c mat.Symmetric, s *ExactSettings) error {
 	return exactLS(dst, x, lambda, eta, kappa, c, false, s, false)
 }
@@ -87,16 +89,16 @@ func exactLS(dst *mat.SymDense, x mat.Matrix, lambda, eta, kappa float64, c mat.
 	const what = "exact least-squares covariance"
 	n, d := x.Dims()
 	if n == 0 || d == 0 {
-		panic("linalg: ExactLeastSquares: empty design matrix")
+		panic("stationary: ExactLeastSquares: empty design matrix")
 	}
 	checkSquare("ExactLeastSquares", d, c)
 	switch {
 	case !(eta > 0) || math.IsInf(eta, 0):
-		return fmt.Errorf("linalg: %s: learning rate η = %g must be finite and > 0", what, eta)
+		return fmt.Errorf("stationary: %s: learning rate η = %g must be finite and > 0", what, eta)
 	case !(kappa >= 0) || math.IsInf(kappa, 0):
-		return fmt.Errorf("linalg: %s: κ_B = %g must be finite and ≥ 0", what, kappa)
+		return fmt.Errorf("stationary: %s: κ_B = %g must be finite and ≥ 0", what, kappa)
 	case !(lambda >= 0) || math.IsInf(lambda, 0):
-		return fmt.Errorf("linalg: %s: weight decay λ = %g must be finite and ≥ 0", what, lambda)
+		return fmt.Errorf("stationary: %s: weight decay λ = %g must be finite and ≥ 0", what, lambda)
 	}
 	if err := checkFinite(what, x, c); err != nil {
 		return err
@@ -176,10 +178,10 @@ func exactLS(dst *mat.SymDense, x mat.Matrix, lambda, eta, kappa float64, c mat.
 	case ExactIterative:
 		err = p.solvePCG(sol, rhs, set.Tol, set.MaxIter)
 	default:
-		panic("linalg: ExactLeastSquares: unknown method")
+		panic("stationary: ExactLeastSquares: unknown method")
 	}
 	if err != nil {
-		if _, ok := err.(*NotConvergedError); ok {
+		if _, ok := err.(*linalg.NotConvergedError); ok {
 			return err
 		}
 		return &UnstableError{What: what, Eta: eta, LambdaMax: vals[d-1],
@@ -344,7 +346,7 @@ func (p *exactOp) solvePCG(sol, rhs []float64, tol float64, maxIter int) error {
 	if res <= tol*nb {
 		return nil
 	}
-	return &NotConvergedError{Method: "preconditioned CG (exact least-squares covariance)", Iter: maxIter, Residual: res / nb, Tolerance: tol}
+	return &linalg.NotConvergedError{Method: "preconditioned CG (exact least-squares covariance)", Iter: maxIter, Residual: res / nb, Tolerance: tol}
 }
 
 // LeastSquaresNoise writes into dst the per-example gradient covariance of the least-squares
@@ -357,7 +359,7 @@ func (p *exactOp) solvePCG(sol, rhs []float64, tol float64, maxIter int) error {
 func LeastSquaresNoise(dst *mat.SymDense, x mat.Matrix, y, theta []float64) {
 	n, d := x.Dims()
 	if len(y) != n || len(theta) != d {
-		panic("linalg: LeastSquaresNoise: length mismatch")
+		panic("stationary: LeastSquaresNoise: length mismatch")
 	}
 	reuseSym(dst, d)
 	xd := mat.DenseCopyOf(x)

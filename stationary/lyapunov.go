@@ -1,9 +1,11 @@
-package linalg
+package stationary
 
 import (
 	"fmt"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/sgdprior/sgdprior/linalg"
 )
 
 // CurvatureError reports a Hessian that is not positive definite where a stationary
@@ -14,7 +16,7 @@ type CurvatureError struct {
 }
 
 func (e *CurvatureError) Error() string {
-	return fmt.Sprintf("linalg: %s: H has eigenvalue %g ≤ 0, so there is no stationary covariance; remove null directions and restrict to positive curvature first (ReduceNull)", e.What, e.Eigenvalue)
+	return fmt.Sprintf("stationary: %s: H has eigenvalue %g ≤ 0, so there is no stationary covariance; remove null directions and restrict to positive curvature first (ReduceNull)", e.What, e.Eigenvalue)
 }
 
 // UnstableError reports SGD that diverges at the learning rate used.
@@ -28,9 +30,9 @@ type UnstableError struct {
 
 func (e *UnstableError) Error() string {
 	if e.Detail != "" {
-		return fmt.Sprintf("linalg: %s: %s", e.What, e.Detail)
+		return fmt.Sprintf("stationary: %s: %s", e.What, e.Detail)
 	}
-	return fmt.Sprintf("linalg: %s: SGD is unstable: eigenvalue λ = %g of H gives ηλ = %g ≥ 2 (stable only for η < 2/λ_max = %g)", e.What, e.Eigenvalue, e.Eta*e.Eigenvalue, 2/e.LambdaMax)
+	return fmt.Sprintf("stationary: %s: SGD is unstable: eigenvalue λ = %g of H gives ηλ = %g ≥ 2 (stable only for η < 2/λ_max = %g)", e.What, e.Eigenvalue, e.Eta*e.Eigenvalue, 2/e.LambdaMax)
 }
 
 // eigSym returns the eigenvalues (ascending) and eigenvectors (columns) of a.
@@ -47,7 +49,7 @@ func eigSym(a mat.Symmetric, what string) ([]float64, *mat.Dense, error) {
 func checkSquare(what string, d int, ms ...mat.Symmetric) {
 	for _, m := range ms {
 		if m != nil && m.SymmetricDim() != d {
-			panic("linalg: " + what + ": matrix dimensions differ")
+			panic("stationary: " + what + ": matrix dimensions differ")
 		}
 	}
 }
@@ -133,7 +135,7 @@ func DiscreteLyapunov(dst *mat.SymDense, h, c mat.Symmetric, eta float64) error 
 // mini-batch noise: full-batch Langevin). Errors as for DiscreteLyapunov.
 func SGLDDiscreteLyapunov(dst *mat.SymDense, h, c mat.Symmetric, eta float64, n int) error {
 	if n <= 0 {
-		panic("linalg: SGLDDiscreteLyapunov: need N > 0")
+		panic("stationary: SGLDDiscreteLyapunov: need N > 0")
 	}
 	d := h.SymmetricDim()
 	diag := make([]float64, d)
@@ -178,7 +180,7 @@ func checkDiscreteStable(vals []float64, eta float64, what string) error {
 // *CurvatureError when H is not positive definite.
 func LaplaceCovariance(dst *mat.SymDense, h mat.Symmetric, n int) error {
 	if n <= 0 {
-		panic("linalg: LaplaceCovariance: need N > 0")
+		panic("stationary: LaplaceCovariance: need N > 0")
 	}
 	d := h.SymmetricDim()
 	if err := checkFinite("Laplace posterior", h); err != nil {
@@ -234,15 +236,15 @@ type SeedResult struct {
 // then Σ = P_seed⁻¹ = (η/2) H⁻¹ C_B (per eigendirection var = η c_k / (2 h_k)). Otherwise
 // the symmetric part of P_seed is used and a warning gives the asymmetry (when it exceeds
 // SeedCommuteTol); when that symmetric part is not positive definite, Cov is nil and a
-// warning says so (cov_seed is null). C_B is inverted as NewDenseInverse does with the given
+// warning says so (cov_seed is null). C_B is inverted as linalg.NewDenseInverse does with the given
 // settings (nil: exact inverse, a *RankDeficientError for a singular C_B).
-func SeedCovariance(h, c mat.Symmetric, eta float64, s *Settings) (SeedResult, []string, error) {
+func SeedCovariance(h, c mat.Symmetric, eta float64, s *linalg.Settings) (SeedResult, []string, error) {
 	d := h.SymmetricDim()
 	checkSquare("SeedCovariance", d, c)
 	if err := checkFinite("seed covariance", h); err != nil {
 		return SeedResult{}, nil, err
 	}
-	inv, err := NewDenseInverse(c, s)
+	inv, err := linalg.NewDenseInverse(c, s)
 	if err != nil {
 		return SeedResult{}, nil, err
 	}
@@ -314,7 +316,7 @@ type Reduction struct {
 // removed and counted; since C_B is PSD, C_B v = 0 for them, so they do not couple to the
 // rest. Zero-curvature directions with noise (the iterates random-walk) and negative-curvature
 // directions (a saddle) are dropped with a warning. The result is the positive-curvature
-// eigenspace of H with both matrices projected onto it. tol ≤ 0 means DefaultRCond (1e-10).
+// eigenspace of H with both matrices projected onto it. tol ≤ 0 means linalg.DefaultRCond (1e-10).
 // It is an error when no positive-curvature direction remains.
 func ReduceNull(h, c mat.Symmetric, tol float64) (Reduction, []string, error) {
 	d := h.SymmetricDim()
@@ -323,7 +325,7 @@ func ReduceNull(h, c mat.Symmetric, tol float64) (Reduction, []string, error) {
 		return Reduction{}, nil, err
 	}
 	if tol <= 0 {
-		tol = DefaultRCond
+		tol = linalg.DefaultRCond
 	}
 	vals, q, err := eigSym(h, "H")
 	if err != nil {
@@ -377,7 +379,7 @@ func ReduceNull(h, c mat.Symmetric, tol float64) (Reduction, []string, error) {
 		warn = append(warn, fmt.Sprintf("%d direction(s) of negative curvature (smallest eigenvalue of H %g): not a minimum; predictions are restricted to the positive-curvature subspace", red.Negative, vals[0]))
 	}
 	if len(pos) == 0 {
-		return Reduction{}, warn, fmt.Errorf("linalg: ReduceNull: H has no direction of positive curvature (largest eigenvalue %g)", vals[d-1])
+		return Reduction{}, warn, fmt.Errorf("stationary: ReduceNull: H has no direction of positive curvature (largest eigenvalue %g)", vals[d-1])
 	}
 	k := len(pos)
 	red.Basis = mat.NewDense(d, k, nil)

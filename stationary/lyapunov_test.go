@@ -1,7 +1,8 @@
-package linalg
+package stationary
 
 import (
 	"errors"
+	"github.com/sgdprior/sgdprior/linalg"
 	"math"
 	"testing"
 
@@ -81,7 +82,7 @@ func TestCommutingCase(t *testing.T) {
 	c := mat.NewSymDense(5, nil)
 	c.ScaleSym(0.6, h)
 	eta := 0.1
-	if cm := Commutator(c, h); cm > 1e-15 {
+	if cm := linalg.Commutator(c, h); cm > 1e-15 {
 		t.Errorf("commutator of C ∝ H = %g", cm)
 	}
 	seed, warn, err := SeedCovariance(h, c, eta, nil)
@@ -148,7 +149,7 @@ func TestNonCommuting2x2(t *testing.T) {
 	h := mat.NewSymDense(2, []float64{2, 0.5, 0.5, 1})
 	c := mat.NewSymDense(2, []float64{1, -0.4, -0.4, 3})
 	eta := 0.25
-	if cm := Commutator(c, h); cm < 0.05 {
+	if cm := linalg.Commutator(c, h); cm < 0.05 {
 		t.Fatalf("test matrices commute almost: %g", cm)
 	}
 	var cont, disc mat.SymDense
@@ -294,7 +295,7 @@ func TestLyapunovErrors(t *testing.T) {
 }
 
 // TestSeedNotPositiveDefinite: C, H positive definite but sym((2/η)C⁻¹H) indefinite gives a
-// nil covariance with a warning; a singular C is a RankDeficientError unless damped.
+// nil covariance with a warning; a singular C is a linalg.RankDeficientError unless damped.
 func TestSeedNotPositiveDefinite(t *testing.T) {
 	c := mat.NewSymDense(2, []float64{1, 0, 0, 0.01})
 	h := mat.NewSymDense(2, []float64{1, 0.9, 0.9, 1})
@@ -311,11 +312,11 @@ func TestSeedNotPositiveDefinite(t *testing.T) {
 	}
 	cs := mat.NewSymDense(2, []float64{1, 1, 1, 1})
 	_, _, err = SeedCovariance(h, cs, 0.1, nil)
-	var rd *RankDeficientError
+	var rd *linalg.RankDeficientError
 	if !errors.As(err, &rd) || rd.Rank != 1 {
-		t.Errorf("got %v, want RankDeficientError rank 1", err)
+		t.Errorf("got %v, want linalg.RankDeficientError rank 1", err)
 	}
-	if _, _, err = SeedCovariance(h, cs, 0.1, &Settings{Damping: 1e-3}); err != nil {
+	if _, _, err = SeedCovariance(h, cs, 0.1, &linalg.Settings{Damping: 1e-3}); err != nil {
 		t.Errorf("damped seed: %v", err)
 	}
 }

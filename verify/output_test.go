@@ -1,0 +1,149 @@
+package verify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/sgdprior/sgdprior/field"
+	"github.com/sgdprior/sgdprior/internal/jsonnum"
+	"github.com/sgdprior/sgdprior/problem"
+	"github.com/sgdprior/sgdprior/sim"
+)
+
+// TestReportRoundTrip: a Report (with null numbers, an inline and a file matrix, no cloud)
+// reads back what it writes: Unmarshal(Marshal(r)) marshals to the same bytes, and null
+// numbers read as NaN.
+func TestReportRoundTrip(t *testing.T) {
+	yes := true
+	r := &Report{Chains: 4, Steps: 100, Burnin: 10, Thin: 2, Samples: 180, Simulator: "sde", DT: 0.5,
+		Sampling: "without", LR: 0.1, Batch: 8, Kappa: 0.12, N: 50, D: 3, Basis: "full", BasisDim: 2,
+		Removed:     map[string]int{"null": 1, "flat": 0, "negative": 0},
+		Mean:        jsonnum.Floats([]float64{1, math.NaN(), 3}),
+		Cov:         jsonnum.NewMatrix(mat.NewSymDense(2, []float64{1, 0.5, 0.5, 2})),
+		CovStderr:   &jsonnum.Matrix{File: "out-cov_stderr.npy"},
+		RHatMax:     jsonnum.Float(math.NaN()),
+		ESSMin:      300,
+		Directions:  []Direction{{H: 2, Var: 0.1, VarSE: 0.01, Ratio: map[string]jsonnum.Float{"seed": 1.1}, RatioSE: map[string]jsonnum.Float{"seed": jsonnum.Float(math.Inf(1))}, RHat: 1, ESS: 400}},
+		Predictions: map[string]PredResult{"seed": {Cov: jsonnum.NewMatrix(mat.NewSymDense(1, []float64{3})), KL: 0.2, Consistent: &yes, Test: "t", Alpha: 0.01}, "continuous": {Why: "no"}},
+		Warnings:    []string{"w"},
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	b2, err := json.Marshal(&back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b, b2) {
+		t.Errorf("round trip differs:\n%s\n%s", b, b2)
+	}
+	if !math.IsNaN(float64(back.RHatMax)) || !math.IsNaN(float64(back.Mean[1])) {
+		t.Error("null numbers should read as NaN")
+	}
+	if back.CovStderr.File != "out-cov_stderr.npy" || back.Predictions["continuous"].Cov != nil {
+		t.Error("matrices did not read back")
+	}
+}
+
+// TestReportWrite: a matrix larger than the inline limit goes to a .npy file beside the JSON,
+// named relative to the JSON's directory; smaller ones stay inline.
+func TestReportWrite(t *testing.T) {
+	dir := t.TempDir()
+	r := &Report{Warnings: []string{}}
+	big := mat.NewSymDense(inlineMax+1, nil)
+	big.SetSym(0, 1, 7)
+	r.Cov = r.matrix("cov", big)
+	r.CovStderr = r.matrix("cov_stderr", mat.NewSymDense(2, nil))
+	if b, _ := json.Marshal(r.Cov); string(b) != "null" {
+		t.Errorf("a large matrix before Write marshals as %s, want null", b)
+	}
+	path := filepath.Join(dir, "v.json")
+	if err := r.Write(path); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Cov.File != "v-cov.npy" || back.CovStderr.Rows == nil {
+		t.Errorf("cov %+v, cov_stderr %+v", back.Cov.File, back.CovStderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "v-cov.npy")); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestSettingsValidate(t *testing.T) {
+	ok := DefaultSettings()
+	ok.LR, ok.Batch = 0.1, 8
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("defaults with η, B: %v", err)
+	}
+	cases := []struct {
+		set  func(*Settings)
+		key  string
+		want string
+	}{
+		{func(s *Settings) { s.LR = 0 }, "lr", "--lr must be > 0, not 0"},
+		{func(s *Settings) { s.Chains = 1 }, "chains", "--chains must be ≥ 2 (standard errors come from the spread between chains), not 1"},
+		{func(s *Settings) { s.Steps = 0 }, "steps", "--steps must be ≥ 1, not 0"},
+		{func(s *Settings) { s.Burnin = s.Steps }, "burnin", "--burnin must be in [0, --steps), not 20000"},
+		{func(s *Settings) { s.Thin = 10000 }, "thin", "--thin 10000 leaves fewer than 4 samples per chain"},
+		{func(s *Settings) { s.DT = 2 }, "dt", "--dt must be in (0, 1], not 2"},
+		{func(s *Settings) { s.TopK = 0 }, "top-k", "--top-k must be ≥ 1, not 0"},
+		{func(s *Settings) { s.Alpha = 1 }, "alpha", "--alpha must be in (0, 1), not 1"},
+		{func(s *Settings) { s.Inverse.Damping = 1; s.Inverse.Range = true }, "damping", "--damping and --inverse range are exclusive: choose one"},
+	}
+	for _, c := range cases {
+		s := ok
+		c.set(&s)
+		fe := field.As(s.Validate())
+		if fe == nil || fe.Key != c.key || fe.Flag() != c.want {
+			t.Errorf("%s: got %v, want %q", c.key, fe, c.want)
+		}
+	}
+}
+
+// TestRun runs a short verification of linear regression on diabetes: the full basis, the
+// exact least-squares prediction, and a report with every prediction judged.
+func TestRun(t *testing.T) {
+	spec := problem.DefaultSpec()
+	spec.Data, spec.Model = "diabetes", "linreg"
+	p, err := problem.Load(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := DefaultSettings()
+	s.LR, s.Batch, s.Chains, s.Steps, s.Burnin, s.Method = 0.2, 16, 4, 400, 100, sim.SGD
+	r, err := Run(context.Background(), p, nil, &s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Basis != "full" || r.BasisDim != 11 || r.D != 11 || len(r.Directions) != 11 || r.Cloud == nil {
+		t.Errorf("basis %s dim %d, d %d, %d directions", r.Basis, r.BasisDim, r.D, len(r.Directions))
+	}
+	for _, name := range []string{"seed", "continuous", "discrete", "posterior", "linear_exact"} {
+		if _, ok := r.Predictions[name]; !ok {
+			t.Errorf("no %s prediction", name)
+		}
+	}
+	if len(r.Comparisons) != len(r.Predictions) {
+		t.Errorf("%d comparisons, %d predictions", len(r.Comparisons), len(r.Predictions))
+	}
+}

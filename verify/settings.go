@@ -1,0 +1,74 @@
+package verify
+
+import (
+	"github.com/sgdprior/sgdprior/field"
+	"github.com/sgdprior/sgdprior/linalg"
+	"github.com/sgdprior/sgdprior/progress"
+	"github.com/sgdprior/sgdprior/sim"
+)
+
+// Settings configures Run. Start from DefaultSettings; the keys of Validate's errors are the
+// flag names of the verify command.
+type Settings struct {
+	// LR is η, Batch B, Sampling the mini-batch scheme, Seed the seed of every random stream
+	// (the chains, the minimisation without θ*, Lanczos).
+	LR       float64
+	Batch    int
+	Sampling sim.Sampling
+	Seed     uint64
+	// Method is the simulator: SGD, Gaussian-noise SGD, the SDE or SGLD.
+	Method sim.Method
+	// Chains K ≥ 2, Steps per chain (burn-in included), Burnin in [0, Steps), Thin ≥ 1 with
+	// at least 4 kept samples per chain.
+	Chains, Steps, Burnin, Thin int
+	// DT is the SDE step in units of SGD steps, 0 < DT ≤ 1 (used by the SDE only).
+	DT float64
+	// TopK is the dimension of the Hessian subspace compared in for d > stationary.SmallDim.
+	TopK int
+	// Alpha is the level of the consistency test, in (0, 1).
+	Alpha float64
+	// Inverse chooses how C_B is inverted (damping or range).
+	Inverse linalg.Settings
+	// Checkpoint, if set, is where the run's state is written every CheckpointEvery steps
+	// (0: max(1000, Steps/20)); Resume, if set, is a checkpoint to resume from.
+	Checkpoint      string
+	CheckpointEvery int
+	Resume          string
+	// Progress, if non-nil, receives the progress of chain 0.
+	Progress progress.Recorder
+}
+
+// DefaultSettings returns the verify command's defaults: 32 chains of 20000 steps, burn-in
+// 2000, no thinning, dt 1, top-k 20, α = 0.01, SGD without replacement, seed 1, and an exact
+// inverse of C_B with rcond linalg.DefaultRCond. LR and Batch have no default (0, invalid).
+func DefaultSettings() Settings {
+	return Settings{Seed: 1, Method: sim.SGD, Chains: 32, Steps: 20000, Burnin: 2000, Thin: 1, DT: 1,
+		TopK: 20, Alpha: 0.01, Inverse: linalg.DefaultSettings()}
+}
+
+// Validate checks the settings; the error is a *field.Error keyed by the flag name.
+func (s *Settings) Validate() error {
+	if err := sim.CheckLRBatch(s.LR, s.Batch); err != nil {
+		return err
+	}
+	if err := s.Inverse.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case s.Chains < 2:
+		return field.Errorf("chains", "must be ≥ 2 (standard errors come from the spread between chains), not %d", s.Chains)
+	case s.Steps < 1:
+		return field.Errorf("steps", "must be ≥ 1, not %d", s.Steps)
+	case s.Burnin < 0 || s.Burnin >= s.Steps:
+		return field.Errorf("burnin", "must be in [0, --steps), not %d", s.Burnin)
+	case s.Thin < 1 || (s.Steps-s.Burnin)/s.Thin < 4:
+		return field.Errorf("thin", "%d leaves fewer than 4 samples per chain", s.Thin)
+	case !(s.DT > 0 && s.DT <= 1):
+		return field.Errorf("dt", "must be in (0, 1], not %v", s.DT)
+	case s.TopK < 1:
+		return field.Errorf("top-k", "must be ≥ 1, not %d", s.TopK)
+	case !(s.Alpha > 0 && s.Alpha < 1):
+		return field.Errorf("alpha", "must be in (0, 1), not %v", s.Alpha)
+	}
+	return nil
+}
