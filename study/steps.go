@@ -264,3 +264,8 @@ func perDT(n *int, dt float64, lo int) *int {
 	v := max(lo, int(math.Round(float64(*n)/dt)))
 	return &v
 }
+
+// Point is the grid point of a score or verify step, "lr<η>-B<B>": a verify step belongs
+// to the score step of the same entry and point (a join on the step's own settings, never
+// on floats decoded from two outputs).
+func (s *Step) Point() string { return gridTag(s.LR, s.Batch) }
