@@ -176,18 +176,15 @@ func (s *Settings) Validate() error {
 	if err := sim.CheckLRBatch(s.LR, s.Batch); err != nil {
 		return err
 	}
+	if err := s.Inverse.Validate(); err != nil {
+		return err
+	}
 	inv := &s.Inverse
 	switch {
 	case s.Sampling < sim.Without || s.Sampling > sim.Reshuffle:
 		return field.Errorf("sampling", "must be with, without or reshuffle, not %v", s.Sampling)
 	case s.Solver < SolverAuto || s.Solver > SolverCG:
 		return field.Errorf("solver", "must be auto, dense, woodbury or cg, not %v", s.Solver)
-	case !(inv.Damping >= 0) || math.IsInf(inv.Damping, 0):
-		return field.Errorf("damping", "must be ≥ 0 and finite, not %v", inv.Damping)
-	case inv.Damping > 0 && inv.Range:
-		return field.Errorf("damping", "and --inverse range are exclusive: choose one")
-	case !(inv.RCond > 0 && inv.RCond < 1):
-		return field.Errorf("rcond", "must be in (0, 1), not %v", inv.RCond)
 	case s.Subset < 0 || s.Subset == 1:
 		return field.Errorf("subset", "must be 0 (all examples) or ≥ 2, not %d", s.Subset)
 	case s.TopK < 1:

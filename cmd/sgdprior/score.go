@@ -48,8 +48,6 @@ func parseScore(e *env, args []string) (*scoreInvocation, error) {
 	set, g := &inv.set, &inv.grads
 	inv.spec = problem.DefaultSpec()
 	inv.spec.BindFlags(fs)
-	var invf inverseFlags
-	invf.register(fs)
 	fs.StringVar(&inv.params, "params", "", "θ as a 1-D .npy file (PyTorch layout); required with --data")
 	g.BindFlags(fs)
 	set.BindFlags(fs)
@@ -57,12 +55,6 @@ func parseScore(e *env, args []string) (*scoreInvocation, error) {
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
-	is, err := invf.settings()
-	if err != nil {
-		return nil, err
-	}
-	is.CGTol, is.CGMaxIter = set.Inverse.CGTol, set.Inverse.CGMaxIter
-	set.Inverse = is
 	if err := set.Validate(); err != nil {
 		return nil, flagError(err)
 	}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/sgdprior/sgdprior/problem"
 	progressrec "github.com/sgdprior/sgdprior/progress"
-	"github.com/sgdprior/sgdprior/stationary"
 	"github.com/sgdprior/sgdprior/verify"
 )
 
@@ -33,42 +32,21 @@ type verifyInvocation struct {
 // them; it loads no data.
 func parseVerify(e *env, args []string) (*verifyInvocation, error) {
 	fs := newFlagSet(e, "verify", verifySynopsis)
-	var pf problemFlags
-	pf.register(fs)
-	inv := &verifyInvocation{settings: verify.DefaultSettings()}
+	inv := &verifyInvocation{spec: problem.DefaultSpec(), settings: verify.DefaultSettings()}
 	set := &inv.settings
-	var invf inverseFlags
-	invf.bind(fs, &set.Inverse)
+	inv.spec.BindFlags(fs)
+	set.BindFlags(fs)
 	fs.StringVar(&inv.params, "params", "", "θ* as a 1-D .npy file; without it a full-batch minimisation (L-BFGS + Newton–CG) runs first")
-	fs.IntVar(&set.Chains, "chains", set.Chains, "number of independent chains K")
-	fs.IntVar(&set.Steps, "steps", set.Steps, "steps per chain (of size --dt for the SDE), burn-in included")
-	fs.IntVar(&set.Burnin, "burnin", set.Burnin, "initial steps not kept")
-	fs.IntVar(&set.Thin, "thin", set.Thin, "keep every s-th iterate after burn-in")
-	fs.Var(&set.Method, "simulator", "sgd, gauss (Gaussian-noise SGD), sde (Euler–Maruyama) or sgld")
-	fs.Float64Var(&set.DT, "dt", set.DT, "SDE step in units of SGD steps, 0 < dt ≤ 1")
-	fs.IntVar(&set.TopK, "top-k", set.TopK, fmt.Sprintf("for d > %d: compare in the top-k Hessian subspace", stationary.SmallDim))
-	fs.Float64Var(&set.Alpha, "alpha", set.Alpha, "level of the consistency test")
-	fs.StringVar(&set.Checkpoint, "checkpoint", "", "write the run's state here at intervals (atomically)")
-	fs.IntVar(&set.CheckpointEvery, "checkpoint-every", 0, "checkpoint interval in steps (default max(1000, steps/20))")
-	fs.StringVar(&set.Resume, "resume", "", "resume from this checkpoint")
 	fs.StringVar(&inv.json, "json", "", "write the results as JSON here")
 	if err := parseFlags(fs, args); err != nil {
-		return nil, err
-	}
-	set.LR, set.Batch, set.Sampling, set.Seed = pf.lr, pf.batch, pf.sampling, pf.seed
-	if err := pf.checkLRBatch(); err != nil {
-		return nil, err
-	}
-	if _, err := invf.settings(); err != nil {
 		return nil, err
 	}
 	if err := set.Validate(); err != nil {
 		return nil, flagError(err)
 	}
-	if err := pf.spec.Validate(); err != nil {
+	if err := inv.spec.Validate(); err != nil {
 		return nil, flagError(err)
 	}
-	inv.spec = pf.spec
 	return inv, nil
 }
 
@@ -96,7 +74,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	rep, err := verify.Run(ctx, pr, theta, &set)
 	prog.done()
 	if err != nil {
-		return rankHint(flagError(err))
+		return rankDeficientHint(flagError(err))
 	}
 	rep.Provenance = newProvenance(e, set.Seed, pr)
 	printVerify(e, pr, rep)
