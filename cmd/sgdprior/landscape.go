@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
 
 	"github.com/sgdprior/sgdprior/landscape"
+	"github.com/sgdprior/sgdprior/study"
 )
 
 func init() {
@@ -20,61 +22,45 @@ func init() {
 
 const landscapeSynopsis = "--preset ou|multiplicative|wells|ou2d|wells2d [--hess h --var v --var0 v0 --var1 v1 --wells … --spread s --n N --hess2 … --noise2 …] [--lr η --batch B --sampling …] [--chains K --steps T] [--simulators sgd,gauss,sde --dt h] [--sweep-lr … --sweep-batch …] [--json out.json]"
 
-// landscapeInvocation is one `sgdprior landscape` command: the preset, the run's settings
-// and the JSON file written.
-type landscapeInvocation struct {
-	preset   landscape.PresetSettings
-	settings landscape.Settings
-	json     string // "" for none
-}
-
-func parseLandscape(e *env, args []string) (*landscapeInvocation, error) {
+// parseLandscape binds the flags into a landscape step (landscape.PresetSettings and
+// landscape.Settings) and validates them.
+func parseLandscape(e *env, args []string) (*study.Step, error) {
 	fs := newFlagSet(e, "landscape", landscapeSynopsis)
-	inv := &landscapeInvocation{preset: landscape.PresetSettings{Name: "wells"}, settings: landscape.DefaultSettings()}
-	ps, s := &inv.preset, &inv.settings
+	ps, set := landscape.PresetSettings{Name: "wells"}, landscape.DefaultSettings()
+	st := &study.Step{Command: study.KindLandscape, Preset: &ps, Landscape: &set}
 	ps.BindFlags(fs)
-	s.BindFlags(fs)
-	fs.StringVar(&inv.json, "json", "", "write the results as JSON here")
+	set.BindFlags(fs)
+	fs.StringVar(&st.JSON, "json", "", "write the results as JSON here")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
-	if err := s.Validate(); err != nil {
+	if err := set.Validate(); err != nil {
 		return nil, flagError(err)
 	}
 	if err := ps.Validate(); err != nil {
 		return nil, flagError(err)
 	}
-	return inv, nil
+	st.Seed, st.LR, st.Batch = set.Seed, set.LR, set.Batch
+	return st, nil
 }
 
 func runLandscape(ctx context.Context, e *env, args []string) error {
-	inv, err := parseLandscape(e, args)
+	st, err := parseLandscape(e, args)
 	if err != nil {
 		return err
 	}
-	p, err := landscape.NewPreset(inv.preset)
+	o, err := execStep(ctx, e, st, study.Env{})
 	if err != nil {
-		return usagef("%v", err)
+		return err
 	}
-	prog := newProgress(e.stdout)
-	prog.update(fmt.Sprintf("landscape %s: exact answers and simulation", p.Name()), -1)
-	res, err := landscape.Run(ctx, p, inv.settings)
-	prog.done()
-	if err != nil {
-		return flagError(err)
-	}
-	printLandscape(e, res)
-	if inv.json != "" {
-		out := landscape.Output{Result: *res, Provenance: newProvenance(e, inv.settings.Seed, nil)}
-		if err := out.Write(inv.json); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "wrote %s\n", inv.json)
+	printOutcome(e.stdout, st, o)
+	if st.JSON != "" {
+		fmt.Fprintf(e.stdout, "wrote %s\n", st.JSON)
 	}
 	return nil
 }
-func printLandscape(e *env, r *landscape.Result) {
-	w := e.stdout
+
+func printLandscape(w io.Writer, r *landscape.Result) {
 	fmt.Fprintf(w, "landscape %s: η = %g, B = %d, sampling %s (κ_B = %.4g)\n", r.Preset, float64(r.LR), r.Batch, r.Sampling, float64(r.Kappa))
 	if v := r.Variance; v != nil {
 		fmt.Fprintf(w, "stationary variance: SDE (exact) %s, note's density %s, discrete SGD %s, simulated SGD %s ± %s\n",

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/sgdprior/sgdprior/internal/atomicfile"
 	"github.com/sgdprior/sgdprior/report"
 	"github.com/sgdprior/sgdprior/study"
 )
@@ -28,15 +28,10 @@ func init() {
 
 const runSynopsis = "[--config study.toml] [--quick] [--out DIR] [--print-default]"
 
-// skipUnregistered, set only by tests, drops the steps whose subcommand this build does not
-// register (instead of refusing the study), so that the runner can be tested while the
-// subcommands are being written. The dropped steps are listed in the results.
-var skipUnregistered = false
-
-// runStudy is the main job: it expands a study file into the steps `train`, `score`,
-// `verify` and `landscape`, runs each subcommand in-process with --json pointing into the
-// output directory, merges the JSON outputs with the steps' command lines into
-// results.json, and renders the report from results.json alone.
+// runStudy is the main job: it expands a study file into typed steps (train, score,
+// verify, landscape), runs each by calling the library directly (study.Step.Exec) with
+// its output under the output directory, merges the outputs with the steps' rendered
+// command lines into results.json, and renders the report from results.json alone.
 func runStudy(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "run", runSynopsis)
 	config := fs.String("config", "", "study file (TOML); default: the embedded default study (see --print-default)")
@@ -70,28 +65,16 @@ func runStudy(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("%s: %v", name, err)
 		}
 	}
-	steps := s.Steps(*out)
-	var run, skipped []study.Step
-	for _, st := range steps {
-		if commands[st.Command] != nil {
-			run = append(run, st)
-			continue
-		}
-		if !skipUnregistered {
-			return fmt.Errorf("step %s needs `sgdprior %s`, which this build does not have yet; remove the %s entries from the study (--config) or use a build that has it",
-				st.ID, st.Command, st.Command)
-		}
-		skipped = append(skipped, st)
-	}
+	steps := s.Steps()
 	if err := prepareOut(*out, s); err != nil {
 		return err
 	}
-	res := &study.Results{Version: version, CommandLine: e.cmdline, StudyFile: name, Quick: *quick, Study: s, Skipped: skipped}
+	res := &study.Results{Version: version, CommandLine: e.cmdline, StudyFile: name, Quick: *quick, Study: s}
 	prog := newProgress(e.stdout)
-	fmt.Fprintf(e.stdout, "sgdprior %s: %d steps of %s%s into %s\n", version, len(run), name, map[bool]string{true: " (quick)"}[*quick], *out)
+	fmt.Fprintf(e.stdout, "sgdprior %s: %d steps of %s%s into %s\n", version, len(steps), name, map[bool]string{true: " (quick)"}[*quick], *out)
 	start := time.Now()
-	for i, st := range run {
-		sr, err := runStep(ctx, e, prog, *out, st, i, len(run))
+	for i := range steps {
+		sr, err := runStep(ctx, e, prog, *out, &steps[i], i, len(steps))
 		if err != nil {
 			return err
 		}
@@ -135,76 +118,53 @@ func prepareOut(out string, s *study.Study) error {
 	return nil
 }
 
-// runStep runs one step in-process: its readable output goes to logs/<entry>-<step>.txt,
-// and on a terminal its latest line is shown in the progress line.
-func runStep(ctx context.Context, e *env, prog *progress, out string, st study.Step, i, n int) (*study.StepResult, error) {
+// runStep runs one step: its readable summary goes to logs/<entry>-<step>.txt (after its
+// command line), and on a terminal its progress is shown in the progress line.
+func runStep(ctx context.Context, e *env, prog *progress, out string, st *study.Step, i, n int) (sr *study.StepResult, err error) {
 	head := fmt.Sprintf("[%d/%d] %s", i+1, n, st.Title)
+	frac := float64(i) / float64(n)
 	if prog.tty {
-		prog.update(fitTerminal(e.stdout, head), float64(i)/float64(n))
+		prog.update(fitTerminal(e.stdout, head), frac)
 	} else {
 		fmt.Fprintf(e.stdout, "%s …\n", head)
 	}
 	logPath := filepath.Join(out, "logs", strings.ReplaceAll(st.ID, "/", "-")+".txt")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	defer logf.Close()
-	fmt.Fprintf(logf, "$ %s\n", st.CommandLine())
-	var w io.Writer = logf
-	if prog.tty {
-		w = &liveWriter{w: logf, prog: prog, head: head, frac: float64(i) / float64(n)}
-	}
-	sub := &env{stdout: w, stderr: w, cmdline: append([]string{"sgdprior", st.Command}, st.Args...)}
+	var log bytes.Buffer
+	fmt.Fprintf(&log, "$ cd %s && %s\n", out, st.CommandLine())
+	defer func() {
+		if werr := atomicfile.Write(logPath, func(w io.Writer) error { _, err := w.Write(log.Bytes()); return err }); werr != nil && err == nil {
+			sr, err = nil, werr
+		}
+	}()
 	// A stale output from an earlier run must not pass for this one.
-	if err := os.Remove(st.JSON); err != nil && !errors.Is(err, os.ErrNotExist) {
+	jsonPath := filepath.Join(out, st.JSON)
+	if err := os.Remove(jsonPath); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
 	t0 := time.Now()
-	err = commands[st.Command].run(ctx, sub, st.Args)
+	env := study.Env{Dir: out, Version: version, Progress: stageProgress(st, func(msg string, f float64) {
+		fmt.Fprintln(&log, msg)
+		if prog.tty {
+			prog.update(fitTerminal(prog.w, head+": "+msg), frac)
+		}
+	})}
+	o, err := st.Exec(ctx, env)
 	if prog.tty && prog.shown {
 		// The step's own line replaces its progress bar.
 		fmt.Fprint(e.stdout, "\r\x1b[K")
 		prog.shown = false
 	}
 	if err != nil {
-		return nil, fmt.Errorf("step %s failed: %s (log: %s; to rerun it alone: %s)", st.ID, oneLine(err.Error()), logPath, st.CommandLine())
+		fmt.Fprintf(&log, "error: %v\n", err)
+		return nil, fmt.Errorf("step %s failed: %s (log: %s; to rerun it alone: cd %s && %s)", st.ID, oneLine(err.Error()), logPath, out, st.CommandLine())
 	}
-	raw, err := os.ReadFile(st.JSON)
+	printOutcome(&log, st, o)
+	raw, err := os.ReadFile(jsonPath)
 	if err != nil {
 		return nil, fmt.Errorf("step %s wrote no JSON output: %v", st.ID, err)
 	}
-	if !json.Valid(raw) {
-		return nil, fmt.Errorf("step %s: %s is not valid JSON", st.ID, st.JSON)
-	}
 	fmt.Fprintf(e.stdout, "%s: %s\n", head, time.Since(t0).Round(100*time.Millisecond))
-	return &study.StepResult{Step: st, CommandLine: st.CommandLine(), Output: bytes.TrimSpace(raw)}, nil
-}
-
-// liveWriter copies a step's output to its log and shows its latest complete line in the
-// terminal's progress line.
-type liveWriter struct {
-	w    io.Writer
-	prog *progress
-	head string
-	frac float64
-	line []byte
-}
-
-func (l *liveWriter) Write(p []byte) (int, error) {
-	n, err := l.w.Write(p)
-	l.line = append(l.line, p[:n]...)
-	if k := bytes.LastIndexAny(l.line, "\r\n"); k >= 0 {
-		last := l.line[:k]
-		if j := bytes.LastIndexAny(last, "\r\n"); j >= 0 {
-			last = last[j+1:]
-		}
-		if msg := strings.TrimSpace(string(last)); msg != "" {
-			l.prog.update(fitTerminal(l.prog.w, l.head+": "+msg), l.frac)
-		}
-		l.line = append(l.line[:0], l.line[k+1:]...)
-	}
-	return n, err
+	return &study.StepResult{Step: *st, CommandLine: st.CommandLine(), Output: bytes.TrimSpace(raw)}, nil
 }
 
 // fitTerminal shortens a progress message so that it fits on one line of the terminal w
@@ -243,8 +203,5 @@ func printVerdicts(w io.Writer, res *study.Results) {
 	}
 	if n := len(res.Summary.Warnings); n > 0 {
 		fmt.Fprintf(w, "%d warnings: see the report\n", n)
-	}
-	for _, st := range res.Skipped {
-		fmt.Fprintf(w, "skipped %s: this build has no `sgdprior %s`\n", st.ID, st.Command)
 	}
 }

@@ -1,0 +1,311 @@
+package study
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/sgdprior/sgdprior/field"
+	"github.com/sgdprior/sgdprior/landscape"
+	"github.com/sgdprior/sgdprior/linalg"
+	"github.com/sgdprior/sgdprior/problem"
+	"github.com/sgdprior/sgdprior/score"
+	"github.com/sgdprior/sgdprior/sim"
+	"github.com/sgdprior/sgdprior/train"
+	"github.com/sgdprior/sgdprior/verify"
+)
+
+// Step kinds, which are also the names of the subcommands that reproduce them.
+const (
+	KindTrain     = "train"
+	KindScore     = "score"
+	KindVerify    = "verify"
+	KindLandscape = "landscape"
+)
+
+// Step is one computation of a study, with the typed settings of the library call that
+// runs it (Exec). Paths are relative to the output directory.
+type Step struct {
+	// ID is unique within the study: "<entry>/<file stem>".
+	ID string `json:"id"`
+	// Entry is the name of the problem or landscape the step belongs to.
+	Entry string `json:"entry"`
+	// Command is the step's kind, the subcommand that reproduces it with Args (rendered
+	// from the settings by CommandLine, for provenance only: run from the output directory,
+	// `sgdprior Command Args...` reproduces the step).
+	Command string   `json:"command"`
+	Args    []string `json:"args"`
+	// JSON is the step's output file, relative to the output directory.
+	JSON string `json:"json"`
+	// Title describes the step for progress and the report.
+	Title string `json:"title"`
+	// LR, Batch and Simulator locate score and verify steps in their grid (zero for the
+	// others); they are the values of the step's settings, not a second copy.
+	LR        float64 `json:"lr,omitempty"`
+	Batch     int     `json:"batch,omitempty"`
+	Simulator string  `json:"simulator,omitempty"`
+
+	// The typed settings (not in results.json, which holds Args instead).
+	Spec  *problem.Spec `json:"-"` // train, score and verify on a model
+	Seed  uint64        `json:"-"`
+	Theta string        `json:"-"` // θ* file: written by train, read by score and verify (optional for verify: without it verify minimises first)
+	Init  string        `json:"-"` // train: the initial parameters (.npy); "" for model.InitParams from the seed
+	// Exactly one of these is set, by Command.
+	Train *train.RunSettings `json:"-"`
+	Score *score.Settings    `json:"-"`
+	Grads *score.GradsFiles  `json:"-"` // score on bring-your-own gradients (Spec nil)
+	// GradsWeightDecay is the λ the gradients' objective has (score with Grads).
+	GradsWeightDecay float64                   `json:"-"`
+	Verify           *verify.Settings          `json:"-"`
+	Landscape        *landscape.Settings       `json:"-"`
+	Preset           *landscape.PresetSettings `json:"-"`
+}
+
+// Point is the grid point of a score or verify step, "lr<η>-B<B>": a verify step belongs
+// to the score step of the same entry and point (a join on the step's own settings, never
+// on floats decoded from two outputs).
+func (s *Step) Point() string { return gridTag(s.LR, s.Batch) }
+
+// ThetaFile is the file, relative to the output directory, that the train step of a
+// problem writes θ* to.
+func ThetaFile(problem string) string {
+	return filepath.Join(problem, "theta-star.npy")
+}
+
+// Steps expands the study into its steps, in the order they must run: for each problem a
+// full-batch minimisation (train), then score for every (η, B), then verify for every
+// (η, B, simulator); then each landscape. A problem with Grads has only score steps.
+func (s *Study) Steps() []Step {
+	var steps []Step
+	for i := range s.Problems {
+		steps = append(steps, s.problemSteps(&s.Problems[i])...)
+	}
+	for i := range s.Landscapes {
+		steps = append(steps, s.landscapeStep(&s.Landscapes[i]))
+	}
+	for i := range steps {
+		steps[i].Args = steps[i].render()
+	}
+	return steps
+}
+
+func (s *Study) seed(own *uint64) uint64 {
+	switch {
+	case own != nil:
+		return *own
+	case s.Seed != nil:
+		return *s.Seed
+	}
+	return 1
+}
+
+// spec is the problem.Spec of p.
+func (p *Problem) spec() *problem.Spec {
+	sp := problem.DefaultSpec()
+	sp.Data, sp.Target, sp.Labels, sp.Split, sp.Model = p.Data, p.Target, p.Labels, p.Split, p.Model
+	if p.Standardize != nil {
+		sp.Standardize = *p.Standardize
+	}
+	if p.Act != "" {
+		sp.Act = p.Act
+	}
+	if p.Task != "" {
+		sp.Task = p.Task
+	}
+	if p.Sigma > 0 {
+		sp.Sigma = p.Sigma
+	}
+	sp.WeightDecay = p.WeightDecay
+	return &sp
+}
+
+// sampling is the problem's or landscape's scheme (validated by Parse).
+func sampling(name string) sim.Sampling {
+	if name == "" {
+		return sim.Without
+	}
+	s, err := sim.ParseSampling(name)
+	if err != nil {
+		panic("study: " + err.Error()) // validated by Parse
+	}
+	return s
+}
+
+// inverse is the inverse of C_B the settings choose.
+func inverse(st *Settings, base linalg.Settings) linalg.Settings {
+	if st.Damping != nil && *st.Damping > 0 {
+		base.Damping = *st.Damping
+	}
+	if st.Inverse != nil && *st.Inverse == "range" {
+		base.Range = true
+		if st.RCond != nil {
+			base.RCond = *st.RCond
+		}
+	}
+	return base
+}
+
+func gridTag(lr float64, b int) string {
+	return "lr" + fmtFloat(lr) + "-B" + strconv.Itoa(b)
+}
+
+func (s *Study) problemSteps(p *Problem) []Step {
+	var steps []Step
+	seed := s.seed(p.Seed)
+	theta := ThetaFile(p.Name)
+	samp := sampling(p.Sampling)
+	newStep := func(kind, stem, title string) Step {
+		st := Step{ID: p.Name + "/" + stem, Entry: p.Name, Command: kind, JSON: filepath.Join(p.Name, stem+".json"),
+			Title: title, Seed: seed}
+		if p.Grads == "" {
+			st.Spec, st.Theta = p.spec(), theta
+		}
+		return st
+	}
+	if p.Grads == "" {
+		st := newStep(KindTrain, "train", fmt.Sprintf("%s: full-batch minimum θ*", p.Name))
+		set := train.DefaultRunSettings()
+		set.Method, set.Sampling, set.Seed = train.MethodLBFGS, samp, seed
+		st.Train = &set
+		steps = append(steps, st)
+	}
+	for _, lr := range p.LR {
+		for _, b := range p.Batch {
+			st := newStep(KindScore, "score-"+gridTag(lr, b), fmt.Sprintf("%s: the note's quantities at θ*, η = %s, B = %d", p.Name, fmtFloat(lr), b))
+			set := score.DefaultSettings()
+			set.LR, set.Batch, set.Sampling, set.Seed = lr, b, samp, seed
+			set.Inverse = inverse(&p.Settings, set.Inverse)
+			if p.TopK != nil {
+				set.TopK = *p.TopK
+			}
+			if p.Subset != nil {
+				set.Subset = *p.Subset
+			}
+			set.Divergence = p.Divergence != nil && *p.Divergence
+			st.Score = &set
+			if p.Grads != "" {
+				st.Grads = &score.GradsFiles{Grads: p.Grads, Hessian: p.Hessian, N: p.N}
+			}
+			st.LR, st.Batch = lr, b
+			steps = append(steps, st)
+		}
+	}
+	for _, lr := range p.LR {
+		for _, b := range p.Batch {
+			for _, m := range p.Simulators {
+				st := newStep(KindVerify, "verify-"+gridTag(lr, b)+"-"+m, fmt.Sprintf("%s: %s stationary distribution, η = %s, B = %d", p.Name, m, fmtFloat(lr), b))
+				set := verify.DefaultSettings()
+				set.LR, set.Batch, set.Sampling, set.Seed = lr, b, samp, seed
+				method, err := sim.ParseMethod(m)
+				if err != nil {
+					panic("study: " + err.Error()) // validated by Parse
+				}
+				set.Method = method
+				if p.Chains != nil {
+					set.Chains = *p.Chains
+				}
+				nSteps, nBurnin, nThin := p.Steps, p.Burnin, p.Thin
+				if m == "sde" && p.DT != nil {
+					// verify counts SDE steps of size dt: cover the same simulated time.
+					nSteps, nBurnin, nThin = perDT(nSteps, *p.DT, 1), perDT(nBurnin, *p.DT, 0), perDT(nThin, *p.DT, 1)
+					set.DT = *p.DT
+				}
+				if nSteps != nil {
+					set.Steps = *nSteps
+				}
+				if nBurnin != nil {
+					set.Burnin = *nBurnin
+				}
+				if nThin != nil {
+					set.Thin = *nThin
+				}
+				set.Inverse = inverse(&p.Settings, set.Inverse)
+				if p.TopK != nil {
+					set.TopK = *p.TopK
+				}
+				st.Verify = &set
+				st.LR, st.Batch, st.Simulator = lr, b, m
+				steps = append(steps, st)
+			}
+		}
+	}
+	return steps
+}
+
+func (s *Study) landscapeStep(l *Landscape) Step {
+	ps, err := presetSettings(l)
+	if err != nil {
+		panic("study: " + err.Error()) // validated by Parse
+	}
+	set := landscape.DefaultSettings()
+	if len(l.LR) > 0 {
+		set.LR = l.LR[0]
+	}
+	if len(l.Batch) > 0 {
+		set.Batch = l.Batch[0]
+	}
+	set.Sampling = sampling(l.Sampling)
+	set.Seed = s.seed(l.Seed)
+	set.NoSim = l.ExactOnly != nil && *l.ExactOnly
+	if len(l.Simulators) > 0 {
+		if err := set.Methods.Set(strings.Join(l.Simulators, ",")); err != nil {
+			panic("study: " + err.Error()) // validated by Parse
+		}
+	}
+	if l.Chains != nil {
+		set.Chains = *l.Chains
+	}
+	if l.Steps != nil {
+		set.Time = *l.Steps
+	}
+	if l.DT != nil {
+		set.DT = *l.DT
+	}
+	set.SweepLR = append(landscape.LRList(nil), l.SweepLR...)
+	set.SweepBatch = append(landscape.BatchList(nil), l.SweepBatch...)
+	if l.SweepSteps != nil {
+		set.SweepTime = *l.SweepSteps
+	}
+	return Step{ID: l.Name + "/landscape", Entry: l.Name, Command: KindLandscape, JSON: filepath.Join(l.Name, "landscape.json"),
+		Title: fmt.Sprintf("%s: the %s landscape", l.Name, l.Preset), LR: set.LR, Batch: set.Batch, Seed: set.Seed,
+		Landscape: &set, Preset: ps}
+}
+
+// perDT converts a count of SGD steps into a count of SDE steps of size dt (rounded, at
+// least lo); nil stays nil.
+func perDT(n *int, dt float64, lo int) *int {
+	if n == nil {
+		return nil
+	}
+	v := max(lo, int(math.Round(float64(*n)/dt)))
+	return &v
+}
+
+// presetSettings is the landscape's preset with its flags applied through the preset's own
+// flag definitions (landscape.PresetSettings.BindFlags), validated.
+func presetSettings(l *Landscape) (*landscape.PresetSettings, error) {
+	ps := &landscape.PresetSettings{Name: l.Preset}
+	fs := newFlagSet()
+	ps.BindFlags(fs)
+	for _, k := range sortedKeys(l.Flags) {
+		v, err := flagValue(l.Flags[k])
+		if err != nil {
+			return nil, fmt.Errorf("flags.%s: %v", k, err)
+		}
+		if fs.Lookup(k) == nil || k == "preset" {
+			return nil, fmt.Errorf("flags.%s: the %s preset has no flag --%s", k, l.Preset, k)
+		}
+		if err := fs.Set(k, v); err != nil {
+			return nil, fmt.Errorf("flags.%s: %v", k, err)
+		}
+	}
+	if err := ps.Validate(); err != nil {
+		if fe := field.As(err); fe != nil {
+			return nil, fmt.Errorf("flags.%s", fe.TOML())
+		}
+		return nil, err
+	}
+	return ps, nil
+}
