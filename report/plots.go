@@ -2,10 +2,13 @@ package report
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/sgdprior/sgdprior/internal/jsonnum"
 	"github.com/sgdprior/sgdprior/landscape"
+	"github.com/sgdprior/sgdprior/score"
 	"github.com/sgdprior/sgdprior/study"
+	"github.com/sgdprior/sgdprior/verify"
 )
 
 // The figures of the report. Each takes the numbers of one output as they are; the only
@@ -21,21 +24,30 @@ func indices(n int) []float64 {
 	return x
 }
 
-func cov2(m study.Matrix) ([2][2]float64, bool) {
+// nans returns n NaNs (absent values).
+func nans(n int) []float64 {
+	x := make([]float64, n)
+	for i := range x {
+		x[i] = math.NaN()
+	}
+	return x
+}
+
+func cov2(m [][]jsonnum.Float) ([2][2]float64, bool) {
 	var c [2][2]float64
 	if len(m) < 2 || len(m[0]) < 2 || len(m[1]) < 2 {
 		return c, false
 	}
-	c[0][0], c[0][1], c[1][0], c[1][1] = m[0][0], m[0][1], m[1][0], m[1][1]
+	c[0][0], c[0][1], c[1][0], c[1][1] = float64(m[0][0]), float64(m[0][1]), float64(m[1][0]), float64(m[1][1])
 	return c, true
 }
 
 // cloudFigure: the stationary cloud in the plane of the two sharpest Hessian directions,
 // with the measured covariance and each prediction's 2-SD ellipse.
-func cloudFigure(name, where string, c *study.Cloud) (*Figure, error) {
+func cloudFigure(name, where string, c *verify.Cloud) (*Figure, error) {
 	var els []Ellipse
 	if cv, ok := cov2(c.Cov); ok && len(c.Mean) >= 2 {
-		els = append(els, Ellipse{Name: "measured", Center: [2]float64{c.Mean[0], c.Mean[1]}, Cov: cv})
+		els = append(els, Ellipse{Name: "measured", Center: [2]float64{float64(c.Mean[0]), float64(c.Mean[1])}, Cov: cv})
 	}
 	for _, n := range study.PredictionNames(c.Predictions) {
 		if cv, ok := cov2(c.Predictions[n]); ok {
@@ -44,12 +56,12 @@ func cloudFigure(name, where string, c *study.Cloud) (*Figure, error) {
 	}
 	return CloudPlot(name, "Stationary cloud, "+where, "along v1 (sharpest Hessian direction)", "along v2",
 		"SGD's iterates around θ* projected on the two sharpest Hessian eigendirections, with the 2-standard-deviation ellipse of the measured covariance and of each prediction (centred at θ*).",
-		c.X, c.Y, els)
+		jsonnum.Values(c.X), jsonnum.Values(c.Y), els)
 }
 
 // ratioFigure: measured variance over each prediction along each Hessian eigendirection,
 // with ±2 SE bars.
-func ratioFigure(name, where string, v *study.VerifyOutput) (*Figure, error) {
+func ratioFigure(name, where string, v *verify.Report) (*Figure, error) {
 	n := len(v.Directions)
 	x := indices(n)
 	names := map[string]bool{}
@@ -60,12 +72,12 @@ func ratioFigure(name, where string, v *study.VerifyOutput) (*Figure, error) {
 	}
 	var series []Series
 	for _, pn := range study.PredictionNames(names) {
-		y, se := study.NewFloats(n), study.NewFloats(n)
+		y, se := nans(n), nans(n)
 		for k, d := range v.Directions {
 			if r, ok := d.Ratio[pn]; ok {
 				y[k] = float64(r)
 			}
-			if r, ok := d.RatioStderr[pn]; ok {
+			if r, ok := d.RatioSE[pn]; ok {
 				se[k] = float64(r)
 			}
 		}
@@ -79,8 +91,8 @@ func ratioFigure(name, where string, v *study.VerifyOutput) (*Figure, error) {
 }
 
 // spectraFigure: the Hessian's eigenvalues, the noise along the Hessian directions and the
-// top eigenvalues of the per-example noise covariance C.
-func spectraFigure(name string, o *study.ScoreOutput) (*Figure, error) {
+// top eigenvalues of the per-example noise covariance C, of score step s.
+func spectraFigure(name string, s *study.StepResult, o *score.Output) (*Figure, error) {
 	var series []Series
 	if g := o.Gaussian; g != nil && len(g.Directions) > 0 {
 		n := len(g.Directions)
@@ -93,12 +105,12 @@ func spectraFigure(name string, o *study.ScoreOutput) (*Figure, error) {
 			Series{Name: "noise along v_k: c_k = v_kᵀ C_B v_k", X: indices(n), Y: c, Points: true})
 	}
 	if ev := o.Noise.TopEigenvalues; len(ev) > 0 {
-		series = append(series, Series{Name: "top eigenvalues of C (per example)", X: indices(len(ev)), Y: ev})
+		series = append(series, Series{Name: "top eigenvalues of C (per example)", X: indices(len(ev)), Y: jsonnum.Values(ev)})
 	}
 	if len(series) == 0 {
 		return nil, nil
 	}
-	return LinePlot(name, fmt.Sprintf("Noise and Hessian spectra at θ* (η = %s, B = %d)", study.Format(float64(o.LR)), o.Batch), "index k", "eigenvalue",
+	return LinePlot(name, fmt.Sprintf("Noise and Hessian spectra at θ* (η = %s, B = %d)", study.Format(s.LR), s.Batch), "index k", "eigenvalue",
 		"The Hessian's eigenvalues h_k (sharpest first), the mini-batch noise c_k along the same directions, and the top eigenvalues of the per-example gradient covariance C (C_B = κ_B C).",
 		series, false, true)
 }
@@ -160,13 +172,13 @@ func landscapeFigures(name string, o *landscape.Output, sum *study.EntrySummary)
 			well, which = *sum.FlatWell, "the flat well"
 		}
 		n := len(o.Sweep)
-		x := study.NewFloats(n)
+		x := nans(n)
 		if sum != nil && len(sum.SweepX) == n {
 			for i, v := range sum.SweepX {
 				x[i] = float64(v)
 			}
 		}
-		ex, sd, sg, se := study.NewFloats(n), study.NewFloats(n), study.NewFloats(n), study.NewFloats(n)
+		ex, sd, sg, se := nans(n), nans(n), nans(n), nans(n)
 		pick := func(dst []float64, i int, src []jsonnum.Float) {
 			if well < len(src) {
 				dst[i] = float64(src[well])
@@ -190,7 +202,7 @@ func landscapeFigures(name string, o *landscape.Output, sum *study.EntrySummary)
 		missing = append(missing, "well shares against η/B: the landscape step ran no sweep")
 	}
 	if nw := len(o.Wells); nw >= 2 {
-		ex, kr, sg, se := study.NewFloats(nw), study.NewFloats(nw), study.NewFloats(nw), study.NewFloats(nw)
+		ex, kr, sg, se := nans(nw), nans(nw), nans(nw), nans(nw)
 		for i, w := range o.Wells {
 			ex[i], kr[i], sg[i], se[i] = float64(w.EscapeExact), float64(w.EscapeKramers), float64(w.EscapeSGD), float64(w.EscapeSGDStderr)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sgdprior/sgdprior/internal/atomicfile"
 	"github.com/sgdprior/sgdprior/study"
+	"github.com/sgdprior/sgdprior/verify"
 )
 
 // Report is a rendered study: the HTML page, its figures and its tables.
@@ -140,7 +141,7 @@ func problemEntry(res *study.Results, p *study.Problem, sum *study.EntrySummary)
 	if main == nil && len(verifies) > 0 {
 		main = verifies[len(verifies)-1]
 	}
-	var mainV *study.VerifyOutput
+	var mainV *verify.Report
 	if main != nil {
 		v, err := main.Verify()
 		if err != nil {
@@ -181,7 +182,7 @@ func problemEntry(res *study.Results, p *study.Problem, sum *study.EntrySummary)
 			continue
 		}
 		if k == 0 {
-			f, err := spectraFigure(p.Name+"-spectra", o)
+			f, err := spectraFigure(p.Name+"-spectra", s, o)
 			if err != nil {
 				return nil, err
 			}
@@ -189,9 +190,9 @@ func problemEntry(res *study.Results, p *study.Problem, sum *study.EntrySummary)
 				e.Figures = append(e.Figures, f)
 			}
 		}
-		var measured *study.VerifyOutput
+		var measured *verify.Report
 		for _, v := range verifies {
-			if v.LR == s.LR && v.Batch == s.Batch && v.Simulator == "sgd" {
+			if v.Point() == s.Point() && v.Simulator == "sgd" {
 				if mv, err := v.Verify(); err == nil {
 					measured = mv
 				}

@@ -10,7 +10,9 @@ import (
 
 	"github.com/sgdprior/sgdprior/internal/jsonnum"
 	"github.com/sgdprior/sgdprior/landscape"
+	"github.com/sgdprior/sgdprior/score"
 	"github.com/sgdprior/sgdprior/study"
+	"github.com/sgdprior/sgdprior/verify"
 )
 
 // Table is a table of the report, shown in the HTML and written as a CSV file.
@@ -75,7 +77,7 @@ func (t *Table) CSV() []byte {
 // Hessian eigendirection v_k, the curvature, the noise, each predicted variance, the
 // posterior variance, each implied prior precision (negative ones marked), and, when an
 // SGD run at the same (η, B) measured them in the same basis, the measured variance.
-func directionTable(name string, s *study.StepResult, o *study.ScoreOutput, measured *study.VerifyOutput) *Table {
+func directionTable(name string, s *study.StepResult, o *score.Output, measured *verify.Report) *Table {
 	g := o.Gaussian
 	if g == nil || len(g.Directions) == 0 {
 		return nil
@@ -84,11 +86,13 @@ func directionTable(name string, s *study.StepResult, o *study.ScoreOutput, meas
 	hasExact := false
 	var precNames []string
 	seen := map[string]bool{}
-	for _, d := range dirs {
-		if d.VarLinearExact.OK() {
+	prec := make([]map[string]jsonnum.Float, len(dirs))
+	for i, d := range dirs {
+		if jsonnum.Float(jsonnum.Get(d.VarLinearExact)).OK() {
 			hasExact = true
 		}
-		for k := range d.PriorPrecision {
+		prec[i] = d.PriorPrecision.ByName()
+		for k := range prec[i] {
 			seen[k] = true
 		}
 	}
@@ -116,16 +120,16 @@ func directionTable(name string, s *study.StepResult, o *study.ScoreOutput, meas
 	for k, d := range dirs {
 		row := []Cell{intCell(k + 1), num(float64(d.H)), num(float64(d.C)), num(float64(d.VarSeed)), num(float64(d.VarContinuous)), num(float64(d.VarDiscrete))}
 		if hasExact {
-			row = append(row, num(float64(d.VarLinearExact)))
+			row = append(row, num(jsonnum.Get(d.VarLinearExact)))
 		}
 		row = append(row, num(float64(d.VarPosterior)))
 		if measured != nil {
 			m := measured.Directions[k]
-			row = append(row, numSE(float64(m.Var), float64(m.VarStderr)), num(float64(m.VarStderr)))
+			row = append(row, numSE(float64(m.Var), float64(m.VarSE)), num(float64(m.VarSE)))
 		}
 		for _, pn := range precNames {
-			p, ok := d.PriorPrecision[pn]
-			c := num(study.NaN().Float64())
+			p, ok := prec[k][pn]
+			c := num(math.NaN())
 			if ok {
 				c = num(float64(p))
 				if p.OK() && p < 0 {
@@ -156,9 +160,9 @@ func scoreTable(name string, steps []*study.StepResult) *Table {
 			continue
 		}
 		dg := o.Diagnostics
-		t.Rows = append(t.Rows, []Cell{num(s.LR), intCell(s.Batch), intCell(o.N), intCell(o.D), num(float64(o.Kappa)), num(float64(o.Loss)), num(float64(o.GradNorm)),
+		t.Rows = append(t.Rows, []Cell{num(s.LR), intCell(s.Batch), intCell(o.N), intCell(o.D), num(float64(o.Kappa)), num(jsonnum.Get(o.Loss)), num(float64(o.GradNorm)),
 			num(float64(o.Noise.Trace)), num(float64(o.Noise.TraceBatch)), num(float64(o.Noise.Rank)), num(float64(o.Noise.NoiseScale)), num(float64(dg.RangeFraction)),
-			num(float64(dg.Commutator)), num(float64(dg.AsymmetrySeed)), num(float64(dg.AsymmetryGeneral)), num(float64(dg.DivergenceRatio)),
+			num(jsonnum.Get(dg.Commutator)), num(jsonnum.Get(dg.AsymmetrySeed)), num(jsonnum.Get(dg.AsymmetryGeneral)), num(jsonnum.Get(dg.DivergenceRatio)),
 			num(float64(o.OptimalLR)), num(float64(o.ImplicitRegularizer))})
 	}
 	return t
@@ -188,7 +192,7 @@ func predictionTable(name string, steps []*study.StepResult) *Table {
 				}
 			}
 			t.Rows = append(t.Rows, []Cell{num(s.LR), intCell(s.Batch), text(s.Simulator), text(pn), num(float64(p.RelFrobenius)), num(float64(p.KL)),
-				num(float64(p.ScoreError)), verdict, text(p.Test), num(float64(p.Alpha)), num(float64(o.RhatMax)), num(float64(o.ESSMin))})
+				num(float64(p.ScoreError)), verdict, text(p.Test), num(p.Alpha), num(float64(o.RHatMax)), num(float64(o.ESSMin))})
 		}
 	}
 	return t
@@ -223,10 +227,10 @@ func sweepTable(name string, o *landscape.Output, sum *study.EntrySummary) *Tabl
 		if i < len(f) {
 			return float64(f[i])
 		}
-		return study.NaN().Float64()
+		return math.NaN()
 	}
 	for i, sw := range o.Sweep {
-		x := study.NaN().Float64()
+		x := math.NaN()
 		if sum != nil && i < len(sum.SweepX) {
 			x = sum.SweepX[i].Float64()
 		}

@@ -142,6 +142,16 @@ type OutputPrior struct {
 	LinearExact *jsonnum.Float `json:"linear_exact,omitempty"`
 }
 
+// ByName returns the precisions keyed by prediction name, as the JSON object names them
+// ("seed", "continuous", "discrete", and "linear_exact" when present).
+func (p *OutputPrior) ByName() map[string]jsonnum.Float {
+	m := map[string]jsonnum.Float{"seed": p.Seed, "continuous": p.Continuous, "discrete": p.Discrete}
+	if p.LinearExact != nil {
+		m["linear_exact"] = *p.LinearExact
+	}
+	return m
+}
+
 // GradsInput records the files of a bring-your-own-gradients run.
 type GradsInput struct {
 	Grads   string `json:"grads"`

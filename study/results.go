@@ -9,7 +9,9 @@ import (
 
 	"github.com/sgdprior/sgdprior/internal/atomicfile"
 	"github.com/sgdprior/sgdprior/landscape"
+	"github.com/sgdprior/sgdprior/score"
 	"github.com/sgdprior/sgdprior/train"
+	"github.com/sgdprior/sgdprior/verify"
 )
 
 // ResultsFile is the name of the results file in a report directory.
@@ -54,15 +56,15 @@ func (s *StepResult) Train() (*train.Output, error) {
 	return &o, s.decode(KindTrain, &o)
 }
 
-// Score decodes a score step's output.
-func (s *StepResult) Score() (*ScoreOutput, error) {
-	var o ScoreOutput
+// Score decodes a score step's output. Its η and B are the step's (LR, Batch).
+func (s *StepResult) Score() (*score.Output, error) {
+	var o score.Output
 	return &o, s.decode(KindScore, &o)
 }
 
-// Verify decodes a verify step's output.
-func (s *StepResult) Verify() (*VerifyOutput, error) {
-	var o VerifyOutput
+// Verify decodes a verify step's output. Its η and B are the step's (LR, Batch).
+func (s *StepResult) Verify() (*verify.Report, error) {
+	var o verify.Report
 	return &o, s.decode(KindVerify, &o)
 }
 
@@ -77,6 +79,17 @@ func (s *StepResult) decode(kind string, v any) error {
 		panic(fmt.Sprintf("study: step %s is a %s step, not %s", s.ID, s.Command, kind))
 	}
 	return decode(s.Output, v, s.ID)
+}
+
+// decode reads raw into v, naming the step on failure.
+func decode(raw json.RawMessage, v any, step string) error {
+	if len(raw) == 0 {
+		return fmt.Errorf("step %s has no output", step)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("step %s: reading its JSON output: %v", step, err)
+	}
+	return nil
 }
 
 // EntrySteps returns the steps of the named entry, in order.

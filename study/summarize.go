@@ -13,6 +13,9 @@ import (
 	"github.com/sgdprior/sgdprior/score"
 )
 
+// Float is a JSON number that may be null (read as NaN, written back as null).
+type Float = jsonnum.Float
+
 // Summary is what Summarize draws from the steps' outputs: plain-language verdicts per
 // entry and every warning.
 type Summary struct {
@@ -221,13 +224,10 @@ func scoreVerdicts(s *StepResult, th Thresholds) []Verdict {
 		def.Status, def.Short = Partly, "only on the range of C_B"
 		def.Text = at + fmt.Sprintf("only on the range of C_B. %s; the scores use its pseudo-inverse, and a fraction %s of ‖∇L‖² lies outside the range, where SGD has no noise and the note's stationary density does not exist.",
 			rankText, Format(float64(o.Diagnostics.RangeFraction)))
-	case o.Damping.OK() && o.Damping > 0:
+	case o.Damping > 0:
 		def.Status, def.Short = Partly, "only with damping"
 		def.Text = at + fmt.Sprintf("only after damping. %s; D⁻¹ is replaced by (η²(C_B + λI))⁻¹ with λ = %s, a choice of the user that sets the score along the null directions.",
-			rankText, Format(float64(o.Damping)))
-	case !o.Noise.Rank.OK():
-		def.Status = Unknown
-		def.Text = at + "score does not report the rank of C_B."
+			rankText, Format(o.Damping))
 	case rank >= d:
 		def.Status = Holds
 		def.Text = at + fmt.Sprintf("yes. %s, so D = η²C_B is invertible and the note's score (I − 2ηD⁻¹)∇L_full is defined.", rankText)
@@ -240,33 +240,35 @@ func scoreVerdicts(s *StepResult, th Thresholds) []Verdict {
 	// Zero current.
 	cur := Verdict{Topic: TopicCurrent, Step: s.ID}
 	dg := o.Diagnostics
+	commutator, asymSeed, asymGeneral := Float(jsonnum.Get(dg.Commutator)), Float(jsonnum.Get(dg.AsymmetrySeed)), Float(jsonnum.Get(dg.AsymmetryGeneral))
 	asym := ""
-	if dg.AsymmetrySeed.OK() {
-		asym = fmt.Sprintf(" The Jacobian asymmetry of the note's score field is %s (threshold %s).", Format(float64(dg.AsymmetrySeed)), Format(th.Asymmetry))
+	if asymSeed.OK() {
+		asym = fmt.Sprintf(" The Jacobian asymmetry of the note's score field is %s (threshold %s).", Format(float64(asymSeed)), Format(th.Asymmetry))
 	}
-	if dg.AsymmetryGeneral.OK() {
-		asym += fmt.Sprintf(" That of the general field D⁻¹(2μ − ∇·D) is %s.", Format(float64(dg.AsymmetryGeneral)))
+	if asymGeneral.OK() {
+		asym += fmt.Sprintf(" That of the general field D⁻¹(2μ − ∇·D) is %s.", Format(float64(asymGeneral)))
 	}
 	switch {
-	case !dg.Commutator.OK() && !dg.AsymmetrySeed.OK():
+	case !commutator.OK() && !asymSeed.OK():
 		cur.Status = Unknown
 		cur.Text = at + "score reports neither the commutator of C and H nor the Jacobian asymmetry."
-	case (dg.Commutator.OK() && float64(dg.Commutator) > th.Commutator) || (dg.AsymmetrySeed.OK() && float64(dg.AsymmetrySeed) > th.Asymmetry):
+	case (commutator.OK() && float64(commutator) > th.Commutator) || (asymSeed.OK() && float64(asymSeed) > th.Asymmetry):
 		cur.Status = Fails
 		cur.Text = at + fmt.Sprintf("no. ‖CH − HC‖/(‖C‖‖H‖) = %s (threshold %s): the noise and the curvature do not share eigendirections, so the note's score field is not a gradient field, SGD's stationary state carries a probability current, and 2D⁻¹μ is not the score of any density.%s",
-			Format(float64(dg.Commutator)), Format(th.Commutator), asym)
+			Format(float64(commutator)), Format(th.Commutator), asym)
 	default:
 		cur.Status = Holds
 		cur.Text = at + fmt.Sprintf("yes, to the threshold. ‖CH − HC‖/(‖C‖‖H‖) = %s ≤ %s: C and H nearly commute, so a zero-current stationary state is possible.%s",
-			Format(float64(dg.Commutator)), Format(th.Commutator), asym)
+			Format(float64(commutator)), Format(th.Commutator), asym)
 	}
 	out = append(out, cur)
 
 	// Constant diffusion.
 	dif := Verdict{Topic: TopicDiffusion, Step: s.ID}
 	vec := o.Vectors
-	switch r := float64(dg.DivergenceRatio); {
-	case !dg.DivergenceRatio.OK() && len(vec.StationaryScoreGeneral) > 0 && len(vec.StationaryScoreGeneral) == len(vec.StationaryScore):
+	divRatio := Float(jsonnum.Get(dg.DivergenceRatio))
+	switch r := float64(divRatio); {
+	case !divRatio.OK() && len(vec.StationaryScoreGeneral) > 0 && len(vec.StationaryScoreGeneral) == len(vec.StationaryScore):
 		// At a minimum 2D⁻¹μ = 0 and score's ratio to it is undefined: measure the shift
 		// s_gen − s_st in units of the stationary density's width (MATH.md §5).
 		var vars []float64
@@ -275,7 +277,7 @@ func scoreVerdicts(s *StepResult, th Thresholds) []Verdict {
 				vars = append(vars, float64(d.VarContinuous))
 			}
 		}
-		diff, scale, rel, k := score.DivergenceShiftAtMinimum(vec.StationaryScoreGeneral, vec.StationaryScore, vars)
+		diff, scale, rel, k := score.DivergenceShiftAtMinimum(jsonnum.Values(vec.StationaryScoreGeneral), jsonnum.Values(vec.StationaryScore), vars)
 		if k == 0 {
 			dif.Status = Unknown
 			dif.Text = at + fmt.Sprintf("the note's stationary score 2D⁻¹μ vanishes at θ*, while the general score D⁻¹(2μ − ∇·D) does not (‖s_gen − s_st‖ = %s); without the Gaussian predictions there is no scale to judge it against.", Format(diff))
@@ -290,7 +292,7 @@ func scoreVerdicts(s *StepResult, th Thresholds) []Verdict {
 			dif.Status = Holds
 			dif.Text = at + "yes, to the threshold: " + text
 		}
-	case !dg.DivergenceRatio.OK():
+	case !divRatio.OK():
 		dif.Status = Unknown
 		dif.Text = at + "not measured (score was run without --divergence)."
 	case r > th.Divergence:
@@ -304,9 +306,9 @@ func scoreVerdicts(s *StepResult, th Thresholds) []Verdict {
 
 	// Gaussian noise.
 	gau := Verdict{Topic: TopicGaussian, Step: s.ID}
-	kurt := finiteValues(dg.NoiseKurtosis)
+	kurt := finiteValues(jsonnum.Values(dg.NoiseKurtosis))
 	tail := ""
-	if tv := finiteValues(dg.NoiseTailIndex); len(tv) > 0 {
+	if tv := finiteValues(jsonnum.Values(dg.NoiseTailIndex)); len(tv) > 0 {
 		tail = " Tail index along the same directions: " + formatList(tv) + "."
 	}
 	switch {
@@ -319,8 +321,8 @@ func scoreVerdicts(s *StepResult, th Thresholds) []Verdict {
 			worst = math.Max(worst, math.Abs(k))
 		}
 		se := ""
-		if dg.NoiseKurtosisStderr.OK() {
-			se = fmt.Sprintf(", ±%s if the noise were Gaussian", Format(float64(dg.NoiseKurtosisStderr)))
+		if kse := Float(jsonnum.Get(dg.NoiseKurtosisStderr)); kse.OK() {
+			se = fmt.Sprintf(", ±%s if the noise were Gaussian", Format(float64(kse)))
 		}
 		if worst > th.Kurtosis {
 			gau.Status = Fails
@@ -337,9 +339,6 @@ func scoreVerdicts(s *StepResult, th Thresholds) []Verdict {
 	// Rank.
 	rk := Verdict{Topic: TopicRank, Step: s.ID}
 	switch {
-	case !o.Noise.Rank.OK():
-		rk.Status = Unknown
-		rk.Text = at + "score does not report the rank of C_B."
 	case rank >= d:
 		rk.Status = Holds
 		rk.Text = at + "yes. " + rankText + "."
@@ -399,12 +398,14 @@ func PredictionLabel(name string) string {
 	return name
 }
 
-func priorVerdict(s *StepResult, g *ScoreGaussian, at string) Verdict {
+func priorVerdict(s *StepResult, g *score.OutputGaussian, at string) Verdict {
 	v := Verdict{Topic: TopicPrior, Step: s.ID}
 	n := len(g.Directions)
+	prec := make([]map[string]Float, n)
 	var names []string
-	for _, d := range g.Directions {
-		for k := range d.PriorPrecision {
+	for i, d := range g.Directions {
+		prec[i] = d.PriorPrecision.ByName()
+		for k := range prec[i] {
 			if !slices.Contains(names, k) {
 				names = append(names, k)
 			}
@@ -420,8 +421,8 @@ func priorVerdict(s *StepResult, g *ScoreGaussian, at string) Verdict {
 	for _, name := range names {
 		var neg []string
 		known := 0
-		for k, d := range g.Directions {
-			p, ok := d.PriorPrecision[name]
+		for k, pk := range prec {
+			p, ok := pk[name]
 			if !ok || !p.OK() {
 				continue
 			}
@@ -470,7 +471,7 @@ func verifyVerdict(s *StepResult) Verdict {
 		sim = s.Simulator
 	}
 	head := fmt.Sprintf("%s (%s; %d chains, %d samples kept in all; largest split-R̂ %s, smallest effective sample size %s): ", simulatorLabel(sim), gridText(s.LR, s.Batch),
-		o.Chains, o.Samples, Format(float64(o.RhatMax)), Format(float64(o.ESSMin)))
+		o.Chains, o.Samples, Format(float64(o.RHatMax)), Format(float64(o.ESSMin)))
 	var yes, no, undecided, yesNames []string
 	tests := map[string]bool{}
 	for _, name := range PredictionNames(o.Predictions) {
@@ -492,8 +493,8 @@ func verifyVerdict(s *StepResult) Verdict {
 		}
 		if p.Test != "" {
 			t := p.Test
-			if p.Alpha.OK() {
-				t += " at level α = " + Format(float64(p.Alpha))
+			if p.Alpha > 0 { // a level in (0, 1); 0 when absent
+				t += " at level α = " + Format(p.Alpha)
 			}
 			tests[t] = true
 		}
@@ -588,7 +589,7 @@ func summarizeLandscape(r *Results, l *Landscape, th Thresholds) EntrySummary {
 			es.Verdicts[i].Where = gridText(float64(o.LR), o.Batch)
 		}
 		for _, sw := range o.Sweep {
-			x := NaN()
+			x := Float(math.NaN())
 			if sw.Batch > 0 && sw.LR.OK() {
 				x = Float(float64(sw.LR) / float64(sw.Batch))
 			}
@@ -651,8 +652,8 @@ func flatVerdict(s *StepResult, o *landscape.Output, at string) Verdict {
 	desc := fmt.Sprintf("the flat well (%s, %s) against the sharp one (%s, %s) — ",
 		wellName(fw), words[flat], wellName(sw), words[sharp])
 	parts := []string{
-		line("exact SDE density", fw.MassExact, sw.MassExact, NaN()),
-		line("the note's density", fw.MassSeed, sw.MassSeed, NaN()),
+		line("exact SDE density", fw.MassExact, sw.MassExact, Float(math.NaN())),
+		line("the note's density", fw.MassSeed, sw.MassSeed, Float(math.NaN())),
 	}
 	if fw.MassSGD.OK() {
 		parts = append(parts, line("SGD", fw.MassSGD, sw.MassSGD, fw.MassSGDStderr))

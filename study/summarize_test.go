@@ -186,3 +186,16 @@ func TestSummarizeDivergenceAtMinimum(t *testing.T) {
 	res.Steps[1].Output = json.RawMessage(small)
 	expect(t, verdictFor(t, Summarize(res), "p", TopicDiffusion, ""), Holds, "a ratio of 0.0165")
 }
+
+// TestSummarizeLinearExactPrior: the exact least-squares prior precision is judged when the
+// score output has it (and only then), alongside the others.
+func TestSummarizeLinearExactPrior(t *testing.T) {
+	res := testResults()
+	out := strings.Replace(scoreFull, `"prior_precision": {"seed": 10,`, `"var_linear_exact": 0.003, "prior_precision": {"linear_exact": -1, "seed": 10,`, 1)
+	res.Steps[1].Output = json.RawMessage(out)
+	expect(t, verdictFor(t, Summarize(res), "p", TopicPrior, ""), Fails, "exact least squares: 1 of 1 (k = 1)", "the note's (seed): 1 of 3 (k = 2)")
+	expect(t, verdictFor(t, Summarize(testResults()), "p", TopicPrior, ""), Fails)
+	if v := verdictFor(t, Summarize(testResults()), "p", TopicPrior, ""); strings.Contains(v.Text, "exact least squares") {
+		t.Errorf("exact least squares judged without its precisions: %s", v.Text)
+	}
+}

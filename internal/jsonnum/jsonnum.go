@@ -37,6 +37,14 @@ func (f *Float) UnmarshalJSON(b []byte) error {
 // Float64 returns f as a float64 (NaN when absent).
 func (f Float) Float64() float64 { return float64(f) }
 
+// Get returns *p, or NaN (absent) when p is nil: the value of an optional number.
+func Get(p *Float) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return float64(*p)
+}
+
 // OK reports whether f is a finite number (not null).
 func (f Float) OK() bool { return !math.IsNaN(float64(f)) && !math.IsInf(float64(f), 0) }
 

@@ -73,3 +73,25 @@ func TestValues(t *testing.T) {
 		t.Errorf("Values = %v", v)
 	}
 }
+
+// TestGet: an absent optional number reads as NaN, a present one as itself (null as NaN).
+func TestGet(t *testing.T) {
+	if !math.IsNaN(Get(nil)) {
+		t.Error("Get(nil) is not NaN")
+	}
+	x := Float(2.5)
+	if Get(&x) != 2.5 {
+		t.Errorf("Get(&2.5) = %v", Get(&x))
+	}
+	var v struct {
+		A *Float `json:"a,omitempty"`
+		B *Float `json:"b,omitempty"`
+		C *Float `json:"c,omitempty"`
+	}
+	if err := json.Unmarshal([]byte(`{"a": null, "b": 1}`), &v); err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(Get(v.A)) || Get(v.B) != 1 || !math.IsNaN(Get(v.C)) {
+		t.Errorf("a, b, c = %v, %v, %v", Get(v.A), Get(v.B), Get(v.C))
+	}
+}
