@@ -22,7 +22,6 @@ type page struct {
 	Glance      []glanceRow
 	Warnings    []study.StepWarning
 	Steps       []study.StepResult
-	Skipped     []study.Step
 	Tables      []*Table
 	Figures     []*Figure
 }
@@ -175,8 +174,6 @@ pre.cmd { white-space: pre-wrap; word-break: break-all; font-size: 0.8em; backgr
 <tr><th class="txt">step</th><th class="txt">command</th></tr>
 {{range .Steps}}<tr><td class="txt">{{.ID}}</td><td class="txt"><code>{{.CommandLine}}</code></td></tr>
 {{end}}</table>
-{{if .Skipped}}<p class="missing">Not run, because the program that ran the study has no such command:</p>
-<ul>{{range .Skipped}}<li class="missing"><code>{{.CommandLine}}</code></li>{{end}}</ul>{{end}}
 <p>Files: <a href="results.json">results.json</a>;
 tables {{range $i, $t := .Tables}}{{if $i}}, {{end}}<a href="{{csvfile $t}}">{{$t.Name}}.csv</a>{{end}};
 figures {{range $i, $f := .Figures}}{{if $i}}, {{end}}<a href="{{figfile $f "svg"}}">{{$f.Name}}</a>{{end}} (each as SVG and PNG).</p>
@@ -201,7 +198,6 @@ func renderHTML(res *study.Results, entries []*entry, rep *Report) ([]byte, erro
 		Glance:      glance(entries),
 		Warnings:    res.Summary.Warnings,
 		Steps:       res.Steps,
-		Skipped:     res.Skipped,
 		Tables:      rep.Tables,
 		Figures:     rep.Figures,
 	}

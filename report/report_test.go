@@ -79,7 +79,7 @@ func fixture() *study.Results {
 
 func TestBuild(t *testing.T) {
 	res := fixture()
-	res.Skipped = []study.Step{{ID: "p/x", Command: "frobnicate", Args: []string{"--a", "b c"}}}
+	res.Steps[0].CommandLine = "sgdprior frobnicate --a 'b c'" // quoted in the steps table
 	rep, err := Build(res)
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +103,7 @@ func TestBuild(t *testing.T) {
 		}
 	}
 	for _, s := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", "Problem &lt;p&gt;", "a &lt;warning&gt; &amp; more",
-		`<td class="neg">-40.5 (widens)</td>`, `data-figure="o-current"`, "<svg", "Steps and files", "<code>sgdprior frobnicate --a &#39;b c&#39;</code>"} {
+		`<td class="neg">-40.5 (widens)</td>`, `data-figure="o-current"`, "<svg", "Steps and files", "sgdprior frobnicate --a &#39;b c&#39;"} {
 		if !strings.Contains(page, s) {
 			t.Errorf("the page does not contain %q", s)
 		}

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/sgdprior/sgdprior/landscape"
@@ -35,9 +36,14 @@ func (s *Step) CommandLine() string {
 // binder defines flags on a FlagSet bound to one settings value.
 type binder func(fs *flag.FlagSet)
 
+// leading are the flags written first, in this order (the problem, then SGD's η, B,
+// sampling and seed); the others follow in sorted order.
+var leading = []string{"preset", "data", "target", "labels", "split", "standardize", "model", "act", "task", "sigma", "weight-decay",
+	"grads", "hessian", "n", "method", "simulator", "lr", "batch", "sampling", "seed"}
+
 // changedFlags returns "--name value" for every flag of bind whose value differs from the
-// same flag of def, in the flag package's (sorted) order; a boolean is written --name when
-// true and --name=false otherwise.
+// same flag of def, the leading ones first; a boolean is written --name when true and
+// --name=false otherwise.
 func changedFlags(def, bind []binder) []string {
 	d, v := newFlagSet(), newFlagSet()
 	for _, b := range def {
@@ -46,10 +52,19 @@ func changedFlags(def, bind []binder) []string {
 	for _, b := range bind {
 		b(v)
 	}
+	rank := func(name string) int {
+		if i := slices.Index(leading, name); i >= 0 {
+			return i
+		}
+		return len(leading)
+	}
+	var flags []*flag.Flag
+	v.VisitAll(func(f *flag.Flag) { flags = append(flags, f) })
+	slices.SortStableFunc(flags, func(a, b *flag.Flag) int { return rank(a.Name) - rank(b.Name) })
 	var args []string
-	v.VisitAll(func(f *flag.Flag) {
+	for _, f := range flags {
 		if g := d.Lookup(f.Name); g != nil && g.Value.String() == f.Value.String() {
-			return
+			continue
 		}
 		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
 			if f.Value.String() == "true" {
@@ -57,10 +72,10 @@ func changedFlags(def, bind []binder) []string {
 			} else {
 				args = append(args, "--"+f.Name+"=false")
 			}
-			return
+			continue
 		}
 		args = append(args, "--"+f.Name, f.Value.String())
-	})
+	}
 	return args
 }
 

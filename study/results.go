@@ -33,9 +33,6 @@ type Results struct {
 	Study *Study `json:"study"`
 	// Steps are the steps in the order they ran.
 	Steps []StepResult `json:"steps"`
-	// Skipped are steps that were not run because the program that ran the study has no
-	// such subcommand (only in tests of a partial build).
-	Skipped []Step `json:"skipped,omitempty"`
 	// Summary holds the verdicts and the warnings (Summarize).
 	Summary *Summary `json:"summary"`
 }

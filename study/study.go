@@ -428,6 +428,9 @@ func (l *Landscape) validate() error {
 			return fmt.Errorf("flags.%s: %v", k, err)
 		}
 	}
+	if _, err := presetSettings(l); err != nil {
+		return err
+	}
 	check := func(prefix string, st *Settings) error {
 		if err := st.validate(prefix); err != nil {
 			return err

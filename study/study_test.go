@@ -38,8 +38,8 @@ func TestDefaultStudy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(q.Steps("out")) >= len(s.Steps("out")) {
-		t.Errorf("the quick study has %d steps, the full one %d", len(q.Steps("out")), len(s.Steps("out")))
+	if len(q.Steps()) >= len(s.Steps()) {
+		t.Errorf("the quick study has %d steps, the full one %d", len(q.Steps()), len(s.Steps()))
 	}
 }
 
@@ -140,22 +140,25 @@ func TestSteps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	steps := s.Steps("out")
+	steps := s.Steps()
 	var lines []string
 	for _, st := range steps {
 		lines = append(lines, st.CommandLine())
 	}
-	base := "--data /home/u/st/data/x.csv --labels /home/u/st/y.npy --standardize=false --model mlp:8 --act relu --task regress --sigma 0.5 --weight-decay 0.001 --sampling with --seed 7"
+	// Rendered from the steps' typed settings: the problem first, then η, B, sampling and seed,
+	// then the flags that differ from the command's defaults, paths relative to the output
+	// directory.
+	base := "--data /home/u/st/data/x.csv --labels /home/u/st/y.npy --standardize=false --model mlp:8 --act relu --task regress --sigma 0.5 --weight-decay 0.001"
 	want := []string{
-		"sgdprior train " + base + " --method lbfgs --out out/p/theta-star.npy --json out/p/train.json",
-		"sgdprior score " + base + " --params out/p/theta-star.npy --lr 0.1 --batch 8 --damping 0.0001 --top-k 5 --subset 64 --divergence --json out/p/score-lr0.1-B8.json",
-		"sgdprior score " + base + " --params out/p/theta-star.npy --lr 0.2 --batch 8 --damping 0.0001 --top-k 5 --subset 64 --divergence --json out/p/score-lr0.2-B8.json",
-		"sgdprior verify " + base + " --params out/p/theta-star.npy --lr 0.1 --batch 8 --simulator sgd --chains 4 --steps 1000 --burnin 100 --thin 2 --damping 0.0001 --top-k 5 --json out/p/verify-lr0.1-B8-sgd.json",
-		"sgdprior verify " + base + " --params out/p/theta-star.npy --lr 0.1 --batch 8 --simulator sde --chains 4 --steps 2000 --burnin 200 --thin 4 --dt 0.5 --damping 0.0001 --top-k 5 --json out/p/verify-lr0.1-B8-sde.json",
-		"sgdprior verify " + base + " --params out/p/theta-star.npy --lr 0.2 --batch 8 --simulator sgd --chains 4 --steps 1000 --burnin 100 --thin 2 --damping 0.0001 --top-k 5 --json out/p/verify-lr0.2-B8-sgd.json",
-		"sgdprior verify " + base + " --params out/p/theta-star.npy --lr 0.2 --batch 8 --simulator sde --chains 4 --steps 2000 --burnin 200 --thin 4 --dt 0.5 --damping 0.0001 --top-k 5 --json out/p/verify-lr0.2-B8-sde.json",
-		"sgdprior score --grads /abs/G.npy --hessian /home/u/st/H.npy --n 100 --seed 9 --lr 0.05 --batch 10 --inverse range --rcond 1e-08 --json out/torch/score-lr0.05-B10.json",
-		"sgdprior landscape --preset wells --n 500 --spread 0.2 --wells -1:1:0.3,1:1:1.2 --lr 0.3 --batch 2 --seed 7 --simulators sgd,sde --chains 4 --steps 5000 --dt 0.2 --sweep-lr 0.1,0.3 --sweep-steps 1000 --json out/w/landscape.json",
+		"sgdprior train " + base + " --method lbfgs --sampling with --seed 7 --out p/theta-star.npy --json p/train.json",
+		"sgdprior score " + base + " --lr 0.1 --batch 8 --sampling with --seed 7 --damping 0.0001 --divergence --subset 64 --top-k 5 --params p/theta-star.npy --json p/score-lr0.1-B8.json",
+		"sgdprior score " + base + " --lr 0.2 --batch 8 --sampling with --seed 7 --damping 0.0001 --divergence --subset 64 --top-k 5 --params p/theta-star.npy --json p/score-lr0.2-B8.json",
+		"sgdprior verify " + base + " --lr 0.1 --batch 8 --sampling with --seed 7 --burnin 100 --chains 4 --damping 0.0001 --steps 1000 --thin 2 --top-k 5 --params p/theta-star.npy --json p/verify-lr0.1-B8-sgd.json",
+		"sgdprior verify " + base + " --simulator sde --lr 0.1 --batch 8 --sampling with --seed 7 --burnin 200 --chains 4 --damping 0.0001 --dt 0.5 --steps 2000 --thin 4 --top-k 5 --params p/theta-star.npy --json p/verify-lr0.1-B8-sde.json",
+		"sgdprior verify " + base + " --lr 0.2 --batch 8 --sampling with --seed 7 --burnin 100 --chains 4 --damping 0.0001 --steps 1000 --thin 2 --top-k 5 --params p/theta-star.npy --json p/verify-lr0.2-B8-sgd.json",
+		"sgdprior verify " + base + " --simulator sde --lr 0.2 --batch 8 --sampling with --seed 7 --burnin 200 --chains 4 --damping 0.0001 --dt 0.5 --steps 2000 --thin 4 --top-k 5 --params p/theta-star.npy --json p/verify-lr0.2-B8-sde.json",
+		"sgdprior score --grads /abs/G.npy --hessian /home/u/st/H.npy --n 100 --lr 0.05 --batch 10 --seed 9 --inverse range --rcond 1e-08 --json torch/score-lr0.05-B10.json",
+		"sgdprior landscape --preset wells --n 500 --lr 0.3 --batch 2 --seed 7 --chains 4 --dt 0.2 --simulators sgd,sde --spread 0.2 --steps 5000 --sweep-lr 0.1,0.3 --sweep-steps 1000 --wells -1:1:0.3,1:1:1.2 --json w/landscape.json",
 	}
 	if !reflect.DeepEqual(lines, want) {
 		t.Fatalf("steps:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
@@ -178,7 +181,7 @@ func TestSteps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	qs := q.Steps("out")
+	qs := q.Steps()
 	if len(qs) != 1+1+1+1+1 {
 		t.Fatalf("quick: %d steps", len(qs))
 	}

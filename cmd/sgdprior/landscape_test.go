@@ -89,7 +89,7 @@ func TestParseLandscape(t *testing.T) {
 	want.LR, want.Chains = 0.1, 4
 	want.Methods = landscape.Methods{sim.SGD, sim.SDE}
 	want.SweepLR, want.SweepBatch = landscape.LRList{0.1, 0.2}, landscape.BatchList{2}
-	if !reflect.DeepEqual(inv.settings, want) || inv.preset.Name != "ou2d" || inv.preset.Hess2 != "1,0.4,0.5" || inv.json != "l.json" {
+	if !reflect.DeepEqual(*inv.Landscape, want) || inv.Preset.Name != "ou2d" || inv.Preset.Hess2 != "1,0.4,0.5" || inv.JSON != "l.json" {
 		t.Errorf("parsed %+v", inv)
 	}
 	for _, c := range []struct {
@@ -120,7 +120,7 @@ func TestParseTrain(t *testing.T) {
 	}
 	want := train.DefaultRunSettings()
 	want.LR, want.Batch, want.Sampling, want.Epochs, want.Seed = 0.1, 8, sim.With, 2, 5
-	if !reflect.DeepEqual(inv.settings, want) || inv.spec.Data != "iris" || inv.out != "t.npy" {
+	if !reflect.DeepEqual(*inv.Train, want) || inv.Spec.Data != "iris" || inv.Theta != "t.npy" {
 		t.Errorf("parsed %+v", inv)
 	}
 	for _, c := range []struct {

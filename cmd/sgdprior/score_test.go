@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"math"
@@ -18,6 +19,7 @@ import (
 	"github.com/sgdprior/sgdprior/model"
 	"github.com/sgdprior/sgdprior/score"
 	"github.com/sgdprior/sgdprior/sim"
+	"github.com/sgdprior/sgdprior/study"
 )
 
 // scoreTrained trains logistic regression with weight decay on breast-cancer to its minimum
@@ -349,12 +351,11 @@ func TestScoreCovarianceFiles(t *testing.T) {
 		t.Helper()
 		var stdout, stderr bytes.Buffer
 		e := &env{stdout: &stdout, stderr: &stderr, cmdline: append([]string{"sgdprior"}, args...)}
-		inv, err := parseScore(e, args[1:])
+		st, err := parseScore(e, args[1:])
 		if err != nil {
 			t.Fatal(err)
 		}
-		inv.inlineMaxDim = 10
-		if err := inv.run(e); err != nil {
+		if err := runScoreStep(context.Background(), e, st, study.Env{ScoreInlineMaxDim: 10}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -411,15 +412,15 @@ func TestParseScore(t *testing.T) {
 	}
 	want := score.DefaultSettings()
 	want.LR, want.Batch, want.Seed, want.Sampling = 0.1, 8, 1, sim.Without
-	if !reflect.DeepEqual(inv.set, want) {
-		t.Errorf("settings %+v, want %+v", inv.set, want)
+	if !reflect.DeepEqual(*inv.Score, want) {
+		t.Errorf("settings %+v, want %+v", *inv.Score, want)
 	}
 	inv, err = parseScore(e, append(base, "--asymmetry-probes", "-1", "--noise-directions", "-1", "--preconditioner-examples", "-1",
 		"--minimum-tol", "0", "--solver", "cg"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := inv.set
+	s := *inv.Score
 	if !s.SkipAsymmetry || !s.SkipNoise || !s.PlainCG || s.MinimumTol != 0 || s.Solver != score.SolverCG ||
 		s.AsymmetryProbes != score.DefaultAsymmetryProbes {
 		t.Errorf("settings %+v", s)

@@ -272,7 +272,7 @@ func TestParseVerify(t *testing.T) {
 	want := verify.DefaultSettings()
 	want.LR, want.Batch, want.Method, want.DT, want.Chains = 0.2, 8, sim.SDE, 0.5, 4
 	want.Inverse.Range, want.Inverse.RCond = true, 1e-8
-	if inv.settings != want || inv.params != "p.npy" || inv.json != "o.json" || inv.spec.Data != "iris" || inv.spec.WeightDecay != 0.1 {
+	if *inv.Verify != want || inv.Theta != "p.npy" || inv.JSON != "o.json" || inv.Spec.Data != "iris" || inv.Spec.WeightDecay != 0.1 {
 		t.Errorf("got %+v", inv)
 	}
 	if _, err := parseVerify(e, []string{"--data", "iris", "--model", "softmax", "--lr", "0.2", "--batch", "8", "--rcond", "0"}); err == nil || !strings.Contains(err.Error(), "--rcond must be in (0, 1), not 0") {
