@@ -38,8 +38,6 @@ func (b *bandLU) setRowUnit(i int) {
 	row[b.kl] = 1
 }
 
-func (b *bandLU) at(i, j int) float64 { return b.a[i*b.w+j-i+b.kl] }
-
 // factorize computes the LU factorisation in place. It fails on an exactly zero pivot.
 func (b *bandLU) factorize() error {
 	n, kl, ku, w := b.n, b.kl, b.ku, b.w

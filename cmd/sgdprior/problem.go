@@ -1,15 +1,6 @@
 package main
 
-import (
-	"github.com/sgdprior/sgdprior/field"
-	"github.com/sgdprior/sgdprior/problem"
-)
-
-// loadProblem loads s; a bad value is a usage error naming its flag.
-func loadProblem(s problem.Spec) (*problem.Problem, error) {
-	pr, err := problem.Load(s)
-	return pr, flagError(err)
-}
+import "github.com/sgdprior/sgdprior/field"
 
 // flagError turns a *field.Error into a usage error naming the flag ("--lr must be > 0, not
 // 0"); other errors pass unchanged.
