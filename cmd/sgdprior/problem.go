@@ -4,8 +4,8 @@ import (
 	"flag"
 
 	"github.com/sgdprior/sgdprior/field"
+	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/problem"
-	"github.com/sgdprior/sgdprior/sim"
 )
 
 // problemFlags are the flags shared by every command that takes a model and data: the
@@ -15,7 +15,7 @@ type problemFlags struct {
 	spec     problem.Spec
 	lr       float64
 	batch    int
-	sampling sim.Sampling
+	sampling noise.Sampling
 	seed     uint64
 }
 
@@ -50,7 +50,7 @@ func flagError(err error) error {
 
 // checkLRBatch validates η and B for the commands that run SGD.
 func (p *problemFlags) checkLRBatch() error {
-	if err := sim.CheckLRBatch(p.lr, p.batch); err != nil {
+	if err := noise.CheckLRBatch(p.lr, p.batch); err != nil {
 		return flagError(err)
 	}
 	return nil
