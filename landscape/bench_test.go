@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/sgdprior/sgdprior/sim"
+	"github.com/sgdprior/sgdprior/noise"
 )
 
 func BenchmarkWellsMoments(b *testing.B) {
@@ -25,7 +25,7 @@ func BenchmarkExact1DWells(b *testing.B) {
 		b.Fatal(err)
 	}
 	lr, bs := w.Defaults()
-	k := sim.Kappa(sim.Without, w.NumExamples(), bs)
+	k := mustKappa(b, noise.Without, w.NumExamples(), bs)
 	for b.Loop() {
 		if _, err := Exact1D(w, lr, k, nil); err != nil {
 			b.Fatal(err)

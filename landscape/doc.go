@@ -4,7 +4,7 @@
 // Conventions (MATH.md §1–§3): the objective is the mean loss L(θ) = (1/N) Σ_i ℓ_i(θ) (no
 // regulariser); η is the learning rate of SGD on L, B the batch size;
 // C(θ) = (1/N) Σ_i (g_i − ḡ)(g_i − ḡ)ᵀ is the population covariance of the per-example
-// gradients and C_B = κ_B C the mini-batch one, κ_B = sim.Kappa(sampling, N, B) (1/B with
+// gradients and C_B = κ_B C the mini-batch one, κ_B = noise.Kappa(sampling, N, B) (1/B with
 // replacement, (N − B)/(B(N − 1)) without). SGD is modelled by the SDE dθ = μ dt + σ dW with
 // drift μ = −η∇L and diffusion D = σσᵀ = η²κ_B C; time is counted in SGD steps, so every
 // escape time is in steps.

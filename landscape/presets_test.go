@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sgdprior/sgdprior/sim"
+	"github.com/sgdprior/sgdprior/noise"
 )
 
 // testPresets returns small instances of every preset.
@@ -257,7 +257,7 @@ func TestWellsDefaults(t *testing.T) {
 		t.Errorf("L'' = %g at the saddle", h[0])
 	}
 	lr, b := w.Defaults()
-	ex, err := Exact1D(w, lr, sim.Kappa(sim.Without, w.NumExamples(), b), nil)
+	ex, err := Exact1D(w, lr, mustKappa(t, noise.Without, w.NumExamples(), b), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

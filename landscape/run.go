@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/sgdprior/sgdprior/field"
+	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/sim"
 )
 
@@ -15,9 +16,9 @@ type Settings struct {
 	// LR is η and Batch is B; 0 means the preset's Defaults() (which depend on the preset).
 	LR    float64
 	Batch int
-	// Sampling is SGD's mini-batch scheme; it sets κ_B = sim.Kappa(Sampling, N, B) for every
+	// Sampling is SGD's mini-batch scheme; it sets κ_B = noise.Kappa(Sampling, N, B) for every
 	// law.
-	Sampling sim.Sampling
+	Sampling noise.Sampling
 	// Exact configures the 1-D quadrature (domain, display bins, tolerance); FP the 2-D
 	// Fokker–Planck grid.
 	Exact Exact1DSettings
@@ -45,7 +46,7 @@ type Settings struct {
 // replacement, SGD simulated in 8 chains for time 200000 each, SDE step 0.1, seed 1, no
 // sweep.
 func DefaultSettings() Settings {
-	return Settings{Sampling: sim.Without, Methods: Methods{sim.SGD}, Chains: 8, Time: 200000, DT: 0.1, Seed: 1}
+	return Settings{Sampling: noise.Without, Methods: Methods{sim.SGD}, Chains: 8, Time: 200000, DT: 0.1, Seed: 1}
 }
 
 // Validate checks the settings that do not depend on the preset (B ≤ N is checked by Run).
@@ -111,7 +112,10 @@ func Run(ctx context.Context, p Preset, s Settings) (*Result, error) {
 	if !(lr > 0) || math.IsInf(lr, 0) {
 		return nil, field.Errorf("lr", "must be positive and finite, not %v", lr)
 	}
-	kappa := sim.Kappa(s.Sampling, n, batch)
+	kappa, err := noise.Kappa(s.Sampling, n, batch)
+	if err != nil {
+		return nil, err
+	}
 	methods := []sim.Method(s.Methods)
 	if len(methods) == 0 {
 		methods = []sim.Method{sim.SGD}
@@ -292,7 +296,7 @@ type SweepSettings struct {
 	Batch        []int
 	DefaultLR    float64
 	DefaultBatch int
-	Sampling     sim.Sampling
+	Sampling     noise.Sampling
 	Exact        Exact1DSettings
 	FP           FP2DSettings
 	// NoSim skips SGD; Chains (default 8), Time (per chain, default 200000) and Seed
@@ -332,7 +336,10 @@ func Sweep(ctx context.Context, p Preset, s SweepSettings) ([]SweepOut, []string
 			if !(lr > 0) || math.IsInf(lr, 0) {
 				return nil, nil, field.Errorf("sweep-lr", "has %v, not positive and finite", lr)
 			}
-			kappa := sim.Kappa(s.Sampling, n, b)
+			kappa, err := noise.Kappa(s.Sampling, n, b)
+			if err != nil {
+				return nil, nil, err
+			}
 			tag := fmt.Sprintf("η = %g, B = %d: ", lr, b)
 			pt := SweepOut{LR: Float(lr), Batch: b, Kappa: Float(kappa)}
 			var mass, seed []float64

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/sim"
 )
 
@@ -54,7 +55,7 @@ func TestRunOU(t *testing.T) {
 		t.Errorf("densities: exact %d, sgd %d, gauss %v", len(dens["exact"].([]any)), len(dens["sgd"].([]any)), dens["gauss"])
 	}
 	v := m["variance"].(map[string]any)
-	want := o.Variances(0.5, sim.Kappa(sim.Without, 50, 1))
+	want := o.Variances(0.5, mustKappa(t, noise.Without, 50, 1))
 	if got := v["discrete"].([]any)[0].(float64); got != want.Discrete[0] {
 		t.Errorf("variance.discrete %v, want %v", got, want.Discrete[0])
 	}
@@ -94,7 +95,7 @@ func TestRunWellsSweep(t *testing.T) {
 		if math.Abs(se-1) > 1e-9 || math.Abs(ss-1) > 1e-9 || len(p.Shares.SGD) != 2 {
 			t.Errorf("sweep point %+v", p)
 		}
-		if float64(p.Kappa) != sim.Kappa(sim.Without, 40, p.Batch) {
+		if float64(p.Kappa) != mustKappa(t, noise.Without, 40, p.Batch) {
 			t.Errorf("sweep κ %v for B = %d", p.Kappa, p.Batch)
 		}
 	}
@@ -168,4 +169,13 @@ func TestRunErrors(t *testing.T) {
 	if _, err := Run(ctx, o, Settings{Time: 100000}); err == nil {
 		t.Error("no error after cancellation")
 	}
+}
+
+func mustKappa(t testing.TB, s noise.Sampling, n, b int) float64 {
+	t.Helper()
+	k, err := noise.Kappa(s, n, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/sim"
 )
 
@@ -58,7 +59,7 @@ type SimSettings struct {
 	Method sim.Method
 	// Sampling is SGD's mini-batch scheme (and picks κ_B for Gauss and SDE); default
 	// without replacement.
-	Sampling sim.Sampling
+	Sampling noise.Sampling
 	// LR is η and Batch is B; defaults the preset's Defaults().
 	LR    float64
 	Batch int

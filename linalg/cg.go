@@ -2,7 +2,6 @@ package linalg
 
 import (
 	"errors"
-	"math"
 
 	"gonum.org/v1/gonum/floats"
 )
@@ -65,51 +64,29 @@ func (c *CGInverse) Solve(dst, b []float64) error {
 		panic("linalg: CGInverse.Solve: length mismatch")
 	}
 	lam := c.set.Damping
-	r := append([]float64(nil), b...) // residual b − A x with x = 0
-	for i := range dst {
-		dst[i] = 0
-	}
-	nb := math.Sqrt(floats.Dot(r, r))
-	if nb == 0 {
-		return nil
-	}
-	p := append([]float64(nil), r...)
-	ap := make([]float64, d)
-	rr := nb * nb
-	tol := c.set.CGTol * nb
-	maxRQ := 0.0
-	for it := 1; it <= c.set.CGMaxIter; it++ {
+	var pp, pcp, maxRQ float64
+	apply := func(ap, p []float64) {
 		c.op.Apply(ap, p)
-		pp := floats.Dot(p, p)
-		pcp := floats.Dot(p, ap) // pᵀ C_B p
+		pp = floats.Dot(p, p)
+		pcp = floats.Dot(p, ap) // pᵀ C_B p
+		if lam != 0 {
+			floats.AddScaled(ap, lam, p)
+		}
+	}
+	curvature := func(p, ap []float64) (float64, error) {
 		if lam == 0 {
 			rq := pcp / pp
 			maxRQ = max(maxRQ, rq)
 			if rq <= c.set.RCond*maxRQ {
-				return &RankDeficientError{Rank: -1, Dim: d, RCond: c.set.RCond}
+				return 0, &RankDeficientError{Rank: -1, Dim: d, RCond: c.set.RCond}
 			}
-		} else {
-			floats.AddScaled(ap, lam, p)
 		}
 		pap := pcp + lam*pp
 		if !(pap > 0) {
-			return &NotPSDError{What: "C_B + λI (seen by CG)", Eigenvalue: pap / pp, MaxEig: maxRQ}
+			return 0, &NotPSDError{What: "C_B + λI (seen by CG)", Eigenvalue: pap / pp, MaxEig: maxRQ}
 		}
-		alpha := rr / pap
-		floats.AddScaled(dst, alpha, p)
-		floats.AddScaled(r, -alpha, ap)
-		rrNew := floats.Dot(r, r)
-		if math.Sqrt(rrNew) <= tol {
-			return nil
-		}
-		beta := rrNew / rr
-		rr = rrNew
-		for i := range p {
-			p[i] = r[i] + beta*p[i]
-		}
-		if it == c.set.CGMaxIter {
-			return &NotConvergedError{Method: "CG", Iter: it, Residual: math.Sqrt(rr) / nb, Tolerance: c.set.CGTol}
-		}
+		return pap, nil
 	}
-	return &NotConvergedError{Method: "CG", Iter: c.set.CGMaxIter, Residual: math.Sqrt(rr) / nb, Tolerance: c.set.CGTol}
+	_, err := PCG(dst, b, apply, c.set.CGTol, c.set.CGMaxIter, PCGOptions{Curvature: curvature, ZeroStart: true, Method: "CG"})
+	return err
 }

@@ -6,8 +6,8 @@ import (
 
 	"github.com/sgdprior/sgdprior/data"
 	"github.com/sgdprior/sgdprior/field"
+	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/problem"
-	"github.com/sgdprior/sgdprior/sim"
 )
 
 // NonFiniteParamError reports a parameter vector θ with a NaN or infinite entry.
@@ -30,7 +30,7 @@ func Compute(p *problem.Problem, theta []float64, s *Settings) (*Report, error) 
 		return nil, err
 	}
 	n := p.N()
-	if s.Sampling != sim.With && s.Batch == n {
+	if s.Sampling != noise.With && s.Batch == n {
 		return nil, field.Errorf("batch", "%d equals the %d examples: sampling without replacement has no mini-batch noise", s.Batch, n)
 	}
 	if s.Subset > n {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/model"
-	"github.com/sgdprior/sgdprior/sim"
+	"github.com/sgdprior/sgdprior/noise"
 )
 
 // bruteLogisticCov returns C(θ) of the logistic NLL from the analytic gradients.
@@ -272,7 +272,7 @@ func TestMiniBatchNoiseGaussianity(t *testing.T) {
 	}
 	// The sampled projections' variance is κ_B λ_k, with and without replacement; the SE of
 	// a sample variance is σ²√((κ + 2)/n), κ the excess kurtosis.
-	for _, samp := range []sim.Sampling{sim.With, sim.Without} {
+	for _, samp := range []noise.Sampling{noise.With, noise.Without} {
 		rep, err := ComputeModel(prob, make([]float64, d), &Settings{LR: 0.1, Batch: 20, Sampling: samp, NoiseBatches: 4000, NoiseDirections: 2})
 		if err != nil {
 			t.Fatal(err)

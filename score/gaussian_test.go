@@ -11,7 +11,7 @@ import (
 
 	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/model"
-	"github.com/sgdprior/sgdprior/sim"
+	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/stationary"
 )
 
@@ -235,7 +235,7 @@ func TestLinearExactAgainstBruteForce(t *testing.T) {
 	xty.ScaleVec(1/float64(n), &xty)
 	theta := bruteSolve(t, h, xty.RawVector().Data)
 	eta, batch := 0.3, 6
-	rep, err := ComputeModel(ModelProblem{Model: m, Batch: b, WeightDecay: wd}, theta, &Settings{LR: eta, Batch: batch, Sampling: sim.With})
+	rep, err := ComputeModel(ModelProblem{Model: m, Batch: b, WeightDecay: wd}, theta, &Settings{LR: eta, Batch: batch, Sampling: noise.With})
 	if err != nil {
 		t.Fatal(err)
 	}

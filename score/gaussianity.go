@@ -7,7 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/sgdprior/sgdprior/sim"
+	"github.com/sgdprior/sgdprior/noise"
 )
 
 // gaussianity measures how Gaussian the mini-batch noise ∇L_b − ∇L is along the top noise
@@ -30,7 +30,7 @@ func (c *computation) gaussianity() {
 		dg.NoiseMethod = "not computed: no noise direction"
 		return
 	}
-	if b > pop || (r.Sampling != sim.With && b == pop) {
+	if b > pop || (r.Sampling != noise.With && b == pop) {
 		dg.NoiseMethod = fmt.Sprintf("not computed: batch %d leaves no mini-batch noise among the %d examples sampled from", b, pop)
 		c.warn("the Gaussianity of mini-batch noise was not measured: " + dg.NoiseMethod[len("not computed: "):])
 		return
@@ -56,23 +56,13 @@ func (c *computation) gaussianity() {
 		samples[k] = make([]float64, nb)
 	}
 	rnd := rand.New(rand.NewPCG(c.set.Seed, streamBatches))
-	perm := make([]int, pop)
-	for i := range perm {
-		perm[i] = i
+	scheme := noise.Without // reshuffle too: each batch is a fresh subset
+	if r.Sampling == noise.With {
+		scheme = noise.With
 	}
-	idx := make([]int, b)
+	batches := noise.NewSampler(scheme, pop, b)
 	for t := 0; t < nb; t++ {
-		if r.Sampling == sim.With {
-			for j := range idx {
-				idx[j] = rnd.IntN(pop)
-			}
-		} else {
-			for j := 0; j < b; j++ {
-				i := j + rnd.IntN(pop-j)
-				perm[j], perm[i] = perm[i], perm[j]
-			}
-			copy(idx, perm[:b])
-		}
+		idx := batches.Next(rnd)
 		for k := 0; k < nv; k++ {
 			var s float64
 			for _, i := range idx {
@@ -99,7 +89,7 @@ func (c *computation) gaussianity() {
 		from = fmt.Sprintf("the %d gradient rows", pop)
 	}
 	dg.NoiseMethod = fmt.Sprintf("%d seeded mini-batches of %d drawn %s replacement from %s, projected on the top %d eigenvectors of C",
-		nb, b, map[bool]string{true: "with", false: "without"}[r.Sampling == sim.With], from, nv)
+		nb, b, map[bool]string{true: "with", false: "without"}[r.Sampling == noise.With], from, nv)
 }
 
 // ExcessKurtosis returns m₄/m₂² − 3 of the sample x (central moments with divisor n): 0 for

@@ -16,8 +16,8 @@ import (
 	"github.com/sgdprior/sgdprior/data"
 	"github.com/sgdprior/sgdprior/field"
 	"github.com/sgdprior/sgdprior/linalg"
+	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/problem"
-	"github.com/sgdprior/sgdprior/sim"
 )
 
 // quadAtMinimum is a quadratic problem (d = 3, N = 30) and θ = θ* + off·(1, 1, 1).
@@ -231,7 +231,7 @@ func TestCompute(t *testing.T) {
 		}
 	}
 	s := DefaultSettings()
-	s.LR, s.Batch, s.Sampling = 0.1, n, sim.With
+	s.LR, s.Batch, s.Sampling = 0.1, n, noise.With
 	if _, err := Compute(pr, theta, &s); err != nil {
 		t.Errorf("B = N with replacement: %v", err)
 	}

@@ -53,51 +53,18 @@ func sameSlice(a, b []float64) bool { return len(a) > 0 && len(b) > 0 && &a[0] =
 
 // pcg solves A x = b by conjugate gradients preconditioned by prec (an approximation of
 // A⁻¹), starting from x (which receives the solution), and stops when
-// ‖b − A x‖ ≤ tol‖b‖. It is used to re-solve a slightly perturbed system (A at θ ± h v)
-// with the unperturbed inverse as preconditioner, converging in a few iterations.
+// ‖b − A x‖ ≤ tol‖b‖ (linalg.PCG). It is used to re-solve a slightly perturbed system (A at
+// θ ± h v) with the unperturbed inverse as preconditioner, converging in a few iterations.
 func pcg(x []float64, apply func(dst, x []float64), prec func(dst, r []float64) error, b []float64, tol float64, maxIter int) error {
-	n := len(b)
-	nb := floats.Norm(b, 2)
-	if nb == 0 {
-		clear(x)
-		return nil
+	_, err := linalg.PCG(x, b, apply, tol, maxIter, linalg.PCGOptions{Precond: prec, Curvature: positiveCurvature})
+	return err
+}
+
+// positiveCurvature returns pᵀAp, or an error unless it is > 0.
+func positiveCurvature(p, ap []float64) (float64, error) {
+	pap := floats.Dot(p, ap)
+	if !(pap > 0) {
+		return 0, fmt.Errorf("score: preconditioned CG: the system is not positive definite")
 	}
-	r := make([]float64, n)
-	apply(r, x)
-	floats.SubTo(r, b, r)
-	z := make([]float64, n)
-	if err := prec(z, r); err != nil {
-		return err
-	}
-	p := append([]float64(nil), z...)
-	ap := make([]float64, n)
-	rz := floats.Dot(r, z)
-	res := floats.Norm(r, 2)
-	for it := 0; it < maxIter; it++ {
-		if res <= tol*nb {
-			return nil
-		}
-		apply(ap, p)
-		pap := floats.Dot(p, ap)
-		if !(pap > 0) {
-			return fmt.Errorf("score: preconditioned CG: the system is not positive definite")
-		}
-		alpha := rz / pap
-		floats.AddScaled(x, alpha, p)
-		floats.AddScaled(r, -alpha, ap)
-		res = floats.Norm(r, 2)
-		if err := prec(z, r); err != nil {
-			return err
-		}
-		rzNew := floats.Dot(r, z)
-		beta := rzNew / rz
-		rz = rzNew
-		for i := range p {
-			p[i] = z[i] + beta*p[i]
-		}
-	}
-	if res <= tol*nb {
-		return nil
-	}
-	return &linalg.NotConvergedError{Method: "preconditioned CG", Iter: maxIter, Residual: res / nb, Tolerance: tol}
+	return pap, nil
 }

@@ -3,7 +3,7 @@ package score
 import (
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/sgdprior/sgdprior/sim"
+	"github.com/sgdprior/sgdprior/noise"
 )
 
 // Report holds every quantity computed at θ. Quantities that were not computed are nil
@@ -15,7 +15,7 @@ type Report struct {
 	// LR, Batch, Sampling and Kappa are η, B, the sampling scheme and κ_B (C_B = κ_B C).
 	LR       float64
 	Batch    int
-	Sampling sim.Sampling
+	Sampling noise.Sampling
 	Kappa    float64
 	// Damping is λ of the damped inverse (C_B + λI)⁻¹ (0 if none); Inverse is the inverse
 	// used: exact, damped or range (pseudo-inverse, with RCond).

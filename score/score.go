@@ -11,7 +11,7 @@ import (
 	"github.com/sgdprior/sgdprior/field"
 	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/model"
-	"github.com/sgdprior/sgdprior/sim"
+	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/stationary"
 )
 
@@ -198,10 +198,13 @@ func (c *computation) run() error {
 	if set.Batch > n {
 		return fmt.Errorf("score: %w", field.Errorf("batch", "%d is larger than N = %d", set.Batch, n))
 	}
-	if set.Sampling != sim.With && n < 2 {
+	if set.Sampling != noise.With && n < 2 {
 		return errors.New("score: sampling without replacement needs at least 2 examples")
 	}
-	kappa := sim.Kappa(set.Sampling, n, set.Batch)
+	kappa, err := noise.Kappa(set.Sampling, n, set.Batch)
+	if err != nil {
+		return fmt.Errorf("score: %w", err)
+	}
 	c.r = &Report{N: n, D: d, LR: set.LR, Batch: set.Batch, Sampling: set.Sampling, Kappa: kappa,
 		Damping: set.Inverse.Damping, RCond: set.Inverse.RCond, CovExamples: m, Warnings: append([]string{}, c.pending...)}
 	r := c.r
@@ -213,10 +216,10 @@ func (c *computation) run() error {
 	default:
 		r.Inverse = InverseExact
 	}
-	if set.Sampling == sim.Reshuffle {
+	if set.Sampling == noise.Reshuffle {
 		c.warn("sampling reshuffle is treated as without replacement (κ_B = (N−B)/(B(N−1)), and sampled mini-batches are independent)")
 	}
-	if set.Sampling != sim.With && set.Batch == n {
+	if set.Sampling != noise.With && set.Batch == n {
 		return fmt.Errorf("score: %w", field.Errorf("batch", "%d equals N: sampling without replacement has no mini-batch noise (κ_B = 0)", n))
 	}
 	solver := set.Solver

@@ -11,7 +11,7 @@ import (
 
 	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/model"
-	"github.com/sgdprior/sgdprior/sim"
+	"github.com/sgdprior/sgdprior/noise"
 )
 
 // TestVectorsAgainstBruteForce: on logistic regression (analytic per-example gradients
@@ -25,8 +25,8 @@ func TestVectorsAgainstBruteForce(t *testing.T) {
 	theta := randTheta(rnd, p+1, 0.5)
 	for _, tc := range []struct {
 		wd   float64
-		samp sim.Sampling
-	}{{0, sim.Without}, {0.1, sim.With}} {
+		samp noise.Sampling
+	}{{0, noise.Without}, {0.1, noise.With}} {
 		eta, batch := 0.05, 8
 		rep, err := ComputeModel(ModelProblem{Model: m, Batch: b, WeightDecay: tc.wd}, theta,
 			&Settings{LR: eta, Batch: batch, Sampling: tc.samp})
@@ -42,7 +42,7 @@ func TestVectorsAgainstBruteForce(t *testing.T) {
 		floats.AddScaled(grad, tc.wd, theta)
 		c := bruteCov(g, nil, 1/float64(n))
 		kappa := 1 / float64(batch)
-		if tc.samp == sim.Without {
+		if tc.samp == noise.Without {
 			kappa = float64(n-batch) / (float64(batch) * float64(n-1))
 		}
 		checkScalar(t, "kappa", rep.Kappa, kappa, 1e-15)
@@ -416,7 +416,7 @@ func TestErrors(t *testing.T) {
 			t.Errorf("%s: multi-line error %q", name, err)
 		}
 	}
-	if _, err := ComputeModel(prob, theta, &Settings{LR: 0.1, Batch: 20, Sampling: sim.With}); err != nil {
+	if _, err := ComputeModel(prob, theta, &Settings{LR: 0.1, Batch: 20, Sampling: noise.With}); err != nil {
 		t.Errorf("B = N with replacement: %v", err)
 	}
 	func() {

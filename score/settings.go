@@ -6,8 +6,8 @@ import (
 
 	"github.com/sgdprior/sgdprior/field"
 	"github.com/sgdprior/sgdprior/linalg"
+	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/progress"
-	"github.com/sgdprior/sgdprior/sim"
 )
 
 // Solver selects the strategy behind every covariance computation (see the package doc).
@@ -58,9 +58,9 @@ type Settings struct {
 	LR float64
 	// Batch is the batch size B, 1 ≤ B ≤ N. Required.
 	Batch int
-	// Sampling is the mini-batch scheme; default sim.Without. sim.Reshuffle is treated as
+	// Sampling is the mini-batch scheme; default noise.Without. noise.Reshuffle is treated as
 	// Without (κ_B and sampled mini-batches), with a warning saying so.
-	Sampling sim.Sampling
+	Sampling noise.Sampling
 	// Inverse says how C_B is inverted: Damping λ (C_B + λI, in the units of C_B), Range
 	// (pseudo-inverse on the range of C_B, eigenvalues at or below RCond·λ_max dropped),
 	// RCond (default 1e-10, also the rank threshold), CGTol and CGMaxIter (SolverCG; CGMaxIter
@@ -173,7 +173,7 @@ func DefaultSettings() Settings {
 // flag name ("top-k", "minimum-tol"; settings without a flag by their Go name in the same
 // spelling, "dense-max-dim").
 func (s *Settings) Validate() error {
-	if err := sim.CheckLRBatch(s.LR, s.Batch); err != nil {
+	if err := noise.CheckLRBatch(s.LR, s.Batch); err != nil {
 		return err
 	}
 	if err := s.Inverse.Validate(); err != nil {
@@ -181,7 +181,7 @@ func (s *Settings) Validate() error {
 	}
 	inv := &s.Inverse
 	switch {
-	case s.Sampling < sim.Without || s.Sampling > sim.Reshuffle:
+	case s.Sampling < noise.Without || s.Sampling > noise.Reshuffle:
 		return field.Errorf("sampling", "must be with, without or reshuffle, not %v", s.Sampling)
 	case s.Solver < SolverAuto || s.Solver > SolverCG:
 		return field.Errorf("solver", "must be auto, dense, woodbury or cg, not %v", s.Solver)

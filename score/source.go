@@ -11,6 +11,7 @@ import (
 
 	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/model"
+	"github.com/sgdprior/sgdprior/noise"
 )
 
 // source supplies the per-example gradients every quantity is built from: a model on its
@@ -150,9 +151,7 @@ func centredChunks(m model.Model, b model.Batch, theta []float64, f func(i0 int,
 		i1 := min(n, i0+cr)
 		a := buf.Slice(0, i1-i0, 0, d).(*mat.Dense)
 		m.PerExampleGrads(a, theta, rows(b, i0, i1))
-		for r := 0; r < i1-i0; r++ {
-			floats.Sub(a.RawRowView(r), mean)
-		}
+		noise.SubtractMean(a, mean)
 		f(i0, a)
 	}
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/sgdprior/sgdprior/model"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/sgdprior/sgdprior/noise"
 )
 
 // logistic is a synthetic logistic-regression-shaped test Problem: features x_i ∈ R^p plus
@@ -106,7 +108,7 @@ func TestHotLoopAllocs(t *testing.T) {
 	p := newLogistic(100, 5, 1)
 	init := make([]float64, p.Dim())
 	for _, m := range []Method{SGD, Gauss, SDE, SGLD} {
-		for _, smp := range []Sampling{Without, With, Reshuffle} {
+		for _, smp := range []noise.Sampling{noise.Without, noise.With, noise.Reshuffle} {
 			for _, project := range []bool{false, true} {
 				cfg := Config{Method: m, Sampling: smp, LR: 0.1, Batch: 8, DT: 0.5, Chains: 1, Steps: 2000,
 					Init: init, CheckLossEvery: 3, Observe: func(int, int, []float64) {}}

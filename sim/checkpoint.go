@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/sgdprior/sgdprior/internal/atomicfile"
+	"github.com/sgdprior/sgdprior/noise"
 )
 
 // Checkpoint file layout (encoding/gob, one message after the other):
@@ -108,7 +109,7 @@ func (a identity) diff(b identity) []string {
 		add("method", Method(a.Method), Method(b.Method))
 	}
 	if a.Sampling != b.Sampling {
-		add("sampling", Sampling(a.Sampling), Sampling(b.Sampling))
+		add("sampling", noise.Sampling(a.Sampling), noise.Sampling(b.Sampling))
 	}
 	if !feq(a.LR, b.LR) {
 		add("lr", a.LR, b.LR)
@@ -201,7 +202,12 @@ func writeCheckpoint(path string, s *settings, chains []*chain) error {
 			if err != nil {
 				return err
 			}
-			rec := chainRecord{Step: c.step, Theta: c.theta, RNG: rng, Perm: c.perm, Pos: c.pos, Kept: c.kept, Samples: c.samples}
+			var perm []int
+			var pos int
+			if c.batches != nil {
+				perm, pos = c.batches.State()
+			}
+			rec := chainRecord{Step: c.step, Theta: c.theta, RNG: rng, Perm: perm, Pos: pos, Kept: c.kept, Samples: c.samples}
 			if err := enc.Encode(&rec); err != nil {
 				return err
 			}
@@ -280,22 +286,10 @@ func restoreChain(s *settings, k uint64, rec *chainRecord) (*chain, error) {
 	if err := c.pcg.UnmarshalBinary(rec.RNG); err != nil {
 		return nil, fmt.Errorf("random state: %v", err)
 	}
-	if c.perm != nil {
-		if len(rec.Perm) != s.n {
-			return nil, fmt.Errorf("permutation has length %d, want %d", len(rec.Perm), s.n)
+	if c.batches != nil {
+		if err := c.batches.Restore(rec.Perm, rec.Pos); err != nil {
+			return nil, err
 		}
-		seen := make([]bool, s.n)
-		for _, i := range rec.Perm {
-			if i < 0 || i >= s.n || seen[i] {
-				return nil, fmt.Errorf("permutation buffer is not a permutation of 0..%d", s.n-1)
-			}
-			seen[i] = true
-		}
-		if rec.Pos < 0 || rec.Pos > s.n {
-			return nil, fmt.Errorf("epoch position %d outside [0, %d]", rec.Pos, s.n)
-		}
-		copy(c.perm, rec.Perm)
-		c.pos = rec.Pos
 	} else if len(rec.Perm) != 0 {
 		return nil, fmt.Errorf("unexpected permutation buffer")
 	}

@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/sgdprior/sgdprior/noise"
 )
 
 func ckptConfigs(init []float64) []Config {
@@ -16,8 +18,8 @@ func ckptConfigs(init []float64) []Config {
 	var out []Config
 	for _, ms := range []struct {
 		m Method
-		s Sampling
-	}{{SGD, Reshuffle}, {SGD, Without}, {SGD, With}, {Gauss, Without}, {SDE, With}, {SGLD, Reshuffle}} {
+		s noise.Sampling
+	}{{SGD, noise.Reshuffle}, {SGD, noise.Without}, {SGD, noise.With}, {Gauss, noise.Without}, {SDE, noise.With}, {SGLD, noise.Reshuffle}} {
 		c := base
 		c.Method, c.Sampling = ms.m, ms.s
 		out = append(out, c)
@@ -103,7 +105,7 @@ func (f *failingWriter) Write(b []byte) (int, error) {
 func TestCheckpointWriteFailure(t *testing.T) {
 	p := newLinreg(23, 3, 6)
 	init := []float64{0.2, -0.1, 0.4}
-	cfg := Config{Method: SGD, Sampling: Reshuffle, LR: 0.1, Batch: 6, Chains: 3, Steps: 500, Burnin: 20, Seed: 2, Init: init}
+	cfg := Config{Method: SGD, Sampling: noise.Reshuffle, LR: 0.1, Batch: 6, Chains: 3, Steps: 500, Burnin: 20, Seed: 2, Init: init}
 	ref, err := Run(context.Background(), p, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +164,7 @@ func TestCheckpointRefusesOtherConfig(t *testing.T) {
 		"seed 2 (checkpoint) vs 3 (now)":              func(c *Config) { c.Seed = 3 },
 		"config tag":                                  func(c *Config) { c.ConfigTag = "data xyz" },
 		"init differs":                                func(c *Config) { c.Init = []float64{0, 1, 0} },
-		"sampling without (checkpoint) vs with (now)": func(c *Config) { c.Sampling = With },
+		"sampling without (checkpoint) vs with (now)": func(c *Config) { c.Sampling = noise.With },
 	} {
 		c := cfg
 		f(&c)

@@ -4,17 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/sim"
 )
-
-func ExampleKappa() {
-	// N = 100 examples, batches of B = 10.
-	fmt.Printf("with:    %.4f\n", sim.Kappa(sim.With, 100, 10))
-	fmt.Printf("without: %.4f\n", sim.Kappa(sim.Without, 100, 10))
-	// Output:
-	// with:    0.1000
-	// without: 0.0909
-}
 
 // constNoise is the 1-D problem ℓ_i = ½θ² + a_iθ with a_i = ±1 (mean 0, variance 1).
 type constNoise struct{}
@@ -38,7 +30,7 @@ func ExampleRun() {
 	// SGD with B = 1 drawn with replacement: stationary variance ηκ_Bv/(h(2 − ηh)) = 1/3
 	// for η = 0.5, κ_B = 1, v = 1, h = 1.
 	res, err := sim.Run(context.Background(), constNoise{}, sim.Config{
-		Sampling: sim.With, LR: 0.5, Batch: 1, Chains: 8, Steps: 20000, Burnin: 100,
+		Sampling: noise.With, LR: 0.5, Batch: 1, Chains: 8, Steps: 20000, Burnin: 100,
 		Seed: 1, Init: []float64{0},
 	})
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/sgdprior/sgdprior/model"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/sgdprior/sgdprior/noise"
 )
 
 // tinyLogistic returns model "logistic" on n random examples with p features.
@@ -156,7 +158,7 @@ func TestModelProblemOneStep(t *testing.T) {
 			wantMean[j] = theta0[j] - lr*(mean[j]+wd*theta0[j])
 		}
 		wantCov := mat.NewSymDense(d, nil)
-		wantCov.ScaleSym(lr*lr*Kappa(Without, n, batch), c)
+		wantCov.ScaleSym(lr*lr*mustKappa(t, noise.Without, n, batch), c)
 		y := make([][]float64, chains)
 		for k := range y {
 			y[k] = r.Sample(k, 0)
@@ -202,7 +204,7 @@ func TestFusedSGDStep(t *testing.T) {
 		for j := range init {
 			init[j] = 0.3 * rng.NormFloat64()
 		}
-		cfg := Config{Method: SGD, Sampling: With, LR: 0.2, Batch: 8, Chains: 3, Steps: 40, Seed: 9, Init: init}
+		cfg := Config{Method: SGD, Sampling: noise.With, LR: 0.2, Batch: 8, Chains: 3, Steps: 40, Seed: 9, Init: init}
 		a, err := Run(context.Background(), prob, cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -236,7 +238,7 @@ func TestDivergenceReportDeterministic(t *testing.T) {
 	m, b := tinyLogistic(t, 50, 4, 7)
 	prob := NewModelProblem(m, b, 0.01)
 	init := []float64{0.1, -0.2, 0.3, 0.1, 0}
-	cfg := Config{Method: SGD, Sampling: With, LR: 1e300, Batch: 8, Chains: 16, Steps: 50, Seed: 3, Init: init}
+	cfg := Config{Method: SGD, Sampling: noise.With, LR: 1e300, Batch: 8, Chains: 16, Steps: 50, Seed: 3, Init: init}
 	var first string
 	for range 20 {
 		_, err := Run(context.Background(), prob, cfg)

@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/gonum/floats"
 
 	"github.com/sgdprior/sgdprior/internal/kernel"
+	"github.com/sgdprior/sgdprior/noise"
 )
 
 // chain is the complete state of one chain: everything a checkpoint must hold.
@@ -20,11 +21,9 @@ type chain struct {
 	theta []float64
 	pcg   *rand.PCG
 	rng   *rand.Rand
-	// perm is the chain's permutation buffer (Without, Reshuffle; nil otherwise). Without
-	// takes a partial Fisher–Yates shuffle of its first B entries each step; Reshuffle
-	// shuffles it fully at the start of every epoch and takes perm[pos:pos+B].
-	perm []int
-	pos  int
+	// batches draws the mini-batches of SGD and SGLD (nil for Gauss and SDE); its state
+	// (permutation buffer, epoch position) is part of the chain's.
+	batches *noise.Sampler
 	// step is the number of steps completed.
 	step int
 	// samples holds the kept samples (capacity nKept·dim, length kept·dim).
@@ -37,7 +36,6 @@ type chain struct {
 type worker struct {
 	p    Problem
 	grad []float64
-	idx  []int        // With: the drawn indices
 	w    []float64    // Gauss, SDE: the weights of WeightedGrad
 	dp   decayProblem // p, when SGD can fuse its weight decay into the update (else nil)
 }
@@ -86,7 +84,7 @@ func validate(p Problem, cfg Config) (*settings, []string, error) {
 	switch {
 	case cfg.Method < SGD || cfg.Method > SGLD:
 		return nil, nil, fmt.Errorf("sim: unknown method %d", int(cfg.Method))
-	case cfg.Sampling < Without || cfg.Sampling > Reshuffle:
+	case cfg.Sampling < noise.Without || cfg.Sampling > noise.Reshuffle:
 		return nil, nil, fmt.Errorf("sim: unknown sampling %d", int(cfg.Sampling))
 	case !(cfg.LR > 0) || math.IsInf(cfg.LR, 1):
 		return nil, nil, fmt.Errorf("sim: learning rate %v must be positive and finite", cfg.LR)
@@ -94,7 +92,7 @@ func validate(p Problem, cfg Config) (*settings, []string, error) {
 		return nil, nil, fmt.Errorf("sim: the problem has no examples")
 	case cfg.Batch < 1 || cfg.Batch > n:
 		return nil, nil, fmt.Errorf("sim: batch size %d outside [1, N = %d]", cfg.Batch, n)
-	case cfg.Sampling != With && n < 2:
+	case cfg.Sampling != noise.With && n < 2:
 		return nil, nil, fmt.Errorf("sim: sampling %v needs N ≥ 2 examples, have %d", cfg.Sampling, n)
 	case cfg.DT < 0 || cfg.DT > 1 || math.IsNaN(cfg.DT):
 		return nil, nil, fmt.Errorf("sim: dt %v outside (0, 1]", cfg.DT)
@@ -150,8 +148,12 @@ func validate(p Problem, cfg Config) (*settings, []string, error) {
 	if s.nKept == 0 {
 		warn = append(warn, fmt.Sprintf("no samples are kept: steps %d − burn-in %d < thin %d", s.Steps, s.Burnin, s.Thin))
 	}
-	s.kappa = Kappa(s.Sampling, n, s.Batch)
-	if (s.Method == Gauss || s.Method == SDE) && s.Sampling == Reshuffle {
+	kappa, err := noise.Kappa(s.Sampling, n, s.Batch)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sim: %w", err)
+	}
+	s.kappa = kappa
+	if (s.Method == Gauss || s.Method == SDE) && s.Sampling == noise.Reshuffle {
 		warn = append(warn, fmt.Sprintf("method %v draws Gaussian noise: sampling reshuffle only sets κ_B, as without", s.Method))
 	}
 	s.stepScale = s.LR
@@ -281,12 +283,8 @@ func newChain(s *settings, k uint64) *chain {
 		samples: make([]float64, 0, s.nKept*s.dim),
 	}
 	c.rng = rand.New(c.pcg)
-	if (s.Method == SGD || s.Method == SGLD) && s.Sampling != With {
-		c.perm = make([]int, s.n)
-		for i := range c.perm {
-			c.perm[i] = i
-		}
-		c.pos = s.n // Reshuffle: the first step starts an epoch.
+	if s.Method == SGD || s.Method == SGLD {
+		c.batches = noise.NewSampler(s.Sampling, s.n, s.Batch)
 	}
 	return c
 }
@@ -295,10 +293,6 @@ func newWorker(p Problem, s *settings) *worker {
 	w := &worker{p: p, grad: make([]float64, s.d)}
 	w.dp, _ = p.(decayProblem)
 	switch s.Method {
-	case SGD, SGLD:
-		if s.Sampling == With {
-			w.idx = make([]int, s.Batch)
-		}
 	case Gauss, SDE:
 		w.w = make([]float64, s.n)
 	}
@@ -410,13 +404,13 @@ func (w *worker) step(c *chain, s *settings) (checked, finite bool) {
 	switch s.Method {
 	case SGD:
 		if w.dp != nil {
-			w.dp.MiniBatchNLLGrad(w.grad, c.theta, w.batch(c, s))
+			w.dp.MiniBatchNLLGrad(w.grad, c.theta, c.batches.Next(c.rng))
 			return true, kernel.SGDUpdate(c.theta, w.grad, -s.stepScale, w.dp.WeightDecay())
 		}
-		w.p.MiniBatchGrad(w.grad, c.theta, w.batch(c, s))
+		w.p.MiniBatchGrad(w.grad, c.theta, c.batches.Next(c.rng))
 		axpy(-s.stepScale, w.grad, c.theta)
 	case SGLD:
-		w.p.MiniBatchGrad(w.grad, c.theta, w.batch(c, s))
+		w.p.MiniBatchGrad(w.grad, c.theta, c.batches.Next(c.rng))
 		for j, g := range w.grad {
 			c.theta[j] += -s.stepScale*g + s.noiseScale*c.rng.NormFloat64()
 		}
@@ -425,40 +419,6 @@ func (w *worker) step(c *chain, s *settings) (checked, finite bool) {
 		axpy(-s.stepScale, w.grad, c.theta)
 	}
 	return false, true
-}
-
-// batch draws the next mini-batch of chain c per s.Sampling (MATH.md §1) without
-// allocating. The returned slice must not be modified.
-func (w *worker) batch(c *chain, s *settings) []int {
-	b := s.Batch
-	switch s.Sampling {
-	case With:
-		for j := range w.idx {
-			w.idx[j] = c.rng.IntN(s.n)
-		}
-		return w.idx
-	case Without:
-		// Partial Fisher–Yates: perm[:b] becomes a uniformly random b-subset (in random
-		// order) whatever permutation perm held before.
-		p := c.perm
-		for j := range b {
-			i := j + c.rng.IntN(s.n-j)
-			p[j], p[i] = p[i], p[j]
-		}
-		return p[:b]
-	default: // Reshuffle
-		if c.pos+b > s.n {
-			p := c.perm
-			for j := s.n - 1; j > 0; j-- {
-				i := c.rng.IntN(j + 1)
-				p[j], p[i] = p[i], p[j]
-			}
-			c.pos = 0
-		}
-		idx := c.perm[c.pos : c.pos+b]
-		c.pos += b
-		return idx
-	}
 }
 
 // gaussGrad writes ∇L(θ) + ξ/√h into w.grad with ξ ~ N(0, C_B(θ)) (h = 1 for Gauss), in one

@@ -18,10 +18,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 
-	"github.com/sgdprior/sgdprior/field"
+	"github.com/sgdprior/sgdprior/noise"
 	"time"
 )
 
@@ -76,81 +75,6 @@ func (m *Method) Set(v string) error {
 	return nil
 }
 
-// Sampling selects how mini-batches are drawn (MATH.md §1). The zero value is Without.
-type Sampling int
-
-const (
-	// Without draws B distinct indices, a fresh independent subset each step (default).
-	Without Sampling = iota
-	// With draws B indices independently with replacement, fresh each step.
-	With
-	// Reshuffle draws one random permutation per epoch and takes consecutive slices of B;
-	// the last partial batch of each epoch is dropped.
-	Reshuffle
-)
-
-var samplingNames = [...]string{Without: "without", With: "with", Reshuffle: "reshuffle"}
-
-// String returns the scheme's command-line spelling ("without", "with", "reshuffle").
-func (s Sampling) String() string {
-	if s < 0 || int(s) >= len(samplingNames) {
-		return fmt.Sprintf("Sampling(%d)", int(s))
-	}
-	return samplingNames[s]
-}
-
-// ParseSampling parses "with", "without" or "reshuffle" (case-insensitive).
-func ParseSampling(s string) (Sampling, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "without":
-		return Without, nil
-	case "with":
-		return With, nil
-	case "reshuffle":
-		return Reshuffle, nil
-	}
-	return 0, fmt.Errorf("sim: unknown sampling %q (want with, without or reshuffle)", s)
-}
-
-// Set parses "with", "without" or "reshuffle" into s, so that a *Sampling is a flag.Value.
-func (s *Sampling) Set(v string) error {
-	x, err := ParseSampling(v)
-	if err != nil {
-		return errors.New(strings.TrimPrefix(err.Error(), "sim: "))
-	}
-	*s = x
-	return nil
-}
-
-// CheckLRBatch is the one rule for SGD's learning rate and batch size: η > 0 and finite,
-// B ≥ 1 (B ≤ N needs the data: problem.Problem.CheckBatch). It returns a *field.Error.
-func CheckLRBatch(lr float64, b int) error {
-	if !(lr > 0) || math.IsInf(lr, 0) {
-		return field.Errorf("lr", "must be > 0, not %v", lr)
-	}
-	if b < 1 {
-		return field.Errorf("batch", "must be ≥ 1, not %d", b)
-	}
-	return nil
-}
-
-// Kappa returns κ_B, the factor with C_B = κ_B C (MATH.md §2): 1/B for With and
-// (N − B)/(B(N − 1)) for Without. Reshuffle is treated as Without (within an epoch batches
-// are drawn without replacement). It panics unless 1 ≤ b ≤ n (and n ≥ 2 without
-// replacement).
-func Kappa(s Sampling, n, b int) float64 {
-	if b < 1 || b > n {
-		panic(fmt.Sprintf("sim: Kappa: batch %d outside [1, %d]", b, n))
-	}
-	if s == With {
-		return 1 / float64(b)
-	}
-	if n < 2 {
-		panic("sim: Kappa: sampling without replacement needs n ≥ 2")
-	}
-	return float64(n-b) / (float64(b) * float64(n-1))
-}
-
 // Config describes a simulation. Its zero value is not runnable: LR, Batch (except for
 // Gauss and SDE), Chains, Steps and Init must be set. Other zero fields mean defaults.
 type Config struct {
@@ -158,7 +82,7 @@ type Config struct {
 	Method Method
 	// Sampling is the mini-batch scheme of SGD and SGLD, and picks κ_B for Gauss and SDE
 	// (Reshuffle counts as Without there); default Without.
-	Sampling Sampling
+	Sampling noise.Sampling
 	// LR is η > 0.
 	LR float64
 	// Batch is B, 1 ≤ B ≤ N. Required for every method (Gauss and SDE use it for κ_B).
@@ -231,7 +155,7 @@ type Config struct {
 type Result struct {
 	// Method, Sampling, and Kappa (κ_B of the configured batch and scheme) describe the run.
 	Method   Method
-	Sampling Sampling
+	Sampling noise.Sampling
 	Kappa    float64
 	// Chains is K; Dim is the length of a stored sample (ProjectDim with Project, else d);
 	// Kept is the number of samples kept per chain.

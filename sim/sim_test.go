@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/sgdprior/sgdprior/noise"
 )
 
 func TestParse(t *testing.T) {
@@ -19,94 +21,12 @@ func TestParse(t *testing.T) {
 			t.Errorf("ParseMethod(%q) = %v, %v", m.String(), got, err)
 		}
 	}
-	for _, s := range []Sampling{With, Without, Reshuffle} {
-		got, err := ParseSampling(s.String())
-		if err != nil || got != s {
-			t.Errorf("ParseSampling(%q) = %v, %v", s.String(), got, err)
-		}
-	}
 	if _, err := ParseMethod("adam"); err == nil {
 		t.Error("ParseMethod(adam): no error")
 	}
-	if _, err := ParseSampling("sometimes"); err == nil {
-		t.Error("ParseSampling(sometimes): no error")
-	}
 	var zero Config
-	if zero.Sampling != Without || zero.Method != SGD {
+	if zero.Sampling != noise.Without || zero.Method != SGD {
 		t.Error("zero Config is not SGD without replacement")
-	}
-}
-
-// TestKappa checks κ_B against the brute-force variance of the mean of a mini-batch drawn
-// from a fixed population, enumerated exactly for every subset (without) and every tuple
-// (with).
-func TestKappa(t *testing.T) {
-	pop := []float64{0.3, -1.2, 2.5, 0.7, -0.4}
-	n := len(pop)
-	var mean, c float64
-	for _, v := range pop {
-		mean += v / float64(n)
-	}
-	for _, v := range pop {
-		c += (v - mean) * (v - mean) / float64(n)
-	}
-	for b := 1; b <= n; b++ {
-		// Without: all subsets of size b.
-		var s, s2 float64
-		var count int
-		for mask := 0; mask < 1<<n; mask++ {
-			var m float64
-			k := 0
-			for i := range n {
-				if mask&(1<<i) != 0 {
-					m += pop[i]
-					k++
-				}
-			}
-			if k != b {
-				continue
-			}
-			m /= float64(b)
-			s += m
-			s2 += m * m
-			count++
-		}
-		v := s2/float64(count) - (s/float64(count))*(s/float64(count))
-		if got := Kappa(Without, n, b) * c; math.Abs(got-v) > 1e-12 {
-			t.Errorf("without, B=%d: κ_B·C = %v, exact variance %v", b, got, v)
-		}
-		if got := Kappa(Reshuffle, n, b); got != Kappa(Without, n, b) {
-			t.Errorf("reshuffle κ_B %v differs from without", got)
-		}
-		// With: all n^b tuples.
-		s, s2, count = 0, 0, 0
-		idx := make([]int, b)
-		for {
-			var m float64
-			for _, i := range idx {
-				m += pop[i]
-			}
-			m /= float64(b)
-			s += m
-			s2 += m * m
-			count++
-			j := 0
-			for j < b {
-				idx[j]++
-				if idx[j] < n {
-					break
-				}
-				idx[j] = 0
-				j++
-			}
-			if j == b {
-				break
-			}
-		}
-		v = s2/float64(count) - (s/float64(count))*(s/float64(count))
-		if got := Kappa(With, n, b) * c; math.Abs(got-v) > 1e-12 {
-			t.Errorf("with, B=%d: κ_B·C = %v, exact variance %v", b, got, v)
-		}
 	}
 }
 
@@ -165,13 +85,13 @@ func TestOneStepDistribution(t *testing.T) {
 	n := float64(p.NumExamples())
 	cases := []struct {
 		m      Method
-		s      Sampling
+		s      noise.Sampling
 		dt, tp float64
 	}{
-		{SGD, With, 1, 1}, {SGD, Without, 1, 1}, {SGD, Reshuffle, 1, 1},
-		{Gauss, With, 1, 1}, {Gauss, Without, 1, 1},
-		{SDE, Without, 0.25, 1}, {SDE, With, 1, 1},
-		{SGLD, With, 1, 2}, {SGLD, Without, 1, 1},
+		{SGD, noise.With, 1, 1}, {SGD, noise.Without, 1, 1}, {SGD, noise.Reshuffle, 1, 1},
+		{Gauss, noise.With, 1, 1}, {Gauss, noise.Without, 1, 1},
+		{SDE, noise.Without, 0.25, 1}, {SDE, noise.With, 1, 1},
+		{SGLD, noise.With, 1, 2}, {SGLD, noise.Without, 1, 1},
 	}
 	for _, tc := range cases {
 		cfg := Config{Method: tc.m, Sampling: tc.s, LR: lr, Batch: batch, DT: tc.dt, Chains: chains,
@@ -184,7 +104,7 @@ func TestOneStepDistribution(t *testing.T) {
 		if tc.m != SDE {
 			h = 1
 		}
-		kappa := Kappa(tc.s, p.NumExamples(), batch)
+		kappa := mustKappa(t, tc.s, p.NumExamples(), batch)
 		wantMean := make([]float64, 3)
 		for j := range wantMean {
 			wantMean[j] = theta0[j] - h*lr*grad[j]
@@ -210,7 +130,7 @@ func TestSamplingSchemes(t *testing.T) {
 	q := newQuadratic1D(1, 1, n, 1)
 	var batches [][]int
 	q.hook = func(idx []int) { batches = append(batches, slices.Clone(idx)) }
-	run := func(s Sampling, steps int) {
+	run := func(s noise.Sampling, steps int) {
 		batches = nil
 		_, err := Run(context.Background(), q, Config{Sampling: s, LR: 0.1, Batch: b, Chains: 1, Steps: steps, Seed: 3, Init: []float64{0}})
 		if err != nil {
@@ -223,7 +143,7 @@ func TestSamplingSchemes(t *testing.T) {
 
 	// Reshuffle: epochs of ⌊N/B⌋ = 3 consecutive slices of one permutation, all distinct;
 	// the last 2 indices of each permutation are dropped; permutations differ.
-	run(Reshuffle, 300)
+	run(noise.Reshuffle, 300)
 	var firsts [][]int
 	for e := 0; e < 100; e++ {
 		seen := map[int]bool{}
@@ -246,7 +166,7 @@ func TestSamplingSchemes(t *testing.T) {
 	// Without: distinct indices in each batch, every index equally often: each index is in
 	// a batch with probability B/N, so its count over S steps is Binomial(S, B/N); 5 SD.
 	const steps = 30000
-	for _, s := range []Sampling{Without, With} {
+	for _, s := range []noise.Sampling{noise.Without, noise.With} {
 		run(s, steps)
 		counts := make([]float64, n)
 		distinctFail := 0
@@ -260,16 +180,16 @@ func TestSamplingSchemes(t *testing.T) {
 				}
 			}
 		}
-		if s == Without && distinctFail > 0 {
+		if s == noise.Without && distinctFail > 0 {
 			t.Errorf("without: %d repeated indices within batches", distinctFail)
 		}
 		// With: repeats must occur (P(no repeat in a batch) = (10/11)(9/11) ≈ 0.74).
-		if s == With && distinctFail == 0 {
+		if s == noise.With && distinctFail == 0 {
 			t.Error("with: no batch ever repeated an index")
 		}
 		pr := float64(b) / n
 		sd := math.Sqrt(steps * pr * (1 - pr))
-		if s == With {
+		if s == noise.With {
 			// Each of the B draws hits index i with probability 1/N: Binomial(S·B, 1/N).
 			sd = math.Sqrt(steps * b * (1.0 / n) * (1 - 1.0/n))
 		}
@@ -304,24 +224,24 @@ func TestStationaryVariance1D(t *testing.T) {
 	const h, v, n, b, lr = 1.0, 1.0, 20, 5, 0.5
 	q := newQuadratic1D(h, v, n, 2)
 	base := Config{LR: lr, Batch: b, Chains: 16, Steps: 20000, Burnin: 200, Seed: 17, Init: []float64{0}}
-	for _, s := range []Sampling{Without, With, Reshuffle} {
-		kappa := Kappa(s, n, b)
+	for _, s := range []noise.Sampling{noise.Without, noise.With, noise.Reshuffle} {
+		kappa := mustKappa(t, s, n, b)
 		disc := lr * kappa * v / (h * (2 - lr*h))
 		for _, m := range []Method{SGD, Gauss} {
-			if m == Gauss && s == Reshuffle {
+			if m == Gauss && s == noise.Reshuffle {
 				continue
 			}
 			cfg := base
 			cfg.Method, cfg.Sampling = m, s
 			got, se := stationaryVar(t, q, cfg)
-			if s == Reshuffle {
+			if s == noise.Reshuffle {
 				continue // see TestStationaryVarianceReshuffle
 			}
 			if math.Abs(got-disc) > 4*se {
 				t.Errorf("%v/%v: variance %.5g ± %.2g, want %.5g (4 SE)", m, s, got, se, disc)
 			}
 		}
-		if s == Reshuffle {
+		if s == noise.Reshuffle {
 			continue
 		}
 		cfg := base
@@ -335,7 +255,7 @@ func TestStationaryVariance1D(t *testing.T) {
 	// SDE: Euler–Maruyama with Δt = 0.05. The autocorrelation time grows as 1/Δt, so run
 	// 120000 steps of size Δt (6000 SGD-step time units) per chain.
 	const dt = 0.05
-	kappa := Kappa(Without, n, b)
+	kappa := mustKappa(t, noise.Without, n, b)
 	cfg := base
 	cfg.Method, cfg.DT, cfg.Steps, cfg.Burnin, cfg.Thin = SDE, dt, 120000, 2000, 10
 	got, se := stationaryVar(t, q, cfg)
@@ -355,7 +275,7 @@ func TestStationaryVariance1D(t *testing.T) {
 // TestStationaryVarianceReshuffle checks SGD with reshuffling on ℓ_i = ½hθ² + a_iθ against
 // its exact stationary variance. Within an epoch of E = ⌊N/B⌋ batches the batch means ξ_j of
 // one random permutation have Var ξ_j = κ_B v (κ_B of sampling without replacement) and
-// Cov(ξ_j, ξ_k) = −v/(N − 1) for j ≠ k, independent across epochs. With A = 1 − ηh, the
+// Cov(ξ_j, ξ_k) = −v/(N − 1) for j ≠ k, independent across epochs. noise.With A = 1 − ηh, the
 // variance at the start of an epoch is V₀ = η² Var(Σ_j A^{E−1−j} ξ_j)/(1 − A^{2E}), p steps
 // into an epoch it is A^{2p}V₀ + η² Var(Σ_{j<p} A^{p−1−j} ξ_j), and the kept samples cover
 // the E phases equally. N = 22, B = 5 also exercises the dropped partial batch.
@@ -364,7 +284,7 @@ func TestStationaryVarianceReshuffle(t *testing.T) {
 	const h, v, n, b, lr = 1.0, 1.0, 22, 5, 0.5
 	const E = n / b
 	q := newQuadratic1D(h, v, n, 3)
-	kappa := Kappa(Without, n, b)
+	kappa := mustKappa(t, noise.Without, n, b)
 	A := 1 - lr*h
 	// varSum returns Var(Σ_j c_j ξ_j).
 	varSum := func(c []float64) float64 {
@@ -392,7 +312,7 @@ func TestStationaryVarianceReshuffle(t *testing.T) {
 	for p := range E {
 		want += (math.Pow(A, float64(2*p))*v0 + lr*lr*varSum(coef(p))) / E
 	}
-	cfg := Config{Sampling: Reshuffle, LR: lr, Batch: b, Chains: 16, Steps: 20000, Burnin: 200, Seed: 19, Init: []float64{0}}
+	cfg := Config{Sampling: noise.Reshuffle, LR: lr, Batch: b, Chains: 16, Steps: 20000, Burnin: 200, Seed: 19, Init: []float64{0}}
 	if (cfg.Steps-cfg.Burnin)%E != 0 {
 		t.Fatal("test set-up: kept samples do not cover the phases equally")
 	}
@@ -427,7 +347,7 @@ func TestStationaryCovariance2D(t *testing.T) {
 	if mat.EqualApprox(&ch, &hc, 1e-3) {
 		t.Fatal("test set-up: C and H commute")
 	}
-	kappa := Kappa(Without, n, b)
+	kappa := mustKappa(t, noise.Without, n, b)
 	// (I − A⊗A) vec Σ = η²κ vec C with A = I − ηH.
 	A := mat.NewDense(2, 2, nil)
 	for i := range 2 {
@@ -494,7 +414,7 @@ func TestStationaryCovariance2D(t *testing.T) {
 func allConfigs(init []float64) []Config {
 	var out []Config
 	for _, m := range []Method{SGD, Gauss, SDE, SGLD} {
-		for _, s := range []Sampling{Without, With, Reshuffle} {
+		for _, s := range []noise.Sampling{noise.Without, noise.With, noise.Reshuffle} {
 			out = append(out, Config{Method: m, Sampling: s, LR: 0.1, Batch: 7, DT: 0.5, Chains: 5,
 				Steps: 400, Burnin: 50, Thin: 3, Seed: 42, Init: init})
 		}
@@ -699,4 +619,13 @@ func TestCancelWithoutCheckpoint(t *testing.T) {
 	if err != context.Canceled || r != nil {
 		t.Errorf("got %v, %v; want nil, context.Canceled", r, err)
 	}
+}
+
+func mustKappa(t testing.TB, s noise.Sampling, n, b int) float64 {
+	t.Helper()
+	k, err := noise.Kappa(s, n, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

@@ -294,59 +294,20 @@ func (p *exactOp) solveKronecker(sol, rhs []float64) error {
 	return nil
 }
 
-// solvePCG runs conjugate gradients on 𝓛 Σ = R with the Frobenius inner product,
-// preconditioned by 𝓛₀⁻¹ (elementwise division by w), from Σ = 𝓛₀⁻¹R.
+// solvePCG runs conjugate gradients (linalg.PCG) on 𝓛 Σ = R with the Frobenius inner
+// product, preconditioned by 𝓛₀⁻¹ (elementwise division by w), from Σ = 𝓛₀⁻¹R. A 𝓛 that is
+// not positive definite gives a *linalg.NotPSDError (the caller reports it as unstable).
 func (p *exactOp) solvePCG(sol, rhs []float64, tol float64, maxIter int) error {
-	nd := len(rhs)
-	nb := floats.Norm(rhs, 2)
-	if nb == 0 {
-		for i := range sol {
-			sol[i] = 0
-		}
-		return nil
-	}
-	for i := range sol {
-		sol[i] = rhs[i] / p.w[i]
-	}
-	r := make([]float64, nd)
-	p.apply(r, sol)
-	floats.SubTo(r, rhs, r)
-	z := make([]float64, nd)
-	precond := func() {
+	precond := func(z, r []float64) error {
 		for i := range z {
 			z[i] = r[i] / p.w[i]
 		}
-	}
-	precond()
-	dir := append([]float64(nil), z...)
-	ad := make([]float64, nd)
-	rz := floats.Dot(r, z)
-	res := floats.Norm(r, 2)
-	for it := 0; it < maxIter; it++ {
-		if res <= tol*nb {
-			return nil
-		}
-		p.apply(ad, dir)
-		dad := floats.Dot(dir, ad)
-		if !(dad > 0) {
-			return errNotPD
-		}
-		alpha := rz / dad
-		floats.AddScaled(sol, alpha, dir)
-		floats.AddScaled(r, -alpha, ad)
-		res = floats.Norm(r, 2)
-		precond()
-		rzNew := floats.Dot(r, z)
-		beta := rzNew / rz
-		rz = rzNew
-		for i := range dir {
-			dir[i] = z[i] + beta*dir[i]
-		}
-	}
-	if res <= tol*nb {
 		return nil
 	}
-	return &linalg.NotConvergedError{Method: "preconditioned CG (exact least-squares covariance)", Iter: maxIter, Residual: res / nb, Tolerance: tol}
+	precond(sol, rhs)
+	_, err := linalg.PCG(sol, rhs, p.apply, tol, maxIter, linalg.PCGOptions{Precond: precond,
+		Method: "preconditioned CG (exact least-squares covariance)"})
+	return err
 }
 
 // LeastSquaresNoise writes into dst the per-example gradient covariance of the least-squares

@@ -10,6 +10,7 @@ import (
 	"github.com/sgdprior/sgdprior/field"
 	"github.com/sgdprior/sgdprior/landscape"
 	"github.com/sgdprior/sgdprior/linalg"
+	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/problem"
 	"github.com/sgdprior/sgdprior/score"
 	"github.com/sgdprior/sgdprior/sim"
@@ -122,11 +123,11 @@ func (p *Problem) spec() *problem.Spec {
 }
 
 // sampling is the problem's or landscape's scheme (validated by Parse).
-func sampling(name string) sim.Sampling {
+func sampling(name string) noise.Sampling {
 	if name == "" {
-		return sim.Without
+		return noise.Without
 	}
-	s, err := sim.ParseSampling(name)
+	s, err := noise.ParseSampling(name)
 	if err != nil {
 		panic("study: " + err.Error()) // validated by Parse
 	}

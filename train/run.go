@@ -13,6 +13,7 @@ import (
 	"github.com/sgdprior/sgdprior/internal/atomicfile"
 	"github.com/sgdprior/sgdprior/internal/jsonnum"
 	"github.com/sgdprior/sgdprior/model"
+	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/problem"
 	"github.com/sgdprior/sgdprior/progress"
 	"github.com/sgdprior/sgdprior/sim"
@@ -65,7 +66,7 @@ type RunSettings struct {
 	// LR is η, Batch is B and Sampling the mini-batch scheme of SGD.
 	LR       float64
 	Batch    int
-	Sampling sim.Sampling
+	Sampling noise.Sampling
 	// Steps or Epochs (exactly one positive) is SGD's length: Epochs E means
 	// ⌈E·N/B⌉ steps.
 	Steps  int
@@ -81,7 +82,7 @@ type RunSettings struct {
 // DefaultRunSettings returns the command's defaults: SGD without replacement, L-BFGS
 // tolerance 1e-10, seed 1 (η, B and the length have no default).
 func DefaultRunSettings() RunSettings {
-	return RunSettings{Method: MethodSGD, Sampling: sim.Without, GradTol: 1e-10, Seed: 1}
+	return RunSettings{Method: MethodSGD, Sampling: noise.Without, GradTol: 1e-10, Seed: 1}
 }
 
 // Validate checks the settings of the chosen method; the error is a *field.Error keyed by
@@ -89,7 +90,7 @@ func DefaultRunSettings() RunSettings {
 func (s RunSettings) Validate() error {
 	switch s.Method {
 	case MethodSGD:
-		if err := sim.CheckLRBatch(s.LR, s.Batch); err != nil {
+		if err := noise.CheckLRBatch(s.LR, s.Batch); err != nil {
 			return err
 		}
 		if (s.Steps > 0) == (s.Epochs > 0) {

@@ -5,16 +5,17 @@ import (
 	"fmt"
 
 	"github.com/sgdprior/sgdprior/field"
+	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/progress"
 	"github.com/sgdprior/sgdprior/sim"
 )
 
 // SGDSettings configures SGD.
 type SGDSettings struct {
-	LR       float64      // η, required
-	Batch    int          // B, required
-	Sampling sim.Sampling // default Without
-	Steps    int          // number of steps, required
+	LR       float64        // η, required
+	Batch    int            // B, required
+	Sampling noise.Sampling // default Without
+	Steps    int            // number of steps, required
 	Seed     uint64
 	// Progress, if non-nil, receives "sgd step t/T" and t/T every T/100 steps.
 	Progress progress.Recorder
@@ -22,10 +23,10 @@ type SGDSettings struct {
 
 // SGD runs plain constant-step SGD θ ← θ − η∇L_b(θ) for s.Steps steps from theta, which it
 // overwrites. It is one chain of the shared simulator (sim.Run), so its iterates equal
-// chain 0 of a `verify` run with the same seed. A bad η or B (sim.CheckLRBatch) or a
+// chain 0 of a `verify` run with the same seed. A bad η or B (noise.CheckLRBatch) or a
 // number of steps below 1 is a *field.Error.
 func SGD(ctx context.Context, p sim.Problem, theta []float64, s SGDSettings) error {
-	if err := sim.CheckLRBatch(s.LR, s.Batch); err != nil {
+	if err := noise.CheckLRBatch(s.LR, s.Batch); err != nil {
 		return err
 	}
 	if s.Steps < 1 {

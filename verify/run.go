@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/sgdprior/sgdprior/model"
+	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/problem"
 	"github.com/sgdprior/sgdprior/progress"
 	"github.com/sgdprior/sgdprior/score"
@@ -43,13 +44,16 @@ func Run(ctx context.Context, p *problem.Problem, theta []float64, s *Settings) 
 	n, d := p.Data.Len(), p.Model.NumParams()
 	wd, sigma := p.Spec.WeightDecay, p.Spec.Sigma
 	obj := model.Objective{Model: p.Model, WeightDecay: wd}
-	kappa := sim.Kappa(s.Sampling, n, s.Batch)
+	kappa, err := noise.Kappa(s.Sampling, n, s.Batch)
+	if err != nil {
+		return nil, err
+	}
 	out := &Report{Chains: s.Chains, Steps: s.Steps, Burnin: s.Burnin, Thin: s.Thin, Simulator: s.Method.String(),
 		Sampling: s.Sampling.String(), LR: s.LR, Batch: s.Batch, Kappa: kappa, N: n, D: d, Warnings: []string{}}
 	if s.Method == sim.SDE {
 		out.DT = s.DT
 	}
-	if s.Sampling == sim.Reshuffle {
+	if s.Sampling == noise.Reshuffle {
 		out.Warnings = append(out.Warnings, "sampling reshuffle is predicted with κ_B of sampling without replacement")
 	}
 
@@ -202,7 +206,7 @@ func Run(ctx context.Context, p *problem.Problem, theta []float64, s *Settings) 
 // minimumAt builds the set-up at θ*: with full, from the dense Hessian and C_B = κ_B C
 // (stationary.Dense, with a warning naming removed null directions); otherwise in the top-k
 // Hessian subspace (stationary.TopK), with VᵀC_BV from the projected per-example gradients
-// G V (n×k, by g_i·v products, columns centred).
+// G V (n×k, by g_i·v products: noise.ProjectedCovariance).
 func minimumAt(obj model.Objective, b model.Batch, theta []float64, kappa float64, full bool, k int, seed uint64) (*stationary.Minimum, []string, error) {
 	hop := score.HessianOperator{Objective: obj, Batch: b, Theta: theta}
 	if full {
@@ -229,24 +233,8 @@ func minimumAt(obj model.Objective, b model.Batch, theta []float64, kappa float6
 			obj.Model.GradDot(col, theta, b, v)
 			gv.SetCol(j, col)
 		}
-		centre(gv)
-		dst.SymOuterK(kappa/float64(n), gv.T())
+		noise.ProjectedCovariance(dst, gv, kappa)
 	})
-}
-
-// centre subtracts each column's mean.
-func centre(g *mat.Dense) {
-	n, d := g.Dims()
-	for j := 0; j < d; j++ {
-		var mean float64
-		for i := 0; i < n; i++ {
-			mean += g.At(i, j)
-		}
-		mean /= float64(n)
-		for i := 0; i < n; i++ {
-			g.Set(i, j, g.At(i, j)-mean)
-		}
-	}
 }
 
 // newCloud builds the cloud from kept samples in basis coordinates (k ≥ 2).

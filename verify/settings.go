@@ -3,6 +3,7 @@ package verify
 import (
 	"github.com/sgdprior/sgdprior/field"
 	"github.com/sgdprior/sgdprior/linalg"
+	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/progress"
 	"github.com/sgdprior/sgdprior/sim"
 )
@@ -14,7 +15,7 @@ type Settings struct {
 	// (the chains, the minimisation without θ*, Lanczos).
 	LR       float64
 	Batch    int
-	Sampling sim.Sampling
+	Sampling noise.Sampling
 	Seed     uint64
 	// Method is the simulator: SGD, Gaussian-noise SGD, the SDE or SGLD.
 	Method sim.Method
@@ -48,7 +49,7 @@ func DefaultSettings() Settings {
 
 // Validate checks the settings; the error is a *field.Error keyed by the flag name.
 func (s *Settings) Validate() error {
-	if err := sim.CheckLRBatch(s.LR, s.Batch); err != nil {
+	if err := noise.CheckLRBatch(s.LR, s.Batch); err != nil {
 		return err
 	}
 	if err := s.Inverse.Validate(); err != nil {

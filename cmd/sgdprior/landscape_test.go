@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sgdprior/sgdprior/landscape"
+	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/sim"
 	"github.com/sgdprior/sgdprior/train"
 )
@@ -119,7 +120,7 @@ func TestParseTrain(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := train.DefaultRunSettings()
-	want.LR, want.Batch, want.Sampling, want.Epochs, want.Seed = 0.1, 8, sim.With, 2, 5
+	want.LR, want.Batch, want.Sampling, want.Epochs, want.Seed = 0.1, 8, noise.With, 2, 5
 	if !reflect.DeepEqual(*inv.Train, want) || inv.Spec.Data != "iris" || inv.Theta != "t.npy" {
 		t.Errorf("parsed %+v", inv)
 	}

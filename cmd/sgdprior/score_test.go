@@ -17,8 +17,8 @@ import (
 
 	"github.com/sgdprior/sgdprior/data"
 	"github.com/sgdprior/sgdprior/model"
+	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/score"
-	"github.com/sgdprior/sgdprior/sim"
 	"github.com/sgdprior/sgdprior/study"
 )
 
@@ -397,7 +397,7 @@ func TestScoreCovarianceFiles(t *testing.T) {
 // scoreSettings returns the command's defaults with η, B, --divergence and the seed.
 func scoreSettings(lr float64, batch int, divergence bool, seed uint64) *score.Settings {
 	s := score.DefaultSettings()
-	s.LR, s.Batch, s.Divergence, s.Seed, s.Sampling = lr, batch, divergence, seed, sim.Without
+	s.LR, s.Batch, s.Divergence, s.Seed, s.Sampling = lr, batch, divergence, seed, noise.Without
 	return &s
 }
 
@@ -411,7 +411,7 @@ func TestParseScore(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := score.DefaultSettings()
-	want.LR, want.Batch, want.Seed, want.Sampling = 0.1, 8, 1, sim.Without
+	want.LR, want.Batch, want.Seed, want.Sampling = 0.1, 8, 1, noise.Without
 	if !reflect.DeepEqual(*inv.Score, want) {
 		t.Errorf("settings %+v, want %+v", *inv.Score, want)
 	}

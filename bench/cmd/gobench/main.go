@@ -50,6 +50,7 @@ import (
 	"github.com/sgdprior/sgdprior/data"
 	"github.com/sgdprior/sgdprior/internal/blasimpl"
 	"github.com/sgdprior/sgdprior/model"
+	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/sim"
 )
 
@@ -489,7 +490,7 @@ func (in *inputs) chainWorkload(name, spec string, X *mat.Dense, Y, init []float
 	if in.meta.M < subsetM { // -small inputs
 		steps = 50
 	}
-	cfg := sim.Config{Method: sim.SGD, Sampling: sim.With, LR: lr, Batch: min(in.meta.ChainBatch, n),
+	cfg := sim.Config{Method: sim.SGD, Sampling: noise.With, LR: lr, Batch: min(in.meta.ChainBatch, n),
 		Chains: in.meta.Chains, Steps: steps, Burnin: steps - 1, Seed: 1, Init: init, CheckLossEvery: steps}
 	return workload{
 		name: name,
