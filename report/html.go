@@ -169,7 +169,7 @@ pre.cmd { white-space: pre-wrap; word-break: break-all; font-size: 0.8em; backgr
 {{end}}</table>{{else}}<p>No step reported a warning.</p>{{end}}
 
 <h2 id="reproduce">Steps and files</h2>
-<p>The study ran these commands in this order; each wrote the JSON file named beside it, which results.json holds verbatim.</p>
+<p>The study ran these steps in this order, each by calling the library with the settings its command line states; run from this report's directory (where every path is relative to), each command reproduces its step's JSON file exactly, which results.json holds verbatim.</p>
 <table data-table="steps">
 <tr><th class="txt">step</th><th class="txt">command</th></tr>
 {{range .Steps}}<tr><td class="txt">{{.ID}}</td><td class="txt"><code>{{.CommandLine}}</code></td></tr>
