@@ -238,7 +238,7 @@ type SeedResult struct {
 // SeedCommuteTol); when that symmetric part is not positive definite, Cov is nil and a
 // warning says so (cov_seed is null). C_B is inverted as linalg.NewDenseInverse does with the given
 // settings (nil: exact inverse, a *RankDeficientError for a singular C_B).
-func SeedCovariance(h, c mat.Symmetric, eta float64, s *linalg.Settings) (SeedResult, []string, error) {
+func SeedCovariance(h, c mat.Symmetric, eta float64, s *linalg.InverseSettings) (SeedResult, []string, error) {
 	d := h.SymmetricDim()
 	checkSquare("SeedCovariance", d, c)
 	if err := checkFinite("seed covariance", h); err != nil {

@@ -316,7 +316,7 @@ func TestSeedNotPositiveDefinite(t *testing.T) {
 	if !errors.As(err, &rd) || rd.Rank != 1 {
 		t.Errorf("got %v, want linalg.RankDeficientError rank 1", err)
 	}
-	if _, _, err = SeedCovariance(h, cs, 0.1, &linalg.Settings{Damping: 1e-3}); err != nil {
+	if _, _, err = SeedCovariance(h, cs, 0.1, &linalg.InverseSettings{Damping: 1e-3}); err != nil {
 		t.Errorf("damped seed: %v", err)
 	}
 }

@@ -25,7 +25,7 @@ const ExactFieldMaxDim = 100
 //   - posterior: the score of exp(−N L), −N ∇L(θ) (stationary.PosteriorScore).
 //
 // The other predictions are Gaussian, so their Gaussian fields are exact.
-func ExactFields(preds []Prediction, obj model.Objective, b model.Batch, theta []float64, v *mat.Dense, lr, kappa float64, inv linalg.Settings) {
+func ExactFields(preds []Prediction, obj model.Objective, b model.Batch, theta []float64, v *mat.Dense, lr, kappa float64, inv linalg.InverseSettings) {
 	d, k := v.Dims()
 	th := make([]float64, d)
 	grad := make([]float64, d)

@@ -35,7 +35,7 @@ func TestExactFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	preds := []Prediction{{Name: "seed"}, {Name: "posterior"}}
-	ExactFields(preds, obj, b, theta, st.Basis, lr, kappa, linalg.Settings{})
+	ExactFields(preds, obj, b, theta, st.Basis, lr, kappa, linalg.InverseSettings{})
 	x := []float64{0.05, -0.1, 0.02, 0.07}
 	got := make([]float64, 4)
 	// Posterior: −N·diag(h)·x in the eigenbasis.

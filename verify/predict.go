@@ -22,7 +22,7 @@ type Setup struct {
 // PredictSettings selects which predictions to make.
 type PredictSettings struct {
 	// Inverse configures the inverse of C_B in the seed precision (damping or range).
-	Inverse linalg.Settings
+	Inverse linalg.InverseSettings
 	// SGLD adds the SGLD predictions (sgld_discrete, sgld_exact with LS).
 	SGLD bool
 	// LS, if non-nil, adds the exact least-squares prediction (linear_exact, and sgld_exact
