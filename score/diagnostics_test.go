@@ -71,13 +71,13 @@ func TestDivergenceAgainstBruteForce(t *testing.T) {
 
 	// Dense Jacobian asymmetry of F_seed and F_gen against a brute-force central-difference
 	// Jacobian of the fields computed here from the analytic gradients and Hessians.
-	field := func(th []float64) (seed, gen []float64) {
+	field := func(th []float64) (note, gen []float64) {
 		g, hs := logisticGrads(b, th)
 		mean := bruteMean(g, nil)
 		cb := bruteCov(g, nil, rep.Kappa/float64(n))
 		rhs := make([]float64, d)
 		floats.ScaleTo(rhs, -2/eta, mean)
-		seed = bruteSolve(t, cb, rhs)
+		note = bruteSolve(t, cb, rhs)
 		for i := 0; i < n; i++ {
 			a := mat.Row(nil, i, g)
 			floats.Sub(a, mean)

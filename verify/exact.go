@@ -15,7 +15,7 @@ import (
 // evaluation of the note's field forms and inverts C_B(θ)).
 const ExactFieldMaxDim = 100
 
-// ExactFields gives the seed and posterior predictions their exact score fields (MATH.md §7:
+// ExactFields gives the note's ("seed") and posterior predictions their exact score fields (MATH.md §7:
 // "s_pred the exact field, not its linearization") in basis coordinates x = Vᵀ(θ − θ*),
 // evaluated at θ = θ* + Vx:
 //   - seed: the note's stationary score (stationary.StationaryScore)

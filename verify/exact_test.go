@@ -46,7 +46,7 @@ func TestExactFields(t *testing.T) {
 			t.Errorf("posterior field[%d] = %.12g, want %.12g", j, got[j], want)
 		}
 	}
-	// Seed: brute force.
+	// The note's: brute force.
 	th := append([]float64(nil), theta...)
 	for i := range th {
 		for j := range x {
