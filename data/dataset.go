@@ -1,5 +1,6 @@
 // Package data loads the examples sgdprior studies: embedded real data sets, CSV, LibSVM,
-// MNIST/Fashion-MNIST IDX and NumPy .npy files, and seeded synthetic generators. It also
+// MNIST/Fashion-MNIST IDX and NumPy .npy files (package internal/synth draws seeded synthetic
+// data sets of the same type). It also
 // reads and writes parameter vectors and matrices as .npy files.
 //
 // Conventions: X is n×p with one example per row; Y holds the n targets. Downstream, the

@@ -32,13 +32,6 @@ func ExampleLoad_regression() {
 	// 442×10, target mean 152.13, std 77.01
 }
 
-func ExampleSynthLinear() {
-	d := data.SynthLinear(data.LinearSettings{N: 1000, AR1: 0.5, Hetero: 1, Seed: 1})
-	fmt.Println(d.Len(), d.NumFeatures(), d.Classes == nil)
-	// Output:
-	// 1000 5 true
-}
-
 func ExampleWriteVector() {
 	dir, err := os.MkdirTemp("", "example")
 	if err != nil {

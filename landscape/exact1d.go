@@ -14,7 +14,7 @@ type Exact1DSettings struct {
 	Lo, Hi float64
 	// Bins is the number of equal bins of the display grid; default 200.
 	Bins int
-	// BinLo, BinHi bound the display grid; default the interval where the exact or the seed
+	// BinLo, BinHi bound the display grid; default the interval where the exact or the note's
 	// density exceeds 10⁻⁷ of its peak.
 	BinLo, BinHi float64
 	// Tol is the per-panel quadrature tolerance: each panel's Gauss–Kronrod error estimate
@@ -34,24 +34,24 @@ type Stationary1D struct {
 	Lo, Hi float64
 	// Edges are the Bins+1 edges and Centers the Bins centres of the display grid.
 	Edges, Centers []float64
-	// Exact and Seed are the normalised densities at Centers: the SDE's stationary density
-	// p ∝ (1/D) exp(∫2μ/D) and the note's p ∝ exp(∫2μ/D); LogExact and LogSeed their logs.
-	Exact, Seed, LogExact, LogSeed []float64
-	// BinExact and BinSeed are the probabilities of each display bin.
-	BinExact, BinSeed []float64
+	// Exact and Note are the normalised densities at Centers: the SDE's stationary density
+	// p ∝ (1/D) exp(∫2μ/D) and the note's p ∝ exp(∫2μ/D); LogExact and LogNote their logs.
+	Exact, Note, LogExact, LogNote []float64
+	// BinExact and BinNote are the probabilities of each display bin.
+	BinExact, BinNote []float64
 	// Minima and Saddles of L (Saddles[k] separates wells k and k+1).
 	Minima, Saddles []float64
-	// MassExact and MassSeed are the probabilities of each well, split at the saddles.
-	MassExact, MassSeed []float64
+	// MassExact and MassNote are the probabilities of each well, split at the saddles.
+	MassExact, MassNote []float64
 	// Escape is the exact mean first-passage time (in SGD steps) from each well's minimum to
 	// the neighbouring minimum (to either neighbour for a middle well), with reflecting
 	// domain boundaries; Kramers its approximation
 	// τ ≈ 2π/(η√(L''(a)|L''(s)|))·exp(2ΔL/(ηκ_B C(a))) (summing the rates over both saddles
 	// for a middle well). Both are empty with a single minimum.
 	Escape, Kramers []float64
-	// MeanExact, VarExact, MeanSeed, VarSeed are the moments of the two densities on the
+	// MeanExact, VarExact, MeanNote, VarNote are the moments of the two densities on the
 	// domain.
-	MeanExact, VarExact, MeanSeed, VarSeed float64
+	MeanExact, VarExact, MeanNote, VarNote float64
 	// Panels is the number of quadrature panels used.
 	Panels int
 	// Warnings report truncation and resolution problems.
@@ -363,18 +363,18 @@ func Exact1D(p Preset, lr, kappa float64, s *Exact1DSettings) (*Stationary1D, er
 	}
 
 	logExact := func(i, j int) float64 { return ps[i].phi[j] - ps[i].logD[j] }
-	logSeed := func(i, j int) float64 { return ps[i].phi[j] }
+	logNote := func(i, j int) float64 { return ps[i].phi[j] }
 	zExact := logIntegral(ps, logExact)
-	zSeed := logIntegral(ps, logSeed)
+	zNote := logIntegral(ps, logNote)
 
 	// Display grid.
 	r.LogExact = make([]float64, set.Bins)
-	r.LogSeed = make([]float64, set.Bins)
+	r.LogNote = make([]float64, set.Bins)
 	r.Exact = make([]float64, set.Bins)
-	r.Seed = make([]float64, set.Bins)
+	r.Note = make([]float64, set.Bins)
 	for i, x := range r.Centers {
 		if x <= set.Lo || x >= set.Hi {
-			r.LogExact[i], r.LogSeed[i] = math.Inf(-1), math.Inf(-1)
+			r.LogExact[i], r.LogNote[i] = math.Inf(-1), math.Inf(-1)
 			continue
 		}
 		phi, logD, err := valueAt(x)
@@ -382,10 +382,10 @@ func Exact1D(p Preset, lr, kappa float64, s *Exact1DSettings) (*Stationary1D, er
 			return nil, err
 		}
 		r.LogExact[i] = phi - logD - zExact
-		r.LogSeed[i] = phi - zSeed
-		r.Exact[i], r.Seed[i] = math.Exp(r.LogExact[i]), math.Exp(r.LogSeed[i])
+		r.LogNote[i] = phi - zNote
+		r.Exact[i], r.Note[i] = math.Exp(r.LogExact[i]), math.Exp(r.LogNote[i])
 	}
-	massBetween := func(a, b float64) (exact, seed float64) {
+	massBetween := func(a, b float64) (exact, note float64) {
 		a, b = math.Max(a, set.Lo), math.Min(b, set.Hi)
 		if a >= b {
 			return 0, 0
@@ -394,12 +394,12 @@ func Exact1D(p Preset, lr, kappa float64, s *Exact1DSettings) (*Stationary1D, er
 		sub := ps[i0:i1]
 		le := logIntegral(sub, func(i, j int) float64 { return sub[i].phi[j] - sub[i].logD[j] })
 		ls := logIntegral(sub, func(i, j int) float64 { return sub[i].phi[j] })
-		return math.Exp(le - zExact), math.Exp(ls - zSeed)
+		return math.Exp(le - zExact), math.Exp(ls - zNote)
 	}
 	r.BinExact = make([]float64, set.Bins)
-	r.BinSeed = make([]float64, set.Bins)
+	r.BinNote = make([]float64, set.Bins)
 	for i := range r.BinExact {
-		r.BinExact[i], r.BinSeed[i] = massBetween(r.Edges[i], r.Edges[i+1])
+		r.BinExact[i], r.BinNote[i] = massBetween(r.Edges[i], r.Edges[i+1])
 	}
 
 	// Moments.
@@ -408,7 +408,7 @@ func Exact1D(p Preset, lr, kappa float64, s *Exact1DSettings) (*Stationary1D, er
 		for j := range 15 {
 			x := ps[i].x[j]
 			we := math.Exp(ps[i].lw[j] + logExact(i, j) - zExact)
-			ws := math.Exp(ps[i].lw[j] + logSeed(i, j) - zSeed)
+			ws := math.Exp(ps[i].lw[j] + logNote(i, j) - zNote)
 			m1e += we * x
 			m1s += ws * x
 		}
@@ -417,12 +417,12 @@ func Exact1D(p Preset, lr, kappa float64, s *Exact1DSettings) (*Stationary1D, er
 		for j := range 15 {
 			x := ps[i].x[j]
 			we := math.Exp(ps[i].lw[j] + logExact(i, j) - zExact)
-			ws := math.Exp(ps[i].lw[j] + logSeed(i, j) - zSeed)
+			ws := math.Exp(ps[i].lw[j] + logNote(i, j) - zNote)
 			m2e += we * (x - m1e) * (x - m1e)
 			m2s += ws * (x - m1s) * (x - m1s)
 		}
 	}
-	r.MeanExact, r.VarExact, r.MeanSeed, r.VarSeed = m1e, m2e, m1s, m2s
+	r.MeanExact, r.VarExact, r.MeanNote, r.VarNote = m1e, m2e, m1s, m2s
 
 	// Truncation check: density at the domain ends.
 	for _, x := range []float64{set.Lo, set.Hi} {
@@ -430,7 +430,7 @@ func Exact1D(p Preset, lr, kappa float64, s *Exact1DSettings) (*Stationary1D, er
 		if err != nil {
 			return nil, err
 		}
-		le, ls := phi-logD-zExact, phi-zSeed
+		le, ls := phi-logD-zExact, phi-zNote
 		if le > -30 || ls > -30 {
 			r.Warnings = append(r.Warnings, fmt.Sprintf("domain [%.6g, %.6g] truncates the density: at θ = %.6g log p_exact = %.3g, log p_seed = %.3g (the boundaries reflect)", set.Lo, set.Hi, x, le, ls))
 			break
@@ -442,7 +442,7 @@ func Exact1D(p Preset, lr, kappa float64, s *Exact1DSettings) (*Stationary1D, er
 	for k := 0; k+1 < len(bounds); k++ {
 		e, s := massBetween(bounds[k], bounds[k+1])
 		r.MassExact = append(r.MassExact, e)
-		r.MassSeed = append(r.MassSeed, s)
+		r.MassNote = append(r.MassNote, s)
 	}
 
 	// Escape times.
@@ -530,7 +530,7 @@ func mergePoints(a, b []float64) []float64 {
 	return slices.Compact(x)
 }
 
-// displayRange returns the interval where the exact or the seed log-density (at the panel
+// displayRange returns the interval where the exact or the note's log-density (at the panel
 // nodes) is within log(10⁷) of its maximum, widened by one node spacing.
 func displayRange(ps []panel1) (lo, hi float64) {
 	maxE, maxS := math.Inf(-1), math.Inf(-1)
@@ -553,7 +553,7 @@ func displayRange(ps []panel1) (lo, hi float64) {
 	return lo, hi
 }
 
-// autoDomain1D returns [lo, hi] such that both the exact and the seed log-densities have
+// autoDomain1D returns [lo, hi] such that both the exact and the note's log-densities have
 // dropped by at least 36 (a factor 2·10⁻¹⁶) from their values at the outer minima left and
 // right: it marches outwards with steps growing by 1.2 from the local standard deviation
 // √(ηκ_B C/(2L”)), integrating 2μ/D with adaptive Gauss–Kronrod, and stops after

@@ -13,14 +13,14 @@ func TestExact1DOU(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := o.Variances(lr, kappa).SDE[0] // ηκv/(2h)
-	if math.Abs(r.VarExact/want-1) > 1e-9 || math.Abs(r.VarSeed/want-1) > 1e-9 {
-		t.Errorf("variances %v (exact) %v (seed), closed form %v", r.VarExact, r.VarSeed, want)
+	if math.Abs(r.VarExact/want-1) > 1e-9 || math.Abs(r.VarNote/want-1) > 1e-9 {
+		t.Errorf("variances %v (exact) %v (seed), closed form %v", r.VarExact, r.VarNote, want)
 	}
 	m := o.Minima()[0][0]
 	for i, x := range r.Centers {
 		g := math.Exp(-(x-m)*(x-m)/(2*want)) / math.Sqrt(2*math.Pi*want)
-		if g > 1e-6 && (math.Abs(r.Exact[i]/g-1) > 1e-9 || math.Abs(r.Seed[i]/g-1) > 1e-9) {
-			t.Fatalf("density at %v: %v (exact), %v (seed), Gaussian %v", x, r.Exact[i], r.Seed[i], g)
+		if g > 1e-6 && (math.Abs(r.Exact[i]/g-1) > 1e-9 || math.Abs(r.Note[i]/g-1) > 1e-9) {
+			t.Fatalf("density at %v: %v (exact), %v (seed), Gaussian %v", x, r.Exact[i], r.Note[i], g)
 		}
 	}
 	var sum float64
@@ -64,7 +64,7 @@ func TestExact1DMultiplicative(t *testing.T) {
 	}
 	diff := make([]float64, len(r.Centers))
 	for i := range diff {
-		diff[i] = r.LogExact[i] - r.LogSeed[i]
+		diff[i] = r.LogExact[i] - r.LogNote[i]
 	}
 	if s, res := fit(diff); math.Abs(s+1) > 1e-9 || res > 1e-8 {
 		t.Errorf("log p_exact − log p_seed: slope %v (want −1), max residual %g", s, res)
@@ -72,12 +72,12 @@ func TestExact1DMultiplicative(t *testing.T) {
 	if s, res := fit(r.LogExact); math.Abs(s-ee) > 1e-9 || res > 1e-8 {
 		t.Errorf("log p_exact: slope %v (want %v), max residual %g", s, ee, res)
 	}
-	if s, res := fit(r.LogSeed); math.Abs(s-es) > 1e-9 || res > 1e-8 {
+	if s, res := fit(r.LogNote); math.Abs(s-es) > 1e-9 || res > 1e-8 {
 		t.Errorf("log p_seed: slope %v (want %v), max residual %g", s, es, res)
 	}
 	v := m.Variances(lr, kappa)
-	if math.Abs(r.VarExact/v.SDE[0]-1) > 1e-7 || math.Abs(r.VarSeed/v.Seed[0]-1) > 1e-7 {
-		t.Errorf("variances %v %v, closed forms %v %v", r.VarExact, r.VarSeed, v.SDE[0], v.Seed[0])
+	if math.Abs(r.VarExact/v.SDE[0]-1) > 1e-7 || math.Abs(r.VarNote/v.Note[0]-1) > 1e-7 {
+		t.Errorf("variances %v %v, closed forms %v %v", r.VarExact, r.VarNote, v.SDE[0], v.Note[0])
 	}
 	// Discrete SGD's variance is infinite when h(2 − ηh) ≤ ηκ_Bv1.
 	if v := m.Variances(1.5, 1); v.Discrete != nil || len(v.Warnings) == 0 {

@@ -18,9 +18,9 @@ func ExampleExact1D() {
 	if err != nil {
 		panic(err)
 	}
-	exact, seed := m.Exponents(lr, kappa)
-	fmt.Printf("exponents: exact %.0f, seed %.0f\n", exact, seed)
-	fmt.Printf("variance: exact %.6f (closed form 1/9), seed %.6f (1/7)\n", r.VarExact, r.VarSeed)
+	exact, note := m.Exponents(lr, kappa)
+	fmt.Printf("exponents: exact %.0f, seed %.0f\n", exact, note)
+	fmt.Printf("variance: exact %.6f (closed form 1/9), seed %.6f (1/7)\n", r.VarExact, r.VarNote)
 	// Output:
 	// exponents: exact -6, seed -5
 	// variance: exact 0.111111 (closed form 1/9), seed 0.142857 (1/7)

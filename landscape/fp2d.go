@@ -31,25 +31,25 @@ type Stationary2D struct {
 	// Current is max|J| / max|μp| over the cells: 0 (up to discretisation error) exactly
 	// when the stationary state has zero current.
 	Current float64
-	// Seed is the note's density exp(ψ), normalised, with ψ the line integral of the note's
+	// Note is the note's density exp(ψ), normalised, with ψ the line integral of the note's
 	// score field F = 2D⁻¹μ along the straight ray from the lowest minimum m:
 	// ψ(θ) = ∫_0^1 F(m + t(θ − m))·(θ − m) dt. It is the note's density exactly when F is a
 	// gradient field; for a quadratic with constant noise, F = −Pθ with P = (2/η)C_B⁻¹H and
 	// ψ = −½θᵀPθ, i.e. the Gaussian with precision sym(P) of MATH.md §6 whether or not C
 	// and H commute.
-	Seed []float64
-	// SeedNonGradient is ‖∇ψ − F‖/‖F‖ over the cell faces (F at the face midpoints, ∇ψ by
+	Note []float64
+	// NoteNonGradient is ‖∇ψ − F‖/‖F‖ over the cell faces (F at the face midpoints, ∇ψ by
 	// differences): how far F is from a gradient field (discretisation error only when it is
 	// one, e.g. when C and H commute in the quadratic case).
-	SeedNonGradient float64
-	// Mean and Cov (row-major 2×2) are the moments of Density; SeedMean and SeedCov those
-	// of Seed.
-	Mean, Cov, SeedMean, SeedCov []float64
-	// Minima and Saddles of L; MassExact and MassSeed the probability of each well: cell
+	NoteNonGradient float64
+	// Mean and Cov (row-major 2×2) are the moments of Density; NoteMean and NoteCov those
+	// of Note.
+	Mean, Cov, NoteMean, NoteCov []float64
+	// Minima and Saddles of L; MassExact and MassNote the probability of each well: cell
 	// (centre θ) belongs to well k when it lies beyond the first k of the lines through
 	// each saddle perpendicular to the segment between the minima it separates.
 	Minima, Saddles     [][]float64
-	MassExact, MassSeed []float64
+	MassExact, MassNote []float64
 	// Escape is the mean first-passage time (in SGD steps) from each minimum to the line
 	// through a neighbouring minimum perpendicular to the axis from the first to the last
 	// minimum (Simulate's definition), from the backward equation ½D:∇²T + μ·∇T = −1
@@ -365,23 +365,23 @@ func Stationary2DFP(p Preset, lr, kappa float64, s *FP2DSettings) (*Stationary2D
 			f2 += f * f
 		}
 	}
-	r.SeedNonGradient = math.Sqrt(res2 / f2)
+	r.NoteNonGradient = math.Sqrt(res2 / f2)
 	psiMax := math.Inf(-1)
 	for _, v := range psi {
 		psiMax = math.Max(psiMax, v)
 	}
-	r.Seed = make([]float64, n)
+	r.Note = make([]float64, n)
 	var zs float64
 	for k, v := range psi {
-		r.Seed[k] = math.Exp(v - psiMax)
-		zs += r.Seed[k]
+		r.Note[k] = math.Exp(v - psiMax)
+		zs += r.Note[k]
 	}
-	for k := range r.Seed {
-		r.Seed[k] /= zs * hx * hy
+	for k := range r.Note {
+		r.Note[k] /= zs * hx * hy
 	}
 
 	r.Mean, r.Cov = gridMoments(r.Density, r.X, r.Y, hx*hy)
-	r.SeedMean, r.SeedCov = gridMoments(r.Seed, r.X, r.Y, hx*hy)
+	r.NoteMean, r.NoteCov = gridMoments(r.Note, r.X, r.Y, hx*hy)
 
 	// Boundary mass.
 	var edge float64
@@ -399,12 +399,12 @@ func Stationary2DFP(p Preset, lr, kappa float64, s *FP2DSettings) (*Stationary2D
 	// Well masses.
 	nw := len(r.Minima)
 	r.MassExact = make([]float64, nw)
-	r.MassSeed = make([]float64, nw)
+	r.MassNote = make([]float64, nw)
 	for i := range nx {
 		for j := range ny {
 			w := wellOf2D(r.X[i], r.Y[j], r.Minima, r.Saddles)
 			r.MassExact[w] += dens[idx(i, j)] * hx * hy
-			r.MassSeed[w] += r.Seed[idx(i, j)] * hx * hy
+			r.MassNote[w] += r.Note[idx(i, j)] * hx * hy
 		}
 	}
 

@@ -95,20 +95,20 @@ func TestFP2DLyapunov(t *testing.T) {
 		t.Errorf("current ratio %v, want clearly non-zero", r.Current)
 	}
 	// The note's density is the Gaussian with precision sym((2/η)C_B⁻¹H) (MATH.md §6).
-	seed := o.Variances(lr, kappa).Seed
-	for k := range seed {
-		if math.Abs(r.SeedCov[k]-seed[k]) > 1e-6*math.Abs(seed[0]) {
-			t.Errorf("seed covariance %v, closed form %v", r.SeedCov, seed)
+	note := o.Variances(lr, kappa).Note
+	for k := range note {
+		if math.Abs(r.NoteCov[k]-note[k]) > 1e-6*math.Abs(note[0]) {
+			t.Errorf("seed covariance %v, closed form %v", r.NoteCov, note)
 			break
 		}
 	}
-	if !(r.SeedNonGradient > 0.1) {
-		t.Errorf("seed field non-gradient part %v, want clearly non-zero", r.SeedNonGradient)
+	if !(r.NoteNonGradient > 0.1) {
+		t.Errorf("seed field non-gradient part %v, want clearly non-zero", r.NoteNonGradient)
 	}
 }
 
 // TestFP2DCommuting: the current vanishes (to discretisation error, O(h²)) exactly when H and
-// C commute: here C = H/2 + I/4, and the seed field is a gradient.
+// C commute: here C = H/2 + I/4, and the note's field is a gradient.
 func TestFP2DCommuting(t *testing.T) {
 	o, err := NewOU2D(OU2DSettings{H: [3]float64{2, 0.5, 1}, C: [3]float64{1.25, 0.25, 0.75}, N: 50})
 	if err != nil {
@@ -125,13 +125,13 @@ func TestFP2DCommuting(t *testing.T) {
 		}
 		t.Logf("commuting, %d²: current ratio %.3g", n, r.Current)
 		prev = r.Current
-		if r.SeedNonGradient > 1e-10 {
-			t.Errorf("commuting H, C: seed field non-gradient part %v", r.SeedNonGradient)
+		if r.NoteNonGradient > 1e-10 {
+			t.Errorf("commuting H, C: seed field non-gradient part %v", r.NoteNonGradient)
 		}
 		sig := o.Variances(0.1, 1)
 		for k := range sig.SDE {
-			if math.Abs(sig.SDE[k]-sig.Seed[k]) > 1e-15 {
-				t.Fatalf("commuting: Lyapunov %v and seed %v covariances differ", sig.SDE, sig.Seed)
+			if math.Abs(sig.SDE[k]-sig.Note[k]) > 1e-15 {
+				t.Fatalf("commuting: Lyapunov %v and seed %v covariances differ", sig.SDE, sig.Note)
 			}
 		}
 	}
@@ -209,13 +209,13 @@ func TestFP2DSeparable(t *testing.T) {
 		if math.Abs(fp.MassExact[k]-ex.MassExact[k]) > 1e-3 {
 			t.Errorf("well %d: Fokker–Planck mass %v, quadrature %v", k, fp.MassExact[k], ex.MassExact[k])
 		}
-		if math.Abs(fp.MassSeed[k]-ex.MassSeed[k]) > 1e-3 {
-			t.Errorf("well %d: Fokker–Planck seed mass %v, quadrature %v", k, fp.MassSeed[k], ex.MassSeed[k])
+		if math.Abs(fp.MassNote[k]-ex.MassNote[k]) > 1e-3 {
+			t.Errorf("well %d: Fokker–Planck seed mass %v, quadrature %v", k, fp.MassNote[k], ex.MassNote[k])
 		}
 		if math.Abs(fp.Escape[k]/ex.Escape[k]-1) > 3e-3 {
 			t.Errorf("well %d: Fokker–Planck escape %v, quadrature %v", k, fp.Escape[k], ex.Escape[k])
 		}
-		t.Logf("well %d: mass %v / %v, seed %v / %v, escape %v / %v", k, fp.MassExact[k], ex.MassExact[k], fp.MassSeed[k], ex.MassSeed[k], fp.Escape[k], ex.Escape[k])
+		t.Logf("well %d: mass %v / %v, seed %v / %v, escape %v / %v", k, fp.MassExact[k], ex.MassExact[k], fp.MassNote[k], ex.MassNote[k], fp.Escape[k], ex.Escape[k])
 	}
 	t.Logf("separable: current ratio %.3g", fp.Current)
 	// The discrete equilibrium of a decoupled landscape has exactly zero face fluxes.

@@ -65,7 +65,7 @@ func (m *Multiplicative) Params() map[string]float64 {
 }
 
 // Defaults returns η = 0.2/h and B = 1; with the default v1 = h the exponent
-// h/(ηκ_Bv1) is 5 and the exact and seed variances are 1/9 and 1/7 of v0/v1.
+// h/(ηκ_Bv1) is 5 and the exact and the note's variances are 1/9 and 1/7 of v0/v1.
 func (m *Multiplicative) Defaults() (float64, int) { return 0.2 / m.h, 1 }
 func (m *Multiplicative) Dim() int                 { return 1 }
 func (m *Multiplicative) NumExamples() int         { return len(m.a) }
@@ -134,7 +134,7 @@ func (m *Multiplicative) Saddles() [][]float64 { return nil }
 // Exponents returns the powers of (v0 + v1θ²) in the exact SDE density and the note's
 // density: p_exact ∝ (v0 + v1θ²)^−(1 + α), p_seed ∝ (v0 + v1θ²)^−α with
 // α = h/(ηκ_Bv1) (MATH.md §8). They differ by exactly 1.
-func (m *Multiplicative) Exponents(lr, kappa float64) (exact, seed float64) {
+func (m *Multiplicative) Exponents(lr, kappa float64) (exact, note float64) {
 	alpha := m.h / (lr * kappa * m.v1)
 	return -(1 + alpha), -alpha
 }
@@ -163,7 +163,7 @@ func (m *Multiplicative) Variances(lr, kappa float64) Variances {
 	}
 	alpha := m.h / (ek * m.v1)
 	if alpha > 1.5 {
-		r.Seed = []float64{m.v0 / m.v1 / (2*alpha - 3)}
+		r.Note = []float64{m.v0 / m.v1 / (2*alpha - 3)}
 	} else {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("the note's density has infinite variance: exponent α = h/(ηκ_Bv1) = %.4g ≤ 3/2", alpha))
 	}

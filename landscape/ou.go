@@ -130,7 +130,7 @@ func (o *OU) Domain(lr, kappa float64) (lo, hi []float64) {
 // which exists only for 0 < ηh < 2.
 func (o *OU) Variances(lr, kappa float64) Variances {
 	sde := lr * kappa * o.v / (2 * o.h)
-	r := Variances{SDE: []float64{sde}, Seed: []float64{sde}}
+	r := Variances{SDE: []float64{sde}, Note: []float64{sde}}
 	if den := o.h * (2 - lr*o.h); den > 0 {
 		r.Discrete = []float64{lr * kappa * o.v / den}
 	} else {

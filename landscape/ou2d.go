@@ -186,11 +186,11 @@ func (o *OU2D) Variances(lr, kappa float64) Variances {
 		if ch.Factorize(p) {
 			var s mat.SymDense
 			if err := ch.InverseTo(&s); err == nil {
-				r.Seed = []float64{s.At(0, 0), s.At(0, 1), s.At(1, 0), s.At(1, 1)}
+				r.Note = []float64{s.At(0, 0), s.At(0, 1), s.At(1, 0), s.At(1, 1)}
 			}
 		}
 	}
-	if r.Seed == nil {
+	if r.Note == nil {
 		r.Warnings = append(r.Warnings, "the note's precision sym((2/η)C_B⁻¹H) is not positive definite: no seed covariance")
 	}
 	return r

@@ -51,7 +51,7 @@ func TestOutputRoundTrip(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"preset":"x","wells":[{"center":[1]}],"sweep":[{"batch":2}]}`), &o); err != nil {
 		t.Fatal(err)
 	}
-	for what, v := range map[string]Float{"kappa": o.Kappa, "current": o.Current, "seed_nongradient": o.SeedNonGradient,
+	for what, v := range map[string]Float{"kappa": o.Kappa, "current": o.Current, "seed_nongradient": o.NoteNonGradient,
 		"lr": o.LR, "mass_exact": o.Wells[0].MassExact, "escape_sde": o.Wells[0].EscapeSDE, "sweep lr": o.Sweep[0].LR} {
 		if !math.IsNaN(float64(v)) {
 			t.Errorf("absent %s read as %v, want NaN", what, v)

@@ -42,9 +42,9 @@ type Preset interface {
 type Variances struct {
 	// SDE is the stationary covariance of the SDE dθ = −η∇L dt + (η²κ_B C)^{1/2} dW.
 	SDE []float64
-	// Seed is the covariance of the note's density (the SDE's without the 1/D factor, or
+	// Note is the covariance of the note's density (the SDE's without the 1/D factor, or
 	// its precision (2/η) C_B⁻¹H for constant noise).
-	Seed []float64
+	Note []float64
 	// Discrete is the stationary covariance of discrete-time SGD.
 	Discrete []float64
 	// Warnings explain nil entries.

@@ -50,10 +50,10 @@ type Result struct {
 	Wells    []WellOut    `json:"wells"`
 	Sweep    []SweepOut   `json:"sweep,omitempty"`
 	// Current is max|J|/max|μp| of the 2-D Fokker–Planck solution (null in 1-D, where the
-	// stationary current is exactly 0); SeedNonGradient is ‖∇ψ − F‖/‖F‖ for the note's
+	// stationary current is exactly 0); NoteNonGradient (key "seed_nongradient") is ‖∇ψ − F‖/‖F‖ for the note's
 	// field F = 2D⁻¹μ (2-D only).
 	Current         Float `json:"current"`
-	SeedNonGradient Float `json:"seed_nongradient"`
+	NoteNonGradient Float `json:"seed_nongradient"`
 	// CurrentField is, in 2-D, the stationary probability current J = μp − ½∇·(Dp) at the
 	// grid's cell centres, flattened like the densities (index i·len(Y) + j); nil in 1-D.
 	CurrentField *CurrentFieldOut `json:"current_field,omitempty"`
@@ -74,11 +74,11 @@ type GridOut struct {
 	Y []Float `json:"y,omitempty"`
 }
 
-// DensityOut holds densities on the grid: exact (the SDE's stationary density), seed (the
+// DensityOut holds densities on the grid: exact (the SDE's stationary density), note (key "seed", the
 // note's), and histograms of the simulations with between-chain standard errors.
 type DensityOut struct {
 	Exact       []Float `json:"exact"`
-	Seed        []Float `json:"seed"`
+	Note        []Float `json:"seed"`
 	SGD         []Float `json:"sgd"`
 	SGDStderr   []Float `json:"sgd_stderr"`
 	Gauss       []Float `json:"gauss"`
@@ -88,11 +88,11 @@ type DensityOut struct {
 }
 
 // VarianceOut holds stationary covariances (d×d, row-major; one number in 1-D): exact is
-// the SDE's, seed the note's density's, discrete the closed form for discrete-time SGD,
+// the SDE's, note (key "seed") the note's density's, discrete the closed form for discrete-time SGD,
 // and the simulated ones with between-chain standard errors.
 type VarianceOut struct {
 	Exact       []Float `json:"exact"`
-	Seed        []Float `json:"seed"`
+	Note        []Float `json:"seed"`
 	Discrete    []Float `json:"discrete"`
 	SGD         []Float `json:"sgd"`
 	SGDStderr   []Float `json:"sgd_stderr"`
@@ -108,7 +108,7 @@ type VarianceOut struct {
 type WellOut struct {
 	Center          []Float `json:"center"`
 	MassExact       Float   `json:"mass_exact"`
-	MassSeed        Float   `json:"mass_seed"`
+	MassNote        Float   `json:"mass_seed"`
 	MassSGD         Float   `json:"mass_sgd"`
 	MassSGDStderr   Float   `json:"mass_sgd_stderr"`
 	MassGauss       Float   `json:"mass_gauss"`
@@ -133,11 +133,11 @@ type SweepOut struct {
 	Shares SharesOut `json:"shares"`
 }
 
-// SharesOut holds per-well probabilities under the exact density, the seed density and SGD
+// SharesOut holds per-well probabilities under the exact density, the note's density (key "seed") and SGD
 // (with its between-chain standard error).
 type SharesOut struct {
 	Exact     []Float `json:"exact"`
-	Seed      []Float `json:"seed"`
+	Note      []Float `json:"seed"`
 	SGD       []Float `json:"sgd"`
 	SGDStderr []Float `json:"sgd_stderr"`
 }
@@ -167,7 +167,7 @@ func (o *Output) UnmarshalJSON(b []byte) error {
 	type plain Output
 	nan := Float(math.NaN())
 	var p plain
-	p.LR, p.Kappa, p.DT, p.Current, p.SeedNonGradient = nan, nan, nan, nan, nan
+	p.LR, p.Kappa, p.DT, p.Current, p.NoteNonGradient = nan, nan, nan, nan, nan
 	if err := json.Unmarshal(b, &p); err != nil {
 		return err
 	}
@@ -179,7 +179,7 @@ func (o *Output) UnmarshalJSON(b []byte) error {
 func (w *WellOut) UnmarshalJSON(b []byte) error {
 	type plain WellOut
 	n := Float(math.NaN())
-	p := plain{MassExact: n, MassSeed: n, MassSGD: n, MassSGDStderr: n,
+	p := plain{MassExact: n, MassNote: n, MassSGD: n, MassSGDStderr: n,
 		MassGauss: n, MassGaussStderr: n, MassSDE: n, MassSDEStderr: n,
 		EscapeExact: n, EscapeKramers: n, EscapeSGD: n, EscapeSGDStderr: n,
 		EscapeSDE: n, EscapeSDEStderr: n}

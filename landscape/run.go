@@ -132,7 +132,7 @@ func Run(ctx context.Context, p Preset, s Settings) (*Result, error) {
 	}
 	r := &Result{Preset: p.Name(), Params: p.Params(), LR: Float(lr), Batch: batch,
 		Sampling: s.Sampling.String(), Kappa: Float(kappa), DT: Float(math.NaN()), Seed: s.Seed,
-		Current: Float(math.NaN()), SeedNonGradient: Float(math.NaN())}
+		Current: Float(math.NaN()), NoteNonGradient: Float(math.NaN())}
 	warn := func(part string, ws []string) {
 		for _, w := range ws {
 			r.Warnings = append(r.Warnings, part+": "+w)
@@ -143,7 +143,7 @@ func Run(ctx context.Context, p Preset, s Settings) (*Result, error) {
 	r.Wells = make([]WellOut, nw)
 	nan := Float(math.NaN())
 	for k, m := range minima {
-		r.Wells[k] = WellOut{Center: toFloats(m), MassExact: nan, MassSeed: nan, MassSGD: nan, MassSGDStderr: nan,
+		r.Wells[k] = WellOut{Center: toFloats(m), MassExact: nan, MassNote: nan, MassSGD: nan, MassSGDStderr: nan,
 			MassGauss: nan, MassGaussStderr: nan, MassSDE: nan, MassSDEStderr: nan,
 			EscapeExact: nan, EscapeKramers: nan, EscapeSGD: nan, EscapeSGDStderr: nan,
 			EscapeSDE: nan, EscapeSDEStderr: nan}
@@ -151,7 +151,7 @@ func Run(ctx context.Context, p Preset, s Settings) (*Result, error) {
 
 	// Exact answers.
 	var grid Grid
-	var exactVar, seedVar []float64
+	var exactVar, noteVar []float64
 	switch d {
 	case 1:
 		ex, err := Exact1D(p, lr, kappa, &s.Exact)
@@ -160,16 +160,16 @@ func Run(ctx context.Context, p Preset, s Settings) (*Result, error) {
 		}
 		warn("exact", ex.Warnings)
 		r.Grid.X = toFloats(ex.Centers)
-		r.Density.Exact, r.Density.Seed = toFloats(ex.Exact), toFloats(ex.Seed)
+		r.Density.Exact, r.Density.Note = toFloats(ex.Exact), toFloats(ex.Note)
 		r.Domain = [][2]Float{{Float(ex.Lo), Float(ex.Hi)}}
 		grid = Grid{Lo: []float64{ex.Edges[0]}, Hi: []float64{ex.Edges[len(ex.Edges)-1]}, N: []int{len(ex.Centers)}}
 		for k := range r.Wells {
-			r.Wells[k].MassExact, r.Wells[k].MassSeed = Float(ex.MassExact[k]), Float(ex.MassSeed[k])
+			r.Wells[k].MassExact, r.Wells[k].MassNote = Float(ex.MassExact[k]), Float(ex.MassNote[k])
 			if nw > 1 {
 				r.Wells[k].EscapeExact, r.Wells[k].EscapeKramers = Float(ex.Escape[k]), Float(ex.Kramers[k])
 			}
 		}
-		exactVar, seedVar = []float64{ex.VarExact}, []float64{ex.VarSeed}
+		exactVar, noteVar = []float64{ex.VarExact}, []float64{ex.VarNote}
 	case 2:
 		fp, err := Stationary2DFP(p, lr, kappa, &s.FP)
 		if err != nil {
@@ -177,18 +177,18 @@ func Run(ctx context.Context, p Preset, s Settings) (*Result, error) {
 		}
 		warn("fokker-planck", fp.Warnings)
 		r.Grid.X, r.Grid.Y = toFloats(fp.X), toFloats(fp.Y)
-		r.Density.Exact, r.Density.Seed = toFloats(fp.Density), toFloats(fp.Seed)
-		r.Current, r.SeedNonGradient = Float(fp.Current), Float(fp.SeedNonGradient)
+		r.Density.Exact, r.Density.Note = toFloats(fp.Density), toFloats(fp.Note)
+		r.Current, r.NoteNonGradient = Float(fp.Current), Float(fp.NoteNonGradient)
 		r.CurrentField = &CurrentFieldOut{JX: toFloats(fp.JX), JY: toFloats(fp.JY)}
 		r.Domain = [][2]Float{{Float(fp.Lo[0]), Float(fp.Hi[0])}, {Float(fp.Lo[1]), Float(fp.Hi[1])}}
 		grid = Grid{Lo: fp.Lo, Hi: fp.Hi, N: []int{fp.NX, fp.NY}}
 		for k := range r.Wells {
-			r.Wells[k].MassExact, r.Wells[k].MassSeed = Float(fp.MassExact[k]), Float(fp.MassSeed[k])
+			r.Wells[k].MassExact, r.Wells[k].MassNote = Float(fp.MassExact[k]), Float(fp.MassNote[k])
 			if nw > 1 {
 				r.Wells[k].EscapeExact = Float(fp.Escape[k])
 			}
 		}
-		exactVar, seedVar = fp.Cov, fp.SeedCov
+		exactVar, noteVar = fp.Cov, fp.NoteCov
 		if nw > 1 {
 			r.Warnings = append(r.Warnings, "exact: Kramers' approximation is computed in 1-D only")
 		}
@@ -196,11 +196,11 @@ func Run(ctx context.Context, p Preset, s Settings) (*Result, error) {
 
 	// Variances (unimodal presets): closed forms where known, else the exact laws' moments.
 	if nw == 1 {
-		v := &VarianceOut{Exact: toFloats(exactVar), Seed: toFloats(seedVar)}
+		v := &VarianceOut{Exact: toFloats(exactVar), Note: toFloats(noteVar)}
 		if cf, ok := p.(ClosedForm); ok {
 			c := cf.Variances(lr, kappa)
-			v.Exact, v.Seed, v.Discrete = toFloats(c.SDE), toFloats(c.Seed), toFloats(c.Discrete)
-			for _, x := range []*[]Float{&v.Exact, &v.Seed, &v.Discrete} {
+			v.Exact, v.Note, v.Discrete = toFloats(c.SDE), toFloats(c.Note), toFloats(c.Discrete)
+			for _, x := range []*[]Float{&v.Exact, &v.Note, &v.Discrete} {
 				if *x == nil {
 					*x = nanFloats(d * d)
 				}
@@ -342,7 +342,7 @@ func Sweep(ctx context.Context, p Preset, s SweepSettings) ([]SweepOut, []string
 			}
 			tag := fmt.Sprintf("η = %g, B = %d: ", lr, b)
 			pt := SweepOut{LR: Float(lr), Batch: b, Kappa: Float(kappa)}
-			var mass, seed []float64
+			var mass, note []float64
 			if p.Dim() == 1 {
 				set := s.Exact
 				set.Lo, set.Hi, set.BinLo, set.BinHi = 0, 0, 0, 0 // the domain depends on η and B
@@ -350,7 +350,7 @@ func Sweep(ctx context.Context, p Preset, s SweepSettings) ([]SweepOut, []string
 				if err != nil {
 					return nil, nil, err
 				}
-				mass, seed = ex.MassExact, ex.MassSeed
+				mass, note = ex.MassExact, ex.MassNote
 				for _, w := range ex.Warnings {
 					warns = append(warns, tag+w)
 				}
@@ -361,12 +361,12 @@ func Sweep(ctx context.Context, p Preset, s SweepSettings) ([]SweepOut, []string
 				if err != nil {
 					return nil, nil, err
 				}
-				mass, seed = fp.MassExact, fp.MassSeed
+				mass, note = fp.MassExact, fp.MassNote
 				for _, w := range fp.Warnings {
 					warns = append(warns, tag+w)
 				}
 			}
-			pt.Shares.Exact, pt.Shares.Seed = toFloats(mass), toFloats(seed)
+			pt.Shares.Exact, pt.Shares.Note = toFloats(mass), toFloats(note)
 			pt.Shares.SGD, pt.Shares.SGDStderr = nanFloats(len(mass)), nanFloats(len(mass))
 			if !s.NoSim {
 				sr, err := Simulate(ctx, p, SimSettings{Sampling: s.Sampling, LR: lr, Batch: b,

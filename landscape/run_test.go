@@ -90,7 +90,7 @@ func TestRunWellsSweep(t *testing.T) {
 		var se, ss float64
 		for k := range p.Shares.Exact {
 			se += float64(p.Shares.Exact[k])
-			ss += float64(p.Shares.Seed[k])
+			ss += float64(p.Shares.Note[k])
 		}
 		if math.Abs(se-1) > 1e-9 || math.Abs(ss-1) > 1e-9 || len(p.Shares.SGD) != 2 {
 			t.Errorf("sweep point %+v", p)

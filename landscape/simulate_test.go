@@ -72,7 +72,7 @@ func TestSimulateMultiplicative(t *testing.T) {
 		}
 		return s / float64(len(bins))
 	}
-	ce, cs := chi(ex.BinExact), chi(ex.BinSeed)
+	ce, cs := chi(ex.BinExact), chi(ex.BinNote)
 	t.Logf("mean z²: exact %.3g, seed %.3g", ce, cs)
 	if ce > 3 {
 		t.Errorf("SDE histogram vs exact density: mean z² = %v", ce)

@@ -40,8 +40,8 @@ func BenchmarkWoodburySolve(b *testing.B) {
 	u, _ := benchFactors()
 	for _, mode := range []struct {
 		name string
-		set  Settings
-	}{{"damped", Settings{Damping: 1e-3}}, {"range", Settings{Range: true}}} {
+		set  InverseSettings
+	}{{"damped", InverseSettings{Damping: 1e-3}}, {"range", InverseSettings{Range: true}}} {
 		b.Run(mode.name, func(b *testing.B) {
 			inv, err := NewWoodburyInverse(NewDenseFactor(u), 1.0/32, &mode.set)
 			if err != nil {
@@ -65,7 +65,7 @@ func BenchmarkWoodburyNew(b *testing.B) {
 	u, _ := benchFactors()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := NewWoodburyInverse(NewDenseFactor(u), 1.0/32, &Settings{Damping: 1e-3}); err != nil {
+		if _, err := NewWoodburyInverse(NewDenseFactor(u), 1.0/32, &InverseSettings{Damping: 1e-3}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -94,7 +94,7 @@ func BenchmarkLanczosTop20(b *testing.B) {
 // Woodbury (λ = 1e-3·λ_max-ish: κ·d ≈ 3180 is the top eigenvalue scale, λ = 3).
 func BenchmarkCGSolve(b *testing.B) {
 	u, _ := benchFactors()
-	inv, err := NewCGInverse(CovOperator{U: NewDenseFactor(u), Kappa: 1.0 / 32}, &Settings{Damping: 3, CGTol: 1e-8})
+	inv, err := NewCGInverse(CovOperator{U: NewDenseFactor(u), Kappa: 1.0 / 32}, &InverseSettings{Damping: 3, CGTol: 1e-8})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -23,12 +23,12 @@ import (
 // A CGInverse is safe for concurrent use when its operator is.
 type CGInverse struct {
 	op  SymOperator
-	set Settings
+	set InverseSettings
 }
 
 // NewCGInverse returns a CG solver for c (= C_B) with the given settings (nil means
 // defaults). Range mode is an error.
-func NewCGInverse(c SymOperator, s *Settings) (*CGInverse, error) {
+func NewCGInverse(c SymOperator, s *InverseSettings) (*CGInverse, error) {
 	d := c.Dim()
 	if d == 0 {
 		panic("linalg: empty operator")

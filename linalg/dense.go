@@ -31,7 +31,7 @@ type DenseInverse struct {
 // NewDenseInverse factorizes the symmetric positive semidefinite matrix c (= C_B) with the
 // given settings (nil means defaults). It returns a *RankDeficientError when c is
 // numerically rank-deficient and neither Damping nor Range is set.
-func NewDenseInverse(c mat.Symmetric, s *Settings) (*DenseInverse, error) {
+func NewDenseInverse(c mat.Symmetric, s *InverseSettings) (*DenseInverse, error) {
 	d := c.SymmetricDim()
 	if d == 0 {
 		panic("linalg: empty covariance matrix")

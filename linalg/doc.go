@@ -1,6 +1,6 @@
 // Package linalg is the linear algebra behind sgdprior's noise-covariance inverses, spectra,
 // Lanczos, conjugate gradients and operators (../shared/design/MATH.md §2, §4). SGD's
-// stationary theory built on it (Lyapunov covariances, the seed, Laplace, exact least squares,
+// stationary theory built on it (Lyapunov covariances, the note's, Laplace, exact least squares,
 // null-direction removal) is package stationary.
 //
 // Conventions (MATH.md §1–§2): the training objective is the mean loss

@@ -16,7 +16,7 @@ func ExampleNewWoodburyInverse() {
 	var rd *linalg.RankDeficientError
 	fmt.Println(errors.As(err, &rd), rd.Rank, rd.Dim)
 
-	inv, _ := linalg.NewWoodburyInverse(u, 0.5, &linalg.Settings{Range: true})
+	inv, _ := linalg.NewWoodburyInverse(u, 0.5, &linalg.InverseSettings{Range: true})
 	b := []float64{1, 0, 1}
 	x := make([]float64, 3)
 	inv.Solve(x, b)

@@ -8,7 +8,7 @@ import (
 // BindFlags defines the flags that choose the inverse of a covariance on fs, bound to s:
 // --damping λ, --inverse range (Range) and --rcond r; their defaults are s's current values
 // (start from DefaultSettings).
-func (s *Settings) BindFlags(fs *flag.FlagSet) {
+func (s *InverseSettings) BindFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&s.Damping, "damping", s.Damping, "add λI to C_B in the inverse the scores use (absolute, in the units of C_B)")
 	fs.Var(rangeFlag{&s.Range}, "inverse", "\"range\": use the pseudo-inverse of C_B on its range")
 	fs.Float64Var(&s.RCond, "rcond", s.RCond, "with --inverse range: drop eigenvalues below rcond·λ_max")

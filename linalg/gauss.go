@@ -8,7 +8,7 @@ import (
 )
 
 // Commutator returns ‖CH − HC‖_F / (‖C‖_F ‖H‖_F) (MATH.md §5): 0 exactly when C and H
-// commute, in which case the note's seed precision (2/η)C⁻¹H is symmetric. It returns 0 when
+// commute, in which case the note's precision (2/η)C⁻¹H is symmetric. It returns 0 when
 // C or H is zero.
 func Commutator(c, h mat.Symmetric) float64 {
 	d := c.SymmetricDim()

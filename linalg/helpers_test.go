@@ -80,16 +80,6 @@ func relErr(got, want []float64) float64 {
 	return floats.Norm(diff, 2) / n
 }
 
-func relErrMat(got, want mat.Matrix) float64 {
-	var diff mat.Dense
-	diff.Sub(got, want)
-	n := mat.Norm(want, 2)
-	if n == 0 {
-		return mat.Norm(&diff, 2)
-	}
-	return mat.Norm(&diff, 2) / n
-}
-
 func matVec(a mat.Matrix, x []float64) []float64 {
 	r, _ := a.Dims()
 	var v mat.VecDense

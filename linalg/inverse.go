@@ -27,9 +27,9 @@ type Inverse interface {
 	RangeFraction(b []float64) float64
 }
 
-// Settings controls how C_B is inverted. The zero value means an exact inverse, which fails
-// with a *RankDeficientError when C_B is numerically rank-deficient.
-type Settings struct {
+// InverseSettings controls how C_B is inverted. The zero value means an exact inverse, which
+// fails with a *RankDeficientError when C_B is numerically rank-deficient.
+type InverseSettings struct {
 	// Damping is the absolute amount λ ≥ 0 added to C_B (in the units of C_B): the inverse is
 	// that of C_B + λI. Default 0 (no damping). Exclusive with Range.
 	Damping float64
@@ -46,15 +46,15 @@ type Settings struct {
 	CGMaxIter int
 }
 
-// Default values of Settings.
+// Default values of InverseSettings.
 const (
 	DefaultRCond = 1e-10
 	DefaultCGTol = 1e-10
 )
 
 // withDefaults returns the settings with defaults filled in, or an error for invalid values.
-func (s *Settings) withDefaults(d int) (Settings, error) {
-	var out Settings
+func (s *InverseSettings) withDefaults(d int) (InverseSettings, error) {
+	var out InverseSettings
 	if s != nil {
 		out = *s
 	}
@@ -183,13 +183,16 @@ func checkFinite(what string, ms ...mat.Matrix) error {
 	return nil
 }
 
-// DefaultSettings returns an exact inverse with rcond DefaultRCond.
-func DefaultSettings() Settings { return Settings{RCond: DefaultRCond} }
+// Settings is the former name of InverseSettings, an alias until its last users follow.
+type Settings = InverseSettings
+
+// DefaultInverseSettings returns an exact inverse with rcond DefaultRCond.
+func DefaultInverseSettings() InverseSettings { return InverseSettings{RCond: DefaultRCond} }
 
 // Validate checks settings as a user gives them (the damping, range and rcond of the score
 // and verify commands): damping ≥ 0 and finite, damping and range exclusive, rcond in (0, 1).
 // The error is a *field.Error keyed by the flag name.
-func (s *Settings) Validate() error {
+func (s *InverseSettings) Validate() error {
 	switch {
 	case !(s.Damping >= 0) || math.IsInf(s.Damping, 0):
 		return field.Errorf("damping", "must be ≥ 0 and finite, not %v", s.Damping)

@@ -82,7 +82,7 @@ func TestInverseAgainstBruteForce(t *testing.T) {
 			u := randDense(rnd, tc.d, tc.m)
 			c := outerLoop(u, tc.kappa)
 			lam := tc.damping * mat.Trace(c) / float64(tc.d)
-			set := &Settings{Damping: lam, Range: tc.rng, CGTol: 1e-14}
+			set := &InverseSettings{Damping: lam, Range: tc.rng, CGTol: 1e-14}
 			var ref, proj *mat.Dense
 			wantRank := tc.d
 			if tc.rng {
@@ -161,7 +161,7 @@ func TestRangeFractionExtremes(t *testing.T) {
 	}
 	orth := make([]float64, d)
 	floats.SubTo(orth, b, matVec(u, coef.RawVector().Data))
-	set := &Settings{Range: true}
+	set := &InverseSettings{Range: true}
 	dense, err := NewDenseInverse(c, set)
 	if err != nil {
 		t.Fatal(err)
@@ -226,7 +226,7 @@ func TestRankDeficientError(t *testing.T) {
 	}
 	// A clearly indefinite matrix is not PSD.
 	ind, _ := symWithSpectrum(rnd, []float64{3, 2, -1})
-	_, err = NewDenseInverse(ind, &Settings{Damping: 0.1})
+	_, err = NewDenseInverse(ind, &InverseSettings{Damping: 0.1})
 	var np *NotPSDError
 	if !errors.As(err, &np) {
 		t.Errorf("indefinite: got %v, want NotPSDError", err)
@@ -235,17 +235,17 @@ func TestRankDeficientError(t *testing.T) {
 
 func TestInverseSettingsErrors(t *testing.T) {
 	c := mat.NewSymDense(2, []float64{2, 0, 0, 1})
-	bad := []Settings{{Damping: -1}, {Damping: 1, Range: true}, {RCond: 2}, {Damping: math.NaN()}}
+	bad := []InverseSettings{{Damping: -1}, {Damping: 1, Range: true}, {RCond: 2}, {Damping: math.NaN()}}
 	for _, s := range bad {
 		if _, err := NewDenseInverse(c, &s); err == nil {
 			t.Errorf("settings %+v accepted", s)
 		}
 	}
-	if _, err := NewCGInverse(DenseOperator{c}, &Settings{Range: true}); err == nil {
+	if _, err := NewCGInverse(DenseOperator{c}, &InverseSettings{Range: true}); err == nil {
 		t.Error("CG accepted range mode")
 	}
 	u := mat.NewDense(2, 1, []float64{1, 2})
-	if _, err := NewWoodburyInverse(NewDenseFactor(u), 0, &Settings{Damping: 1}); err == nil {
+	if _, err := NewWoodburyInverse(NewDenseFactor(u), 0, &InverseSettings{Damping: 1}); err == nil {
 		t.Error("Woodbury accepted κ = 0")
 	}
 }
@@ -256,7 +256,7 @@ func TestInverseZeroMatrix(t *testing.T) {
 	d := 4
 	c := mat.NewSymDense(d, nil)
 	b := []float64{1, -2, 3, 0.5}
-	inv, err := NewDenseInverse(c, &Settings{Range: true})
+	inv, err := NewDenseInverse(c, &InverseSettings{Range: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func TestInverseZeroMatrix(t *testing.T) {
 	if floats.Norm(x, 2) != 0 || inv.RangeFraction(b) != 1 || inv.Rank() != 0 {
 		t.Errorf("range mode on zero matrix: x=%v fraction=%g rank=%d", x, inv.RangeFraction(b), inv.Rank())
 	}
-	inv, err = NewDenseInverse(c, &Settings{Damping: 0.5})
+	inv, err = NewDenseInverse(c, &InverseSettings{Damping: 0.5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +274,7 @@ func TestInverseZeroMatrix(t *testing.T) {
 		approx(t, "x", x[i], 2*b[i], 1e-15)
 	}
 	u := mat.NewDense(d, 2, nil)
-	w, err := NewWoodburyInverse(NewDenseFactor(u), 1, &Settings{Damping: 0.5})
+	w, err := NewWoodburyInverse(NewDenseFactor(u), 1, &InverseSettings{Damping: 0.5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +290,7 @@ func TestSolveAliasing(t *testing.T) {
 	d, m := 7, 3
 	u := randDense(rnd, d, m)
 	c := outerLoop(u, 1)
-	set := &Settings{Damping: 0.3}
+	set := &InverseSettings{Damping: 0.3}
 	dense, _ := NewDenseInverse(c, set)
 	wood, _ := NewWoodburyInverse(NewDenseFactor(u), 1, set)
 	cg, _ := NewCGInverse(DenseOperator{c}, set)
@@ -313,7 +313,7 @@ func TestSolveAliasing(t *testing.T) {
 // TestCGNotConverged checks that CG reports running out of iterations as an error.
 func TestCGNotConverged(t *testing.T) {
 	c, _ := symWithSpectrum(newRand(5), []float64{1, 2, 5, 10, 50, 100, 300, 1000})
-	cg, _ := NewCGInverse(DenseOperator{c}, &Settings{Damping: 1e-3, CGMaxIter: 2})
+	cg, _ := NewCGInverse(DenseOperator{c}, &InverseSettings{Damping: 1e-3, CGMaxIter: 2})
 	x := make([]float64, 8)
 	err := cg.Solve(x, randVec(newRand(6), 8))
 	var nc *NotConvergedError
@@ -336,17 +336,17 @@ func indexOf(s, sub string) int {
 }
 
 func TestSettingsValidate(t *testing.T) {
-	d := DefaultSettings()
+	d := DefaultInverseSettings()
 	if err := d.Validate(); err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
 	for _, c := range []struct {
-		s    Settings
+		s    InverseSettings
 		want string
 	}{
-		{Settings{Damping: -1, RCond: DefaultRCond}, "--damping must be ≥ 0 and finite, not -1"},
-		{Settings{Damping: 1, Range: true, RCond: DefaultRCond}, "--damping and --inverse range are exclusive: choose one"},
-		{Settings{RCond: 1}, "--rcond must be in (0, 1), not 1"},
+		{InverseSettings{Damping: -1, RCond: DefaultRCond}, "--damping must be ≥ 0 and finite, not -1"},
+		{InverseSettings{Damping: 1, Range: true, RCond: DefaultRCond}, "--damping and --inverse range are exclusive: choose one"},
+		{InverseSettings{RCond: 1}, "--rcond must be in (0, 1), not 1"},
 	} {
 		fe := field.As(c.s.Validate())
 		if fe == nil || fe.Flag() != c.want {

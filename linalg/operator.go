@@ -175,14 +175,3 @@ func reuseDense(dst *mat.Dense, r, c int) {
 		panic("linalg: destination has wrong shape")
 	}
 }
-
-// reuseSym makes dst n×n, panicking if it is non-empty with another dimension.
-func reuseSym(dst *mat.SymDense, n int) {
-	if dst.IsEmpty() {
-		dst.ReuseAsSym(n)
-		return
-	}
-	if dst.SymmetricDim() != n {
-		panic("linalg: destination has wrong shape")
-	}
-}

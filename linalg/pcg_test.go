@@ -162,7 +162,7 @@ func TestPCGDenseAndOldLoop(t *testing.T) {
 	}
 	// Plain CG (CGInverse) against the old CG loop, damped.
 	for _, maxIter := range []int{500, 4} {
-		inv, err := NewCGInverse(DenseOperator{a}, &Settings{Damping: 1e-2, CGTol: 1e-12, CGMaxIter: maxIter})
+		inv, err := NewCGInverse(DenseOperator{a}, &InverseSettings{Damping: 1e-2, CGTol: 1e-12, CGMaxIter: maxIter})
 		if err != nil {
 			t.Fatal(err)
 		}

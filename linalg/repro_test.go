@@ -19,7 +19,7 @@ func TestReproducibleAcrossGOMAXPROCS(t *testing.T) {
 	run := func(procs int) ([]float64, []float64) {
 		old := runtime.GOMAXPROCS(procs)
 		defer runtime.GOMAXPROCS(old)
-		inv, err := NewWoodburyInverse(NewDenseFactor(u), 0.1, &Settings{Damping: 0.01})
+		inv, err := NewWoodburyInverse(NewDenseFactor(u), 0.1, &InverseSettings{Damping: 0.01})
 		if err != nil {
 			t.Fatal(err)
 		}

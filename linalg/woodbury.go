@@ -47,7 +47,7 @@ type WoodburyInverse struct {
 // C_B = kappa·U Uᵀ (kappa > 0) with the given settings (nil means defaults). It returns a
 // *RankDeficientError when C_B is numerically rank-deficient (always the case when M < d)
 // and neither Damping nor Range is set.
-func NewWoodburyInverse(u Factor, kappa float64, s *Settings) (*WoodburyInverse, error) {
+func NewWoodburyInverse(u Factor, kappa float64, s *InverseSettings) (*WoodburyInverse, error) {
 	d, m := u.Rows(), u.Cols()
 	if d == 0 || m == 0 {
 		panic("linalg: empty factor")

@@ -135,7 +135,7 @@ func landscapeFigures(name string, o *landscape.Output, sum *study.EntrySummary)
 			}
 		}
 		add("exact (SDE)", d.Exact, nil, false)
-		add("the note's (seed)", d.Seed, nil, false)
+		add("the note's (seed)", d.Note, nil, false)
 		add("SGD", d.SGD, d.SGDStderr, true)
 		add("Gaussian-noise SGD", d.Gauss, d.GaussStderr, true)
 		add("SDE (Euler–Maruyama)", d.SDE, d.SDEStderr, true)
@@ -155,7 +155,7 @@ func landscapeFigures(name string, o *landscape.Output, sum *study.EntrySummary)
 			}
 		}
 		add("exact (Fokker–Planck)", d.Exact)
-		add("the note's (seed)", d.Seed)
+		add("the note's (seed)", d.Note)
 		add("SGD (histogram)", d.SGD)
 		f, err := ContourPlot(name+"-density", "Stationary density, "+where, "θ1", "θ2",
 			"Contours at 10%, 30%, 50%, 70% and 90% of the exact density's peak: the stationary Fokker–Planck solution, the note's density, and SGD's histogram.",
@@ -186,7 +186,7 @@ func landscapeFigures(name string, o *landscape.Output, sum *study.EntrySummary)
 		}
 		for i, sw := range o.Sweep {
 			pick(ex, i, sw.Shares.Exact)
-			pick(sd, i, sw.Shares.Seed)
+			pick(sd, i, sw.Shares.Note)
 			pick(sg, i, sw.Shares.SGD)
 			pick(se, i, sw.Shares.SGDStderr)
 		}

@@ -118,7 +118,7 @@ func directionTable(name string, s *study.StepResult, o *score.Output, measured 
 		t.Header = append(t.Header, "prior_precision_"+pn)
 	}
 	for k, d := range dirs {
-		row := []Cell{intCell(k + 1), num(float64(d.H)), num(float64(d.C)), num(float64(d.VarSeed)), num(float64(d.VarContinuous)), num(float64(d.VarDiscrete))}
+		row := []Cell{intCell(k + 1), num(float64(d.H)), num(float64(d.C)), num(float64(d.VarNote)), num(float64(d.VarContinuous)), num(float64(d.VarDiscrete))}
 		if hasExact {
 			row = append(row, num(jsonnum.Get(d.VarLinearExact)))
 		}
@@ -162,7 +162,7 @@ func scoreTable(name string, steps []*study.StepResult) *Table {
 		dg := o.Diagnostics
 		t.Rows = append(t.Rows, []Cell{num(s.LR), intCell(s.Batch), intCell(o.N), intCell(o.D), num(float64(o.Kappa)), num(jsonnum.Get(o.Loss)), num(float64(o.GradNorm)),
 			num(float64(o.Noise.Trace)), num(float64(o.Noise.TraceBatch)), num(float64(o.Noise.Rank)), num(float64(o.Noise.NoiseScale)), num(float64(dg.RangeFraction)),
-			num(jsonnum.Get(dg.Commutator)), num(jsonnum.Get(dg.AsymmetrySeed)), num(jsonnum.Get(dg.AsymmetryGeneral)), num(jsonnum.Get(dg.DivergenceRatio)),
+			num(jsonnum.Get(dg.Commutator)), num(jsonnum.Get(dg.AsymmetryNote)), num(jsonnum.Get(dg.AsymmetryGeneral)), num(jsonnum.Get(dg.DivergenceRatio)),
 			num(float64(o.OptimalLR)), num(float64(o.ImplicitRegularizer))})
 	}
 	return t
@@ -208,7 +208,7 @@ func wellTable(name string, o *landscape.Output) *Table {
 	}
 	// The landscape output reports no curvature: its column stays empty.
 	for i, w := range o.Wells {
-		t.Rows = append(t.Rows, []Cell{intCell(i + 1), listCell(jsonnum.Values(w.Center)), listCell(nil), num(float64(w.MassExact)), num(float64(w.MassSeed)),
+		t.Rows = append(t.Rows, []Cell{intCell(i + 1), listCell(jsonnum.Values(w.Center)), listCell(nil), num(float64(w.MassExact)), num(float64(w.MassNote)),
 			numSE(float64(w.MassSGD), float64(w.MassSGDStderr)), num(float64(w.MassSGDStderr)), num(float64(w.EscapeExact)), num(float64(w.EscapeKramers)),
 			numSE(float64(w.EscapeSGD), float64(w.EscapeSGDStderr)), num(float64(w.EscapeSGDStderr))})
 	}
@@ -234,9 +234,9 @@ func sweepTable(name string, o *landscape.Output, sum *study.EntrySummary) *Tabl
 		if sum != nil && i < len(sum.SweepX) {
 			x = sum.SweepX[i].Float64()
 		}
-		nw := max(len(sw.Shares.Exact), len(sw.Shares.Seed), len(sw.Shares.SGD))
+		nw := max(len(sw.Shares.Exact), len(sw.Shares.Note), len(sw.Shares.SGD))
 		for w := 0; w < nw; w++ {
-			t.Rows = append(t.Rows, []Cell{num(float64(sw.LR)), intCell(sw.Batch), num(x), intCell(w + 1), num(at(sw.Shares.Exact, w)), num(at(sw.Shares.Seed, w)),
+			t.Rows = append(t.Rows, []Cell{num(float64(sw.LR)), intCell(sw.Batch), num(x), intCell(w + 1), num(at(sw.Shares.Exact, w)), num(at(sw.Shares.Note, w)),
 				numSE(at(sw.Shares.SGD, w), at(sw.Shares.SGDStderr, w)), num(at(sw.Shares.SGDStderr, w))})
 		}
 	}

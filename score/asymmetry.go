@@ -36,10 +36,10 @@ func (c *computation) solverAt(theta []float64) (func(dst, b []float64) error, e
 	return nil, nil
 }
 
-// fields writes F_seed(θ') = −(2/η) A(θ')⁻¹ ∇L(θ') into seed and, when gen is not nil,
+// fields writes F_seed(θ') = −(2/η) A(θ')⁻¹ ∇L(θ') into note and, when gen is not nil,
 // F_gen(θ') = A(θ')⁻¹ (−(2/η)∇L(θ') − κ_B ∇·C(θ')) into gen (MATH.md §5), A = C_B damped or
 // pseudo-inverted as for the scores.
-func (c *computation) fields(seed, gen, theta []float64) error {
+func (c *computation) fields(note, gen, theta []float64) error {
 	d := c.src.dim()
 	grad := make([]float64, d)
 	c.src.meanGrad(grad, theta)
@@ -52,7 +52,7 @@ func (c *computation) fields(seed, gen, theta []float64) error {
 	}
 	b := make([]float64, d)
 	floats.ScaleTo(b, -2/c.r.LR, grad)
-	if err := solve(seed, b); err != nil {
+	if err := solve(note, b); err != nil {
 		return err
 	}
 	if gen != nil {
@@ -67,16 +67,16 @@ func (c *computation) fields(seed, gen, theta []float64) error {
 }
 
 // jacobianProduct writes J_seed u and (gen non-nil) J_gen u for the unit direction u into
-// seed and gen with step h: by the product rule for the damped or exact Woodbury solver
+// note and gen with step h: by the product rule for the damped or exact Woodbury solver
 // (productRuleJacobian), by central differences of the fields otherwise.
 // hu, when not nil, is H u (productRuleJacobian).
-func (c *computation) jacobianProduct(seed, gen, u, hu []float64, h float64) error {
+func (c *computation) jacobianProduct(note, gen, u, hu []float64, h float64) error {
 	if c.productRule() {
 		if hu == nil {
 			hu = make([]float64, len(u))
 			c.msrc.fullHessVecs([][]float64{hu}, c.theta, [][]float64{u})
 		}
-		return c.productRuleJacobian(seed, gen, u, hu, h)
+		return c.productRuleJacobian(note, gen, u, hu, h)
 	}
 	d := len(u)
 	tp, tm := make([]float64, d), make([]float64, d)
@@ -95,8 +95,8 @@ func (c *computation) jacobianProduct(seed, gen, u, hu []float64, h float64) err
 	if err := c.fields(sm, gm, tm); err != nil {
 		return err
 	}
-	for i := range seed {
-		seed[i] = (sp[i] - sm[i]) / (2 * h)
+	for i := range note {
+		note[i] = (sp[i] - sm[i]) / (2 * h)
 	}
 	for i := range gen {
 		gen[i] = (gp[i] - gm[i]) / (2 * h)
@@ -119,7 +119,7 @@ func (c *computation) productRule() bool {
 // and general scores already computed. ∂_u ∇L = H u is exact (the R-operator over all N
 // examples, weight decay included); ∂_u C x and ∂_u ∇·C are central differences with step
 // h; hu is H u. One solve at θ replaces the re-solve of a perturbed system at θ ± hu (MATH.md §5).
-func (c *computation) productRuleJacobian(seed, gen, u, hu []float64, h float64) error {
+func (c *computation) productRuleJacobian(note, gen, u, hu []float64, h float64) error {
 	d := len(u)
 	kappa, eta := c.r.Kappa, c.r.LR
 	tp, tm := make([]float64, d), make([]float64, d)
@@ -142,7 +142,7 @@ func (c *computation) productRuleJacobian(seed, gen, u, hu []float64, h float64)
 	}
 	r := make([]float64, d)
 	rhs(r, c.r.Vectors.Stationary)
-	if err := c.cs.inv.Solve(seed, r); err != nil {
+	if err := c.cs.inv.Solve(note, r); err != nil {
 		return err
 	}
 	if gen == nil {

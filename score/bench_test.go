@@ -56,13 +56,13 @@ func benchMNIST(b *testing.B, set Settings) {
 // BenchmarkMNISTSubset is the scale target: --subset 4096 --damping λ --top-k 20 (Woodbury
 // solver through the 4096×4096 Gram matrix).
 func BenchmarkMNISTSubset(b *testing.B) {
-	benchMNIST(b, Settings{LR: 0.1, Batch: 128, Subset: 4096, TopK: 20, Inverse: linalg.Settings{Damping: 1e-6}})
+	benchMNIST(b, Settings{LR: 0.1, Batch: 128, Subset: 4096, TopK: 20, Inverse: linalg.InverseSettings{Damping: 1e-6}})
 }
 
 // BenchmarkMNISTFull uses all 60,000 examples: CG and Lanczos on covariance products, no Gram
 // matrix.
 func BenchmarkMNISTFull(b *testing.B) {
-	benchMNIST(b, Settings{LR: 0.1, Batch: 128, TopK: 20, Inverse: linalg.Settings{Damping: 1e-6, CGTol: 1e-8}})
+	benchMNIST(b, Settings{LR: 0.1, Batch: 128, TopK: 20, Inverse: linalg.InverseSettings{Damping: 1e-6, CGTol: 1e-8}})
 }
 
 // BenchmarkDenseLogistic is a full dense-path report (logistic regression, d = 100,

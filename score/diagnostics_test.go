@@ -71,13 +71,13 @@ func TestDivergenceAgainstBruteForce(t *testing.T) {
 
 	// Dense Jacobian asymmetry of F_seed and F_gen against a brute-force central-difference
 	// Jacobian of the fields computed here from the analytic gradients and Hessians.
-	field := func(th []float64) (seed, gen []float64) {
+	field := func(th []float64) (note, gen []float64) {
 		g, hs := logisticGrads(b, th)
 		mean := bruteMean(g, nil)
 		cb := bruteCov(g, nil, rep.Kappa/float64(n))
 		rhs := make([]float64, d)
 		floats.ScaleTo(rhs, -2/eta, mean)
-		seed = bruteSolve(t, cb, rhs)
+		note = bruteSolve(t, cb, rhs)
 		for i := 0; i < n; i++ {
 			a := mat.Row(nil, i, g)
 			floats.Sub(a, mean)
@@ -296,7 +296,7 @@ func TestReproducibleAcrossGOMAXPROCS(t *testing.T) {
 	m := mustModel(t, "mlp:8", p, 3, model.Options{})
 	theta := randTheta(rnd, m.NumParams(), 0.5)
 	set := &Settings{LR: 0.1, Batch: 16, Solver: SolverWoodbury, Subset: 100, Divergence: true, TraceProbes: 3,
-		DivergenceExamples: 40, Inverse: linalg.Settings{Damping: 1e-4}, Seed: 9, TopK: 4, ForceGaussian: true}
+		DivergenceExamples: 40, Inverse: linalg.InverseSettings{Damping: 1e-4}, Seed: 9, TopK: 4, ForceGaussian: true}
 	var reps [2]*Report
 	for k, procs := range []int{1, 2} {
 		old := runtime.GOMAXPROCS(procs)
@@ -325,7 +325,7 @@ func TestReproducibleAcrossGOMAXPROCS(t *testing.T) {
 	same("continuous", a.Gaussian.CovContinuous.RawSymmetric().Data, c.Gaussian.CovContinuous.RawSymmetric().Data)
 
 	// The CG path (Lanczos on covariance products, CG solves).
-	set = &Settings{LR: 0.1, Batch: 16, Solver: SolverCG, Inverse: linalg.Settings{Damping: 1e-3}, Seed: 9, TopK: 3}
+	set = &Settings{LR: 0.1, Batch: 16, Solver: SolverCG, Inverse: linalg.InverseSettings{Damping: 1e-3}, Seed: 9, TopK: 3}
 	var vecs [2][]float64
 	for k, procs := range []int{1, 2} {
 		old := runtime.GOMAXPROCS(procs)

@@ -8,7 +8,7 @@ import (
 
 // BindFlags defines the `sgdprior score` settings flags on fs, bound to s; their defaults
 // are s's current values (start from DefaultSettings), with the inverse of C_B's (--damping,
-// --inverse, --rcond: linalg.Settings.BindFlags).
+// --inverse, --rcond: linalg.InverseSettings.BindFlags).
 func (s *Settings) BindFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&s.LR, "lr", s.LR, "learning rate η of SGD on the mean objective")
 	fs.IntVar(&s.Batch, "batch", s.Batch, "batch size B")

@@ -60,12 +60,12 @@ func (c *computation) gaussian() error {
 	g.Removed, g.Flat, g.Negative = red.Null, red.Flat, red.Negative
 	k := len(red.Curvatures)
 
-	seed, warn, err := stationary.SeedCovariance(red.H, red.CB, eta, &set.Inverse)
+	note, warn, err := stationary.NoteCovariance(red.H, red.CB, eta, &set.Inverse)
 	if err != nil {
 		return fmt.Errorf("score: seed covariance: %w", err)
 	}
 	r.Warnings = append(r.Warnings, warn...)
-	g.CovSeed, g.SeedAsymmetry = seed.Cov, seed.Asymmetry
+	g.CovSeed, g.SeedAsymmetry = note.Cov, note.Asymmetry
 	g.CovContinuous = mat.NewSymDense(k, nil)
 	if err := stationary.ContinuousLyapunov(g.CovContinuous, red.H, red.CB, eta); err != nil {
 		return fmt.Errorf("score: continuous Lyapunov covariance: %w", err)
@@ -95,7 +95,7 @@ func (c *computation) gaussian() error {
 	}
 
 	// The per-direction table.
-	precSeed := diagOrNaN(seed.Precision, k)
+	precNote := diagOrNaN(note.Precision, k)
 	precCont, infCont := invDiag(g.CovContinuous)
 	precDisc, _ := invDiag(g.CovDiscrete)
 	precExact, _ := invDiag(g.CovLinearExact)
@@ -105,7 +105,7 @@ func (c *computation) gaussian() error {
 	if infCont > 0 {
 		c.warn(fmt.Sprintf("the stationary covariances are singular along %d of %d Hessian directions that carry no gradient noise: SGD does not move along them, their variance is 0 and the implied prior precision infinite (null)", infCont, k))
 	}
-	varSeed := diagOrNaN(g.CovSeed, k)
+	varNote := diagOrNaN(g.CovSeed, k)
 	varExact := diagOrNaN(g.CovLinearExact, k)
 	neg := map[string][]int{}
 	g.Directions = make([]Direction, k)
@@ -113,10 +113,10 @@ func (c *computation) gaussian() error {
 		h := red.Curvatures[i]
 		dir := Direction{
 			H: h, C: red.CB.At(i, i),
-			VarSeed: varSeed[i], VarContinuous: g.CovContinuous.At(i, i), VarDiscrete: g.CovDiscrete.At(i, i),
+			VarSeed: varNote[i], VarContinuous: g.CovContinuous.At(i, i), VarDiscrete: g.CovDiscrete.At(i, i),
 			VarPosterior: g.CovPosterior.At(i, i), VarLinearExact: varExact[i],
 			Prior: PriorPrecision{
-				Seed:        stationary.ImpliedPriorPrecision(precSeed[i], h, lam, n),
+				Seed:        stationary.ImpliedPriorPrecision(precNote[i], h, lam, n),
 				Continuous:  stationary.ImpliedPriorPrecision(precCont[i], h, lam, n),
 				Discrete:    stationary.ImpliedPriorPrecision(precDisc[i], h, lam, n),
 				LinearExact: stationary.ImpliedPriorPrecision(precExact[i], h, lam, n),

@@ -89,7 +89,7 @@ func (o cOperator) Apply(dst, x []float64) { o.cs.applyC(dst, x) }
 // of C when known (≥ 0), used to refuse a rank-deficient exact inverse before an expensive
 // factorisation; probeSeed seeds the random choices; precExamples is the size of the subset
 // behind the damped CG solver's preconditioner (≤ 0: plain CG).
-func (cs *covState) invert(set *linalg.Settings, knownRank int, probeSeed uint64, precExamples int) ([]string, error) {
+func (cs *covState) invert(set *linalg.InverseSettings, knownRank int, probeSeed uint64, precExamples int) ([]string, error) {
 	var warn []string
 	exact := set.Damping == 0 && !set.Range
 	switch cs.solver {

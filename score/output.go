@@ -85,7 +85,7 @@ type OutputDiagnostics struct {
 	RangeFraction       jsonnum.Float   `json:"range_fraction"`
 	Commutator          *jsonnum.Float  `json:"commutator,omitempty"`
 	CommutatorMethod    string          `json:"commutator_method,omitempty"`
-	AsymmetrySeed       *jsonnum.Float  `json:"asymmetry_seed,omitempty"`
+	AsymmetryNote       *jsonnum.Float  `json:"asymmetry_seed,omitempty"`
 	AsymmetryGeneral    *jsonnum.Float  `json:"asymmetry_general,omitempty"`
 	AsymmetryMethod     string          `json:"asymmetry_method,omitempty"`
 	DivergenceRatio     *jsonnum.Float  `json:"divergence_ratio,omitempty"`
@@ -109,12 +109,12 @@ type OutputGaussian struct {
 	Subspace bool   `json:"subspace"`
 	// The covariances: inline rows, or the name of a .npy file beside the JSON; null when
 	// not computed (or before Write).
-	CovSeed                *jsonnum.Matrix   `json:"cov_seed"`
+	CovNote                *jsonnum.Matrix   `json:"cov_seed"`
 	CovContinuous          *jsonnum.Matrix   `json:"cov_continuous"`
 	CovDiscrete            *jsonnum.Matrix   `json:"cov_discrete"`
 	CovPosterior           *jsonnum.Matrix   `json:"cov_posterior"`
 	CovLinearExact         *jsonnum.Matrix   `json:"cov_linear_exact,omitempty"`
-	SeedAsymmetry          jsonnum.Float     `json:"seed_asymmetry"`
+	NoteAsymmetry          jsonnum.Float     `json:"seed_asymmetry"`
 	RemovedDirections      int               `json:"removed_directions"`
 	FlatDirections         int               `json:"flat_directions"`
 	NegativeDirections     int               `json:"negative_directions"`
@@ -126,7 +126,7 @@ type OutputGaussian struct {
 type OutputDirection struct {
 	H              jsonnum.Float  `json:"h"`
 	C              jsonnum.Float  `json:"c"`
-	VarSeed        jsonnum.Float  `json:"var_seed"`
+	VarNote        jsonnum.Float  `json:"var_seed"`
 	VarContinuous  jsonnum.Float  `json:"var_continuous"`
 	VarDiscrete    jsonnum.Float  `json:"var_discrete"`
 	VarPosterior   jsonnum.Float  `json:"var_posterior"`
@@ -136,7 +136,7 @@ type OutputDirection struct {
 
 // OutputPrior holds a direction's implied prior precisions (PriorPrecision).
 type OutputPrior struct {
-	Seed        jsonnum.Float  `json:"seed"`
+	Note        jsonnum.Float  `json:"seed"`
 	Continuous  jsonnum.Float  `json:"continuous"`
 	Discrete    jsonnum.Float  `json:"discrete"`
 	LinearExact *jsonnum.Float `json:"linear_exact,omitempty"`
@@ -145,7 +145,7 @@ type OutputPrior struct {
 // ByName returns the precisions keyed by prediction name, as the JSON object names them
 // ("seed", "continuous", "discrete", and "linear_exact" when present).
 func (p *OutputPrior) ByName() map[string]jsonnum.Float {
-	m := map[string]jsonnum.Float{"seed": p.Seed, "continuous": p.Continuous, "discrete": p.Discrete}
+	m := map[string]jsonnum.Float{"seed": p.Note, "continuous": p.Continuous, "discrete": p.Discrete}
 	if p.LinearExact != nil {
 		m["linear_exact"] = *p.LinearExact
 	}
@@ -262,7 +262,7 @@ func NewOutput(rep *Report) *Output {
 	out.Diagnostics = OutputDiagnostics{
 		RangeFraction: nf.f("diagnostics.range_fraction", dg.RangeFraction, false),
 		Commutator:    nf.ptr("diagnostics.commutator", dg.Commutator), CommutatorMethod: dg.CommutatorMethod,
-		AsymmetrySeed:    nf.ptr("diagnostics.asymmetry_seed", dg.AsymmetrySeed),
+		AsymmetryNote:    nf.ptr("diagnostics.asymmetry_seed", dg.AsymmetrySeed),
 		AsymmetryGeneral: nf.ptr("diagnostics.asymmetry_general", dg.AsymmetryGeneral), AsymmetryMethod: dg.AsymmetryMethod,
 		DivergenceRatio: divRatio, DivergenceNorm: nf.ptr("diagnostics.divergence_norm", dg.DivergenceNorm), DivergenceMethod: dg.DivergenceMethod,
 		NoiseKurtosis:  nf.vec("diagnostics.noise_kurtosis", dg.NoiseKurtosis),
@@ -276,19 +276,19 @@ func NewOutput(rep *Report) *Output {
 	if g := rep.Gaussian; g != nil {
 		_, k := g.Basis.Dims()
 		gj := &OutputGaussian{Basis: "parameters", BasisDim: k, Subspace: g.Subspace,
-			SeedAsymmetry:     nf.f("gaussian.seed_asymmetry", g.SeedAsymmetry, false),
+			NoteAsymmetry:     nf.f("gaussian.seed_asymmetry", g.SeedAsymmetry, false),
 			RemovedDirections: g.Removed, FlatDirections: g.Flat, NegativeDirections: g.Negative,
 			ExplicitPriorPrecision: jsonnum.Float(g.ExplicitPriorPrecision)}
-		seedNull := g.CovSeed == nil
+		noteNull := g.CovSeed == nil
 		for _, dir := range g.Directions {
 			dj := OutputDirection{
 				H: nf.f("gaussian.directions.h", dir.H, false), C: nf.f("gaussian.directions.c", dir.C, false),
-				VarSeed:       nf.f("gaussian.directions.var_seed", dir.VarSeed, seedNull),
+				VarNote:       nf.f("gaussian.directions.var_seed", dir.VarSeed, noteNull),
 				VarContinuous: nf.f("gaussian.directions.var_continuous", dir.VarContinuous, false),
 				VarDiscrete:   nf.f("gaussian.directions.var_discrete", dir.VarDiscrete, false),
 				VarPosterior:  nf.f("gaussian.directions.var_posterior", dir.VarPosterior, false),
 				PriorPrecision: OutputPrior{
-					Seed:       nf.f("gaussian.directions.prior_precision.seed", dir.Prior.Seed, seedNull),
+					Note:       nf.f("gaussian.directions.prior_precision.seed", dir.Prior.Seed, noteNull),
 					Continuous: nf.f("gaussian.directions.prior_precision.continuous", dir.Prior.Continuous, math.IsInf(dir.Prior.Continuous, 1)),
 					Discrete:   nf.f("gaussian.directions.prior_precision.discrete", dir.Prior.Discrete, math.IsInf(dir.Prior.Discrete, 1)),
 				},
@@ -353,7 +353,7 @@ func (o *Output) writeCovariances(jsonPath string) error {
 		name string
 		dst  **jsonnum.Matrix
 		cov  *mat.SymDense
-	}{{"cov_seed", &gj.CovSeed, g.CovSeed}, {"cov_continuous", &gj.CovContinuous, g.CovContinuous},
+	}{{"cov_seed", &gj.CovNote, g.CovSeed}, {"cov_continuous", &gj.CovContinuous, g.CovContinuous},
 		{"cov_discrete", &gj.CovDiscrete, g.CovDiscrete}, {"cov_posterior", &gj.CovPosterior, g.CovPosterior},
 		{"cov_linear_exact", &gj.CovLinearExact, g.CovLinearExact}} {
 		if *c.dst, err = render(c.name, c.cov); err != nil {

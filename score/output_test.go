@@ -120,7 +120,7 @@ func TestScoreFormulas(t *testing.T) {
 	rnd := newRand(41)
 	cb := randSPD(rnd, []float64{3, 1, 0.2, 0.05})
 	grad := randTheta(rnd, 4, 1)
-	inv, err := linalg.NewDenseInverse(cb, &linalg.Settings{RCond: linalg.DefaultRCond})
+	inv, err := linalg.NewDenseInverse(cb, &linalg.InverseSettings{RCond: linalg.DefaultRCond})
 	if err != nil {
 		t.Fatal(err)
 	}

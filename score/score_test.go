@@ -190,7 +190,7 @@ func TestMatrixFreeAgreesWithDense(t *testing.T) {
 	m := mustModel(t, "mlp:5", p, 3, model.Options{})
 	d := m.NumParams()
 	theta := randTheta(rnd, d, 0.6)
-	base := Settings{LR: 0.1, Batch: 8, Inverse: linalg.Settings{Damping: 1e-3, CGTol: 1e-13}, TopK: 6,
+	base := Settings{LR: 0.1, Batch: 8, Inverse: linalg.InverseSettings{Damping: 1e-3, CGTol: 1e-13}, TopK: 6,
 		Divergence: true, AsymmetryDenseMaxDim: 100}
 	run := func(s Settings) *Report {
 		t.Helper()
@@ -268,7 +268,7 @@ func TestMatrixFreeAgreesWithDense(t *testing.T) {
 	// Range pseudo-inverse: Woodbury agrees with dense, and both with the brute-force
 	// pseudo-inverse; the fraction outside the range matches the brute-force projector.
 	s = base
-	s.Inverse = linalg.Settings{Range: true, RCond: 1e-9}
+	s.Inverse = linalg.InverseSettings{Range: true, RCond: 1e-9}
 	s.Solver = SolverDense
 	dr := run(s)
 	s.Solver = SolverWoodbury
@@ -317,7 +317,7 @@ func TestRankDeficientRefused(t *testing.T) {
 		t.Fatal("no error")
 	}
 	_ = rep
-	dr, err := ComputeModel(prob, theta, &Settings{LR: 0.1, Batch: 10, Inverse: linalg.Settings{Range: true}})
+	dr, err := ComputeModel(prob, theta, &Settings{LR: 0.1, Batch: 10, Inverse: linalg.InverseSettings{Range: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,10 +326,10 @@ func TestRankDeficientRefused(t *testing.T) {
 	if want := d - 4; dr.Noise.Rank != want {
 		t.Errorf("rank %d, want %d", dr.Noise.Rank, want)
 	}
-	if _, err := ComputeModel(prob, theta, &Settings{LR: 0.1, Batch: 10, Inverse: linalg.Settings{Damping: 1e-6}}); err != nil {
+	if _, err := ComputeModel(prob, theta, &Settings{LR: 0.1, Batch: 10, Inverse: linalg.InverseSettings{Damping: 1e-6}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ComputeModel(prob, theta, &Settings{LR: 0.1, Batch: 10, Inverse: linalg.Settings{Damping: 1e-6, Range: true}}); err == nil {
+	if _, err := ComputeModel(prob, theta, &Settings{LR: 0.1, Batch: 10, Inverse: linalg.InverseSettings{Damping: 1e-6, Range: true}}); err == nil {
 		t.Error("damping and range together accepted")
 	}
 }
@@ -405,8 +405,8 @@ func TestErrors(t *testing.T) {
 		"no lr":          {Batch: 5},
 		"batch > N":      {LR: 0.1, Batch: 21},
 		"B = N without":  {LR: 0.1, Batch: 20},
-		"damping+range":  {LR: 0.1, Batch: 5, Inverse: linalg.Settings{Damping: 1, Range: true}},
-		"negative damp":  {LR: 0.1, Batch: 5, Inverse: linalg.Settings{Damping: -1}},
+		"damping+range":  {LR: 0.1, Batch: 5, Inverse: linalg.InverseSettings{Damping: 1, Range: true}},
+		"negative damp":  {LR: 0.1, Batch: 5, Inverse: linalg.InverseSettings{Damping: -1}},
 		"subset of one":  {LR: 0.1, Batch: 5, Subset: 1},
 		"one probe pair": {LR: 0.1, Batch: 5, AsymmetryProbes: 1},
 	} {
@@ -439,11 +439,11 @@ func TestErrors(t *testing.T) {
 		"non-finite grads": {G: mat.NewDense(2, 2, []float64{1, math.NaN(), 0, 1})},
 		"no noise":         {G: mat.NewDense(3, 2, []float64{1, 2, 1, 2, 1, 2})},
 	} {
-		if _, err := ComputeGrads(gr, &Settings{LR: 0.1, Batch: 2, Inverse: linalg.Settings{Damping: 1}}); err == nil {
+		if _, err := ComputeGrads(gr, &Settings{LR: 0.1, Batch: 2, Inverse: linalg.InverseSettings{Damping: 1}}); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
-	if _, err := ComputeGrads(Grads{G: g}, &Settings{LR: 0.1, Batch: 2, Divergence: true, Inverse: linalg.Settings{Damping: 1}}); err == nil {
+	if _, err := ComputeGrads(Grads{G: g}, &Settings{LR: 0.1, Batch: 2, Divergence: true, Inverse: linalg.InverseSettings{Damping: 1}}); err == nil {
 		t.Error("divergence from gradients accepted")
 	}
 }

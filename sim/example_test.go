@@ -37,7 +37,7 @@ func ExampleRun() {
 		fmt.Println(err)
 		return
 	}
-	sum := sim.Summarize(res.Samples, res.Dim)
+	sum := sim.DescribeChains(res.Samples, res.Dim)
 	fmt.Printf("kept %d samples per chain\n", res.Kept)
 	fmt.Printf("variance within 4 SE of 1/3: %v\n", abs(sum.Cov.At(0, 0)-1.0/3) < 4*sum.CovSE.At(0, 0))
 	fmt.Printf("R̂ < 1.01: %v\n", sum.RHat[0] < 1.01)

@@ -209,7 +209,7 @@ func stationaryVar(t *testing.T, p Problem, cfg Config) (v, se float64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := Summarize(r.Samples, r.Dim)
+	s := DescribeChains(r.Samples, r.Dim)
 	return s.Cov.At(0, 0), s.CovSE.At(0, 0)
 }
 
@@ -397,7 +397,7 @@ func TestStationaryCovariance2D(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := Summarize(r.Samples, 2)
+		s := DescribeChains(r.Samples, 2)
 		for i := range 2 {
 			if math.Abs(s.Mean[i]-wantMean[i]) > 4*s.MeanSE[i] {
 				t.Errorf("%v: mean[%d] = %.5g ± %.2g, want %.5g", m, i, s.Mean[i], s.MeanSE[i], wantMean[i])

@@ -12,8 +12,8 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
-// Summary describes the kept samples of K chains coordinate by coordinate (MATH.md §7).
-type Summary struct {
+// ChainSummary describes the kept samples of K chains coordinate by coordinate (MATH.md §7).
+type ChainSummary struct {
 	// Dim is the length of a sample, Chains is K, PerChain the number of samples per chain.
 	Dim, Chains, PerChain int
 	// Mean is the mean of all K·PerChain samples; MeanSE its standard error from the
@@ -32,14 +32,14 @@ type Summary struct {
 	Warnings []string
 }
 
-// Summarize computes a Summary of samples, where samples[k] holds chain k's samples
+// DescribeChains computes a ChainSummary of samples, where samples[k] holds chain k's samples
 // flattened row-major (n × dim), as Result.Samples does. It panics unless every chain holds
 // the same positive number of samples of length dim. Cost: O(dim²·n) for the covariance and
 // O(dim·n log n) for R̂ and ESS (n samples in all), so project high-dimensional θ first
 // (Config.Project).
-func Summarize(samples [][]float64, dim int) *Summary {
+func DescribeChains(samples [][]float64, dim int) *ChainSummary {
 	k, n := checkSamples(samples, dim)
-	s := &Summary{
+	s := &ChainSummary{
 		Dim: dim, Chains: k, PerChain: n,
 		Mean: make([]float64, dim), MeanSE: make([]float64, dim),
 		Cov: mat.NewSymDense(dim, nil), CovSE: mat.NewSymDense(dim, nil),
@@ -91,7 +91,7 @@ func checkSamples(samples [][]float64, dim int) (k, n int) {
 // (divisor n − 1) of all samples of all chains, and into meanSE and covSE (when non-nil)
 // their between-chain standard errors: the standard deviation over the K chains (divisor
 // K − 1) of each chain's own mean and sample covariance (divisor n_k − 1), divided by √K
-// (MATH.md §7: each chain is a replicate). samples is laid out as in Summarize; chains may
+// (MATH.md §7: each chain is a replicate). samples is laid out as in DescribeChains; chains may
 // hold different numbers of samples here. Standard errors that cannot be computed (K < 2,
 // or a chain with fewer than 2 samples for covSE) are NaN, and the returned warnings say
 // so. It panics on wrong lengths.

@@ -267,7 +267,7 @@ func TestChainMomentsNaive(t *testing.T) {
 	}
 }
 
-func TestSummarize(t *testing.T) {
+func TestDescribeChains(t *testing.T) {
 	const dim, K, n = 2, 3, 50
 	rng := rand.New(rand.NewPCG(8, 8))
 	samples := make([][]float64, K)
@@ -276,12 +276,12 @@ func TestSummarize(t *testing.T) {
 			samples[k] = append(samples[k], rng.NormFloat64(), 3+rng.ExpFloat64())
 		}
 	}
-	s := Summarize(samples, dim)
+	s := DescribeChains(samples, dim)
 	mean := make([]float64, dim)
 	cov := mat.NewSymDense(dim, nil)
 	ChainMoments(mean, nil, cov, nil, samples, dim)
 	if !slices.Equal(mean, s.Mean) || !mat.Equal(cov, s.Cov) || s.PerChain != n || s.Chains != K {
-		t.Error("Summarize's moments differ from ChainMoments'")
+		t.Error("DescribeChains' moments differ from ChainMoments'")
 	}
 	for j := range dim {
 		col := make([][]float64, K)

@@ -2,7 +2,7 @@
 // §10): the set-up at a minimum θ* (a positive-curvature basis V with H̃ = VᵀHV and
 // C̃_B = VᵀC_BV, null directions removed with the one tolerance NullTol: Dense for small d,
 // TopK in a Lanczos subspace for large d), the Gaussian stationary covariances (continuous and
-// discrete Lyapunov, the note's seed, SGLD, the Laplace posterior, exact least squares), the
+// discrete Lyapunov, the note's, SGLD, the Laplace posterior, exact least squares), the
 // implied prior precision, the note's exact stationary score field and the posterior score,
 // and the other lenses (Mandt et al.'s learning rate, Smith et al.'s implicit regulariser).
 //

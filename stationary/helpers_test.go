@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -71,16 +70,6 @@ func outerLoop(u *mat.Dense, kappa float64) *mat.SymDense {
 	return s
 }
 
-func relErr(got, want []float64) float64 {
-	diff := make([]float64, len(got))
-	floats.SubTo(diff, got, want)
-	n := floats.Norm(want, 2)
-	if n == 0 {
-		return floats.Norm(diff, 2)
-	}
-	return floats.Norm(diff, 2) / n
-}
-
 func relErrMat(got, want mat.Matrix) float64 {
 	var diff mat.Dense
 	diff.Sub(got, want)
@@ -89,17 +78,6 @@ func relErrMat(got, want mat.Matrix) float64 {
 		return mat.Norm(&diff, 2)
 	}
 	return mat.Norm(&diff, 2) / n
-}
-
-func matVec(a mat.Matrix, x []float64) []float64 {
-	r, _ := a.Dims()
-	var v mat.VecDense
-	v.MulVec(a, mat.NewVecDense(len(x), x))
-	out := make([]float64, r)
-	for i := range out {
-		out[i] = v.AtVec(i)
-	}
-	return out
 }
 
 func approx(t *testing.T, name string, got, want, tol float64) {

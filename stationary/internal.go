@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -41,8 +40,6 @@ func reuseSym(dst *mat.SymDense, n int) {
 		panic("stationary: destination has wrong shape")
 	}
 }
-
-func vec(x []float64) blas64.Vector { return blas64.Vector{N: len(x), Inc: 1, Data: x} }
 
 func maxAbs(x []float64) float64 {
 	var m float64

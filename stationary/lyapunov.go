@@ -216,12 +216,13 @@ func fromEigen(dst *mat.SymDense, q *mat.Dense, w []float64) {
 	symmetrizeInto(dst, &out)
 }
 
-// SeedCommuteTol is the asymmetry ‖P − Pᵀ‖_F/‖P‖_F of the seed precision above which
-// SeedCovariance warns that C_B and H do not commute.
-const SeedCommuteTol = 1e-8
+// NoteCommuteTol is the asymmetry ‖P − Pᵀ‖_F/‖P‖_F of the note's precision above
+// which NoteCovariance warns that C_B and H do not commute.
+const NoteCommuteTol = 1e-8
 
-// SeedResult is the note's ("seed") Gaussian prediction near a minimum.
-type SeedResult struct {
+// NoteResult is the note's Gaussian prediction near a minimum (the "seed" prediction in
+// the JSON outputs).
+type NoteResult struct {
 	// Cov is Σ_seed = (sym P_seed)⁻¹; nil when sym P_seed is not positive definite.
 	Cov *mat.SymDense
 	// Precision is the symmetric part (P + Pᵀ)/2 of P_seed = (2/η) C_B⁻¹ H.
@@ -231,22 +232,22 @@ type SeedResult struct {
 	Asymmetry float64
 }
 
-// SeedCovariance returns the note's stationary covariance near a minimum (MATH.md §6,
+// NoteCovariance returns the note's stationary covariance near a minimum (MATH.md §6,
 // "seed"): the precision P_seed = (2/η) C_B⁻¹ H is exact only when C_B and H commute, and
 // then Σ = P_seed⁻¹ = (η/2) H⁻¹ C_B (per eigendirection var = η c_k / (2 h_k)). Otherwise
 // the symmetric part of P_seed is used and a warning gives the asymmetry (when it exceeds
-// SeedCommuteTol); when that symmetric part is not positive definite, Cov is nil and a
+// NoteCommuteTol); when that symmetric part is not positive definite, Cov is nil and a
 // warning says so (cov_seed is null). C_B is inverted as linalg.NewDenseInverse does with the given
 // settings (nil: exact inverse, a *RankDeficientError for a singular C_B).
-func SeedCovariance(h, c mat.Symmetric, eta float64, s *linalg.Settings) (SeedResult, []string, error) {
+func NoteCovariance(h, c mat.Symmetric, eta float64, s *linalg.InverseSettings) (NoteResult, []string, error) {
 	d := h.SymmetricDim()
 	checkSquare("SeedCovariance", d, c)
 	if err := checkFinite("seed covariance", h); err != nil {
-		return SeedResult{}, nil, err
+		return NoteResult{}, nil, err
 	}
 	inv, err := linalg.NewDenseInverse(c, s)
 	if err != nil {
-		return SeedResult{}, nil, err
+		return NoteResult{}, nil, err
 	}
 	// P = (2/η) C⁻¹ H, column by column.
 	p := mat.NewDense(d, d, nil)
@@ -257,25 +258,25 @@ func SeedCovariance(h, c mat.Symmetric, eta float64, s *linalg.Settings) (SeedRe
 			col[i] = 2 / eta * h.At(i, j)
 		}
 		if err := inv.Solve(x, col); err != nil {
-			return SeedResult{}, nil, err
+			return NoteResult{}, nil, err
 		}
 		p.SetCol(j, x)
 	}
-	var res SeedResult
+	var res NoteResult
 	var warn []string
 	var diff mat.Dense
 	diff.Sub(p, p.T())
 	if np := mat.Norm(p, 2); np > 0 {
 		res.Asymmetry = mat.Norm(&diff, 2) / np
 	}
-	if res.Asymmetry > SeedCommuteTol {
+	if res.Asymmetry > NoteCommuteTol {
 		warn = append(warn, fmt.Sprintf("seed: C_B and H do not commute: the precision (2/η)C_B⁻¹H is not symmetric (asymmetry %.3g); using its symmetric part", res.Asymmetry))
 	}
 	res.Precision = mat.NewSymDense(d, nil)
 	symmetrizeInto(res.Precision, p)
 	vals, q, err := eigSym(res.Precision, "the seed precision")
 	if err != nil {
-		return SeedResult{}, nil, err
+		return NoteResult{}, nil, err
 	}
 	if vals[0] <= 0 {
 		warn = append(warn, fmt.Sprintf("seed: the symmetric part of the precision (2/η)C_B⁻¹H is not positive definite (smallest eigenvalue %g): cov_seed is null", vals[0]))

@@ -36,12 +36,12 @@ func TestOneDimensionalClosedForms(t *testing.T) {
 		t.Fatal(err)
 	}
 	approx(t, "laplace", s.At(0, 0), 1/(float64(n)*h), 1e-15)
-	seed, warn, err := SeedCovariance(sym1(h), sym1(c), eta, nil)
+	note, warn, err := NoteCovariance(sym1(h), sym1(c), eta, nil)
 	if err != nil || len(warn) != 0 {
 		t.Fatal(err, warn)
 	}
-	approx(t, "seed", seed.Cov.At(0, 0), eta*c/(2*h), 1e-15)
-	approx(t, "seed precision", seed.Precision.At(0, 0), 2*h/(eta*c), 1e-15)
+	approx(t, "seed", note.Cov.At(0, 0), eta*c/(2*h), 1e-15)
+	approx(t, "seed precision", note.Precision.At(0, 0), 2*h/(eta*c), 1e-15)
 }
 
 // TestDiagonalClosedForms: diagonal H with a full C: each entry follows its formula.
@@ -66,16 +66,16 @@ func TestDiagonalClosedForms(t *testing.T) {
 	}
 	// Diagonal C too: the seed is exact, η c_k/(2 h_k) per direction.
 	cd := mat.NewSymDense(3, []float64{2, 0, 0, 0, 1, 0, 0, 0, 0.7})
-	seed, warn, err := SeedCovariance(h, cd, eta, nil)
+	note, warn, err := NoteCovariance(h, cd, eta, nil)
 	if err != nil || len(warn) != 0 {
 		t.Fatal(err, warn)
 	}
 	for i := 0; i < 3; i++ {
-		approx(t, "seed", seed.Cov.At(i, i), eta*cd.At(i, i)/(2*hv[i]), 1e-14)
+		approx(t, "seed", note.Cov.At(i, i), eta*cd.At(i, i)/(2*hv[i]), 1e-14)
 	}
 }
 
-// TestCommutingCase: C ∝ H gives commutator 0 and seed == continuous == (η/2)H⁻¹C.
+// TestCommutingCase: C ∝ H gives commutator 0 and note == continuous == (η/2)H⁻¹C.
 func TestCommutingCase(t *testing.T) {
 	rnd := newRand(30)
 	h, _ := symWithSpectrum(rnd, []float64{4, 2, 1, 0.5, 0.25})
@@ -85,18 +85,18 @@ func TestCommutingCase(t *testing.T) {
 	if cm := linalg.Commutator(c, h); cm > 1e-15 {
 		t.Errorf("commutator of C ∝ H = %g", cm)
 	}
-	seed, warn, err := SeedCovariance(h, c, eta, nil)
+	note, warn, err := NoteCovariance(h, c, eta, nil)
 	if err != nil || len(warn) != 0 {
 		t.Fatal(err, warn)
 	}
-	if seed.Asymmetry > 1e-12 {
-		t.Errorf("asymmetry %g for commuting matrices", seed.Asymmetry)
+	if note.Asymmetry > 1e-12 {
+		t.Errorf("asymmetry %g for commuting matrices", note.Asymmetry)
 	}
 	var cont mat.SymDense
 	if err := ContinuousLyapunov(&cont, h, c, eta); err != nil {
 		t.Fatal(err)
 	}
-	if e := relErrMat(seed.Cov, &cont); e > 1e-12 {
+	if e := relErrMat(note.Cov, &cont); e > 1e-12 {
 		t.Errorf("seed differs from continuous by %g", e)
 	}
 	var hinv, want mat.Dense
@@ -105,11 +105,11 @@ func TestCommutingCase(t *testing.T) {
 	}
 	want.Mul(&hinv, c)
 	want.Scale(eta/2, &want)
-	if e := relErrMat(seed.Cov, &want); e > 1e-12 {
+	if e := relErrMat(note.Cov, &want); e > 1e-12 {
 		t.Errorf("seed differs from (η/2)H⁻¹C by %g", e)
 	}
 	// Here (η/2)H⁻¹C = 0.03 I exactly.
-	if e := relErrMat(seed.Cov, mat.NewDiagDense(5, []float64{0.03, 0.03, 0.03, 0.03, 0.03})); e > 1e-12 {
+	if e := relErrMat(note.Cov, mat.NewDiagDense(5, []float64{0.03, 0.03, 0.03, 0.03, 0.03})); e > 1e-12 {
 		t.Errorf("seed differs from 0.03 I by %g", e)
 	}
 }
@@ -144,7 +144,7 @@ func discResidual(h, c, s mat.Matrix, eta float64, extra mat.Matrix) float64 {
 }
 
 // TestNonCommuting2x2: continuous and discrete solutions satisfy their equations (residual
-// ~1e-12), and the seed differs from the continuous solution.
+// ~1e-12), and the note's differs from the continuous solution.
 func TestNonCommuting2x2(t *testing.T) {
 	h := mat.NewSymDense(2, []float64{2, 0.5, 0.5, 1})
 	c := mat.NewSymDense(2, []float64{1, -0.4, -0.4, 3})
@@ -165,23 +165,23 @@ func TestNonCommuting2x2(t *testing.T) {
 	if r := discResidual(h, c, &disc, eta, nil); r > 1e-12 {
 		t.Errorf("discrete residual %g", r)
 	}
-	seed, warn, err := SeedCovariance(h, c, eta, nil)
+	note, warn, err := NoteCovariance(h, c, eta, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(warn) != 1 || !contains(warn[0], "do not commute") {
 		t.Errorf("warnings %q, want one about commuting", warn)
 	}
-	if seed.Asymmetry < 0.01 {
-		t.Errorf("asymmetry %g", seed.Asymmetry)
+	if note.Asymmetry < 0.01 {
+		t.Errorf("asymmetry %g", note.Asymmetry)
 	}
-	if seed.Cov == nil {
+	if note.Cov == nil {
 		t.Fatal("seed covariance nil")
 	}
-	if e := relErrMat(seed.Cov, &cont); e < 0.01 {
+	if e := relErrMat(note.Cov, &cont); e < 0.01 {
 		t.Errorf("seed and continuous agree to %g although C and H do not commute", e)
 	}
-	// Seed precision: symmetric part of (2/η)C⁻¹H, brute force.
+	// The note's precision: symmetric part of (2/η)C⁻¹H, brute force.
 	var cinv, p, pt mat.Dense
 	if err := cinv.Inverse(c); err != nil {
 		t.Fatal(err)
@@ -191,17 +191,17 @@ func TestNonCommuting2x2(t *testing.T) {
 	pt.CloneFrom(p.T())
 	var diff mat.Dense
 	diff.Sub(&p, &pt)
-	approx(t, "asymmetry", seed.Asymmetry, mat.Norm(&diff, 2)/mat.Norm(&p, 2), 1e-12)
+	approx(t, "asymmetry", note.Asymmetry, mat.Norm(&diff, 2)/mat.Norm(&p, 2), 1e-12)
 	p.Add(&p, &pt)
 	p.Scale(0.5, &p)
-	if e := relErrMat(seed.Precision, &p); e > 1e-12 {
+	if e := relErrMat(note.Precision, &p); e > 1e-12 {
 		t.Errorf("seed precision differs from brute force by %g", e)
 	}
 	var sinv mat.Dense
 	if err := sinv.Inverse(&p); err != nil {
 		t.Fatal(err)
 	}
-	if e := relErrMat(seed.Cov, &sinv); e > 1e-12 {
+	if e := relErrMat(note.Cov, &sinv); e > 1e-12 {
 		t.Errorf("seed covariance differs from inverse symmetric precision by %g", e)
 	}
 }
@@ -294,29 +294,29 @@ func TestLyapunovErrors(t *testing.T) {
 	}
 }
 
-// TestSeedNotPositiveDefinite: C, H positive definite but sym((2/η)C⁻¹H) indefinite gives a
+// TestNoteNotPositiveDefinite: C, H positive definite but sym((2/η)C⁻¹H) indefinite gives a
 // nil covariance with a warning; a singular C is a linalg.RankDeficientError unless damped.
-func TestSeedNotPositiveDefinite(t *testing.T) {
+func TestNoteNotPositiveDefinite(t *testing.T) {
 	c := mat.NewSymDense(2, []float64{1, 0, 0, 0.01})
 	h := mat.NewSymDense(2, []float64{1, 0.9, 0.9, 1})
 	// C⁻¹H = [[1, .9], [90, 100]]: symmetric part [[1, 45.45], [45.45, 100]], determinant < 0.
-	seed, warn, err := SeedCovariance(h, c, 0.1, nil)
+	note, warn, err := NoteCovariance(h, c, 0.1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if seed.Cov != nil {
+	if note.Cov != nil {
 		t.Error("covariance returned for an indefinite precision")
 	}
 	if len(warn) != 2 || !contains(warn[1], "not positive definite") || !contains(warn[1], "null") {
 		t.Errorf("warnings %q", warn)
 	}
 	cs := mat.NewSymDense(2, []float64{1, 1, 1, 1})
-	_, _, err = SeedCovariance(h, cs, 0.1, nil)
+	_, _, err = NoteCovariance(h, cs, 0.1, nil)
 	var rd *linalg.RankDeficientError
 	if !errors.As(err, &rd) || rd.Rank != 1 {
 		t.Errorf("got %v, want linalg.RankDeficientError rank 1", err)
 	}
-	if _, _, err = SeedCovariance(h, cs, 0.1, &linalg.Settings{Damping: 1e-3}); err != nil {
+	if _, _, err = NoteCovariance(h, cs, 0.1, &linalg.InverseSettings{Damping: 1e-3}); err != nil {
 		t.Errorf("damped seed: %v", err)
 	}
 }

@@ -27,7 +27,7 @@ func ImpliedPriorPrecision(precision, h, lambda float64, n int) float64 {
 // into dst, from grad = ∇L(θ) and cb = C_B(θ) formed at that θ, with C_B inverted by
 // linalg.NewDenseInverse with the settings inv (damping or range). dst and grad have length d
 // and may be the same slice. An error is returned when C_B(θ) cannot be inverted.
-func StationaryScore(dst, grad []float64, cb mat.Symmetric, eta float64, inv *linalg.Settings) error {
+func StationaryScore(dst, grad []float64, cb mat.Symmetric, eta float64, inv *linalg.InverseSettings) error {
 	ci, err := linalg.NewDenseInverse(cb, inv)
 	if err != nil {
 		return err

@@ -135,7 +135,7 @@ func sampling(name string) noise.Sampling {
 }
 
 // inverse is the inverse of C_B the settings choose.
-func inverse(st *Settings, base linalg.Settings) linalg.Settings {
+func inverse(st *Settings, base linalg.InverseSettings) linalg.InverseSettings {
 	if st.Damping != nil && *st.Damping > 0 {
 		base.Damping = *st.Damping
 	}

@@ -240,19 +240,19 @@ func scoreVerdicts(s *StepResult, th Thresholds) []Verdict {
 	// Zero current.
 	cur := Verdict{Topic: TopicCurrent, Step: s.ID}
 	dg := o.Diagnostics
-	commutator, asymSeed, asymGeneral := Float(jsonnum.Get(dg.Commutator)), Float(jsonnum.Get(dg.AsymmetrySeed)), Float(jsonnum.Get(dg.AsymmetryGeneral))
+	commutator, asymNote, asymGeneral := Float(jsonnum.Get(dg.Commutator)), Float(jsonnum.Get(dg.AsymmetryNote)), Float(jsonnum.Get(dg.AsymmetryGeneral))
 	asym := ""
-	if asymSeed.OK() {
-		asym = fmt.Sprintf(" The Jacobian asymmetry of the note's score field is %s (threshold %s).", Format(float64(asymSeed)), Format(th.Asymmetry))
+	if asymNote.OK() {
+		asym = fmt.Sprintf(" The Jacobian asymmetry of the note's score field is %s (threshold %s).", Format(float64(asymNote)), Format(th.Asymmetry))
 	}
 	if asymGeneral.OK() {
 		asym += fmt.Sprintf(" That of the general field D⁻¹(2μ − ∇·D) is %s.", Format(float64(asymGeneral)))
 	}
 	switch {
-	case !commutator.OK() && !asymSeed.OK():
+	case !commutator.OK() && !asymNote.OK():
 		cur.Status = Unknown
 		cur.Text = at + "score reports neither the commutator of C and H nor the Jacobian asymmetry."
-	case (commutator.OK() && float64(commutator) > th.Commutator) || (asymSeed.OK() && float64(asymSeed) > th.Asymmetry):
+	case (commutator.OK() && float64(commutator) > th.Commutator) || (asymNote.OK() && float64(asymNote) > th.Asymmetry):
 		cur.Status = Fails
 		cur.Text = at + fmt.Sprintf("no. ‖CH − HC‖/(‖C‖‖H‖) = %s (threshold %s): the noise and the curvature do not share eigendirections, so the note's score field is not a gradient field, SGD's stationary state carries a probability current, and 2D⁻¹μ is not the score of any density.%s",
 			Format(float64(commutator)), Format(th.Commutator), asym)
@@ -633,7 +633,7 @@ func flatVerdict(s *StepResult, o *landscape.Output, at string) Verdict {
 	if !ok {
 		var parts []string
 		for _, w := range o.Wells {
-			parts = append(parts, fmt.Sprintf("%s: exact %s, note %s, SGD %s", wellName(w), Format(float64(w.MassExact)), Format(float64(w.MassSeed)), FormatSE(float64(w.MassSGD), float64(w.MassSGDStderr))))
+			parts = append(parts, fmt.Sprintf("%s: exact %s, note %s, SGD %s", wellName(w), Format(float64(w.MassExact)), Format(float64(w.MassNote)), FormatSE(float64(w.MassSGD), float64(w.MassSGDStderr))))
 		}
 		v.Status = Unknown
 		v.Text = at + "the output tells neither the curvature nor the width of the wells, so flat and sharp cannot be told apart. Masses: " + strings.Join(parts, "; ") + "."
@@ -653,7 +653,7 @@ func flatVerdict(s *StepResult, o *landscape.Output, at string) Verdict {
 		wellName(fw), words[flat], wellName(sw), words[sharp])
 	parts := []string{
 		line("exact SDE density", fw.MassExact, sw.MassExact, Float(math.NaN())),
-		line("the note's density", fw.MassSeed, sw.MassSeed, Float(math.NaN())),
+		line("the note's density", fw.MassNote, sw.MassNote, Float(math.NaN())),
 	}
 	if fw.MassSGD.OK() {
 		parts = append(parts, line("SGD", fw.MassSGD, sw.MassSGD, fw.MassSGDStderr))
@@ -713,7 +713,7 @@ func varianceVerdict(s *StepResult, o *landscape.Output, at string) Verdict {
 		sgd += " (standard errors " + formatList(jsonnum.Values(va.SGDStderr)) + ")"
 	}
 	v.Text = at + fmt.Sprintf("SGD's stationary variance %s; the SDE's exact %s, the note's %s, discrete-time SGD's closed form %s (covariances row-major in 2-D).",
-		sgd, formatList(jsonnum.Values(va.Exact)), formatList(jsonnum.Values(va.Seed)), formatList(jsonnum.Values(va.Discrete)))
+		sgd, formatList(jsonnum.Values(va.Exact)), formatList(jsonnum.Values(va.Note)), formatList(jsonnum.Values(va.Discrete)))
 	return v
 }
 

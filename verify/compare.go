@@ -5,7 +5,7 @@
 //
 // Everything is expressed in a comparison basis: coordinates x = Vᵀ(θ − θ*) for an
 // orthonormal d×k basis V (the Hessian eigenbasis, or its top-k part for large d). Sample
-// statistics come from sim.Summary (between-chain standard errors: each chain is a
+// statistics come from sim.ChainSummary (between-chain standard errors: each chain is a
 // replicate).
 package verify
 
@@ -81,8 +81,8 @@ type Comparison struct {
 }
 
 // Compare judges each prediction against the samples' summary sum (computed by
-// sim.Summarize on basis coordinates) and the samples themselves (for the score error).
-func Compare(sum *sim.Summary, samples [][]float64, preds []Prediction, s CompareSettings) []Comparison {
+// sim.DescribeChains on basis coordinates) and the samples themselves (for the score error).
+func Compare(sum *sim.ChainSummary, samples [][]float64, preds []Prediction, s CompareSettings) []Comparison {
 	s = s.withDefaults()
 	k := sum.Dim
 	K := sum.Chains

@@ -44,7 +44,7 @@ func diagSym(v []float64) *mat.SymDense {
 func TestCompareVerdicts(t *testing.T) {
 	vars := []float64{4, 1, 0.25}
 	samples := ar1Chains(64, 2000, vars, 0.5, 3)
-	sum := sim.Summarize(samples, 3)
+	sum := sim.DescribeChains(samples, 3)
 	wrong := []float64{4 * 1.15, 1, 0.25}
 	res := Compare(sum, samples, []Prediction{
 		{Name: "true", Cov: diagSym(vars)},

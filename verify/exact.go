@@ -15,7 +15,7 @@ import (
 // evaluation of the note's field forms and inverts C_B(θ)).
 const ExactFieldMaxDim = 100
 
-// ExactFields gives the seed and posterior predictions their exact score fields (MATH.md §7:
+// ExactFields gives the note's ("seed") and posterior predictions their exact score fields (MATH.md §7:
 // "s_pred the exact field, not its linearization") in basis coordinates x = Vᵀ(θ − θ*),
 // evaluated at θ = θ* + Vx:
 //   - seed: the note's stationary score (stationary.StationaryScore)
@@ -25,7 +25,7 @@ const ExactFieldMaxDim = 100
 //   - posterior: the score of exp(−N L), −N ∇L(θ) (stationary.PosteriorScore).
 //
 // The other predictions are Gaussian, so their Gaussian fields are exact.
-func ExactFields(preds []Prediction, obj model.Objective, b model.Batch, theta []float64, v *mat.Dense, lr, kappa float64, inv linalg.Settings) {
+func ExactFields(preds []Prediction, obj model.Objective, b model.Batch, theta []float64, v *mat.Dense, lr, kappa float64, inv linalg.InverseSettings) {
 	d, k := v.Dims()
 	th := make([]float64, d)
 	grad := make([]float64, d)

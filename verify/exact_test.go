@@ -7,7 +7,7 @@ import (
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/sgdprior/sgdprior/data"
+	"github.com/sgdprior/sgdprior/internal/synth"
 	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/model"
 	"github.com/sgdprior/sgdprior/train"
@@ -18,7 +18,7 @@ import (
 // the Gaussian field −N·H·x, and the note's field is −(2/η)VᵀC_B(θ)⁻¹∇L(θ) with C_B(θ)
 // formed from a naive loop over per-example gradients and inverted by LU.
 func TestExactFields(t *testing.T) {
-	ds := data.SynthLinear(data.LinearSettings{N: 80, Eigenvalues: []float64{2, 1, 0.5}, Hetero: 1, Seed: 4})
+	ds := synth.Linear(synth.LinearSettings{N: 80, Eigenvalues: []float64{2, 1, 0.5}, Hetero: 1, Seed: 4})
 	m, err := model.New("linreg", 3, 0, model.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +35,7 @@ func TestExactFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	preds := []Prediction{{Name: "seed"}, {Name: "posterior"}}
-	ExactFields(preds, obj, b, theta, st.Basis, lr, kappa, linalg.Settings{})
+	ExactFields(preds, obj, b, theta, st.Basis, lr, kappa, linalg.InverseSettings{})
 	x := []float64{0.05, -0.1, 0.02, 0.07}
 	got := make([]float64, 4)
 	// Posterior: −N·diag(h)·x in the eigenbasis.
@@ -46,7 +46,7 @@ func TestExactFields(t *testing.T) {
 			t.Errorf("posterior field[%d] = %.12g, want %.12g", j, got[j], want)
 		}
 	}
-	// Seed: brute force.
+	// The note's: brute force.
 	th := append([]float64(nil), theta...)
 	for i := range th {
 		for j := range x {

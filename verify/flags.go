@@ -8,7 +8,7 @@ import (
 )
 
 // BindFlags defines the `sgdprior verify` settings flags on fs, bound to s (with the
-// inverse's flags, linalg.Settings.BindFlags); their defaults are s's current values (start
+// inverse's flags, linalg.InverseSettings.BindFlags); their defaults are s's current values (start
 // from DefaultSettings).
 func (s *Settings) BindFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&s.LR, "lr", s.LR, "learning rate η of SGD on the mean objective")

@@ -21,8 +21,8 @@ type Setup struct {
 
 // PredictSettings selects which predictions to make.
 type PredictSettings struct {
-	// Inverse configures the inverse of C_B in the seed precision (damping or range).
-	Inverse linalg.Settings
+	// Inverse configures the inverse of C_B in the note's precision (damping or range).
+	Inverse linalg.InverseSettings
 	// SGLD adds the SGLD predictions (sgld_discrete, sgld_exact with LS).
 	SGLD bool
 	// LS, if non-nil, adds the exact least-squares prediction (linear_exact, and sgld_exact
@@ -31,13 +31,13 @@ type PredictSettings struct {
 }
 
 // Predictions returns the predicted stationary covariances in the basis of s (MATH.md §6,
-// §9): seed, continuous, discrete, posterior, plus linear_exact, sgld_discrete and
+// §9): seed (the note's), continuous, discrete, posterior, plus linear_exact, sgld_discrete and
 // sgld_exact where they apply. A prediction that does not exist here has a nil Cov and a
 // reason; an unstable learning rate (ηλ ≥ 2 along some direction) is an error.
 func Predictions(s *Setup, ps PredictSettings) ([]Prediction, []string, error) {
 	var warn []string
 	var preds []Prediction
-	seed, w, err := stationary.SeedCovariance(s.H, s.CB, s.LR, &ps.Inverse)
+	note, w, err := stationary.NoteCovariance(s.H, s.CB, s.LR, &ps.Inverse)
 	warn = append(warn, w...)
 	switch {
 	case err != nil:
@@ -46,11 +46,11 @@ func Predictions(s *Setup, ps PredictSettings) ([]Prediction, []string, error) {
 			return nil, warn, fmt.Errorf("the seed prediction needs C_B⁻¹: %w", err)
 		}
 		preds = append(preds, Prediction{Name: "seed", Why: err.Error()})
-	case seed.Cov == nil:
-		// stationary.SeedCovariance has warned, with the smallest eigenvalue.
+	case note.Cov == nil:
+		// stationary.NoteCovariance has warned, with the smallest eigenvalue.
 		preds = append(preds, Prediction{Name: "seed", Why: "the symmetric part of the seed precision (2/η)C_B⁻¹H is not positive definite", Reported: true})
 	default:
-		preds = append(preds, Prediction{Name: "seed", Cov: seed.Cov})
+		preds = append(preds, Prediction{Name: "seed", Cov: note.Cov})
 	}
 	var cont mat.SymDense
 	if err := stationary.ContinuousLyapunov(&cont, s.H, s.CB, s.LR); err != nil {

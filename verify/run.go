@@ -141,7 +141,7 @@ func Run(ctx context.Context, p *problem.Problem, theta []float64, s *Settings) 
 	}
 	out.Warnings = append(out.Warnings, res.Warnings...)
 	out.Samples = res.Chains * res.Kept
-	sum := sim.Summarize(res.Samples, k)
+	sum := sim.DescribeChains(res.Samples, k)
 	out.Warnings = append(out.Warnings, sum.Warnings...)
 	out.RHatMax, out.ESSMin = jsonFloat(maxOf(sum.RHat)), jsonFloat(minOf(sum.ESS))
 	if r := float64(out.RHatMax); r > 1.01 {
@@ -238,7 +238,7 @@ func minimumAt(obj model.Objective, b model.Batch, theta []float64, kappa float6
 }
 
 // newCloud builds the cloud from kept samples in basis coordinates (k ≥ 2).
-func newCloud(samples [][]float64, k int, sum *sim.Summary, cmp []Comparison) *Cloud {
+func newCloud(samples [][]float64, k int, sum *sim.ChainSummary, cmp []Comparison) *Cloud {
 	total := 0
 	for _, c := range samples {
 		total += len(c) / k

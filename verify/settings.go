@@ -29,7 +29,7 @@ type Settings struct {
 	// Alpha is the level of the consistency test, in (0, 1).
 	Alpha float64
 	// Inverse chooses how C_B is inverted (damping or range).
-	Inverse linalg.Settings
+	Inverse linalg.InverseSettings
 	// Checkpoint, if set, is where the run's state is written every CheckpointEvery steps
 	// (0: max(1000, Steps/20)); Resume, if set, is a checkpoint to resume from.
 	Checkpoint      string
@@ -44,7 +44,7 @@ type Settings struct {
 // inverse of C_B with rcond linalg.DefaultRCond. LR and Batch have no default (0, invalid).
 func DefaultSettings() Settings {
 	return Settings{Seed: 1, Method: sim.SGD, Chains: 32, Steps: 20000, Burnin: 2000, Thin: 1, DT: 1,
-		TopK: 20, Alpha: 0.01, Inverse: linalg.DefaultSettings()}
+		TopK: 20, Alpha: 0.01, Inverse: linalg.DefaultInverseSettings()}
 }
 
 // Validate checks the settings; the error is a *field.Error keyed by the flag name.

@@ -64,12 +64,12 @@ func printLandscape(w io.Writer, r *landscape.Result) {
 	fmt.Fprintf(w, "landscape %s: η = %g, B = %d, sampling %s (κ_B = %.4g)\n", r.Preset, float64(r.LR), r.Batch, r.Sampling, float64(r.Kappa))
 	if v := r.Variance; v != nil {
 		fmt.Fprintf(w, "stationary variance: SDE (exact) %s, note's density %s, discrete SGD %s, simulated SGD %s ± %s\n",
-			fmtFirst(v.Exact), fmtFirst(v.Seed), fmtFirst(v.Discrete), fmtFirst(v.SGD), fmtFirst(v.SGDStderr))
+			fmtFirst(v.Exact), fmtFirst(v.Note), fmtFirst(v.Discrete), fmtFirst(v.SGD), fmtFirst(v.SGDStderr))
 	}
 	if len(r.Wells) > 1 {
 		fmt.Fprintf(w, "%-12s %10s %10s %16s %12s %12s %18s\n", "well", "mass SDE", "mass note", "mass SGD", "escape SDE", "Kramers", "escape SGD")
 		for _, wl := range r.Wells {
-			fmt.Fprintf(w, "%-12s %10s %10s %16s %12s %12s %18s\n", fmtVec(wl.Center), fmtF(wl.MassExact), fmtF(wl.MassSeed),
+			fmt.Fprintf(w, "%-12s %10s %10s %16s %12s %12s %18s\n", fmtVec(wl.Center), fmtF(wl.MassExact), fmtF(wl.MassNote),
 				fmtF(wl.MassSGD)+" ± "+fmtF(wl.MassSGDStderr), fmtF(wl.EscapeExact), fmtF(wl.EscapeKramers), fmtF(wl.EscapeSGD)+" ± "+fmtF(wl.EscapeSGDStderr))
 		}
 	}
@@ -77,7 +77,7 @@ func printLandscape(w io.Writer, r *landscape.Result) {
 		fmt.Fprintf(w, "stationary probability current: max|J| / max|μp| = %.3g\n", float64(r.Current))
 	}
 	for _, s := range r.Sweep {
-		fmt.Fprintf(w, "sweep η = %g, B = %d: shares exact %s, note %s, SGD %s\n", float64(s.LR), s.Batch, fmtVec(s.Shares.Exact), fmtVec(s.Shares.Seed), fmtVec(s.Shares.SGD))
+		fmt.Fprintf(w, "sweep η = %g, B = %d: shares exact %s, note %s, SGD %s\n", float64(s.LR), s.Batch, fmtVec(s.Shares.Exact), fmtVec(s.Shares.Note), fmtVec(s.Shares.SGD))
 	}
 	for _, x := range r.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", x)

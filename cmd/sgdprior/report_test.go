@@ -54,7 +54,7 @@ func checkNumbersMatchResults(t *testing.T, out string, res *study.Results) {
 				t.Fatal(err)
 			}
 			for _, w := range l.Wells {
-				for _, x := range []study.Float{w.MassExact, w.MassSeed, w.EscapeExact} {
+				for _, x := range []study.Float{w.MassExact, w.MassNote, w.EscapeExact} {
 					if x.OK() {
 						mustContain(t, html, ">"+templateEscape(study.Format(float64(x)))+"<", s.ID)
 						checked++
@@ -68,7 +68,7 @@ func checkNumbersMatchResults(t *testing.T, out string, res *study.Results) {
 			}
 			if g := o.Gaussian; g != nil {
 				for _, d := range g.Directions {
-					for _, x := range []study.Float{d.H, d.C, d.VarSeed, d.VarContinuous, d.VarDiscrete, d.VarPosterior} {
+					for _, x := range []study.Float{d.H, d.C, d.VarNote, d.VarContinuous, d.VarDiscrete, d.VarPosterior} {
 						if x.OK() {
 							mustContain(t, html, ">"+templateEscape(study.Format(float64(x))), s.ID)
 							checked++

@@ -12,15 +12,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sgdprior/sgdprior/data"
+	"github.com/sgdprior/sgdprior/internal/synth"
 	"github.com/sgdprior/sgdprior/sim"
 	"github.com/sgdprior/sgdprior/verify"
 )
 
-// synthCSV writes a SynthLinear data set as CSV and returns its path.
-func synthCSV(t *testing.T, dir string, s data.LinearSettings) string {
+// synthCSV writes a synth.Linear data set as CSV and returns its path.
+func synthCSV(t *testing.T, dir string, s synth.LinearSettings) string {
 	t.Helper()
-	ds := data.SynthLinear(s)
+	ds := synth.Linear(s)
 	var sb strings.Builder
 	p := ds.NumFeatures()
 	for j := 0; j < p; j++ {
@@ -79,7 +79,7 @@ func readVerify(t *testing.T, path string) (verifyOut, map[string]predOut) {
 // covariance by far more than the sampling error here: 48 chains × 20000 samples).
 func TestVerifyLeastSquares(t *testing.T) {
 	dir := t.TempDir()
-	csv := synthCSV(t, dir, data.LinearSettings{N: 200, Eigenvalues: []float64{4, 1, 0.5}, Hetero: 3, NoiseStd: 0.5, Seed: 11})
+	csv := synthCSV(t, dir, synth.LinearSettings{N: 200, Eigenvalues: []float64{4, 1, 0.5}, Hetero: 3, NoiseStd: 0.5, Seed: 11})
 	out := filepath.Join(dir, "v.json")
 	code, stdout, stderr := runCmd(t, "verify", "--data", csv, "--model", "linreg", "--standardize=false",
 		"--lr", "0.12", "--batch", "4", "--sampling", "with", "--chains", "48", "--steps", "22000", "--burnin", "2000",
@@ -133,7 +133,7 @@ func TestVerifyLeastSquares(t *testing.T) {
 // shrinks as η shrinks.
 func TestVerifySGLD(t *testing.T) {
 	dir := t.TempDir()
-	csv := synthCSV(t, dir, data.LinearSettings{N: 100, Eigenvalues: []float64{2, 1}, NoiseStd: 1, Seed: 5})
+	csv := synthCSV(t, dir, synth.LinearSettings{N: 100, Eigenvalues: []float64{2, 1}, NoiseStd: 1, Seed: 5})
 	var kls []float64
 	for _, lr := range []string{"0.2", "0.05"} {
 		out := filepath.Join(dir, "sgld"+lr+".json")

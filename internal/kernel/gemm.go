@@ -56,7 +56,8 @@ func SetSerialOnly(on bool) (old bool) {
 // GemmWork is the packing space of one thread.
 type GemmWork struct {
 	apack, bpack []float64
-	syrk         []float64 // BLAS.Dsyrk's diagonal block
+	//lint:ignore U1000 used by BLAS.Dsyrk (ownblas.go), which the openblas build leaves out
+	syrk []float64 // BLAS.Dsyrk's diagonal block
 }
 
 // GrowBuf returns s resliced to length n, or a new slice (contents lost) when its capacity

@@ -1,4 +1,4 @@
-package data
+package synth
 
 import (
 	"math"
@@ -10,8 +10,8 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-func TestSynthLinearDefaults(t *testing.T) {
-	d := SynthLinear(LinearSettings{})
+func TestLinearDefaults(t *testing.T) {
+	d := Linear(LinearSettings{})
 	if d.Len() != 200 || d.NumFeatures() != 5 || d.Classes != nil || d.Standardization != nil || d.Name != "synth-linear" {
 		t.Errorf("defaults: %d×%d classes %q", d.Len(), d.NumFeatures(), d.Classes)
 	}
@@ -19,7 +19,7 @@ func TestSynthLinearDefaults(t *testing.T) {
 		t.Error("default covariance is not I")
 	}
 	// Noiseless: y = xᵀθ + b with θ_j = 1/√P.
-	d = SynthLinear(LinearSettings{Noiseless: true, Intercept: 3})
+	d = Linear(LinearSettings{Noiseless: true, Intercept: 3})
 	for i := range d.Len() {
 		var want float64 = 3
 		for j := range 5 {
@@ -33,22 +33,22 @@ func TestSynthLinearDefaults(t *testing.T) {
 
 // TestSynthLinearReproducible: same settings, same data (whatever GOMAXPROCS); another
 // seed, other data; noise settings do not change X.
-func TestSynthLinearReproducible(t *testing.T) {
+func TestLinearReproducible(t *testing.T) {
 	s := LinearSettings{N: 50, Eigenvalues: []float64{3, 2, 1}, Rotate: true, Hetero: 1, Seed: 7}
-	a := SynthLinear(s)
+	a := Linear(s)
 	prev := runtime.GOMAXPROCS(1)
-	b := SynthLinear(s)
+	b := Linear(s)
 	runtime.GOMAXPROCS(prev)
 	if !mat.Equal(a.X, b.X) || !reflect.DeepEqual(a.Y, b.Y) || a.SHA256 != b.SHA256 {
 		t.Error("same settings gave different data")
 	}
 	s.Seed = 8
-	if c := SynthLinear(s); mat.Equal(a.X, c.X) || a.SHA256 == c.SHA256 {
+	if c := Linear(s); mat.Equal(a.X, c.X) || a.SHA256 == c.SHA256 {
 		t.Error("another seed gave the same data")
 	}
 	s.Seed = 7
 	s.Hetero, s.NoiseStd = 0, 2
-	if c := SynthLinear(s); !mat.Equal(a.X, c.X) || reflect.DeepEqual(a.Y, c.Y) {
+	if c := Linear(s); !mat.Equal(a.X, c.X) || reflect.DeepEqual(a.Y, c.Y) {
 		t.Error("changing the noise changed X (or not Y)")
 	}
 }
@@ -57,7 +57,7 @@ func TestSynthLinearReproducible(t *testing.T) {
 // to be 0) with Σ_x entry by entry. For Gaussian x, Var(x_a x_b) = Σ_aa Σ_bb + Σ_ab², so
 // the standard error of each entry is √((Σ_aa Σ_bb + Σ_ab²)/n); the tolerance is 4.5 of them
 // (fixed seed; 40 entries checked).
-func TestSynthLinearCovariance(t *testing.T) {
+func TestLinearCovariance(t *testing.T) {
 	const n = 20000
 	for _, s := range []LinearSettings{
 		{N: n, P: 4},
@@ -66,7 +66,7 @@ func TestSynthLinearCovariance(t *testing.T) {
 		{N: n, Eigenvalues: []float64{4, 1, 0.5, 0.1}},
 		{N: n, Eigenvalues: []float64{4, 1, 0.5, 0.1}, Rotate: true, Seed: 3},
 	} {
-		d := SynthLinear(s)
+		d := Linear(s)
 		cov := s.Covariance()
 		var sc mat.SymDense
 		sc.SymOuterK(1/float64(n), d.X.T())
@@ -104,13 +104,13 @@ func TestSynthLinearCovariance(t *testing.T) {
 // TestSynthLinearNoise: the residuals divided by σ(x) = σ₀(1 + γ|uᵀx|) are standard normal.
 // Their mean has standard error 1/√n and their mean square √(2/n); the
 // tolerance is 4 standard errors (fixed seed).
-func TestSynthLinearNoise(t *testing.T) {
+func TestLinearNoise(t *testing.T) {
 	const n = 20000
 	theta := []float64{1, -2, 0.5}
 	dir := []float64{3, 4, 0} // normalised to (0.6, 0.8, 0)
 	for _, hetero := range []float64{0, 2} {
 		s := LinearSettings{N: n, Theta: theta, Intercept: -1, NoiseStd: 0.3, Hetero: hetero, HeteroDir: dir, AR1: 0.3, Seed: 11}
-		d := SynthLinear(s)
+		d := Linear(s)
 		var m, m2 float64
 		for i := range n {
 			x := d.X.RawRowView(i)
@@ -128,7 +128,7 @@ func TestSynthLinearNoise(t *testing.T) {
 	}
 }
 
-func TestSynthLinearPanics(t *testing.T) {
+func TestLinearPanics(t *testing.T) {
 	for _, s := range []LinearSettings{
 		{AR1: 1},
 		{AR1: 0.5, Eigenvalues: []float64{1, 2}},
@@ -141,18 +141,18 @@ func TestSynthLinearPanics(t *testing.T) {
 		{Hetero: -1},
 		{N: -1},
 	} {
-		mustPanic(t, "data: SynthLinear", func() { SynthLinear(s) })
+		mustPanic(t, "synth: Linear", func() { Linear(s) })
 	}
 }
 
 // TestSynthTeacherArgmax checks every label against the argmax of logits computed by a
 // naive loop over the teacher's weights.
-func TestSynthTeacherArgmax(t *testing.T) {
+func TestTeacherArgmax(t *testing.T) {
 	for _, s := range []TeacherSettings{
 		{N: 300, P: 5, K: 3, Argmax: true, Seed: 1},
 		{N: 300, P: 5, K: 4, Hidden: 7, Argmax: true, Seed: 2},
 	} {
-		d := SynthTeacher(s)
+		d := Teacher(s)
 		s = s.withDefaults()
 		tch := newTeacher(s)
 		if !reflect.DeepEqual(d.Classes, []string{"0", "1", "2", "3"}[:s.K]) || d.Standardization != nil {
@@ -206,13 +206,13 @@ func naiveLogits(tch *teacher, x []float64, k int) []float64 {
 // probability p̄_k = (1/n) Σ_i p_k(x_i). Given X, the count is a sum of independent
 // Bernoulli(p_k(x_i)), whose standard deviation is at most √(n p̄(1−p̄)); the tolerance is 4
 // of these (fixed seed).
-func TestSynthTeacherSampled(t *testing.T) {
+func TestTeacherSampled(t *testing.T) {
 	const n = 20000
 	for _, s := range []TeacherSettings{
 		{N: n, P: 4, K: 3, Seed: 5},
 		{N: n, P: 4, K: 3, Hidden: 6, LogitScale: 3, Seed: 6},
 	} {
-		d := SynthTeacher(s)
+		d := Teacher(s)
 		s = s.withDefaults()
 		tch := newTeacher(s)
 		count := make([]float64, s.K)
@@ -236,27 +236,27 @@ func TestSynthTeacherSampled(t *testing.T) {
 		}
 		// Sampled labels are not the argmax labels everywhere.
 		s.Argmax = true
-		if reflect.DeepEqual(SynthTeacher(s).Y, d.Y) {
+		if reflect.DeepEqual(Teacher(s).Y, d.Y) {
 			t.Error("sampled labels equal argmax labels")
 		}
 	}
 }
 
-func TestSynthTeacherMisc(t *testing.T) {
-	d := SynthTeacher(TeacherSettings{})
+func TestTeacherMisc(t *testing.T) {
+	d := Teacher(TeacherSettings{})
 	if d.Len() != 500 || d.NumFeatures() != 10 || d.NumClasses() != 2 || d.Name != "synth-teacher" {
 		t.Errorf("defaults: %d×%d, %d classes", d.Len(), d.NumFeatures(), d.NumClasses())
 	}
-	if e := SynthTeacher(TeacherSettings{}); e.SHA256 != d.SHA256 || !mat.Equal(e.X, d.X) {
+	if e := Teacher(TeacherSettings{}); e.SHA256 != d.SHA256 || !mat.Equal(e.X, d.X) {
 		t.Error("not reproducible")
 	}
 	// Three examples cannot cover 50 classes: the empty ones are reported.
-	w := SynthTeacher(TeacherSettings{N: 3, K: 50}).Warnings
+	w := Teacher(TeacherSettings{N: 3, K: 50}).Warnings
 	if len(w) < 47 || !strings.Contains(w[0], "has no examples") {
 		t.Errorf("warnings %q", w)
 	}
 	for _, s := range []TeacherSettings{{K: 1}, {Hidden: -1}, {LogitScale: -1}, {N: -2}} {
-		mustPanic(t, "data: SynthTeacher", func() { SynthTeacher(s) })
+		mustPanic(t, "synth: Teacher", func() { Teacher(s) })
 	}
 	// softmax against the definition.
 	p := make([]float64, 3)
@@ -270,9 +270,21 @@ func TestSynthTeacherMisc(t *testing.T) {
 	}
 }
 
-func BenchmarkSynthLinear(b *testing.B) {
+func BenchmarkLinear(b *testing.B) {
 	s := LinearSettings{N: 10000, Eigenvalues: []float64{5, 4, 3, 2, 1, 0.5, 0.25, 0.1}, Rotate: true, Hetero: 1}
 	for b.Loop() {
-		SynthLinear(s)
+		Linear(s)
 	}
+}
+
+func mustPanic(t *testing.T, prefix string, f func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		r := recover()
+		if s, ok := r.(string); !ok || !strings.HasPrefix(s, prefix) {
+			t.Errorf("panic %v, want prefix %q", r, prefix)
+		}
+	}()
+	f()
 }

@@ -1,4 +1,7 @@
-package data
+// Package synth draws seeded synthetic data sets (Gaussian linear regression, a
+// teacher–student classifier) for tests and benchmarks: the same settings give the same
+// data.Dataset, bit for bit, on every platform.
+package synth
 
 import (
 	"crypto/sha256"
@@ -10,6 +13,8 @@ import (
 	"strconv"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/sgdprior/sgdprior/data"
 )
 
 // Random streams of the synthetic generators: each part of the data has its own
@@ -20,7 +25,7 @@ const (
 	streamTarget = 2 // regression noise, sampled labels
 )
 
-// LinearSettings configures SynthLinear. The zero value gives the defaults.
+// LinearSettings configures Linear. The zero value gives the defaults.
 type LinearSettings struct {
 	// N is the number of examples. Default 200.
 	N int
@@ -88,25 +93,25 @@ func (s LinearSettings) withDefaults() LinearSettings {
 	}
 	switch {
 	case s.N < 1 || s.P < 1:
-		panic(fmt.Sprintf("data: SynthLinear with N=%d, P=%d", s.N, s.P))
+		panic(fmt.Sprintf("synth: Linear with N=%d, P=%d", s.N, s.P))
 	case s.Eigenvalues != nil && len(s.Eigenvalues) != s.P:
-		panic(fmt.Sprintf("data: SynthLinear has %d eigenvalues for P=%d", len(s.Eigenvalues), s.P))
+		panic(fmt.Sprintf("synth: Linear has %d eigenvalues for P=%d", len(s.Eigenvalues), s.P))
 	case s.Eigenvalues != nil && s.AR1 != 0:
-		panic("data: SynthLinear with both Eigenvalues and AR1")
+		panic("synth: Linear with both Eigenvalues and AR1")
 	case s.Rotate && s.Eigenvalues == nil:
-		panic("data: SynthLinear Rotate needs Eigenvalues")
+		panic("synth: Linear Rotate needs Eigenvalues")
 	case !(math.Abs(s.AR1) < 1):
-		panic(fmt.Sprintf("data: SynthLinear AR1=%v, want |ρ| < 1", s.AR1))
+		panic(fmt.Sprintf("synth: Linear AR1=%v, want |ρ| < 1", s.AR1))
 	case len(s.Theta) != s.P:
-		panic(fmt.Sprintf("data: SynthLinear Theta has length %d, want P=%d", len(s.Theta), s.P))
+		panic(fmt.Sprintf("synth: Linear Theta has length %d, want P=%d", len(s.Theta), s.P))
 	case len(s.HeteroDir) != s.P:
-		panic(fmt.Sprintf("data: SynthLinear HeteroDir has length %d, want P=%d", len(s.HeteroDir), s.P))
+		panic(fmt.Sprintf("synth: Linear HeteroDir has length %d, want P=%d", len(s.HeteroDir), s.P))
 	case !(s.NoiseStd > 0) || !(s.Hetero >= 0) || math.IsInf(s.NoiseStd, 0) || math.IsInf(s.Hetero, 0):
-		panic(fmt.Sprintf("data: SynthLinear NoiseStd=%v, Hetero=%v", s.NoiseStd, s.Hetero))
+		panic(fmt.Sprintf("synth: Linear NoiseStd=%v, Hetero=%v", s.NoiseStd, s.Hetero))
 	}
 	for _, l := range s.Eigenvalues {
 		if !(l > 0) || math.IsInf(l, 0) {
-			panic(fmt.Sprintf("data: SynthLinear eigenvalue %v, want finite > 0", l))
+			panic(fmt.Sprintf("synth: Linear eigenvalue %v, want finite > 0", l))
 		}
 	}
 	u := 0.0
@@ -114,7 +119,7 @@ func (s LinearSettings) withDefaults() LinearSettings {
 		u += v * v
 	}
 	if !(u > 0) || math.IsInf(u, 0) {
-		panic("data: SynthLinear HeteroDir must be finite and non-zero")
+		panic("synth: Linear HeteroDir must be finite and non-zero")
 	}
 	return s
 }
@@ -149,7 +154,7 @@ func (s LinearSettings) rotation() *mat.Dense {
 	return &q
 }
 
-// Covariance returns the population feature covariance Σ_x that SynthLinear draws from
+// Covariance returns the population feature covariance Σ_x that Linear draws from
 // with these settings (defaults applied): diag(λ), Q diag(λ) Qᵀ, ρ^|i−j| or I.
 func (s LinearSettings) Covariance() *mat.SymDense {
 	s = s.withDefaults()
@@ -180,7 +185,7 @@ func (s LinearSettings) Covariance() *mat.SymDense {
 	return c
 }
 
-// SynthLinear draws a Gaussian linear-regression data set:
+// Linear draws a Gaussian linear-regression data set:
 //
 //	x_i ~ N(0, Σ_x),  y_i = x_iᵀθ + b + σ(x_i) z_i,  z_i ~ N(0, 1),
 //	σ(x) = σ₀ (1 + γ |uᵀx|)
@@ -190,7 +195,7 @@ func (s LinearSettings) Covariance() *mat.SymDense {
 // x_0 = z_0, x_j = ρ x_{j−1} + √(1−ρ²) z_j. The data are not standardised, so Σ_x and θ
 // apply to them as they are. The result is the same for the same settings on every
 // platform and GOMAXPROCS. Invalid settings panic.
-func SynthLinear(settings LinearSettings) *Dataset {
+func Linear(settings LinearSettings) *data.Dataset {
 	s := settings.withDefaults()
 	n, p := s.N, s.P
 	q := s.rotation()
@@ -253,7 +258,7 @@ func SynthLinear(settings LinearSettings) *Dataset {
 	return synthDataset("synth-linear", x, y, nil)
 }
 
-// TeacherSettings configures SynthTeacher. The zero value gives the defaults.
+// TeacherSettings configures Teacher. The zero value gives the defaults.
 type TeacherSettings struct {
 	// N is the number of examples. Default 500.
 	N int
@@ -290,7 +295,7 @@ func (s TeacherSettings) withDefaults() TeacherSettings {
 		s.LogitScale = 2
 	}
 	if s.N < 1 || s.P < 1 || s.K < 2 || s.Hidden < 0 || !(s.LogitScale > 0) || math.IsInf(s.LogitScale, 0) {
-		panic(fmt.Sprintf("data: SynthTeacher with N=%d, P=%d, K=%d, Hidden=%d, LogitScale=%v", s.N, s.P, s.K, s.Hidden, s.LogitScale))
+		panic(fmt.Sprintf("synth: Teacher with N=%d, P=%d, K=%d, Hidden=%d, LogitScale=%v", s.N, s.P, s.K, s.Hidden, s.LogitScale))
 	}
 	return s
 }
@@ -359,13 +364,13 @@ func softmax(dst, f []float64) {
 	}
 }
 
-// SynthTeacher draws a teacher–student classification data set: x_i ~ N(0, I_P), and the
+// Teacher draws a teacher–student classification data set: x_i ~ N(0, I_P), and the
 // label of x_i is argmax_k f_k(x_i) (Argmax) or a draw from softmax(f(x_i)), where the
 // teacher is f(x) = s·W x (Hidden = 0) or f(x) = s·W₂ tanh(W₁ x), with independent
 // N(0, 1/fan-in) weights drawn from Seed. Classes are "0".."K−1"; a class that no example
 // received is reported in Warnings. The data are not standardised. The result is the same
 // for the same settings on every platform and GOMAXPROCS. Invalid settings panic.
-func SynthTeacher(settings TeacherSettings) *Dataset {
+func Teacher(settings TeacherSettings) *data.Dataset {
 	s := settings.withDefaults()
 	t := newTeacher(s)
 	rx := rand.New(rand.NewPCG(s.Seed, streamX))
@@ -421,7 +426,7 @@ func SynthTeacher(settings TeacherSettings) *Dataset {
 
 // synthDataset wraps generated data: generated feature names, SHA-256 of X (row by row)
 // then Y as little-endian float64, no standardisation.
-func synthDataset(name string, x *mat.Dense, y []float64, classes []string) *Dataset {
+func synthDataset(name string, x *mat.Dense, y []float64, classes []string) *data.Dataset {
 	n, p := x.Dims()
 	h := sha256.New()
 	buf := make([]byte, 0, 8*p)
@@ -441,5 +446,5 @@ func synthDataset(name string, x *mat.Dense, y []float64, classes []string) *Dat
 	for j := range names {
 		names[j] = fmt.Sprintf("x%d", j)
 	}
-	return &Dataset{Name: name, X: x, Y: y, Classes: classes, FeatureNames: names, SHA256: hex.EncodeToString(h.Sum(nil))}
+	return &data.Dataset{Name: name, X: x, Y: y, Classes: classes, FeatureNames: names, SHA256: hex.EncodeToString(h.Sum(nil))}
 }
