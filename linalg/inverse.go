@@ -183,9 +183,6 @@ func checkFinite(what string, ms ...mat.Matrix) error {
 	return nil
 }
 
-// Settings is the former name of InverseSettings, an alias until its last users follow.
-type Settings = InverseSettings
-
 // DefaultInverseSettings returns an exact inverse with rcond DefaultRCond.
 func DefaultInverseSettings() InverseSettings { return InverseSettings{RCond: DefaultRCond} }
 

@@ -208,7 +208,7 @@ func (c *computation) asymmetry() error {
 			}
 		}
 		v := denseAsymmetry(js)
-		dg.AsymmetrySeed = &v
+		dg.AsymmetryNote = &v
 		if withGen {
 			w := denseAsymmetry(jg)
 			dg.AsymmetryGeneral = &w
@@ -260,7 +260,7 @@ func (c *computation) asymmetry() error {
 		}
 	}
 	v := probeAsymmetry(w, jws)
-	dg.AsymmetrySeed = &v
+	dg.AsymmetryNote = &v
 	if withGen {
 		g := probeAsymmetry(w, jwg)
 		dg.AsymmetryGeneral = &g

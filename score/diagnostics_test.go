@@ -102,7 +102,7 @@ func TestDivergenceAgainstBruteForce(t *testing.T) {
 			jg.Set(j, k, (gp[j]-gm[j])/(2*h))
 		}
 	}
-	checkScalar(t, "asymmetry seed", *rep.Diagnostics.AsymmetrySeed, denseAsymmetry(js), 1e-5)
+	checkScalar(t, "asymmetry seed", *rep.Diagnostics.AsymmetryNote, denseAsymmetry(js), 1e-5)
 	checkScalar(t, "asymmetry general", *rep.Diagnostics.AsymmetryGeneral, denseAsymmetry(jg), 1e-5)
 }
 
@@ -180,13 +180,13 @@ func TestProbeEstimates(t *testing.T) {
 			t.Fatal(err)
 		}
 		comm = append(comm, *rep.Diagnostics.Commutator)
-		asym = append(asym, *rep.Diagnostics.AsymmetrySeed)
+		asym = append(asym, *rep.Diagnostics.AsymmetryNote)
 	}
 	for _, c := range []struct {
 		name string
 		vals []float64
 		want float64
-	}{{"commutator", comm, *dense.Diagnostics.Commutator}, {"asymmetry", asym, *dense.Diagnostics.AsymmetrySeed}} {
+	}{{"commutator", comm, *dense.Diagnostics.Commutator}, {"asymmetry", asym, *dense.Diagnostics.AsymmetryNote}} {
 		mean := floats.Sum(c.vals) / seeds
 		var v float64
 		for _, x := range c.vals {
@@ -320,8 +320,8 @@ func TestReproducibleAcrossGOMAXPROCS(t *testing.T) {
 	same("general", a.Vectors.StationaryGeneral, c.Vectors.StationaryGeneral)
 	same("top eigenvalues", a.Noise.TopEigenvalues, c.Noise.TopEigenvalues)
 	same("kurtosis", a.Diagnostics.NoiseKurtosis, c.Diagnostics.NoiseKurtosis)
-	same("diagnostics", []float64{*a.Diagnostics.Commutator, *a.Diagnostics.AsymmetrySeed, *a.Diagnostics.AsymmetryGeneral},
-		[]float64{*c.Diagnostics.Commutator, *c.Diagnostics.AsymmetrySeed, *c.Diagnostics.AsymmetryGeneral})
+	same("diagnostics", []float64{*a.Diagnostics.Commutator, *a.Diagnostics.AsymmetryNote, *a.Diagnostics.AsymmetryGeneral},
+		[]float64{*c.Diagnostics.Commutator, *c.Diagnostics.AsymmetryNote, *c.Diagnostics.AsymmetryGeneral})
 	same("continuous", a.Gaussian.CovContinuous.RawSymmetric().Data, c.Gaussian.CovContinuous.RawSymmetric().Data)
 
 	// The CG path (Lanczos on covariance products, CG solves).

@@ -65,7 +65,7 @@ func (c *computation) gaussian() error {
 		return fmt.Errorf("score: seed covariance: %w", err)
 	}
 	r.Warnings = append(r.Warnings, warn...)
-	g.CovSeed, g.SeedAsymmetry = note.Cov, note.Asymmetry
+	g.CovNote, g.NoteAsymmetry = note.Cov, note.Asymmetry
 	g.CovContinuous = mat.NewSymDense(k, nil)
 	if err := stationary.ContinuousLyapunov(g.CovContinuous, red.H, red.CB, eta); err != nil {
 		return fmt.Errorf("score: continuous Lyapunov covariance: %w", err)
@@ -105,7 +105,7 @@ func (c *computation) gaussian() error {
 	if infCont > 0 {
 		c.warn(fmt.Sprintf("the stationary covariances are singular along %d of %d Hessian directions that carry no gradient noise: SGD does not move along them, their variance is 0 and the implied prior precision infinite (null)", infCont, k))
 	}
-	varNote := diagOrNaN(g.CovSeed, k)
+	varNote := diagOrNaN(g.CovNote, k)
 	varExact := diagOrNaN(g.CovLinearExact, k)
 	neg := map[string][]int{}
 	g.Directions = make([]Direction, k)
@@ -113,16 +113,16 @@ func (c *computation) gaussian() error {
 		h := red.Curvatures[i]
 		dir := Direction{
 			H: h, C: red.CB.At(i, i),
-			VarSeed: varNote[i], VarContinuous: g.CovContinuous.At(i, i), VarDiscrete: g.CovDiscrete.At(i, i),
+			VarNote: varNote[i], VarContinuous: g.CovContinuous.At(i, i), VarDiscrete: g.CovDiscrete.At(i, i),
 			VarPosterior: g.CovPosterior.At(i, i), VarLinearExact: varExact[i],
 			Prior: PriorPrecision{
-				Seed:        stationary.ImpliedPriorPrecision(precNote[i], h, lam, n),
+				Note:        stationary.ImpliedPriorPrecision(precNote[i], h, lam, n),
 				Continuous:  stationary.ImpliedPriorPrecision(precCont[i], h, lam, n),
 				Discrete:    stationary.ImpliedPriorPrecision(precDisc[i], h, lam, n),
 				LinearExact: stationary.ImpliedPriorPrecision(precExact[i], h, lam, n),
 			},
 		}
-		for name, v := range map[string]float64{"seed": dir.Prior.Seed, "continuous": dir.Prior.Continuous, "discrete": dir.Prior.Discrete, "linear_exact": dir.Prior.LinearExact} {
+		for name, v := range map[string]float64{"seed": dir.Prior.Note, "continuous": dir.Prior.Continuous, "discrete": dir.Prior.Discrete, "linear_exact": dir.Prior.LinearExact} {
 			if v < 0 {
 				neg[name] = append(neg[name], i)
 			}

@@ -153,7 +153,7 @@ func TestGaussianAgainstBruteForce(t *testing.T) {
 		name string
 		got  *mat.SymDense
 		want *mat.SymDense
-	}{{"continuous", gs.CovContinuous, cont}, {"discrete", gs.CovDiscrete, disc}, {"posterior", gs.CovPosterior, post}, {"seed", gs.CovSeed, seed}} {
+	}{{"continuous", gs.CovContinuous, cont}, {"discrete", gs.CovDiscrete, disc}, {"posterior", gs.CovPosterior, post}, {"seed", gs.CovNote, seed}} {
 		var pc mat.SymDense
 		gs.ToParams(&pc, c.got)
 		checkMat(t, c.name, &pc, c.want, 1e-8)
@@ -185,10 +185,10 @@ func TestGaussianAgainstBruteForce(t *testing.T) {
 		checkScalar(t, "var continuous", dir.VarContinuous, quad(cont, v), 1e-8)
 		checkScalar(t, "var discrete", dir.VarDiscrete, quad(disc, v), 1e-8)
 		checkScalar(t, "var posterior", dir.VarPosterior, quad(post, v), 1e-8)
-		checkScalar(t, "var seed", dir.VarSeed, quad(seed, v), 1e-8)
+		checkScalar(t, "var seed", dir.VarNote, quad(seed, v), 1e-8)
 		checkScalar(t, "prior continuous", dir.Prior.Continuous, quad(inv(cont), v)-nll, 1e-7)
 		checkScalar(t, "prior discrete", dir.Prior.Discrete, quad(inv(disc), v)-nll, 1e-7)
-		checkScalar(t, "prior seed", dir.Prior.Seed, quad(inv(seed), v)-nll, 1e-7)
+		checkScalar(t, "prior seed", dir.Prior.Note, quad(inv(seed), v)-nll, 1e-7)
 		if !math.IsNaN(dir.VarLinearExact) {
 			t.Error("linear exact variance for a logistic model")
 		}
@@ -310,7 +310,7 @@ func TestQuadraticClosedForms(t *testing.T) {
 	if c := *rep.Diagnostics.Commutator; c > 1e-13 {
 		t.Errorf("commutator %g for C ∝ H", c)
 	}
-	checkMat(t, "seed = continuous", rep.Gaussian.CovSeed, rep.Gaussian.CovContinuous, 1e-10)
+	checkMat(t, "seed = continuous", rep.Gaussian.CovNote, rep.Gaussian.CovContinuous, 1e-10)
 	// Σ = (η/2) H⁻¹ C_B = (η/2) κ α I.
 	var sp mat.SymDense
 	rep.Gaussian.ToParams(&sp, rep.Gaussian.CovContinuous)
@@ -318,7 +318,7 @@ func TestQuadraticClosedForms(t *testing.T) {
 	var wd mat.Dense
 	wd.Scale(eta/2*rep.Kappa*alpha, want)
 	checkMat(t, "continuous = (η/2)H⁻¹C_B", &sp, &wd, 1e-10)
-	if v := *rep.Diagnostics.AsymmetrySeed; v > 1e-6 {
+	if v := *rep.Diagnostics.AsymmetryNote; v > 1e-6 {
 		t.Errorf("asymmetry %g for C ∝ H", v)
 	}
 
@@ -356,7 +356,7 @@ func TestQuadraticClosedForms(t *testing.T) {
 	var diff mat.Dense
 	diff.Sub(j, j.T())
 	asym := mat.Norm(&diff, 2) / mat.Norm(j, 2)
-	checkScalar(t, "asymmetry seed (dense)", *rep.Diagnostics.AsymmetrySeed, asym, 1e-6)
+	checkScalar(t, "asymmetry seed (dense)", *rep.Diagnostics.AsymmetryNote, asym, 1e-6)
 	checkScalar(t, "asymmetry general (dense)", *rep.Diagnostics.AsymmetryGeneral, asym, 1e-6)
 	if r := *rep.Diagnostics.DivergenceRatio; r > 1e-12 {
 		t.Errorf("divergence ratio %g for constant C", r)
@@ -366,8 +366,8 @@ func TestQuadraticClosedForms(t *testing.T) {
 	var ch mat.Dense
 	ch.Sub(mul(c, a), mul(a, c))
 	checkScalar(t, "commutator", *rep.Diagnostics.Commutator, mat.Norm(&ch, 2)/(mat.Norm(c, 2)*mat.Norm(a, 2)), 1e-10)
-	if rep.Gaussian.SeedAsymmetry < 1e-3 {
-		t.Errorf("seed precision asymmetry %g for non-commuting C and H", rep.Gaussian.SeedAsymmetry)
+	if rep.Gaussian.NoteAsymmetry < 1e-3 {
+		t.Errorf("seed precision asymmetry %g for non-commuting C and H", rep.Gaussian.NoteAsymmetry)
 	}
 }
 
@@ -401,7 +401,7 @@ func TestSubspaceAgreesWithDense(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		a, b *mat.SymDense
-	}{{"seed", gf.CovSeed, gd.CovSeed}, {"continuous", gf.CovContinuous, gd.CovContinuous},
+	}{{"seed", gf.CovNote, gd.CovNote}, {"continuous", gf.CovContinuous, gd.CovContinuous},
 		{"discrete", gf.CovDiscrete, gd.CovDiscrete}, {"posterior", gf.CovPosterior, gd.CovPosterior}} {
 		var pa, pb mat.SymDense
 		gf.ToParams(&pa, c.a)
@@ -462,7 +462,7 @@ func TestNullNegativeAndPriorWarnings(t *testing.T) {
 	})
 	prob := quadProblem(a, s, n, make([]float64, d))
 	// C = ASA is zero along e_3: the exact inverse is refused, the range pseudo-inverse works.
-	set := &Settings{LR: 0.5, Batch: 3, Inverse: linalg.Settings{Range: true}}
+	set := &Settings{LR: 0.5, Batch: 3, Inverse: linalg.InverseSettings{Range: true}}
 	rep, err := ComputeModel(prob, make([]float64, d), set)
 	if err != nil {
 		t.Fatal(err)

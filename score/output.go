@@ -262,7 +262,7 @@ func NewOutput(rep *Report) *Output {
 	out.Diagnostics = OutputDiagnostics{
 		RangeFraction: nf.f("diagnostics.range_fraction", dg.RangeFraction, false),
 		Commutator:    nf.ptr("diagnostics.commutator", dg.Commutator), CommutatorMethod: dg.CommutatorMethod,
-		AsymmetryNote:    nf.ptr("diagnostics.asymmetry_seed", dg.AsymmetrySeed),
+		AsymmetryNote:    nf.ptr("diagnostics.asymmetry_seed", dg.AsymmetryNote),
 		AsymmetryGeneral: nf.ptr("diagnostics.asymmetry_general", dg.AsymmetryGeneral), AsymmetryMethod: dg.AsymmetryMethod,
 		DivergenceRatio: divRatio, DivergenceNorm: nf.ptr("diagnostics.divergence_norm", dg.DivergenceNorm), DivergenceMethod: dg.DivergenceMethod,
 		NoiseKurtosis:  nf.vec("diagnostics.noise_kurtosis", dg.NoiseKurtosis),
@@ -276,19 +276,19 @@ func NewOutput(rep *Report) *Output {
 	if g := rep.Gaussian; g != nil {
 		_, k := g.Basis.Dims()
 		gj := &OutputGaussian{Basis: "parameters", BasisDim: k, Subspace: g.Subspace,
-			NoteAsymmetry:     nf.f("gaussian.seed_asymmetry", g.SeedAsymmetry, false),
+			NoteAsymmetry:     nf.f("gaussian.seed_asymmetry", g.NoteAsymmetry, false),
 			RemovedDirections: g.Removed, FlatDirections: g.Flat, NegativeDirections: g.Negative,
 			ExplicitPriorPrecision: jsonnum.Float(g.ExplicitPriorPrecision)}
-		noteNull := g.CovSeed == nil
+		noteNull := g.CovNote == nil
 		for _, dir := range g.Directions {
 			dj := OutputDirection{
 				H: nf.f("gaussian.directions.h", dir.H, false), C: nf.f("gaussian.directions.c", dir.C, false),
-				VarNote:       nf.f("gaussian.directions.var_seed", dir.VarSeed, noteNull),
+				VarNote:       nf.f("gaussian.directions.var_seed", dir.VarNote, noteNull),
 				VarContinuous: nf.f("gaussian.directions.var_continuous", dir.VarContinuous, false),
 				VarDiscrete:   nf.f("gaussian.directions.var_discrete", dir.VarDiscrete, false),
 				VarPosterior:  nf.f("gaussian.directions.var_posterior", dir.VarPosterior, false),
 				PriorPrecision: OutputPrior{
-					Note:       nf.f("gaussian.directions.prior_precision.seed", dir.Prior.Seed, noteNull),
+					Note:       nf.f("gaussian.directions.prior_precision.seed", dir.Prior.Note, noteNull),
 					Continuous: nf.f("gaussian.directions.prior_precision.continuous", dir.Prior.Continuous, math.IsInf(dir.Prior.Continuous, 1)),
 					Discrete:   nf.f("gaussian.directions.prior_precision.discrete", dir.Prior.Discrete, math.IsInf(dir.Prior.Discrete, 1)),
 				},
@@ -353,7 +353,7 @@ func (o *Output) writeCovariances(jsonPath string) error {
 		name string
 		dst  **jsonnum.Matrix
 		cov  *mat.SymDense
-	}{{"cov_seed", &gj.CovNote, g.CovSeed}, {"cov_continuous", &gj.CovContinuous, g.CovContinuous},
+	}{{"cov_seed", &gj.CovNote, g.CovNote}, {"cov_continuous", &gj.CovContinuous, g.CovContinuous},
 		{"cov_discrete", &gj.CovDiscrete, g.CovDiscrete}, {"cov_posterior", &gj.CovPosterior, g.CovPosterior},
 		{"cov_linear_exact", &gj.CovLinearExact, g.CovLinearExact}} {
 		if *c.dst, err = render(c.name, c.cov); err != nil {

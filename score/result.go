@@ -115,9 +115,9 @@ type Diagnostics struct {
 	// Commutator is ‖CH − HC‖_F / (‖C‖_F ‖H‖_F).
 	Commutator       *float64
 	CommutatorMethod string
-	// AsymmetrySeed is ‖J − Jᵀ‖_F / ‖J‖_F for the Jacobian J of F_seed = 2D⁻¹μ, and
+	// AsymmetryNote is ‖J − Jᵀ‖_F / ‖J‖_F for the Jacobian J of F_seed = 2D⁻¹μ, and
 	// AsymmetryGeneral that of F_gen = D⁻¹(2μ − ∇·D).
-	AsymmetrySeed, AsymmetryGeneral *float64
+	AsymmetryNote, AsymmetryGeneral *float64
 	AsymmetryMethod                 string
 	// DivergenceRatio is ‖s_gen − s_st‖ / ‖s_st‖ (NaN at a minimum, where s_st = 0) and
 	// DivergenceNorm is ‖s_gen − s_st‖ = ‖C_B⁻¹κ_B∇·C‖; DivergenceMethod says how ∇·C was
@@ -145,10 +145,10 @@ type Gaussian struct {
 	// Subspace is true when H was only explored in its top-TopK eigenspace (Lanczos).
 	Subspace bool
 	Basis    *mat.Dense
-	// CovSeed is the note's covariance (nil when the symmetric part of its precision is
-	// not positive definite); SeedAsymmetry is the asymmetry of its precision (2/η)C_B⁻¹H.
-	CovSeed       *mat.SymDense
-	SeedAsymmetry float64
+	// CovNote is the note's covariance (nil when the symmetric part of its precision is
+	// not positive definite); NoteAsymmetry is the asymmetry of its precision (2/η)C_B⁻¹H.
+	CovNote       *mat.SymDense
+	NoteAsymmetry float64
 	// CovContinuous, CovDiscrete and CovPosterior solve the continuous and the discrete
 	// Lyapunov equations and give the Laplace posterior (N H)⁻¹; CovLinearExact is the
 	// exact least-squares covariance (nil unless the model is linreg on the dense path).
@@ -171,9 +171,9 @@ type Gaussian struct {
 type Direction struct {
 	// H is h_k, C is c_k = v_kᵀ C_B v_k.
 	H, C float64
-	// Var* are v_kᵀ Σ_X v_k (VarLinearExact NaN unless computed; VarSeed NaN when CovSeed
+	// Var* are v_kᵀ Σ_X v_k (VarLinearExact NaN unless computed; VarNote NaN when CovNote
 	// is nil).
-	VarSeed, VarContinuous, VarDiscrete, VarPosterior, VarLinearExact float64
+	VarNote, VarContinuous, VarDiscrete, VarPosterior, VarLinearExact float64
 	// Prior holds v_kᵀ P_X v_k, P_X = Σ_X⁻¹ − N H_nll (Σ_X⁻¹ on the range of Σ_X; +Inf along
 	// a direction of zero stationary variance, where no gradient noise moves SGD).
 	Prior PriorPrecision
@@ -182,7 +182,7 @@ type Direction struct {
 // PriorPrecision holds the implied prior precisions along one direction (NaN when not
 // computed). A negative value means the "prior" widens rather than confines.
 type PriorPrecision struct {
-	Seed, Continuous, Discrete, LinearExact float64
+	Note, Continuous, Discrete, LinearExact float64
 }
 
 // ToParams writes Basis Σ Basisᵀ (d×d) into dst: a covariance of g in the parameter basis.

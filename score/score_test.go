@@ -240,7 +240,7 @@ func TestMatrixFreeAgreesWithDense(t *testing.T) {
 		if solver == SolverWoodbury {
 			// The dense Jacobian by central differences: the Woodbury path re-solves each
 			// perturbed system by preconditioned CG, the dense path refactorises.
-			checkScalar(t, name+" asymmetry seed", *rep.Diagnostics.AsymmetrySeed, *dense.Diagnostics.AsymmetrySeed, 1e-6)
+			checkScalar(t, name+" asymmetry seed", *rep.Diagnostics.AsymmetryNote, *dense.Diagnostics.AsymmetryNote, 1e-6)
 			checkScalar(t, name+" asymmetry general", *rep.Diagnostics.AsymmetryGeneral, *dense.Diagnostics.AsymmetryGeneral, 1e-6)
 		}
 		checkScalar(t, name+" trace", rep.Noise.Trace, dense.Noise.Trace, 1e-10)
@@ -385,7 +385,7 @@ func TestGradsPathMatchesModel(t *testing.T) {
 	for _, pair := range []struct {
 		name string
 		a, b *mat.SymDense
-	}{{"seed", gg.CovSeed, gm.CovSeed}, {"continuous", gg.CovContinuous, gm.CovContinuous},
+	}{{"seed", gg.CovNote, gm.CovNote}, {"continuous", gg.CovContinuous, gm.CovContinuous},
 		{"discrete", gg.CovDiscrete, gm.CovDiscrete}, {"posterior", gg.CovPosterior, gm.CovPosterior}} {
 		var pa, pb mat.SymDense
 		gg.ToParams(&pa, pair.a)
@@ -477,9 +477,9 @@ func TestExactWoodburyAsymmetry(t *testing.T) {
 	if wood.Inverse != "exact" || wood.Solver != SolverWoodbury {
 		t.Fatalf("solver %v, inverse %q, want the exact Woodbury inverse", wood.Solver, wood.Inverse)
 	}
-	if a := *dense.Diagnostics.AsymmetrySeed; !(a > 1e-3) {
+	if a := *dense.Diagnostics.AsymmetryNote; !(a > 1e-3) {
 		t.Fatalf("asymmetry %g: too small for the comparison to mean anything", a)
 	}
-	checkScalar(t, "exact woodbury asymmetry seed", *wood.Diagnostics.AsymmetrySeed, *dense.Diagnostics.AsymmetrySeed, 1e-6)
+	checkScalar(t, "exact woodbury asymmetry seed", *wood.Diagnostics.AsymmetryNote, *dense.Diagnostics.AsymmetryNote, 1e-6)
 	checkScalar(t, "exact woodbury asymmetry general", *wood.Diagnostics.AsymmetryGeneral, *dense.Diagnostics.AsymmetryGeneral, 1e-6)
 }

@@ -66,7 +66,7 @@ type Settings struct {
 	// RCond (default 1e-10, also the rank threshold), CGTol and CGMaxIter (SolverCG; CGMaxIter
 	// 0 means max(2d, 100)). No damping and no range means the exact inverse, an error when
 	// C_B is rank-deficient.
-	Inverse linalg.Settings
+	Inverse linalg.InverseSettings
 	// Solver selects the strategy; default SolverAuto.
 	Solver Solver
 	// DenseMaxDim is the largest d for which SolverAuto chooses SolverDense. Default 500.
@@ -149,7 +149,7 @@ type Settings struct {
 // and Batch, which have none, are 0 and must be set.
 func DefaultSettings() Settings {
 	return Settings{
-		Inverse:                linalg.Settings{RCond: linalg.DefaultRCond, CGTol: linalg.DefaultCGTol},
+		Inverse:                linalg.InverseSettings{RCond: linalg.DefaultRCond, CGTol: linalg.DefaultCGTol},
 		DenseMaxDim:            DefaultDenseMaxDim,
 		WoodburyMaxExamples:    DefaultWoodburyMaxExamples,
 		PreconditionerExamples: DefaultPreconditionerExamples,

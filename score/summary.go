@@ -57,8 +57,8 @@ func (rep *Report) WriteSummary(w io.Writer, heading string, warnings []string) 
 	if dg.DivergenceRatio != nil {
 		fmt.Fprintf(w, "  divergence term: ‖s_gen − s_st‖ %.4g, ratio to ‖s_st‖ %s  [%s]\n", *dg.DivergenceNorm, fmtOne(*dg.DivergenceRatio), dg.DivergenceMethod)
 	}
-	if dg.AsymmetrySeed != nil {
-		line := fmt.Sprintf("  Jacobian asymmetry ‖J − Jᵀ‖/‖J‖: seed %.4g", *dg.AsymmetrySeed)
+	if dg.AsymmetryNote != nil {
+		line := fmt.Sprintf("  Jacobian asymmetry ‖J − Jᵀ‖/‖J‖: seed %.4g", *dg.AsymmetryNote)
 		if dg.AsymmetryGeneral != nil {
 			line += fmt.Sprintf(", general %.4g", *dg.AsymmetryGeneral)
 		}
@@ -86,8 +86,8 @@ func (rep *Report) WriteSummary(w io.Writer, heading string, warnings []string) 
 				fmt.Fprintf(w, "  … %d more directions in the JSON\n", len(g.Directions)-12)
 				break
 			}
-			fmt.Fprintf(w, "  %-11.4g %-11.4g %-11s %-11.4g %-11.4g %-11.4g %-11s %-11.4g %-11.4g\n", d.H, d.C, fmtOne(d.VarSeed),
-				d.VarContinuous, d.VarDiscrete, d.VarPosterior, fmtOne(d.Prior.Seed), d.Prior.Continuous, d.Prior.Discrete)
+			fmt.Fprintf(w, "  %-11.4g %-11.4g %-11s %-11.4g %-11.4g %-11.4g %-11s %-11.4g %-11.4g\n", d.H, d.C, fmtOne(d.VarNote),
+				d.VarContinuous, d.VarDiscrete, d.VarPosterior, fmtOne(d.Prior.Note), d.Prior.Continuous, d.Prior.Discrete)
 		}
 		if g.ExplicitPriorPrecision > 0 {
 			fmt.Fprintf(w, "  (prior precisions P = Σ⁻¹ − N H_nll include the weight-decay prior's N λ = %.4g)\n", g.ExplicitPriorPrecision)
