@@ -2,6 +2,7 @@ package noise
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"math"
 	"strings"
@@ -94,4 +95,14 @@ func Kappa(s Sampling, n, b int) (float64, error) {
 		return 0, field.Errorf("sampling", "%v needs at least 2 examples, not %d", s, n)
 	}
 	return float64(n-b) / (float64(b) * float64(n-1)), nil
+}
+
+// BindSGDFlags defines SGD's flags --lr η, --batch B, --sampling and --seed on fs, bound to
+// the given values (their defaults are the current values): the flags every command that
+// runs or models SGD on a problem shares.
+func BindSGDFlags(fs *flag.FlagSet, lr *float64, batch *int, s *Sampling, seed *uint64) {
+	fs.Float64Var(lr, "lr", *lr, "learning rate η of SGD on the mean objective")
+	fs.IntVar(batch, "batch", *batch, "batch size B")
+	fs.Var(s, "sampling", "mini-batch sampling: with, without or reshuffle")
+	fs.Uint64Var(seed, "seed", *seed, "random seed")
 }

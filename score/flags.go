@@ -4,16 +4,15 @@ import (
 	"errors"
 	"flag"
 	"strconv"
+
+	"github.com/sgdprior/sgdprior/noise"
 )
 
 // BindFlags defines the `sgdprior score` settings flags on fs, bound to s; their defaults
 // are s's current values (start from DefaultSettings), with the inverse of C_B's (--damping,
 // --inverse, --rcond: linalg.InverseSettings.BindFlags).
 func (s *Settings) BindFlags(fs *flag.FlagSet) {
-	fs.Float64Var(&s.LR, "lr", s.LR, "learning rate η of SGD on the mean objective")
-	fs.IntVar(&s.Batch, "batch", s.Batch, "batch size B")
-	fs.Var(&s.Sampling, "sampling", "mini-batch sampling: with, without or reshuffle")
-	fs.Uint64Var(&s.Seed, "seed", s.Seed, "random seed")
+	noise.BindSGDFlags(fs, &s.LR, &s.Batch, &s.Sampling, &s.Seed)
 	s.Inverse.BindFlags(fs)
 	fs.IntVar(&s.Subset, "subset", s.Subset, "estimate C from a seeded random subset of M examples ((N−1)/N·S); 0: all N")
 	fs.IntVar(&s.TopK, "top-k", s.TopK, "number of top eigenvalues of C reported, and for large d the Hessian subspace of the Gaussian predictions")

@@ -18,6 +18,7 @@ import (
 	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/problem"
+	"github.com/sgdprior/sgdprior/stationary"
 )
 
 // quadAtMinimum is a quadratic problem (d = 3, N = 30) and θ = θ* + off·(1, 1, 1).
@@ -126,7 +127,7 @@ func TestScoreFormulas(t *testing.T) {
 	}
 	const eta = 0.3
 	st := make([]float64, 4)
-	if err := StationaryScore(st, inv, grad, eta); err != nil {
+	if err := stationary.StationaryScore(st, inv, grad, eta); err != nil {
 		t.Fatal(err)
 	}
 	want := bruteSolve(t, cb, grad)

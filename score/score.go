@@ -9,7 +9,6 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/sgdprior/sgdprior/field"
-	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/model"
 	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/stationary"
@@ -284,8 +283,8 @@ func (c *computation) run() error {
 	v := &r.Vectors
 	v.Grad = grad
 	v.Stationary = make([]float64, d)
-	if err := StationaryScore(v.Stationary, c.cs.inv, grad, set.LR); err != nil {
-		return err
+	if err := stationary.StationaryScore(v.Stationary, c.cs.inv, grad, set.LR); err != nil {
+		return fmt.Errorf("score: %w", err)
 	}
 	v.Likelihood = make([]float64, d)
 	LikelihoodScore(v.Likelihood, n, c.gbar)
@@ -347,21 +346,6 @@ func (c *computation) run() error {
 	// Other lenses (MATH.md §10).
 	r.OptimalLR = stationary.MandtLearningRate(d, n, r.Noise.TraceBatch)
 	r.ImplicitRegularizer = stationary.SmithRegularizer(set.LR, r.GradNorm*r.GradNorm, r.Noise.TraceBatch)
-	return nil
-}
-
-// StationaryScore writes the note's stationary score s_st = 2D⁻¹μ = −(2/η) C_B⁻¹ ∇L into dst
-// (docs/MATH.md §4; μ = −η∇L, D = η²C_B): it solves C_B x = ∇L with inv (the exact, damped
-// (C_B + λI)⁻¹ or range pseudo-inverse of C_B) and scales x by −2/η. A failed solve is
-// returned.
-func StationaryScore(dst []float64, inv linalg.Inverse, grad []float64, eta float64) error {
-	if len(dst) != len(grad) {
-		panic("score: StationaryScore: length mismatch")
-	}
-	if err := inv.Solve(dst, grad); err != nil {
-		return fmt.Errorf("score: solving C_B x = ∇L: %w", err)
-	}
-	floats.Scale(-2/eta, dst)
 	return nil
 }
 

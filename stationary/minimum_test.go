@@ -68,13 +68,13 @@ func TestScores(t *testing.T) {
 	c := mat.NewSymDense(2, []float64{2, 0, 0, 4})
 	g := []float64{1, 2}
 	dst := make([]float64, 2)
-	if err := StationaryScore(dst, g, c, 0.5, &linalg.InverseSettings{}); err != nil {
+	if err := StationaryScoreAt(dst, g, c, 0.5, &linalg.InverseSettings{}); err != nil {
 		t.Fatal(err)
 	}
 	if !floats.EqualApprox(dst, []float64{-4 * 0.5, -4 * 0.5}, 1e-14) {
 		t.Errorf("stationary score %v", dst)
 	}
-	if err := StationaryScore(dst, g, mat.NewSymDense(2, []float64{1, 0, 0, 0}), 0.5, &linalg.InverseSettings{}); err == nil {
+	if err := StationaryScoreAt(dst, g, mat.NewSymDense(2, []float64{1, 0, 0, 0}), 0.5, &linalg.InverseSettings{}); err == nil {
 		t.Error("a singular C_B should be an error")
 	}
 	PosteriorScore(dst, g, 10)

@@ -1,6 +1,9 @@
 package stationary
 
 import (
+	"fmt"
+
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/sgdprior/sgdprior/linalg"
@@ -20,25 +23,33 @@ func ImpliedPriorPrecision(precision, h, lambda float64, n int) float64 {
 	return precision - nll
 }
 
-// StationaryScore writes the note's exact stationary score field at θ (MATH.md §4, §7)
+// StationaryScore writes the note's stationary score (docs/MATH.md §4; the note's (*5))
 //
-//	s_st(θ) = 2D⁻¹μ = −(2/η) C_B(θ)⁻¹ ∇L(θ)
+//	s_st = 2D⁻¹μ = −(2/η) C_B⁻¹ ∇L,  μ = −η∇L, D = η²C_B,
 //
-// into dst, from grad = ∇L(θ) and cb = C_B(θ) formed at that θ, with C_B inverted by
-// linalg.NewDenseInverse with the settings inv (damping or range). dst and grad have length d
-// and may be the same slice. An error is returned when C_B(θ) cannot be inverted.
-func StationaryScore(dst, grad []float64, cb mat.Symmetric, eta float64, inv *linalg.InverseSettings) error {
+// into dst: it solves C_B x = ∇L with inv (the exact, damped (C_B + λI)⁻¹ or range
+// pseudo-inverse of C_B) and scales x by −2/η. A failed solve is returned.
+func StationaryScore(dst []float64, inv linalg.Inverse, grad []float64, eta float64) error {
+	if len(dst) != len(grad) {
+		panic("stationary: StationaryScore: length mismatch")
+	}
+	if err := inv.Solve(dst, grad); err != nil {
+		return fmt.Errorf("solving C_B x = ∇L: %w", err)
+	}
+	floats.Scale(-2/eta, dst)
+	return nil
+}
+
+// StationaryScoreAt writes the note's exact stationary score field at θ (docs/MATH.md §4,
+// §7), StationaryScore with C_B = C_B(θ) formed at that θ (cb) and inverted densely by
+// linalg.NewDenseInverse with the settings inv (damping or range), from grad = ∇L(θ). dst
+// and grad have length d. An error is returned when C_B(θ) cannot be inverted.
+func StationaryScoreAt(dst, grad []float64, cb mat.Symmetric, eta float64, inv *linalg.InverseSettings) error {
 	ci, err := linalg.NewDenseInverse(cb, inv)
 	if err != nil {
 		return err
 	}
-	if err := ci.Solve(dst, grad); err != nil {
-		return err
-	}
-	for i := range dst {
-		dst[i] *= -2 / eta
-	}
-	return nil
+	return StationaryScore(dst, ci, grad, eta)
 }
 
 // PosteriorScore writes the score of the posterior exp(−N L) at θ (MATH.md §4, §6),

@@ -204,11 +204,8 @@ func EpochSteps(epochs float64, n, b int) int {
 // are s's current values (start from DefaultRunSettings).
 func (s *RunSettings) BindFlags(fs *flag.FlagSet) {
 	fs.Var(&s.Method, "method", "sgd (iterates of SGD) or lbfgs (exact full-batch minimum θ*)")
-	fs.Float64Var(&s.LR, "lr", s.LR, "learning rate η of SGD on the mean objective")
-	fs.IntVar(&s.Batch, "batch", s.Batch, "batch size B")
-	fs.Var(&s.Sampling, "sampling", "mini-batch sampling: with, without or reshuffle")
+	noise.BindSGDFlags(fs, &s.LR, &s.Batch, &s.Sampling, &s.Seed)
 	fs.IntVar(&s.Steps, "steps", s.Steps, "SGD steps (or --epochs)")
 	fs.Float64Var(&s.Epochs, "epochs", s.Epochs, "SGD epochs: steps = epochs·N/B")
 	fs.Float64Var(&s.GradTol, "gtol", s.GradTol, "lbfgs: stop when ‖∇L‖ ≤ gtol")
-	fs.Uint64Var(&s.Seed, "seed", s.Seed, "random seed")
 }

@@ -18,7 +18,7 @@ const ExactFieldMaxDim = 100
 // ExactFields gives the note's ("seed") and posterior predictions their exact score fields (MATH.md §7:
 // "s_pred the exact field, not its linearization") in basis coordinates x = Vᵀ(θ − θ*),
 // evaluated at θ = θ* + Vx:
-//   - seed: the note's stationary score (stationary.StationaryScore)
+//   - seed: the note's stationary score (stationary.StationaryScoreAt)
 //     −(2/η) C_B(θ)⁻¹ ∇L(θ), with C_B(θ) = κ_B C(θ) recomputed at θ and inverted with the
 //     settings inv (a point where it cannot be inverted gives NaN, which makes the score
 //     error NaN);
@@ -56,7 +56,7 @@ func ExactFields(preds []Prediction, obj model.Objective, b model.Batch, theta [
 				obj.Loss(grad, th, b)
 				c := score.GradCovariance(obj.Model, b, th)
 				c.ScaleSym(kappa, c)
-				if err := stationary.StationaryScore(f, grad, c, lr, &inv); err != nil {
+				if err := stationary.StationaryScoreAt(f, grad, c, lr, &inv); err != nil {
 					for j := range dst {
 						dst[j] = math.NaN()
 					}

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/stationary"
 )
 
@@ -11,10 +12,7 @@ import (
 // inverse's flags, linalg.InverseSettings.BindFlags); their defaults are s's current values (start
 // from DefaultSettings).
 func (s *Settings) BindFlags(fs *flag.FlagSet) {
-	fs.Float64Var(&s.LR, "lr", s.LR, "learning rate η of SGD on the mean objective")
-	fs.IntVar(&s.Batch, "batch", s.Batch, "batch size B")
-	fs.Var(&s.Sampling, "sampling", "mini-batch sampling: with, without or reshuffle")
-	fs.Uint64Var(&s.Seed, "seed", s.Seed, "random seed")
+	noise.BindSGDFlags(fs, &s.LR, &s.Batch, &s.Sampling, &s.Seed)
 	s.Inverse.BindFlags(fs)
 	fs.IntVar(&s.Chains, "chains", s.Chains, "number of independent chains K")
 	fs.IntVar(&s.Steps, "steps", s.Steps, "steps per chain (of size --dt for the SDE), burn-in included")
