@@ -164,9 +164,21 @@ func errEigen(what string) error {
 	return fmt.Errorf("linalg: eigendecomposition of %s failed to converge", what)
 }
 
-// checkFinite returns an error naming what when a matrix holds a NaN or an infinity.
-// Nil matrices are skipped.
-func checkFinite(what string, ms ...mat.Matrix) error {
+// NonFiniteError is an input matrix holding a NaN or an infinity.
+type NonFiniteError struct {
+	// What names the computation, Value is the entry and I, J its position.
+	What  string
+	Value float64
+	I, J  int
+}
+
+func (e *NonFiniteError) Error() string {
+	return fmt.Sprintf("%s: input matrix has a non-finite entry %g at (%d, %d)", e.What, e.Value, e.I, e.J)
+}
+
+// CheckFinite returns a *NonFiniteError naming what when one of ms holds a NaN or an
+// infinity; nil matrices are skipped.
+func CheckFinite(what string, ms ...mat.Matrix) error {
 	for _, m := range ms {
 		if m == nil {
 			continue
@@ -175,10 +187,18 @@ func checkFinite(what string, ms ...mat.Matrix) error {
 		for i := 0; i < r; i++ {
 			for j := 0; j < c; j++ {
 				if v := m.At(i, j); math.IsNaN(v) || math.IsInf(v, 0) {
-					return fmt.Errorf("linalg: %s: input matrix has a non-finite entry %g at (%d, %d)", what, v, i, j)
+					return &NonFiniteError{What: what, Value: v, I: i, J: j}
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// checkFinite is CheckFinite with linalg's prefix.
+func checkFinite(what string, ms ...mat.Matrix) error {
+	if err := CheckFinite(what, ms...); err != nil {
+		return fmt.Errorf("linalg: %w", err)
 	}
 	return nil
 }

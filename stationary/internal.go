@@ -5,27 +5,18 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/sgdprior/sgdprior/linalg"
 )
 
 func errEigen(what string) error {
 	return fmt.Errorf("stationary: eigendecomposition of %s failed to converge", what)
 }
 
-// checkFinite returns an error naming what when a matrix holds a NaN or an infinity.
-// Nil matrices are skipped.
+// checkFinite is linalg.CheckFinite with stationary's prefix.
 func checkFinite(what string, ms ...mat.Matrix) error {
-	for _, m := range ms {
-		if m == nil {
-			continue
-		}
-		r, c := m.Dims()
-		for i := 0; i < r; i++ {
-			for j := 0; j < c; j++ {
-				if v := m.At(i, j); math.IsNaN(v) || math.IsInf(v, 0) {
-					return fmt.Errorf("stationary: %s: input matrix has a non-finite entry %g at (%d, %d)", what, v, i, j)
-				}
-			}
-		}
+	if err := linalg.CheckFinite(what, ms...); err != nil {
+		return fmt.Errorf("stationary: %w", err)
 	}
 	return nil
 }
