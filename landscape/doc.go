@@ -1,5 +1,5 @@
 // Package landscape gives the exact answers to the note's flat-versus-sharp claim in one and
-// two dimensions (../shared/design/MATH.md §8) and measures what SGD actually does there.
+// two dimensions (docs/MATH.md §8) and measures what SGD actually does there.
 //
 // Conventions (MATH.md §1–§3): the objective is the mean loss L(θ) = (1/N) Σ_i ℓ_i(θ) (no
 // regulariser); η is the learning rate of SGD on L, B the batch size;

@@ -1,5 +1,5 @@
 // Package linalg is the linear algebra behind sgdprior's noise-covariance inverses, spectra,
-// Lanczos, conjugate gradients and operators (../shared/design/MATH.md §2, §4). SGD's
+// Lanczos, conjugate gradients and operators (docs/MATH.md §2, §4). SGD's
 // stationary theory built on it (Lyapunov covariances, the note's, Laplace, exact least squares,
 // null-direction removal) is package stationary.
 //

@@ -1,7 +1,7 @@
 // Package model holds the per-example negative log-likelihoods sgdprior studies and their
 // exact derivatives.
 //
-// Conventions (../shared/design/MATH.md §1): ℓ_i(θ) = −log p(y_i | x_i, θ) is the per-example
+// Conventions (docs/MATH.md §1): ℓ_i(θ) = −log p(y_i | x_i, θ) is the per-example
 // loss; every "mean" quantity is (1/n) Σ_i over the rows of the batch passed in; g_i = ∇ℓ_i;
 // H_i = ∇²ℓ_i. Weight decay r(θ) = (λ/2)‖θ‖² is never part of a Model: it belongs to the
 // objective L = mean ℓ + r (see Objective).

@@ -4,7 +4,7 @@
 // divergence term, the asymmetry of the score field's Jacobian, the commutator of the noise
 // covariance with the Hessian, the Gaussianity of mini-batch noise, and, near a minimum, the
 // Gaussian stationary covariances and the implicit prior precisions they imply
-// (../shared/design/MATH.md §2, §4, §5, §6, §10).
+// (docs/MATH.md §2, §4, §5, §6, §10).
 //
 // Conventions (MATH.md §1–§2). The training objective is the mean loss
 // L(θ) = (1/N) Σ_i ℓ_i(θ) + r(θ) with ℓ_i the per-example negative log-likelihood and

@@ -263,7 +263,7 @@ func (c *computation) run() error {
 		r.Noise.TopEigenvalues = r.Noise.TopEigenvalues[:set.TopK]
 	}
 	gg := floats.Dot(c.gbar, c.gbar)
-	r.Noise.NoiseScale = r.Noise.Trace / gg
+	r.Noise.NoiseScale = GradientNoiseScale(r.Noise.Trace, gg)
 	if r.AtMinimum || gg == 0 {
 		r.Noise.NoiseScale = math.NaN()
 		c.warn("the gradient noise scale tr C/‖ḡ‖² is undefined at a minimum: reported as null")
@@ -348,6 +348,11 @@ func (c *computation) run() error {
 	r.ImplicitRegularizer = stationary.SmithRegularizer(set.LR, r.GradNorm*r.GradNorm, r.Noise.TraceBatch)
 	return nil
 }
+
+// GradientNoiseScale returns the gradient noise scale of McCandlish et al. (2018),
+// B_noise = tr C / ‖ḡ‖² (docs/MATH.md §2), from tr C and ‖ḡ‖², ḡ the mean NLL gradient. It
+// is undefined at a minimum (‖ḡ‖² → 0), where the caller reports it as null.
+func GradientNoiseScale(traceC, meanGradNormSq float64) float64 { return traceC / meanGradNormSq }
 
 // LikelihoodScore writes the likelihood score s_lik = −∇L_full = −N ḡ into dst, ḡ the mean
 // per-example NLL gradient (docs/MATH.md §4).

@@ -3,7 +3,7 @@
 // of the SGD SDE, and SGLD on a Problem, keeps thinned samples after burn-in, checkpoints
 // and resumes, and summarises the samples (mean, covariance, standard errors, R̂, ESS).
 //
-// Conventions (../shared/design/MATH.md §1–§3): the objective is the mean loss
+// Conventions (docs/MATH.md §1–§3): the objective is the mean loss
 // L(θ) = (1/N) Σ_i ℓ_i(θ) + r(θ); η (Config.LR) is the learning rate of SGD on L; B
 // (Config.Batch) is the batch size; C(θ) = (1/N) Σ_i (g_i − ḡ)(g_i − ḡ)ᵀ is the population
 // per-example gradient covariance and C_B = κ_B C the mini-batch one, with κ_B = 1/B for
