@@ -1,21 +1,22 @@
 // Package study describes what `sgdprior run` does: a study file (TOML) lists the problems
 // (a data set, a model, a weight decay, grids of the learning rate η and the batch size B,
 // the simulators and their chain settings) and the 1-D/2-D landscapes to run. Steps expands
-// a study into the command lines of the subcommands `train`, `score`, `verify` and
-// `landscape`; the runner (cmd/sgdprior) executes them and collects their JSON outputs in a
-// Results, which Summarize turns into plain-language verdicts. The default study is
-// embedded (Default).
+// a study into typed steps (Step: a problem.Spec and the train, score, verify or landscape
+// settings); Step.Exec runs one by calling the library directly and writes its JSON output,
+// and each step's command line, rendered from its settings (commandline.go), reproduces it
+// for provenance. The runner (cmd/sgdprior) collects the outputs in a Results, which
+// Summarize turns into plain-language verdicts. The default study is embedded (Default).
 //
-// Conventions are those of every sgdprior command (MATH.md §1): the objective is the mean
-// loss L(θ) = (1/N) Σ ℓ_i(θ) + (λ/2)‖θ‖², η is the learning rate of SGD on L, B the batch
-// size, and the mini-batch covariance is C_B = κ_B C with κ_B = 1/B (sampling `with`) or
-// (N − B)/(B(N − 1)) (`without`).
+// Conventions are those of every sgdprior command (docs/MATH.md §1): the objective is the
+// mean loss L(θ) = (1/N) Σ ℓ_i(θ) + (λ/2)‖θ‖², η is the learning rate of SGD on L, B the
+// batch size, and the mini-batch covariance is C_B = κ_B C with κ_B = 1/B (sampling `with`)
+// or (N − B)/(B(N − 1)) (`without`).
 //
-// The numbers come from the subcommands. Summarize reads them, compares them with the
-// thresholds stated in the study file and words the result; the few numbers it derives
-// itself (ratios of well masses, η/B of a sweep point, and at a minimum the size of the
-// divergence term against the typical stationary score) are stored in results.json with
-// the verdicts and say so in their text. The report package only formats.
+// The numbers come from the compute packages, and study and report decode each output with
+// the type of the package that wrote it. Summarize compares them with the thresholds stated
+// in the study file and words the result; the statistics a verdict rests on
+// (landscape.CompareMasses, landscape.WellBreadths, score.DivergenceShiftAtMinimum) are the
+// compute packages' and documented in docs/MATH.md. The report package only formats.
 package study
 
 import (
