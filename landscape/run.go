@@ -63,6 +63,8 @@ func (s Settings) Validate() error {
 		return field.Errorf("steps", "must be ≥ 100, not %d", s.Time)
 	case !(s.DT > 0 && s.DT <= 1):
 		return field.Errorf("dt", "must be in (0, 1], not %v", s.DT)
+	case s.SweepTime < 0 || s.SweepTime > 0 && s.SweepTime < 100:
+		return field.Errorf("sweep-steps", "must be ≥ 100 (or 0: the run's steps), not %d", s.SweepTime)
 	}
 	for _, m := range s.Methods {
 		if !studied(m) {

@@ -197,35 +197,7 @@ func (s *Study) problemSteps(p *Problem) []Step {
 		for _, b := range p.Batch {
 			for _, m := range p.Simulators {
 				st := newStep(KindVerify, "verify-"+gridTag(lr, b)+"-"+m, fmt.Sprintf("%s: %s stationary distribution, η = %s, B = %d", p.Name, m, fmtFloat(lr), b))
-				set := verify.DefaultSettings()
-				set.LR, set.Batch, set.Sampling, set.Seed = lr, b, samp, seed
-				method, err := sim.ParseMethod(m)
-				if err != nil {
-					panic("study: " + err.Error()) // validated by Parse
-				}
-				set.Method = method
-				if p.Chains != nil {
-					set.Chains = *p.Chains
-				}
-				nSteps, nBurnin, nThin := p.Steps, p.Burnin, p.Thin
-				if m == "sde" && p.DT != nil {
-					// verify counts SDE steps of size dt: cover the same simulated time.
-					nSteps, nBurnin, nThin = perDT(nSteps, *p.DT, 1), perDT(nBurnin, *p.DT, 0), perDT(nThin, *p.DT, 1)
-					set.DT = *p.DT
-				}
-				if nSteps != nil {
-					set.Steps = *nSteps
-				}
-				if nBurnin != nil {
-					set.Burnin = *nBurnin
-				}
-				if nThin != nil {
-					set.Thin = *nThin
-				}
-				set.Inverse = inverse(&p.Settings, set.Inverse)
-				if p.TopK != nil {
-					set.TopK = *p.TopK
-				}
+				set := p.verifySettings(lr, b, m, samp, seed)
 				st.Verify = &set
 				st.LR, st.Batch, st.Simulator = lr, b, m
 				steps = append(steps, st)
@@ -233,6 +205,40 @@ func (s *Study) problemSteps(p *Problem) []Step {
 		}
 	}
 	return steps
+}
+
+// verifySettings are the verify settings of problem p at (η, B) for simulator m.
+func (p *Problem) verifySettings(lr float64, b int, m string, samp noise.Sampling, seed uint64) verify.Settings {
+	set := verify.DefaultSettings()
+	set.LR, set.Batch, set.Sampling, set.Seed = lr, b, samp, seed
+	method, err := sim.ParseMethod(m)
+	if err != nil {
+		panic("study: " + err.Error()) // validated by Parse
+	}
+	set.Method = method
+	if p.Chains != nil {
+		set.Chains = *p.Chains
+	}
+	nSteps, nBurnin, nThin := p.Steps, p.Burnin, p.Thin
+	if m == "sde" && p.DT != nil {
+		// verify counts SDE steps of size dt: cover the same simulated time.
+		nSteps, nBurnin, nThin = perDT(nSteps, *p.DT, 1), perDT(nBurnin, *p.DT, 0), perDT(nThin, *p.DT, 1)
+		set.DT = *p.DT
+	}
+	if nSteps != nil {
+		set.Steps = *nSteps
+	}
+	if nBurnin != nil {
+		set.Burnin = *nBurnin
+	}
+	if nThin != nil {
+		set.Thin = *nThin
+	}
+	set.Inverse = inverse(&p.Settings, set.Inverse)
+	if p.TopK != nil {
+		set.TopK = *p.TopK
+	}
+	return set
 }
 
 func (s *Study) landscapeStep(l *Landscape) Step {
@@ -309,4 +315,59 @@ func presetSettings(l *Landscape) (*landscape.PresetSettings, error) {
 		return nil, err
 	}
 	return ps, nil
+}
+
+// validate checks the step's settings with the library's own rules (Validate of each
+// settings type), so that the study file and the command line hold one rule each.
+func (s *Step) validate() error {
+	var checks []func() error
+	if s.Spec != nil {
+		checks = append(checks, s.Spec.Validate)
+	}
+	switch s.Command {
+	case KindTrain:
+		checks = append(checks, s.Train.Validate)
+	case KindScore:
+		checks = append(checks, s.Score.Validate)
+		if s.Grads != nil {
+			checks = append(checks, s.Grads.Validate)
+		}
+	case KindVerify:
+		checks = append(checks, s.Verify.Validate)
+	case KindLandscape:
+		checks = append(checks, s.Landscape.Validate, s.Preset.Validate)
+	}
+	for _, c := range checks {
+		if err := c(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateSteps checks every step of the study with validate; an error names the entry and
+// the study file's key of the setting. A problem without simulators has its chain settings
+// checked on a verify step it does not run, so that an invalid value is never silent.
+func (s *Study) validateSteps() error {
+	steps := s.Steps()
+	for i := range s.Problems {
+		p := &s.Problems[i]
+		if len(p.Simulators) == 0 && p.Grads == "" && len(p.LR) > 0 && len(p.Batch) > 0 {
+			set := p.verifySettings(p.LR[0], p.Batch[0], "sgd", sampling(p.Sampling), s.seed(p.Seed))
+			steps = append(steps, Step{Command: KindVerify, Entry: p.Name, Spec: p.spec(), Verify: &set})
+		}
+	}
+	for _, st := range steps {
+		if err := st.validate(); err != nil {
+			kind := "problem"
+			if st.Command == KindLandscape {
+				kind = "landscape"
+			}
+			if fe := field.As(err); fe != nil {
+				return fmt.Errorf("%s %q: %s", kind, st.Entry, fe.TOML())
+			}
+			return fmt.Errorf("%s %q: %v", kind, st.Entry, err)
+		}
+	}
+	return nil
 }

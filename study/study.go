@@ -319,6 +319,15 @@ func (s *Study) validate() error {
 			return fmt.Errorf("landscape %q: %v", l.Name, err)
 		}
 	}
+	if err := s.validateSteps(); err != nil {
+		return err
+	}
+	// The quick tables' steps too, so that a bad quick value is found without --quick.
+	if q := s.withQuick(); q != nil {
+		if err := q.validateSteps(); err != nil {
+			return fmt.Errorf("quick: %v", err)
+		}
+	}
 	return nil
 }
 
@@ -447,22 +456,6 @@ func (l *Landscape) validate() error {
 		if st.Burnin != nil || st.Thin != nil || st.TopK != nil || st.Subset != nil || st.Damping != nil || st.Inverse != nil || st.RCond != nil || st.Divergence != nil {
 			return fmt.Errorf("%sburnin, thin, top_k, subset, damping, inverse, rcond and divergence belong to problems", prefix)
 		}
-		if st.Steps != nil && *st.Steps < 100 {
-			return fmt.Errorf("%ssteps must be ≥ 100 for a landscape, not %d", prefix, *st.Steps)
-		}
-		for _, lr := range st.SweepLR {
-			if !(lr > 0) || math.IsInf(lr, 0) {
-				return fmt.Errorf("%ssweep_lr must hold positive finite numbers, not %v", prefix, lr)
-			}
-		}
-		for _, b := range st.SweepBatch {
-			if b < 1 {
-				return fmt.Errorf("%ssweep_batch must hold sizes ≥ 1, not %d", prefix, b)
-			}
-		}
-		if st.SweepSteps != nil && *st.SweepSteps < 100 {
-			return fmt.Errorf("%ssweep_steps must be ≥ 100, not %d", prefix, *st.SweepSteps)
-		}
 		return nil
 	}
 	if err := check("", &l.Settings); err != nil {
@@ -474,51 +467,21 @@ func (l *Landscape) validate() error {
 	return nil
 }
 
+// validate checks what is particular to the study file: the simulators' names, the
+// inverse's spelling, and the relations between keys as the file states them (burn-in
+// against steps before the SDE's conversion, damping against inverse). The range of each
+// value is the library's rule, checked on the expanded steps (Study.validateSteps).
 func (st *Settings) validate(prefix string) error {
-	for _, lr := range st.LR {
-		if !(lr > 0) || math.IsInf(lr, 0) {
-			return fmt.Errorf("%slr must be > 0 and finite, not %v", prefix, lr)
-		}
-	}
-	for _, b := range st.Batch {
-		if b < 1 {
-			return fmt.Errorf("%sbatch must be ≥ 1, not %d", prefix, b)
-		}
-	}
 	for _, m := range st.Simulators {
 		if !slices.Contains(Simulators, m) {
 			return fmt.Errorf("%ssimulators: %q is not one of %s", prefix, m, strings.Join(Simulators, ", "))
 		}
 	}
-	if st.Chains != nil && *st.Chains < 2 {
-		return fmt.Errorf("%schains must be ≥ 2 (error bars come from the spread between chains), not %d", prefix, *st.Chains)
-	}
-	positive := []struct {
-		key string
-		v   *int
-	}{{"steps", st.Steps}, {"thin", st.Thin}, {"top_k", st.TopK}, {"subset", st.Subset}}
-	for _, f := range positive {
-		if f.v != nil && *f.v < 1 {
-			return fmt.Errorf("%s%s must be ≥ 1, not %d", prefix, f.key, *f.v)
-		}
-	}
-	if st.Burnin != nil && *st.Burnin < 0 {
-		return fmt.Errorf("%sburnin must be ≥ 0, not %d", prefix, *st.Burnin)
-	}
 	if st.Burnin != nil && st.Steps != nil && *st.Burnin >= *st.Steps {
 		return fmt.Errorf("%sburnin %d must be smaller than %ssteps %d", prefix, *st.Burnin, prefix, *st.Steps)
 	}
-	if st.DT != nil && !(*st.DT > 0 && *st.DT <= 1) {
-		return fmt.Errorf("%sdt must be in (0, 1], not %v", prefix, *st.DT)
-	}
-	if st.Damping != nil && !(*st.Damping >= 0) || st.Damping != nil && math.IsInf(*st.Damping, 0) {
-		return fmt.Errorf("%sdamping must be ≥ 0 and finite, not %v", prefix, *st.Damping)
-	}
 	if st.Inverse != nil && *st.Inverse != "range" && *st.Inverse != "" {
 		return fmt.Errorf("%sinverse must be \"range\" (or absent), not %q", prefix, *st.Inverse)
-	}
-	if st.RCond != nil && !(*st.RCond > 0 && *st.RCond < 1) {
-		return fmt.Errorf("%srcond must be in (0, 1), not %v", prefix, *st.RCond)
 	}
 	if st.Damping != nil && *st.Damping > 0 && st.Inverse != nil && *st.Inverse == "range" {
 		return fmt.Errorf("%sdamping and %sinverse = \"range\" exclude each other", prefix, prefix)
@@ -551,6 +514,31 @@ func (s *Study) resolve(dir string) {
 // cleared). The result is validated again: a quick table can make settings inconsistent
 // (a burn-in longer than the run).
 func (s *Study) Quick() (*Study, error) {
+	q := s.applyQuick()
+	if err := q.validate(); err != nil {
+		return nil, fmt.Errorf("with --quick: %v", err)
+	}
+	return q, nil
+}
+
+// withQuick returns s with its quick tables applied when it has any, or nil.
+func (s *Study) withQuick() *Study {
+	for i := range s.Problems {
+		if s.Problems[i].Quick != nil {
+			return s.applyQuick()
+		}
+	}
+	for i := range s.Landscapes {
+		if s.Landscapes[i].Quick != nil {
+			return s.applyQuick()
+		}
+	}
+	return nil
+}
+
+// applyQuick returns a copy of s with every entry's Quick settings applied (and Quick
+// cleared), not validated.
+func (s *Study) applyQuick() *Study {
 	q := s.clone()
 	for i := range q.Problems {
 		p := &q.Problems[i]
@@ -566,10 +554,7 @@ func (s *Study) Quick() (*Study, error) {
 			l.Quick = nil
 		}
 	}
-	if err := q.validate(); err != nil {
-		return nil, fmt.Errorf("with --quick: %v", err)
-	}
-	return q, nil
+	return q
 }
 
 // clone returns a copy of s that shares no slices or maps with it (pointer fields point
