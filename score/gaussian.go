@@ -122,14 +122,14 @@ func (c *computation) gaussian() error {
 				LinearExact: stationary.ImpliedPriorPrecision(precExact[i], h, lam, n),
 			},
 		}
-		for name, v := range map[string]float64{"seed": dir.Prior.Note, "continuous": dir.Prior.Continuous, "discrete": dir.Prior.Discrete, "linear_exact": dir.Prior.LinearExact} {
+		for name, v := range map[string]float64{stationary.PredNote: dir.Prior.Note, stationary.PredContinuous: dir.Prior.Continuous, stationary.PredDiscrete: dir.Prior.Discrete, stationary.PredLinearExact: dir.Prior.LinearExact} {
 			if v < 0 {
 				neg[name] = append(neg[name], i)
 			}
 		}
 		g.Directions[i] = dir
 	}
-	for _, name := range []string{"seed", "continuous", "discrete", "linear_exact"} {
+	for _, name := range []string{stationary.PredNote, stationary.PredContinuous, stationary.PredDiscrete, stationary.PredLinearExact} {
 		idx := neg[name]
 		if len(idx) == 0 {
 			continue

@@ -12,6 +12,7 @@ import (
 	"github.com/sgdprior/sgdprior/internal/atomicfile"
 	"github.com/sgdprior/sgdprior/internal/jsonnum"
 	"github.com/sgdprior/sgdprior/problem"
+	"github.com/sgdprior/sgdprior/stationary"
 )
 
 // DefaultInlineMaxDim is the largest d whose d×d covariances Output.Write puts inline in the
@@ -145,9 +146,9 @@ type OutputPrior struct {
 // ByName returns the precisions keyed by prediction name, as the JSON object names them
 // ("seed", "continuous", "discrete", and "linear_exact" when present).
 func (p *OutputPrior) ByName() map[string]jsonnum.Float {
-	m := map[string]jsonnum.Float{"seed": p.Note, "continuous": p.Continuous, "discrete": p.Discrete}
+	m := map[string]jsonnum.Float{stationary.PredNote: p.Note, stationary.PredContinuous: p.Continuous, stationary.PredDiscrete: p.Discrete}
 	if p.LinearExact != nil {
-		m["linear_exact"] = *p.LinearExact
+		m[stationary.PredLinearExact] = *p.LinearExact
 	}
 	return m
 }

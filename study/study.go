@@ -36,6 +36,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/sgdprior/sgdprior/data"
+	"github.com/sgdprior/sgdprior/landscape"
 )
 
 //go:embed default.toml
@@ -228,7 +229,7 @@ type Landscape struct {
 }
 
 // Presets are the landscape presets the study file accepts.
-var Presets = []string{"ou", "multiplicative", "wells", "ou2d", "wells2d"}
+var Presets = landscape.PresetNames
 
 // Simulators are the verify simulators the study file accepts.
 var Simulators = []string{"sgd", "gauss", "sde", "sgld"}
@@ -241,12 +242,19 @@ var reservedLandscapeFlags = []string{"preset", "lr", "batch", "sampling", "seed
 var landscapeSimulators = []string{"sgd", "gauss", "sde"}
 
 // Load reads and parses a study file.
+//
+// Relative file names in it become absolute (against the study file's directory), so that
+// each step's command line reproduces it from the output directory.
 func Load(path string) (*Study, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(b, path, filepath.Dir(path))
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, err
+	}
+	return Parse(b, path, dir)
 }
 
 // Parse parses a study file's text. name is used in errors; relative file names in the

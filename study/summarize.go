@@ -11,6 +11,7 @@ import (
 	"github.com/sgdprior/sgdprior/internal/jsonnum"
 	"github.com/sgdprior/sgdprior/landscape"
 	"github.com/sgdprior/sgdprior/score"
+	"github.com/sgdprior/sgdprior/stationary"
 )
 
 // Float is a JSON number that may be null (read as NaN, written back as null).
@@ -357,7 +358,7 @@ func scoreVerdicts(s *StepResult, th Thresholds) []Verdict {
 
 // predictionOrder lists the predictions in the order the report names them; others
 // follow alphabetically.
-var predictionOrder = []string{"seed", "continuous", "discrete", "linear_exact", "posterior", "sgld_discrete", "sgld_exact"}
+var predictionOrder = stationary.PredictionNames
 
 // PredictionNames returns the keys of m in the report's order.
 func PredictionNames[V any](m map[string]V) []string {
@@ -380,19 +381,19 @@ func PredictionNames[V any](m map[string]V) []string {
 // PredictionLabel is the name of a prediction in words.
 func PredictionLabel(name string) string {
 	switch name {
-	case "seed":
+	case stationary.PredNote:
 		return "the note's (seed)"
-	case "continuous":
+	case stationary.PredContinuous:
 		return "continuous Lyapunov"
-	case "discrete":
+	case stationary.PredDiscrete:
 		return "discrete Lyapunov"
-	case "linear_exact":
+	case stationary.PredLinearExact:
 		return "exact least squares"
-	case "posterior":
+	case stationary.PredPosterior:
 		return "Bayesian posterior (Laplace)"
-	case "sgld_discrete":
+	case stationary.PredSGLDDiscrete:
 		return "SGLD discrete Lyapunov"
-	case "sgld_exact":
+	case stationary.PredSGLDExact:
 		return "SGLD exact least squares"
 	}
 	return name

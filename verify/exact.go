@@ -50,7 +50,7 @@ func ExactFields(preds []Prediction, obj model.Objective, b model.Batch, theta [
 	}
 	for i := range preds {
 		switch preds[i].Name {
-		case "seed":
+		case stationary.PredNote:
 			preds[i].Score = func(dst, x []float64) {
 				toTheta(x)
 				obj.Loss(grad, th, b)
@@ -64,7 +64,7 @@ func ExactFields(preds []Prediction, obj model.Objective, b model.Batch, theta [
 				}
 				fromTheta(dst)
 			}
-		case "posterior":
+		case stationary.PredPosterior:
 			preds[i].Score = func(dst, x []float64) {
 				toTheta(x)
 				obj.Loss(grad, th, b)

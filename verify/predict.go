@@ -45,18 +45,18 @@ func Predictions(s *Setup, ps PredictSettings) ([]Prediction, []string, error) {
 		if errors.As(err, &rd) {
 			return nil, warn, fmt.Errorf("the seed prediction needs C_B⁻¹: %w", err)
 		}
-		preds = append(preds, Prediction{Name: "seed", Why: err.Error()})
+		preds = append(preds, Prediction{Name: stationary.PredNote, Why: err.Error()})
 	case note.Cov == nil:
 		// stationary.NoteCovariance has warned, with the smallest eigenvalue.
-		preds = append(preds, Prediction{Name: "seed", Why: "the symmetric part of the seed precision (2/η)C_B⁻¹H is not positive definite", Reported: true})
+		preds = append(preds, Prediction{Name: stationary.PredNote, Why: "the symmetric part of the seed precision (2/η)C_B⁻¹H is not positive definite", Reported: true})
 	default:
-		preds = append(preds, Prediction{Name: "seed", Cov: note.Cov})
+		preds = append(preds, Prediction{Name: stationary.PredNote, Cov: note.Cov})
 	}
 	var cont mat.SymDense
 	if err := stationary.ContinuousLyapunov(&cont, s.H, s.CB, s.LR); err != nil {
-		preds = append(preds, Prediction{Name: "continuous", Why: err.Error()})
+		preds = append(preds, Prediction{Name: stationary.PredContinuous, Why: err.Error()})
 	} else {
-		preds = append(preds, Prediction{Name: "continuous", Cov: &cont})
+		preds = append(preds, Prediction{Name: stationary.PredContinuous, Cov: &cont})
 	}
 	var disc mat.SymDense
 	if err := stationary.DiscreteLyapunov(&disc, s.H, s.CB, s.LR); err != nil {
@@ -64,22 +64,22 @@ func Predictions(s *Setup, ps PredictSettings) ([]Prediction, []string, error) {
 		if errors.As(err, &ue) {
 			return nil, warn, err
 		}
-		preds = append(preds, Prediction{Name: "discrete", Why: err.Error()})
+		preds = append(preds, Prediction{Name: stationary.PredDiscrete, Why: err.Error()})
 	} else {
-		preds = append(preds, Prediction{Name: "discrete", Cov: &disc})
+		preds = append(preds, Prediction{Name: stationary.PredDiscrete, Cov: &disc})
 	}
 	var post mat.SymDense
 	if err := stationary.LaplaceCovariance(&post, s.H, s.N); err != nil {
-		preds = append(preds, Prediction{Name: "posterior", Why: err.Error()})
+		preds = append(preds, Prediction{Name: stationary.PredPosterior, Why: err.Error()})
 	} else {
-		preds = append(preds, Prediction{Name: "posterior", Cov: &post})
+		preds = append(preds, Prediction{Name: stationary.PredPosterior, Cov: &post})
 	}
 	if ps.SGLD {
 		var sg mat.SymDense
 		if err := stationary.SGLDDiscreteLyapunov(&sg, s.H, s.CB, s.LR, s.N); err != nil {
-			preds = append(preds, Prediction{Name: "sgld_discrete", Why: err.Error()})
+			preds = append(preds, Prediction{Name: stationary.PredSGLDDiscrete, Why: err.Error()})
 		} else {
-			preds = append(preds, Prediction{Name: "sgld_discrete", Cov: &sg})
+			preds = append(preds, Prediction{Name: stationary.PredSGLDDiscrete, Cov: &sg})
 		}
 	}
 	if ps.LS != nil {
@@ -91,9 +91,9 @@ func Predictions(s *Setup, ps PredictSettings) ([]Prediction, []string, error) {
 			}
 			preds = append(preds, Prediction{Name: name, Cov: stationary.Project(&full, s.Basis)})
 		}
-		exact("linear_exact", stationary.ExactLeastSquares)
+		exact(stationary.PredLinearExact, stationary.ExactLeastSquares)
 		if ps.SGLD {
-			exact("sgld_exact", stationary.ExactLeastSquaresSGLD)
+			exact(stationary.PredSGLDExact, stationary.ExactLeastSquaresSGLD)
 		}
 	}
 	return preds, warn, nil
