@@ -31,15 +31,15 @@ type Multiplicative struct {
 
 // NewMultiplicative returns the multiplicative preset.
 func NewMultiplicative(s MultiplicativeSettings) (*Multiplicative, error) {
-	h, err := positive("h", s.H, 1)
+	h, err := positive("hess", s.H, 1)
 	if err != nil {
 		return nil, err
 	}
-	v0, err := positive("v0", s.V0, 1)
+	v0, err := positive("var0", s.V0, 1)
 	if err != nil {
 		return nil, err
 	}
-	v1, err := positive("v1", s.V1, 1)
+	v1, err := positive("var1", s.V1, 1)
 	if err != nil {
 		return nil, err
 	}

@@ -30,11 +30,11 @@ type OU struct {
 
 // NewOU returns the ou preset.
 func NewOU(s OUSettings) (*OU, error) {
-	h, err := positive("h", s.H, 1)
+	h, err := positive("hess", s.H, 1)
 	if err != nil {
 		return nil, err
 	}
-	v, err := positive("v", s.V, 1)
+	v, err := positive("var", s.V, 1)
 	if err != nil {
 		return nil, err
 	}

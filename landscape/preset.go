@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sgdprior/sgdprior/field"
 	"github.com/sgdprior/sgdprior/sim"
 )
 
@@ -136,24 +137,25 @@ func checkLen(what string, x []float64, n int) {
 	}
 }
 
-// positive returns def when v is 0, an error when v is negative or not finite, else v.
-func positive(name string, v, def float64) (float64, error) {
+// positive returns def when v is 0, an error (a *field.Error keyed by the preset's flag,
+// key) when v is negative or not finite, else v.
+func positive(key string, v, def float64) (float64, error) {
 	if v == 0 {
 		return def, nil
 	}
 	if !(v > 0) || math.IsInf(v, 1) {
-		return 0, fmt.Errorf("landscape: %s = %v must be positive and finite", name, v)
+		return 0, fmt.Errorf("landscape: %w", field.Errorf(key, "must be positive and finite, not %v", v))
 	}
 	return v, nil
 }
 
-// numExamples returns def when n is 0, an error when n < min.
+// numExamples returns def when n is 0, an error (a *field.Error keyed "n") when n < min.
 func numExamples(n, min, def int) (int, error) {
 	if n == 0 {
 		return def, nil
 	}
 	if n < min {
-		return 0, fmt.Errorf("landscape: n = %d examples, need at least %d", n, min)
+		return 0, fmt.Errorf("landscape: %w", field.Errorf("n", "is %d examples, need at least %d", n, min))
 	}
 	return n, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sgdprior/sgdprior/field"
 	"github.com/sgdprior/sgdprior/sim"
 )
 
@@ -131,7 +132,7 @@ func NewWells(s WellsSettings) (*Wells, error) {
 		return nil, err
 	}
 	if n%2 != 0 {
-		return nil, fmt.Errorf("landscape: wells: n = %d must be even (examples come in ± pairs)", n)
+		return nil, fmt.Errorf("landscape: wells: %w", field.Errorf("n", "%d must be even (examples come in ± pairs)", n))
 	}
 	q := normalQuantiles(n / 2)
 	w.su = make([]float64, n/2)

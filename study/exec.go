@@ -70,21 +70,9 @@ func (e *NonFiniteParamsError) Unwrap() error { return e.Err }
 // (none when JSON is "") and, for a train step, θ* to Theta, both relative to env.Dir.
 // Errors are the library's (*field.Error for a bad setting, keyed by its flag name).
 func (s *Step) Exec(ctx context.Context, env Env) (*Outcome, error) {
-	path := func(rel string) string {
-		if rel == "" || filepath.IsAbs(rel) {
-			return rel
-		}
-		return filepath.Join(env.Dir, rel)
-	}
-	cmdline := env.CommandLine
-	if cmdline == nil {
-		cmdline = append([]string{"sgdprior", s.Command}, s.Args...)
-	}
-	write := func(w interface{ Write(string) error }) error {
-		if s.JSON == "" {
-			return nil
-		}
-		return w.Write(path(s.JSON))
+	x := &execution{step: s, env: env, cmdline: env.CommandLine}
+	if x.cmdline == nil {
+		x.cmdline = append([]string{"sgdprior", s.Command}, s.Args...)
 	}
 	o := &Outcome{}
 	if s.Spec != nil {
@@ -94,101 +82,147 @@ func (s *Step) Exec(ctx context.Context, env Env) (*Outcome, error) {
 		}
 		o.Problem = pr
 	}
-	pr := o.Problem
-	readParams := func(key, file string) ([]float64, error) {
-		if file == "" {
-			return nil, nil
-		}
-		return pr.ReadParams(key, path(file))
-	}
 	var err error
 	switch s.Command {
 	case KindTrain:
-		set := *s.Train
-		set.Progress = env.Progress
-		init, err := readParams("init", s.Init)
-		if err != nil {
-			return nil, err
-		}
-		theta, out, err := train.Run(ctx, pr, init, set)
-		if err != nil {
-			return nil, err
-		}
-		if err := data.WriteVector(path(s.Theta), theta); err != nil {
-			return nil, err
-		}
-		out.Params, out.Provenance = s.Theta, problem.NewProvenance(env.Version, cmdline, set.Seed, pr)
-		o.Train = out
-		err = write(out)
-		return o, err
+		o.Train, err = x.train(ctx, o.Problem)
 	case KindScore:
-		set := *s.Score
-		set.Progress = env.Progress
-		var rep *score.Report
-		rows := 0
-		if s.Grads != nil {
-			if rep, rows, err = s.scoreGrads(&set, path); err != nil {
-				return nil, err
-			}
-		} else {
-			theta, err := readParams("params", s.Theta)
-			if err != nil {
-				return nil, err
-			}
-			rep, err = score.Compute(pr, theta, &set)
-			if nf := (*score.NonFiniteParamError)(nil); errors.As(err, &nf) {
-				err = &NonFiniteParamsError{File: s.Theta, Err: nf}
-			}
-			if err != nil {
-				return nil, err
-			}
-		}
-		out := score.NewOutput(rep)
-		if env.ScoreInlineMaxDim > 0 {
-			out.InlineMaxDim = env.ScoreInlineMaxDim
-		}
-		out.Provenance = problem.NewProvenance(env.Version, cmdline, set.Seed, pr)
-		if s.Grads != nil {
-			out.Provenance.WeightDecay = s.GradsWeightDecay
-			out.Input = &score.GradsInput{Grads: s.Grads.Grads, Hessian: s.Grads.Hessian, Params: s.Grads.Params, Rows: rows}
-		}
-		o.Score, o.ScoreReport = out, rep
-		err = write(out)
-		return o, err
+		o.Score, o.ScoreReport, err = x.score(o.Problem)
 	case KindVerify:
-		set := *s.Verify
-		set.Progress = env.Progress
-		if err := pr.CheckBatch(set.Batch); err != nil {
-			return nil, err
-		}
-		theta, err := readParams("params", s.Theta)
-		if err != nil {
-			return nil, err
-		}
-		rep, err := verify.Run(ctx, pr, theta, &set)
-		if err != nil {
-			return nil, err
-		}
-		rep.Provenance = problem.NewProvenance(env.Version, cmdline, set.Seed, pr)
-		o.Verify = rep
-		err = write(rep)
-		return o, err
+		o.Verify, err = x.verify(ctx, o.Problem)
 	case KindLandscape:
-		p, err := landscape.NewPreset(*s.Preset)
-		if err != nil {
-			return nil, err
-		}
-		progress.Record(env.Progress, fmt.Sprintf("landscape %s: exact answers and simulation", p.Name()), -1)
-		res, err := landscape.Run(ctx, p, *s.Landscape)
-		if err != nil {
-			return nil, err
-		}
-		out := &landscape.Output{Result: *res, Provenance: problem.NewProvenance(env.Version, cmdline, s.Landscape.Seed, nil)}
-		o.Landscape = out
-		err = write(out)
-		return o, err
+		o.Landscape, err = x.landscape(ctx)
+	default:
+		panic(fmt.Sprintf("study: step %s of unknown kind %q", s.ID, s.Command))
 	}
-	panic(fmt.Sprintf("study: step %s of unknown kind %q", s.ID, s.Command))
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// execution is one run of Exec.
+type execution struct {
+	step    *Step
+	env     Env
+	cmdline []string
+}
+
+// path resolves a step's path against the output directory.
+func (x *execution) path(rel string) string {
+	if rel == "" || filepath.IsAbs(rel) {
+		return rel
+	}
+	return filepath.Join(x.env.Dir, rel)
+}
+
+// write writes an output to the step's JSON file, when it has one.
+func (x *execution) write(w interface{ Write(string) error }) error {
+	if x.step.JSON == "" {
+		return nil
+	}
+	return w.Write(x.path(x.step.JSON))
+}
+
+// params reads a parameter vector of pr from file (nil for "").
+func (x *execution) params(pr *problem.Problem, key, file string) ([]float64, error) {
+	if file == "" {
+		return nil, nil
+	}
+	return pr.ReadParams(key, x.path(file))
+}
+
+func (x *execution) provenance(seed uint64, pr *problem.Problem) problem.Provenance {
+	return problem.NewProvenance(x.env.Version, x.cmdline, seed, pr)
+}
+
+func (x *execution) train(ctx context.Context, pr *problem.Problem) (*train.Output, error) {
+	s := x.step
+	set := *s.Train
+	set.Progress = x.env.Progress
+	init, err := x.params(pr, "init", s.Init)
+	if err != nil {
+		return nil, err
+	}
+	theta, out, err := train.Run(ctx, pr, init, set)
+	if err != nil {
+		return nil, err
+	}
+	if err := data.WriteVector(x.path(s.Theta), theta); err != nil {
+		return nil, err
+	}
+	out.Params, out.Provenance = s.Theta, x.provenance(set.Seed, pr)
+	return out, x.write(out)
+}
+
+func (x *execution) score(pr *problem.Problem) (*score.Output, *score.Report, error) {
+	s := x.step
+	set := *s.Score
+	set.Progress = x.env.Progress
+	var rep *score.Report
+	var err error
+	rows := 0
+	if s.Grads != nil {
+		if rep, rows, err = s.scoreGrads(&set, x.path); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		theta, err := x.params(pr, "params", s.Theta)
+		if err != nil {
+			return nil, nil, err
+		}
+		rep, err = score.Compute(pr, theta, &set)
+		if nf := (*score.NonFiniteParamError)(nil); errors.As(err, &nf) {
+			err = &NonFiniteParamsError{File: s.Theta, Err: nf}
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	out := score.NewOutput(rep)
+	if x.env.ScoreInlineMaxDim > 0 {
+		out.InlineMaxDim = x.env.ScoreInlineMaxDim
+	}
+	out.Provenance = x.provenance(set.Seed, pr)
+	if s.Grads != nil {
+		out.Provenance.WeightDecay = s.GradsWeightDecay
+		out.Input = &score.GradsInput{Grads: s.Grads.Grads, Hessian: s.Grads.Hessian, Params: s.Grads.Params, Rows: rows}
+	}
+	return out, rep, x.write(out)
+}
+
+func (x *execution) verify(ctx context.Context, pr *problem.Problem) (*verify.Report, error) {
+	s := x.step
+	set := *s.Verify
+	set.Progress = x.env.Progress
+	if err := pr.CheckBatch(set.Batch); err != nil {
+		return nil, err
+	}
+	theta, err := x.params(pr, "params", s.Theta)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := verify.Run(ctx, pr, theta, &set)
+	if err != nil {
+		return nil, err
+	}
+	rep.Provenance = x.provenance(set.Seed, pr)
+	return rep, x.write(rep)
+}
+
+func (x *execution) landscape(ctx context.Context) (*landscape.Output, error) {
+	s := x.step
+	p, err := landscape.NewPreset(*s.Preset)
+	if err != nil {
+		return nil, err
+	}
+	progress.Record(x.env.Progress, fmt.Sprintf("landscape %s: exact answers and simulation", p.Name()), -1)
+	res, err := landscape.Run(ctx, p, *s.Landscape)
+	if err != nil {
+		return nil, err
+	}
+	out := &landscape.Output{Result: *res, Provenance: x.provenance(s.Landscape.Seed, nil)}
+	return out, x.write(out)
 }
 
 // scoreGrads runs score on bring-your-own gradients; rows is the number M of gradients.
