@@ -43,19 +43,6 @@ type Outcome struct {
 	Landscape   *landscape.Output
 }
 
-// Output returns the output value that was written.
-func (o *Outcome) Output() any {
-	switch {
-	case o.Train != nil:
-		return o.Train
-	case o.Score != nil:
-		return o.Score
-	case o.Verify != nil:
-		return o.Verify
-	}
-	return o.Landscape
-}
-
 // NonFiniteParamsError is a parameter file holding NaN or ±Inf.
 type NonFiniteParamsError struct {
 	File string
@@ -195,9 +182,6 @@ func (x *execution) verify(ctx context.Context, pr *problem.Problem) (*verify.Re
 	s := x.step
 	set := *s.Verify
 	set.Progress = x.env.Progress
-	if err := pr.CheckBatch(set.Batch); err != nil {
-		return nil, err
-	}
 	theta, err := x.params(pr, "params", s.Theta)
 	if err != nil {
 		return nil, err

@@ -69,9 +69,9 @@ type Step struct {
 // on floats decoded from two outputs).
 func (s *Step) Point() string { return gridTag(s.LR, s.Batch) }
 
-// ThetaFile is the file, relative to the output directory, that the train step of a
+// thetaFile is the file, relative to the output directory, that the train step of a
 // problem writes θ* to.
-func ThetaFile(problem string) string {
+func thetaFile(problem string) string {
 	return filepath.Join(problem, "theta-star.npy")
 }
 
@@ -155,7 +155,7 @@ func gridTag(lr float64, b int) string {
 func (s *Study) problemSteps(p *Problem) []Step {
 	var steps []Step
 	seed := s.seed(p.Seed)
-	theta := ThetaFile(p.Name)
+	theta := thetaFile(p.Name)
 	samp := sampling(p.Sampling)
 	newStep := func(kind, stem, title string) Step {
 		st := Step{ID: p.Name + "/" + stem, Entry: p.Name, Command: kind, JSON: filepath.Join(p.Name, stem+".json"),

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"math"
-	"math/rand/v2"
 
 	"gonum.org/v1/gonum/floats"
 
@@ -18,11 +17,6 @@ import (
 	"github.com/sgdprior/sgdprior/progress"
 	"github.com/sgdprior/sgdprior/sim"
 )
-
-// InitStream is the second word of the PCG stream rand.NewPCG(seed, InitStream) from which
-// the default initial parameters (model.InitParams, PyTorch's Linear initialisation) are
-// drawn, so that `train` and `verify` start from the same θ for the same seed.
-const InitStream = 0x5eed
 
 // Method is what Run computes: SGD iterates or the exact full-batch minimum by L-BFGS. A
 // *Method is a flag.Value ("sgd" or "lbfgs").
@@ -73,7 +67,7 @@ type RunSettings struct {
 	Epochs float64
 	// GradTol is L-BFGS's tolerance on ‖∇L‖.
 	GradTol float64
-	// Seed seeds SGD's mini-batches and the default initial parameters (InitStream).
+	// Seed seeds SGD's mini-batches and the default initial parameters (model.InitStream).
 	Seed uint64
 	// Progress, if non-nil, receives L-BFGS iterations and SGD steps.
 	Progress progress.Recorder
@@ -131,7 +125,7 @@ func (o *Output) Write(path string) error { return atomicfile.WriteJSON(path, o)
 
 // Run trains p's model: SGD for the given steps or epochs, or L-BFGS to the exact full-batch
 // minimum. It starts from init (copied; length p.D()), or, when init is nil, from
-// model.InitParams drawn from rand.NewPCG(s.Seed, InitStream). It returns the parameters
+// model.InitParams drawn from rand.NewPCG(s.Seed, model.InitStream). It returns the parameters
 // and their summary (Params and Provenance unset). Settings that fail Validate and a batch
 // larger than the data are *field.Errors; an objective that is not finite after training is
 // an error (SGD diverged).
@@ -147,7 +141,7 @@ func Run(ctx context.Context, p *problem.Problem, init []float64, s RunSettings)
 		}
 		copy(theta, init)
 	} else {
-		model.InitParams(theta, p.Model, rand.New(rand.NewPCG(s.Seed, InitStream)))
+		model.InitSeeded(theta, p.Model, s.Seed)
 	}
 	obj := p.Objective()
 	out := &Output{Method: s.Method.String(), D: d, Warnings: []string{}}

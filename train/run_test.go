@@ -59,7 +59,7 @@ func TestRunSettingsValidate(t *testing.T) {
 	}
 }
 
-// TestRun: SGD from nil starts at model.InitParams of the seed's InitStream and equals SGD
+// TestRun: SGD from nil starts at model.InitParams of the seed's model.InitStream and equals SGD
 // run by hand; its Output reads back byte for byte; an lbfgs run converges; a batch larger
 // than the data is a field error.
 func TestRun(t *testing.T) {
@@ -71,7 +71,7 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := make([]float64, p.D())
-	model.InitParams(want, p.Model, rand.New(rand.NewPCG(3, InitStream)))
+	model.InitParams(want, p.Model, rand.New(rand.NewPCG(3, model.InitStream)))
 	steps := EpochSteps(2, p.N(), 8)
 	if err := SGD(context.Background(), newModelProblem(p), want, SGDSettings{LR: 0.05, Batch: 8, Steps: steps, Seed: 3}); err != nil {
 		t.Fatal(err)

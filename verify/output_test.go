@@ -25,7 +25,7 @@ func TestReportRoundTrip(t *testing.T) {
 	r := &Report{Chains: 4, Steps: 100, Burnin: 10, Thin: 2, Samples: 180, Simulator: "sde", DT: 0.5,
 		Sampling: "without", LR: 0.1, Batch: 8, Kappa: 0.12, N: 50, D: 3, Basis: "full", BasisDim: 2,
 		Removed:     map[string]int{"null": 1, "flat": 0, "negative": 0},
-		Mean:        jsonnum.Floats([]float64{1, math.NaN(), 3}),
+		Mean:        []jsonnum.Float{1, jsonnum.Float(math.NaN()), 3},
 		Cov:         jsonnum.NewMatrix(mat.NewSymDense(2, []float64{1, 0.5, 0.5, 2})),
 		CovStderr:   &jsonnum.Matrix{File: "out-cov_stderr.npy"},
 		RHatMax:     jsonnum.Float(math.NaN()),

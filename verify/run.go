@@ -60,7 +60,7 @@ func Run(ctx context.Context, p *problem.Problem, theta []float64, s *Settings) 
 	// θ*.
 	if theta == nil {
 		theta = make([]float64, d)
-		model.InitParams(theta, p.Model, rand.New(rand.NewPCG(s.Seed, model.InitStream)))
+		model.InitSeeded(theta, p.Model, s.Seed)
 		if _, err := train.Minimize(obj, p.Batch, theta, train.Settings{}); err != nil {
 			return nil, err
 		}

@@ -25,7 +25,7 @@ func execStep(ctx context.Context, e *env, st *study.Step, env study.Env) (*stud
 	o, err := st.Exec(ctx, env)
 	prog.done()
 	if err != nil {
-		return nil, commandError(err, st)
+		return nil, commandError(err)
 	}
 	return o, nil
 }
@@ -40,7 +40,7 @@ func stageProgress(st *study.Step, update func(string, float64)) recorder.Record
 
 // commandError renders a step's error for the command line: a bad setting as its flag (a
 // usage error), a rank-deficient C_B with its remedies, an unstable η with its bound.
-func commandError(err error, st *study.Step) error {
+func commandError(err error) error {
 	if fe := flagError(err); fe != err {
 		return fe
 	}
@@ -54,10 +54,7 @@ func commandError(err error, st *study.Step) error {
 	}
 	var ue *stationary.UnstableError
 	if errors.As(err, &ue) {
-		lr := st.LR
-		if st.Score != nil {
-			lr = st.Score.LR
-		}
+		lr := ue.Eta
 		if ue.Detail != "" {
 			return fmt.Errorf("SGD is unstable at --lr %g: %s", lr, ue.Detail)
 		}

@@ -96,18 +96,6 @@ func (m *Matrix) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, &m.Rows)
 }
 
-// Floats converts v to Floats (nil stays nil).
-func Floats(v []float64) []Float {
-	if v == nil {
-		return nil
-	}
-	out := make([]Float, len(v))
-	for i, x := range v {
-		out[i] = Float(x)
-	}
-	return out
-}
-
 // Values converts f to float64s (nil stays nil).
 func Values(f []Float) []float64 {
 	if f == nil {
