@@ -194,7 +194,7 @@ func renderReport(res *study.Results, dir string) error {
 
 // printVerdicts lists the verdicts on stdout, one line each.
 func printVerdicts(w io.Writer, res *study.Results) {
-	mark := map[string]string{study.Holds: "yes    ", study.Fails: "no     ", study.Partly: "partly ", study.Unknown: "?      ", study.Info: "·      "}
+	mark := map[string]string{study.Holds: "yes    ", study.Fails: "no     ", study.Partly: "partly ", study.Inconclusive: "undecided", study.Unknown: "?      ", study.Info: "·      "}
 	for _, en := range res.Summary.Entries {
 		fmt.Fprintf(w, "%s\n", en.Name)
 		for _, v := range en.Verdicts {
