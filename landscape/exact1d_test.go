@@ -177,11 +177,11 @@ func TestExact1DEscapeFD(t *testing.T) {
 	}
 }
 
-// TestKramersHighBarrier: with constant noise (a negligible spread) Kramers' formula
+// TestKramersHighBarrier: with constant noise (spread 0) Kramers' formula
 // approaches the exact mean first-passage time as the barrier 2ΔL/(ηκ_B c) grows; the
 // relative error is O(ηκ_B c/ΔL).
 func TestKramersHighBarrier(t *testing.T) {
-	w, err := NewWells(WellsSettings{Wells: "-1:1:0.4,1:1:0.6", Balance: true, Spread: 1e-9, Var0: 1, N: 4})
+	w, err := NewWells(WellsSettings{Wells: "-1:1:0.4,1:1:0.6", Balance: true, Spread: ptr(0.0), Var0: 1, N: 4})
 	if err != nil {
 		t.Fatal(err)
 	}

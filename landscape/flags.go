@@ -139,26 +139,89 @@ func (s PresetSettings) Validate() error {
 }
 
 // BindFlags defines the preset flags on fs, bound to p; their defaults are p's current
-// values.
+// values. A numeric field left at its zero value means the preset's default, so the flags
+// refuse an explicit 0 where it is not a valid value (a usage error naming the flag)
+// instead of reading it as "the default"; --spread, for which 0 is valid (constant noise),
+// is a *float64 whose nil means the default.
 func (p *PresetSettings) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&p.Name, "preset", p.Name, "landscape: "+strings.Join(PresetNames, ", "))
-	fs.IntVar(&p.N, "n", p.N, "number of examples N (default 1000)")
-	fs.Float64Var(&p.H, "hess", p.H, "ou, multiplicative: curvature h (default 1)")
-	fs.Float64Var(&p.V, "var", p.V, "ou: per-example gradient variance v (default 1)")
-	fs.Float64Var(&p.V0, "var0", p.V0, "multiplicative: noise floor v0 (default 1); wells: additive noise floor variance")
-	fs.Float64Var(&p.V1, "var1", p.V1, "multiplicative: v1 in the noise variance v0 + v1·θ² (default 1)")
+	fs.Var(positiveInt{&p.N}, "n", "number of examples N (default 1000)")
+	fs.Var(positiveFloat{&p.H}, "hess", "ou, multiplicative: curvature h (default 1)")
+	fs.Var(positiveFloat{&p.V}, "var", "ou: per-example gradient variance v (default 1)")
+	fs.Var(positiveFloat{&p.V0}, "var0", "multiplicative: noise floor v0 (default 1); wells, wells2d: variance of the additive noise floor (default 0.3)")
+	fs.Var(positiveFloat{&p.V1}, "var1", "multiplicative: v1 in the noise variance v0 + v1·θ² (default 1)")
 	fs.StringVar(&p.Wells, "wells", p.Wells, "wells: \"center:depth:width,…\" (default two wells of equal depth in L, one four times wider)")
-	fs.Float64Var(&p.Spread, "spread", p.Spread, "wells: spread of the example shifts (default 0.15)")
-	fs.Float64Var(&p.Confine, "confine", p.Confine, "wells: weak quadratic confinement")
+	fs.Var(optFloat{&p.Spread}, "spread", "wells, wells2d: spread of the example shifts, ≥ 0; 0 gives constant noise (default 0.15)")
+	fs.Var(positiveFloat{&p.Confine}, "confine", "wells, wells2d: weak quadratic confinement (default 0.05, wells2d 0.2)")
 	fs.StringVar(&p.Hess2, "hess2", p.Hess2, "ou2d: H as \"h11,h12,h22\"")
 	fs.StringVar(&p.Cov2, "noise2", p.Cov2, "ou2d: per-example noise covariance C as \"c11,c12,c22\"")
+}
+
+// positiveFloat is the flag.Value of a setting whose zero value means a default: it
+// accepts only positive finite numbers.
+type positiveFloat struct{ p *float64 }
+
+func (f positiveFloat) String() string {
+	if f.p == nil {
+		return "0"
+	}
+	return strconv.FormatFloat(*f.p, 'g', -1, 64)
+}
+
+func (f positiveFloat) Set(v string) error {
+	x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || !(x > 0) || math.IsInf(x, 0) {
+		return fmt.Errorf("must be a positive finite number, not %q", v)
+	}
+	*f.p = x
+	return nil
+}
+
+// positiveInt is the flag.Value of an integer setting whose zero value means a default: it
+// accepts only positive integers.
+type positiveInt struct{ p *int }
+
+func (f positiveInt) String() string {
+	if f.p == nil {
+		return "0"
+	}
+	return strconv.Itoa(*f.p)
+}
+
+func (f positiveInt) Set(v string) error {
+	x, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || x < 1 {
+		return fmt.Errorf("must be a positive integer, not %q", v)
+	}
+	*f.p = x
+	return nil
+}
+
+// optFloat is the flag.Value of an optional setting (nil: the default, written ""): it
+// accepts finite numbers ≥ 0.
+type optFloat struct{ p **float64 }
+
+func (f optFloat) String() string {
+	if f.p == nil || *f.p == nil {
+		return ""
+	}
+	return strconv.FormatFloat(**f.p, 'g', -1, 64)
+}
+
+func (f optFloat) Set(v string) error {
+	x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || !(x >= 0) || math.IsInf(x, 0) {
+		return fmt.Errorf("must be a finite number ≥ 0, not %q", v)
+	}
+	*f.p = &x
+	return nil
 }
 
 // BindFlags defines the run's flags on fs, bound to s; their defaults are s's current
 // values (start from DefaultSettings).
 func (s *Settings) BindFlags(fs *flag.FlagSet) {
-	fs.Float64Var(&s.LR, "lr", s.LR, "learning rate η (default: the preset's)")
-	fs.IntVar(&s.Batch, "batch", s.Batch, "batch size B (default: the preset's)")
+	fs.Var(positiveFloat{&s.LR}, "lr", "learning rate η (default: the preset's)")
+	fs.Var(positiveInt{&s.Batch}, "batch", "batch size B (default: the preset's)")
 	fs.Var(&s.Sampling, "sampling", "mini-batch sampling: with, without or reshuffle")
 	fs.IntVar(&s.Chains, "chains", s.Chains, "simulated chains")
 	fs.IntVar(&s.Time, "steps", s.Time, "simulated time per chain, in SGD steps")

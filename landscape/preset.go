@@ -69,13 +69,15 @@ type PresetSettings struct {
 	H float64
 	// V is ou's per-example gradient variance; default 1.
 	V float64
-	// V0 and V1 are multiplicative's noise C(θ) = V0 + V1·θ²; defaults 1 and 1.
+	// V0 and V1 are multiplicative's noise C(θ) = V0 + V1·θ²; defaults 1 and 1. V0 is also
+	// the wells presets' Var0, the variance of their additive noise floor (flag --var0).
 	V0, V1 float64
-	// Wells, Spread, Var0, Confine and Balance configure wells and wells2d (see
-	// WellsSettings and Wells2DSettings).
-	Wells                 string
-	Spread, Var0, Confine float64
-	Balance               bool
+	// Wells, Spread, Confine and Balance configure wells and wells2d (see WellsSettings and
+	// Wells2DSettings); Spread nil means the default.
+	Wells   string
+	Spread  *float64
+	Confine float64
+	Balance bool
 	// Hess2 and Cov2 are ou2d's H and C as "h11,h12,h22" and "c11,c12,c22".
 	Hess2, Cov2 string
 }
@@ -91,7 +93,7 @@ func NewPreset(s PresetSettings) (Preset, error) {
 	case "multiplicative", "mult":
 		return NewMultiplicative(MultiplicativeSettings{H: s.H, V0: s.V0, V1: s.V1, N: s.N})
 	case "wells", "":
-		return NewWells(WellsSettings{Wells: s.Wells, Spread: s.Spread, Var0: s.Var0, Confine: s.Confine, N: s.N, Balance: s.Balance})
+		return NewWells(WellsSettings{Wells: s.Wells, Spread: s.Spread, Var0: s.V0, Confine: s.Confine, N: s.N, Balance: s.Balance})
 	case "ou2d":
 		var o OU2DSettings
 		var err error
@@ -108,7 +110,7 @@ func NewPreset(s PresetSettings) (Preset, error) {
 		}
 		return NewOU2D(o)
 	case "wells2d":
-		return NewWells2D(Wells2DSettings{Wells: s.Wells, Spread: s.Spread, Var0: s.Var0, Confine: s.Confine, N: s.N, Balance: s.Balance})
+		return NewWells2D(Wells2DSettings{Wells: s.Wells, Spread: s.Spread, Var0: s.V0, Confine: s.Confine, N: s.N, Balance: s.Balance})
 	}
 	return nil, fmt.Errorf("landscape: unknown preset %q (want %s)", s.Name, strings.Join(PresetNames, ", "))
 }
@@ -147,6 +149,18 @@ func positive(key string, v, def float64) (float64, error) {
 		return 0, fmt.Errorf("landscape: %w", field.Errorf(key, "must be positive and finite, not %v", v))
 	}
 	return v, nil
+}
+
+// nonNegative returns def when v is nil, an error (a *field.Error keyed by the preset's
+// flag, key) when *v is negative or not finite, else *v.
+func nonNegative(key string, v *float64, def float64) (float64, error) {
+	if v == nil {
+		return def, nil
+	}
+	if !(*v >= 0) || math.IsInf(*v, 1) {
+		return 0, fmt.Errorf("landscape: %w", field.Errorf(key, "must be ≥ 0 and finite, not %v", *v))
+	}
+	return *v, nil
 }
 
 // numExamples returns def when n is 0, an error (a *field.Error keyed "n") when n < min.

@@ -201,7 +201,7 @@ func TestExampleSetMoments(t *testing.T) {
 	if math.Abs(ma) > 1e-14 || math.Abs(mb) > 1e-14 || math.Abs(va-2) > 1e-13 || math.Abs(vb-0.3) > 1e-14 || math.Abs(covariance(mu.a, mu.b)) > 1e-14 {
 		t.Errorf("multiplicative: means %g %g, variances %g %g, covariance %g", ma, mb, va, vb, covariance(mu.a, mu.b))
 	}
-	w, _ := NewWells(WellsSettings{Spread: 0.2, Var0: 0.4, N: 1000})
+	w, _ := NewWells(WellsSettings{Spread: ptr(0.2), Var0: 0.4, N: 1000})
 	ms, vs := meanVar(w.s)
 	mA, vA := meanVar(w.a)
 	if math.Abs(ms) > 1e-15 || math.Abs(math.Sqrt(vs)-0.2) > 1e-14 || math.Abs(mA) > 0 || math.Abs(vA-0.4) > 1e-14 {
@@ -215,7 +215,7 @@ func TestExampleSetMoments(t *testing.T) {
 			t.Errorf("ou2d: covariance %v, want %v", got, c)
 		}
 	}
-	w2, _ := NewWells2D(Wells2DSettings{Spread: 0.2, Var0: 0.4, N: 100})
+	w2, _ := NewWells2D(Wells2DSettings{Spread: ptr(0.2), Var0: 0.4, N: 100})
 	if _, v := meanVar(w2.s0); math.Abs(math.Sqrt(v)-0.2) > 1e-14 || math.Abs(w2.acov[0]-0.4) > 1e-14 || math.Abs(w2.acov[2]-0.4) > 1e-14 || math.Abs(w2.acov[1]) > 1e-15 {
 		t.Errorf("wells2d: shift std %g, floor covariance %v", math.Sqrt(v), w2.acov)
 	}

@@ -64,9 +64,9 @@ type WellsSettings struct {
 	// depth 0.3 in U before the flat one's depth is balanced so that L's two minima are
 	// equal (Balance is implied).
 	Wells string
-	// Spread is the population standard deviation of the shifts s_i; default 0.15. (A tiny
-	// value such as 1e-9 gives essentially constant noise Var0.)
-	Spread float64
+	// Spread is the population standard deviation of the shifts s_i; nil means the default
+	// 0.15. 0 gives constant noise Var0.
+	Spread *float64
 	// Var0 is the variance of the additive noise floor a_i; default 0.3.
 	Var0 float64
 	// Confine is the curvature of U's weak quadratic confinement ½·Confine·θ²; default
@@ -118,7 +118,7 @@ func NewWells(s WellsSettings) (*Wells, error) {
 	}
 	slices.SortFunc(ws, func(x, y Well) int { return cmpFloat(x.Center, y.Center) })
 	w := &Wells{wells: ws, lr: 0.2, batch: 1}
-	if w.spread, err = positive("spread", s.Spread, 0.15); err != nil {
+	if w.spread, err = nonNegative("spread", s.Spread, 0.15); err != nil {
 		return nil, err
 	}
 	if w.var0, err = positive("var0", s.Var0, 0.3); err != nil {

@@ -32,8 +32,9 @@ type Wells2DSettings struct {
 	// Wells is "cx:cy:depth:width,…"; default DefaultWells2D (a sharp and a four times
 	// wider flat well on the first axis), balanced to equal minima of L.
 	Wells string
-	// Spread is the standard deviation of each coordinate of the shifts; default 0.15.
-	Spread float64
+	// Spread is the standard deviation of each coordinate of the shifts; nil means the
+	// default 0.15 (0: constant noise).
+	Spread *float64
 	// Var0 is the variance of each coordinate of the noise floor a_i; default 0.3.
 	Var0 float64
 	// Confine is the curvature of U's confinement ½·Confine·‖θ‖²; default 0.2 (stronger
@@ -81,7 +82,7 @@ func NewWells2D(s Wells2DSettings) (*Wells2D, error) {
 	}
 	slices.SortFunc(ws, func(x, y Well2D) int { return cmpFloat(x.Center[0], y.Center[0]) })
 	w := &Wells2D{wells: ws}
-	if w.spread, err = positive("spread", s.Spread, 0.15); err != nil {
+	if w.spread, err = nonNegative("spread", s.Spread, 0.15); err != nil {
 		return nil, err
 	}
 	if w.var0, err = positive("var0", s.Var0, 0.3); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
 	"reflect"
@@ -138,5 +139,33 @@ func TestParseTrain(t *testing.T) {
 		if !errors.As(err, &ue) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want a usage error with %q", c.args, err, c.want)
 		}
+	}
+}
+
+// TestLandscapeExplicitZero: an explicit 0 is used where it is valid (--spread 0, constant
+// noise, and the step's command line says so) and is a usage error naming the flag where it
+// is not; it is never replaced by the preset's default.
+func TestLandscapeExplicitZero(t *testing.T) {
+	for _, c := range [][]string{
+		{"--preset", "ou", "--hess", "0"}, {"--preset", "ou", "--var", "0"}, {"--preset", "ou", "--n", "0"},
+		{"--preset", "ou", "--lr", "0"}, {"--preset", "wells", "--var0", "0"}, {"--preset", "wells", "--spread", "-1"},
+	} {
+		code, _, stderr := runCmd(t, append([]string{"landscape", "--exact-only"}, c...)...)
+		if code != 2 || !strings.Contains(stderr, c[2]) {
+			t.Errorf("landscape %v: exit status %d, stderr %q; want 2 naming %s", c, code, stderr, c[2])
+		}
+	}
+	out := filepath.Join(t.TempDir(), "l.json")
+	code, _, stderr := runCmd(t, "landscape", "--preset", "wells", "--spread", "0", "--var0", "0.5", "--n", "40", "--exact-only", "--json", out)
+	if code != 0 {
+		t.Fatalf("--spread 0: exit status %d: %s", code, stderr)
+	}
+	m := readJSONFile(t, out)
+	params := m["params"].(map[string]any)
+	if params["spread"] != 0.0 || params["var0"] != 0.5 {
+		t.Errorf("--spread 0 --var0 0.5 ran with params %v", params)
+	}
+	if cl := fmt.Sprint(m["provenance"].(map[string]any)["command_line"]); !strings.Contains(cl, "--spread 0") {
+		t.Errorf("command line %q lacks --spread 0", cl)
 	}
 }
