@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sgdprior/sgdprior/stationary"
+	"github.com/sgdprior/sgdprior/study"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -43,18 +45,73 @@ const (
 	figHeight = 4 * vg.Inch
 )
 
-// palette is a colour-blind-safe set (Okabe–Ito).
-var palette = []color.Color{
-	color.RGBA{0, 114, 178, 255},   // blue
-	color.RGBA{213, 94, 0, 255},    // vermillion
-	color.RGBA{0, 158, 115, 255},   // green
-	color.RGBA{204, 121, 167, 255}, // purple
-	color.RGBA{230, 159, 0, 255},   // orange
-	color.RGBA{86, 180, 233, 255},  // sky
-	color.RGBA{0, 0, 0, 255},       // black
+// Colours. A series takes its colour from its label (figureColours.of), so that each
+// prediction, simulator and measured quantity has one colour in every figure and legend of
+// the report. The predictions take the colour-blind-safe Okabe–Ito colours (and a brown) in
+// the order of stationary.PredictionNames; the exact answers of the landscapes take the
+// continuous Lyapunov prediction's colour (both are the SDE's stationary law, never in one
+// figure); what SGD did is black or grey.
+var predictionPalette = []color.Color{
+	color.RGBA{0, 114, 178, 255},   // blue: the note's (seed)
+	color.RGBA{213, 94, 0, 255},    // vermillion: continuous Lyapunov
+	color.RGBA{0, 158, 115, 255},   // bluish green: discrete Lyapunov
+	color.RGBA{204, 121, 167, 255}, // reddish purple: exact least squares
+	color.RGBA{230, 159, 0, 255},   // orange: Bayesian posterior
+	color.RGBA{86, 180, 233, 255},  // sky blue: SGLD discrete Lyapunov
+	color.RGBA{140, 86, 40, 255},   // brown: SGLD exact least squares
 }
 
-func colorAt(i int) color.Color { return palette[i%len(palette)] }
+var (
+	black     = color.RGBA{0, 0, 0, 255}
+	grey      = color.RGBA{110, 110, 110, 255}
+	lightGrey = color.RGBA{160, 160, 160, 255}
+	olive     = color.RGBA{150, 130, 0, 255}
+	indigo    = color.RGBA{90, 70, 160, 255}
+	// sampleColour is the SGD samples' colour: grey at 55% opacity. color.NRGBA is not
+	// premultiplied; the same numbers as a color.RGBA would be white.
+	sampleColour = color.NRGBA{80, 80, 80, 140}
+	// currentColour draws the probability current's arrows.
+	currentColour = color.RGBA{40, 40, 40, 255}
+)
+
+// labelColours maps each series label of the report's figures to its colour.
+var labelColours = func() map[string]color.Color {
+	m := map[string]color.Color{
+		labelMeasured: black, labelSamples: sampleColour, "SGD": black, "SGD (histogram)": black,
+		"Gaussian-noise SGD": grey, "SDE (Euler–Maruyama)": olive, "Kramers": indigo, "agreement (1)": lightGrey,
+	}
+	for i, n := range stationary.PredictionNames {
+		m[study.PredictionLabel(n)] = predictionPalette[i%len(predictionPalette)]
+	}
+	exact := m[study.PredictionLabel(stationary.PredContinuous)]
+	for _, l := range []string{"exact (SDE)", "exact (Fokker–Planck)", "exact (first passage)"} {
+		m[l] = exact
+	}
+	return m
+}()
+
+// Labels with a fixed meaning.
+const (
+	labelMeasured = "measured"
+	labelSamples  = "SGD samples"
+)
+
+// otherColours colour, in turn, the series of a figure whose label has no colour of its own
+// (the spectra's).
+var otherColours = []color.Color{black, predictionPalette[5], indigo, predictionPalette[6]}
+
+// figureColours hands out the colours of one figure's series.
+type figureColours struct{ others int }
+
+// of returns label's colour: its own if it has one, else the next of otherColours.
+func (fc *figureColours) of(label string) color.Color {
+	if c, ok := labelColours[label]; ok {
+		return c
+	}
+	c := otherColours[fc.others%len(otherColours)]
+	fc.others++
+	return c
+}
 
 // render draws p into SVG and PNG. The legend, if any, goes in a band below the plot
 // (figHeight stays the plot's own height), so that it never hides data.
@@ -139,6 +196,7 @@ func LinePlot(name, title, xlabel, ylabel, caption string, series []Series, logX
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = logTicks{}
 	}
+	var fc figureColours
 	for i, s := range series {
 		xs := s.X
 		if logX {
@@ -148,7 +206,7 @@ func LinePlot(name, title, xlabel, ylabel, caption string, series []Series, logX
 		if len(pts) == 0 {
 			continue
 		}
-		c := colorAt(i)
+		c := fc.of(s.Name)
 		if s.Points {
 			sc, err := plotter.NewScatter(pts)
 			if err != nil {
@@ -243,13 +301,14 @@ func CloudPlot(name, title, xlabel, ylabel, caption string, xs, ys []float64, el
 		if err != nil {
 			return nil, err
 		}
-		sc.GlyphStyle.Color = color.RGBA{120, 120, 120, 120}
+		sc.GlyphStyle.Color = labelColours[labelSamples]
 		sc.GlyphStyle.Radius = vg.Points(1)
 		sc.GlyphStyle.Shape = draw.CircleGlyph{}
 		p.Add(sc)
-		p.Legend.Add("SGD samples", sc)
+		p.Legend.Add(labelSamples, sc)
 	}
-	for i, el := range ellipses {
+	var fc figureColours
+	for _, el := range ellipses {
 		c := el.Cov
 		// Eigen-decomposition of the 2×2 symmetric matrix.
 		tr, det := c[0][0]+c[1][1], c[0][0]*c[1][1]-c[0][1]*c[1][0]
@@ -272,7 +331,7 @@ func CloudPlot(name, title, xlabel, ylabel, caption string, xs, ys []float64, el
 		if err != nil {
 			return nil, err
 		}
-		l.LineStyle.Color = colorAt(i)
+		l.LineStyle.Color = fc.of(el.Name)
 		l.LineStyle.Width = vg.Points(1.5)
 		p.Add(l)
 		p.Legend.Add(el.Name, l)
@@ -280,41 +339,105 @@ func CloudPlot(name, title, xlabel, ylabel, caption string, xs, ys []float64, el
 	return render(p, name, title, caption)
 }
 
-// vectorField is a plotter.FieldXY over a regular grid.
-type vectorField struct {
-	nx, ny  int
+// arrowField is a plot.Plotter that draws a vector field on a regular grid as arrows with
+// filled heads, each centred on its grid point, pointing along the vector in the plot's
+// coordinates, its length proportional to the vector's norm: the largest is 0.9 of the
+// smaller grid spacing (on the canvas), its head 0.3 of its length.
+type arrowField struct {
 	x, y    []float64
-	u, v    []float64 // row-major, index j*nx+i
+	u, v    []float64 // index j*len(x)+i
 	maxNorm float64
+	color   color.Color
 }
 
-func (f *vectorField) Dims() (int, int) { return f.nx, f.ny }
-func (f *vectorField) X(c int) float64  { return f.x[c] }
-func (f *vectorField) Y(r int) float64  { return f.y[r] }
-func (f *vectorField) Vector(c, r int) plotter.XY {
-	k := r*f.nx + c
-	return plotter.XY{X: f.u[k] / f.maxNorm, Y: f.v[k] / f.maxNorm}
+// spacing returns the smallest distance between consecutive canvas coordinates of xs under
+// tr (+Inf for fewer than two).
+func spacing(xs []float64, tr func(float64) vg.Length) vg.Length {
+	s := vg.Length(math.Inf(1))
+	for i := 1; i < len(xs); i++ {
+		s = min(s, vg.Length(math.Abs(float64(tr(xs[i])-tr(xs[i-1])))))
+	}
+	return s
 }
 
-// FieldPlot draws a 2-D vector field (e.g. the probability current) on a grid: x (nx), y
-// (ny), and components u, v of length nx·ny, row-major by y.
+func (f *arrowField) Plot(c draw.Canvas, plt *plot.Plot) {
+	trX, trY := plt.Transforms(&c)
+	full := 0.9 * min(spacing(f.x, trX), spacing(f.y, trY))
+	if math.IsInf(float64(full), 1) {
+		full = vg.Points(20)
+	}
+	shaft := draw.LineStyle{Color: f.color, Width: vg.Points(0.8)}
+	for j, y := range f.y {
+		for i, x := range f.x {
+			u, v := f.u[j*len(f.x)+i], f.v[j*len(f.x)+i]
+			n := math.Hypot(u, v)
+			if !(n > 0) || math.IsInf(n, 0) {
+				continue
+			}
+			// The vector's direction on the canvas: the image of a small step along (u, v).
+			eps := 1e-6 / n * math.Max(spacingData(f.x), spacingData(f.y))
+			p0 := vg.Point{X: trX(x), Y: trY(y)}
+			dx, dy := float64(trX(x+eps*u)-p0.X), float64(trY(y+eps*v)-p0.Y)
+			dn := math.Hypot(dx, dy)
+			if !(dn > 0) {
+				continue
+			}
+			l := float64(full) * n / f.maxNorm
+			ex, ey := dx/dn, dy/dn
+			tail := vg.Point{X: p0.X - vg.Length(0.5*l*ex), Y: p0.Y - vg.Length(0.5*l*ey)}
+			tip := vg.Point{X: p0.X + vg.Length(0.5*l*ex), Y: p0.Y + vg.Length(0.5*l*ey)}
+			h, w := 0.3*l, 0.12*l
+			base := vg.Point{X: tip.X - vg.Length(h*ex), Y: tip.Y - vg.Length(h*ey)}
+			c.StrokeLine2(shaft, tail.X, tail.Y, base.X, base.Y)
+			c.FillPolygon(f.color, []vg.Point{tip,
+				{X: base.X - vg.Length(w*ey), Y: base.Y + vg.Length(w*ex)},
+				{X: base.X + vg.Length(w*ey), Y: base.Y - vg.Length(w*ex)}})
+		}
+	}
+}
+
+// spacingData returns the largest gap between consecutive values of xs (1 for fewer than
+// two), the scale of the step that finds an arrow's direction.
+func spacingData(xs []float64) float64 {
+	s := 0.0
+	for i := 1; i < len(xs); i++ {
+		s = math.Max(s, math.Abs(xs[i]-xs[i-1]))
+	}
+	if s == 0 {
+		return 1
+	}
+	return s
+}
+
+// DataRange is the grid extended by half a spacing on each side (the arrows' reach).
+func (f *arrowField) DataRange() (xmin, xmax, ymin, ymax float64) {
+	ext := func(xs []float64) (float64, float64) {
+		lo, hi := xs[0], xs[0]
+		for _, x := range xs {
+			lo, hi = math.Min(lo, x), math.Max(hi, x)
+		}
+		pad := 0.5 * spacingData(xs)
+		return lo - pad, hi + pad
+	}
+	xmin, xmax = ext(f.x)
+	ymin, ymax = ext(f.y)
+	return
+}
+
+// FieldPlot draws a 2-D vector field (e.g. the probability current) on a grid as arrows:
+// x (nx), y (ny), and components u, v of length nx·ny, row-major by y.
 func FieldPlot(name, title, caption string, x, y, u, v []float64) (*Figure, error) {
-	if len(u) != len(x)*len(y) || len(v) != len(u) {
+	if len(u) != len(x)*len(y) || len(v) != len(u) || len(x) == 0 || len(y) == 0 {
 		panic("report: FieldPlot: shape mismatch")
 	}
 	p := newPlot(title, "θ₁", "θ₂")
-	f := &vectorField{nx: len(x), ny: len(y), x: x, y: y, u: u, v: v}
+	f := &arrowField{x: x, y: y, u: u, v: v, color: currentColour}
 	for k := range u {
-		if n := math.Hypot(u[k], v[k]); n > f.maxNorm && !math.IsNaN(n) {
+		if n := math.Hypot(u[k], v[k]); n > f.maxNorm && !math.IsNaN(n) && !math.IsInf(n, 0) {
 			f.maxNorm = n
 		}
 	}
-	if f.maxNorm == 0 {
-		f.maxNorm = 1
-	}
-	fld := plotter.NewField(f)
-	fld.LineStyle.Color = colorAt(0)
-	p.Add(fld)
+	p.Add(f)
 	return render(p, name, title, caption)
 }
 
@@ -363,8 +486,9 @@ func ContourPlot(name, title, xlabel, ylabel, caption string, x, y []float64, fi
 		}
 		if top > 0 && !math.IsInf(top, 0) {
 			levels := []float64{0.1 * top, 0.3 * top, 0.5 * top, 0.7 * top, 0.9 * top}
+			var fc figureColours
 			for i, f := range fields {
-				style := draw.LineStyle{Color: colorAt(i), Width: vg.Points(1.2)}
+				style := draw.LineStyle{Color: fc.of(f.Name), Width: vg.Points(1.2)}
 				if i > 0 {
 					style.Dashes = [][]vg.Length{nil, {vg.Points(5), vg.Points(3)}, {vg.Points(2), vg.Points(2)}}[i%3]
 				}
@@ -383,6 +507,16 @@ func ContourPlot(name, title, xlabel, ylabel, caption string, x, y []float64, fi
 	return render(p, name, title, caption)
 }
 
+// pow10 returns the float64 nearest to 10^k. (math.Pow10 divides for k < 0 and can be an
+// ulp off: math.Pow10(-23) prints as 1.0000000000000001e-23.)
+func pow10(k int) float64 {
+	v, err := strconv.ParseFloat("1e"+strconv.Itoa(k), 64)
+	if err != nil && v == 0 {
+		return math.Pow10(k) // out of range: 0 or +Inf, as math.Pow10 gives
+	}
+	return v
+}
+
 // logTicks marks a log axis: labelled major ticks at the powers of ten (written exactly,
 // "1e-05", "0.01", "100"), unlabelled minor ticks at 2–9 times them; with less than a
 // decade in range, the default ticks.
@@ -396,7 +530,7 @@ func (logTicks) Ticks(min, max float64) []plot.Tick {
 	var ticks []plot.Tick
 	major := 0
 	for k := lo; k <= hi; k++ {
-		v := math.Pow10(k)
+		v := pow10(k)
 		if v >= min && v <= max {
 			ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'g', -1, 64)})
 			major++
