@@ -51,6 +51,19 @@ func glance(entries []*entry) []glanceRow {
 	return rows
 }
 
+// badge is a verdict's badge text: its short answer, prefixed by "inconclusive: " for an
+// inconclusive verdict whose answer does not say so, so that an undecided answer never reads
+// as a finding.
+func badge(v study.Verdict) string {
+	if v.Status == study.Inconclusive && !strings.Contains(v.Short, study.Inconclusive) {
+		if v.Short == "" {
+			return study.Inconclusive
+		}
+		return study.Inconclusive + ": " + v.Short
+	}
+	return v.Short
+}
+
 // anchor makes an HTML id from a name.
 func anchor(prefix, name string) string {
 	var b strings.Builder
@@ -69,6 +82,7 @@ func anchor(prefix, name string) string {
 var funcs = template.FuncMap{
 	"svg":     func(f *Figure) template.HTML { return template.HTML(f.InlineSVG()) },
 	"anchor":  anchor,
+	"badge":   badge,
 	"figfile": func(f *Figure, ext string) string { return filepath.ToSlash(filepath.Join(FiguresDir, f.Name+"."+ext)) },
 	"csvfile": func(t *Table) string { return filepath.ToSlash(filepath.Join(TablesDir, t.Name+".csv")) },
 	"fmtnum":  study.Format,
@@ -95,14 +109,16 @@ ul.verdicts li.holds { border-color: #009e73; }
 ul.verdicts li.fails { border-color: #d55e00; }
 ul.verdicts li.partly { border-color: #e69f00; }
 ul.verdicts li.info { border-color: #0072b2; }
+ul.verdicts li.inconclusive { border-color: #cc79a7; border-left-style: dashed; }
 .badge { display: inline-block; font-family: sans-serif; font-size: 0.78em; padding: 0.05em 0.5em; border-radius: 0.7em; color: #fff; background: #888; margin-right: 0.4em; }
 .badge.holds { background: #009e73; } .badge.fails { background: #d55e00; } .badge.partly { background: #b07800; } .badge.info { background: #0072b2; }
+.badge.inconclusive { background: #a4487f; }
 table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.86em; }
 th, td { border: 1px solid #ddd; padding: 0.25em 0.5em; text-align: right; vertical-align: top; }
 th { background: #f0f0f0; font-family: sans-serif; font-weight: 600; }
 td.txt, th.txt { text-align: left; }
 td.neg { background: #fbe3d6; color: #8a2c00; font-weight: bold; }
-td.holds { color: #007a5a; } td.fails { color: #b34700; }
+td.holds { color: #007a5a; } td.fails { color: #b34700; } td.inconclusive { color: #a4487f; font-style: italic; }
 .scroll { overflow-x: auto; }
 figure { margin: 1.2em 0; }
 figure svg { width: 100%; max-width: 760px; height: auto; display: block; border: 1px solid #eee; }
@@ -119,6 +135,7 @@ pre.cmd { white-space: pre-wrap; word-break: break-all; font-size: 0.8em; backgr
 <h1>{{.Title}}</h1>
 <p class="meta">sgdprior {{.Version}} · study: {{.StudyFile}}{{if .Quick}} (quick version){{end}} · command: <code>{{.CommandLine}}</code></p>
 <p>The technical note models SGD as a stochastic differential equation with drift μ = −η∇L and diffusion D = η²C_B, takes the stationary score 2D⁻¹μ as the score of an “effective posterior”, and subtracts the likelihood score −∇L_full to obtain the score of SGD's implicit prior, (I − 2ηD⁻¹)∇L_full, which it reads as a preference for flat minima. This report computes the note's quantities on real models and data, checks the assumptions the derivation needs (zero probability current, constant diffusion, Gaussian noise, a full-rank noise covariance), measures SGD's stationary distribution and judges each covariance prediction against it, and settles the flat-versus-sharp question exactly in one and two dimensions. Every number comes from <a href="results.json">results.json</a>; each step's command line below reproduces it.</p>
+<p>What a minimum can and cannot say. With weight decay r the note's prior score splits into the explicit part −N∇r and an implicit part s_prior + N∇r = −(2/η)C_B⁻¹∇L + N∇L; the implicit part vanishes at every critical point (∇L = 0 leaves only the explicit weight-decay part −N∇r), so at a minimum the note's vector says nothing beyond the explicit prior, and the implicit values the score steps print there are round-off, bounded by the round-off floor they report. What carries information at a minimum is the field's Jacobian there, the seed precision (2/η)C_B⁻¹H, which sets the predicted spread around that minimum. Comparing two minima would need a path integral of the note's field between them, and that field is not a gradient field (its Jacobian is not symmetric in general; at a minimum it is symmetric only when C_B and H commute), so the integral depends on the path: quantities at one minimum cannot rank minima. The flat-versus-sharp question is answered instead by the landscapes below, where the exact stationary density, and with it the mass of each well, is computed.</p>
 
 <nav><h2 id="contents">Contents</h2><ul>
 <li><a href="#glance">At a glance</a></li>
@@ -130,7 +147,7 @@ pre.cmd { white-space: pre-wrap; word-break: break-all; font-size: 0.8em; backgr
 <h2 id="glance">At a glance</h2>
 <table class="glance">
 <tr><th class="txt">entry</th><th class="txt">question</th><th class="txt">answers</th></tr>
-{{range .Glance}}<tr><td><a href="#{{anchor "entry-" .Entry.Name}}">{{.Entry.Name}}</a></td><td>{{.Topic}}</td><td>{{range .Answers}}<div class="answer"><span class="badge {{.Status}}">{{.Short}}</span> <span class="where">{{.Where}}</span></div>{{end}}</td></tr>
+{{range .Glance}}<tr><td><a href="#{{anchor "entry-" .Entry.Name}}">{{.Entry.Name}}</a></td><td>{{.Topic}}</td><td>{{range .Answers}}<div class="answer"><span class="badge {{.Status}}">{{badge .}}</span> <span class="where">{{.Where}}</span></div>{{end}}</td></tr>
 {{end}}</table>
 <p class="note">Thresholds for the assumption checks (not statistical tests; each value is printed beside its threshold): commutator ≤ {{fmtnum .Thresholds.Commutator}}, Jacobian asymmetry ≤ {{fmtnum .Thresholds.Asymmetry}}, divergence ratio ≤ {{fmtnum .Thresholds.Divergence}}, |excess kurtosis| ≤ {{fmtnum .Thresholds.Kurtosis}}, 2-D current ≤ {{fmtnum .Thresholds.Current}}. “Consistent” verdicts on the predictions are verify's own tests, named in each verdict.</p>
 
@@ -140,7 +157,7 @@ pre.cmd { white-space: pre-wrap; word-break: break-all; font-size: 0.8em; backgr
 {{if .Note}}<p class="note">{{.Note}}</p>{{end}}
 <h3>Verdicts</h3>
 <ul class="verdicts">
-{{range .Verdicts}}<li class="{{.Status}}"><span class="badge {{.Status}}">{{.Short}}</span><strong>{{.Topic}}</strong>{{if .Where}} <span class="where">({{.Where}})</span>{{end}}<br>{{.Text}}</li>
+{{range .Verdicts}}<li class="{{.Status}}"><span class="badge {{.Status}}">{{badge .}}</span><strong>{{.Topic}}</strong>{{if .Where}} <span class="where">({{.Where}})</span>{{end}}<br>{{.Text}}</li>
 {{else}}<li>No verdicts: the steps produced no readable output.</li>
 {{end}}</ul>
 {{if .Figures}}<h3>Figures</h3>{{end}}

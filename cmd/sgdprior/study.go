@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 
@@ -192,13 +193,35 @@ func renderReport(res *study.Results, dir string) error {
 	return rep.Write(dir)
 }
 
-// printVerdicts lists the verdicts on stdout, one line each.
+// statusMarks word each verdict status in the console's first column.
+var statusMarks = map[string]string{study.Holds: "holds", study.Fails: "fails", study.Partly: "partly", study.Inconclusive: "inconclusive",
+	study.Unknown: "unknown", study.Info: "·"}
+
+// printVerdicts lists the verdicts on stdout, one line each: the status, the question and
+// its short answer (the names of the matching predictions, "none", "inconclusive", …) in
+// aligned columns, then the step.
 func printVerdicts(w io.Writer, res *study.Results) {
-	mark := map[string]string{study.Holds: "yes    ", study.Fails: "no     ", study.Partly: "partly ", study.Inconclusive: "undecided", study.Unknown: "?      ", study.Info: "·      "}
+	markWidth := 0
+	for _, m := range statusMarks {
+		markWidth = max(markWidth, utf8.RuneCountInString(m))
+	}
+	pad := func(s string, n int) string { return s + strings.Repeat(" ", max(0, n-utf8.RuneCountInString(s))) }
 	for _, en := range res.Summary.Entries {
 		fmt.Fprintf(w, "%s\n", en.Name)
+		topicWidth := 0
 		for _, v := range en.Verdicts {
-			fmt.Fprintf(w, "  %s%s  (%s)\n", mark[v.Status], v.Topic, v.Step)
+			topicWidth = max(topicWidth, utf8.RuneCountInString(v.Topic))
+		}
+		for _, v := range en.Verdicts {
+			mark, ok := statusMarks[v.Status]
+			if !ok {
+				mark = v.Status
+			}
+			short := v.Short
+			if short == "" {
+				short = "—"
+			}
+			fmt.Fprintf(w, "  %s  %s  %s  (%s)\n", pad(mark, markWidth), pad(v.Topic, topicWidth), short, v.Step)
 		}
 	}
 	if n := len(res.Summary.Warnings); n > 0 {
