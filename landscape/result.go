@@ -106,11 +106,14 @@ type VarianceOut struct {
 // escape times in SGD steps (exact: quadrature in 1-D, the backward equation in 2-D;
 // kramers: 1-D only).
 type WellOut struct {
-	Center          []Float `json:"center"`
-	MassExact       Float   `json:"mass_exact"`
-	MassNote        Float   `json:"mass_seed"`
-	MassSGD         Float   `json:"mass_sgd"`
-	MassSGDStderr   Float   `json:"mass_sgd_stderr"`
+	Center        []Float `json:"center"`
+	MassExact     Float   `json:"mass_exact"`
+	MassNote      Float   `json:"mass_seed"`
+	MassSGD       Float   `json:"mass_sgd"`
+	MassSGDStderr Float   `json:"mass_sgd_stderr"`
+	// MassSGDChains is the mass in each SGD chain (its mean is MassSGD), for the paired test
+	// of CompareMasses.
+	MassSGDChains   []Float `json:"mass_sgd_chains,omitempty"`
 	MassGauss       Float   `json:"mass_gauss"`
 	MassGaussStderr Float   `json:"mass_gauss_stderr"`
 	MassSDE         Float   `json:"mass_sde"`

@@ -240,7 +240,7 @@ func Run(ctx context.Context, p Preset, s Settings) (*Result, error) {
 				w := &r.Wells[k]
 				switch m {
 				case sim.SGD:
-					w.MassSGD, w.MassSGDStderr = Float(sr.Mass[k]), Float(sr.MassErr[k])
+					w.MassSGD, w.MassSGDStderr, w.MassSGDChains = Float(sr.Mass[k]), Float(sr.MassErr[k]), toFloats(sr.MassChains[k])
 					if nw > 1 {
 						w.EscapeSGD, w.EscapeSGDStderr, w.EscapesSGD = Float(sr.Escape[k]), Float(sr.EscapeErr[k]), sr.Escapes[k]
 					}

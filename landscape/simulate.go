@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/sim"
@@ -101,8 +102,10 @@ type SimResult struct {
 	// standard errors (sim.ChainMoments).
 	Mean, MeanErr, Cov, CovErr []float64
 	// Mass is the fraction of kept iterates in each well (split as in Stationary1D and
-	// Stationary2D), MassErr its between-chain standard error.
+	// Stationary2D), MassErr its between-chain standard error; MassChains[w][k] is well w's
+	// mass in chain k.
 	Mass, MassErr []float64
+	MassChains    [][]float64
 	// Escape is the mean time (in SGD steps) from reaching a well's minimum to reaching a
 	// neighbouring minimum, over all such passages in all chains; EscapeErr is its standard
 	// error sd/√n (successive passages are independent by the Markov property); Escapes is
@@ -332,6 +335,7 @@ func Simulate(ctx context.Context, p Preset, s SimSettings) (*SimResult, error) 
 		}
 		r.Mass = append(r.Mass, m)
 		r.MassErr = append(r.MassErr, sim.BetweenChainSE(per))
+		r.MassChains = append(r.MassChains, slices.Clone(per))
 	}
 	// Escapes.
 	if len(minima) > 1 {

@@ -115,22 +115,24 @@ func flatVerdict(s *StepResult, o *landscape.Output, at string) Verdict {
 	if fw.MassSGD.OK() {
 		parts = append(parts, line("SGD", fw.MassSGD, sw.MassSGD, fw.MassSGDStderr))
 	}
-	// SGD decides when it was measured (landscape.CompareMasses).
+	// SGD decides when it was measured (landscape.CompareMasses' test).
 	list := desc + strings.Join(parts, "; ") + "."
 	if fw.MassSGD.OK() && sw.MassSGD.OK() {
-		_, _, cmp := landscape.CompareMasses(fw, sw)
-		switch cmp {
+		mt := landscape.CompareMasses(fw, sw)
+		test := massTestText(mt)
+		switch mt.Result {
 		case landscape.FirstWins:
 			v.Status = Holds
 			v.Short = "yes, ×" + ratio(fw.MassSGD, sw.MassSGD) + " under SGD"
-			v.Text = at + "yes: SGD puts more probability in the flat well (by more than twice the summed standard errors): " + list
+			v.Text = at + "yes: SGD puts more probability in the flat well (" + test + "): " + list
 		case landscape.SecondWins:
 			v.Status = Fails
 			v.Short = "no, the sharp well wins under SGD"
-			v.Text = at + "no: SGD puts more probability in the sharp well (by more than twice the summed standard errors): " + list
+			v.Text = at + "no: SGD puts more probability in the sharp well (" + test + "): " + list
 		default:
-			v.Status = Unknown
-			v.Text = at + "not resolved: SGD's masses differ by less than twice their summed standard errors: " + list
+			v.Status = Inconclusive
+			v.Short = "inconclusive: SGD's masses do not differ significantly"
+			v.Text = at + "inconclusive: the test does not tell SGD's two masses apart (" + test + "); longer or more chains may resolve it: " + list
 		}
 		return v
 	}
@@ -172,4 +174,17 @@ func varianceVerdict(s *StepResult, o *landscape.Output, at string) Verdict {
 	v.Text = at + fmt.Sprintf("SGD's stationary variance %s; the SDE's exact %s, the note's %s, discrete-time SGD's closed form %s (covariances row-major in 2-D).",
 		sgd, formatList(jsonnum.Values(va.Exact)), formatList(jsonnum.Values(va.Note)), formatList(jsonnum.Values(va.Discrete)))
 	return v
+}
+
+// massTestText states landscape.CompareMasses' test of the flat well's mass against the
+// sharp one's: the difference, its standard error, the statistic, the level and the
+// critical value (MATH.md §8).
+func massTestText(t landscape.MassTest) string {
+	level := Format(landscape.MassAlpha)
+	if t.DF > 0 {
+		return fmt.Sprintf("m_flat − m_sharp = %s ± %s, paired over the chains: t = %s on %d degrees of freedom, against %s at the two-sided level %s",
+			Format(t.Diff), Format(t.SE), Format(t.Stat), t.DF, Format(t.Crit), level)
+	}
+	return fmt.Sprintf("m_flat − m_sharp = %s ± %s (the standard error bounded by the sum of the two masses' own): z = %s against %s at the two-sided level %s",
+		Format(t.Diff), Format(t.SE), Format(t.Stat), Format(t.Crit), level)
 }

@@ -149,14 +149,14 @@ func TestSummarize(t *testing.T) {
 	}
 }
 
-// TestSummarizeUnresolved: masses within twice their standard errors are not a win, and
+// TestSummarizeUnresolved: masses the test does not tell apart are not a win, and
 // wells whose flatness is unknown are not guessed.
 func TestSummarizeUnresolved(t *testing.T) {
 	res := testResults()
 	close := strings.Replace(strings.Replace(wellsOut, `"mass_sgd": 0.02, "mass_sgd_stderr": 0.002`, `"mass_sgd": 0.49, "mass_sgd_stderr": 0.01`, 1),
 		`"mass_sgd": 0.98, "mass_sgd_stderr": 0.002`, `"mass_sgd": 0.51, "mass_sgd_stderr": 0.01`, 1)
 	res.Steps[4].Output = json.RawMessage(close)
-	expect(t, verdictFor(t, Summarize(res), "w", TopicFlat, ""), Unknown, "less than twice")
+	expect(t, verdictFor(t, Summarize(res), "w", TopicFlat, ""), Inconclusive, "does not tell")
 	noParams := strings.Replace(wellsOut, `"width0": 0.3`, `"w0": 0.3`, 1)
 	res.Steps[4].Output = json.RawMessage(noParams)
 	sum := Summarize(res)
