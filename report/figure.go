@@ -341,8 +341,8 @@ func CloudPlot(name, title, xlabel, ylabel, caption string, xs, ys []float64, el
 
 // arrowField is a plot.Plotter that draws a vector field on a regular grid as arrows with
 // filled heads, each centred on its grid point, pointing along the vector in the plot's
-// coordinates, its length proportional to the vector's norm: the largest is 0.9 of the
-// smaller grid spacing (on the canvas), its head 0.3 of its length.
+// coordinates, its length proportional to the vector's norm: the largest is 0.95 of the
+// smaller grid spacing (on the canvas), its head 0.35 of its length.
 type arrowField struct {
 	x, y    []float64
 	u, v    []float64 // index j*len(x)+i
@@ -362,7 +362,7 @@ func spacing(xs []float64, tr func(float64) vg.Length) vg.Length {
 
 func (f *arrowField) Plot(c draw.Canvas, plt *plot.Plot) {
 	trX, trY := plt.Transforms(&c)
-	full := 0.9 * min(spacing(f.x, trX), spacing(f.y, trY))
+	full := 0.95 * min(spacing(f.x, trX), spacing(f.y, trY))
 	if math.IsInf(float64(full), 1) {
 		full = vg.Points(20)
 	}
@@ -386,7 +386,7 @@ func (f *arrowField) Plot(c draw.Canvas, plt *plot.Plot) {
 			ex, ey := dx/dn, dy/dn
 			tail := vg.Point{X: p0.X - vg.Length(0.5*l*ex), Y: p0.Y - vg.Length(0.5*l*ey)}
 			tip := vg.Point{X: p0.X + vg.Length(0.5*l*ex), Y: p0.Y + vg.Length(0.5*l*ey)}
-			h, w := 0.3*l, 0.12*l
+			h, w := 0.35*l, 0.15*l
 			base := vg.Point{X: tip.X - vg.Length(h*ex), Y: tip.Y - vg.Length(h*ey)}
 			c.StrokeLine2(shaft, tail.X, tail.Y, base.X, base.Y)
 			c.FillPolygon(f.color, []vg.Point{tip,
