@@ -60,7 +60,6 @@ func TestExplicitZero(t *testing.T) {
 	} {
 		ps, set, err := parsePreset("--preset", c.preset, "--"+c.flag, "0")
 		if err == nil {
-			var perr error
 			p, perr := NewPreset(ps)
 			if perr == nil {
 				_, perr = Run(t.Context(), p, Settings{LR: set.LR, Batch: set.Batch, NoSim: true, Chains: 2, Time: 100, DT: 0.1,
