@@ -1,0 +1,97 @@
+package score
+
+import (
+	"bytes"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sgdprior/sgdprior/model"
+	"github.com/sgdprior/sgdprior/problem"
+	"github.com/sgdprior/sgdprior/train"
+)
+
+// bcOnce caches the breast-cancer report of the default study (logistic, λ = 0.01, η = 0.25,
+// B = 32, --divergence) at its full-batch minimum θ*.
+var bcOnce struct {
+	sync.Once
+	rep *Report
+	err error
+}
+
+func breastCancerReport(t *testing.T) *Report {
+	t.Helper()
+	bcOnce.Do(func() {
+		pr, err := problem.Load(problem.Spec{Data: "breast-cancer", Model: "logistic", Standardize: true, Act: "tanh", Task: "classify", Sigma: 1, WeightDecay: 0.01})
+		if err != nil {
+			bcOnce.err = err
+			return
+		}
+		theta := make([]float64, pr.D())
+		model.InitSeeded(theta, pr.Model, 1)
+		if _, err := train.Minimize(pr.Objective(), pr.Batch, theta, train.Settings{}); err != nil {
+			bcOnce.err = err
+			return
+		}
+		s := DefaultSettings()
+		s.LR, s.Batch, s.Divergence, s.Seed = 0.25, 32, true, 1
+		bcOnce.rep, bcOnce.err = Compute(pr, theta, &s)
+	})
+	if bcOnce.err != nil {
+		t.Fatal(bcOnce.err)
+	}
+	return bcOnce.rep
+}
+
+// outputMap renders rep's JSON as a generic map.
+func outputMap(t *testing.T, rep *Report) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(NewOutput(rep))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestImplicitPartAtCriticalPoint (issue 12, item 8): at breast-cancer's θ* (‖∇L‖ ≈ 4e-17)
+// the implicit part of the note's prior score is exactly 0 in exact arithmetic. The JSON
+// says θ* is a critical point to round-off and gives the floor; the summary says plainly that
+// the implicit part vanishes at every critical point, and does not print its round-off norm
+// as a finding.
+func TestImplicitPartAtCriticalPoint(t *testing.T) {
+	rep := breastCancerReport(t)
+	dg := outputMap(t, rep)["diagnostics"].(map[string]any)
+	if v, ok := dg["at_critical_point"].(bool); !ok || !v {
+		t.Errorf("diagnostics.at_critical_point = %v, want true", dg["at_critical_point"])
+	}
+	if f, ok := dg["roundoff_floor"].(float64); !ok || !(f > rep.GradNorm) {
+		t.Errorf("diagnostics.roundoff_floor = %v, want a number above ‖∇L‖ = %g", dg["roundoff_floor"], rep.GradNorm)
+	}
+	var buf bytes.Buffer
+	rep.WriteSummary(&buf, "breast-cancer", NewOutput(rep).Warnings)
+	text := buf.String()
+	if !strings.Contains(text, "vanishes at every critical point") {
+		t.Errorf("the summary does not say that the implicit part vanishes at every critical point:\n%s", text)
+	}
+	if regexp.MustCompile(`implicit ‖s_prior \+ N∇r‖ [0-9]`).MatchString(text) {
+		t.Errorf("the summary prints the implicit part's round-off norm as a result:\n%s", text)
+	}
+}
+
+// TestRangeFractionNullUnlessComputed (issue 12, item 10): with the damped inverse the
+// fraction of ‖∇L‖² outside the range of C_B is never computed: it is null, not 0.
+func TestRangeFractionNullUnlessComputed(t *testing.T) {
+	set := DefaultSettings()
+	set.Inverse.Damping = 1e-3
+	rep := gaussianReport(t, set)
+	dg := outputMap(t, rep)["diagnostics"].(map[string]any)
+	if v, ok := dg["range_fraction"]; !ok || v != nil {
+		t.Errorf("damped inverse: range_fraction = %v, want null", v)
+	}
+}
