@@ -3,6 +3,7 @@ package score
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"regexp"
 	"strings"
 	"sync"
@@ -93,5 +94,40 @@ func TestRangeFractionNullUnlessComputed(t *testing.T) {
 	dg := outputMap(t, rep)["diagnostics"].(map[string]any)
 	if v, ok := dg["range_fraction"]; !ok || v != nil {
 		t.Errorf("damped inverse: range_fraction = %v, want null", v)
+	}
+}
+
+// TestPriorMinEigBreastCancer (issue 12, item 1): on breast-cancer the seed's implied prior
+// precision has every Hessian-eigendirection diagonal entry ≥ 900, yet the matrix has a
+// clearly negative eigenvalue; it is reported although cov_seed is null
+// (stationary.TestPriorPrecisionMatrix checks the matrices themselves).
+func TestPriorMinEigBreastCancer(t *testing.T) {
+	rep := breastCancerReport(t)
+	g := rep.Gaussian
+	for i, d := range g.Directions {
+		if d.Prior.Note < 900 {
+			t.Fatalf("direction %d: seed diagonal %g < 900 (premise of the test)", i, d.Prior.Note)
+		}
+	}
+	if g.CovNote != nil {
+		t.Fatal("cov_seed exists (premise of the test)")
+	}
+	e := g.MinEig.Note
+	if e == nil || !(e.Value < -100) {
+		t.Fatalf("seed min eigenvalue %+v, want clearly negative", e)
+	}
+	m := outputMap(t, rep)["gaussian"].(map[string]any)["prior_precision_min_eig"].(map[string]any)
+	if v, ok := m["seed"].(float64); !ok || v != e.Value {
+		t.Errorf("JSON prior_precision_min_eig.seed = %v, want %g", m["seed"], e.Value)
+	}
+	if g.Coverage.K != 31 || g.Coverage.D != 31 || g.Coverage.NoNoise != 0 || !g.Coverage.Full {
+		t.Errorf("coverage %+v", g.Coverage)
+	}
+	var sw float64
+	for _, w := range e.Weights {
+		sw += w
+	}
+	if math.Abs(sw-1) > 1e-10 {
+		t.Errorf("weights sum to %g", sw)
 	}
 }
