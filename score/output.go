@@ -134,10 +134,10 @@ type OutputRung struct {
 // OutputPriorMinEig is gaussian.prior_precision_min_eig: the smallest eigenvalue of each
 // implied prior precision matrix (null where the matrix does not exist).
 type OutputPriorMinEig struct {
-	Note       jsonnum.Float `json:"seed"`
-	Continuous jsonnum.Float `json:"continuous"`
-	Discrete   jsonnum.Float `json:"discrete"`
-	Exact      jsonnum.Float `json:"exact"`
+	Note       *jsonnum.Float `json:"seed"`
+	Continuous *jsonnum.Float `json:"continuous"`
+	Discrete   *jsonnum.Float `json:"discrete"`
+	Exact      *jsonnum.Float `json:"exact"`
 }
 
 // OutputPriorEigVectors is gaussian.prior_precision_min_eig_vector: the content of each
@@ -191,9 +191,9 @@ type OutputGaussian struct {
 	Directions             []OutputDirection `json:"directions"`
 	// PriorMinEig, PriorMinEigVector and Coverage judge the implied prior as a matrix
 	// (MATH.md §6).
-	PriorMinEig       OutputPriorMinEig     `json:"prior_precision_min_eig"`
-	PriorMinEigVector OutputPriorEigVectors `json:"prior_precision_min_eig_vector"`
-	Coverage          OutputCoverage        `json:"coverage"`
+	PriorMinEig       *OutputPriorMinEig     `json:"prior_precision_min_eig,omitempty"`
+	PriorMinEigVector *OutputPriorEigVectors `json:"prior_precision_min_eig_vector,omitempty"`
+	Coverage          *OutputCoverage        `json:"coverage,omitempty"`
 }
 
 // OutputDirection is one row of the per-direction table (Direction).
@@ -384,11 +384,12 @@ func NewOutput(rep *Report) *Output {
 			}
 			gj.Directions = append(gj.Directions, dj)
 		}
-		val := func(e *PriorEig) jsonnum.Float {
+		val := func(e *PriorEig) *jsonnum.Float {
 			if e == nil {
-				return jsonnum.Float(math.NaN())
+				return nil
 			}
-			return nf.f("gaussian.prior_precision_min_eig", e.Value, false)
+			v := nf.f("gaussian.prior_precision_min_eig", e.Value, false)
+			return &v
 		}
 		vec := func(e *PriorEig) *OutputPriorEig {
 			if e == nil {
@@ -398,9 +399,9 @@ func NewOutput(rep *Report) *Output {
 				NoiseRel: jsonnum.Float(e.NoiseRel), Infinite: e.Infinite, Weights: nf.vec("gaussian.prior_precision_min_eig_vector.weights", e.Weights)}
 		}
 		me := g.MinEig
-		gj.PriorMinEig = OutputPriorMinEig{Note: val(me.Note), Continuous: val(me.Continuous), Discrete: val(me.Discrete), Exact: val(me.LinearExact)}
-		gj.PriorMinEigVector = OutputPriorEigVectors{Note: vec(me.Note), Continuous: vec(me.Continuous), Discrete: vec(me.Discrete), Exact: vec(me.LinearExact)}
-		gj.Coverage = OutputCoverage{K: g.Coverage.K, D: g.Coverage.D, NoNoise: g.Coverage.NoNoise, Full: g.Coverage.Full}
+		gj.PriorMinEig = &OutputPriorMinEig{Note: val(me.Note), Continuous: val(me.Continuous), Discrete: val(me.Discrete), Exact: val(me.LinearExact)}
+		gj.PriorMinEigVector = &OutputPriorEigVectors{Note: vec(me.Note), Continuous: vec(me.Continuous), Discrete: vec(me.Discrete), Exact: vec(me.LinearExact)}
+		gj.Coverage = &OutputCoverage{K: g.Coverage.K, D: g.Coverage.D, NoNoise: g.Coverage.NoNoise, Full: g.Coverage.Full}
 		out.Gaussian = gj
 	}
 	out.OptimalLR = nf.f("optimal_lr", rep.OptimalLR, rep.Noise.TraceBatch == 0)

@@ -179,6 +179,8 @@ type computation struct {
 	hess  *hessian
 	div   *divPlan            // set by divergence
 	red   *stationary.Minimum // set by gaussian
+	// probes are the asymmetry's Gaussian probes (nil for the dense Jacobian).
+	probes [][]float64
 	// rangeFraction is the fraction of ‖∇L‖² outside the range of the pseudo-inverse (NaN
 	// for other inverses).
 	rangeFraction float64
@@ -353,6 +355,10 @@ func (c *computation) run() error {
 			return err
 		}
 	}
+
+	// Regularisation ladder on rank-deficient problems (MATH.md §5).
+	set.progress("regularisation ladder")
+	c.ladder()
 
 	// Other lenses (MATH.md §10).
 	r.OptimalLR = stationary.MandtLearningRate(d, n, r.Noise.TraceBatch)

@@ -98,7 +98,7 @@ func (rep *Report) WriteSummary(w io.Writer, heading string, warnings []string) 
 	if len(dg.Ladder) > 0 {
 		fmt.Fprintln(w, "  regularisation ladder (rank C_B < d: these checks depend on the inverse of C_B):")
 		for _, r := range dg.Ladder {
-			name := fmt.Sprintf("λ = %g", r.Damping)
+			name := fmt.Sprintf("λ = %.3g", r.Damping)
 			if r.Range {
 				name = fmt.Sprintf("pinv (rcond %g)", r.RCond)
 			}

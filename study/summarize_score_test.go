@@ -2,6 +2,7 @@ package study
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -114,10 +115,32 @@ func TestCurrentVerdictOneCriterion(t *testing.T) {
 }
 
 // TestDiffusionVerdictDependsOnDamping (issue 12, item 4): on the digits MLP the constant-
-// diffusion check moves by orders of magnitude with the damping: the verdict says so.
+// diffusion check moves by orders of magnitude with the damping (816 → 8·10⁵ for
+// λ = 1e-5 → 1e-9): the verdict says so and shows the ladder; every rung is above the
+// threshold there, so the verdict itself stands. When the rungs fall on both sides of the
+// threshold the verdict is inconclusive.
 func TestDiffusionVerdictDependsOnDamping(t *testing.T) {
 	v := verdictFor(t, realVerdicts(t, digitsMLP), "p", TopicDiffusion, "")
-	expect(t, v, Inconclusive, "depends on the regularisation")
+	expect(t, v, Fails, "depends on the regularisation", "λ = 1e-05", "λ = 1e-07 (used)", "λ = 1e-09")
+	ladder := `"regularisation_ladder": [{"damping": 1e-5, "divergence_ratio": 0.05, "divergence_shift": null, "asymmetry_seed": 0.01},
+	 {"damping": 1e-7, "user": true, "divergence_ratio": 0.02, "asymmetry_seed": 0.01}, {"damping": 1e-9, "divergence_ratio": 3, "asymmetry_seed": 0.2}], "range_fraction"`
+	res := testResults()
+	res.Steps[1].Output = json.RawMessage(strings.Replace(scoreFull, `"range_fraction"`, ladder, 1))
+	sum := Summarize(res)
+	expect(t, verdictFor(t, sum, "p", TopicDiffusion, ""), Inconclusive, "depends on the regularisation", "λ = 1e-09: 3")
+	expect(t, verdictFor(t, sum, "p", TopicCurrent, ""), Inconclusive, "depends on the regularisation")
+}
+
+// TestThresholdSide: the interval x ± 2se decides, and straddling is inconclusive.
+func TestThresholdSide(t *testing.T) {
+	for _, c := range []struct {
+		x, se, th float64
+		want      int
+	}{{1.005, 0.2, 1, 0}, {1.5, 0.2, 1, 1}, {0.5, 0.2, 1, -1}, {1.005, math.NaN(), 1, 1}, {0.029, 0.005, 0.05, -1}, {0.045, 0.005, 0.05, 0}} {
+		if got := thresholdSide(c.x, c.se, c.th); got != c.want {
+			t.Errorf("thresholdSide(%g, %g, %g) = %d, want %d", c.x, c.se, c.th, got, c.want)
+		}
+	}
 }
 
 // TestGaussianVerdictExactKurtosis (issue 12, item 6): the Gaussian-noise verdict on
