@@ -131,3 +131,32 @@ func TestPriorMinEigBreastCancer(t *testing.T) {
 		t.Errorf("weights sum to %g", sw)
 	}
 }
+
+// TestOutputRoundTripIssue12: the new keys (prior_precision_min_eig and its vectors,
+// coverage, roundoff_floor, at_critical_point, the ladder, the kurtosis lists, the asymmetry
+// standard errors, a null range_fraction) read back and marshal to the same bytes.
+func TestOutputRoundTripIssue12(t *testing.T) {
+	rep := *breastCancerReport(t)
+	rep.Diagnostics.Ladder = []LadderRung{{Damping: 1e-5, DivergenceNorm: 816, DivergenceRatio: math.NaN(), DivergenceShift: 3.5, AsymmetryNote: 0.42, AsymmetryNoteSE: 0.05, PriorMinEigNote: 742},
+		{Range: true, RCond: 1e-10, User: true, DivergenceNorm: 1e9, DivergenceRatio: math.NaN(), DivergenceShift: math.NaN(), AsymmetryNote: math.NaN(), AsymmetryNoteSE: math.NaN(), PriorMinEigNote: math.NaN(), Note: "x"}}
+	se := 0.01
+	rep.Diagnostics.AsymmetryNoteSE = &se
+	b1, err := json.Marshal(NewOutput(&rep))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Output
+	if err := json.Unmarshal(b1, &back); err != nil {
+		t.Fatal(err)
+	}
+	b2, err := json.Marshal(&back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b1) != string(b2) {
+		t.Errorf("round trip differs:\n%s\n%s", b1, b2)
+	}
+	if back.Gaussian == nil || back.Gaussian.PriorMinEig == nil || back.Gaussian.PriorMinEig.Note == nil || len(back.Diagnostics.Ladder) != 2 || !back.Diagnostics.AtCriticalPoint {
+		t.Errorf("read back: %+v", back.Diagnostics)
+	}
+}

@@ -105,7 +105,7 @@ type OutputDiagnostics struct {
 	AsymmetryNote       *jsonnum.Float  `json:"asymmetry_seed,omitempty"`
 	AsymmetryGeneral    *jsonnum.Float  `json:"asymmetry_general,omitempty"`
 	AsymmetryMethod     string          `json:"asymmetry_method,omitempty"`
-	DivergenceRatio     *jsonnum.Float  `json:"divergence_ratio,omitempty"`
+	DivergenceRatio     *jsonnum.Float  `json:"divergence_ratio"`
 	DivergenceNorm      *jsonnum.Float  `json:"divergence_norm,omitempty"`
 	DivergenceMethod    string          `json:"divergence_method,omitempty"`
 	NoiseKurtosis       []jsonnum.Float `json:"noise_kurtosis,omitempty"`
