@@ -259,13 +259,14 @@ func (c *computation) asymmetry() error {
 			floats.Scale(norms[k], jwg[k])
 		}
 	}
-	v := probeAsymmetry(w, jws)
-	dg.AsymmetryNote = &v
+	v, vse := probeAsymmetry(w, jws, -1), probeAsymmetrySE(w, jws)
+	dg.AsymmetryNote, dg.AsymmetryNoteSE = &v, &vse
 	if withGen {
-		g := probeAsymmetry(w, jwg)
-		dg.AsymmetryGeneral = &g
+		g, gse := probeAsymmetry(w, jwg, -1), probeAsymmetrySE(w, jwg)
+		dg.AsymmetryGeneral, dg.AsymmetryGeneralSE = &g, &gse
 	}
-	dg.AsymmetryMethod = fmt.Sprintf("estimate from %d Gaussian probes (%d pairs), central differences with step %.3g", p, p*(p-1)/2, h)
+	c.probes = w
+	dg.AsymmetryMethod = fmt.Sprintf("estimate from %d Gaussian probes (%d pairs), central differences with step %.3g; standard error by the jackknife over the probes", p, p*(p-1)/2, h)
 	return nil
 }
 
@@ -286,11 +287,39 @@ func denseAsymmetry(j *mat.Dense) float64 {
 	return mat.Norm(&diff, 2) / nj
 }
 
-// probeAsymmetry estimates ‖J − Jᵀ‖_F / ‖J‖_F from the products jw[k] = J w[k].
-func probeAsymmetry(w, jw [][]float64) float64 {
+// probeAsymmetrySE returns the jackknife standard error of probeAsymmetry over the probes
+// (MATH.md §5): with a_(j) the estimate from the pairs without probe j (P of them),
+// SE = √((P−1)/P Σ_j (a_(j) − ā)²). It is NaN for fewer than 3 probes.
+func probeAsymmetrySE(w, jw [][]float64) float64 {
+	p := len(w)
+	if p < 3 {
+		return math.NaN()
+	}
+	loo := make([]float64, p)
+	var mean float64
+	for j := range loo {
+		loo[j] = probeAsymmetry(w, jw, j)
+		mean += loo[j] / float64(p)
+	}
+	var s float64
+	for _, a := range loo {
+		s += (a - mean) * (a - mean)
+	}
+	return math.Sqrt(float64(p-1) / float64(p) * s)
+}
+
+// probeAsymmetry estimates ‖J − Jᵀ‖_F / ‖J‖_F from the products jw[k] = J w[k], leaving out
+// probe skip (−1: none).
+func probeAsymmetry(w, jw [][]float64, skip int) float64 {
 	var num, den float64
 	for p := range w {
+		if p == skip {
+			continue
+		}
 		for q := p + 1; q < len(w); q++ {
+			if q == skip {
+				continue
+			}
 			a := floats.Dot(w[p], jw[q])
 			b := floats.Dot(w[q], jw[p])
 			num += (a - b) * (a - b)

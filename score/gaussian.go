@@ -94,6 +94,17 @@ func (c *computation) gaussian() error {
 		}
 	}
 
+	// The implied prior as a matrix (MATH.md §6): smallest eigenvalues and coverage.
+	if note.Precision != nil {
+		g.MinEig.Note = priorEig(stationary.SeedPriorPrecision(note.Precision, red.H, lam, n), nil, red, 0)
+	}
+	g.MinEig.Continuous = covPriorEig(g.CovContinuous, red, lam, n)
+	g.MinEig.Discrete = covPriorEig(g.CovDiscrete, red, lam, n)
+	g.MinEig.LinearExact = covPriorEig(g.CovLinearExact, red, lam, n)
+	g.Coverage = Coverage{K: k, D: d, NoNoise: max(d-r.Noise.Rank, 0)}
+	g.Coverage.Full = red.Full && k+g.Removed == d
+	c.red = red
+
 	// The per-direction table.
 	precNote := diagOrNaN(note.Precision, k)
 	precCont, infCont := invDiag(g.CovContinuous)
@@ -128,6 +139,12 @@ func (c *computation) gaussian() error {
 			}
 		}
 		g.Directions[i] = dir
+	}
+	mins := map[string]*PriorEig{stationary.PredNote: g.MinEig.Note, stationary.PredContinuous: g.MinEig.Continuous, stationary.PredDiscrete: g.MinEig.Discrete, stationary.PredLinearExact: g.MinEig.LinearExact}
+	for _, name := range []string{stationary.PredNote, stationary.PredContinuous, stationary.PredDiscrete, stationary.PredLinearExact} {
+		if e := mins[name]; e != nil && e.Value < 0 && len(neg[name]) == 0 {
+			c.warn(fmt.Sprintf("the %s implied prior precision matrix has a negative eigenvalue %.4g (its eigenvector: vᵀHv/h_max = %.2g, vᵀC_Bv/c_max = %.2g) although every Hessian-eigendirection diagonal entry is positive: the \"prior\" widens along that combination of directions", name, e.Value, e.HessianRel, e.NoiseRel))
+		}
 	}
 	for _, name := range []string{stationary.PredNote, stationary.PredContinuous, stationary.PredDiscrete, stationary.PredLinearExact} {
 		idx := neg[name]

@@ -83,20 +83,88 @@ type OutputVectors struct {
 // OutputDiagnostics is the "diagnostics" object: the checks of the note's assumptions
 // (Report.Diagnostics).
 type OutputDiagnostics struct {
+	// RoundoffFloor is the round-off floor of ∇L (MATH.md §2), RoundoffMethod how tr H was
+	// found; AtCriticalPoint is ‖∇L‖ ≤ RoundoffFloor.
+	RoundoffFloor   jsonnum.Float `json:"roundoff_floor"`
+	RoundoffMethod  string        `json:"roundoff_method,omitempty"`
+	AtCriticalPoint bool          `json:"at_critical_point"`
+	// ImplicitBound bounds the computed implicit part of the prior score at a critical
+	// point, where it is 0 in exact arithmetic (null elsewhere); ImplicitNote says so.
+	ImplicitBound *jsonnum.Float `json:"implicit_prior_bound,omitempty"`
+	ImplicitNote  string         `json:"implicit_prior_note,omitempty"`
+	// RangeFraction is null unless computed (the range pseudo-inverse, ‖∇L‖ above the
+	// round-off floor); RangeFractionNote says why it is null.
 	RangeFraction       jsonnum.Float   `json:"range_fraction"`
+	RangeFractionNote   string          `json:"range_fraction_note,omitempty"`
+	AsymmetryNoteSE     *jsonnum.Float  `json:"asymmetry_seed_stderr,omitempty"`
+	AsymmetryGeneralSE  *jsonnum.Float  `json:"asymmetry_general_stderr,omitempty"`
+	NoiseKurtosisExact  []jsonnum.Float `json:"noise_kurtosis_exact,omitempty"`
+	Ladder              []OutputRung    `json:"regularisation_ladder,omitempty"`
 	Commutator          *jsonnum.Float  `json:"commutator,omitempty"`
 	CommutatorMethod    string          `json:"commutator_method,omitempty"`
 	AsymmetryNote       *jsonnum.Float  `json:"asymmetry_seed,omitempty"`
 	AsymmetryGeneral    *jsonnum.Float  `json:"asymmetry_general,omitempty"`
 	AsymmetryMethod     string          `json:"asymmetry_method,omitempty"`
-	DivergenceRatio     *jsonnum.Float  `json:"divergence_ratio,omitempty"`
+	DivergenceRatio     *jsonnum.Float  `json:"divergence_ratio"`
 	DivergenceNorm      *jsonnum.Float  `json:"divergence_norm,omitempty"`
 	DivergenceMethod    string          `json:"divergence_method,omitempty"`
 	NoiseKurtosis       []jsonnum.Float `json:"noise_kurtosis,omitempty"`
-	NoiseKurtosisStderr *jsonnum.Float  `json:"noise_kurtosis_stderr,omitempty"`
+	NoiseKurtosisStderr []jsonnum.Float `json:"noise_kurtosis_stderr,omitempty"`
 	NoiseTailIndex      []jsonnum.Float `json:"noise_tail_index,omitempty"`
 	NoiseVariance       []jsonnum.Float `json:"noise_variance,omitempty"`
 	NoiseMethod         string          `json:"noise_method,omitempty"`
+}
+
+// OutputRung is one rung of diagnostics.regularisation_ladder (LadderRung): damping λ, or
+// rcond for the pseudo-inverse (range true).
+type OutputRung struct {
+	Damping         float64       `json:"damping"`
+	Range           bool          `json:"range"`
+	RCond           float64       `json:"rcond,omitempty"`
+	User            bool          `json:"user"`
+	DivergenceNorm  jsonnum.Float `json:"divergence_norm"`
+	DivergenceRatio jsonnum.Float `json:"divergence_ratio"`
+	DivergenceShift jsonnum.Float `json:"divergence_shift"`
+	AsymmetryNote   jsonnum.Float `json:"asymmetry_seed"`
+	AsymmetryNoteSE jsonnum.Float `json:"asymmetry_seed_stderr"`
+	PriorMinEigNote jsonnum.Float `json:"prior_precision_min_eig_seed"`
+	Note            string        `json:"note,omitempty"`
+}
+
+// OutputPriorMinEig is gaussian.prior_precision_min_eig: the smallest eigenvalue of each
+// implied prior precision matrix (null where the matrix does not exist).
+type OutputPriorMinEig struct {
+	Note       *jsonnum.Float `json:"seed"`
+	Continuous *jsonnum.Float `json:"continuous"`
+	Discrete   *jsonnum.Float `json:"discrete"`
+	Exact      *jsonnum.Float `json:"exact"`
+}
+
+// OutputPriorEigVectors is gaussian.prior_precision_min_eig_vector: the content of each
+// smallest eigenvalue's eigenvector (PriorEig); absent where the matrix does not exist.
+type OutputPriorEigVectors struct {
+	Note       *OutputPriorEig `json:"seed,omitempty"`
+	Continuous *OutputPriorEig `json:"continuous,omitempty"`
+	Discrete   *OutputPriorEig `json:"discrete,omitempty"`
+	Exact      *OutputPriorEig `json:"exact,omitempty"`
+}
+
+// OutputPriorEig is one PriorEig.
+type OutputPriorEig struct {
+	Hessian    jsonnum.Float   `json:"hessian"`
+	HessianRel jsonnum.Float   `json:"hessian_rel"`
+	Noise      jsonnum.Float   `json:"noise"`
+	NoiseRel   jsonnum.Float   `json:"noise_rel"`
+	Infinite   int             `json:"infinite_directions"`
+	Weights    []jsonnum.Float `json:"weights"`
+}
+
+// OutputCoverage is gaussian.coverage (Coverage).
+type OutputCoverage struct {
+	K       int  `json:"directions"`
+	D       int  `json:"d"`
+	NoNoise int  `json:"noise_free"`
+	Full    bool `json:"full"`
 }
 
 // OutputGaussian is the "gaussian" object: the predictions near a minimum
@@ -121,6 +189,11 @@ type OutputGaussian struct {
 	NegativeDirections     int               `json:"negative_directions"`
 	ExplicitPriorPrecision jsonnum.Float     `json:"explicit_prior_precision"`
 	Directions             []OutputDirection `json:"directions"`
+	// PriorMinEig, PriorMinEigVector and Coverage judge the implied prior as a matrix
+	// (MATH.md §6).
+	PriorMinEig       *OutputPriorMinEig     `json:"prior_precision_min_eig,omitempty"`
+	PriorMinEigVector *OutputPriorEigVectors `json:"prior_precision_min_eig_vector,omitempty"`
+	Coverage          *OutputCoverage        `json:"coverage,omitempty"`
 }
 
 // OutputDirection is one row of the per-direction table (Direction).
@@ -261,8 +334,12 @@ func NewOutput(rep *Report) *Output {
 		divRatio = &r
 	}
 	out.Diagnostics = OutputDiagnostics{
-		RangeFraction: nf.f("diagnostics.range_fraction", dg.RangeFraction, false),
-		Commutator:    nf.ptr("diagnostics.commutator", dg.Commutator), CommutatorMethod: dg.CommutatorMethod,
+		RoundoffFloor: nf.f("diagnostics.roundoff_floor", rep.RoundoffFloor, rep.RoundoffMethod == ""), RoundoffMethod: rep.RoundoffMethod,
+		AtCriticalPoint: rep.AtCriticalPoint, ImplicitNote: dg.ImplicitNote,
+		RangeFraction: nf.f("diagnostics.range_fraction", dg.RangeFraction, true), RangeFractionNote: dg.RangeFractionNote,
+		AsymmetryNoteSE: nf.ptr("diagnostics.asymmetry_seed_stderr", dg.AsymmetryNoteSE), AsymmetryGeneralSE: nf.ptr("diagnostics.asymmetry_general_stderr", dg.AsymmetryGeneralSE),
+		NoiseKurtosisExact: nf.vec("diagnostics.noise_kurtosis_exact", dg.NoiseKurtosisExact),
+		Commutator:         nf.ptr("diagnostics.commutator", dg.Commutator), CommutatorMethod: dg.CommutatorMethod,
 		AsymmetryNote:    nf.ptr("diagnostics.asymmetry_seed", dg.AsymmetryNote),
 		AsymmetryGeneral: nf.ptr("diagnostics.asymmetry_general", dg.AsymmetryGeneral), AsymmetryMethod: dg.AsymmetryMethod,
 		DivergenceRatio: divRatio, DivergenceNorm: nf.ptr("diagnostics.divergence_norm", dg.DivergenceNorm), DivergenceMethod: dg.DivergenceMethod,
@@ -270,9 +347,15 @@ func NewOutput(rep *Report) *Output {
 		NoiseTailIndex: nf.vec("diagnostics.noise_tail_index", dg.NoiseTailIndex),
 		NoiseVariance:  nf.vec("diagnostics.noise_variance", dg.NoiseVariance), NoiseMethod: dg.NoiseMethod,
 	}
-	if dg.NoiseKurtosis != nil {
-		se := jsonnum.Float(dg.NoiseKurtosisSE)
-		out.Diagnostics.NoiseKurtosisStderr = &se
+	out.Diagnostics.NoiseKurtosisStderr = nf.vec("diagnostics.noise_kurtosis_stderr", dg.NoiseKurtosisSE)
+	if rep.AtCriticalPoint {
+		b := jsonnum.Float(dg.ImplicitBound)
+		out.Diagnostics.ImplicitBound = &b
+	}
+	for _, r := range dg.Ladder {
+		out.Diagnostics.Ladder = append(out.Diagnostics.Ladder, OutputRung{Damping: r.Damping, Range: r.Range, RCond: r.RCond, User: r.User,
+			DivergenceNorm: jsonnum.Float(r.DivergenceNorm), DivergenceRatio: jsonnum.Float(r.DivergenceRatio), DivergenceShift: jsonnum.Float(r.DivergenceShift),
+			AsymmetryNote: jsonnum.Float(r.AsymmetryNote), AsymmetryNoteSE: jsonnum.Float(r.AsymmetryNoteSE), PriorMinEigNote: jsonnum.Float(r.PriorMinEigNote), Note: r.Note})
 	}
 	if g := rep.Gaussian; g != nil {
 		_, k := g.Basis.Dims()
@@ -301,6 +384,24 @@ func NewOutput(rep *Report) *Output {
 			}
 			gj.Directions = append(gj.Directions, dj)
 		}
+		val := func(e *PriorEig) *jsonnum.Float {
+			if e == nil {
+				return nil
+			}
+			v := nf.f("gaussian.prior_precision_min_eig", e.Value, false)
+			return &v
+		}
+		vec := func(e *PriorEig) *OutputPriorEig {
+			if e == nil {
+				return nil
+			}
+			return &OutputPriorEig{Hessian: jsonnum.Float(e.Hessian), HessianRel: jsonnum.Float(e.HessianRel), Noise: jsonnum.Float(e.Noise),
+				NoiseRel: jsonnum.Float(e.NoiseRel), Infinite: e.Infinite, Weights: nf.vec("gaussian.prior_precision_min_eig_vector.weights", e.Weights)}
+		}
+		me := g.MinEig
+		gj.PriorMinEig = &OutputPriorMinEig{Note: val(me.Note), Continuous: val(me.Continuous), Discrete: val(me.Discrete), Exact: val(me.LinearExact)}
+		gj.PriorMinEigVector = &OutputPriorEigVectors{Note: vec(me.Note), Continuous: vec(me.Continuous), Discrete: vec(me.Discrete), Exact: vec(me.LinearExact)}
+		gj.Coverage = &OutputCoverage{K: g.Coverage.K, D: g.Coverage.D, NoNoise: g.Coverage.NoNoise, Full: g.Coverage.Full}
 		out.Gaussian = gj
 	}
 	out.OptimalLR = nf.f("optimal_lr", rep.OptimalLR, rep.Noise.TraceBatch == 0)

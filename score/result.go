@@ -36,6 +36,13 @@ type Report struct {
 	// GradNorm is ‖∇L‖; AtMinimum reports GradNorm ≤ MinimumTol.
 	GradNorm  float64
 	AtMinimum bool
+	// RoundoffFloor is noise.RoundoffFloor(d, tr H, ‖θ‖, mean‖g_i‖) (MATH.md §2; NaN when
+	// tr H is unknown) and RoundoffMethod says how tr H was found; AtCriticalPoint reports
+	// GradNorm ≤ RoundoffFloor: θ is a critical point to round-off, where the implicit part
+	// of the note's prior score is exactly 0 in exact arithmetic (MATH.md §4).
+	RoundoffFloor   float64
+	RoundoffMethod  string
+	AtCriticalPoint bool
 
 	Noise       Noise
 	Vectors     Vectors
@@ -110,8 +117,16 @@ type Vectors struct {
 // when the quantity was not computed; the Method strings say how it was.
 type Diagnostics struct {
 	// RangeFraction is ‖∇L − P∇L‖²/‖∇L‖², P the projector on the range used by the inverse
-	// (0 unless the range pseudo-inverse is used).
-	RangeFraction float64
+	// (NaN unless the range pseudo-inverse is used, or when ‖∇L‖ is below the round-off
+	// floor, where the fraction is that of round-off: RangeFractionNote says why).
+	RangeFraction     float64
+	RangeFractionNote string
+	// ImplicitBound is ‖N I − (2/η) A⁻¹‖₂ · RoundoffFloor, A = C_B (+λI), a bound on the
+	// computed implicit part (N I − (2/η)A⁻¹)∇L of the prior score at a critical point,
+	// where it is 0 in exact arithmetic (MATH.md §4); NaN when not at a critical point or
+	// not bounded (ImplicitNote says why).
+	ImplicitBound float64
+	ImplicitNote  string
 	// Commutator is ‖CH − HC‖_F / (‖C‖_F ‖H‖_F).
 	Commutator       *float64
 	CommutatorMethod string
@@ -119,6 +134,12 @@ type Diagnostics struct {
 	// AsymmetryGeneral that of F_gen = D⁻¹(2μ − ∇·D).
 	AsymmetryNote, AsymmetryGeneral *float64
 	AsymmetryMethod                 string
+	// AsymmetryNoteSE and AsymmetryGeneralSE are the jackknife standard errors of the probe
+	// estimates over the probes (MATH.md §5); nil for the dense Jacobian (no sampling).
+	AsymmetryNoteSE, AsymmetryGeneralSE *float64
+	// Ladder holds the λ-dependent checks over a ladder of regularisations of C_B, on
+	// rank-deficient problems (rank C_B < d; nil otherwise; MATH.md §5).
+	Ladder []LadderRung
 	// DivergenceRatio is ‖s_gen − s_st‖ / ‖s_st‖ (NaN at a minimum, where s_st = 0) and
 	// DivergenceNorm is ‖s_gen − s_st‖ = ‖C_B⁻¹κ_B∇·C‖; DivergenceMethod says how ∇·C was
 	// found.
@@ -132,9 +153,14 @@ type Diagnostics struct {
 	// NoiseVariance is the sample variance of each projection: κ_B λ_k up to sampling
 	// error, λ_k the eigenvalue of C.
 	NoiseVariance []float64
-	// NoiseKurtosisSE is the standard error √(24/n) of each kurtosis under Gaussian noise.
-	NoiseKurtosisSE float64
-	NoiseMethod     string
+	// NoiseKurtosisExact is, per direction, the exact excess kurtosis of the mini-batch noise
+	// from the per-example second and fourth central moments of the projections
+	// (noise.BatchMeanKurtosis, MATH.md §2): no sampling error. NoiseKurtosisSE is, per
+	// direction, the bootstrap standard error of the sampled estimate NoiseKurtosis (over
+	// the mini-batches; MATH.md §2).
+	NoiseKurtosisExact []float64
+	NoiseKurtosisSE    []float64
+	NoiseMethod        string
 }
 
 // Gaussian holds the stationary covariances near a minimum (MATH.md §6), computed on the
@@ -165,6 +191,61 @@ type Gaussian struct {
 	ExplicitPriorPrecision float64
 	// Directions is the per-direction table, in decreasing order of curvature.
 	Directions []Direction
+	// MinEig holds, per prediction, the smallest eigenvalue of its implied prior precision
+	// matrix on the predicted subspace and its eigenvector's content (MATH.md §6, "the
+	// prior as a matrix"); nil where the matrix does not exist.
+	MinEig PriorMinEig
+	// Coverage says which part of the parameter space the predictions cover.
+	Coverage Coverage
+}
+
+// PriorMinEig holds one *PriorEig per prediction (nil: the matrix does not exist).
+type PriorMinEig struct {
+	Note, Continuous, Discrete, LinearExact *PriorEig
+}
+
+// PriorEig is the smallest eigenvalue of an implied prior precision P on the predicted
+// subspace (MATH.md §6) and the content of its unit eigenvector v.
+type PriorEig struct {
+	// Value is the smallest eigenvalue (on the range of Σ for a singular Σ, whose
+	// precision is infinite elsewhere; Infinite counts those directions).
+	Value    float64
+	Infinite int
+	// Hessian is vᵀHv and HessianRel vᵀHv / max h_k; Noise is vᵀC_Bv and NoiseRel
+	// vᵀC_Bv / λ_max(VᵀC_BV). Weights are v's squared coordinates on the Hessian
+	// eigendirections of the table (in its order; they sum to 1).
+	Hessian, HessianRel, Noise, NoiseRel float64
+	Weights                              []float64
+}
+
+// Coverage is the part of the parameter space the Gaussian predictions cover: K of the D
+// directions, and NoNoise = D − rank C_B directions that carry no noise at all.
+type Coverage struct {
+	K, D, NoNoise int
+	// Full is true when K = D (every direction is predicted).
+	Full bool
+}
+
+// LadderRung is one regularisation of C_B in the regularisation ladder (MATH.md §5):
+// Damping λ of (C_B + λI)⁻¹, or the pseudo-inverse (Range, with RCond). NaN or nil where
+// not computed (Note says why).
+type LadderRung struct {
+	Damping float64
+	Range   bool
+	RCond   float64
+	// User marks the regularisation the report's other numbers use.
+	User bool
+	// DivergenceNorm is ‖A⁻¹κ_B∇·C‖, DivergenceRatio its ratio to ‖s_st‖ (NaN at a
+	// minimum) and DivergenceShift its ratio to the stationary density's typical score
+	// √tr Σ⁻¹ of the continuous Lyapunov Gaussian (DivergenceShiftAtMinimum; NaN away from
+	// a minimum or without the Gaussian predictions).
+	DivergenceNorm, DivergenceRatio, DivergenceShift float64
+	// AsymmetryNote and AsymmetryNoteSE are the Jacobian asymmetry of F_seed with this
+	// inverse and its standard error (0 for a dense Jacobian).
+	AsymmetryNote, AsymmetryNoteSE float64
+	// PriorMinEigNote is the smallest eigenvalue of the seed's implied prior precision.
+	PriorMinEigNote float64
+	Note            string
 }
 
 // Direction is one Hessian eigendirection v_k of the Gaussian table (MATH.md §6).

@@ -177,7 +177,13 @@ type computation struct {
 	cs    *covState
 	gbar  []float64 // ḡ
 	hess  *hessian
-	div   *divPlan // set by divergence
+	div   *divPlan            // set by divergence
+	red   *stationary.Minimum // set by gaussian
+	// probes are the asymmetry's Gaussian probes (nil for the dense Jacobian).
+	probes [][]float64
+	// rangeFraction is the fraction of ‖∇L‖² outside the range of the pseudo-inverse (NaN
+	// for other inverses).
+	rangeFraction float64
 	// pending holds warnings issued before the report exists.
 	pending []string
 }
@@ -295,10 +301,11 @@ func (c *computation) run() error {
 		v.ImplicitPrior = make([]float64, d)
 		SplitPriorScore(v.ExplicitPrior, v.ImplicitPrior, v.Prior, n, lam, c.theta)
 	}
-	r.Diagnostics.RangeFraction = c.cs.inv.RangeFraction(grad)
-	if r.Inverse == InverseRange && r.Diagnostics.RangeFraction > 0 {
-		c.warn(fmt.Sprintf("%.3g of ‖∇L‖² lies outside the range of C_B: along those directions SGD has no noise and the note's stationary density does not exist", r.Diagnostics.RangeFraction))
+	c.rangeFraction = math.NaN()
+	if r.Inverse == InverseRange {
+		c.rangeFraction = c.cs.inv.RangeFraction(grad)
 	}
+	r.Diagnostics.RangeFraction = c.rangeFraction
 
 	// General score (MATH.md §5).
 	if set.Divergence {
@@ -314,6 +321,12 @@ func (c *computation) run() error {
 		if err := c.hessianAndCommutator(); err != nil {
 			return err
 		}
+	}
+
+	// Round-off floor (MATH.md §2) and what it means for the vectors (MATH.md §4).
+	c.roundoff()
+	if r.Inverse == InverseRange && !math.IsNaN(r.Diagnostics.RangeFraction) && r.Diagnostics.RangeFraction > 0 {
+		c.warn(fmt.Sprintf("%.3g of ‖∇L‖² lies outside the range of C_B: along those directions SGD has no noise and the note's stationary density does not exist", r.Diagnostics.RangeFraction))
 	}
 
 	// Jacobian asymmetry (MATH.md §5).
@@ -342,6 +355,10 @@ func (c *computation) run() error {
 			return err
 		}
 	}
+
+	// Regularisation ladder on rank-deficient problems (MATH.md §5).
+	set.progress("regularisation ladder")
+	c.ladder()
 
 	// Other lenses (MATH.md §10).
 	r.OptimalLR = stationary.MandtLearningRate(d, n, r.Noise.TraceBatch)

@@ -255,6 +255,8 @@ const (
 	streamBatches
 	streamCGProbe
 	streamPrecond
+	streamFloorTrace
+	streamKurtosisBootstrap
 )
 
 // withDefaults fills in the defaults of a Settings not made by DefaultSettings (its zero

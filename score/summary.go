@@ -30,10 +30,17 @@ func (rep *Report) WriteSummary(w io.Writer, heading string, warnings []string) 
 	if rep.AtMinimum {
 		minimum = "a minimum"
 	}
+	if rep.AtCriticalPoint {
+		minimum += ", a critical point to round-off"
+	}
+	floor := ""
+	if !math.IsNaN(rep.RoundoffFloor) {
+		floor = fmt.Sprintf("; round-off floor %.3g", rep.RoundoffFloor)
+	}
 	if !rep.FromGradients {
-		fmt.Fprintf(w, "loss %.10g  ‖∇L‖ %.3g (%s)\n", rep.Loss, rep.GradNorm, minimum)
+		fmt.Fprintf(w, "loss %.10g  ‖∇L‖ %.3g (%s%s)\n", rep.Loss, rep.GradNorm, minimum, floor)
 	} else {
-		fmt.Fprintf(w, "‖∇L‖ %.3g (%s)\n", rep.GradNorm, minimum)
+		fmt.Fprintf(w, "‖∇L‖ %.3g (%s%s)\n", rep.GradNorm, minimum, floor)
 	}
 	n := rep.Noise
 	rank := fmt.Sprintf("%d", n.Rank)
@@ -46,12 +53,27 @@ func (rep *Report) WriteSummary(w io.Writer, heading string, warnings []string) 
 	v := rep.Vectors
 	fmt.Fprintf(w, "scores: ‖s_st‖ %.6g  ‖s_lik‖ %.6g  ‖s_prior‖ %.6g  cos(s_prior, s_lik) %s\n",
 		floats.Norm(v.Stationary, 2), floats.Norm(v.Likelihood, 2), floats.Norm(v.Prior, 2), fmtOne(cosine(v.Prior, v.Likelihood)))
-	if v.ExplicitPrior != nil {
+	dg := rep.Diagnostics
+	switch {
+	case rep.AtCriticalPoint:
+		explicit := ""
+		if v.ExplicitPrior != nil {
+			explicit = fmt.Sprintf(" ‖−N∇r‖ = %.6g", floats.Norm(v.ExplicitPrior, 2))
+		}
+		bound := ""
+		if !math.IsNaN(dg.ImplicitBound) {
+			bound = fmt.Sprintf(" (the computed one is round-off, ≤ %.3g)", dg.ImplicitBound)
+		}
+		fmt.Fprintf(w, "  at a critical point the implicit part of the prior score is exactly 0%s: it vanishes at every critical point, so s_prior is the explicit prior −N∇r%s alone; the information is in its Jacobian (the seed precision)\n", bound, explicit)
+	case v.ExplicitPrior != nil:
 		fmt.Fprintf(w, "  weight decay: explicit ‖−N∇r‖ %.6g, implicit ‖s_prior + N∇r‖ %.6g\n", floats.Norm(v.ExplicitPrior, 2), floats.Norm(v.ImplicitPrior, 2))
 	}
-	dg := rep.Diagnostics
 	if rep.Inverse == InverseRange {
-		fmt.Fprintf(w, "  fraction of ‖∇L‖² outside the range of C_B: %.4g\n", dg.RangeFraction)
+		if dg.RangeFractionNote != "" {
+			fmt.Fprintf(w, "  fraction of ‖∇L‖² outside the range of C_B: null (%s)\n", dg.RangeFractionNote)
+		} else {
+			fmt.Fprintf(w, "  fraction of ‖∇L‖² outside the range of C_B: %.4g\n", dg.RangeFraction)
+		}
 	}
 	fmt.Fprintln(w, "checks of the note's assumptions:")
 	if dg.DivergenceRatio != nil {
@@ -70,8 +92,22 @@ func (rep *Report) WriteSummary(w io.Writer, heading string, warnings []string) 
 		fmt.Fprintf(w, "  commutator ‖CH − HC‖/(‖C‖‖H‖): %.4g  [%s]\n", *dg.Commutator, dg.CommutatorMethod)
 	}
 	if dg.NoiseKurtosis != nil {
-		fmt.Fprintf(w, "  mini-batch noise on the top %d noise directions: excess kurtosis %s (±%.2g if Gaussian), tail index %s (2 if Gaussian)\n",
-			len(dg.NoiseKurtosis), fmtFloats(dg.NoiseKurtosis, 4), dg.NoiseKurtosisSE, fmtFloats(dg.NoiseTailIndex, 4))
+		fmt.Fprintf(w, "  mini-batch noise on the top %d noise directions: exact excess kurtosis %s (sampled %s, bootstrap SE %s), tail index %s (2 if Gaussian)\n",
+			len(dg.NoiseKurtosis), fmtFloats(dg.NoiseKurtosisExact, 4), fmtFloats(dg.NoiseKurtosis, 4), fmtFloats(dg.NoiseKurtosisSE, 4), fmtFloats(dg.NoiseTailIndex, 4))
+	}
+	if len(dg.Ladder) > 0 {
+		fmt.Fprintln(w, "  regularisation ladder (rank C_B < d: these checks depend on the inverse of C_B):")
+		for _, r := range dg.Ladder {
+			name := fmt.Sprintf("λ = %.3g", r.Damping)
+			if r.Range {
+				name = fmt.Sprintf("pinv (rcond %g)", r.RCond)
+			}
+			if r.User {
+				name += " (used)"
+			}
+			fmt.Fprintf(w, "    %-22s ‖s_gen − s_st‖ %s, shift/width %s, asymmetry seed %s, min eig P_seed %s\n", name,
+				fmtOne(r.DivergenceNorm), fmtOne(r.DivergenceShift), fmtOne(r.AsymmetryNote), fmtOne(r.PriorMinEigNote))
+		}
 	}
 	if g := rep.Gaussian; g != nil {
 		where := "all positive-curvature directions"
@@ -89,6 +125,13 @@ func (rep *Report) WriteSummary(w io.Writer, heading string, warnings []string) 
 			fmt.Fprintf(w, "  %-11.4g %-11.4g %-11s %-11.4g %-11.4g %-11.4g %-11s %-11.4g %-11.4g\n", d.H, d.C, fmtOne(d.VarNote),
 				d.VarContinuous, d.VarDiscrete, d.VarPosterior, fmtOne(d.Prior.Note), d.Prior.Continuous, d.Prior.Discrete)
 		}
+		me := g.MinEig
+		fmt.Fprintf(w, "  smallest eigenvalue of each implied prior precision matrix P on the %d of d = %d directions (%d carry no noise): seed %s, continuous %s, discrete %s",
+			g.Coverage.K, g.Coverage.D, g.Coverage.NoNoise, fmtEig(me.Note), fmtEig(me.Continuous), fmtEig(me.Discrete))
+		if me.LinearExact != nil {
+			fmt.Fprintf(w, ", exact %s", fmtEig(me.LinearExact))
+		}
+		fmt.Fprintln(w)
 		if g.ExplicitPriorPrecision > 0 {
 			fmt.Fprintf(w, "  (prior precisions P = Σ⁻¹ − N H_nll include the weight-decay prior's N λ = %.4g)\n", g.ExplicitPriorPrecision)
 		}
@@ -98,6 +141,15 @@ func (rep *Report) WriteSummary(w io.Writer, heading string, warnings []string) 
 	for _, wn := range warnings {
 		fmt.Fprintf(w, "warning: %s\n", wn)
 	}
+}
+
+// fmtEig formats a smallest eigenvalue with its eigenvector's relative Hessian and noise
+// content.
+func fmtEig(e *PriorEig) string {
+	if e == nil {
+		return "null"
+	}
+	return fmt.Sprintf("%s (vᵀHv/h_max %.2g, vᵀC_Bv/c_max %.2g)", fmtOne(e.Value), e.HessianRel, e.NoiseRel)
 }
 
 func cosine(a, b []float64) float64 {

@@ -64,8 +64,14 @@ type ExactSettings struct {
 // μ_i = λ_i − λ), either by Cholesky on the assembled matrix (ExactKronecker) or by conjugate
 // gradients preconditioned by 𝓛₀⁻¹ (ExactIterative).
 //
-// Errors: *CurvatureError when H is not positive definite (a rank-deficient X without
-// weight decay: project X onto ReduceNull's basis, X·B, first); *UnstableError when some
+// Null directions (MATH.md §6), eigenvectors of H with |λ| ≤ NullTol·max|λ(H)| along which
+// c carries no noise either (a rank-deficient X without weight decay, e.g. a feature equal
+// to the bias column), are removed as every other prediction removes them: the equation is
+// solved on the remaining eigenvectors V (design X·V, noise VᵀcV) and Σ = V Σ_V Vᵀ, with
+// zero variance along the null directions, which neither the gradient nor its noise moves.
+//
+// Errors: *CurvatureError when H is not positive definite on the directions that remain (a
+// zero-curvature direction with noise); *UnstableError when some
 // ηλ_i ≥ 2 or, more generally, when the second moment diverges (𝓛 not positive definite);
 // *linalg.NotConvergedError from the iterative solver.
 func ExactLeastSquares(dst *mat.SymDense, x mat.Matrix, lambda, eta, kappa float64, c mat.Symmetric, s *ExactSettings) error {
@@ -133,6 +139,11 @@ func exactLS(dst *mat.SymDense, x mat.Matrix, lambda, eta, kappa float64, c mat.
 	if err != nil {
 		return err
 	}
+	if !sgld {
+		if keep, ok := exactNullDirections(vals, q, c); ok {
+			return exactReduced(dst, xd, keep, lambda, eta, kappa, c, s, dropM4)
+		}
+	}
 	if err := checkDiscreteStable(vals, eta, what); err != nil {
 		return err
 	}
@@ -193,6 +204,71 @@ func exactLS(dst *mat.SymDense, x mat.Matrix, lambda, eta, kappa float64, c mat.
 	out.Mul(&tmp, q.T())
 	reuseSym(dst, d)
 	symmetrizeInto(dst, &out)
+	return nil
+}
+
+// exactNullDirections finds the null directions of a least-squares problem (MATH.md §6): the
+// eigenvectors of H with |λ| ≤ NullTol·max|λ(H)| along which the noise c carries at most
+// NullTol·λ_max(c) (exact symmetries, such as a feature equal to the bias column without
+// weight decay). It returns the d×k eigenvectors to keep and true when there are such
+// directions, and false otherwise (none, or a zero-curvature direction with noise, which
+// has no stationary covariance and is left to the caller's CurvatureError).
+func exactNullDirections(vals []float64, q *mat.Dense, c mat.Symmetric) (*mat.Dense, bool) {
+	d := len(vals)
+	hmax := maxAbs(vals)
+	var keep, null []int
+	for i, v := range vals {
+		if math.Abs(v) <= NullTol*hmax {
+			null = append(null, i)
+		} else {
+			keep = append(keep, i)
+		}
+	}
+	if len(null) == 0 || len(keep) == 0 {
+		return nil, false
+	}
+	if c != nil {
+		cvals, _, err := eigSym(c, "C")
+		if err != nil {
+			return nil, false
+		}
+		z := mat.NewDense(d, len(null), nil)
+		for j, i := range null {
+			z.SetCol(j, mat.Col(nil, i, q))
+		}
+		czz := Project(c, z)
+		zv, _, err := eigSym(czz, "C on the null directions")
+		if err != nil || zv[len(zv)-1] > NullTol*max(cvals[d-1], 0) {
+			return nil, false
+		}
+	}
+	basis := mat.NewDense(d, len(keep), nil)
+	for j, i := range keep {
+		basis.SetCol(j, mat.Col(nil, i, q))
+	}
+	return basis, true
+}
+
+// exactReduced solves the exact least-squares equation on the span of the d×k basis v (the
+// directions exactNullDirections keeps) with the design X·v and the noise vᵀcv, and writes
+// v Σ_r vᵀ into dst: zero variance along the removed null directions, where neither the
+// gradient nor its noise moves SGD.
+func exactReduced(dst *mat.SymDense, x *mat.Dense, v *mat.Dense, lambda, eta, kappa float64, c mat.Symmetric, s *ExactSettings, dropM4 bool) error {
+	n, _ := x.Dims()
+	_, k := v.Dims()
+	xr := mat.NewDense(n, k, nil)
+	xr.Mul(x, v)
+	var cr mat.Symmetric
+	if c != nil {
+		cr = Project(c, v)
+	}
+	var sr mat.SymDense
+	if err := exactLS(&sr, xr, lambda, eta, kappa, cr, false, s, dropM4); err != nil {
+		return err
+	}
+	full := Unproject(&sr, v)
+	reuseSym(dst, full.SymmetricDim())
+	dst.CopySym(full)
 	return nil
 }
 

@@ -291,9 +291,14 @@ func TestExactUnstable(t *testing.T) {
 	if !errors.As(err, &ue) || ue.Eigenvalue != 2.25 {
 		t.Errorf("got %v, want UnstableError at λ = 2.25", err)
 	}
-	// Rank-deficient design without weight decay: not positive definite.
+	// Rank-deficient design without weight decay: the null direction (1, −1)/√2 is removed
+	// when it carries no noise (here no noise at all: Σ = 0, TestExactLeastSquaresNullDirection
+	// checks the general case); with noise along it there is no stationary covariance.
 	xr := mat.NewDense(3, 2, []float64{1, 1, 2, 2, -1, -1})
-	err = ExactLeastSquares(&s, xr, 0, 0.1, 1, mat.NewSymDense(2, nil), nil)
+	if err := ExactLeastSquares(&s, xr, 0, 0.1, 1, mat.NewSymDense(2, nil), nil); err != nil || mat.Norm(&s, 2) != 0 {
+		t.Errorf("rank-deficient design without noise: Σ = %v, %v; want 0", mat.Formatted(&s), err)
+	}
+	err = ExactLeastSquares(&s, xr, 0, 0.1, 1, mat.NewSymDense(2, []float64{1, 0, 0, 1}), nil)
 	var ce *CurvatureError
 	if !errors.As(err, &ce) {
 		t.Errorf("got %v, want CurvatureError", err)

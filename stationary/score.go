@@ -62,3 +62,64 @@ func PosteriorScore(dst, grad []float64, n int) {
 		dst[i] = -float64(n) * grad[i]
 	}
 }
+
+// PriorPrecisionMatrix returns the implied prior precision matrix P = Σ⁻¹ − N·H_nll on the
+// predicted subspace (MATH.md §6, "the prior as a matrix"), restricted to the range of Σ:
+// with Σ = QΛQᵀ and R the eigenvectors of Λ > 1e-12·λ_max (k×r), it returns
+// P_R = Λ_R⁻¹ − N·Rᵀ H_nll R (r×r) and R, where H_nll = h − λI (h the k×k Hessian of the
+// objective on the subspace, λ the weight decay). Along the k − r directions of zero
+// stationary variance the precision is infinite (no gradient noise moves SGD there). An
+// eigendecomposition failure is an error.
+func PriorPrecisionMatrix(sigma, h mat.Symmetric, lambda float64, n int) (*mat.SymDense, *mat.Dense, error) {
+	k := sigma.SymmetricDim()
+	checkSquare("PriorPrecisionMatrix", k, h)
+	vals, q, err := eigSym(sigma, "Σ")
+	if err != nil {
+		return nil, nil, err
+	}
+	lmax := vals[k-1]
+	var keep []int
+	for i, v := range vals {
+		if v > 1e-12*lmax {
+			keep = append(keep, i)
+		}
+	}
+	r := mat.NewDense(k, max(len(keep), 1), nil)
+	if len(keep) == 0 {
+		return mat.NewSymDense(0, nil), nil, nil
+	}
+	for j, i := range keep {
+		r.SetCol(j, mat.Col(nil, i, q))
+	}
+	hn := mat.NewSymDense(k, nil)
+	hn.CopySym(h)
+	for i := 0; i < k; i++ {
+		hn.SetSym(i, i, hn.At(i, i)-lambda)
+	}
+	p := Project(hn, r)
+	p.ScaleSym(-float64(n), p)
+	for j, i := range keep {
+		p.SetSym(j, j, p.At(j, j)+1/vals[i])
+	}
+	return p, r, nil
+}
+
+// SeedPriorPrecision returns the seed's implied prior precision matrix (MATH.md §6):
+// sym((2/η)C_B⁻¹H) − N·H_nll, from the symmetric part prec of the seed precision
+// (NoteResult.Precision), h the Hessian of the objective on the subspace and λ the weight
+// decay (H_nll = h − λI). It exists even when sym((2/η)C_B⁻¹H) is indefinite (cov_seed null).
+func SeedPriorPrecision(prec, h mat.Symmetric, lambda float64, n int) *mat.SymDense {
+	k := prec.SymmetricDim()
+	checkSquare("SeedPriorPrecision", k, h)
+	p := mat.NewSymDense(k, nil)
+	for i := 0; i < k; i++ {
+		for j := i; j < k; j++ {
+			v := prec.At(i, j) - float64(n)*h.At(i, j)
+			if i == j {
+				v += float64(n) * lambda
+			}
+			p.SetSym(i, j, v)
+		}
+	}
+	return p
+}

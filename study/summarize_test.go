@@ -102,7 +102,7 @@ func TestSummarize(t *testing.T) {
 	}
 	expect(t, verdictFor(t, sum, "p", TopicMinimum, ""), Holds, "λ = 0.01", "12 iterations")
 	expect(t, verdictFor(t, sum, "p", TopicDefined, ""), Holds, "rank 3 of d = 3")
-	expect(t, verdictFor(t, sum, "p", TopicCurrent, ""), Fails, "0.3", "threshold 0.05", "asymmetry of the note's score field is 0.2")
+	expect(t, verdictFor(t, sum, "p", TopicCurrent, ""), Fails, "0.3", "threshold 0.05", "asymmetry ‖J − Jᵀ‖/‖J‖ of the note's score field, the direct measure of a non-gradient field, is 0.2")
 	expect(t, verdictFor(t, sum, "p", TopicDiffusion, ""), Holds, "0.02", "0.1")
 	expect(t, verdictFor(t, sum, "p", TopicGaussian, ""), Fails, "(0.5, 2.5)", "2.5 > 1", "Tail index", "(6, 3)")
 	expect(t, verdictFor(t, sum, "p", TopicRank, ""), Holds)
