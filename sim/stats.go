@@ -33,6 +33,8 @@ type ChainSummary struct {
 	// replicates of the covariance estimate (MATH.md §7.2). Their average is Cov up to the
 	// divisor.
 	ChainCov []*mat.SymDense
+	// ChainMean[c] is chain c's mean.
+	ChainMean [][]float64
 	// Warnings say which figures could not be computed (they are NaN).
 	Warnings []string
 }
@@ -57,6 +59,16 @@ func DescribeChains(samples [][]float64, dim int) *ChainSummary {
 		scatterOf(c, x, s.Mean, dim, buf)
 		c.ScaleSym(1/float64(n), c)
 		s.ChainCov = append(s.ChainCov, c)
+		m := make([]float64, dim)
+		for i := range n {
+			for j, v := range x[i*dim : (i+1)*dim] {
+				m[j] += v
+			}
+		}
+		for j := range m {
+			m[j] /= float64(n)
+		}
+		s.ChainMean = append(s.ChainMean, m)
 	}
 	col := make([][]float64, k)
 	for c := range col {
