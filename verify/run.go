@@ -151,7 +151,7 @@ func Run(ctx context.Context, p *problem.Problem, theta []float64, s *Settings) 
 		Method: s.Method, Sampling: s.Sampling, LR: s.LR, Batch: s.Batch, DT: s.DT,
 		Chains: s.Chains, Steps: s.Steps, Burnin: s.Burnin, Thin: s.Thin, Seed: s.Seed,
 		Init: theta, LambdaMax: at.Curvatures[0], Project: project, ProjectDim: k,
-		Inits: inits,
+		Inits:      inits,
 		Checkpoint: s.Checkpoint, CheckpointEvery: s.CheckpointEvery, Resume: s.Resume,
 		ConfigTag: fmt.Sprintf("%s|%s|wd=%g|sigma=%g|theta=%x", p.Data.SHA256, p.Model.Name(), wd, sigma, floats.Sum(theta)),
 		Observe: func(chain, step int, _ []float64) {
