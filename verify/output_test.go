@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -273,5 +274,44 @@ func TestChainCovSE(t *testing.T) {
 				t.Errorf("(%d,%d): %v, naive %v", i, j, got.At(i, j), want)
 			}
 		}
+	}
+}
+
+// Item 10 of issue 12: --lanczos-tol is a verify flag, validated (a usage error of
+// lanczos-tol), and a Lanczos run that does not reach it is a warning, not an error: on
+// digits with mlp:8 (d = 610 > 500, top-k basis) with an unreachable tolerance 1e-300, Run
+// returns a report with the warning.
+func TestRunLanczosTolerance(t *testing.T) {
+	s := DefaultSettings()
+	s.LR, s.Batch, s.LanczosTol = 0.1, 8, -1
+	if fe := field.As(s.Validate()); fe == nil || fe.Key != "lanczos-tol" {
+		t.Fatalf("--lanczos-tol -1: %v", s.Validate())
+	}
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	s = DefaultSettings()
+	s.BindFlags(fs)
+	if err := fs.Parse([]string{"--lanczos-tol", "1e-300"}); err != nil || s.LanczosTol != 1e-300 {
+		t.Fatalf("--lanczos-tol 1e-300: %v, %v", err, s.LanczosTol)
+	}
+	spec := problem.DefaultSpec()
+	spec.Data, spec.Model, spec.WeightDecay = "digits", "mlp:8", 1e-3
+	p, err := problem.Load(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := p.Model.NumParams(); d <= 500 {
+		t.Fatalf("d = %d: not a top-k problem", d)
+	}
+	s.LR, s.Batch, s.Chains, s.Steps, s.Burnin, s.TopK = 0.05, 32, 3, 20, 5, 5
+	r, err := Run(context.Background(), p, nil, &s)
+	if err != nil {
+		t.Fatalf("a Lanczos tolerance not reached must be a warning: %v", err)
+	}
+	found := false
+	for _, w := range r.Warnings {
+		found = found || strings.Contains(w, "Lanczos")
+	}
+	if !found {
+		t.Errorf("no Lanczos warning: %q", r.Warnings)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/sgdprior/sgdprior/field"
+	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/model"
 	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/problem"
@@ -82,7 +83,7 @@ func Run(ctx context.Context, p *problem.Problem, theta []float64, s *Settings) 
 	}
 
 	// The comparison basis and the predictions.
-	at, w, err := minimumAt(obj, p.Batch, theta, kappa, d <= stationary.SmallDim, s.TopK, s.Seed)
+	at, w, err := minimumAt(obj, p.Batch, theta, kappa, d <= stationary.SmallDim, s.TopK, s.Seed, s.LanczosTol)
 	out.Warnings = append(out.Warnings, w...)
 	if err != nil {
 		return nil, err
@@ -417,7 +418,7 @@ func gradientSpread(m model.Model, b model.Batch, theta []float64) (traceC, mean
 // (stationary.Dense, with a warning naming removed null directions); otherwise in the top-k
 // Hessian subspace (stationary.TopK), with VᵀC_BV from the projected per-example gradients
 // G V (n×k, by g_i·v products: noise.ProjectedCovariance).
-func minimumAt(obj model.Objective, b model.Batch, theta []float64, kappa float64, full bool, k int, seed uint64) (*stationary.Minimum, []string, error) {
+func minimumAt(obj model.Objective, b model.Batch, theta []float64, kappa float64, full bool, k int, seed uint64, tol float64) (*stationary.Minimum, []string, error) {
 	hop := score.HessianOperator{Objective: obj, Batch: b, Theta: theta}
 	if full {
 		h := score.DenseHessian(hop)
@@ -433,7 +434,7 @@ func minimumAt(obj model.Objective, b model.Batch, theta []float64, kappa float6
 		return m, w, nil
 	}
 	n, d := b.Len(), len(theta)
-	return stationary.TopK(hop, k, rand.NewPCG(seed, lanczosStream), func(dst *mat.SymDense, basis *mat.Dense) {
+	return stationary.TopKWith(hop, k, rand.NewPCG(seed, lanczosStream), func(dst *mat.SymDense, basis *mat.Dense) {
 		_, kk := basis.Dims()
 		gv := mat.NewDense(n, kk, nil)
 		col := make([]float64, n)
@@ -444,7 +445,7 @@ func minimumAt(obj model.Objective, b model.Batch, theta []float64, kappa float6
 			gv.SetCol(j, col)
 		}
 		noise.ProjectedCovariance(dst, gv, kappa)
-	})
+	}, &linalg.LanczosSettings{Tol: tol})
 }
 
 // newCloud builds the cloud from kept samples in basis coordinates (k ≥ 2).
