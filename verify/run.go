@@ -485,23 +485,3 @@ func floatsOf(v []float64) []jsonFloat {
 	}
 	return out
 }
-
-func maxOf(v []float64) float64 {
-	m := math.Inf(-1)
-	for _, x := range v {
-		if x > m || math.IsNaN(x) {
-			m = x
-		}
-	}
-	return m
-}
-
-func minOf(v []float64) float64 {
-	m := math.Inf(1)
-	for _, x := range v {
-		if x < m || math.IsNaN(x) {
-			m = x
-		}
-	}
-	return m
-}
