@@ -43,6 +43,7 @@ type identity struct {
 	ProjectDim  int
 	N, D        int
 	Init        []float64
+	Inits       [][]float64
 	Tag         string
 }
 
@@ -51,7 +52,7 @@ func identityOf(s *settings) identity {
 		Method: int(s.Method), Sampling: int(s.Sampling), LR: s.LR, Batch: s.Batch, DT: s.DT,
 		Chains: s.Chains, Steps: s.Steps, Burnin: s.Burnin, Thin: s.Thin, Seed: s.Seed,
 		Temperature: s.Temperature, Projected: s.Project != nil, N: s.n, D: s.d,
-		Init: s.Init, Tag: s.ConfigTag,
+		Init: s.Init, Inits: s.Inits, Tag: s.ConfigTag,
 	}
 	if id.Projected {
 		id.ProjectDim = s.ProjectDim
@@ -92,6 +93,16 @@ func (id identity) hash() string {
 	i(len(id.Init))
 	for _, v := range id.Init {
 		f(v)
+	}
+	if id.Inits != nil {
+		// Per-chain starts (absent from version-1 hashes, which remain valid without them).
+		i(len(id.Inits))
+		for _, x := range id.Inits {
+			i(len(x))
+			for _, v := range x {
+				f(v)
+			}
+		}
 	}
 	i(len(id.Tag))
 	h.Write([]byte(id.Tag))
@@ -157,6 +168,23 @@ func (a identity) diff(b identity) []string {
 			if !feq(a.Init[j], b.Init[j]) {
 				out = append(out, fmt.Sprintf("init differs (first at [%d]: %v (checkpoint) vs %v (now))", j, a.Init[j], b.Init[j]))
 				break
+			}
+		}
+	}
+	if len(a.Inits) != len(b.Inits) {
+		add("per-chain starts", len(a.Inits), len(b.Inits))
+	} else {
+	starts:
+		for k := range a.Inits {
+			if len(a.Inits[k]) != len(b.Inits[k]) {
+				add(fmt.Sprintf("len(inits[%d])", k), len(a.Inits[k]), len(b.Inits[k]))
+				break
+			}
+			for j := range a.Inits[k] {
+				if !feq(a.Inits[k][j], b.Inits[k][j]) {
+					out = append(out, fmt.Sprintf("start of chain %d differs (first at [%d]: %v (checkpoint) vs %v (now))", k, j, a.Inits[k][j], b.Inits[k][j]))
+					break starts
+				}
 			}
 		}
 	}

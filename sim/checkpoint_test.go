@@ -164,6 +164,7 @@ func TestCheckpointRefusesOtherConfig(t *testing.T) {
 		"seed 2 (checkpoint) vs 3 (now)":              func(c *Config) { c.Seed = 3 },
 		"config tag":                                  func(c *Config) { c.ConfigTag = "data xyz" },
 		"init differs":                                func(c *Config) { c.Init = []float64{0, 1, 0} },
+		"per-chain starts 0 (checkpoint) vs 2 (now)":  func(c *Config) { c.Inits = [][]float64{{0, 0, 0}, {0, 0, 0}} },
 		"sampling without (checkpoint) vs with (now)": func(c *Config) { c.Sampling = noise.With },
 	} {
 		c := cfg
@@ -189,5 +190,41 @@ func TestCheckpointRefusesOtherConfig(t *testing.T) {
 	cfg.Resume = filepath.Join(t.TempDir(), "missing")
 	if _, err := Run(context.Background(), p, cfg); err == nil {
 		t.Error("missing file: no error")
+	}
+}
+
+// Per-chain starts are part of a checkpoint's identity: a run with per-chain starts,
+// interrupted and resumed, equals the uninterrupted run bit for bit; one with another start
+// is refused, naming the chain.
+func TestCheckpointPerChainStarts(t *testing.T) {
+	p := newLinreg(23, 3, 6)
+	inits := [][]float64{{0.1, -0.2, 0.3}, {-0.4, 0.5, 0.1}}
+	cfg := Config{LR: 0.1, Batch: 6, Chains: 2, Steps: 60, Burnin: 5, Seed: 2, Init: []float64{0, 0, 0}, Inits: inits}
+	ref, err := Run(context.Background(), p, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "run.ckpt")
+	ctx, cancel := context.WithCancel(context.Background())
+	c := cfg
+	c.Checkpoint, c.CheckpointEvery = path, 20
+	c.Observe = func(chain, step int, _ []float64) {
+		if chain == 1 && step == 30 {
+			cancel()
+		}
+	}
+	if _, err := Run(ctx, p, c); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	cancel()
+	c.Observe, c.Resume = nil, path
+	got, err := Run(context.Background(), p, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameResult(t, "resumed with per-chain starts", ref, got)
+	c.Inits = [][]float64{inits[0], {-0.4, 0.5, 0.2}}
+	if _, err := Run(context.Background(), p, c); err == nil || !strings.Contains(err.Error(), "start of chain 1 differs") {
+		t.Errorf("another start of chain 1: error %v", err)
 	}
 }

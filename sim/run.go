@@ -76,6 +76,16 @@ func validate(p Problem, cfg Config) (*settings, []string, error) {
 	if len(cfg.Init) != d {
 		panic(fmt.Sprintf("sim: len(Init) = %d, want Dim() = %d", len(cfg.Init), d))
 	}
+	if cfg.Inits != nil {
+		if len(cfg.Inits) != cfg.Chains {
+			panic(fmt.Sprintf("sim: len(Inits) = %d, want Chains = %d", len(cfg.Inits), cfg.Chains))
+		}
+		for k, x := range cfg.Inits {
+			if len(x) != d {
+				panic(fmt.Sprintf("sim: len(Inits[%d]) = %d, want Dim() = %d", k, len(x), d))
+			}
+		}
+	}
 	if cfg.Project != nil && cfg.ProjectDim <= 0 {
 		panic(fmt.Sprintf("sim: Project set with ProjectDim = %d", cfg.ProjectDim))
 	}
@@ -116,6 +126,13 @@ func validate(p Problem, cfg Config) (*settings, []string, error) {
 	for i, v := range cfg.Init {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil, nil, fmt.Errorf("sim: init[%d] = %v is not finite", i, v)
+		}
+	}
+	for k, x := range cfg.Inits {
+		for i, v := range x {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, nil, fmt.Errorf("sim: inits[%d][%d] = %v is not finite", k, i, v)
+			}
 		}
 	}
 	if s.DT == 0 {
@@ -180,6 +197,11 @@ func run(ctx context.Context, p Problem, cfg Config) (*Result, error) {
 	}
 	if s.LossBound == 0 {
 		s.LossBound = 1e6 * (1 + math.Abs(l0))
+	}
+	for k, x := range s.Inits {
+		if l := p.Loss(x); math.IsNaN(l) || math.IsInf(l, 0) {
+			return nil, fmt.Errorf("sim: the loss at chain %d's initial point is %v", k, l)
+		}
 	}
 
 	var chains []*chain
@@ -277,8 +299,12 @@ func run(ctx context.Context, p Problem, cfg Config) (*Result, error) {
 }
 
 func newChain(s *settings, k uint64) *chain {
+	start := s.Init
+	if s.Inits != nil {
+		start = s.Inits[k]
+	}
 	c := &chain{
-		theta:   append([]float64(nil), s.Init...),
+		theta:   append([]float64(nil), start...),
 		pcg:     rand.NewPCG(s.Seed, k),
 		samples: make([]float64, 0, s.nKept*s.dim),
 	}

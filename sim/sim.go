@@ -102,8 +102,14 @@ type Config struct {
 	Thin int
 	// Seed seeds every chain's stream: chain k uses rand.NewPCG(Seed, k).
 	Seed uint64
-	// Init is the starting point of every chain (length d). It is not modified.
+	// Init is the starting point of every chain (length d) unless Inits is set. It is not
+	// modified.
 	Init []float64
+	// Inits, if non-nil, holds one starting point per chain (Chains slices of length d,
+	// not modified), replacing Init for the chains (e.g. overdispersed starts, so that R̂
+	// can see a chain that has not forgotten its start). Init is still required: it is the
+	// reference point of LossBound's default.
+	Inits [][]float64
 	// Temperature T scales SGLD's injected noise to √(2ηT/N)·ξ (MATH.md §9 is T = 1, whose
 	// stationary law approaches the posterior ∝ exp(−N L) as η → 0); default 1.
 	Temperature float64
@@ -182,14 +188,16 @@ func (r *Result) Sample(k, i int) []float64 {
 	return r.Samples[k][i*r.Dim : (i+1)*r.Dim]
 }
 
-// Run simulates cfg.Chains independent chains of cfg.Method on p, each starting at cfg.Init,
+// Run simulates cfg.Chains independent chains of cfg.Method on p, each starting at cfg.Init
+// (or chain k at cfg.Inits[k]),
 // on at most GOMAXPROCS goroutines, and returns the kept samples.
 //
 // Errors: an invalid Config (a field out of range, named), a diverging chain (NaN/Inf in θ
 // or L(θ) > LossBound: the error names the chain, the step, the learning rate and, with
 // LambdaMax, the bound 2/λ_max), a checkpoint that cannot be written or read, or does not
 // match cfg. When ctx is cancelled, Run writes a final checkpoint (if cfg.Checkpoint is
-// set) and returns ctx.Err() (and a nil Result). Run panics if len(cfg.Init) ≠ p.Dim() or
+// set) and returns ctx.Err() (and a nil Result). Run panics if len(cfg.Init) ≠ p.Dim(), if
+// Inits is set without one start of length p.Dim() per chain, or if
 // Project is set without a positive ProjectDim.
 func Run(ctx context.Context, p Problem, cfg Config) (*Result, error) {
 	return run(ctx, p, cfg)

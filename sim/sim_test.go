@@ -629,3 +629,28 @@ func mustKappa(t testing.TB, s noise.Sampling, n, b int) float64 {
 	}
 	return k
 }
+
+// Chain k starts at Inits[k]: chain k of a run with Inits equals, bit for bit, chain k of a
+// run whose Init is Inits[k] (both draw from the stream rand.NewPCG(Seed, k)).
+func TestRunPerChainStarts(t *testing.T) {
+	p := newLinreg(31, 3, 8)
+	inits := [][]float64{{0.3, 0, -0.1}, {-0.2, 0.4, 0}, {0, 0, 0.5}}
+	cfg := Config{LR: 0.05, Batch: 4, Chains: 3, Steps: 30, Seed: 7, Init: []float64{0, 0, 0}, Inits: inits}
+	r, err := Run(context.Background(), p, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range inits {
+		one := cfg
+		one.Inits, one.Init = nil, inits[k]
+		s, err := Run(context.Background(), p, one)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range r.Samples[k] {
+			if v != s.Samples[k][i] {
+				t.Fatalf("chain %d sample value %d: %v with Inits, %v with Init = Inits[%d]", k, i, v, s.Samples[k][i], k)
+			}
+		}
+	}
+}

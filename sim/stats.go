@@ -26,8 +26,15 @@ type ChainSummary struct {
 	// divided by √K.
 	Cov, CovSE *mat.SymDense
 	// RHat is the rank-normalised split-R̂ of each coordinate and ESS its bulk effective
-	// sample size (Vehtari et al. 2021; see RHat and ESSBulk).
-	RHat, ESS []float64
+	// sample size (Vehtari et al. 2021; see RHat and ESSBulk); ESSSq is the effective sample
+	// size of its squared deviations from Mean (ESSSquared), the one a variance estimate has.
+	RHat, ESS, ESSSq []float64
+	// ChainCov[c] is chain c's covariance about the pooled Mean (divisor PerChain): the
+	// replicates of the covariance estimate (MATH.md §7.2). Their average is Cov up to the
+	// divisor.
+	ChainCov []*mat.SymDense
+	// ChainMean[c] is chain c's mean.
+	ChainMean [][]float64
 	// Warnings say which figures could not be computed (they are NaN).
 	Warnings []string
 }
@@ -43,9 +50,26 @@ func DescribeChains(samples [][]float64, dim int) *ChainSummary {
 		Dim: dim, Chains: k, PerChain: n,
 		Mean: make([]float64, dim), MeanSE: make([]float64, dim),
 		Cov: mat.NewSymDense(dim, nil), CovSE: mat.NewSymDense(dim, nil),
-		RHat: make([]float64, dim), ESS: make([]float64, dim),
+		RHat: make([]float64, dim), ESS: make([]float64, dim), ESSSq: make([]float64, dim),
 	}
 	s.Warnings = ChainMoments(s.Mean, s.MeanSE, s.Cov, s.CovSE, samples, dim)
+	buf := make([]float64, 128*dim)
+	for _, x := range samples {
+		c := mat.NewSymDense(dim, nil)
+		scatterOf(c, x, s.Mean, dim, buf)
+		c.ScaleSym(1/float64(n), c)
+		s.ChainCov = append(s.ChainCov, c)
+		m := make([]float64, dim)
+		for i := range n {
+			for j, v := range x[i*dim : (i+1)*dim] {
+				m[j] += v
+			}
+		}
+		for j := range m {
+			m[j] /= float64(n)
+		}
+		s.ChainMean = append(s.ChainMean, m)
+	}
 	col := make([][]float64, k)
 	for c := range col {
 		col[c] = make([]float64, n)
@@ -57,6 +81,7 @@ func DescribeChains(samples [][]float64, dim int) *ChainSummary {
 			}
 		}
 		s.RHat[j], s.ESS[j] = rhatESS(col)
+		s.ESSSq[j] = essSquared(col, s.Mean[j])
 	}
 	if n < 6 {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("R̂ needs at least 4 and ESS at least 6 samples per chain, have %d", n))
@@ -343,6 +368,42 @@ func ESSBulk(chains [][]float64) float64 {
 		return math.NaN()
 	}
 	return essOf(rankNormalize(split))
+}
+
+// ESSSquared returns the effective sample size of the squared deviations (x − x̄)² of one
+// scalar quantity drawn by several chains (layout as in RHat), x̄ the mean of all draws: the
+// ESS of the variance estimate (MATH.md §7.1). It is the ESS of the split chains of
+// (x − x̄)² as in ESSBulk but without rank normalisation (the variance is a mean of the
+// squares themselves, not of their ranks). NaN with a non-finite draw or fewer than 6
+// draws per chain.
+func ESSSquared(chains [][]float64) float64 {
+	var sum float64
+	n := 0
+	for _, c := range chains {
+		for _, v := range c {
+			sum += v
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return essSquared(chains, sum/float64(n))
+}
+
+func essSquared(chains [][]float64, mean float64) float64 {
+	sq := make([][]float64, len(chains))
+	for c, x := range chains {
+		sq[c] = make([]float64, len(x))
+		for i, v := range x {
+			sq[c][i] = (v - mean) * (v - mean)
+		}
+	}
+	split, ok := splitChains(sq)
+	if !ok || len(split[0]) < 3 {
+		return math.NaN()
+	}
+	return essOf(split)
 }
 
 // rhatESS returns RHat(chains) and ESSBulk(chains), rank-normalising the split chains once.

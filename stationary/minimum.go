@@ -60,6 +60,12 @@ type NoiseProjection func(dst *mat.SymDense, v *mat.Dense)
 // for ReduceNull's basis Q. k is capped at d. A Lanczos run that stops before converging is a
 // warning (the values are approximate); any other Lanczos failure is an error.
 func TopK(h linalg.SymOperator, k int, src rand.Source, noise NoiseProjection) (*Minimum, []string, error) {
+	return TopKWith(h, k, src, noise, nil)
+}
+
+// TopKWith is TopK with the Lanczos settings set (nil: the defaults), e.g. a looser
+// tolerance.
+func TopKWith(h linalg.SymOperator, k int, src rand.Source, noise NoiseProjection, set *linalg.LanczosSettings) (*Minimum, []string, error) {
 	if k < 1 {
 		panic("stationary: TopK: need k ≥ 1")
 	}
@@ -68,7 +74,7 @@ func TopK(h linalg.SymOperator, k int, src rand.Source, noise NoiseProjection) (
 	vals := make([]float64, k)
 	sub := mat.NewDense(d, k, nil)
 	var warn []string
-	if _, err := linalg.Lanczos(vals, sub, h, src, nil); err != nil {
+	if _, err := linalg.Lanczos(vals, sub, h, src, set); err != nil {
 		var nc *linalg.NotConvergedError
 		if !errors.As(err, &nc) {
 			return nil, nil, fmt.Errorf("top-%d Hessian eigenvectors: %w", k, err)

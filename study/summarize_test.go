@@ -56,12 +56,12 @@ const scoreRange = `{"n": 100, "d": 20, "lr": 0.1, "batch": 10, "kappa": 0.09, "
  "warnings": []}`
 
 const verifyOut = `{"chains": 8, "steps": 1000, "burnin": 100, "thin": 1, "samples": 7200, "simulator": "sgd", "lr": 0.1, "batch": 10, "basis": "full",
- "rhat_max": 1.004, "ess_min": 900,
+ "converged": true, "rhat_max": 1.004, "ess_min": 900, "convergence": {"converged": true, "rhat_limit": 1.01, "ess_limit": 400},
  "directions": [{"h": 3, "var": 0.0034, "var_stderr": 0.0001, "ratio": {"seed": 1.13, "discrete": 0.97}, "ratio_stderr": {"seed": 0.03, "discrete": 0.03}}],
  "predictions": {
-   "seed": {"rel_frobenius": 0.2, "kl": 0.1, "score_error": 0.3, "consistent": false, "test": "t-tests", "alpha": 0.01},
-   "discrete": {"rel_frobenius": 0.02, "kl": 0.001, "score_error": 0.01, "consistent": true, "test": "t-tests", "alpha": 0.01},
-   "sgld_exact": {"rel_frobenius": null, "kl": null, "score_error": null, "consistent": null, "test": "t-tests", "alpha": 0.01}},
+   "seed": {"rel_frobenius": 0.2, "kl": 0.1, "score_error": 0.3, "verdict": "fails", "effect": {"rel_error": 0.19, "ci_low": 0.15, "ci_high": 0.23}, "detectable_rel_error": 0.04, "consistent": false, "test": "t-tests", "alpha": 0.01},
+   "discrete": {"rel_frobenius": 0.02, "kl": 0.001, "score_error": 0.01, "verdict": "holds", "effect": {"rel_error": 0, "ci_low": 0, "ci_high": 0.03}, "detectable_rel_error": 0.04, "consistent": true, "test": "t-tests", "alpha": 0.01},
+   "sgld_exact": {"rel_frobenius": null, "kl": null, "score_error": null, "verdict": "inconclusive", "reason": "no prediction", "consistent": null, "test": "t-tests", "alpha": 0.01}},
  "warnings": ["max split-R̂ fine"]}`
 
 const wellsOut = `{"preset": "wells", "params": {"center0": -1, "width0": 0.3, "depth0": 1, "center1": 1.3, "width1": 1.2, "depth1": 1},
@@ -112,8 +112,8 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("prior verdict: short %q, where %q", prior.Short, prior.Where)
 	}
 	pred := verdictFor(t, sum, "p", TopicPrediction, "")
-	expect(t, pred, Holds, "consistent with discrete Lyapunov (rel. Frobenius error 0.02", "not consistent with the note's (seed)",
-		"no verdict on SGLD exact least squares (no prediction)", "8 chains, 7200 samples", "t-tests at level α = 0.01")
+	expect(t, pred, Holds, "holds for discrete Lyapunov (relative error 0 [0, 0.03], detectable 0.04; rel. Frobenius error 0.02", "fails for the note's (seed)",
+		"inconclusive for SGLD exact least squares (no prediction)", "8 chains, 7200 samples", "t-tests at level α = 0.01")
 	if pred.Short != "discrete Lyapunov" || pred.Where != "SGD, η = 0.1, B = 10" {
 		t.Errorf("prediction verdict: short %q, where %q", pred.Short, pred.Where)
 	}

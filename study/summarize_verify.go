@@ -4,8 +4,16 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/sgdprior/sgdprior/verify"
 )
 
+// verifyVerdict answers "Which covariance prediction matches SGD?" from a verify step: the
+// convergence check with its criteria, then each prediction's verdict (holds, fails,
+// inconclusive: MATH.md §7.2) with its effect size, bounds and detectable error. The status
+// is Holds (Short: the predictions that hold) when one holds, Fails ("none") when every
+// decided prediction fails, Inconclusive when the run has not converged or nothing is
+// decided.
 func verifyVerdict(s *StepResult) Verdict {
 	v := Verdict{Topic: TopicPrediction, Step: s.ID}
 	o, err := s.Verify()
@@ -16,26 +24,42 @@ func verifyVerdict(s *StepResult) Verdict {
 	if sim == "" {
 		sim = s.Simulator
 	}
-	head := fmt.Sprintf("%s (%s; %d chains, %d samples kept in all; largest split-R̂ %s, smallest effective sample size %s): ", simulatorLabel(sim), gridText(s.LR, s.Batch),
-		o.Chains, o.Samples, Format(float64(o.RHatMax)), Format(float64(o.ESSMin)))
+	cv := o.Convergence
+	conv := fmt.Sprintf("converged (largest split-R̂ %s ≤ limit %s, smallest effective sample size %s ≥ %s)",
+		Format(float64(o.RHatMax)), Format(cv.RHatLimit), Format(float64(o.ESSMin)), Format(cv.ESSLimit))
+	if !o.Converged {
+		conv = "not converged: " + strings.TrimPrefix(cv.Reason, "not converged: ")
+		if cv.Suggestion != "" {
+			conv += " (to converge: " + cv.Suggestion + ")"
+		}
+	}
+	head := fmt.Sprintf("%s (%s; %d chains, %d samples kept in all; %s): ", simulatorLabel(sim), gridText(s.LR, s.Batch),
+		o.Chains, o.Samples, conv)
 	var yes, no, undecided, yesNames []string
 	tests := map[string]bool{}
 	for _, name := range PredictionNames(o.Predictions) {
 		p := o.Predictions[name]
-		desc := fmt.Sprintf("%s (rel. Frobenius error %s, KL %s)", PredictionLabel(name), Format(float64(p.RelFrobenius)), Format(float64(p.KL)))
-		switch {
-		case p.Consistent == nil:
-			if p.Why != "" {
-				desc = fmt.Sprintf("%s (%s)", PredictionLabel(name), strings.TrimSuffix(p.Why, "."))
-			} else if !p.RelFrobenius.OK() && !p.KL.OK() {
-				desc = PredictionLabel(name) + " (no prediction)"
-			}
-			undecided = append(undecided, desc)
-		case *p.Consistent:
+		desc := fmt.Sprintf("%s (relative error %s [%s, %s], detectable %s; rel. Frobenius error %s, KL %s)", PredictionLabel(name),
+			Format(float64(p.Effect.RelError)), Format(float64(p.Effect.CILow)), Format(float64(p.Effect.CIHigh)),
+			Format(float64(p.DetectableRelError)), Format(float64(p.RelFrobenius)), Format(float64(p.KL)))
+		switch p.Verdict {
+		case verify.VerdictHolds:
 			yes = append(yes, desc)
 			yesNames = append(yesNames, PredictionLabel(name))
-		default:
+		case verify.VerdictFails:
 			no = append(no, desc)
+		default:
+			reason := strings.TrimSuffix(p.Reason, ".")
+			if reason == "" {
+				reason = strings.TrimSuffix(p.Why, ".")
+			}
+			if reason == "" {
+				reason = "no prediction"
+			}
+			if strings.HasPrefix(reason, "not converged") {
+				reason = "not converged"
+			}
+			undecided = append(undecided, fmt.Sprintf("%s (%s)", PredictionLabel(name), reason))
 		}
 		if p.Test != "" {
 			t := p.Test
@@ -47,19 +71,22 @@ func verifyVerdict(s *StepResult) Verdict {
 	}
 	var parts []string
 	if len(yes) > 0 {
-		parts = append(parts, "consistent with "+strings.Join(yes, ", "))
+		parts = append(parts, "holds for "+strings.Join(yes, ", "))
 	}
 	if len(no) > 0 {
-		parts = append(parts, "not consistent with "+strings.Join(no, ", "))
+		parts = append(parts, "fails for "+strings.Join(no, ", "))
 	}
 	if len(undecided) > 0 {
-		parts = append(parts, "no verdict on "+strings.Join(undecided, ", "))
+		parts = append(parts, "inconclusive for "+strings.Join(undecided, ", "))
 	}
 	switch {
 	case len(parts) == 0:
 		v.Status = Unknown
 		v.Text = head + "verify reports no predictions."
 		return v
+	case !o.Converged:
+		v.Status = Inconclusive
+		v.Short = "inconclusive (not converged)"
 	case len(yes) > 0:
 		v.Status = Holds
 		v.Short = strings.Join(yesNames, ", ")
@@ -67,7 +94,7 @@ func verifyVerdict(s *StepResult) Verdict {
 		v.Status = Fails
 		v.Short = "none"
 	default:
-		v.Status = Unknown
+		v.Status = Inconclusive
 	}
 	v.Text = head + strings.Join(parts, "; ") + "."
 	if len(tests) > 0 {

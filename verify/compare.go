@@ -14,7 +14,6 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/mat"
-	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/sim"
@@ -45,6 +44,10 @@ type CompareSettings struct {
 	// ScoreSamples bounds the samples used for the score error (spread evenly over every
 	// chain). Default 2000.
 	ScoreSamples int
+	// Inconclusive, if set, is why no verdict can be given (the run has not converged, the
+	// noise is round-off): every verdict is then inconclusive with this reason, while the
+	// statistics are still computed as a description.
+	Inconclusive string
 }
 
 func (s CompareSettings) withDefaults() CompareSettings {
@@ -71,35 +74,49 @@ type Comparison struct {
 	// Ratios[j] = measured variance / predicted variance along basis direction j, with
 	// standard error RatioSE[j]; Z[j] = (v̂_j − v_j)/se_j.
 	Ratios, RatioSE, Z []float64
-	// MaxAbsZ is max_j |Z[j]| and Critical the threshold it is compared with.
-	MaxAbsZ, Critical float64
-	// Consistent reports MaxAbsZ < Critical; Test describes the test and Alpha its level.
+	// MaxAbsZ is max_j |Z[j]| (a description of the diagonal; the verdict comes from
+	// CovTest).
+	MaxAbsZ float64
+	// CovTest is the covariance test (nil when it could not be made: see Reason).
+	CovTest *CovTest
+	// Verdict is VerdictHolds, VerdictFails or VerdictInconclusive, Reason why.
+	Verdict, Reason string
+	// Consistent reports Verdict == VerdictHolds; Test describes the test and Alpha its
+	// level.
 	Consistent bool
 	Test       string
 	Alpha      float64
 	Warnings   []string
 }
 
+// The verdicts on a prediction (MATH.md §7.2).
+const (
+	VerdictHolds        = "holds"
+	VerdictFails        = "fails"
+	VerdictInconclusive = "inconclusive"
+)
+
 // Compare judges each prediction against the samples' summary sum (computed by
 // sim.DescribeChains on basis coordinates) and the samples themselves (for the score error).
 func Compare(sum *sim.ChainSummary, samples [][]float64, preds []Prediction, s CompareSettings) []Comparison {
 	s = s.withDefaults()
 	k := sum.Dim
-	K := sum.Chains
 	out := make([]Comparison, 0, len(preds))
-	tq := math.NaN()
-	if K >= 2 {
-		// Two-sided Student-t test with K−1 degrees of freedom (the between-chain standard
-		// error has K−1), Bonferroni-corrected over the k directions.
-		tq = distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(K - 1)}.Quantile(1 - s.Alpha/(2*float64(k)))
+	finite := true
+	for _, c := range samples {
+		for _, v := range c {
+			if v-v != 0 {
+				finite = false
+				break
+			}
+		}
 	}
 	// The empirical Gaussian score's precision.
 	var empPrec mat.SymDense
 	empOK := invertSym(&empPrec, sum.Cov)
 	xs := pickSamples(samples, k, s.ScoreSamples)
 	for _, p := range preds {
-		c := Comparison{Name: p.Name, Cov: p.Cov, Alpha: s.Alpha, Critical: tq,
-			Test: fmt.Sprintf("two-sided t-tests (K−1 = %d df, between-chain standard errors) of each of the %d basis-direction variances against the prediction, Bonferroni-corrected; consistent when every |t| < %.3g", K-1, k, tq)}
+		c := Comparison{Name: p.Name, Cov: p.Cov, Alpha: s.Alpha, Verdict: VerdictInconclusive}
 		if p.Cov == nil {
 			c.RelFrobenius, c.KL, c.ScoreError, c.MaxAbsZ = math.NaN(), math.NaN(), math.NaN(), math.NaN()
 			why := p.Why
@@ -109,6 +126,7 @@ func Compare(sum *sim.ChainSummary, samples [][]float64, preds []Prediction, s C
 			if !p.Reported {
 				c.Warnings = append(c.Warnings, fmt.Sprintf("%s: %s", p.Name, why))
 			}
+			c.Reason = "no prediction: " + why
 			out = append(out, c)
 			continue
 		}
@@ -134,7 +152,7 @@ func Compare(sum *sim.ChainSummary, samples [][]float64, preds []Prediction, s C
 				c.MaxAbsZ = a
 			}
 		}
-		c.Consistent = c.MaxAbsZ < tq
+		c.judge(sum, p.Cov, finite, s)
 		// Score error.
 		score := p.Score
 		if score == nil {
@@ -157,6 +175,53 @@ func Compare(sum *sim.ChainSummary, samples [][]float64, preds []Prediction, s C
 		out = append(out, c)
 	}
 	return out
+}
+
+// judge makes the covariance test of prediction cov and sets the verdict (MATH.md §7.2):
+// inconclusive when s.Inconclusive is set, the samples are not finite, K < 3 or the test
+// cannot be made; fails when the test rejects or the measured variance outside the range of
+// cov exceeds NullFractionTol at its 1 − α lower bound; inconclusive when that bound
+// straddles NullFractionTol; holds otherwise.
+func (c *Comparison) judge(sum *sim.ChainSummary, cov *mat.SymDense, finite bool, s CompareSettings) {
+	K := sum.Chains
+	switch {
+	case !finite:
+		c.Reason = "the samples hold NaN or Inf (a chain diverged)"
+		return
+	case K < 3:
+		c.Reason = fmt.Sprintf("the covariance test needs at least 3 chains, have %d", K)
+		return
+	}
+	t, err := CovarianceTest(sum.ChainCov, sum.ChainMean, cov, s.Alpha)
+	if err != nil {
+		c.Reason = "no covariance test: " + err.Error()
+		return
+	}
+	c.CovTest = t
+	c.Test = fmt.Sprintf("whitened covariance test on the rank-%d range of the prediction (of %d directions): T = ‖mean_c W Σ̂_c Wᵀ − I‖²_F, null from the %d chain replicates, F(%.3g, %.3g); power %.2g at this sample size against a scale error Σ = (1+ε)Σ_p for ε ≥ %.3g",
+		t.Rank, t.Dim, K, t.DF1, t.DF2, PowerTarget, t.Detectable)
+	if !math.IsNaN(t.DetectableRotation) {
+		c.Test += fmt.Sprintf(", and against a rotation in the plane of the two leading predicted axes for angles ≥ %.3g°", t.DetectableRotation*180/math.Pi)
+	}
+	if t.Rank < t.Dim {
+		c.Test += fmt.Sprintf("; the %d direction(s) outside the range must hold < %g of the measured variance", t.Dim-t.Rank, NullFractionTol)
+	}
+	switch {
+	case s.Inconclusive != "":
+		c.Reason = s.Inconclusive
+	case t.Reject:
+		c.Verdict = VerdictFails
+		c.Reason = fmt.Sprintf("the covariance test rejects at α = %g (F = %.4g > %.4g, p = %.2g): relative error %.3g [%.3g, %.3g]", s.Alpha, t.F, t.Critical, t.PValue, t.RelError, t.CILow, t.CIHigh)
+	case t.NullLow > NullFractionTol:
+		c.Verdict = VerdictFails
+		c.Reason = fmt.Sprintf("%.3g ± %.2g of the measured variance lies outside the range of the prediction, which puts none there (limit %g)", t.NullFraction, t.NullFractionSE, NullFractionTol)
+	case t.NullHigh > NullFractionTol:
+		c.Reason = fmt.Sprintf("the measured variance outside the range of the prediction, %.3g ± %.2g, cannot be told from the limit %g", t.NullFraction, t.NullFractionSE, NullFractionTol)
+	default:
+		c.Verdict = VerdictHolds
+		c.Reason = fmt.Sprintf("the covariance test does not reject at α = %g (F = %.4g ≤ %.4g, p = %.2g)", s.Alpha, t.F, t.Critical, t.PValue)
+	}
+	c.Consistent = c.Verdict == VerdictHolds
 }
 
 // gaussianScore returns x ↦ −P(x − m).

@@ -30,7 +30,7 @@ func TestExactFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	lr, kappa := 0.1, 0.2
-	st, _, err := minimumAt(obj, b, theta, kappa, true, 0, 1)
+	st, _, err := minimumAt(obj, b, theta, kappa, true, 0, 1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

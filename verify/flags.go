@@ -21,6 +21,7 @@ func (s *Settings) BindFlags(fs *flag.FlagSet) {
 	fs.Var(&s.Method, "simulator", "sgd, gauss (Gaussian-noise SGD), sde (Euler–Maruyama) or sgld")
 	fs.Float64Var(&s.DT, "dt", s.DT, "SDE step in units of SGD steps, 0 < dt ≤ 1")
 	fs.IntVar(&s.TopK, "top-k", s.TopK, fmt.Sprintf("for d > %d: compare in the top-k Hessian subspace", stationary.SmallDim))
+	fs.Float64Var(&s.LanczosTol, "lanczos-tol", s.LanczosTol, "for d > 500: relative residual at which Lanczos for the top-k Hessian subspace stops (0: 1e-10); not reaching it is a warning")
 	fs.Float64Var(&s.Alpha, "alpha", s.Alpha, "level of the consistency test")
 	fs.StringVar(&s.Checkpoint, "checkpoint", s.Checkpoint, "write the run's state here at intervals (atomically)")
 	fs.IntVar(&s.CheckpointEvery, "checkpoint-every", s.CheckpointEvery, "checkpoint interval in steps (default max(1000, steps/20))")

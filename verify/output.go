@@ -46,11 +46,19 @@ type Report struct {
 	// Mean is the measured stationary mean (in the parameter basis for a full basis, else the
 	// basis coordinates relative to θ*); Cov and CovStderr the measured covariance and its
 	// standard error.
-	Mean        []jsonnum.Float       `json:"mean"`
-	Cov         *jsonnum.Matrix       `json:"cov"`
-	CovStderr   *jsonnum.Matrix       `json:"cov_stderr"`
-	RHatMax     jsonnum.Float         `json:"rhat_max"`
-	ESSMin      jsonnum.Float         `json:"ess_min"`
+	Mean      []jsonnum.Float `json:"mean"`
+	Cov       *jsonnum.Matrix `json:"cov"`
+	CovStderr *jsonnum.Matrix `json:"cov_stderr"`
+	// Converged says whether the run meets the convergence criterion (Convergence; MATH.md
+	// §7.1): without it every verdict is inconclusive. RHatMax is the largest split-R̂ over
+	// the basis directions, ESSMin the smallest ESS (bulk or of the squared deviations).
+	Converged   bool          `json:"converged"`
+	RHatMax     jsonnum.Float `json:"rhat_max"`
+	ESSMin      jsonnum.Float `json:"ess_min"`
+	Convergence Convergence   `json:"convergence"`
+	// Starts says where the chains started ("overdispersed": θ* + V x_c, x_c ~ N(0, 4Σ_ref)
+	// with Σ_ref the named prediction; or "theta*").
+	Starts      string                `json:"starts"`
 	Directions  []Direction           `json:"directions"`
 	Predictions map[string]PredResult `json:"predictions"`
 	Cloud       *Cloud                `json:"cloud,omitempty"`
@@ -83,21 +91,47 @@ type Direction struct {
 	RatioSE map[string]jsonnum.Float `json:"ratio_stderr"`
 	RHat    jsonnum.Float            `json:"rhat"`
 	ESS     jsonnum.Float            `json:"ess"`
+	ESSSq   jsonnum.Float            `json:"ess_sq"`
 }
 
 // PredResult is the judgement of one prediction (Compare's Comparison): its covariance
-// (null when there is none, with Why), the errors, and the verdict of the test at level Alpha.
+// (null when there is none, with Why), the errors, and the verdict of the covariance test at
+// level Alpha (MATH.md §7.2) with the reason, the bias-corrected effect size and the
+// smallest detectable scale error. Consistent is Verdict == "holds", null when inconclusive.
 type PredResult struct {
-	Cov          *jsonnum.Matrix `json:"cov"`
-	RelFrobenius jsonnum.Float   `json:"rel_frobenius"`
-	KL           jsonnum.Float   `json:"kl"`
-	ScoreError   jsonnum.Float   `json:"score_error"`
-	MaxAbsT      jsonnum.Float   `json:"max_abs_t"`
-	Critical     jsonnum.Float   `json:"critical"`
-	Consistent   *bool           `json:"consistent"`
-	Test         string          `json:"test"`
-	Alpha        float64         `json:"alpha"`
-	Why          string          `json:"why,omitempty"`
+	Cov                *jsonnum.Matrix `json:"cov"`
+	RelFrobenius       jsonnum.Float   `json:"rel_frobenius"`
+	KL                 jsonnum.Float   `json:"kl"`
+	ScoreError         jsonnum.Float   `json:"score_error"`
+	MaxAbsT            jsonnum.Float   `json:"max_abs_t"`
+	Verdict            string          `json:"verdict"`
+	Reason             string          `json:"reason"`
+	Effect             Effect          `json:"effect"`
+	DetectableRelError jsonnum.Float   `json:"detectable_rel_error"`
+	// DetectableRotationDeg is the smallest rotation (degrees) in the plane of the two
+	// leading predicted axes detected with power 0.8 (null when not defined).
+	DetectableRotationDeg jsonnum.Float `json:"detectable_rotation_deg"`
+	// Rank is the dimension of the range of the prediction the test is made on; F, Critical
+	// and PValue the statistic, its 1 − α critical value and p-value; NullFraction (with its
+	// standard error) the measured variance outside the range, as a fraction of the total.
+	Rank           int           `json:"rank"`
+	F              jsonnum.Float `json:"f"`
+	Critical       jsonnum.Float `json:"critical"`
+	PValue         jsonnum.Float `json:"p_value"`
+	NullFraction   jsonnum.Float `json:"null_fraction"`
+	NullFractionSE jsonnum.Float `json:"null_fraction_stderr"`
+	Consistent     *bool         `json:"consistent"`
+	Test           string        `json:"test"`
+	Alpha          float64       `json:"alpha"`
+	Why            string        `json:"why,omitempty"`
+}
+
+// Effect is the bias-corrected relative error of a prediction, √(max(0, T − tr Σ̂_D)/r),
+// with its 1 − α lower and upper confidence bounds (MATH.md §7.2).
+type Effect struct {
+	RelError jsonnum.Float `json:"rel_error"`
+	CILow    jsonnum.Float `json:"ci_low"`
+	CIHigh   jsonnum.Float `json:"ci_high"`
 }
 
 // Cloud is the stationary cloud in the plane of the two sharpest comparison-basis

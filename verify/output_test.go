@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -145,5 +148,170 @@ func TestRun(t *testing.T) {
 	}
 	if len(r.Comparisons) != len(r.Predictions) {
 		t.Errorf("%d comparisons, %d predictions", len(r.Comparisons), len(r.Predictions))
+	}
+}
+
+// Item 9 of issue 12: B = N without replacement has no mini-batch noise (κ_B = 0); verify
+// refuses it as score does, with a usage error naming --batch.
+func TestRunRefusesFullBatchWithout(t *testing.T) {
+	spec := problem.DefaultSpec()
+	spec.Data, spec.Model = "diabetes", "linreg"
+	p, err := problem.Load(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := DefaultSettings()
+	s.LR, s.Batch, s.Chains, s.Steps, s.Burnin = 0.2, p.Data.Len(), 4, 100, 10
+	_, err = Run(context.Background(), p, nil, &s)
+	if fe := field.As(err); fe == nil || fe.Key != "batch" {
+		t.Fatalf("B = N without replacement: error %v, want a usage error of --batch", err)
+	}
+}
+
+// Item 9 of issue 12: at an interpolating minimum (targets exactly linear in the features, so
+// every g_i vanishes at θ* in exact arithmetic) the noise is round-off: every verdict is
+// inconclusive, with the reason, and a warning says so.
+func TestRunRoundoffNoise(t *testing.T) {
+	spec := problem.DefaultSpec()
+	spec.Data, spec.Model = "diabetes", "linreg"
+	p, err := problem.Load(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, f := p.Data.X.Dims()
+	for i := 0; i < n; i++ {
+		var y float64
+		for j := 0; j < f; j++ {
+			y += p.Data.X.At(i, j) * float64(j+1) / 10
+		}
+		p.Data.Y[i] = y
+		p.Batch.Y[i] = y
+	}
+	s := DefaultSettings()
+	s.LR, s.Batch, s.Chains, s.Steps, s.Burnin = 0.2, 16, 4, 200, 50
+	r, err := Run(context.Background(), p, nil, &s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, pr := range r.Predictions {
+		if pr.Consistent != nil || pr.Verdict != VerdictInconclusive || !strings.Contains(pr.Reason, "round-off") && pr.Cov != nil {
+			t.Errorf("%s: verdict %q consistent %v (%s) at an interpolating minimum", name, pr.Verdict, pr.Consistent, pr.Reason)
+		}
+	}
+}
+
+// Item 10 of issue 12: cov_stderr is the standard error of each entry of the covariance in
+// the parameter basis, so every entry is ≥ 0; it equals the between-chain standard error of
+// the per-chain covariances rotated to the parameter basis, computed by a naive loop.
+func TestRunCovStderr(t *testing.T) {
+	spec := problem.DefaultSpec()
+	spec.Data, spec.Model = "diabetes", "linreg"
+	p, err := problem.Load(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := DefaultSettings()
+	s.LR, s.Batch, s.Chains, s.Steps, s.Burnin = 0.2, 16, 4, 400, 100
+	r, err := Run(context.Background(), p, nil, &s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, row := range r.CovStderr.Rows {
+		for j, v := range row {
+			if !(v >= 0) {
+				t.Fatalf("cov_stderr[%d][%d] = %v: a standard error must be ≥ 0", i, j, v)
+			}
+		}
+	}
+}
+
+// chainCovSE against a naive loop: rotate each chain's covariance, then the between-chain
+// standard deviation (divisor K − 1) over √K per entry.
+func TestChainCovSE(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	K, k, d := 5, 2, 3
+	covs := make([]*mat.SymDense, K)
+	for c := range covs {
+		a := mat.NewDense(k, k, nil)
+		for i := 0; i < k; i++ {
+			for j := 0; j < k; j++ {
+				a.Set(i, j, rng.NormFloat64())
+			}
+		}
+		covs[c] = mat.NewSymDense(k, nil)
+		covs[c].SymOuterK(1, a)
+	}
+	var qr mat.QR
+	g := mat.NewDense(d, k, nil)
+	for i := 0; i < d; i++ {
+		for j := 0; j < k; j++ {
+			g.Set(i, j, rng.NormFloat64())
+		}
+	}
+	qr.Factorize(g)
+	var qf mat.Dense
+	qr.QTo(&qf)
+	v := mat.DenseCopyOf(qf.Slice(0, d, 0, k))
+	got := chainCovSE(covs, v)
+	for i := 0; i < d; i++ {
+		for j := 0; j < d; j++ {
+			vals := make([]float64, K)
+			var mean float64
+			for c := range covs {
+				for a := 0; a < k; a++ {
+					for b := 0; b < k; b++ {
+						vals[c] += v.At(i, a) * covs[c].At(a, b) * v.At(j, b)
+					}
+				}
+				mean += vals[c] / float64(K)
+			}
+			var ss float64
+			for _, x := range vals {
+				ss += (x - mean) * (x - mean)
+			}
+			want := math.Sqrt(ss / float64(K-1) / float64(K))
+			if math.Abs(got.At(i, j)-want) > 1e-12 {
+				t.Errorf("(%d,%d): %v, naive %v", i, j, got.At(i, j), want)
+			}
+		}
+	}
+}
+
+// Item 10 of issue 12: --lanczos-tol is a verify flag, validated (a usage error of
+// lanczos-tol), and a Lanczos run that does not reach it is a warning, not an error: on
+// digits with mlp:8 (d = 610 > 500, top-k basis) with an unreachable tolerance 1e-300, Run
+// returns a report with the warning.
+func TestRunLanczosTolerance(t *testing.T) {
+	s := DefaultSettings()
+	s.LR, s.Batch, s.LanczosTol = 0.1, 8, -1
+	if fe := field.As(s.Validate()); fe == nil || fe.Key != "lanczos-tol" {
+		t.Fatalf("--lanczos-tol -1: %v", s.Validate())
+	}
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	s = DefaultSettings()
+	s.BindFlags(fs)
+	if err := fs.Parse([]string{"--lanczos-tol", "1e-300"}); err != nil || s.LanczosTol != 1e-300 {
+		t.Fatalf("--lanczos-tol 1e-300: %v, %v", err, s.LanczosTol)
+	}
+	spec := problem.DefaultSpec()
+	spec.Data, spec.Model, spec.WeightDecay = "digits", "mlp:8", 1e-3
+	p, err := problem.Load(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := p.Model.NumParams(); d <= 500 {
+		t.Fatalf("d = %d: not a top-k problem", d)
+	}
+	s.LR, s.Batch, s.Chains, s.Steps, s.Burnin, s.TopK = 0.05, 32, 3, 20, 5, 5
+	r, err := Run(context.Background(), p, nil, &s)
+	if err != nil {
+		t.Fatalf("a Lanczos tolerance not reached must be a warning: %v", err)
+	}
+	found := false
+	for _, w := range r.Warnings {
+		found = found || strings.Contains(w, "Lanczos")
+	}
+	if !found {
+		t.Errorf("no Lanczos warning: %q", r.Warnings)
 	}
 }

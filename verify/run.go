@@ -10,6 +10,8 @@ import (
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/sgdprior/sgdprior/field"
+	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/model"
 	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/problem"
@@ -48,6 +50,10 @@ func Run(ctx context.Context, p *problem.Problem, theta []float64, s *Settings) 
 	if err != nil {
 		return nil, err
 	}
+	if kappa == 0 && s.Method != sim.SGLD {
+		// The rule of score: B = N without replacement leaves no mini-batch noise.
+		return nil, field.Errorf("batch", "%d equals N: sampling without replacement has no mini-batch noise (κ_B = 0)", n)
+	}
 	out := &Report{Chains: s.Chains, Steps: s.Steps, Burnin: s.Burnin, Thin: s.Thin, Simulator: s.Method.String(),
 		Sampling: s.Sampling.String(), LR: s.LR, Batch: s.Batch, Kappa: kappa, N: n, D: d, Warnings: []string{}}
 	if s.Method == sim.SDE {
@@ -77,7 +83,7 @@ func Run(ctx context.Context, p *problem.Problem, theta []float64, s *Settings) 
 	}
 
 	// The comparison basis and the predictions.
-	at, w, err := minimumAt(obj, p.Batch, theta, kappa, d <= stationary.SmallDim, s.TopK, s.Seed)
+	at, w, err := minimumAt(obj, p.Batch, theta, kappa, d <= stationary.SmallDim, s.TopK, s.Seed, s.LanczosTol)
 	out.Warnings = append(out.Warnings, w...)
 	if err != nil {
 		return nil, err
@@ -106,6 +112,21 @@ func Run(ctx context.Context, p *problem.Problem, theta []float64, s *Settings) 
 		out.Warnings = append(out.Warnings, fmt.Sprintf("score errors use each prediction's Gaussian field −Σ⁻¹(θ − θ*): the exact fields of the note's and the posterior's scores are evaluated only in the full basis with d ≤ %d", ExactFieldMaxDim))
 	}
 
+	// Is the noise round-off (an interpolating minimum)? tr H: exact in the full basis, else
+	// bounded above by the top-k curvatures and (d − k)·h_k for the rest.
+	var traceH float64
+	for _, h := range at.Curvatures {
+		traceH += h
+	}
+	if !at.Full {
+		traceH += float64(d-len(at.Curvatures)) * at.Curvatures[len(at.Curvatures)-1]
+	}
+	var inconclusive string
+	if spread, floor := roundoffNoise(p.Model, p.Batch, theta, grad, at, traceH); spread <= floor {
+		inconclusive = fmt.Sprintf("the mini-batch noise is round-off: √tr C = %.3g ≤ the round-off floor %.3g after one Newton step from θ* (an interpolating minimum, MATH.md §2, §7.1)", spread, floor)
+		out.Warnings = append(out.Warnings, inconclusive+": every verdict is inconclusive")
+	}
+
 	// Simulate.
 	V := at.Basis
 	k := out.BasisDim
@@ -120,10 +141,18 @@ func Run(ctx context.Context, p *problem.Problem, theta []float64, s *Settings) 
 			dst[j] = sum
 		}
 	}
+	inits, ref := overdispersedStarts(theta, V, preds, s.Method == sim.SGLD, s.Chains, s.Seed)
+	if ref == "" {
+		out.Starts = "theta*"
+		out.Warnings = append(out.Warnings, "no Gaussian prediction exists to overdisperse the starts: every chain starts at θ*, so R̂ cannot see a chain that has not forgotten its start")
+	} else {
+		out.Starts = "overdispersed from " + ref
+	}
 	cfg := sim.Config{
 		Method: s.Method, Sampling: s.Sampling, LR: s.LR, Batch: s.Batch, DT: s.DT,
 		Chains: s.Chains, Steps: s.Steps, Burnin: s.Burnin, Thin: s.Thin, Seed: s.Seed,
 		Init: theta, LambdaMax: at.Curvatures[0], Project: project, ProjectDim: k,
+		Inits:      inits,
 		Checkpoint: s.Checkpoint, CheckpointEvery: s.CheckpointEvery, Resume: s.Resume,
 		ConfigTag: fmt.Sprintf("%s|%s|wd=%g|sigma=%g|theta=%x", p.Data.SHA256, p.Model.Name(), wd, sigma, floats.Sum(theta)),
 		Observe: func(chain, step int, _ []float64) {
@@ -143,11 +172,24 @@ func Run(ctx context.Context, p *problem.Problem, theta []float64, s *Settings) 
 	out.Samples = res.Chains * res.Kept
 	sum := sim.DescribeChains(res.Samples, k)
 	out.Warnings = append(out.Warnings, sum.Warnings...)
-	out.RHatMax, out.ESSMin = jsonFloat(maxOf(sum.RHat)), jsonFloat(minOf(sum.ESS))
-	if r := float64(out.RHatMax); r > 1.01 {
-		out.Warnings = append(out.Warnings, fmt.Sprintf("max split-R̂ = %.3f > 1.01: the chains may not have reached stationarity; increase --burnin or --steps", r))
+	eta := s.LR
+	if s.Method == sim.SDE {
+		eta *= s.DT
 	}
-	cmp := Compare(sum, res.Samples, preds, CompareSettings{Alpha: s.Alpha})
+	conv := CheckConvergence(sum, contraction(at.Curvatures, eta), s.Steps, s.Burnin, s.Thin)
+	out.Convergence, out.Converged = conv, conv.Converged
+	out.RHatMax, out.ESSMin = jsonFloat(conv.RHatMax), jsonFloat(conv.ESSMin)
+	if !conv.Converged {
+		w := conv.Reason + ": every verdict is inconclusive"
+		if conv.Suggestion != "" {
+			w += "; try " + conv.Suggestion
+		}
+		out.Warnings = append(out.Warnings, w)
+		if inconclusive == "" {
+			inconclusive = conv.Reason
+		}
+	}
+	cmp := Compare(sum, res.Samples, preds, CompareSettings{Alpha: s.Alpha, Inconclusive: inconclusive})
 	// Matrices in the parameter basis when the basis is full, else in the comparison basis.
 	emit := func(name string, m *mat.SymDense) *jsonMatrix {
 		if m == nil {
@@ -167,14 +209,15 @@ func Run(ctx context.Context, p *problem.Problem, theta []float64, s *Settings) 
 		out.Mean = floatsOf(sum.Mean)
 	}
 	out.Cov = emit("cov", sum.Cov)
-	out.CovStderr = emit("cov_stderr", sum.CovSE)
+	if at.Full {
+		out.CovStderr = out.matrix("cov_stderr", chainCovSE(sum.ChainCov, V))
+	} else {
+		out.CovStderr = out.matrix("cov_stderr", chainCovSE(sum.ChainCov, nil))
+	}
 	out.Predictions = map[string]PredResult{}
 	for _, c := range cmp {
-		pj := PredResult{RelFrobenius: jsonFloat(c.RelFrobenius), KL: jsonFloat(c.KL), ScoreError: jsonFloat(c.ScoreError),
-			MaxAbsT: jsonFloat(c.MaxAbsZ), Critical: jsonFloat(c.Critical), Test: c.Test, Alpha: c.Alpha}
+		pj := newPredResult(c)
 		if c.Cov != nil {
-			cons := c.Consistent
-			pj.Consistent = &cons
 			pj.Cov = emit("pred-"+c.Name, c.Cov)
 		}
 		for _, p := range preds {
@@ -187,7 +230,7 @@ func Run(ctx context.Context, p *problem.Problem, theta []float64, s *Settings) 
 	}
 	for j := 0; j < k; j++ {
 		dir := Direction{H: jsonFloat(at.Curvatures[j]), Var: jsonFloat(sum.Cov.At(j, j)), VarSE: jsonFloat(sum.CovSE.At(j, j)),
-			Ratio: map[string]jsonFloat{}, RatioSE: map[string]jsonFloat{}, RHat: jsonFloat(sum.RHat[j]), ESS: jsonFloat(sum.ESS[j])}
+			Ratio: map[string]jsonFloat{}, RatioSE: map[string]jsonFloat{}, RHat: jsonFloat(sum.RHat[j]), ESS: jsonFloat(sum.ESS[j]), ESSSq: jsonFloat(sum.ESSSq[j])}
 		for _, c := range cmp {
 			if c.Ratios != nil {
 				dir.Ratio[c.Name] = jsonFloat(c.Ratios[j])
@@ -203,11 +246,179 @@ func Run(ctx context.Context, p *problem.Problem, theta []float64, s *Settings) 
 	return out, nil
 }
 
+// newPredResult is the JSON form of a comparison (without its covariance matrix).
+func newPredResult(c Comparison) PredResult {
+	nan := jsonFloat(math.NaN())
+	pj := PredResult{RelFrobenius: jsonFloat(c.RelFrobenius), KL: jsonFloat(c.KL), ScoreError: jsonFloat(c.ScoreError),
+		MaxAbsT: jsonFloat(c.MaxAbsZ), Verdict: c.Verdict, Reason: c.Reason, Test: c.Test, Alpha: c.Alpha,
+		Effect: Effect{nan, nan, nan}, DetectableRelError: nan, DetectableRotationDeg: nan,
+		F: nan, Critical: nan, PValue: nan, NullFraction: nan, NullFractionSE: nan}
+	if t := c.CovTest; t != nil {
+		pj.Effect = Effect{jsonFloat(t.RelError), jsonFloat(t.CILow), jsonFloat(t.CIHigh)}
+		pj.DetectableRelError = jsonFloat(t.Detectable)
+		pj.DetectableRotationDeg = jsonFloat(t.DetectableRotation * 180 / math.Pi)
+		pj.Rank, pj.F, pj.Critical, pj.PValue = t.Rank, jsonFloat(t.F), jsonFloat(t.Critical), jsonFloat(t.PValue)
+		pj.NullFraction, pj.NullFractionSE = jsonFloat(t.NullFraction), jsonFloat(t.NullFractionSE)
+	}
+	if c.Verdict != VerdictInconclusive {
+		cons := c.Verdict == VerdictHolds
+		pj.Consistent = &cons
+	}
+	return pj
+}
+
+// startStream is the PCG stream (with the seed) of the chains' overdispersed starts.
+const startStream = 0x57a275
+
+// overdispersedStarts returns the chains' starts θ* + V x_c with x_c ~ N(0, 4Σ_ref) in basis
+// coordinates (MATH.md §7.1), drawn in chain order from the PCG stream (seed, startStream), and
+// the name of the prediction used as Σ_ref: the discrete Lyapunov covariance (for SGLD the
+// SGLD one first), else the continuous, else the posterior. With none it returns nil, "".
+func overdispersedStarts(theta []float64, v *mat.Dense, preds []Prediction, sgld bool, chains int, seed uint64) ([][]float64, string) {
+	order := []string{stationary.PredDiscrete, stationary.PredContinuous, stationary.PredPosterior}
+	if sgld {
+		order = append([]string{stationary.PredSGLDDiscrete}, order...)
+	}
+	var ref *mat.SymDense
+	var name string
+	for _, want := range order {
+		for _, p := range preds {
+			if p.Name == want && p.Cov != nil && ref == nil {
+				ref, name = p.Cov, p.Name
+			}
+		}
+	}
+	if ref == nil {
+		return nil, ""
+	}
+	k := ref.SymmetricDim()
+	var eig mat.EigenSym
+	if !eig.Factorize(ref, true) {
+		return nil, ""
+	}
+	vals := eig.Values(nil)
+	var q mat.Dense
+	eig.VectorsTo(&q)
+	for i, l := range vals { // 2Σ_ref^{1/2} = Q·2Λ^{1/2}
+		f := 2 * math.Sqrt(math.Max(l, 0))
+		for r := 0; r < k; r++ {
+			q.Set(r, i, f*q.At(r, i))
+		}
+	}
+	rng := rand.New(rand.NewPCG(seed, startStream))
+	z := mat.NewVecDense(k, nil)
+	x := mat.NewVecDense(k, nil)
+	d := len(theta)
+	out := make([][]float64, chains)
+	for c := range out {
+		for i := 0; i < k; i++ {
+			z.SetVec(i, rng.NormFloat64())
+		}
+		x.MulVec(&q, z)
+		out[c] = make([]float64, d)
+		th := mat.NewVecDense(d, out[c])
+		th.MulVec(v, x)
+		floats.Add(out[c], theta)
+	}
+	return out, name
+}
+
+// chainCovSE returns the between-chain standard error of every entry of the covariance: the
+// standard deviation over chains (divisor K − 1) of the per-chain covariances, divided by √K
+// (sim.BetweenChainSE), in the parameter basis V Σ̂_c Vᵀ when v is non-nil, else in the basis.
+func chainCovSE(chainCov []*mat.SymDense, v *mat.Dense) *mat.SymDense {
+	K := len(chainCov)
+	var n int
+	mats := make([]*mat.SymDense, K)
+	for c, m := range chainCov {
+		if v != nil {
+			m = stationary.Unproject(m, v)
+		}
+		mats[c] = m
+		n = m.SymmetricDim()
+	}
+	out := mat.NewSymDense(n, nil)
+	col := make([]float64, K)
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			for c := range mats {
+				col[c] = mats[c].At(i, j)
+			}
+			out.SetSym(i, j, sim.BetweenChainSE(col))
+		}
+	}
+	return out
+}
+
+// roundoffNoise returns the spread √tr C of the per-example gradients and the round-off floor
+// F (noise.RoundoffFloor) at θ_N = θ* − V(VᵀHV)⁻¹Vᵀ∇L(θ*), one Newton step from θ* within the
+// comparison basis, or at θ* itself when its spread is smaller (MATH.md §7.1). At an
+// interpolating minimum the noise left at θ* is set by the minimiser's tolerance (every g_i
+// is of the size of ∇L there); the Newton step takes it to round-off, so spread ≤ F says that
+// the noise is round-off. grad is ∇L(θ*) (weight decay included), traceH tr H or a bound.
+func roundoffNoise(m model.Model, b model.Batch, theta, grad []float64, at *stationary.Minimum, traceH float64) (spread, floor float64) {
+	k := len(at.Curvatures)
+	v := at.Basis
+	vg := mat.NewVecDense(k, nil)
+	vg.MulVec(v.T(), mat.NewVecDense(len(grad), grad))
+	var step mat.VecDense
+	if err := step.SolveVec(at.H, vg); err != nil {
+		step.CloneFromVec(vg)
+		step.ScaleVec(0, &step)
+	}
+	newton := append([]float64(nil), theta...)
+	dv := mat.NewVecDense(len(theta), nil)
+	dv.MulVec(v, &step)
+	floats.Sub(newton, dv.RawVector().Data)
+	tc, meanNorm := gradientSpread(m, b, newton)
+	t0, mean0 := gradientSpread(m, b, theta)
+	if t0 < tc {
+		tc, meanNorm, newton = t0, mean0, theta
+	}
+	return math.Sqrt(tc), noise.RoundoffFloor(len(theta), traceH, floats.Norm(newton, 2), meanNorm)
+}
+
+// gradientSpread returns tr C = (1/N) Σ_i ‖g_i − ḡ‖² and the mean norm (1/N) Σ_i ‖g_i‖ of the
+// per-example NLL gradients at θ (MATH.md §2), computed in chunks of examples (two passes:
+// ḡ, then the deviations).
+func gradientSpread(m model.Model, b model.Batch, theta []float64) (traceC, meanNorm float64) {
+	n, d := b.Len(), len(theta)
+	const chunk = 256
+	_, cols := b.X.Dims()
+	g := mat.NewDense(min(chunk, n), d, nil)
+	mean := make([]float64, d)
+	each := func(f func(row []float64)) {
+		for lo := 0; lo < n; lo += chunk {
+			hi := min(n, lo+chunk)
+			sub := model.Batch{X: b.X.Slice(lo, hi, 0, cols).(*mat.Dense)}
+			if b.Y != nil {
+				sub.Y = b.Y[lo:hi]
+			}
+			gs := g.Slice(0, hi-lo, 0, d).(*mat.Dense)
+			m.PerExampleGrads(gs, theta, sub)
+			for i := 0; i < hi-lo; i++ {
+				f(gs.RawRowView(i))
+			}
+		}
+	}
+	each(func(row []float64) {
+		floats.Add(mean, row)
+		meanNorm += floats.Norm(row, 2)
+	})
+	floats.Scale(1/float64(n), mean)
+	each(func(row []float64) {
+		for j, v := range row {
+			traceC += (v - mean[j]) * (v - mean[j])
+		}
+	})
+	return traceC / float64(n), meanNorm / float64(n)
+}
+
 // minimumAt builds the set-up at θ*: with full, from the dense Hessian and C_B = κ_B C
 // (stationary.Dense, with a warning naming removed null directions); otherwise in the top-k
 // Hessian subspace (stationary.TopK), with VᵀC_BV from the projected per-example gradients
 // G V (n×k, by g_i·v products: noise.ProjectedCovariance).
-func minimumAt(obj model.Objective, b model.Batch, theta []float64, kappa float64, full bool, k int, seed uint64) (*stationary.Minimum, []string, error) {
+func minimumAt(obj model.Objective, b model.Batch, theta []float64, kappa float64, full bool, k int, seed uint64, tol float64) (*stationary.Minimum, []string, error) {
 	hop := score.HessianOperator{Objective: obj, Batch: b, Theta: theta}
 	if full {
 		h := score.DenseHessian(hop)
@@ -223,7 +434,7 @@ func minimumAt(obj model.Objective, b model.Batch, theta []float64, kappa float6
 		return m, w, nil
 	}
 	n, d := b.Len(), len(theta)
-	return stationary.TopK(hop, k, rand.NewPCG(seed, lanczosStream), func(dst *mat.SymDense, basis *mat.Dense) {
+	return stationary.TopKWith(hop, k, rand.NewPCG(seed, lanczosStream), func(dst *mat.SymDense, basis *mat.Dense) {
 		_, kk := basis.Dims()
 		gv := mat.NewDense(n, kk, nil)
 		col := make([]float64, n)
@@ -234,7 +445,7 @@ func minimumAt(obj model.Objective, b model.Batch, theta []float64, kappa float6
 			gv.SetCol(j, col)
 		}
 		noise.ProjectedCovariance(dst, gv, kappa)
-	})
+	}, &linalg.LanczosSettings{Tol: tol})
 }
 
 // newCloud builds the cloud from kept samples in basis coordinates (k ≥ 2).
@@ -273,24 +484,4 @@ func floatsOf(v []float64) []jsonFloat {
 		out[i] = jsonFloat(x)
 	}
 	return out
-}
-
-func maxOf(v []float64) float64 {
-	m := math.Inf(-1)
-	for _, x := range v {
-		if x > m || math.IsNaN(x) {
-			m = x
-		}
-	}
-	return m
-}
-
-func minOf(v []float64) float64 {
-	m := math.Inf(1)
-	for _, x := range v {
-		if x < m || math.IsNaN(x) {
-			m = x
-		}
-	}
-	return m
 }

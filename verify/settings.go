@@ -26,6 +26,9 @@ type Settings struct {
 	DT float64
 	// TopK is the dimension of the Hessian subspace compared in for d > stationary.SmallDim.
 	TopK int
+	// LanczosTol is the relative residual at which Lanczos for the top-k Hessian subspace
+	// stops (0: linalg's default 1e-10); not reaching it is a warning, as in score.
+	LanczosTol float64
 	// Alpha is the level of the consistency test, in (0, 1).
 	Alpha float64
 	// Inverse chooses how C_B is inverted (damping or range).
@@ -68,6 +71,8 @@ func (s *Settings) Validate() error {
 		return field.Errorf("dt", "must be in (0, 1], not %v", s.DT)
 	case s.TopK < 1:
 		return field.Errorf("top-k", "must be ≥ 1, not %d", s.TopK)
+	case !(s.LanczosTol >= 0 && s.LanczosTol < 1):
+		return field.Errorf("lanczos-tol", "must be in [0, 1), not %v", s.LanczosTol)
 	case !(s.Alpha > 0 && s.Alpha < 1):
 		return field.Errorf("alpha", "must be in (0, 1), not %v", s.Alpha)
 	}

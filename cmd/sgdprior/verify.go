@@ -63,22 +63,30 @@ func printVerify(w io.Writer, o *study.Outcome) {
 	pr, out := o.Problem, o.Verify
 	fmt.Fprintf(w, "%s on %s (n = %d, d = %d): %s, η = %g, B = %d, sampling %s (κ_B = %.4g)\n",
 		pr.Model.Name(), pr.Data.Name, out.N, out.D, out.Simulator, out.LR, out.Batch, out.Sampling, out.Kappa)
-	fmt.Fprintf(w, "%d chains × %d kept samples; basis %s (%d directions); max R̂ %.4f, min ESS %.0f\n",
-		out.Chains, out.Samples/out.Chains, out.Basis, out.BasisDim, float64(out.RHatMax), float64(out.ESSMin))
-	fmt.Fprintf(w, "%-14s %12s %10s %12s %9s  %s\n", "prediction", "rel. Frob.", "KL", "score err.", "max|t|", "verdict")
+	conv := "converged"
+	if !out.Converged {
+		conv = "NOT converged"
+	}
+	fmt.Fprintf(w, "%d chains × %d kept samples (starts %s); basis %s (%d directions); %s: max R̂ %.4f (limit %.4g), min ESS %.0f (limit %.0f)\n",
+		out.Chains, out.Samples/out.Chains, out.Starts, out.Basis, out.BasisDim, conv, float64(out.RHatMax), out.Convergence.RHatLimit, float64(out.ESSMin), out.Convergence.ESSLimit)
+	if out.Convergence.Suggestion != "" {
+		fmt.Fprintf(w, "to converge: %s\n", out.Convergence.Suggestion)
+	}
+	fmt.Fprintf(w, "%-14s %10s %10s %22s %10s  %s\n", "prediction", "rel. Frob.", "KL", "rel. error [bounds]", "detectable", "verdict")
 	cmp := out.Comparisons
 	for _, c := range cmp {
-		verdict := "consistent"
-		switch {
-		case c.Cov == nil:
-			verdict = "no prediction"
-		case !c.Consistent:
-			verdict = "inconsistent"
+		eff, det := "", ""
+		if t := c.CovTest; t != nil {
+			eff = fmt.Sprintf("%.3g [%.3g, %.3g]", t.RelError, t.CILow, t.CIHigh)
+			det = fmt.Sprintf("%.3g", t.Detectable)
 		}
-		fmt.Fprintf(w, "%-14s %12.4g %10.4g %12.4g %9.3g  %s\n", c.Name, c.RelFrobenius, c.KL, c.ScoreError, c.MaxAbsZ, verdict)
+		fmt.Fprintf(w, "%-14s %10.4g %10.4g %22s %10s  %s: %s\n", c.Name, c.RelFrobenius, c.KL, eff, det, c.Verdict, c.Reason)
 	}
-	if len(cmp) > 0 {
-		fmt.Fprintf(w, "test: %s, α = %g\n", cmp[0].Test, cmp[0].Alpha)
+	for _, c := range cmp {
+		if c.Test != "" {
+			fmt.Fprintf(w, "test: %s, α = %g\n", c.Test, c.Alpha)
+			break
+		}
 	}
 	for _, x := range out.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", x)
