@@ -184,7 +184,12 @@ func CovarianceTest(chainCov []*mat.SymDense, chainMean [][]float64, pred mat.Sy
 	}
 	t.Trace, t.Trace2 = replicateTraces(z)
 	t.DF1 = t.Trace * t.Trace / t.Trace2
+	// The denominator's degrees of freedom: the smaller of h(K − 1) and the replicates' own
+	// (replicateDF2), so that heavy-tailed replicates do not make the test liberal.
 	t.DF2 = t.DF1 * float64(K-1)
+	if df2 := replicateDF2(z); df2 < t.DF2 {
+		t.DF2 = df2
+	}
 	t.F = t.T / t.Trace
 	fd := distuv.F{D1: t.DF1, D2: t.DF2}
 	t.Critical = fd.Quantile(1 - alpha)
@@ -412,4 +417,28 @@ func norm(v []float64) float64 {
 		s += x * x
 	}
 	return math.Sqrt(s)
+}
+
+// replicateDF2 returns the degrees of freedom of tr Σ̂_D measured from the replicates
+// themselves (MATH.md §7.2): tr Σ̂_D = Σ_c q_c/(K(K − 1)) with q_c = ‖z_c − z̄‖², so by
+// Satterthwaite m = 2(E tr Σ̂_D)²/Var tr Σ̂_D ≈ 2(K − 1)q̄²/s_q², q̄ and s_q² the mean and
+// sample variance (divisor K − 1) of the q_c. For Gaussian replicates E q_c = (K−1)/K·tr A and
+// Var q_c ≈ 2 tr A², so m ≈ h(K − 1), the Satterthwaite value; heavy-tailed replicates (few
+// effective draws per chain) spread the q_c more and give a smaller m, a heavier-tailed
+// reference. z holds the centred replicates (K×p).
+func replicateDF2(z *mat.Dense) float64 {
+	K, _ := z.Dims()
+	q := make([]float64, K)
+	var mean float64
+	for c := 0; c < K; c++ {
+		for _, v := range z.RawRowView(c) {
+			q[c] += v * v
+		}
+		mean += q[c] / float64(K)
+	}
+	var v float64
+	for _, x := range q {
+		v += (x - mean) * (x - mean) / float64(K-1)
+	}
+	return 2 * float64(K-1) * mean * mean / v
 }

@@ -3,6 +3,7 @@ package verify
 import (
 	"math"
 	"math/rand/v2"
+	"sort"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -154,6 +155,66 @@ func TestCovarianceTestSimulation(t *testing.T) {
 		cse := math.Sqrt(2 * alpha * (1 - 2*alpha) / R)
 		if cov := float64(tl.cover) / R; cov < 1-2*alpha-3*cse {
 			t.Errorf("α = %v: [ci_low, ci_high] covers ε = 0.1 in %.4f of the replicates, want ≥ %.4f", alpha, cov, 1-2*alpha-3*cse)
+		}
+	}
+}
+
+// replicateDF2 against its two regimes (MATH.md §7.2), fixed seeds: for Gaussian replicates
+// z_c ~ N(0, A), A = diag(1, 1/2, …, 1/p), the median over 400 draws of K = 32 replicates must
+// lie in [0.95, 1.25]·h(K − 1), h(K − 1) = (tr A)²/tr A²·(K − 1) the exact Satterthwaite value
+// (the estimate has a sample variance in its denominator and is biased up: its median is 1.11
+// times h(K − 1) here, and its standard error over 400 draws about 1.5%; the test takes the
+// smaller of the two, so an upward bias leaves Gaussian replicates at h(K − 1)); for replicates
+// scaled by √w_c with w_c ~ χ²₂/2 (heavy tails: Var q_c grows several-fold) it must be below half
+// of h(K − 1), where the test then takes it as its denominator's degrees of freedom.
+func TestReplicateDF2(t *testing.T) {
+	const K, p, draws = 32, 20, 400
+	var trA, trA2 float64
+	for j := 1; j <= p; j++ {
+		trA += 1 / float64(j)
+		trA2 += 1 / float64(j*j)
+	}
+	want := trA * trA / trA2 * (K - 1)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, heavy := range []bool{false, true} {
+		dfs := make([]float64, 0, draws)
+		for range draws {
+			z := mat.NewDense(K, p, nil)
+			for c := 0; c < K; c++ {
+				w := 1.0
+				if heavy {
+					a, b := rng.NormFloat64(), rng.NormFloat64()
+					w = (a*a + b*b) / 2
+				}
+				for j := 0; j < p; j++ {
+					z.Set(c, j, math.Sqrt(w/float64(j+1))*rng.NormFloat64())
+				}
+			}
+			centre(z)
+			dfs = append(dfs, replicateDF2(z))
+		}
+		sort.Float64s(dfs)
+		med := dfs[draws/2]
+		t.Logf("heavy %v: median replicateDF2 %.4g, h(K−1) = %.4g", heavy, med, want)
+		switch {
+		case !heavy && (med < 0.95*want || med > 1.25*want):
+			t.Errorf("Gaussian replicates: median df2 %.4g, want in [0.95, 1.25]·%.4g", med, want)
+		case heavy && med > want/2:
+			t.Errorf("heavy-tailed replicates: median df2 %.4g, want < %.4g", med, want/2)
+		}
+	}
+}
+
+// centre subtracts the column means of z.
+func centre(z *mat.Dense) {
+	K, p := z.Dims()
+	for j := 0; j < p; j++ {
+		var m float64
+		for c := 0; c < K; c++ {
+			m += z.At(c, j) / float64(K)
+		}
+		for c := 0; c < K; c++ {
+			z.Set(c, j, z.At(c, j)-m)
 		}
 	}
 }
