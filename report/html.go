@@ -149,7 +149,7 @@ pre.cmd { white-space: pre-wrap; word-break: break-all; font-size: 0.8em; backgr
 <tr><th class="txt">entry</th><th class="txt">question</th><th class="txt">answers</th></tr>
 {{range .Glance}}<tr><td><a href="#{{anchor "entry-" .Entry.Name}}">{{.Entry.Name}}</a></td><td>{{.Topic}}</td><td>{{range .Answers}}<div class="answer"><span class="badge {{.Status}}">{{badge .}}</span> <span class="where">{{.Where}}</span></div>{{end}}</td></tr>
 {{end}}</table>
-<p class="note">Thresholds for the assumption checks (not statistical tests; each value is printed beside its threshold): commutator ≤ {{fmtnum .Thresholds.Commutator}}, Jacobian asymmetry ≤ {{fmtnum .Thresholds.Asymmetry}}, divergence ratio ≤ {{fmtnum .Thresholds.Divergence}}, |excess kurtosis| ≤ {{fmtnum .Thresholds.Kurtosis}}, 2-D current ≤ {{fmtnum .Thresholds.Current}}. “Consistent” verdicts on the predictions are verify's own tests, named in each verdict.</p>
+<p class="note">Thresholds for the assumption checks (each value is printed beside its threshold, with its standard error where it is estimated from random probes or samples; such a check is inconclusive when the interval of two standard errors straddles the threshold): commutator ≤ {{fmtnum .Thresholds.Commutator}}, Jacobian asymmetry ≤ {{fmtnum .Thresholds.Asymmetry}}, divergence ratio ≤ {{fmtnum .Thresholds.Divergence}}, |excess kurtosis| ≤ {{fmtnum .Thresholds.Kurtosis}}, 2-D current ≤ {{fmtnum .Thresholds.Current}}. The verdicts on the covariance predictions are verify's statistical test (MATH.md §7.2), stated in each verdict with its level, power and effect size; they are inconclusive when the chains have not converged.</p>
 
 {{range .Entries}}
 <section id="{{anchor "entry-" .Name}}" data-entry="{{.Name}}">

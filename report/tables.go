@@ -171,10 +171,14 @@ func scoreTable(name string, steps []*study.StepResult) *Table {
 // predictionTable lists verify's judgement of every prediction for every verify step.
 func predictionTable(name string, steps []*study.StepResult) *Table {
 	t := &Table{
-		Name:    name,
-		Title:   "Predictions against the measured stationary distribution",
-		Caption: "For each simulation and each prediction: the relative Frobenius error of the predicted covariance, the Gaussian KL divergence from the measured distribution, the score error at the samples, and verify's verdict with its test and level.",
-		Header:  []string{"lr", "batch", "simulator", "prediction", "rel_frobenius", "kl", "score_error", "consistent", "test", "alpha", "rhat_max", "ess_min"},
+		Name:  name,
+		Title: "Predictions against the measured stationary distribution",
+		Caption: "For each simulation and each prediction: verify's verdict (holds, fails, or inconclusive with its reason: MATH.md §7.2), " +
+			"the whitened relative error with the sampling contribution removed and its 1 − α bounds, the scale error the test detects with power 0.8, " +
+			"the p-value of the covariance test at level α, the relative Frobenius error, the Gaussian KL divergence, the score error at the samples, " +
+			"and the run's convergence (largest split-R̂, smallest effective sample size).",
+		Header: []string{"lr", "batch", "simulator", "prediction", "verdict", "rel_error", "ci_low", "ci_high", "detectable_rel_error", "p_value", "alpha",
+			"rel_frobenius", "kl", "score_error", "converged", "rhat_max", "ess_min", "reason"},
 	}
 	for _, s := range steps {
 		o, err := s.Verify()
@@ -184,15 +188,22 @@ func predictionTable(name string, steps []*study.StepResult) *Table {
 		for _, pn := range study.PredictionNames(o.Predictions) {
 			p := o.Predictions[pn]
 			verdict := Cell{Text: "—"}
-			if p.Consistent != nil {
-				if *p.Consistent {
-					verdict = Cell{Text: "consistent", CSV: "true", Class: "holds"}
-				} else {
-					verdict = Cell{Text: "not consistent", CSV: "false", Class: "fails"}
-				}
+			switch p.Verdict {
+			case verify.VerdictHolds:
+				verdict = Cell{Text: "holds", Class: study.Holds}
+			case verify.VerdictFails:
+				verdict = Cell{Text: "fails", Class: study.Fails}
+			case verify.VerdictInconclusive:
+				verdict = Cell{Text: "inconclusive", Class: study.Inconclusive}
 			}
-			t.Rows = append(t.Rows, []Cell{num(s.LR), intCell(s.Batch), text(s.Simulator), text(pn), num(float64(p.RelFrobenius)), num(float64(p.KL)),
-				num(float64(p.ScoreError)), verdict, text(p.Test), num(p.Alpha), num(float64(o.RHatMax)), num(float64(o.ESSMin))})
+			conv := "no"
+			if o.Converged {
+				conv = "yes"
+			}
+			t.Rows = append(t.Rows, []Cell{num(s.LR), intCell(s.Batch), text(s.Simulator), text(pn), verdict,
+				num(float64(p.Effect.RelError)), num(float64(p.Effect.CILow)), num(float64(p.Effect.CIHigh)), num(float64(p.DetectableRelError)),
+				num(float64(p.PValue)), num(p.Alpha), num(float64(p.RelFrobenius)), num(float64(p.KL)), num(float64(p.ScoreError)),
+				text(conv), num(float64(o.RHatMax)), num(float64(o.ESSMin)), text(p.Reason)})
 		}
 	}
 	return t
