@@ -46,8 +46,11 @@ func checkNumbersMatchResults(t *testing.T, out string, res *study.Results) {
 				}
 			}
 			csvHas(t, filepath.Join(out, report.TablesDir, s.Entry+"-predictions.csv"), func(rec []string) bool {
-				return len(rec) > 4 && rec[2] == s.Simulator
-			}, 4, func(rec []string) float64 { return float64(v.Predictions[rec[3]].RelFrobenius) })
+				return len(rec) > 11 && rec[2] == s.Simulator
+			}, 11, func(rec []string) float64 { return float64(v.Predictions[rec[3]].RelFrobenius) })
+			csvHas(t, filepath.Join(out, report.TablesDir, s.Entry+"-predictions.csv"), func(rec []string) bool {
+				return len(rec) > 5 && rec[2] == s.Simulator
+			}, 5, func(rec []string) float64 { return float64(v.Predictions[rec[3]].Effect.RelError) })
 		case study.KindLandscape:
 			l, err := s.Landscape()
 			if err != nil {
