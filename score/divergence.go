@@ -88,6 +88,7 @@ func (p *divPlan) assignGroups(seed uint64) {
 // sample).
 type divReplicates struct {
 	probe, group [][]float64
+	fpc          float64 // 1 − n/N, the finite-population factor of the group variance
 }
 
 // at writes ∇·C(θ) = c'² Σ_{i∈S'} [H_i a_i + a_i tr(H_i)], a_i = g_i − ḡ_{S'} (MATH.md §5)
@@ -212,6 +213,7 @@ func (p *divPlan) eval(dst, theta []float64, reps *divReplicates) {
 		// Σ_{i∉g} (H_i + t̂_i) δ_g from per-example products with δ_g.
 		tsum := floats.Sum(tAll)
 		reps.group = newVecs(divJackGroups, d)
+		reps.fpc = 1 - float64(n)/float64(p.nAll)
 		delta := newVecs(divJackGroups, d)
 		for g := range delta {
 			floats.ScaleTo(delta[g], 1/float64(n-ng[g]), ag[g])
@@ -254,12 +256,13 @@ func newVecs(k, d int) [][]float64 {
 }
 
 // jackknifeSE returns the standard error of a statistic f of ∇·C from its replicates
-// (MATH.md §5): √(Σ_sources (K−1)/K Σ_k (f_k − f̄)²), the probe and the example-group
-// jackknife variances added (independent sources). It is 0 without replicates, NaN when a
-// replicate's f is not finite.
+// (MATH.md §5): √(V_probes + (1 − n/N)·V_groups), V = (K−1)/K Σ_k (f_k − f̄)² the jackknife
+// variance over the K replicates of a source, the two sources independent, and 1 − n/N the
+// finite-population correction of a subset of n of the N examples drawn without
+// replacement. It is 0 without replicates, NaN when a replicate's f is not finite.
 func (r *divReplicates) jackknifeSE(f func(div []float64) float64) float64 {
 	var v float64
-	for _, set := range [][][]float64{r.probe, r.group} {
+	for s, set := range [][][]float64{r.probe, r.group} {
 		k := len(set)
 		if k < 2 {
 			continue
@@ -268,7 +271,11 @@ func (r *divReplicates) jackknifeSE(f func(div []float64) float64) float64 {
 		for i, rep := range set {
 			vals[i] = f(rep)
 		}
-		v += jackknifeVar(vals)
+		w := 1.0
+		if s == 1 {
+			w = r.fpc
+		}
+		v += w * jackknifeVar(vals)
 	}
 	return math.Sqrt(v)
 }

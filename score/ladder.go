@@ -41,7 +41,8 @@ func (c *computation) ladderRungs() []LadderRung {
 // and (at a minimum) to the stationary density's typical score, the Jacobian asymmetry of
 // the seed field at a minimum, where J = −(2/η)A⁻¹H exactly (the terms with F = s_st vanish
 // with ∇L), and the smallest eigenvalue of the seed's implied prior precision, for each
-// inverse A⁻¹ of the ladder. The inverse of the report is restored afterwards.
+// inverse A⁻¹ of the ladder. The inverse of the report is restored afterwards (a damped
+// Woodbury one, sharesScratch, is then no longer valid: nothing solves with it later).
 func (c *computation) ladder() {
 	r := c.r
 	d := c.src.dim()
@@ -73,8 +74,8 @@ func (c *computation) ladder() {
 		}
 		var err error
 		switch {
-		case rung.User:
-			c.cs.inv = saved // the report's own inverse
+		case rung.User && !sharesScratch(saved):
+			c.cs.inv = saved // the report's own inverse (for --inverse range, a minute saved)
 		case rung.Range && r.Solver == SolverWoodbury && c.cs.m > rangeEigMaxDim:
 			err = c.cs.pivotedRange(set.RCond)
 		default:
@@ -142,4 +143,12 @@ func (c *computation) ladder() {
 		}
 		r.Diagnostics.Ladder = append(r.Diagnostics.Ladder, rung)
 	}
+}
+
+// sharesScratch reports whether inv keeps its factor in the covState's M² scratch buffer
+// (the damped Cholesky Woodbury inverse), which the ladder's other rungs overwrite: such an
+// inverse is factorised again for its rung, and is not valid after the ladder.
+func sharesScratch(inv linalg.Inverse) bool {
+	_, ok := inv.(*cholWoodbury)
+	return ok
 }

@@ -87,3 +87,31 @@ func TestPivotedRangeMatchesEigen(t *testing.T) {
 		}
 	}
 }
+
+// TestLadderUserRungIsTheReport: on a rank-deficient Woodbury problem the ladder's rung of
+// the user's damping reproduces the report's own divergence numbers and their standard
+// errors exactly (same inverse, same replicates), although the other rungs' factorisations
+// share its scratch memory; the pseudo-inverse rung is finite.
+func TestLadderUserRungIsTheReport(t *testing.T) {
+	rnd := newRand(42)
+	n, p := 30, 4
+	b := classData(rnd, n, p, 3)
+	m := mustModel(t, "mlp:6", p, 3, model.Options{})
+	theta := randTheta(rnd, m.NumParams(), 0.6)
+	set := Settings{LR: 0.1, Batch: 8, Solver: SolverWoodbury, Inverse: linalg.InverseSettings{Damping: 1e-4}, Divergence: true,
+		SkipAsymmetry: true, ExactTraceMaxDim: 1, TraceProbes: 6}
+	rep, err := ComputeModel(ModelProblem{Model: m, Batch: b, WeightDecay: 0.01}, theta, &set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Diagnostics.Ladder) != 4 {
+		t.Fatalf("%d rungs, want 4", len(rep.Diagnostics.Ladder))
+	}
+	user := rep.Diagnostics.Ladder[1]
+	if !user.User || user.DivergenceNorm != *rep.Diagnostics.DivergenceNorm || user.DivergenceNormSE != *rep.Diagnostics.DivergenceNormSE || !(user.DivergenceNormSE > 0) {
+		t.Errorf("user rung %+v, report norm %g ± %g", user, *rep.Diagnostics.DivergenceNorm, *rep.Diagnostics.DivergenceNormSE)
+	}
+	if pinv := rep.Diagnostics.Ladder[3]; !pinv.Range || !(pinv.DivergenceNorm > 0) || math.IsInf(pinv.DivergenceNorm, 0) {
+		t.Errorf("pseudo-inverse rung %+v", pinv)
+	}
+}
