@@ -355,7 +355,8 @@ func (c *computation) gaussianVars() []float64 {
 type divStats struct{ val, se [3]float64 }
 
 // divergenceStats computes the divergence statistics of inverse inv, sst its stationary
-// score, and their standard errors from c.divReps (divReplicates.jackknifeSE).
+// score, and their standard errors from c.divReps (divReplicates.jackknifeSE; MATH.md §5,
+// "Standard error of the divergence term").
 func (c *computation) divergenceStats(inv linalg.Inverse, sst, vars []float64) (out divStats) {
 	d := c.src.dim()
 	x := make([]float64, d)
