@@ -5,7 +5,6 @@ import (
 	"math"
 	"strings"
 
-	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/sgdprior/sgdprior/linalg"
@@ -18,8 +17,8 @@ const ladderFactor = 100
 // ladderRungs returns the regularisations of the ladder (MATH.md §5, "Regularisation
 // ladder"): for a user damping λ, λ·100, λ and λ/100; otherwise 1e-5, 1e-7 and 1e-9 times
 // λ_max(C_B); then the range pseudo-inverse with the user's rcond (on the Woodbury path with
-// more than rangeEigWarnDim covariance examples a fourth damping, λ/10⁴, instead: the
-// pseudo-inverse's eigendecomposition of the Gram matrix would cost about a minute).
+// more than rangeEigMaxDim covariance examples, unless it is the report's own inverse, the
+// pivoted one, linalg.PivotedRangeInverse, in seconds instead of a minute).
 func (c *computation) ladderRungs() []LadderRung {
 	r := c.r
 	var rungs []LadderRung
@@ -34,12 +33,6 @@ func (c *computation) ladderRungs() []LadderRung {
 			rungs = append(rungs, LadderRung{Damping: top * f})
 		}
 	}
-	if r.Inverse != InverseRange && r.Solver == SolverWoodbury && c.cs.m > rangeEigWarnDim {
-		// The pseudo-inverse would need an eigendecomposition of the M×M Gram matrix (about a
-		// minute for M ≈ 2000): a fourth, smaller damping takes its place.
-		return append(rungs, LadderRung{Damping: rungs[len(rungs)-1].Damping / ladderFactor,
-			Note: fmt.Sprintf("in place of the pseudo-inverse, which needs an eigendecomposition of the %d×%d Gram matrix (slow)", c.cs.m, c.cs.m)})
-	}
 	return append(rungs, LadderRung{Range: true, RCond: r.RCond, User: r.Inverse == InverseRange})
 }
 
@@ -48,7 +41,8 @@ func (c *computation) ladderRungs() []LadderRung {
 // and (at a minimum) to the stationary density's typical score, the Jacobian asymmetry of
 // the seed field at a minimum, where J = −(2/η)A⁻¹H exactly (the terms with F = s_st vanish
 // with ∇L), and the smallest eigenvalue of the seed's implied prior precision, for each
-// inverse A⁻¹ of the ladder. The inverse of the report is restored afterwards.
+// inverse A⁻¹ of the ladder. The inverse of the report is restored afterwards (a damped
+// Woodbury one, sharesScratch, is then no longer valid: nothing solves with it later).
 func (c *computation) ladder() {
 	r := c.r
 	d := c.src.dim()
@@ -57,13 +51,8 @@ func (c *computation) ladder() {
 	}
 	saved := c.cs.inv
 	defer func() { c.cs.inv = saved }()
-	eta, kappa := r.LR, r.Kappa
-	var vars []float64
-	if g := r.Gaussian; g != nil {
-		for _, dir := range g.Directions {
-			vars = append(vars, dir.VarContinuous)
-		}
-	}
+	eta := r.LR
+	vars := c.gaussianVars()
 	// H times the asymmetry's probes (or the dense H), shared by the rungs.
 	var hw [][]float64
 	if c.probes != nil && r.AtMinimum && c.msrc != nil {
@@ -74,37 +63,39 @@ func (c *computation) ladder() {
 		c.msrc.fullHessVecs(hw, c.theta, c.probes)
 	}
 	x := make([]float64, d)
-	b := make([]float64, d)
 	sst := make([]float64, d)
 	for _, rung := range c.ladderRungs() {
 		rung.DivergenceNorm, rung.DivergenceRatio, rung.DivergenceShift = math.NaN(), math.NaN(), math.NaN()
+		rung.DivergenceNormSE, rung.DivergenceRatioSE, rung.DivergenceShiftSE = math.NaN(), math.NaN(), math.NaN()
 		rung.AsymmetryNote, rung.AsymmetryNoteSE, rung.PriorMinEigNote = math.NaN(), math.NaN(), math.NaN()
 		set := linalg.InverseSettings{Damping: rung.Damping, Range: rung.Range, RCond: c.set.Inverse.RCond, CGTol: c.set.Inverse.CGTol, CGMaxIter: c.set.Inverse.CGMaxIter}
 		if rung.Range {
 			set.Damping = 0
 		}
-		if _, err := c.cs.invert(&set, -1, c.set.Seed, c.set.precondExamples()); err != nil {
+		var err error
+		switch {
+		case rung.User && !sharesScratch(saved):
+			c.cs.inv = saved // the report's own inverse (for --inverse range, a minute saved)
+		case rung.Range && r.Solver == SolverWoodbury && c.cs.m > rangeEigMaxDim:
+			err = c.cs.pivotedRange(set.RCond)
+		default:
+			_, err = c.cs.invert(&set, -1, c.set.Seed, c.set.precondExamples())
+		}
+		if err != nil {
 			rung.Note = "inverse failed: " + err.Error()
 			r.Diagnostics.Ladder = append(r.Diagnostics.Ladder, rung)
 			continue
 		}
 		inv := c.cs.inv
 		var notes []string
-		if dc := r.Vectors.DivergenceC; dc != nil {
-			floats.ScaleTo(b, kappa, dc)
-			if err := inv.Solve(x, b); err == nil {
-				rung.DivergenceNorm = floats.Norm(x, 2)
-				if err := stationary.StationaryScore(sst, inv, r.Vectors.Grad, eta); err == nil && !r.AtMinimum {
-					rung.DivergenceRatio = rung.DivergenceNorm / floats.Norm(sst, 2)
-				}
-				if r.AtMinimum && vars != nil {
-					gen := make([]float64, d)
-					floats.SubTo(gen, sst, x)
-					_, _, rel, n := DivergenceShiftAtMinimum(gen, sst, vars)
-					if n > 0 {
-						rung.DivergenceShift = rel
-					}
-				}
+		if p, ok := inv.(*linalg.PivotedRangeInverse); ok {
+			notes = append(notes, fmt.Sprintf("pseudo-inverse on the span of the %d pivot columns of the pivoted Cholesky factorisation of the Gram matrix at tolerance rcond·λ_max (not the eigenvalue truncation of --inverse range: the two differ along the eigenvalues near the threshold)", p.Rank()))
+		}
+		if r.Vectors.DivergenceC != nil {
+			if err := stationary.StationaryScore(sst, inv, r.Vectors.Grad, eta); err == nil {
+				st := c.divergenceStats(inv, sst, vars)
+				rung.DivergenceNorm, rung.DivergenceRatio, rung.DivergenceShift = st.val[0], st.val[1], st.val[2]
+				rung.DivergenceNormSE, rung.DivergenceRatioSE, rung.DivergenceShiftSE = st.se[0], st.se[1], st.se[2]
 			}
 		} else {
 			notes = append(notes, "no divergence term (score without --divergence)")
@@ -152,4 +143,12 @@ func (c *computation) ladder() {
 		}
 		r.Diagnostics.Ladder = append(r.Diagnostics.Ladder, rung)
 	}
+}
+
+// sharesScratch reports whether inv keeps its factor in the covState's M² scratch buffer
+// (the damped Cholesky Woodbury inverse), which the ladder's other rungs overwrite: such an
+// inverse is factorised again for its rung, and is not valid after the ladder.
+func sharesScratch(inv linalg.Inverse) bool {
+	_, ok := inv.(*cholWoodbury)
+	return ok
 }

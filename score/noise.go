@@ -6,10 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
-	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/sgdprior/sgdprior/linalg"
@@ -19,23 +16,25 @@ import (
 // numerical rank; larger ones use a pivoted Cholesky factorisation (an estimate).
 const gramEigMaxDim = 1000
 
-// rangeEigWarnDim is the Gram size from which the range pseudo-inverse (an
-// eigendecomposition of the Gram matrix) is slow enough to warn about.
-const rangeEigWarnDim = 1000
+// rangeEigMaxDim is the largest Gram matrix whose range pseudo-inverse is cheap from its
+// eigendecomposition (linalg.WoodburyInverse, about 45 s for M ≈ 1800, with a warning
+// above). The regularisation ladder uses the pivoted one (pivotedRange) above it.
+const rangeEigMaxDim = 1000
 
 // covState is the noise covariance C(θ) in the representation of a solver, and the inverse
 // of C_B = κ_B C that the scores use.
 type covState struct {
-	solver Solver
-	src    source
-	theta  []float64
-	d, m   int
-	kappa  float64
-	dense  *mat.SymDense  // C (SolverDense)
-	fac    linalg.Factor  // U with C = UUᵀ (SolverWoodbury, SolverCG)
-	gram   *mat.Dense     // UᵀU (SolverWoodbury)
-	inv    linalg.Inverse // of C_B (+λI, or pseudo-inverse)
-	work   []float64      // M² scratch (SolverWoodbury)
+	solver  Solver
+	src     source
+	theta   []float64
+	d, m    int
+	kappa   float64
+	dense   *mat.SymDense  // C (SolverDense)
+	fac     linalg.Factor  // U with C = UUᵀ (SolverWoodbury, SolverCG)
+	gram    *mat.Dense     // UᵀU (SolverWoodbury)
+	inv     linalg.Inverse // of C_B (+λI, or pseudo-inverse)
+	work    []float64      // M² scratch (SolverWoodbury)
+	gramMax float64        // λ_max(UᵀU) (SolverWoodbury, from spectrum)
 }
 
 // newCovState forms C(θ) for the solver (without inverting it).
@@ -110,7 +109,7 @@ func (cs *covState) invert(set *linalg.InverseSettings, knownRank int, probeSeed
 			}
 			cs.inv = inv
 		default:
-			if cs.m > rangeEigWarnDim {
+			if cs.m > rangeEigMaxDim {
 				warn = append(warn, fmt.Sprintf("the pseudo-inverse needs an eigendecomposition of the %d×%d Gram matrix, which is slow; a damping (Cholesky) is much faster", cs.m, cs.m))
 			}
 			inv, err := linalg.NewWoodburyInverse(gramFactor{cs.fac, cs.gram}, cs.kappa, set)
@@ -173,6 +172,25 @@ func (cs *covState) invert(set *linalg.InverseSettings, knownRank int, probeSeed
 	return warn, nil
 }
 
+// pivotedRange sets the inverse to the pivoted range pseudo-inverse of C_B
+// (linalg.PivotedRangeInverse, MATH.md §4), on the span of the pivot columns of the pivoted
+// Cholesky factorisation of the Gram matrix at tolerance rcond·λ_max (the factorisation of
+// the rank estimate Noise.Rank) (SolverWoodbury, after spectrum).
+func (cs *covState) pivotedRange(rcond float64) error {
+	if cs.solver != SolverWoodbury || !(cs.gramMax > 0) {
+		panic("score: pivotedRange needs the Woodbury solver and the spectrum")
+	}
+	if rcond == 0 {
+		rcond = linalg.DefaultRCond
+	}
+	inv, err := linalg.NewPivotedRangeInverse(cs.fac, cs.gram, cs.kappa, rcond, cs.gramMax, cs.scratch())
+	if err != nil {
+		return err
+	}
+	cs.inv = inv
+	return nil
+}
+
 // gramFactor is a Factor whose Gram matrix is already known.
 type gramFactor struct {
 	linalg.Factor
@@ -232,6 +250,7 @@ func (cs *covState) spectrum(n *Noise, src source, k int, rcond float64, seed ui
 		}
 		n.EigenMethod = "Lanczos on the Gram matrix"
 		n.TopEigenvalues = vals
+		cs.gramMax = vals[0]
 		// Eigenvectors of C = UUᵀ: v = U y / √s for the Gram eigenpairs (s, y), s > 0.
 		n.TopVectors = mat.NewDense(cs.d, k, nil)
 		col := make([]float64, cs.d)
@@ -320,22 +339,9 @@ func denseData(a *mat.Dense) []float64 {
 
 // pivotedRank estimates the numerical rank of the PSD matrix a by a Cholesky factorisation
 // with complete pivoting, stopped when the largest remaining diagonal entry is ≤ tol
-// (Higham 1990). a is not modified; work (n² floats, or nil) is overwritten.
+// (linalg.PivotedCholesky; Higham 1990). a is not modified; work (n² floats, or nil) is
+// overwritten.
 func pivotedRank(a *mat.SymDense, tol float64, work []float64) int {
-	n := a.SymmetricDim()
-	if tol <= 0 {
-		tol = -1 // LAPACK default
-	}
-	raw := a.RawSymmetric()
-	data := work
-	if len(data) < n*n {
-		data = make([]float64, n*n)
-	}
-	data = data[:n*n]
-	for i := 0; i < n; i++ {
-		copy(data[i*n+i:(i+1)*n], raw.Data[i*raw.Stride+i:i*raw.Stride+n])
-	}
-	piv := make([]int, n)
-	_, rank, _ := lapack64.Pstrf(blas64.Symmetric{Uplo: blas.Upper, N: n, Stride: n, Data: data}, piv, tol, make([]float64, 2*n))
+	rank, _, _ := linalg.PivotedCholesky(a, tol, work)
 	return rank
 }

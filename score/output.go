@@ -108,6 +108,9 @@ type OutputDiagnostics struct {
 	DivergenceRatio     *jsonnum.Float  `json:"divergence_ratio"`
 	DivergenceNorm      *jsonnum.Float  `json:"divergence_norm,omitempty"`
 	DivergenceMethod    string          `json:"divergence_method,omitempty"`
+	DivergenceNormSE    *jsonnum.Float  `json:"divergence_norm_stderr,omitempty"`
+	DivergenceRatioSE   *jsonnum.Float  `json:"divergence_ratio_stderr,omitempty"`
+	DivergenceShiftSE   *jsonnum.Float  `json:"divergence_shift_stderr,omitempty"`
 	NoiseKurtosis       []jsonnum.Float `json:"noise_kurtosis,omitempty"`
 	NoiseKurtosisStderr []jsonnum.Float `json:"noise_kurtosis_stderr,omitempty"`
 	NoiseTailIndex      []jsonnum.Float `json:"noise_tail_index,omitempty"`
@@ -125,6 +128,9 @@ type OutputRung struct {
 	DivergenceNorm  jsonnum.Float `json:"divergence_norm"`
 	DivergenceRatio jsonnum.Float `json:"divergence_ratio"`
 	DivergenceShift jsonnum.Float `json:"divergence_shift"`
+	DivNormSE       jsonnum.Float `json:"divergence_norm_stderr"`
+	DivRatioSE      jsonnum.Float `json:"divergence_ratio_stderr"`
+	DivShiftSE      jsonnum.Float `json:"divergence_shift_stderr"`
 	AsymmetryNote   jsonnum.Float `json:"asymmetry_seed"`
 	AsymmetryNoteSE jsonnum.Float `json:"asymmetry_seed_stderr"`
 	PriorMinEigNote jsonnum.Float `json:"prior_precision_min_eig_seed"`
@@ -347,6 +353,7 @@ func NewOutput(rep *Report) *Output {
 		NoiseTailIndex: nf.vec("diagnostics.noise_tail_index", dg.NoiseTailIndex),
 		NoiseVariance:  nf.vec("diagnostics.noise_variance", dg.NoiseVariance), NoiseMethod: dg.NoiseMethod,
 	}
+	out.Diagnostics.DivergenceNormSE, out.Diagnostics.DivergenceRatioSE, out.Diagnostics.DivergenceShiftSE = floatPtr(dg.DivergenceNormSE), floatPtr(dg.DivergenceRatioSE), floatPtr(dg.DivergenceShiftSE)
 	out.Diagnostics.NoiseKurtosisStderr = nf.vec("diagnostics.noise_kurtosis_stderr", dg.NoiseKurtosisSE)
 	if rep.AtCriticalPoint {
 		b := jsonnum.Float(dg.ImplicitBound)
@@ -355,6 +362,7 @@ func NewOutput(rep *Report) *Output {
 	for _, r := range dg.Ladder {
 		out.Diagnostics.Ladder = append(out.Diagnostics.Ladder, OutputRung{Damping: r.Damping, Range: r.Range, RCond: r.RCond, User: r.User,
 			DivergenceNorm: jsonnum.Float(r.DivergenceNorm), DivergenceRatio: jsonnum.Float(r.DivergenceRatio), DivergenceShift: jsonnum.Float(r.DivergenceShift),
+			DivNormSE: jsonnum.Float(r.DivergenceNormSE), DivRatioSE: jsonnum.Float(r.DivergenceRatioSE), DivShiftSE: jsonnum.Float(r.DivergenceShiftSE),
 			AsymmetryNote: jsonnum.Float(r.AsymmetryNote), AsymmetryNoteSE: jsonnum.Float(r.AsymmetryNoteSE), PriorMinEigNote: jsonnum.Float(r.PriorMinEigNote), Note: r.Note})
 	}
 	if g := rep.Gaussian; g != nil {
@@ -472,4 +480,14 @@ func (o *Output) writeCovariances(jsonPath string) error {
 	o.Warnings = append(o.Warnings, nf.warnings()...)
 	o.rep = nil
 	return nil
+}
+
+// floatPtr converts an optional value (nil or NaN, not computed: absent) without a
+// non-finite warning.
+func floatPtr(v *float64) *jsonnum.Float {
+	if v == nil || math.IsNaN(*v) {
+		return nil
+	}
+	f := jsonnum.Float(*v)
+	return &f
 }

@@ -146,6 +146,12 @@ type Diagnostics struct {
 	DivergenceRatio  *float64
 	DivergenceNorm   *float64
 	DivergenceMethod string
+	// DivergenceNormSE, DivergenceRatioSE and DivergenceShiftSE are the jackknife standard
+	// errors of ‖s_gen − s_st‖, of the ratio (away from a minimum) and of the shift
+	// DivergenceShiftAtMinimum (at a minimum, with the Gaussian predictions) over the
+	// Hutchinson probes and the example groups of the estimate of ∇·C (MATH.md §5,
+	// "Standard error of the divergence term"; 0 when ∇·C is exact; nil when not computed).
+	DivergenceNormSE, DivergenceRatioSE, DivergenceShiftSE *float64
 	// NoiseKurtosis and NoiseTailIndex hold, per top noise direction (eigenvectors of C in
 	// decreasing order of eigenvalue), the excess kurtosis and the tail index α of the
 	// mini-batch noise ∇L_b − ∇L projected on it (0 and 2 for Gaussian noise).
@@ -240,6 +246,9 @@ type LadderRung struct {
 	// √tr Σ⁻¹ of the continuous Lyapunov Gaussian (DivergenceShiftAtMinimum; NaN away from
 	// a minimum or without the Gaussian predictions).
 	DivergenceNorm, DivergenceRatio, DivergenceShift float64
+	// DivergenceNormSE, DivergenceRatioSE and DivergenceShiftSE are their jackknife
+	// standard errors (as Diagnostics.DivergenceNormSE; NaN where the value is NaN).
+	DivergenceNormSE, DivergenceRatioSE, DivergenceShiftSE float64
 	// AsymmetryNote and AsymmetryNoteSE are the Jacobian asymmetry of F_seed with this
 	// inverse and its standard error (0 for a dense Jacobian).
 	AsymmetryNote, AsymmetryNoteSE float64

@@ -169,16 +169,17 @@ func checkFiniteMatrix(what string, a mat.Matrix) error {
 
 // computation carries the state of one report.
 type computation struct {
-	set   Settings
-	src   source
-	msrc  *modelSource // nil for gradient inputs
-	theta []float64
-	r     *Report
-	cs    *covState
-	gbar  []float64 // ḡ
-	hess  *hessian
-	div   *divPlan            // set by divergence
-	red   *stationary.Minimum // set by gaussian
+	set     Settings
+	src     source
+	msrc    *modelSource // nil for gradient inputs
+	theta   []float64
+	r       *Report
+	cs      *covState
+	gbar    []float64 // ḡ
+	hess    *hessian
+	div     *divPlan            // set by divergence
+	divReps *divReplicates      // jackknife replicates of ∇·C, set by divergence
+	red     *stationary.Minimum // set by gaussian
 	// probes are the asymmetry's Gaussian probes (nil for the dense Jacobian).
 	probes [][]float64
 	// rangeFraction is the fraction of ‖∇L‖² outside the range of the pseudo-inverse (NaN
@@ -355,6 +356,8 @@ func (c *computation) run() error {
 			return err
 		}
 	}
+
+	c.divergenceSE()
 
 	// Regularisation ladder on rank-deficient problems (MATH.md §5).
 	set.progress("regularisation ladder")

@@ -257,6 +257,7 @@ const (
 	streamPrecond
 	streamFloorTrace
 	streamKurtosisBootstrap
+	streamDivergenceGroups
 )
 
 // withDefaults fills in the defaults of a Settings not made by DefaultSettings (its zero

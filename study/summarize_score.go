@@ -119,24 +119,37 @@ func scoreVerdicts(s *StepResult, th Thresholds) []Verdict {
 			dif.Text = at + fmt.Sprintf("the note's stationary score 2D⁻¹μ vanishes at θ*, while the general score D⁻¹(2μ − ∇·D) does not (‖s_gen − s_st‖ = %s); without the Gaussian predictions there is no scale to judge it against.", Format(diff))
 			break
 		}
-		text := fmt.Sprintf("the note's stationary score 2D⁻¹μ vanishes at θ*, but the general score D⁻¹(2μ − ∇·D) does not: ‖s_gen − s_st‖ = %s against a typical stationary score of %s there (√tr Σ⁻¹ of the continuous-Lyapunov Gaussian over the %d directions of the table), a ratio of %s (threshold %s; computed by the study from score's output).",
-			Format(diff), Format(scale), k, Format(rel), Format(th.Divergence))
-		if rel > th.Divergence {
+		se := Float(jsonnum.Get(dg.DivergenceShiftSE)) // standard error of the estimate of ∇·C (NaN: none reported)
+		text := fmt.Sprintf("the note's stationary score 2D⁻¹μ vanishes at θ*, but the general score D⁻¹(2μ − ∇·D) does not: ‖s_gen − s_st‖ = %s against a typical stationary score of %s there (√tr Σ⁻¹ of the continuous-Lyapunov Gaussian over the %d directions of the table), a ratio of %s (threshold %s; computed by the study from score's output%s).",
+			Format(diff), Format(scale), k, FormatSE(rel, float64(se)), Format(th.Divergence), divergenceSEText(se))
+		switch thresholdSide(rel, float64(se), th.Divergence) {
+		case 1:
 			dif.Status = Fails
 			dif.Text = at + "no: " + text + " The dropped term moves the stationary density by a sizeable fraction of its width: the note's zero-current density is not stationary."
-		} else {
+		case -1:
 			dif.Status = Holds
 			dif.Text = at + "yes, to the threshold: " + text
+		default:
+			dif.Status = Inconclusive
+			dif.Text = at + "inconclusive: " + text + " The interval of two standard errors of the estimate of ∇·C straddles the threshold."
 		}
 	case !divRatio.OK():
 		dif.Status = Unknown
 		dif.Text = at + "not measured (score was run without --divergence)."
-	case r > th.Divergence:
-		dif.Status = Fails
-		dif.Text = at + fmt.Sprintf("no. The divergence term ∇·D that the note drops changes the stationary score by %s relative to 2D⁻¹μ (threshold %s).", Format(r), Format(th.Divergence))
 	default:
-		dif.Status = Holds
-		dif.Text = at + fmt.Sprintf("yes, to the threshold. Dropping the divergence term ∇·D changes the stationary score by %s relative (≤ %s).", Format(r), Format(th.Divergence))
+		se := Float(jsonnum.Get(dg.DivergenceRatioSE))
+		val := FormatSE(r, float64(se))
+		switch thresholdSide(r, float64(se), th.Divergence) {
+		case 1:
+			dif.Status = Fails
+			dif.Text = at + fmt.Sprintf("no. The divergence term ∇·D that the note drops changes the stationary score by %s relative to 2D⁻¹μ (threshold %s%s).", val, Format(th.Divergence), divergenceSEText(se))
+		case -1:
+			dif.Status = Holds
+			dif.Text = at + fmt.Sprintf("yes, to the threshold. Dropping the divergence term ∇·D changes the stationary score by %s relative (≤ %s%s).", val, Format(th.Divergence), divergenceSEText(se))
+		default:
+			dif.Status = Inconclusive
+			dif.Text = at + fmt.Sprintf("inconclusive. Dropping the divergence term ∇·D changes the stationary score by %s relative, within two standard errors of the threshold %s%s.", val, Format(th.Divergence), divergenceSEText(se))
+		}
 	}
 	if len(dg.Ladder) > 0 && dif.Status != Unknown {
 		var vals []float64
@@ -314,6 +327,18 @@ func thresholdSide(x, se, th float64) int {
 		return -1
 	}
 	return 0
+}
+
+// divergenceSEText says what the standard error of a divergence statistic covers ("" when
+// none is reported).
+func divergenceSEText(se Float) string {
+	switch {
+	case !se.OK():
+		return ""
+	case se == 0:
+		return "; ∇·C exact, no sampling error"
+	}
+	return "; ± one jackknife standard error over the Hutchinson probes and the example subset of the estimate of ∇·C"
 }
 
 // ladderDisagrees reports whether the finite values fall on both sides of th.

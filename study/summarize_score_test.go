@@ -2,6 +2,7 @@ package study
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -151,5 +152,32 @@ func TestGaussianVerdictExactKurtosis(t *testing.T) {
 	expect(t, v, v.Status, "exact excess kurtosis")
 	if strings.Contains(v.Text, "if the noise were Gaussian") {
 		t.Errorf("the verdict quotes the Gaussian-null standard error: %s", v.Text)
+	}
+}
+
+// TestDiffusionVerdictStderr: the constant-diffusion verdict decides on the interval of two
+// jackknife standard errors of the divergence ratio (diagnostics.divergence_ratio_stderr):
+// an interval straddling the threshold is inconclusive, one above it fails, one below
+// holds, and without a standard error the value alone decides.
+func TestDiffusionVerdictStderr(t *testing.T) {
+	th := DefaultDivergence
+	for _, c := range []struct {
+		ratio, se float64
+		want      string
+		words     []string
+	}{
+		{th * 1.2, th * 0.2, Inconclusive, []string{"within two standard errors", "jackknife standard error"}},
+		{th * 0.8, th * 0.2, Inconclusive, []string{"within two standard errors"}},
+		{th * 3, th * 0.2, Fails, []string{"± "}},
+		{th * 0.3, th * 0.2, Holds, []string{"± "}},
+		{th * 1.2, math.NaN(), Fails, nil},
+	} {
+		diag := fmt.Sprintf(`"divergence_ratio": %g, "divergence_ratio_stderr": %g,`, c.ratio, c.se)
+		if math.IsNaN(c.se) {
+			diag = fmt.Sprintf(`"divergence_ratio": %g,`, c.ratio)
+		}
+		res := testResults()
+		res.Steps[1].Output = json.RawMessage(strings.Replace(scoreFull, `"divergence_ratio": 0.02,`, diag, 1))
+		expect(t, verdictFor(t, Summarize(res), "p", TopicDiffusion, ""), c.want, c.words...)
 	}
 }
