@@ -424,7 +424,7 @@ func priorMatrixVerdict(s *StepResult, g *score.OutputGaussian, ladder []score.O
 	switch {
 	case len(neg) > 0:
 		v.Status = Fails
-		v.Short = fmt.Sprintf("no: indefinite for %d of %d", len(neg), len(neg)+len(pos))
+		v.Short = fmt.Sprintf("no: indefinite for %d of %d predictions", len(neg), len(neg)+len(pos))
 		v.Text = at + fmt.Sprintf("no. Judged as a matrix, the implied prior precision Σ⁻¹ − N·H_nll (%s) has a negative smallest eigenvalue for %s: along that combination of directions the \"prior\" widens rather than confines, whatever its per-direction diagonal entries say, and the note's reading of SGD's stationary distribution as a posterior does not hold there.",
 			coverage, strings.Join(neg, "; "))
 		if len(pos) > 0 {
