@@ -24,6 +24,8 @@ type Summary struct {
 	Entries []EntrySummary `json:"entries"`
 	// Warnings are every step's warnings, in step order.
 	Warnings []StepWarning `json:"warnings"`
+	// Multiplicity is the family-wise correction of the covariance verdicts (MATH.md §7.3).
+	Multiplicity *Multiplicity `json:"multiplicity,omitempty"`
 }
 
 // EntrySummary holds the verdicts on one problem or landscape.
@@ -116,9 +118,9 @@ func FormatSE(x, se float64) string {
 // give an Unknown verdict saying why; Summarize itself does not fail.
 func Summarize(r *Results) *Summary {
 	th := r.Study.Thresholds.WithDefaults()
-	sum := &Summary{Thresholds: th, Warnings: []StepWarning{}}
+	sum := &Summary{Thresholds: th, Warnings: []StepWarning{}, Multiplicity: studyMultiplicity(r)}
 	for _, p := range r.Study.Problems {
-		sum.Entries = append(sum.Entries, summarizeProblem(r, &p, th))
+		sum.Entries = append(sum.Entries, summarizeProblem(r, &p, th, sum.Multiplicity))
 	}
 	for _, l := range r.Study.Landscapes {
 		sum.Entries = append(sum.Entries, summarizeLandscape(r, &l, th))
@@ -169,7 +171,7 @@ func gridText(lr float64, b int) string {
 	return fmt.Sprintf("η = %s, B = %d", Format(lr), b)
 }
 
-func summarizeProblem(r *Results, p *Problem, th Thresholds) EntrySummary {
+func summarizeProblem(r *Results, p *Problem, th Thresholds, mult *Multiplicity) EntrySummary {
 	es := EntrySummary{Name: p.Name, Kind: "problem"}
 	for _, s := range r.EntrySteps(p.Name) {
 		switch s.Command {
@@ -178,7 +180,7 @@ func summarizeProblem(r *Results, p *Problem, th Thresholds) EntrySummary {
 		case KindScore:
 			es.Verdicts = append(es.Verdicts, scoreVerdicts(s, th)...)
 		case KindVerify:
-			es.Verdicts = append(es.Verdicts, verifyVerdict(s))
+			es.Verdicts = append(es.Verdicts, verifyVerdict(s, mult))
 		}
 	}
 	return es

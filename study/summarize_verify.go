@@ -12,8 +12,11 @@ import (
 // inconclusive: MATH.md §7.2) with its effect size, bounds and detectable error. The status
 // is Holds (Short: the predictions that hold) when one holds, Fails ("none") when every
 // decided prediction fails, Inconclusive when the run has not converged or nothing is
-// decided.
-func verifyVerdict(s *StepResult) Verdict {
+// decided. With mult (the study's family of covariance tests, MATH.md §7.3), a prediction
+// that verify rejected by its covariance test fails only when its Holm-adjusted p-value is at
+// most the family's level; otherwise it is inconclusive, with both p-values. A run where no
+// prediction holds and one is inconclusive is Inconclusive. mult may be nil (no correction).
+func verifyVerdict(s *StepResult, mult *Multiplicity) Verdict {
 	v := Verdict{Topic: TopicPrediction, Step: s.ID}
 	o, err := s.Verify()
 	if err != nil {
@@ -34,21 +37,31 @@ func verifyVerdict(s *StepResult) Verdict {
 	}
 	head := fmt.Sprintf("%s (%s; %d chains, %d samples kept in all; %s): ", simulatorLabel(sim), gridText(s.LR, s.Batch),
 		o.Chains, o.Samples, conv)
-	var yes, no, undecided, yesNames []string
+	var yes, no, undecided, yesNames, undecidedNames []string
 	alpha := 0.0
 	for _, name := range PredictionNames(o.Predictions) {
 		p := o.Predictions[name]
 		desc := fmt.Sprintf("%s (relative error %s [%s, %s], detectable %s; rel. Frobenius error %s, KL %s)", PredictionLabel(name),
 			Format(float64(p.Effect.RelError)), Format(float64(p.Effect.CILow)), Format(float64(p.Effect.CIHigh)),
 			Format(float64(p.DetectableRelError)), Format(float64(p.RelFrobenius)), Format(float64(p.KL)))
-		switch p.Verdict {
+		verdict, reason := p.Verdict, p.Reason
+		if adj, ok := mult.Adjusted(s.ID, name); ok && verdict == verify.VerdictFails && p.PValue.OK() && float64(p.PValue) <= p.Alpha {
+			if adj > mult.Alpha {
+				verdict = verify.VerdictInconclusive
+				reason = fmt.Sprintf("rejected at level %s alone (p = %s, relative error %s [%s, %s]) but not after Holm's correction over the study's %d covariance tests (adjusted p = %s)",
+					Format(p.Alpha), Format(float64(p.PValue)), Format(float64(p.Effect.RelError)), Format(float64(p.Effect.CILow)), Format(float64(p.Effect.CIHigh)), mult.Tests, Format(adj))
+			} else {
+				desc = strings.TrimSuffix(desc, ")") + fmt.Sprintf("; Holm-adjusted p %s)", Format(adj))
+			}
+		}
+		switch verdict {
 		case verify.VerdictHolds:
 			yes = append(yes, desc)
 			yesNames = append(yesNames, PredictionLabel(name))
 		case verify.VerdictFails:
 			no = append(no, desc)
 		default:
-			reason := strings.TrimSuffix(p.Reason, ".")
+			reason := strings.TrimSuffix(reason, ".")
 			if reason == "" {
 				reason = strings.TrimSuffix(p.Why, ".")
 			}
@@ -59,6 +72,9 @@ func verifyVerdict(s *StepResult) Verdict {
 				reason = "not converged"
 			}
 			undecided = append(undecided, fmt.Sprintf("%s (%s)", PredictionLabel(name), reason))
+			if p.Cov != nil || p.PValue.OK() {
+				undecidedNames = append(undecidedNames, PredictionLabel(name))
+			}
 		}
 		if p.Alpha > 0 && p.Test != "" { // a level in (0, 1); 0 when absent
 			alpha = p.Alpha
@@ -85,6 +101,9 @@ func verifyVerdict(s *StepResult) Verdict {
 	case len(yes) > 0:
 		v.Status = Holds
 		v.Short = strings.Join(yesNames, ", ")
+	case len(undecidedNames) > 0:
+		v.Status = Inconclusive
+		v.Short = "inconclusive: " + strings.Join(undecidedNames, ", ") + " undecided"
 	case len(no) > 0:
 		v.Status = Fails
 		v.Short = "none"
@@ -95,6 +114,9 @@ func verifyVerdict(s *StepResult) Verdict {
 	if alpha > 0 {
 		v.Text += fmt.Sprintf(" Test (MATH.md §7.2), per prediction Σ_p: the whitened covariance test on the range of Σ_p, T = ‖mean_c WΣ̂_cWᵀ − I‖²_F with its null distribution from the %d chain replicates, at level α = %s. \"relative error\" is the whitened error with the sampling contribution removed, with its 1 − α bounds; \"detectable\" is the scale error Σ = (1 + ε)Σ_p the test detects with power 0.8 at this sample size (verify's output also gives the detectable rotation).",
 			o.Chains, Format(alpha))
+		if mult != nil && mult.Tests > 1 {
+			v.Text += fmt.Sprintf(" A prediction fails only where its rejection survives Holm's correction over the study's %d covariance tests (MATH.md §7.3), so that the report states a false \"fails\" with probability at most %s.", mult.Tests, Format(mult.Alpha))
+		}
 	}
 	return v
 }
