@@ -255,19 +255,20 @@ func newVecs(k, d int) [][]float64 {
 	return out
 }
 
-// jackknifeSE returns the standard error of a statistic f of ∇·C from its replicates
-// (MATH.md §5): √(V_probes + (1 − n/N)·V_groups), V = (K−1)/K Σ_k (f_k − f̄)² the jackknife
-// variance over the K replicates of a source, the two sources independent, and 1 − n/N the
-// finite-population correction of a subset of n of the N examples drawn without
-// replacement. It is 0 without replicates, NaN when a replicate's f is not finite.
-func (r *divReplicates) jackknifeSE(f func(div []float64) float64) float64 {
-	var v float64
+// jackknifeSE returns the standard errors of the statistics f of ∇·C from its replicates
+// (MATH.md §5), f evaluated once per replicate: for each statistic √(V_probes + (1 − n/N)·
+// V_groups), V = (K−1)/K Σ_k (f_k − f̄)² the jackknife variance over the K replicates of a
+// source, the two sources independent, and 1 − n/N the finite-population correction of a
+// subset of n of the N examples drawn without replacement. A standard error is 0 without
+// replicates, NaN when a replicate's value is not finite.
+func (r *divReplicates) jackknifeSE(f func(div []float64) [3]float64) [3]float64 {
+	var v [3]float64
 	for s, set := range [][][]float64{r.probe, r.group} {
 		k := len(set)
 		if k < 2 {
 			continue
 		}
-		vals := make([]float64, k)
+		vals := make([][3]float64, k)
 		for i, rep := range set {
 			vals[i] = f(rep)
 		}
@@ -275,9 +276,18 @@ func (r *divReplicates) jackknifeSE(f func(div []float64) float64) float64 {
 		if s == 1 {
 			w = r.fpc
 		}
-		v += w * jackknifeVar(vals)
+		col := make([]float64, k)
+		for j := range v {
+			for i := range vals {
+				col[i] = vals[i][j]
+			}
+			v[j] += w * jackknifeVar(col)
+		}
 	}
-	return math.Sqrt(v)
+	for j := range v {
+		v[j] = math.Sqrt(v[j])
+	}
+	return v
 }
 
 // jackknifeVar returns (K−1)/K Σ_k (x_k − x̄)² for the K leave-out values x_k.
@@ -381,10 +391,10 @@ func (c *computation) divergenceStats(inv linalg.Inverse, sst, vars []float64) (
 		return res
 	}
 	out.val = stats(c.r.Vectors.DivergenceC)
+	out.se = c.divReps.jackknifeSE(stats)
 	for k := range out.se {
-		out.se[k] = math.NaN()
-		if !math.IsNaN(out.val[k]) {
-			out.se[k] = c.divReps.jackknifeSE(func(div []float64) float64 { return stats(div)[k] })
+		if math.IsNaN(out.val[k]) {
+			out.se[k] = math.NaN()
 		}
 	}
 	return out
