@@ -126,12 +126,7 @@ func TestSettingsValidate(t *testing.T) {
 // TestRun runs a short verification of linear regression on diabetes: the full basis, the
 // exact least-squares prediction, and a report with every prediction judged.
 func TestRun(t *testing.T) {
-	spec := problem.DefaultSpec()
-	spec.Data, spec.Model = "diabetes", "linreg"
-	p, err := problem.Load(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := loadProblem(t, "diabetes", "linreg", 0)
 	s := DefaultSettings()
 	s.LR, s.Batch, s.Chains, s.Steps, s.Burnin, s.Method = 0.2, 16, 4, 400, 100, sim.SGD
 	r, err := Run(context.Background(), p, nil, &s)
@@ -154,15 +149,10 @@ func TestRun(t *testing.T) {
 // Item 9 of issue 12: B = N without replacement has no mini-batch noise (κ_B = 0); verify
 // refuses it as score does, with a usage error naming --batch.
 func TestRunRefusesFullBatchWithout(t *testing.T) {
-	spec := problem.DefaultSpec()
-	spec.Data, spec.Model = "diabetes", "linreg"
-	p, err := problem.Load(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := loadProblem(t, "diabetes", "linreg", 0)
 	s := DefaultSettings()
 	s.LR, s.Batch, s.Chains, s.Steps, s.Burnin = 0.2, p.Data.Len(), 4, 100, 10
-	_, err = Run(context.Background(), p, nil, &s)
+	_, err := Run(context.Background(), p, nil, &s)
 	if fe := field.As(err); fe == nil || fe.Key != "batch" {
 		t.Fatalf("B = N without replacement: error %v, want a usage error of --batch", err)
 	}
@@ -172,12 +162,7 @@ func TestRunRefusesFullBatchWithout(t *testing.T) {
 // every g_i vanishes at θ* in exact arithmetic) the noise is round-off: every verdict is
 // inconclusive, with the reason, and a warning says so.
 func TestRunRoundoffNoise(t *testing.T) {
-	spec := problem.DefaultSpec()
-	spec.Data, spec.Model = "diabetes", "linreg"
-	p, err := problem.Load(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := loadProblem(t, "diabetes", "linreg", 0)
 	n, f := p.Data.X.Dims()
 	for i := 0; i < n; i++ {
 		var y float64
@@ -204,12 +189,7 @@ func TestRunRoundoffNoise(t *testing.T) {
 // the parameter basis, so every entry is ≥ 0; it equals the between-chain standard error of
 // the per-chain covariances rotated to the parameter basis, computed by a naive loop.
 func TestRunCovStderr(t *testing.T) {
-	spec := problem.DefaultSpec()
-	spec.Data, spec.Model = "diabetes", "linreg"
-	p, err := problem.Load(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := loadProblem(t, "diabetes", "linreg", 0)
 	s := DefaultSettings()
 	s.LR, s.Batch, s.Chains, s.Steps, s.Burnin = 0.2, 16, 4, 400, 100
 	r, err := Run(context.Background(), p, nil, &s)
@@ -293,12 +273,7 @@ func TestRunLanczosTolerance(t *testing.T) {
 	if err := fs.Parse([]string{"--lanczos-tol", "1e-300"}); err != nil || s.LanczosTol != 1e-300 {
 		t.Fatalf("--lanczos-tol 1e-300: %v, %v", err, s.LanczosTol)
 	}
-	spec := problem.DefaultSpec()
-	spec.Data, spec.Model, spec.WeightDecay = "digits", "mlp:8", 1e-3
-	p, err := problem.Load(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := loadProblem(t, "digits", "mlp:8", 1e-3)
 	if d := p.Model.NumParams(); d <= 500 {
 		t.Fatalf("d = %d: not a top-k problem", d)
 	}
@@ -314,4 +289,16 @@ func TestRunLanczosTolerance(t *testing.T) {
 	if !found {
 		t.Errorf("no Lanczos warning: %q", r.Warnings)
 	}
+}
+
+// loadProblem loads an embedded data set with a model and weight decay (defaults otherwise).
+func loadProblem(t *testing.T, data, model string, weightDecay float64) *problem.Problem {
+	t.Helper()
+	spec := problem.DefaultSpec()
+	spec.Data, spec.Model, spec.WeightDecay = data, model, weightDecay
+	p, err := problem.Load(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
