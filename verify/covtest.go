@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/mathext"
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/sgdprior/sgdprior/sim"
@@ -193,7 +194,7 @@ func CovarianceTest(chainCov []*mat.SymDense, chainMean [][]float64, pred mat.Sy
 	t.F = t.T / t.Trace
 	fd := distuv.F{D1: t.DF1, D2: t.DF2}
 	t.Critical = fd.Quantile(1 - alpha)
-	t.PValue = fd.Survival(t.F)
+	t.PValue = fSurvival(t.F, t.DF1, t.DF2)
 	t.Reject = t.F > t.Critical
 	t.RelError = math.Sqrt(math.Max(0, t.T-t.Trace) / float64(r))
 
@@ -441,4 +442,13 @@ func replicateDF2(z *mat.Dense) float64 {
 		v += (x - mean) * (x - mean) / float64(K-1)
 	}
 	return 2 * float64(K-1) * mean * mean / v
+}
+
+// fSurvival returns P(F(d1, d2) > x) = I_{d2/(d2 + d1 x)}(d2/2, d1/2), the regularized
+// incomplete beta function, accurate in the far tail where 1 − CDF would round to ε.
+func fSurvival(x, d1, d2 float64) float64 {
+	if !(x > 0) {
+		return 1
+	}
+	return mathext.RegIncBeta(d2/2, d1/2, d2/(d2+d1*x))
 }

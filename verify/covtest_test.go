@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // varChains simulates K independent stationary Gaussian VAR(1) chains of n draws in k
@@ -215,6 +216,22 @@ func centre(z *mat.Dense) {
 		}
 		for c := 0; c < K; c++ {
 			z.Set(c, j, z.At(c, j)-m)
+		}
+	}
+}
+
+// fSurvival against gonum's F distribution where 1 − CDF is accurate, and in the far tail
+// against the closed form of F(2, 2): P(F > x) = 1/(1 + x), where 1 − CDF rounds.
+func TestFSurvival(t *testing.T) {
+	for _, c := range []struct{ x, d1, d2 float64 }{{0.5, 3, 10}, {2, 11, 300}, {1, 379, 3430}, {4, 1.5, 7.2}} {
+		want := distuv.F{D1: c.d1, D2: c.d2}.Survival(c.x)
+		if got := fSurvival(c.x, c.d1, c.d2); math.Abs(got-want) > 1e-12 {
+			t.Errorf("F(%v, %v) at %v: %v, want %v", c.d1, c.d2, c.x, got, want)
+		}
+	}
+	for _, x := range []float64{1e10, 1e20} {
+		if got, want := fSurvival(x, 2, 2), 1/(1+x); math.Abs(got/want-1) > 1e-10 {
+			t.Errorf("F(2, 2) at %v: %v, want %v", x, got, want)
 		}
 	}
 }
