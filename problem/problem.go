@@ -77,7 +77,14 @@ type Problem struct {
 	Data  *data.Dataset
 	Model model.Model
 	Batch model.Batch
+	// Test is the test set (nil when the problem has none) and TestBatch its batch, for
+	// evaluation only: standardised with the training data's statistics.
+	Test      *data.Dataset
+	TestBatch model.Batch
 }
+
+// HasTest reports whether the problem has a test set.
+func (p *Problem) HasTest() bool { return p.Test != nil && p.Test.Len() > 0 }
 
 // Load validates s, reads the data and builds the model. Data errors are returned as the
 // data package gives them; a model that does not fit the data (three classes for
