@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // parseFinite parses a decimal number (surrounding spaces ignored) and rejects NaN and ±Inf,
@@ -107,4 +109,75 @@ func applyStandardization(x []float64, stride int, mean, std []float64) {
 			}
 		}
 	}
+}
+
+// Standardize standardises d in place with its own statistics, as Load does unless
+// NoStandardize: each feature by its mean and population standard deviation (not for IDX
+// images, whose Standardization has Scale01 and which stay in [0, 1]), and a numeric target
+// (d.Classes nil) likewise. It is for data loaded with NoStandardize and then split (a
+// held-out test set standardised with the statistics of the training part, MATH.md §1):
+// d must not be standardised already. The statistics are recorded in d.Standardization;
+// constant columns are set to 0 and reported in d.Warnings.
+func (d *Dataset) Standardize() {
+	if st := d.Standardization; st != nil && (st.Mean != nil || st.TargetStandardized) {
+		panic("data: Standardize of standardised data")
+	}
+	x := rawData(d)
+	p := d.NumFeatures()
+	st := &Standardization{}
+	if d.Standardization != nil && d.Standardization.Scale01 {
+		st.Scale01 = true
+	} else {
+		st.Mean, st.Std = make([]float64, p), make([]float64, p)
+		for j := range p {
+			st.Mean[j], st.Std[j] = columnStats(x, p, j)
+			if st.Std[j] == 0 {
+				d.Warnings = append(d.Warnings, fmt.Sprintf("%s: feature %q is constant (standardised to 0)", d.Name, d.FeatureNames[j]))
+			}
+		}
+		applyStandardization(x, p, st.Mean, st.Std)
+	}
+	if d.Classes == nil {
+		st.TargetStandardized = true
+		st.YMean, st.YStd = columnStats(d.Y, 1, 0)
+		if st.YStd == 0 {
+			d.Warnings = append(d.Warnings, fmt.Sprintf("%s: the target is constant (standardised to 0)", d.Name))
+		}
+		applyStandardization(d.Y, 1, []float64{st.YMean}, []float64{st.YStd})
+	}
+	d.Standardization = st
+}
+
+// StandardizeLike applies another data set's statistics st (nil: none) to d in place and
+// records them in d.Standardization, as Load does with Like: x' = (x − st.Mean)/st.Std and,
+// when st.TargetStandardized, y' = (y − st.YMean)/st.YStd. d must be unstandardised and have
+// as many features as st.
+func (d *Dataset) StandardizeLike(st *Standardization) {
+	if st == nil {
+		return
+	}
+	if s := d.Standardization; s != nil && (s.Mean != nil || s.TargetStandardized) {
+		panic("data: StandardizeLike of standardised data")
+	}
+	p := d.NumFeatures()
+	if st.Mean != nil {
+		if len(st.Mean) != p {
+			panic(fmt.Sprintf("data: StandardizeLike with %d means for %d features", len(st.Mean), p))
+		}
+		applyStandardization(rawData(d), p, st.Mean, st.Std)
+	}
+	if st.TargetStandardized {
+		applyStandardization(d.Y, 1, []float64{st.YMean}, []float64{st.YStd})
+	}
+	d.Standardization = st
+}
+
+// rawData returns d.X's row-major elements, first making X contiguous if it is not.
+func rawData(d *Dataset) []float64 {
+	r := d.X.RawMatrix()
+	if r.Stride != r.Cols {
+		d.X = mat.DenseCopyOf(d.X)
+		r = d.X.RawMatrix()
+	}
+	return r.Data[:r.Rows*r.Cols]
 }

@@ -16,7 +16,8 @@ import (
 )
 
 // Spec describes a problem. Its keys (Validate's field names) are the command-line flags:
-// data, target, labels, split, standardize, model, act, task, sigma, weight-decay.
+// data, target, labels, split, standardize, test, test-labels, holdout, holdout-seed, model,
+// act, task, sigma, weight-decay.
 type Spec struct {
 	// Data is an embedded set (iris, wine, breast-cancer, digits, diabetes), a CSV or
 	// LibSVM file, idx:DIR (MNIST/Fashion-MNIST), or X.npy with Labels. Required.
@@ -24,6 +25,17 @@ type Spec struct {
 	// Target is the CSV target column (default the last); Labels the 1-D .npy of targets
 	// with Data X.npy; Split the IDX split, train (default) or test.
 	Target, Labels, Split string
+	// Test is the test set's source, any form Data takes (for idx:DIR its t10k files; a
+	// CSV or embedded set uses the Target column; X.npy needs TestLabels); "" for none. It
+	// must have the training data's features and classes, and is standardised with the
+	// training data's statistics, never its own (docs/MATH.md §1).
+	Test, TestLabels string
+	// Holdout, when in (0, 1), holds out that fraction of Data as the test set (stratified
+	// by class, HoldoutSplit), drawn from HoldoutSeed's PCG stream HoldoutStream; the
+	// standardisation statistics are those of the remaining training part. 0: none.
+	// Holdout and Test exclude each other.
+	Holdout     float64
+	HoldoutSeed uint64
 	// Standardize standardises features (and a numeric target) by their mean and
 	// population std; IDX images are scaled to [0, 1] instead. DefaultSpec sets it.
 	Standardize bool
@@ -37,9 +49,10 @@ type Spec struct {
 	WeightDecay float64
 }
 
-// DefaultSpec returns the defaults: standardised data, tanh, classify, σ = 1, λ = 0.
+// DefaultSpec returns the defaults: standardised data, tanh, classify, σ = 1, λ = 0, no test
+// set (holdout seed DefaultHoldoutSeed).
 func DefaultSpec() Spec {
-	return Spec{Standardize: true, Act: "tanh", Task: "classify", Sigma: 1}
+	return Spec{Standardize: true, Act: "tanh", Task: "classify", Sigma: 1, HoldoutSeed: DefaultHoldoutSeed}
 }
 
 // IsMLP reports whether the model is an MLP.
@@ -67,6 +80,12 @@ func (s *Spec) Validate() error {
 		return field.Errorf("weight-decay", "must be ≥ 0 and finite, not %v", s.WeightDecay)
 	case s.Split != "" && s.Split != "train" && s.Split != "test":
 		return field.Errorf("split", "must be train or test, not %q", s.Split)
+	case !(s.Holdout >= 0 && s.Holdout < 1):
+		return field.Errorf("holdout", "must be a fraction in (0, 1), not %v", s.Holdout)
+	case s.Holdout > 0 && s.Test != "":
+		return field.Errorf("holdout", "and --test exclude each other")
+	case s.TestLabels != "" && s.Test == "":
+		return field.Errorf("test-labels", "needs --test")
 	}
 	return nil
 }
@@ -86,21 +105,16 @@ type Problem struct {
 // HasTest reports whether the problem has a test set.
 func (p *Problem) HasTest() bool { return p.Test != nil && p.Test.Len() > 0 }
 
-// Load validates s, reads the data and builds the model. Data errors are returned as the
+// Load validates s, reads the data and its test set (Spec.Test or Spec.Holdout) and builds
+// the model. A test set that does not fit the training data (other features, an unknown
+// class) is an error prefixed "test set: " that names its file. Data errors are returned as the
 // data package gives them; a model that does not fit the data (three classes for
 // logistic) is a *field.Error of key "model".
 func Load(s Spec) (*Problem, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	ds, err := data.Load(data.Spec{
-		Source:        s.Data,
-		Labels:        s.Labels,
-		Target:        s.Target,
-		Split:         s.Split,
-		NoStandardize: !s.Standardize,
-		Regression:    s.Regression(),
-	})
+	ds, test, err := loadData(s)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +126,7 @@ func Load(s Spec) (*Problem, error) {
 	if err != nil {
 		return nil, field.Errorf("model", "%s: %s", s.Model, strings.TrimPrefix(err.Error(), "model: "))
 	}
-	return &Problem{Spec: s, Data: ds, Model: m, Batch: model.Batch{X: ds.X, Y: ds.Y}}, nil
+	return &Problem{Spec: s, Data: ds, Model: m, Batch: model.Batch{X: ds.X, Y: ds.Y}, Test: test, TestBatch: testBatch(test)}, nil
 }
 
 // Objective is the mean objective L(θ) = (1/N) Σ ℓ_i(θ) + (λ/2)‖θ‖² (docs/MATH.md §1).
@@ -169,6 +183,10 @@ func (s *Spec) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&s.Labels, "labels", s.Labels, "targets as a 1-D .npy file, with --data X.npy")
 	fs.StringVar(&s.Split, "split", s.Split, "IDX split: train (default) or test")
 	fs.BoolVar(&s.Standardize, "standardize", s.Standardize, "standardise features (and a numeric target) by their mean and population std; IDX images are scaled to [0,1] instead")
+	fs.StringVar(&s.Test, "test", s.Test, "test set: a data source like --data (idx:DIR reads its t10k files), with the training data's features and classes, standardised with the training statistics")
+	fs.StringVar(&s.TestLabels, "test-labels", s.TestLabels, "test targets as a 1-D .npy file, with --test X.npy")
+	fs.Float64Var(&s.Holdout, "holdout", s.Holdout, "hold out this fraction in (0,1) of the data as the test set, stratified by class (excludes --test)")
+	fs.Uint64Var(&s.HoldoutSeed, "holdout-seed", s.HoldoutSeed, "seed of the --holdout split (independent of --seed)")
 	fs.StringVar(&s.Model, "model", s.Model, "model: linreg, logistic, softmax or mlp:H1,H2,...")
 	fs.StringVar(&s.Act, "act", s.Act, "mlp activation: tanh or relu")
 	fs.StringVar(&s.Task, "task", s.Task, "mlp task: classify (categorical output) or regress (Gaussian output)")

@@ -22,6 +22,14 @@ type Provenance struct {
 	FeatureStd   []float64 `json:"feature_std,omitempty"`
 	TargetMean   *float64  `json:"target_mean,omitempty"`
 	TargetStd    *float64  `json:"target_std,omitempty"`
+	// The test set (docs/MATH.md §1): its source (--test) or the held-out fraction and its
+	// seed (--holdout, --holdout-seed), its name, checksum and size; absent without one.
+	Test        string  `json:"test,omitempty"`
+	Holdout     float64 `json:"holdout,omitempty"`
+	HoldoutSeed *uint64 `json:"holdout_seed,omitempty"`
+	TestData    string  `json:"test_data,omitempty"`
+	TestSHA256  string  `json:"test_sha256,omitempty"`
+	TestN       int     `json:"test_n,omitempty"`
 }
 
 // NewProvenance describes a run with the given seed on p (nil: no problem, e.g. a
@@ -42,6 +50,14 @@ func NewProvenance(version string, cmdline []string, seed uint64, p *Problem) Pr
 		pv.Sigma = s.Sigma
 	}
 	pv.Labels = p.Data.Classes
+	if p.HasTest() {
+		pv.Test, pv.Holdout = s.Test, s.Holdout
+		if s.Holdout > 0 {
+			seed := s.HoldoutSeed
+			pv.HoldoutSeed = &seed
+		}
+		pv.TestData, pv.TestSHA256, pv.TestN = p.Test.Name, p.Test.SHA256, p.Test.Len()
+	}
 	if st := p.Data.Standardization; st != nil {
 		pv.Scale01 = st.Scale01
 		pv.Standardized = !st.Scale01

@@ -119,6 +119,10 @@ func (p *Problem) spec() *problem.Spec {
 		sp.Sigma = p.Sigma
 	}
 	sp.WeightDecay = p.WeightDecay
+	sp.Test, sp.TestLabels, sp.Holdout = p.Test, p.TestLabels, p.Holdout
+	if p.HoldoutSeed != nil {
+		sp.HoldoutSeed = *p.HoldoutSeed
+	}
 	return &sp
 }
 

@@ -118,11 +118,18 @@ type Problem struct {
 	// The problem flags of every command (see `sgdprior help train`). Data and Model are
 	// required unless Grads is set. Relative file names are relative to the study file's
 	// directory.
-	Data        string  `toml:"data" json:"data,omitempty"`
-	Target      string  `toml:"target" json:"target,omitempty"`
-	Labels      string  `toml:"labels" json:"labels,omitempty"`
-	Split       string  `toml:"split" json:"split,omitempty"`
-	Standardize *bool   `toml:"standardize" json:"standardize,omitempty"` // default true
+	Data        string `toml:"data" json:"data,omitempty"`
+	Target      string `toml:"target" json:"target,omitempty"`
+	Labels      string `toml:"labels" json:"labels,omitempty"`
+	Split       string `toml:"split" json:"split,omitempty"`
+	Standardize *bool  `toml:"standardize" json:"standardize,omitempty"` // default true
+	// Test is a test set's source (like data) and TestLabels its .npy targets; Holdout a
+	// fraction in (0, 1) of data held out as the test set instead, drawn with HoldoutSeed
+	// (default problem.DefaultHoldoutSeed). See problem.Spec.
+	Test        string  `toml:"test" json:"test,omitempty"`
+	TestLabels  string  `toml:"test_labels" json:"test_labels,omitempty"`
+	Holdout     float64 `toml:"holdout" json:"holdout,omitempty"`
+	HoldoutSeed *uint64 `toml:"holdout_seed" json:"holdout_seed,omitempty"`
 	Model       string  `toml:"model" json:"model,omitempty"`
 	Act         string  `toml:"act" json:"act,omitempty"`   // default tanh
 	Task        string  `toml:"task" json:"task,omitempty"` // default classify
@@ -373,8 +380,8 @@ func (t Thresholds) WithDefaults() Thresholds {
 
 func (p *Problem) validate() error {
 	if p.Grads != "" {
-		if p.Data != "" || p.Model != "" {
-			return errors.New("grads excludes data and model (the gradients replace them)")
+		if p.Data != "" || p.Model != "" || p.Test != "" || p.Holdout != 0 {
+			return errors.New("grads excludes data, model, test and holdout (the gradients replace them)")
 		}
 		if len(p.Simulators) > 0 || (p.Quick != nil && len(p.Quick.Simulators) > 0) {
 			return errors.New("simulators need a model: a problem with grads has only score steps")
@@ -505,15 +512,19 @@ func (s *Study) resolve(dir string) {
 		}
 		return filepath.Join(dir, p)
 	}
+	source := func(src string) string {
+		switch {
+		case src == "" || slices.Contains(data.EmbeddedNames(), src):
+			return src
+		case strings.HasPrefix(src, "idx:"):
+			return "idx:" + file(strings.TrimPrefix(src, "idx:"))
+		}
+		return file(src)
+	}
 	for i := range s.Problems {
 		p := &s.Problems[i]
-		switch {
-		case p.Data == "" || slices.Contains(data.EmbeddedNames(), p.Data):
-		case strings.HasPrefix(p.Data, "idx:"):
-			p.Data = "idx:" + file(strings.TrimPrefix(p.Data, "idx:"))
-		default:
-			p.Data = file(p.Data)
-		}
+		p.Data, p.Test = source(p.Data), source(p.Test)
+		p.TestLabels = file(p.TestLabels)
 		p.Labels, p.Grads, p.Hessian = file(p.Labels), file(p.Grads), file(p.Hessian)
 	}
 }

@@ -101,23 +101,32 @@ func (s RunSettings) Validate() error {
 }
 
 // Output is the JSON summary of a training run (train --json). The caller sets Params (the
-// name of the parameter file) and Provenance.
+// name of the parameter file) and Provenance. TrainLoss and TestLoss are the mean negative
+// log-likelihoods (1/n) Σ −log p(y_i | x_i, θ) of the training and test examples, without
+// the weight decay (TrainLoss = NLL); TrainAccuracy and TestAccuracy the fractions
+// classified correctly (model.Accuracy). A number that does not apply (accuracy of a
+// regression, anything of a test set the problem does not have) is null.
 type Output struct {
-	Method     string             `json:"method"`
-	Loss       jsonnum.Float      `json:"loss"`
-	NLL        jsonnum.Float      `json:"nll"`
-	GradNorm   jsonnum.Float      `json:"grad_norm"`
-	Accuracy   *jsonnum.Float     `json:"accuracy,omitempty"`
-	Steps      int                `json:"steps,omitempty"`
-	Iterations int                `json:"iterations,omitempty"`
-	Converged  *bool              `json:"converged,omitempty"`
-	LR         *jsonnum.Float     `json:"lr,omitempty"`
-	Batch      int                `json:"batch,omitempty"`
-	Sampling   string             `json:"sampling,omitempty"`
-	D          int                `json:"d"`
-	Params     string             `json:"params"`
-	Provenance problem.Provenance `json:"provenance"`
-	Warnings   []string           `json:"warnings"`
+	Method        string             `json:"method"`
+	Loss          jsonnum.Float      `json:"loss"`
+	NLL           jsonnum.Float      `json:"nll"`
+	GradNorm      jsonnum.Float      `json:"grad_norm"`
+	Accuracy      *jsonnum.Float     `json:"accuracy,omitempty"`
+	TrainLoss     jsonnum.Float      `json:"train_loss"`
+	TrainAccuracy jsonnum.Float      `json:"train_acc"`
+	TestLoss      jsonnum.Float      `json:"test_loss"`
+	TestAccuracy  jsonnum.Float      `json:"test_acc"`
+	TestN         int                `json:"test_n"`
+	Steps         int                `json:"steps,omitempty"`
+	Iterations    int                `json:"iterations,omitempty"`
+	Converged     *bool              `json:"converged,omitempty"`
+	LR            *jsonnum.Float     `json:"lr,omitempty"`
+	Batch         int                `json:"batch,omitempty"`
+	Sampling      string             `json:"sampling,omitempty"`
+	D             int                `json:"d"`
+	Params        string             `json:"params"`
+	Provenance    problem.Provenance `json:"provenance"`
+	Warnings      []string           `json:"warnings"`
 }
 
 // Write writes o, indented, to path atomically.
@@ -181,11 +190,26 @@ func Run(ctx context.Context, p *problem.Problem, init []float64, s RunSettings)
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
 		return nil, nil, fmt.Errorf("the objective is %v after training: lower --lr (SGD is unstable when η ≥ 2/λ_max)", loss)
 	}
+	out.TrainLoss, out.TrainAccuracy = jsonnum.Float(nll), jsonnum.Float(math.NaN())
 	if len(p.Data.Classes) > 0 {
 		acc := jsonnum.Float(model.Accuracy(p.Model, theta, p.Batch))
-		out.Accuracy = &acc
+		out.Accuracy, out.TrainAccuracy = &acc, acc
 	}
+	out.TestLoss, out.TestAccuracy, out.TestN = Evaluate(p, theta)
 	return theta, out, nil
+}
+
+// Evaluate returns the mean negative log-likelihood (no weight decay) and the accuracy (NaN
+// for a regression) of θ on p's test set, and its size; NaN, NaN, 0 when p has none.
+func Evaluate(p *problem.Problem, theta []float64) (loss, acc jsonnum.Float, n int) {
+	if !p.HasTest() {
+		return jsonnum.Float(math.NaN()), jsonnum.Float(math.NaN()), 0
+	}
+	loss, acc = jsonnum.Float(p.Model.Loss(nil, theta, p.TestBatch)), jsonnum.Float(math.NaN())
+	if len(p.Data.Classes) > 0 {
+		acc = jsonnum.Float(model.Accuracy(p.Model, theta, p.TestBatch))
+	}
+	return loss, acc, p.Test.Len()
 }
 
 // EpochSteps returns the number of SGD steps of E epochs over n examples in batches of b:

@@ -9,7 +9,7 @@ import (
 )
 
 // roundTripStudy exercises the settings the default study leaves at their defaults: a
-// regression MLP on a CSV with options, bring-your-own gradients, every simulator with
+// regression MLP on a CSV with options and a test file, a held-out test set, bring-your-own gradients, every simulator with
 // the SDE's dt, the inverse by range, a landscape with preset flags and a sweep.
 const roundTripStudy = `
 seed = 7
@@ -17,6 +17,7 @@ seed = 7
 name = "p"
 data = "data/x.csv"
 labels = "y.npy"
+test = "data/x-test.csv"
 standardize = false
 model = "mlp:8"
 act = "relu"
@@ -36,6 +37,15 @@ damping = 1e-4
 top_k = 5
 subset = 64
 divergence = true
+
+[[problem]]
+name = "h"
+data = "digits"
+model = "softmax"
+holdout = 0.2
+holdout_seed = 5
+lr = [0.1]
+batch = [16]
 
 [[problem]]
 name = "torch"

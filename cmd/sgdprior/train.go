@@ -67,6 +67,13 @@ func printTrain(w io.Writer, st *study.Step, o *study.Outcome) {
 	if out.Accuracy != nil {
 		fmt.Fprintf(w, "training accuracy %.4f\n", float64(*out.Accuracy))
 	}
+	if pr.HasTest() {
+		fmt.Fprintf(w, "test set %s (n = %d): loss (nll) %.6g", pr.Test.Name, out.TestN, float64(out.TestLoss))
+		if out.TestAccuracy.OK() {
+			fmt.Fprintf(w, ", accuracy %.4f", float64(out.TestAccuracy))
+		}
+		fmt.Fprintln(w)
+	}
 	for _, x := range out.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", x)
 	}
