@@ -3,12 +3,15 @@ package train
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/sgdprior/sgdprior/field"
 	"github.com/sgdprior/sgdprior/model"
@@ -115,4 +118,83 @@ func TestSGDBadSettings(t *testing.T) {
 
 func newModelProblem(p *problem.Problem) sim.Problem {
 	return sim.NewModelProblem(p.Model, p.Batch, p.Spec.WeightDecay)
+}
+
+// TestRunTestSet: without a test set the JSON has test_loss and test_acc null (and reads
+// back null); with iris as its own test set they equal the training nll and accuracy; with
+// a held-out 30% of wine they equal the mean of the per-example losses (one example at a
+// time) and the fraction classified correctly, counted by hand, on the held-out rows.
+func TestRunTestSet(t *testing.T) {
+	s := DefaultRunSettings()
+	s.LR, s.Batch, s.Epochs = 0.05, 8, 2
+	p := irisProblem(t)
+	_, out, err := Run(context.Background(), p, nil, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "t.json")
+	if err := out.Write(path); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"test_loss", "test_acc"} {
+		if v, ok := raw[k]; !ok || v != nil {
+			t.Errorf("no test set: %s = %v (present %v), want null", k, v, ok)
+		}
+	}
+	if raw["train_loss"] != raw["nll"] || raw["train_acc"] != raw["accuracy"] {
+		t.Errorf("train_loss %v nll %v, train_acc %v accuracy %v", raw["train_loss"], raw["nll"], raw["train_acc"], raw["accuracy"])
+	}
+	var back Output
+	if err := json.Unmarshal(b, &back); err != nil || back.TestLoss.OK() || back.TestAccuracy.OK() {
+		t.Errorf("read back %v %v (%v)", back.TestLoss, back.TestAccuracy, err)
+	}
+
+	spec := p.Spec
+	spec.Test = "iris"
+	self, err := problem.Load(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, out, err = Run(context.Background(), self, nil, s)
+	if err != nil || out.TestLoss != out.NLL || out.TestAccuracy != *out.Accuracy || out.TestN != 150 {
+		t.Errorf("iris on iris: test %v %v, train %v %v (%v)", out.TestLoss, out.TestAccuracy, out.NLL, *out.Accuracy, err)
+	}
+
+	spec = problem.DefaultSpec()
+	spec.Data, spec.Model, spec.Holdout = "wine", "softmax", 0.3
+	w, err := problem.Load(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.LR, s.Epochs, s.Steps = 0.002, 0, 2 // barely trained, so that the accuracy is not 1
+	theta, out, err := Run(context.Background(), w, nil, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var loss float64
+	correct := 0
+	n := w.Test.Len()
+	for i := range n {
+		one := model.Batch{X: w.Test.X.Slice(i, i+1, 0, w.Test.NumFeatures()).(*mat.Dense), Y: w.Test.Y[i : i+1]}
+		loss += w.Model.Loss(nil, theta, one)
+		var o mat.Dense
+		w.Model.(*model.Network).Outputs(&o, theta, one.X)
+		if floats.MaxIdx(o.RawRowView(0)) == int(one.Y[0]) {
+			correct++
+		}
+	}
+	// Wine's classes have 59, 71 and 48 examples: round(0.3·n_c) = 18 + 21 + 14 = 53.
+	if out.TestN != n || n != 53 || float64(correct) == float64(n) || math.Abs(float64(out.TestLoss)-loss/float64(n)) > 1e-12 || float64(out.TestAccuracy) != float64(correct)/float64(n) {
+		t.Errorf("wine holdout: test loss %v acc %v (n %d), by hand %v %v", out.TestLoss, out.TestAccuracy, out.TestN, loss/float64(n), float64(correct)/float64(n))
+	}
+	b, _ = json.Marshal(out)
+	var back2 Output
+	if err := json.Unmarshal(b, &back2); err != nil || back2.TestLoss != out.TestLoss || back2.TestAccuracy != out.TestAccuracy {
+		t.Errorf("read back %v %v", back2.TestLoss, back2.TestAccuracy)
+	}
 }
