@@ -150,7 +150,8 @@ func (d *Dataset) Standardize() {
 
 // StandardizeLike applies another data set's statistics st (nil: none) to d in place and
 // records them in d.Standardization, as Load does with Like: x' = (x − st.Mean)/st.Std and,
-// when st.TargetStandardized, y' = (y − st.YMean)/st.YStd. d must be unstandardised and have
+// when st.TargetStandardized, y' = (y − st.YMean)/st.YStd (a test set standardised with the
+// training statistics, MATH.md §1). d must be unstandardised and have
 // as many features as st.
 func (d *Dataset) StandardizeLike(st *Standardization) {
 	if st == nil {

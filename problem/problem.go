@@ -83,7 +83,7 @@ func (s *Spec) Validate() error {
 	case !(s.Holdout >= 0 && s.Holdout < 1):
 		return field.Errorf("holdout", "must be a fraction in (0, 1), not %v", s.Holdout)
 	case s.Holdout > 0 && s.Test != "":
-		return field.Errorf("holdout", "and --test exclude each other")
+		return field.Errorf("holdout", "excludes test: give a test source or a held-out fraction, not both")
 	case s.TestLabels != "" && s.Test == "":
 		return field.Errorf("test-labels", "needs --test")
 	}

@@ -64,6 +64,8 @@ func TestParseErrors(t *testing.T) {
 		{"[[problem]]\nname='a'\ndata='iris'\nmodel='softmax'\nlr=[0.1]\nbatch=[8]\nsweep_lr=[0.1]\n", "belong to landscapes"},
 		{"[[problem]]\nname='a'\ngrads='G.npy'\nmodel='softmax'\nlr=[0.1]\nbatch=[8]\n", "grads excludes"},
 		{"[[problem]]\nname='a'\ngrads='G.npy'\nlr=[0.1]\nbatch=[8]\nsimulators=['sgd']\n", "simulators need a model"},
+		{"[[problem]]\nname='a'\ndata='iris'\nmodel='softmax'\nlr=[0.1]\nbatch=[8]\ntest='iris'\nholdout=0.2\n", "holdout excludes test"},
+		{"[[problem]]\nname='a'\ndata='iris'\nmodel='softmax'\nlr=[0.1]\nbatch=[8]\nholdout=1.5\n", "holdout must be a fraction"},
 		{"[[landscape]]\nname='w'\n", "preset is required"},
 		{"[[landscape]]\nname='w'\npreset='wells'\nlr=[0.1,0.2]\n", "one learning rate"},
 		{"[[landscape]]\nname='w'\npreset='wells'\nsimulators=['sgld']\n", "a landscape simulates"},
@@ -201,6 +203,42 @@ func TestResolveKeepsEmbeddedAndIdx(t *testing.T) {
 	}
 	if s.Problems[0].Data != "digits" || s.Problems[1].Data != "idx:"+filepath.Join("/d", "mnist") {
 		t.Fatalf("data %q, %q", s.Problems[0].Data, s.Problems[1].Data)
+	}
+}
+
+// TestTestSetKeys: the keys test (resolved like data), test_labels, holdout and
+// holdout_seed reach every step's problem.Spec.
+func TestTestSetKeys(t *testing.T) {
+	s, err := Parse([]byte("[[problem]]\nname='a'\ndata='digits'\nmodel='softmax'\nlr=[0.1]\nbatch=[8]\nholdout=0.25\nholdout_seed=9\n"+
+		"[[problem]]\nname='b'\ndata='idx:mnist'\ntest='idx:mnist'\nmodel='softmax'\nlr=[0.1]\nbatch=[8]\n"+
+		"[[problem]]\nname='c'\ndata='x.npy'\nlabels='y.npy'\ntest='xt.npy'\ntest_labels='yt.npy'\nmodel='softmax'\nlr=[0.1]\nbatch=[8]\n"), "s.toml", "/d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, st := range s.Steps() {
+		if st.Spec == nil {
+			continue
+		}
+		seen++
+		sp := st.Spec
+		switch st.Entry {
+		case "a":
+			if sp.Holdout != 0.25 || sp.HoldoutSeed != 9 || sp.Test != "" {
+				t.Errorf("a: %+v", sp)
+			}
+		case "b":
+			if sp.Test != "idx:"+filepath.Join("/d", "mnist") || sp.Holdout != 0 || sp.HoldoutSeed != 1 {
+				t.Errorf("b: %+v", sp)
+			}
+		case "c":
+			if sp.Test != filepath.Join("/d", "xt.npy") || sp.TestLabels != filepath.Join("/d", "yt.npy") {
+				t.Errorf("c: %+v", sp)
+			}
+		}
+	}
+	if seen < 3 {
+		t.Errorf("%d steps with a problem", seen)
 	}
 }
 

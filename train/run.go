@@ -200,7 +200,8 @@ func Run(ctx context.Context, p *problem.Problem, init []float64, s RunSettings)
 }
 
 // Evaluate returns the mean negative log-likelihood (no weight decay) and the accuracy (NaN
-// for a regression) of θ on p's test set, and its size; NaN, NaN, 0 when p has none.
+// for a regression) of θ on p's test set, and its size; NaN, NaN, 0 when p has none
+// (docs/MATH.md §1: the loss is (1/n_test) Σ ℓ_i(θ) over the test examples, without r(θ)).
 func Evaluate(p *problem.Problem, theta []float64) (loss, acc jsonnum.Float, n int) {
 	if !p.HasTest() {
 		return jsonnum.Float(math.NaN()), jsonnum.Float(math.NaN()), 0

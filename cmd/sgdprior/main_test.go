@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -14,6 +15,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/sgdprior/sgdprior/data"
+	"github.com/sgdprior/sgdprior/train"
 )
 
 // runCmd runs the command in-process and returns its exit status and outputs.
@@ -59,6 +61,7 @@ func TestBadInput(t *testing.T) {
 	nonnum := writeFile(t, dir, "nonnum.csv", "a,b,y\n1,2,x\n2,abc,y\n")
 	nan := writeFile(t, dir, "nan.csv", "a,b,y\n1,2,x\nNaN,1,y\n")
 	inf := writeFile(t, dir, "inf.csv", "a,b,y\n1,2,x\n1,+Inf,y\n")
+	wide := writeFile(t, dir, "wide.csv", "a,b,c,y\n1,2,3,x\n")
 	short := filepath.Join(dir, "short.npy")
 	if err := data.WriteVector(short, []float64{1, 2}); err != nil {
 		t.Fatal(err)
@@ -84,6 +87,10 @@ func TestBadInput(t *testing.T) {
 		{"unknown model", []string{"--data", good, "--model", "resnet", "--method", "lbfgs"}, 2, []string{"resnet"}},
 		{"bad mlp", []string{"--data", good, "--model", "mlp:x", "--method", "lbfgs"}, 2, []string{"mlp:x"}},
 		{"unknown data set", []string{"--data", "nosuchset", "--model", "logistic", "--method", "lbfgs"}, 1, []string{"nosuchset"}},
+		{"test set with other features", []string{"--data", good, "--test", wide, "--model", "logistic", "--method", "lbfgs"}, 1, []string{"test set", "wide.csv", "3 features"}},
+		{"test set with unknown classes", []string{"--data", good, "--test", three, "--model", "logistic", "--method", "lbfgs"}, 1, []string{"test set", "three.csv", `"p"`}},
+		{"test and holdout", []string{"--data", good, "--test", good, "--holdout", "0.5", "--model", "logistic", "--method", "lbfgs"}, 2, []string{"--holdout excludes test"}},
+		{"holdout 1", []string{"--data", good, "--holdout", "1", "--model", "logistic", "--method", "lbfgs"}, 2, []string{"--holdout"}},
 		{"bad sampling", []string{"--data", good, "--model", "logistic", "--lr", "0.1", "--batch", "2", "--steps", "10", "--sampling", "sometimes"}, 2, []string{"--sampling"}},
 	}
 	for _, c := range cases {
@@ -229,5 +236,33 @@ func TestSGDDeterministic(t *testing.T) {
 	}
 	if !bytes.Equal(files[0], files[1]) {
 		t.Fatal("params.npy differs between GOMAXPROCS=1 and GOMAXPROCS=2")
+	}
+}
+
+// TestTrainHoldout: train --holdout 0.2 on iris holds out round(0.2·50) = 10 of each class,
+// prints the test set's numbers and writes them (and the split) into the JSON, which
+// reads back.
+func TestTrainHoldout(t *testing.T) {
+	dir := t.TempDir()
+	js := filepath.Join(dir, "t.json")
+	code, stdout, stderr := runCmd(t, "train", "--data", "iris", "--model", "softmax", "--weight-decay", "0.01", "--holdout", "0.2",
+		"--holdout-seed", "4", "--method", "lbfgs", "--out", filepath.Join(dir, "t.npy"), "--json", js)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "test set iris (held out 0.2, seed 4) (n = 30)") || !strings.Contains(stdout, "(n = 120") {
+		t.Errorf("stdout %q", stdout)
+	}
+	b, err := os.ReadFile(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o train.Output
+	if err := json.Unmarshal(b, &o); err != nil {
+		t.Fatal(err)
+	}
+	pv := o.Provenance
+	if o.TestN != 30 || !o.TestLoss.OK() || !(o.TestAccuracy >= 0.8) || pv.TestN != 30 || pv.N != 120 || pv.Holdout != 0.2 || pv.HoldoutSeed == nil || *pv.HoldoutSeed != 4 {
+		t.Errorf("output test %d %v %v, provenance %+v", o.TestN, o.TestLoss, o.TestAccuracy, pv)
 	}
 }
