@@ -4,10 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/sgdprior/sgdprior/data"
+	"github.com/sgdprior/sgdprior/internal/jsonnum"
 	"github.com/sgdprior/sgdprior/problem"
+	"github.com/sgdprior/sgdprior/report"
 	"github.com/sgdprior/sgdprior/track"
 )
 
@@ -19,13 +24,14 @@ func init() {
 	})
 }
 
-const trackSynopsis = "<problem flags> --lr η --batch B --steps T [--every k] [--log-rows n] [--init θ0.npy] [--cov-examples M] [--hc-examples m] [--trace-probes P] [--damping λ | --inverse range] [--json out.json] [--csv out.csv] [--out θ.npy]"
+const trackSynopsis = "<problem flags> --lr η --batch B --steps T [--every k] [--log-rows n] [--init θ0.npy] [--cov-examples M] [--hc-examples m] [--trace-probes P] [--damping λ | --inverse range] [--json out.json] [--csv out.csv] [--out θ.npy] [--figures DIR]"
 
 // trackArgs are the parsed flags of the track command.
 type trackArgs struct {
 	spec                 problem.Spec
 	set                  track.Settings
 	init, json, csv, out string
+	figures              string
 }
 
 // parseTrack binds and validates track's flags; it loads no data.
@@ -38,6 +44,7 @@ func parseTrack(e *env, args []string) (*trackArgs, error) {
 	fs.StringVar(&a.json, "json", "", "write the rows and settings as JSON here")
 	fs.StringVar(&a.csv, "csv", "", "write the rows as CSV here")
 	fs.StringVar(&a.out, "out", "", "write the last iterate here (1-D float64 .npy)")
+	fs.StringVar(&a.figures, "figures", "", "write a figure per metric against step (SVG and PNG) into this directory")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
@@ -86,7 +93,102 @@ func runTrack(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "wrote %s\n", w.path)
 	}
+	if a.figures != "" {
+		n, err := writeTrackFigures(a.figures, o)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "wrote %d figures into %s\n", n, a.figures)
+	}
 	return nil
+}
+
+// trackFigures draws each row metric against the step: ±2 SE bars where the row has an SE,
+// 2/η beside λ_max and 1 beside Yaida's ratio; a log y axis for positive metrics spanning
+// more than two decades. Null points are left out; a metric without points has no figure.
+func trackFigures(o *track.Output) ([]*report.Figure, error) {
+	type metric struct {
+		key, label string
+		val, se    func(r *track.Row) jsonnum.Float
+		ref        float64
+		refName    string
+	}
+	ms := []metric{
+		{key: "train_loss", label: "training NLL", val: func(r *track.Row) jsonnum.Float { return r.TrainLoss }},
+		{key: "test_loss", label: "test NLL", val: func(r *track.Row) jsonnum.Float { return r.TestLoss }},
+		{key: "train_acc", label: "training accuracy", val: func(r *track.Row) jsonnum.Float { return r.TrainAcc }},
+		{key: "test_acc", label: "test accuracy", val: func(r *track.Row) jsonnum.Float { return r.TestAcc }},
+		{key: "grad_norm", label: "‖∇L‖", val: func(r *track.Row) jsonnum.Float { return r.GradNorm }},
+		{key: "trace_c", label: "tr C", val: func(r *track.Row) jsonnum.Float { return r.TraceC }, se: func(r *track.Row) jsonnum.Float { return r.TraceCStderr }},
+		{key: "noise_scale", label: "noise scale tr C/‖ḡ‖²", val: func(r *track.Row) jsonnum.Float { return r.NoiseScale }},
+		{key: "lambda_max", label: "λ_max(H)", val: func(r *track.Row) jsonnum.Float { return r.LambdaMax }, ref: float64(o.TwoOverLR), refName: "2/η"},
+		{key: "trace_h", label: "tr H", val: func(r *track.Row) jsonnum.Float { return r.TraceH }, se: func(r *track.Row) jsonnum.Float { return r.TraceHStderr }},
+		{key: "trace_hc", label: "Tr(H C_B)", val: func(r *track.Row) jsonnum.Float { return r.TraceHC }, se: func(r *track.Row) jsonnum.Float { return r.TraceHCStderr }},
+		{key: "alignment", label: "alignment d·Tr(HC)/(tr H·tr C)", val: func(r *track.Row) jsonnum.Float { return r.Alignment }, ref: 1, refName: "isotropic"},
+		{key: "prior_norm", label: "‖s_prior‖", val: func(r *track.Row) jsonnum.Float { return r.PriorNorm }},
+		{key: "prior_cos", label: "cos(s_prior, −∇L)", val: func(r *track.Row) jsonnum.Float { return r.PriorCos }},
+		{key: "implicit_ratio", label: "‖implicit‖/‖s_lik‖", val: func(r *track.Row) jsonnum.Float { return r.ImplicitRatio }},
+		{key: "fdr_ratio", label: "Yaida's ratio R", val: func(r *track.Row) jsonnum.Float { return r.FDRRatio }, ref: 1, refName: "stationarity"},
+		{key: "distance", label: "‖θ − θ0‖", val: func(r *track.Row) jsonnum.Float { return r.Distance }},
+	}
+	var figs []*report.Figure
+	for _, m := range ms {
+		var s report.Series
+		s.Name = m.key
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for i := range o.Rows {
+			r := &o.Rows[i]
+			v := m.val(r)
+			if !v.OK() {
+				continue
+			}
+			s.X = append(s.X, float64(r.Step))
+			s.Y = append(s.Y, float64(v))
+			lo, hi = math.Min(lo, float64(v)), math.Max(hi, float64(v))
+			if m.se != nil {
+				e := m.se(r)
+				if !e.OK() {
+					e = 0
+				}
+				s.Err = append(s.Err, float64(e))
+			}
+		}
+		if len(s.X) == 0 {
+			continue
+		}
+		series := []report.Series{s}
+		if m.refName != "" {
+			series = append(series, report.Series{Name: m.refName, X: []float64{s.X[0], s.X[len(s.X)-1]}, Y: []float64{m.ref, m.ref}})
+		}
+		logY := lo > 0 && hi > 100*lo
+		caption := fmt.Sprintf("%s along SGD (η = %g, B = %d) on %s %s", m.label, float64(o.LR), o.Batch, o.Model, o.Data)
+		f, err := report.LinePlot("track-"+m.key, m.label, "step", m.label, caption, series, false, logY)
+		if err != nil {
+			return nil, fmt.Errorf("figure %s: %w", m.key, err)
+		}
+		figs = append(figs, f)
+	}
+	return figs, nil
+}
+
+// writeTrackFigures writes trackFigures into dir as SVG and PNG files.
+func writeTrackFigures(dir string, o *track.Output) (int, error) {
+	figs, err := trackFigures(o)
+	if err != nil {
+		return 0, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, err
+	}
+	for _, f := range figs {
+		if err := os.WriteFile(filepath.Join(dir, f.Name+".svg"), f.SVG, 0o644); err != nil {
+			return 0, err
+		}
+		if err := os.WriteFile(filepath.Join(dir, f.Name+".png"), f.PNG, 0o644); err != nil {
+			return 0, err
+		}
+	}
+	return len(figs), nil
 }
 
 // progressFunc adapts a function to the progress recorder.

@@ -17,7 +17,7 @@ func TestTrackCommand(t *testing.T) {
 	js, csv := filepath.Join(dir, "t.json"), filepath.Join(dir, "t.csv")
 	var out, errb bytes.Buffer
 	code := run([]string{"track", "--data", "iris", "--model", "softmax", "--lr", "0.1", "--batch", "10",
-		"--steps", "40", "--every", "20", "--json", js, "--csv", csv, "--out", filepath.Join(dir, "th.npy")}, &out, &errb)
+		"--steps", "40", "--every", "20", "--json", js, "--csv", csv, "--out", filepath.Join(dir, "th.npy"), "--figures", filepath.Join(dir, "fig")}, &out, &errb)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
@@ -25,6 +25,14 @@ func TestTrackCommand(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
+	}
+	for _, f := range []string{"track-lambda_max.svg", "track-fdr_ratio.png", "track-trace_h.svg"} {
+		if _, err := os.Stat(filepath.Join(dir, "fig", f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "fig", "track-test_loss.svg")); err == nil {
+		t.Error("a figure of test_loss without a test set")
 	}
 	o, err := track.ReadOutput(js)
 	if err != nil {
