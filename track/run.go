@@ -97,15 +97,45 @@ func Run(ctx context.Context, p *problem.Problem, theta0 []float64, s *Settings)
 	out := newOutput(p, s, kappa)
 	dg := newDiag(p, s, kappa, theta)
 	sp := sim.NewModelProblem(p.Model, p.Batch, p.Spec.WeightDecay)
-	rng := rand.New(rand.NewPCG(s.Seed, 0))
+	pcg := rand.NewPCG(s.Seed, 0)
+	rng := rand.New(pcg)
 	sampler := noise.NewSampler(s.Sampling, n, s.Batch)
 	steps := RecordSteps(s.Steps, s.Every, s.LogRows)
 	var win fdrWindow
 	win.reset(theta)
 	g := make([]float64, d)
 	var diagTime time.Duration
-	next := 0
-	for t := 0; ; t++ {
+	next, first := 0, 0
+	var id identity
+	if s.Checkpoint != "" || s.Resume != "" {
+		id = identityOf(p, s, append([]float64(nil), theta...))
+	}
+	if s.Resume != "" {
+		c, err := readCheckpoint(s.Resume, id)
+		if err != nil {
+			return nil, err
+		}
+		if pcg, err = c.restoreStream(); err != nil {
+			return nil, err
+		}
+		rng = rand.New(pcg)
+		if err := sampler.Restore(c.Perm, c.Pos); err != nil {
+			return nil, fmt.Errorf("track: checkpoint %s: %w", s.Resume, err)
+		}
+		copy(theta, c.Theta)
+		win.origin = append(win.origin[:0], c.Origin...)
+		win.sumDot, win.sumSq, win.steps = c.SumDot, c.SumSq, c.WinSteps
+		next, first, out.Rows = c.Next, c.Step, c.Rows
+		for _, k := range c.Warned {
+			dg.warned[k] = true
+		}
+		dg.warnings = c.Warnings
+	}
+	ckEvery := s.CheckpointEvery
+	if ckEvery == 0 {
+		ckEvery = max(1000, s.Steps/20)
+	}
+	for t := first; ; t++ {
 		if t == steps[next] {
 			t0 := time.Now()
 			row, err := dg.row(theta, t)
@@ -124,6 +154,11 @@ func Run(ctx context.Context, p *problem.Problem, theta0 []float64, s *Settings)
 		}
 		if t == s.Steps {
 			break
+		}
+		if s.Checkpoint != "" && t > first && t%ckEvery == 0 {
+			if err := dg.checkpoint(s.Checkpoint, id, t, theta, &win, next, out.Rows, pcg, sampler); err != nil {
+				return nil, err
+			}
 		}
 		if t%64 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -145,6 +180,27 @@ func Run(ctx context.Context, p *problem.Problem, theta0 []float64, s *Settings)
 		out.DiagnosticsShare = out.DiagnosticsSeconds / out.Seconds
 	}
 	return out, nil
+}
+
+// checkpoint writes the state before step t.
+func (dg *diag) checkpoint(path string, id identity, t int, theta []float64, win *fdrWindow, next int, rows []Row, pcg *rand.PCG, sampler *noise.Sampler) error {
+	b, err := pcg.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	perm, pos := sampler.State()
+	c := &checkpoint{ID: id, Step: t, Theta: theta, Origin: win.origin, SumDot: win.sumDot, SumSq: win.sumSq,
+		WinSteps: win.steps, Next: next, Rows: rows, PCG: b, Perm: append([]int(nil), perm...), Pos: pos,
+		Warnings: dg.warnings}
+	for _, k := range []string{"lanczos", "nonoise", "rank"} {
+		if dg.warned[k] {
+			c.Warned = append(c.Warned, k)
+		}
+	}
+	if err := writeCheckpoint(path, c); err != nil {
+		return fmt.Errorf("track: checkpoint %s: %w", path, err)
+	}
+	return nil
 }
 
 func finite(x []float64) bool {

@@ -61,6 +61,13 @@ type Settings struct {
 	Inverse linalg.InverseSettings
 	// NoPrior skips the prior score (its columns are null).
 	NoPrior bool
+	// Checkpoint, if set, is where the run's state is written every CheckpointEvery steps
+	// (0: max(1000, Steps/20)), atomically; Resume, if set, is a checkpoint of the same run
+	// (problem, settings, seed and θ0) to continue from. A resumed run's rows are bitwise
+	// those of an uninterrupted one; its Seconds count this process only.
+	Checkpoint      string
+	CheckpointEvery int
+	Resume          string
 	// Progress, if non-nil, receives the steps.
 	Progress progress.Recorder
 }
@@ -105,6 +112,8 @@ func (s *Settings) Validate() error {
 		return field.Errorf("dense-max-dim", "must be ≥ 0, not %d", s.DenseMaxDim)
 	case s.LanczosIter < 2:
 		return field.Errorf("lanczos-iter", "must be ≥ 2, not %d", s.LanczosIter)
+	case s.CheckpointEvery < 0:
+		return field.Errorf("checkpoint-every", "must be ≥ 0, not %d", s.CheckpointEvery)
 	case !(s.LanczosTol > 0 && s.LanczosTol < 1):
 		return field.Errorf("lanczos-tol", "must be in (0, 1), not %v", s.LanczosTol)
 	}
@@ -126,5 +135,8 @@ func (s *Settings) BindFlags(fs *flag.FlagSet) {
 	fs.IntVar(&s.DenseMaxDim, "dense-max-dim", s.DenseMaxDim, "largest d for which C_B is inverted densely (else Woodbury on the noise factor)")
 	fs.IntVar(&s.LanczosIter, "lanczos-iter", s.LanczosIter, "Krylov dimension of λ_max's Lanczos")
 	fs.Float64Var(&s.LanczosTol, "lanczos-tol", s.LanczosTol, "relative residual of λ_max's Lanczos (not reaching it is a warning)")
+	fs.StringVar(&s.Checkpoint, "checkpoint", s.Checkpoint, "write the run's state here at intervals (atomically)")
+	fs.IntVar(&s.CheckpointEvery, "checkpoint-every", s.CheckpointEvery, "checkpoint interval in steps (default max(1000, steps/20))")
+	fs.StringVar(&s.Resume, "resume", s.Resume, "resume from this checkpoint (of the same run)")
 	fs.BoolVar(&s.NoPrior, "no-prior", s.NoPrior, "skip the prior score (its columns are null)")
 }

@@ -24,7 +24,7 @@ func init() {
 	})
 }
 
-const trackSynopsis = "<problem flags> --lr η --batch B --steps T [--every k] [--log-rows n] [--init θ0.npy] [--cov-examples M] [--hc-examples m] [--trace-probes P] [--damping λ | --inverse range] [--json out.json] [--csv out.csv] [--out θ.npy] [--figures DIR]"
+const trackSynopsis = "<problem flags> --lr η --batch B --steps T [--every k] [--log-rows n] [--init θ0.npy] [--cov-examples M] [--hc-examples m] [--trace-probes P] [--damping λ | --inverse range] [--json out.json] [--csv out.csv] [--out θ.npy] [--figures DIR] [--checkpoint F] [--resume F]"
 
 // trackArgs are the parsed flags of the track command.
 type trackArgs struct {
