@@ -98,6 +98,9 @@ type NoiseResult struct {
 	// exposure/E^{3/2} (null without escapes).
 	MeanEscapeStep       jsonnum.Float `json:"mean_escape_step"`
 	MeanEscapeStepStderr jsonnum.Float `json:"mean_escape_step_stderr"`
+	// RestrictedMean is the area under the Kaplan–Meier curve up to the horizon, the
+	// restricted mean E[min(T, horizon)] at the check resolution.
+	RestrictedMean jsonnum.Float `json:"restricted_mean_escape_step"`
 	// Survival is the Kaplan–Meier curve at the check times.
 	Survival []SurvivalPoint `json:"survival"`
 	// EscapeSteps is each chain's escape step (the first check that saw it escaped), null

@@ -218,6 +218,7 @@ func summarize(res []chainResult, steps, every int) *NoiseResult {
 	}
 	r.Survival = KaplanMeier(times, esc, grid)
 	r.MedianEscapeStep = jsonnum.Float(MedianSurvival(r.Survival))
+	r.RestrictedMean = jsonnum.Float(RestrictedMean(r.Survival))
 	mean, se := ExponentialMean(times, esc)
 	r.MeanEscapeStep, r.MeanEscapeStepStderr = jsonnum.Float(mean), jsonnum.Float(se)
 	f, fse := EscapedFraction(esc)

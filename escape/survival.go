@@ -101,3 +101,18 @@ func EscapedFraction(escaped []bool) (p, se float64) {
 	p = float64(e) / k
 	return p, math.Sqrt(p * (1 - p) / k)
 }
+
+// RestrictedMean returns the area under the Kaplan–Meier step function from 0 to the last
+// grid time, Σ_j Ŝ(t_{j−1})(t_j − t_{j−1}) with t_0 = 0 and Ŝ(0) = 1 (MATH.md §12): the
+// restricted mean escape time E[min(T, horizon)] when escapes are only seen at the grid
+// times, and the mean itself when survival at the horizon is negligible. With a check at
+// every step it is exactly Σ_{t≥0} P(T > t) = E[T] for integer T ≤ horizon.
+func RestrictedMean(curve []SurvivalPoint) float64 {
+	var area float64
+	prevT, prevS := 0, 1.0
+	for _, p := range curve {
+		area += prevS * float64(p.Step-prevT)
+		prevT, prevS = p.Step, p.Fraction
+	}
+	return area
+}
