@@ -178,7 +178,7 @@ func Run(ctx context.Context, p *problem.Problem, theta []float64, s *Settings) 
 // by linear instability, not by noise (MATH.md §12).
 func CheckStable(lr, lmax float64) error {
 	if lr*lmax >= 2 {
-		return field.Errorf("lr", "%g gives η·λ_max(θ*) = %.4g ≥ 2 (λ_max = %.6g): the chains would leave θ* by linear instability, not by noise; use η < 2/λ_max = %.6g", lr, lr*lmax, lmax, 2/lmax)
+		return field.Errorf("lr", "%g gives η·λ_max(θ*) = %.6g ≥ 2 (λ_max = %.6g): the chains would leave θ* by linear instability, not by noise; use η < 2/λ_max = %.6g", lr, lr*lmax, lmax, 2/lmax)
 	}
 	return nil
 }

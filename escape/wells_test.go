@@ -11,7 +11,7 @@ import (
 )
 
 // wellsCase is the 1-D double well of landscape (MATH.md §8) at η = 0.02, var0 = 10, N = 8,
-// B = 1 with replacement (κ_B = 1): ηL''(a) = 0.046, so SGD and Gaussian-noise SGD are close
+// B = 1 with replacement (κ_B = 1): ηL”(a) = 0.046, so SGD and Gaussian-noise SGD are close
 // to the SDE, and the exact mean first-passage time from the left minimum to the right one
 // is ≈ 2139 steps.
 func wellsCase(t *testing.T) (*landscape.Wells, float64, float64) {
