@@ -25,10 +25,13 @@ type Output struct {
 	TopEigenvalues []jsonnum.Float `json:"top_eigenvalues"`
 	Stability      jsonnum.Float   `json:"lr_lambda_max"`
 	// TraceC is tr C(θ*), TraceCB tr C_B(θ*) = κ_B tr C(θ*).
-	TraceC   jsonnum.Float `json:"trace_c"`
-	TraceCB  jsonnum.Float `json:"trace_cb"`
-	Noises   NoiseResults  `json:"noises"`
-	Warnings []string      `json:"warnings"`
+	TraceC  jsonnum.Float `json:"trace_c"`
+	TraceCB jsonnum.Float `json:"trace_cb"`
+	// StationaryExcess is (η/4)·tr C_B(θ*), the stationary loss excess of SGD near θ*; a δ
+	// below 3× it draws a warning.
+	StationaryExcess jsonnum.Float `json:"stationary_excess"`
+	Noises           NoiseResults  `json:"noises"`
+	Warnings         []string      `json:"warnings"`
 }
 
 // OutSettings records the settings of a run.

@@ -143,6 +143,11 @@ func Run(ctx context.Context, p *problem.Problem, theta []float64, s *Settings) 
 	trC := TraceC(p.Model, p.Batch, theta)
 	trCB := kappa * trC
 	out.TraceC, out.TraceCB = jsonnum.Float(trC), jsonnum.Float(trCB)
+	excess := StationaryExcess(s.LR, trCB)
+	out.StationaryExcess = jsonnum.Float(excess)
+	if s.Delta < 3*excess {
+		out.Warnings = append(out.Warnings, fmt.Sprintf("δ = %g is below 3× the stationary loss excess (η/4)·tr C_B(θ*) = %.4g of SGD near θ*: escapes may be fluctuations within the basin; raise --delta", s.Delta, excess))
+	}
 	threshold := lstar + s.Delta
 	out.Threshold = jsonnum.Float(threshold)
 
@@ -182,6 +187,12 @@ func CheckStable(lr, lmax float64) error {
 	}
 	return nil
 }
+
+// StationaryExcess returns (η/4)·tr C_B, the mean excess loss E[L − L(θ*)] = ½tr(HΣ) of the
+// SDE's stationary Gaussian at a quadratic minimum, from the trace of the continuous
+// Lyapunov equation HΣ + ΣH = ηC_B (MATH.md §6, §12): the loss a chain fluctuates to without
+// leaving the basin, to be compared with δ.
+func StationaryExcess(lr, trCB float64) float64 { return lr * trCB / 4 }
 
 func describe(nz Noise, k int) string {
 	switch nz {

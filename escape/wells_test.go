@@ -100,3 +100,36 @@ func TestGaussMatchesSim(t *testing.T) {
 		}
 	}
 }
+
+// TestStationaryExcess: (η/4)·tr C_B equals ½h·Var of the SDE's stationary law on the ou
+// preset L = ½hθ² (landscape's closed form ηκ_Bv/(2h)), and the loss excess of 64 Gaussian-
+// noise SGD chains there (discrete variance ηκ_Bv/(h(2 − ηh)), ηh = 0.02) within 4 SE.
+func TestStationaryExcess(t *testing.T) {
+	h, v, lr := 2.0, 3.0, 0.01
+	o, err := landscape.NewOU(landscape.OUSettings{H: h, V: v, N: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kappa := 1.0
+	va := o.Variances(lr, kappa)
+	if got, want := StationaryExcess(lr, kappa*v), 0.5*h*va.SDE[0]; math.Abs(got-want) > 1e-15 {
+		t.Errorf("StationaryExcess %v, ½h·Var_SDE %v", got, want)
+	}
+	cfg := &chainConfig{noise: GaussNoise, lr: lr, sampling: noise.With, batch: 1, kappa: kappa, chains: 64,
+		steps: 20000, checkEvery: 20000, seed: 3, init: []float64{0},
+		escaped: func(sim.Problem, []float64) bool { return false }}
+	res, err := runChains(context.Background(), o, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := make([]float64, len(res))
+	for k, c := range res {
+		ex[k] = o.Loss(c.final)
+	}
+	m, se := meanSE(ex)
+	want := 0.5 * h * va.Discrete[0]
+	if math.Abs(m-want) > 4*se {
+		t.Errorf("loss excess %v ± %v, discrete %v (SDE %v)", m, se, want, StationaryExcess(lr, kappa*v))
+	}
+	t.Logf("loss excess %.5f ± %.5f, discrete %.5f, (η/4)tr C_B %.5f", m, se, want, StationaryExcess(lr, kappa*v))
+}
