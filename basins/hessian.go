@@ -20,8 +20,8 @@ type hessOp struct {
 func (h *hessOp) Dim() int               { return len(h.theta) }
 func (h *hessOp) Apply(dst, x []float64) { h.obj.HessVec(dst, h.theta, h.b, x) }
 
-// applyMany writes H v_k into dst[k] in one batched pass (model.HessVecs) plus λv_k.
-func (h *hessOp) applyMany(dst, v [][]float64) {
+// ApplyMany writes H v_k into dst[k] in one batched pass (model.HessVecs) plus λv_k.
+func (h *hessOp) ApplyMany(dst, v [][]float64) {
 	model.HessVecs(h.obj.Model, dst, h.theta, h.b, v)
 	if l := h.obj.WeightDecay; l != 0 {
 		for k := range dst {
@@ -29,6 +29,18 @@ func (h *hessOp) applyMany(dst, v [][]float64) {
 				dst[k][j] += l * x
 			}
 		}
+	}
+}
+
+// applyMany writes h v_k into dst[k]: in one pass when h has an ApplyMany method (the
+// model's batched HVPs), one Apply per direction otherwise.
+func applyMany(h linalg.SymOperator, dst, v [][]float64) {
+	if m, ok := h.(interface{ ApplyMany(dst, v [][]float64) }); ok {
+		m.ApplyMany(dst, v)
+		return
+	}
+	for k := range v {
+		h.Apply(dst[k], v[k])
 	}
 }
 
@@ -48,7 +60,7 @@ func TopEigenvalues(h linalg.SymOperator, k int, src rand.Source) (vals []float6
 
 // ExactTrace returns tr H = Σ_j e_jᵀ H e_j from d Hessian–vector products on the unit
 // vectors (MATH.md §13), in batches of 32 directions.
-func ExactTrace(h *hessOp) float64 {
+func ExactTrace(h linalg.SymOperator) float64 {
 	d := h.Dim()
 	const chunk = 32
 	tr := 0.0
@@ -59,7 +71,7 @@ func ExactTrace(h *hessOp) float64 {
 			v[k], dst[k] = make([]float64, d), make([]float64, d)
 			v[k][j0+k] = 1
 		}
-		h.applyMany(dst, v)
+		applyMany(h, dst, v)
 		for k := range n {
 			tr += dst[k][j0+k]
 		}
@@ -71,7 +83,7 @@ func ExactTrace(h *hessOp) float64 {
 // unbiased: E zᵀHz = tr H) and returns the mean with its standard error s/√m, s the sample
 // standard deviation of the forms (MATH.md §13; Hutchinson 1989). The probes are drawn from
 // rng in order, so the estimate is a function of the stream alone.
-func HutchinsonTrace(h *hessOp, m int, rng *rand.Rand) (mean, stderr float64) {
+func HutchinsonTrace(h linalg.SymOperator, m int, rng *rand.Rand) (mean, stderr float64) {
 	d := h.Dim()
 	const chunk = 16
 	forms := make([]float64, 0, m)
@@ -88,7 +100,7 @@ func HutchinsonTrace(h *hessOp, m int, rng *rand.Rand) (mean, stderr float64) {
 				}
 			}
 		}
-		h.applyMany(dst, v)
+		applyMany(h, dst, v)
 		for k := range n {
 			s := 0.0
 			for j, x := range v[k] {
