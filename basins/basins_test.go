@@ -139,8 +139,8 @@ func TestRunDescentAndDeterminism(t *testing.T) {
 			if !bytes.Equal(a, b) {
 				t.Error("the output does not read back as written")
 			}
-			if len(o.Summary.EqualRatio) != 1 || len(o.Summary.SGDvsGD) != 4 || len(o.Summary.ByRatio) != 3 {
-				t.Errorf("summary: %d equal-ratio, %d SGD-vs-GD, %d ratios; want 1, 4, 3",
+			if len(o.Summary.EqualRatio) != 2 || len(o.Summary.SGDvsGD) != 8 || len(o.Summary.ByRatio) != 3 {
+				t.Errorf("summary: %d equal-ratio, %d SGD-vs-GD, %d ratios; want 2, 8, 3",
 					len(o.Summary.EqualRatio), len(o.Summary.SGDvsGD), len(o.Summary.ByRatio))
 			}
 		}

@@ -68,12 +68,18 @@ type RunResult struct {
 	TestAcc   Float `json:"test_acc"`
 	GenGap    Float `json:"gen_gap"`   // test_loss − train_loss
 	ErrorGap  Float `json:"error_gap"` // train_acc − test_acc
+	// IterateLambdaMax is λ_max at the last training iterate θ_T (before the descent; GD's
+	// edge of stability puts it near 2/η, Cohen et al. 2021).
+	IterateLambdaMax        Float `json:"iterate_lambda_max"`
+	IterateLanczosConverged bool  `json:"iterate_lanczos_converged"`
 	// PreDescentLoss is L at the last training iterate; GradNorm ‖∇L‖ at the minimum and
-	// Converged whether it is ≤ grad_tol; Distance ‖θ_min − θ_0‖.
-	PreDescentLoss Float `json:"pre_descent_loss"`
-	GradNorm       Float `json:"grad_norm"`
-	Converged      bool  `json:"converged"`
-	Distance       Float `json:"distance"`
+	// Converged whether it is ≤ grad_tol; Distance ‖θ_min − θ_0‖, DescentDistance
+	// ‖θ_min − θ_T‖ (how far the descent moved).
+	PreDescentLoss  Float `json:"pre_descent_loss"`
+	GradNorm        Float `json:"grad_norm"`
+	Converged       bool  `json:"converged"`
+	Distance        Float `json:"distance"`
+	DescentDistance Float `json:"descent_distance"`
 }
 
 // Barrier is the straight-line barrier between the minima of cells A and B of one seed.
@@ -110,11 +116,14 @@ type RankCorr struct {
 // Ratio is λ_max at one η/B (SGD cells only): per seed the mean over the cells of that ratio,
 // then the mean and standard error over seeds.
 type Ratio struct {
-	Ratio           Float    `json:"ratio"`
-	LambdaMaxMean   Float    `json:"lambda_max_mean"`
-	LambdaMaxStderr Float    `json:"lambda_max_stderr"`
-	Seeds           int      `json:"seeds"`
-	Cells           []string `json:"cells"`
+	Ratio           Float `json:"ratio"`
+	LambdaMaxMean   Float `json:"lambda_max_mean"`
+	LambdaMaxStderr Float `json:"lambda_max_stderr"`
+	// The same for λ_max at the last iterate (before the descent).
+	IterateLambdaMaxMean   Float    `json:"iterate_lambda_max_mean"`
+	IterateLambdaMaxStderr Float    `json:"iterate_lambda_max_stderr"`
+	Seeds                  int      `json:"seeds"`
+	Cells                  []string `json:"cells"`
 }
 
 // Comparison is a paired comparison over seeds of Quantity between cells A and B: the mean

@@ -216,6 +216,14 @@ func (w *worker) runOne(ctx context.Context, c cell, ci int, seed uint64, s *Set
 		return job{err: fmt.Errorf("%s seed %d diverged: the objective is %v after %d steps; lower --lr", c.label(), seed, pre, r.Steps)}
 	}
 	r.PreDescentLoss = Float(pre)
+	// Sharpness at the last iterate itself (what Keskar et al. and Cohen et al. measure),
+	// before the descent moves to the basin's minimum.
+	it, itNC, err := TopEigenvalues(&hessOp{obj: obj, theta: theta, b: p.Batch}, 1, rand.NewPCG(ss, 3))
+	if err != nil {
+		return job{err: fmt.Errorf("%s seed %d: Lanczos at the last iterate: %w", c.label(), seed, err)}
+	}
+	r.IterateLambdaMax, r.IterateLanczosConverged = Float(it[0]), !itNC
+	thetaT := append([]float64(nil), theta...)
 
 	var warning string
 	if _, err := train.Minimize(obj, p.Batch, theta, train.Settings{GradTol: s.GradTol}); err != nil {
@@ -233,6 +241,10 @@ func (w *worker) runOne(ctx context.Context, c cell, ci int, seed uint64, s *Set
 		diff[i] = theta[i] - theta0[i]
 	}
 	r.Distance = Float(norm(diff))
+	for i := range diff {
+		diff[i] = theta[i] - thetaT[i]
+	}
+	r.DescentDistance = Float(norm(diff))
 
 	h := &hessOp{obj: obj, theta: theta, b: p.Batch}
 	vals, notConv, err := TopEigenvalues(h, s.TopK, rand.NewPCG(ss, 1))

@@ -10,13 +10,17 @@ import (
 func summarize(o *Output, cells []cell, s *Settings) Summary {
 	ns := len(s.Seeds)
 	at := func(ci, si int) *RunResult { return &o.Runs[ci*ns+si] }
-	lam := func(ci int) []float64 {
+	get := func(ci int, f func(*RunResult) Float) []float64 {
 		v := make([]float64, ns)
 		for si := range ns {
-			v[si] = float64(at(ci, si).LambdaMax)
+			v[si] = float64(f(at(ci, si)))
 		}
 		return v
 	}
+	minLam := func(r *RunResult) Float { return r.LambdaMax }
+	itLam := func(r *RunResult) Float { return r.IterateLambdaMax }
+	lam := func(ci int) []float64 { return get(ci, minLam) }
+	ilam := func(ci int) []float64 { return get(ci, itLam) }
 	var sum Summary
 
 	// Sharpness against η/B: SGD cells grouped by ratio (equal to a relative 1e-9).
@@ -39,22 +43,28 @@ func summarize(o *Output, cells []cell, s *Settings) Summary {
 		}
 	}
 	for _, g := range groups {
-		perSeed := make([]float64, ns)
+		perSeed, perSeedIt := make([]float64, ns), make([]float64, ns)
 		var labels []string
 		for _, ci := range g {
 			labels = append(labels, cells[ci].label())
+			it := ilam(ci)
 			for si, v := range lam(ci) {
 				perSeed[si] += v / float64(len(g))
+				perSeedIt[si] += it[si] / float64(len(g))
 			}
 		}
 		m, se := meanStderr(perSeed)
+		mi, sei := meanStderr(perSeedIt)
 		sum.ByRatio = append(sum.ByRatio, Ratio{Ratio: Float(cells[g[0]].lr / float64(cells[g[0]].batch)),
-			LambdaMaxMean: Float(m), LambdaMaxStderr: Float(se), Seeds: ns, Cells: labels})
+			LambdaMaxMean: Float(m), LambdaMaxStderr: Float(se), IterateLambdaMaxMean: Float(mi), IterateLambdaMaxStderr: Float(sei),
+			Seeds: ns, Cells: labels})
 		for i := range g {
 			for j := i + 1; j < len(g); j++ {
-				sum.EqualRatio = append(sum.EqualRatio, compare(cells[g[i]].label(), cells[g[j]].label(), "lambda_max",
-					lam(g[i]), lam(g[j]), "the same sharpness within the interval (inconclusive: the CI contains 0)",
-					"a sharper minimum", "a flatter minimum"))
+				a, b := cells[g[i]].label(), cells[g[j]].label()
+				same := "the same sharpness within the interval (inconclusive: the CI contains 0)"
+				sum.EqualRatio = append(sum.EqualRatio,
+					compare(a, b, "lambda_max", lam(g[i]), lam(g[j]), same, "sharper", "flatter"),
+					compare(a, b, "iterate_lambda_max", ilam(g[i]), ilam(g[j]), same, "sharper", "flatter"))
 			}
 		}
 	}
@@ -67,8 +77,10 @@ func summarize(o *Output, cells []cell, s *Settings) Summary {
 		}
 		for gi, g := range cells {
 			if g.gd && g.lr == c.lr {
-				sum.SGDvsGD = append(sum.SGDvsGD, compare(c.label(), g.label(), "lambda_max", lam(ci), lam(gi),
-					"inconclusive: the CI contains 0", "SGD sharper than GD", "SGD flatter than GD"))
+				same := "inconclusive: the CI contains 0"
+				sum.SGDvsGD = append(sum.SGDvsGD,
+					compare(c.label(), g.label(), "lambda_max", lam(ci), lam(gi), same, "SGD sharper than GD", "SGD flatter than GD"),
+					compare(c.label(), g.label(), "iterate_lambda_max", ilam(ci), ilam(gi), same, "SGD sharper than GD", "SGD flatter than GD"))
 			}
 		}
 	}
@@ -156,6 +168,7 @@ func notes(o *Output, s *Settings) []string {
 		"train_loss/test_loss are mean NLLs (no weight decay); objective includes it; barriers use the objective",
 		fmt.Sprintf("barrier = max over %d evenly spaced t in [0,1] of L((1−t)θ_a + tθ_b) − max(L(θ_a), L(θ_b)), minima of the same seed only", s.BarrierPoints),
 		fmt.Sprintf("intervals at %.0f%%: paired Student-t over seeds for differences; rank correlation: Spearman (ties at mean ranks) with a percentile bootstrap of %d resamples of seeds (a seed's cells kept together)", 100*Level, s.Bootstrap),
+		"iterate_lambda_max: λ_max at the last training iterate, before the descent (top-1 Lanczos); comparisons are made for it and for lambda_max at the minimum",
 		"by_ratio: SGD cells only; per seed the mean λ_max over the cells of that η/B, then mean ± standard error over seeds",
 		"not computed here: the note's implied prior precision at each minimum (see `sgdprior score`)",
 	}

@@ -71,24 +71,25 @@ func runBasins(ctx context.Context, e *env, args []string) error {
 func printBasins(w io.Writer, o *basins.Output) {
 	fmt.Fprintf(w, "%s on %s (n = %d, d = %d, weight decay %g): %d runs, descended to ‖∇L‖ ≤ %g; tr H %s\n",
 		o.Model, o.Data, o.N, o.D, o.WeightDecay, len(o.Runs), o.GradTol, o.TraceMethod)
-	fmt.Fprintf(w, "%-22s %5s %10s %10s %10s %10s %10s %10s\n", "cell", "seed", "λ_max", "2/η", "tr H", "train loss", "test loss", "test acc")
+	fmt.Fprintf(w, "%-22s %5s %10s %10s %10s %10s %10s %10s %10s\n", "cell", "seed", "λ_max(θ_T)", "λ_max", "2/η", "tr H", "train loss", "test loss", "test acc")
 	for _, r := range o.Runs {
 		cell := fmt.Sprintf("sgd η=%g B=%d", float64(r.LR), r.Batch)
 		if r.GD {
 			cell = fmt.Sprintf("gd η=%g", float64(r.LR))
 		}
-		fmt.Fprintf(w, "%-22s %5d %10.4g %10.4g %10.4g %10.4g %10s %10s\n", cell, r.Seed, float64(r.LambdaMax), float64(r.TwoOverLR),
+		fmt.Fprintf(w, "%-22s %5d %10.4g %10.4g %10.4g %10.4g %10.4g %10s %10s\n", cell, r.Seed, float64(r.IterateLambdaMax), float64(r.LambdaMax), float64(r.TwoOverLR),
 			float64(r.TraceH), float64(r.TrainLoss), fmtNum(r.TestLoss), fmtNum(r.TestAcc))
 	}
-	fmt.Fprintln(w, "sharpness against η/B (SGD, mean ± SE over seeds):")
+	fmt.Fprintln(w, "sharpness against η/B (SGD, mean ± SE over seeds; λ_max at the minimum, and at the last iterate θ_T):")
 	for _, b := range o.Summary.ByRatio {
-		fmt.Fprintf(w, "  η/B = %-10.4g λ_max = %.4g ± %.2g  (%s)\n", float64(b.Ratio), float64(b.LambdaMaxMean), float64(b.LambdaMaxStderr), strings.Join(b.Cells, "; "))
+		fmt.Fprintf(w, "  η/B = %-10.4g λ_max = %.4g ± %.2g, at θ_T %.4g ± %.2g  (%s)\n", float64(b.Ratio), float64(b.LambdaMaxMean), float64(b.LambdaMaxStderr),
+			float64(b.IterateLambdaMaxMean), float64(b.IterateLambdaMaxStderr), strings.Join(b.Cells, "; "))
 	}
 	for _, c := range o.Summary.EqualRatio {
-		fmt.Fprintf(w, "equal η/B: %s − %s: Δλ_max = %.3g [%.3g, %.3g]: %s\n", c.A, c.B, float64(c.MeanDiff), float64(c.CILow), float64(c.CIHigh), c.Verdict)
+		fmt.Fprintf(w, "equal η/B: %s − %s: Δ%s = %.3g [%.3g, %.3g]: %s\n", c.A, c.B, c.Quantity, float64(c.MeanDiff), float64(c.CILow), float64(c.CIHigh), c.Verdict)
 	}
 	for _, c := range o.Summary.SGDvsGD {
-		fmt.Fprintf(w, "SGD vs GD: %s − %s: Δλ_max = %.3g [%.3g, %.3g]: %s\n", c.A, c.B, float64(c.MeanDiff), float64(c.CILow), float64(c.CIHigh), c.Verdict)
+		fmt.Fprintf(w, "SGD vs GD: %s − %s: Δ%s = %.3g [%.3g, %.3g]: %s\n", c.A, c.B, c.Quantity, float64(c.MeanDiff), float64(c.CILow), float64(c.CIHigh), c.Verdict)
 	}
 	rc := o.Summary.SharpnessTestErrorRankCorr
 	fmt.Fprintf(w, "Spearman ρ(λ_max, %s) = %.3g, %.0f%% bootstrap CI over seeds [%.3g, %.3g]\n", rc.Target, float64(rc.Rho), 100*rc.Level, float64(rc.CILow), float64(rc.CIHigh))
