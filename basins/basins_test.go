@@ -291,3 +291,28 @@ func TestValidate(t *testing.T) {
 		t.Error("SeedList accepted -1")
 	}
 }
+
+// TestTestSetUsed: with a test set (here the training set itself, so every test number must
+// equal its training counterpart) the runs report test loss and accuracy and the rank
+// correlation is against the test error.
+func TestTestSetUsed(t *testing.T) {
+	p := *loadProblem(t, "iris", "mlp:4", 1e-2)
+	p.Test, p.TestBatch = p.Data, p.Batch
+	if !p.HasTest() {
+		t.Skip("HasTest does not see a test set set by hand")
+	}
+	s := smallSettings()
+	s.GD = false
+	o, err := Run(context.Background(), &p, &s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range o.Runs {
+		if r.TestLoss != r.TrainLoss || r.TestAcc != r.TrainAcc || r.GenGap != 0 || !r.TestAcc.OK() {
+			t.Fatalf("test %v/%v, train %v/%v, gap %v", r.TestLoss, r.TestAcc, r.TrainLoss, r.TrainAcc, r.GenGap)
+		}
+	}
+	if got := o.Summary.SharpnessTestErrorRankCorr.Target; got != "test_error" {
+		t.Errorf("rank target %q, want test_error", got)
+	}
+}
