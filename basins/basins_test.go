@@ -14,6 +14,7 @@ import (
 	"github.com/sgdprior/sgdprior/landscape"
 	"github.com/sgdprior/sgdprior/model"
 	"github.com/sgdprior/sgdprior/problem"
+	"github.com/sgdprior/sgdprior/score"
 	"github.com/sgdprior/sgdprior/train"
 	"gonum.org/v1/gonum/mat"
 )
@@ -101,6 +102,31 @@ func TestSpectrumAgainstDense(t *testing.T) {
 		t.Errorf("Hutchinson %.6g ± %.3g, dense trace %.6g", m, se, trDense)
 	}
 	t.Logf("λ_max %.6g, tr H %.6g, Hutchinson %.6g ± %.3g", vals[0], trDense, m, se)
+
+	// The noise along the top eigenvectors against the dense covariance C (score's), and the
+	// implied prior precision against its formula.
+	_, vecs, _, err := topEigen(op, 3, rand.NewPCG(1, 1), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const kappa = 0.125
+	c := NoiseAlong(p.Model, theta, p.Batch, vecs, kappa)
+	cov := score.GradCovariance(p.Model, p.Batch, theta)
+	// Round-off: relative 1e-10 of the largest (a direction may carry no noise, c ≈ 1e-17).
+	scale := kappa * mat.Trace(cov)
+	for k := range c {
+		v := mat.Col(nil, k, vecs)
+		want := kappa * mat.Inner(mat.NewVecDense(d, v), cov, mat.NewVecDense(d, v))
+		if math.Abs(c[k]-want) > 1e-10*scale {
+			t.Errorf("c_%d = %.12g, dense vᵀC_Bv = %.12g", k, c[k], want)
+		}
+	}
+	if got, want := SeedPrecisionAlong(2, 0.5, 0.1, 0.01, 100), 2*2/(0.1*0.5)-100*(2-0.01); math.Abs(got-want) > 1e-12 {
+		t.Errorf("prior precision %g, want %g", got, want)
+	}
+	if !math.IsNaN(SeedPrecisionAlong(2, 0, 0.1, 0.01, 100)) {
+		t.Error("prior precision without noise should be NaN")
+	}
 }
 
 // TestRunDescentAndDeterminism runs a small sweep: every descent reaches ‖∇L‖ ≤ 1e-8, the

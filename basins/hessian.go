@@ -7,6 +7,7 @@ import (
 
 	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/model"
+	"gonum.org/v1/gonum/mat"
 )
 
 // hessOp is the full-batch Hessian ∇²L(θ) = (1/N) Σ H_i + λI as a linalg.SymOperator
@@ -48,14 +49,52 @@ func applyMany(h linalg.SymOperator, dst, v [][]float64) {
 // order, by Lanczos with full reorthogonalisation (linalg.Lanczos, MATH.md §13); λ_max is
 // the first. A run that stops before converging returns its Ritz values and notConverged.
 func TopEigenvalues(h linalg.SymOperator, k int, src rand.Source) (vals []float64, notConverged bool, err error) {
+	vals, _, notConverged, err = topEigen(h, k, src, false)
+	return vals, notConverged, err
+}
+
+// topEigen is TopEigenvalues, with the eigenvectors (d×k columns) when vecs is true.
+func topEigen(h linalg.SymOperator, k int, src rand.Source, vecs bool) (vals []float64, v *mat.Dense, notConverged bool, err error) {
 	k = min(k, h.Dim())
 	vals = make([]float64, k)
-	_, err = linalg.Lanczos(vals, nil, h, src, nil)
+	if vecs {
+		v = &mat.Dense{}
+	}
+	_, err = linalg.Lanczos(vals, v, h, src, nil)
 	var nc *linalg.NotConvergedError
 	if errors.As(err, &nc) {
-		return vals, true, nil
+		return vals, v, true, nil
 	}
-	return vals, false, err
+	return vals, v, false, err
+}
+
+// NoiseAlong returns c_k = v_kᵀC_Bv_k = κ_B (1/N) Σ_i ((g_i − ḡ)·v_k)² for each column v_k of
+// V (MATH.md §2, §13): the mini-batch noise variance along v_k, from one batched pass of
+// per-example gradient products (model.GradDots).
+func NoiseAlong(m model.Model, theta []float64, b model.Batch, v *mat.Dense, kappa float64) []float64 {
+	d, k := v.Dims()
+	n := b.Len()
+	u, dst := make([][]float64, k), make([][]float64, k)
+	for j := range k {
+		u[j] = make([]float64, d)
+		mat.Col(u[j], j, v)
+		dst[j] = make([]float64, n)
+	}
+	model.GradDots(m, dst, theta, b, u)
+	c := make([]float64, k)
+	for j := range k {
+		mean := 0.0
+		for _, x := range dst[j] {
+			mean += x
+		}
+		mean /= float64(n)
+		ss := 0.0
+		for _, x := range dst[j] {
+			ss += (x - mean) * (x - mean)
+		}
+		c[j] = kappa * ss / float64(n)
+	}
+	return c
 }
 
 // ExactTrace returns tr H = Σ_j e_jᵀ H e_j from d Hessian–vector products on the unit

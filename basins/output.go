@@ -59,6 +59,11 @@ type RunResult struct {
 	TraceHStderr     Float   `json:"trace_h_stderr"` // null when exact
 	TopEigenvalues   []Float `json:"top_eigenvalues"`
 	SumLogTop        Float   `json:"sum_log_top"` // Σ log h_k over the top k; null if one is ≤ 0
+	// NoiseTop is c_k = v_kᵀC_Bv_k along the top eigenvectors (SGD's own κ_B; 0 for GD) and
+	// PriorPrecisionTop the note's implied prior precision there, 2h_k/(ηc_k) − N(h_k − λ)
+	// (seed variant per direction; null for GD).
+	NoiseTop          []Float `json:"noise_top"`
+	PriorPrecisionTop []Float `json:"prior_precision_top"`
 	// Losses are mean NLLs (no weight decay); Objective is L with it. Accuracies and test
 	// numbers are null when they do not apply.
 	Objective Float `json:"objective"`

@@ -10,8 +10,10 @@ import (
 	"sync"
 
 	"github.com/sgdprior/sgdprior/model"
+	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/problem"
 	"github.com/sgdprior/sgdprior/sim"
+	"github.com/sgdprior/sgdprior/stationary"
 	"github.com/sgdprior/sgdprior/train"
 )
 
@@ -247,7 +249,7 @@ func (w *worker) runOne(ctx context.Context, c cell, ci int, seed uint64, s *Set
 	r.DescentDistance = Float(norm(diff))
 
 	h := &hessOp{obj: obj, theta: theta, b: p.Batch}
-	vals, notConv, err := TopEigenvalues(h, s.TopK, rand.NewPCG(ss, 1))
+	vals, vecs, notConv, err := topEigen(h, s.TopK, rand.NewPCG(ss, 1), true)
 	if err != nil {
 		return job{err: fmt.Errorf("%s seed %d: Lanczos: %w", c.label(), seed, err)}
 	}
@@ -257,6 +259,19 @@ func (w *worker) runOne(ctx context.Context, c cell, ci int, seed uint64, s *Set
 		r.TopEigenvalues = append(r.TopEigenvalues, Float(v))
 	}
 	r.SumLogTop = Float(SumLogTop(vals))
+	// The note's implied prior precision along each top eigendirection (seed variant, per
+	// direction: precision 2h_k/(ηc_k), MATH.md §6), with the noise of SGD's own B (GD: none).
+	kappa := 0.0
+	if !c.gd {
+		if kappa, err = noise.Kappa(s.Sampling, p.N(), c.batch); err != nil {
+			return job{err: err}
+		}
+	}
+	cs := NoiseAlong(obj.Model, theta, p.Batch, vecs, kappa)
+	for k, ck := range cs {
+		r.NoiseTop = append(r.NoiseTop, Float(ck))
+		r.PriorPrecisionTop = append(r.PriorPrecisionTop, Float(SeedPrecisionAlong(vals[k], ck, c.lr, p.Spec.WeightDecay, p.N())))
+	}
 	if d <= s.ExactDim {
 		r.TraceH, r.TraceHStderr = Float(ExactTrace(h)), Float(math.NaN())
 	} else {
@@ -293,4 +308,15 @@ func norm(x []float64) float64 {
 		s += v * v
 	}
 	return math.Sqrt(s)
+}
+
+// SeedPrecisionAlong returns the note's implied prior precision along a Hessian
+// eigendirection of curvature h and mini-batch noise variance c (seed variant, MATH.md §6 and
+// §13): the stationary precision 2h/(ηc) minus the likelihood's N(h − λ)
+// (stationary.ImpliedPriorPrecision). It is NaN when c = 0 (no noise: GD).
+func SeedPrecisionAlong(h, c, lr, lambda float64, n int) float64 {
+	if !(c > 0) {
+		return math.NaN()
+	}
+	return stationary.ImpliedPriorPrecision(2*h/(lr*c), h, lambda, n)
 }

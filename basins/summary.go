@@ -170,6 +170,6 @@ func notes(o *Output, s *Settings) []string {
 		fmt.Sprintf("intervals at %.0f%%: paired Student-t over seeds for differences; rank correlation: Spearman (ties at mean ranks) with a percentile bootstrap of %d resamples of seeds (a seed's cells kept together)", 100*Level, s.Bootstrap),
 		"iterate_lambda_max: λ_max at the last training iterate, before the descent (top-1 Lanczos); comparisons are made for it and for lambda_max at the minimum",
 		"by_ratio: SGD cells only; per seed the mean λ_max over the cells of that η/B, then mean ± standard error over seeds",
-		"not computed here: the note's implied prior precision at each minimum (see `sgdprior score`)",
+		"prior_precision_top: the note's implied prior precision 2h_k/(ηc_k) − N(h_k − λ) along each top Hessian eigenvector (seed variant per direction, exact only when C_B and H commute; the full matrix is in `sgdprior score`); null for GD, which has no noise",
 	}
 }
