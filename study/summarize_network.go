@@ -268,4 +268,3 @@ func trackText(o *track.Output) string {
 	}
 	return head + " " + strings.Join(bits, "; ") + "."
 }
-
