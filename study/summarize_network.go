@@ -107,11 +107,11 @@ func basinsVerdicts(s *StepResult) []Verdict {
 		default:
 			flat.Status, flat.Short = Inconclusive, "mixed"
 		}
-		flat.Text = fmt.Sprintf("At the minimum each run descends to (‖∇L‖ ≤ %s), the paired differences SGD − GD of λ_max over %s seeds (mean, 95%% Student-t interval) are: %s. "+
+		flat.Text = fmt.Sprintf("At the minimum each run descends to (‖∇L‖ ≤ %s), the paired differences SGD − GD of λ_max over %s seeds (mean, %s%% Student-t interval) are: %s. "+
 			"SGD is flatter in %d of %d cells, sharper in %d, and the interval contains 0 in %d. "+
 			"At the last SGD iterate, before the descent: %s (flatter in %d, sharper in %d). "+
 			"The descent to the minimum, with weight decay λ = %s in the objective, tends to erase the difference that the noise makes along the trajectory: the minima SGD and GD reach from the same initialisation are close.",
-			Format(o.GradTol), seedCount(o.Summary.SGDvsGD), strings.Join(atMin, "; "), flatter, len(atMin), sharper, undecided,
+			Format(o.GradTol), seedCount(o.Summary.SGDvsGD), Format(100*basins.Level), strings.Join(atMin, "; "), flatter, len(atMin), sharper, undecided,
 			orDash(strings.Join(atIter, "; ")), iterFlatter, iterSharper, Format(o.WeightDecay))
 	}
 	gen := Verdict{Topic: TopicFlatGeneral, Step: s.ID}
