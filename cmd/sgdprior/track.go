@@ -193,11 +193,6 @@ func writeTrackFigures(dir string, o *track.Output) (int, error) {
 	return len(figs), nil
 }
 
-// progressFunc adapts a function to the progress recorder.
-type progressFunc func(string, float64)
-
-func (f progressFunc) Record(stage string, frac float64) { f(stage, frac) }
-
 func printTrack(w io.Writer, o *track.Output) {
 	fmt.Fprintf(w, "%s on %s (n = %d, d = %d): SGD η = %g, B = %d, sampling %s (κ_B = %.4g), weight decay %g, %d steps\n",
 		o.Model, o.Data, o.N, o.D, float64(o.LR), o.Batch, o.Sampling, float64(o.Kappa), o.WeightDecay, o.Steps)
