@@ -2,6 +2,7 @@ package study
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/sgdprior/sgdprior/basins"
@@ -20,7 +21,7 @@ const (
 // NetworkTopics are the real-network questions in the report's order.
 var NetworkTopics = []string{TopicSGDFlatter, TopicFlatGeneral, TopicSGDEscape, TopicTrack}
 
-// escapeZ is the normal quantile of the escaped fractions' 95% intervals (f ± z·SE).
+// escapeZ is the normal quantile of the escaped fractions' 95% Wilson intervals.
 const escapeZ = 1.96
 
 // networkVerdicts words the verdicts of a problem's real-network steps: from basins the
@@ -157,10 +158,11 @@ func orDash(s string) string {
 	return s
 }
 
-// networkEscapeVerdict answers TopicSGDEscape from the escaped fractions f ± SE (binomial) of SGD
-// and of isotropic noise of the same total variance: Holds when SGD's 95% interval
-// f ± 1.96·SE lies above isotropic noise's, Fails when it lies below or the two fractions
-// are equal with zero SE (neither or both always escape), Inconclusive when they overlap.
+// networkEscapeVerdict answers TopicSGDEscape from the escaped fractions of SGD and of
+// isotropic noise of the same total variance: each fraction E/K is quoted with its binomial
+// SE and compared through its 95% Wilson score interval (wilson: unlike f ± 1.96·SE it does
+// not collapse to a point at 0/K or K/K). Holds when SGD's interval lies above isotropic
+// noise's, Fails when it lies below, Inconclusive when they overlap.
 func networkEscapeVerdict(s *StepResult) Verdict {
 	v := Verdict{Topic: TopicSGDEscape, Step: s.ID}
 	o, err := s.Escape()
@@ -170,7 +172,7 @@ func networkEscapeVerdict(s *StepResult) Verdict {
 	st := o.Settings
 	v.Where = fmt.Sprintf("η = %s, B = %d, %d chains per noise", Format(st.LR), st.Batch, st.Chains)
 	sgd, iso := o.Noises.Get(escape.SGDNoise), o.Noises.Get(escape.IsotropicNoise)
-	if sgd == nil || iso == nil || !sgd.EscapedFraction.OK() || !iso.EscapedFraction.OK() {
+	if sgd == nil || iso == nil || !sgd.EscapedFraction.OK() || !iso.EscapedFraction.OK() || st.Chains < 1 {
 		v.Status, v.Text = Unknown, "The escape output lacks the SGD or the isotropic chains."
 		return v
 	}
@@ -183,33 +185,33 @@ func networkEscapeVerdict(s *StepResult) Verdict {
 		parts = append(parts, fmt.Sprintf("%s %d/%d = %s (median escape step %s)", n, r.Escaped, st.Chains,
 			FormatSE(float64(r.EscapedFraction), float64(r.EscapedFractionStderr)), Format(float64(r.MedianEscapeStep))))
 	}
-	interval := func(r *escape.NoiseResult) (float64, float64) {
-		f, se := float64(r.EscapedFraction), float64(r.EscapedFractionStderr)
-		if !r.EscapedFractionStderr.OK() {
-			se = 0
-		}
-		return f - escapeZ*se, f + escapeZ*se
-	}
-	sLo, sHi := interval(sgd)
-	iLo, iHi := interval(iso)
+	sLo, sHi := wilson(sgd.Escaped, st.Chains, escapeZ)
+	iLo, iHi := wilson(iso.Escaped, st.Chains, escapeZ)
 	head := fmt.Sprintf("From θ* (L = %s, λ_max = %s, ηλ_max = %s), a chain escapes when L exceeds L(θ*) + δ = %s within %d steps (checked every %d). Escaped fractions (± binomial SE): %s. ",
 		Format(float64(o.Loss)), Format(float64(o.LambdaMax)), Format(float64(o.Stability)), Format(float64(o.Threshold)), st.Steps, st.CheckEvery, strings.Join(parts, "; "))
-	cmp := fmt.Sprintf("SGD's 95%% interval [%s, %s] against isotropic noise's [%s, %s]", Format(sLo), Format(sHi), Format(iLo), Format(iHi))
+	cmp := fmt.Sprintf("SGD's 95%% Wilson interval [%s, %s] against isotropic noise's [%s, %s]", Format(sLo), Format(sHi), Format(iLo), Format(iHi))
 	switch {
 	case sLo > iHi:
 		v.Status, v.Short = Holds, "yes"
-		v.Text = head + cmp + ": SGD escapes more often than isotropic noise of the same total variance (Zhu et al. 2019)."
+		v.Text = head + cmp + ": SGD escapes more often than isotropic noise of the same total variance (as Zhu et al. 2019 found)."
 	case sHi < iLo:
 		v.Status, v.Short = Fails, "no: isotropic escapes more"
 		v.Text = head + cmp + ": isotropic noise escapes more often than SGD here."
-	case sLo == sHi && iLo == iHi && sLo == iLo:
-		v.Status, v.Short = Fails, "no difference"
-		v.Text = head + cmp + fmt.Sprintf(": both escape equally (fraction %s); lengthen the horizon or lower δ to separate them.", Format(sLo))
 	default:
 		v.Status = Inconclusive
-		v.Text = head + cmp + ": the intervals overlap, so these chains do not tell (more chains or a longer horizon would)."
+		v.Text = head + cmp + ": the intervals overlap, so these chains do not tell (more chains, a longer horizon or another δ would)."
 	}
 	return v
+}
+
+// wilson is the Wilson score interval of a binomial proportion e/n at normal quantile z:
+// (p + z²/2n ± z·√(p(1−p)/n + z²/4n²)) / (1 + z²/n) with p = e/n (Wilson 1927).
+func wilson(e, n int, z float64) (lo, hi float64) {
+	p, nf := float64(e)/float64(n), float64(n)
+	den := 1 + z*z/nf
+	c := (p + z*z/(2*nf)) / den
+	h := z * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf)) / den
+	return math.Max(0, c-h), math.Min(1, c+h)
 }
 
 // trackVerdict is Info: for each track step the size of the note's implicit prior part

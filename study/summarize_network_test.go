@@ -2,6 +2,7 @@ package study
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 )
@@ -82,14 +83,28 @@ func TestBasinsVerdicts(t *testing.T) {
 	}
 }
 
+// TestWilson: the Wilson interval against values computed by hand from its formula: 0/8
+// gives [0, z²/(n + z²)] = [0, 0.3244], 4/8 gives 0.5 ± 0.2848 (√(0.25/8 + 1.96²/256)·1.96/1.4802).
+func TestWilson(t *testing.T) {
+	lo, hi := wilson(0, 8, 1.96)
+	if lo != 0 || math.Abs(hi-1.96*1.96/(8+1.96*1.96)) > 1e-12 {
+		t.Errorf("wilson(0, 8) = [%v, %v]", lo, hi)
+	}
+	lo, hi = wilson(4, 8, 1.96)
+	h := 1.96 * math.Sqrt(0.25/8+1.96*1.96/256) / (1 + 1.96*1.96/8)
+	if math.Abs(lo-(0.5-h)) > 1e-12 || math.Abs(hi-(0.5+h)) > 1e-12 || math.Abs(h-0.2848) > 1e-4 {
+		t.Errorf("wilson(4, 8) = [%v, %v], half-width %v", lo, hi, h)
+	}
+}
+
 func escapeFixture(sgd, iso string) string {
 	return `{"settings": {"lr": 1, "batch": 16, "chains": 8, "steps": 1000, "check_every": 50}, "loss_star": 0.05, "lambda_max": 0.2, "lr_lambda_max": 0.2, "threshold": 0.06,
 	"noises": {"sgd": ` + sgd + `, "isotropic": ` + iso + `, "gauss": {"escaped": 8, "escaped_fraction": 1, "escaped_fraction_stderr": 0, "median_escape_step": 50}}}`
 }
 
-// TestEscapeVerdict: SGD escapes "where isotropic noise does not" when its interval
-// f ± 1.96·SE lies above isotropic noise's; overlapping intervals are inconclusive; equal
-// fractions with zero SE are no difference.
+// TestEscapeVerdict: SGD escapes "where isotropic noise does not" when its 95% Wilson
+// interval lies above isotropic noise's (8/8 against 0/8: [0.676, 1] against [0, 0.324]);
+// overlapping intervals (4/8 against 2/8, 8/8 against 8/8) are inconclusive.
 func TestEscapeVerdict(t *testing.T) {
 	all := `{"escaped": 8, "escaped_fraction": 1, "escaped_fraction_stderr": 0, "median_escape_step": 100}`
 	none := `{"escaped": 0, "escaped_fraction": 0, "escaped_fraction_stderr": 0, "median_escape_step": null}`
@@ -99,9 +114,10 @@ func TestEscapeVerdict(t *testing.T) {
 		sgd, iso, status, text string
 	}{
 		{all, none, Holds, "sgd 8/8 = 1 ± 0 (median escape step 100); gauss 8/8"},
+		{all, none, Holds, "[0.6756, 1] against isotropic noise's [0, 0.3244]"},
 		{none, all, Fails, "isotropic noise escapes more often"},
 		{half, quarter, Inconclusive, "overlap"},
-		{all, all, Fails, "both escape equally"},
+		{all, all, Inconclusive, "overlap"},
 	}
 	for i, c := range cases {
 		v := verdictOf(t, networkResults(t, map[string]string{KindEscape: escapeFixture(c.sgd, c.iso)}), TopicSGDEscape)
