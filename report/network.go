@@ -79,6 +79,7 @@ func trackFigures(name string, tracks []*track.Output) ([]*Figure, error) {
 	var figs []*Figure
 	for _, m := range trackMetrics {
 		var series []Series
+		refs := map[float64]bool{} // a reference line shared by the trajectories is drawn once
 		lo, hi := math.Inf(1), math.Inf(-1)
 		for _, o := range tracks {
 			s := Series{Name: fmt.Sprintf("η = %s, B = %d", study.Format(float64(o.LR)), o.Batch)}
@@ -93,9 +94,11 @@ func trackFigures(name string, tracks []*track.Output) ([]*Figure, error) {
 				continue
 			}
 			series = append(series, s)
-			if m.ref != nil {
+			if m.ref != nil && !refs[m.ref(o)] {
 				y := m.ref(o)
-				series = append(series, Series{Name: m.refName + " (" + s.Name + ")", X: []float64{s.X[0], s.X[len(s.X)-1]}, Y: []float64{y, y}})
+				refs[y] = true
+				name := m.refName + " = " + study.Format(y)
+				series = append(series, Series{Name: name, X: []float64{s.X[0], s.X[len(s.X)-1]}, Y: []float64{y, y}})
 			}
 		}
 		if len(series) == 0 {
