@@ -24,6 +24,8 @@ type page struct {
 	Steps       []study.StepResult
 	Tables      []*Table
 	Figures     []*Figure
+	// Network are the real-network verdicts the overview quotes.
+	Network []networkAnswer
 }
 
 // glanceRow is one question about one entry, answered for each run that addresses it.
@@ -136,6 +138,10 @@ pre.cmd { white-space: pre-wrap; word-break: break-all; font-size: 0.8em; backgr
 <p class="meta">sgdprior {{.Version}} · study: {{.StudyFile}}{{if .Quick}} (quick version){{end}} · command: <code>{{.CommandLine}}</code></p>
 <p>The technical note models SGD as a stochastic differential equation with drift μ = −η∇L and diffusion D = η²C_B, takes the stationary score 2D⁻¹μ as the score of an “effective posterior”, and subtracts the likelihood score −∇L_full to obtain the score of SGD's implicit prior, (I − 2ηD⁻¹)∇L_full, which it reads as a preference for flat minima. This report computes the note's quantities on real models and data, checks the assumptions the derivation needs (zero probability current, constant diffusion, Gaussian noise, a full-rank noise covariance), measures SGD's stationary distribution and judges each covariance prediction against it, and settles the flat-versus-sharp question exactly in one and two dimensions. Every number comes from <a href="results.json">results.json</a>; each step's command line below reproduces it.</p>
 <p>What a minimum can and cannot say. With weight decay r the note's prior score splits into the explicit part −N∇r and an implicit part s_prior + N∇r = −(2/η)C_B⁻¹∇L + N∇L; the implicit part vanishes at every critical point (∇L = 0 leaves only the explicit weight-decay part −N∇r), so at a minimum the note's vector says nothing beyond the explicit prior, and the implicit values the score steps print there are round-off, bounded by the round-off floor they report. What carries information at a minimum is the field's Jacobian there, the seed precision (2/η)C_B⁻¹H, which sets the predicted spread around that minimum. Comparing two minima would need a path integral of the note's field between them, and that field is not a gradient field (its Jacobian is not symmetric in general; at a minimum it is symmetric only when C_B and H commute), so the integral depends on the path: quantities at one minimum cannot rank minima. The flat-versus-sharp question is answered instead by the landscapes below, where the exact stationary density, and with it the mass of each well, is computed.</p>
+{{if .Network}}<p class="network-overview">Where SGD goes on a real network, where the note's claim is tested without its derivation: whether SGD finds flatter minima than full-batch GD, whether the flatter minima generalize better, and whether SGD's own noise escapes sharp minima where isotropic noise of the same total variance does not. Along the trajectory the note's implicit part is nonzero, and its size and direction are in the track.</p>
+<ul class="verdicts network-overview">
+{{range .Network}}<li class="{{.Verdict.Status}}"><span class="badge {{.Verdict.Status}}">{{badge .Verdict}}</span><strong>{{.Verdict.Topic}}</strong> <span class="where">({{.Entry}}{{if .Verdict.Where}}; {{.Verdict.Where}}{{end}})</span><br>{{.Verdict.Text}}</li>
+{{end}}</ul>{{end}}
 
 <nav><h2 id="contents">Contents</h2><ul>
 <li><a href="#glance">At a glance</a></li>
@@ -217,6 +223,7 @@ func renderHTML(res *study.Results, entries []*entry, rep *Report) ([]byte, erro
 		Steps:       res.Steps,
 		Tables:      rep.Tables,
 		Figures:     rep.Figures,
+		Network:     networkAnswers(entries),
 	}
 	var b bytes.Buffer
 	if err := pageTemplate.Execute(&b, p); err != nil {

@@ -170,7 +170,7 @@ func problemEntry(res *study.Results, p *study.Problem, sum *study.EntrySummary)
 		} else {
 			e.Missing = append(e.Missing, fmt.Sprintf("variance ratios: the output of %s has no \"directions\"", main.ID))
 		}
-	} else if len(verifies) == 0 {
+	} else if len(verifies) == 0 && len(p.LR) > 0 {
 		e.Missing = append(e.Missing, "stationary cloud and variance ratios: the study runs no simulator for this problem")
 	}
 	// Spectra and the per-direction table for every score step; measured variances from
@@ -209,6 +209,9 @@ func problemEntry(res *study.Results, p *study.Problem, sum *study.EntrySummary)
 	}
 	if len(verifies) > 0 {
 		e.Tables = append(e.Tables, predictionTable(p.Name+"-predictions", verifies))
+	}
+	if err := networkParts(p.Name, e); err != nil {
+		return nil, err
 	}
 	return e, nil
 }

@@ -7,9 +7,12 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sgdprior/sgdprior/basins"
+	"github.com/sgdprior/sgdprior/escape"
 	"github.com/sgdprior/sgdprior/landscape"
 	"github.com/sgdprior/sgdprior/problem"
 	"github.com/sgdprior/sgdprior/score"
+	"github.com/sgdprior/sgdprior/track"
 	"github.com/sgdprior/sgdprior/train"
 	"github.com/sgdprior/sgdprior/verify"
 )
@@ -123,6 +126,24 @@ func (s *Step) render() []string {
 		spec()
 		d := verify.DefaultSettings()
 		def, val = append(def, d.BindFlags), append(val, s.Verify.BindFlags)
+		if s.Theta != "" {
+			extra = []string{"--params", s.Theta}
+		}
+	case KindTrack:
+		spec()
+		d := track.DefaultSettings()
+		def, val = append(def, d.BindFlags), append(val, s.Track.BindFlags)
+		if s.Init != "" {
+			extra = []string{"--init", s.Init}
+		}
+	case KindBasins:
+		spec()
+		d := basins.DefaultSettings()
+		def, val = append(def, d.BindFlags), append(val, s.Basins.BindFlags)
+	case KindEscape:
+		spec()
+		d := escape.DefaultSettings()
+		def, val = append(def, d.BindFlags), append(val, s.Escape.BindFlags)
 		if s.Theta != "" {
 			extra = []string{"--params", s.Theta}
 		}

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/sgdprior/sgdprior/basins"
 	"github.com/sgdprior/sgdprior/data"
+	"github.com/sgdprior/sgdprior/escape"
 	"github.com/sgdprior/sgdprior/landscape"
 	"github.com/sgdprior/sgdprior/problem"
 	"github.com/sgdprior/sgdprior/progress"
 	"github.com/sgdprior/sgdprior/score"
+	"github.com/sgdprior/sgdprior/track"
 	"github.com/sgdprior/sgdprior/train"
 	"github.com/sgdprior/sgdprior/verify"
 )
@@ -41,6 +44,9 @@ type Outcome struct {
 	ScoreReport *score.Report
 	Verify      *verify.Report
 	Landscape   *landscape.Output
+	Track       *track.Output
+	Basins      *basins.Output
+	Escape      *escape.Output
 }
 
 // NonFiniteParamsError is a parameter file holding NaN or ±Inf.
@@ -53,7 +59,8 @@ func (e *NonFiniteParamsError) Error() string { return e.File + ": " + e.Err.Err
 func (e *NonFiniteParamsError) Unwrap() error { return e.Err }
 
 // Exec runs the step by calling the library directly (problem.Load, train.Run,
-// score.Compute or ComputeGrads, verify.Run, landscape.Run) and writes its output to JSON
+// score.Compute or ComputeGrads, verify.Run, landscape.Run, track.Run, basins.Run,
+// escape.Run) and writes its output to JSON
 // (none when JSON is "") and, for a train step, θ* to Theta, both relative to env.Dir.
 // Errors are the library's (*field.Error for a bad setting, keyed by its flag name).
 func (s *Step) Exec(ctx context.Context, env Env) (*Outcome, error) {
@@ -79,6 +86,12 @@ func (s *Step) Exec(ctx context.Context, env Env) (*Outcome, error) {
 		o.Verify, err = x.verify(ctx, o.Problem)
 	case KindLandscape:
 		o.Landscape, err = x.landscape(ctx)
+	case KindTrack:
+		o.Track, err = x.track(ctx, o.Problem)
+	case KindBasins:
+		o.Basins, err = x.basins(ctx, o.Problem)
+	case KindEscape:
+		o.Escape, err = x.escape(ctx, o.Problem)
 	default:
 		panic(fmt.Sprintf("study: step %s of unknown kind %q", s.ID, s.Command))
 	}
@@ -206,6 +219,49 @@ func (x *execution) landscape(ctx context.Context) (*landscape.Output, error) {
 		return nil, err
 	}
 	out := &landscape.Output{Result: *res, Provenance: x.provenance(s.Landscape.Seed, nil)}
+	return out, x.write(out)
+}
+
+func (x *execution) track(ctx context.Context, pr *problem.Problem) (*track.Output, error) {
+	s := x.step
+	set := *s.Track
+	set.Progress = x.env.Progress
+	init, err := x.params(pr, "init", s.Init)
+	if err != nil {
+		return nil, err
+	}
+	out, err := track.Run(ctx, pr, init, &set)
+	if err != nil {
+		return nil, err
+	}
+	out.Provenance = x.provenance(set.Seed, pr)
+	return out, x.write(out)
+}
+
+func (x *execution) basins(ctx context.Context, pr *problem.Problem) (*basins.Output, error) {
+	set := *x.step.Basins
+	set.Progress = x.env.Progress
+	out, err := basins.Run(ctx, pr, &set)
+	if err != nil {
+		return nil, err
+	}
+	out.Provenance = x.provenance(set.Seed, pr)
+	return out, x.write(out)
+}
+
+func (x *execution) escape(ctx context.Context, pr *problem.Problem) (*escape.Output, error) {
+	s := x.step
+	set := *s.Escape
+	set.Progress = x.env.Progress
+	theta, err := x.params(pr, "params", s.Theta)
+	if err != nil {
+		return nil, err
+	}
+	out, err := escape.Run(ctx, pr, theta, &set)
+	if err != nil {
+		return nil, err
+	}
+	out.Provenance = x.provenance(set.Seed, pr)
 	return out, x.write(out)
 }
 

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sgdprior/sgdprior/basins"
+	"github.com/sgdprior/sgdprior/escape"
 	"github.com/sgdprior/sgdprior/field"
 	"github.com/sgdprior/sgdprior/landscape"
 	"github.com/sgdprior/sgdprior/linalg"
@@ -14,6 +16,7 @@ import (
 	"github.com/sgdprior/sgdprior/problem"
 	"github.com/sgdprior/sgdprior/score"
 	"github.com/sgdprior/sgdprior/sim"
+	"github.com/sgdprior/sgdprior/track"
 	"github.com/sgdprior/sgdprior/train"
 	"github.com/sgdprior/sgdprior/verify"
 )
@@ -24,6 +27,9 @@ const (
 	KindScore     = "score"
 	KindVerify    = "verify"
 	KindLandscape = "landscape"
+	KindTrack     = "track"
+	KindBasins    = "basins"
+	KindEscape    = "escape"
 )
 
 // Step is one computation of a study, with the typed settings of the library call that
@@ -62,6 +68,11 @@ type Step struct {
 	Verify           *verify.Settings          `json:"-"`
 	Landscape        *landscape.Settings       `json:"-"`
 	Preset           *landscape.PresetSettings `json:"-"`
+	// The real-network steps: SGD's trajectory (Init its θ0, "" for the seed's), the
+	// minima over η × B × seeds, escapes from θ* (Theta).
+	Track  *track.Settings  `json:"-"`
+	Basins *basins.Settings `json:"-"`
+	Escape *escape.Settings `json:"-"`
 }
 
 // Point is the grid point of a score or verify step, "lr<η>-B<B>": a verify step belongs
@@ -156,8 +167,7 @@ func gridTag(lr float64, b int) string {
 	return "lr" + fmtFloat(lr) + "-B" + strconv.Itoa(b)
 }
 
-func (s *Study) problemSteps(p *Problem) []Step {
-	var steps []Step
+func (s *Study) problemSteps(p *Problem) (steps []Step) {
 	seed := s.seed(p.Seed)
 	theta := thetaFile(p.Name)
 	samp := sampling(p.Sampling)
@@ -197,6 +207,7 @@ func (s *Study) problemSteps(p *Problem) []Step {
 			steps = append(steps, st)
 		}
 	}
+	defer func() { steps = append(steps, p.networkSteps(samp, seed, newStep)...) }()
 	for _, lr := range p.LR {
 		for _, b := range p.Batch {
 			for _, m := range p.Simulators {
@@ -340,6 +351,12 @@ func (s *Step) validate() error {
 		checks = append(checks, s.Verify.Validate)
 	case KindLandscape:
 		checks = append(checks, s.Landscape.Validate, s.Preset.Validate)
+	case KindTrack:
+		checks = append(checks, s.Track.Validate)
+	case KindBasins:
+		checks = append(checks, s.Basins.Validate)
+	case KindEscape:
+		checks = append(checks, s.Escape.Validate)
 	}
 	for _, c := range checks {
 		if err := c(); err != nil {
@@ -368,7 +385,7 @@ func (s *Study) validateSteps() error {
 				kind = "landscape"
 			}
 			if fe := field.As(err); fe != nil {
-				return fmt.Errorf("%s %q: %s", kind, st.Entry, fe.TOML())
+				return fmt.Errorf("%s %q: %s", kind, st.Entry, networkStepError(&st, fe))
 			}
 			return fmt.Errorf("%s %q: %v", kind, st.Entry, err)
 		}

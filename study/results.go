@@ -7,9 +7,12 @@ import (
 	"io"
 	"os"
 
+	"github.com/sgdprior/sgdprior/basins"
+	"github.com/sgdprior/sgdprior/escape"
 	"github.com/sgdprior/sgdprior/internal/atomicfile"
 	"github.com/sgdprior/sgdprior/landscape"
 	"github.com/sgdprior/sgdprior/score"
+	"github.com/sgdprior/sgdprior/track"
 	"github.com/sgdprior/sgdprior/train"
 	"github.com/sgdprior/sgdprior/verify"
 )
@@ -69,6 +72,24 @@ func (s *StepResult) Verify() (*verify.Report, error) {
 func (s *StepResult) Landscape() (*landscape.Output, error) {
 	var o landscape.Output
 	return &o, s.decode(KindLandscape, &o)
+}
+
+// Track decodes a track step's output.
+func (s *StepResult) Track() (*track.Output, error) {
+	var o track.Output
+	return &o, s.decode(KindTrack, &o)
+}
+
+// Basins decodes a basins step's output.
+func (s *StepResult) Basins() (*basins.Output, error) {
+	var o basins.Output
+	return &o, s.decode(KindBasins, &o)
+}
+
+// Escape decodes an escape step's output.
+func (s *StepResult) Escape() (*escape.Output, error) {
+	var o escape.Output
+	return &o, s.decode(KindEscape, &o)
 }
 
 func (s *StepResult) decode(kind string, v any) error {

@@ -24,6 +24,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -153,7 +154,15 @@ type Problem struct {
 	// Settings are the grids and run lengths, everything --quick may override.
 	Settings
 	// Quick holds the settings that replace these under `sgdprior run --quick`.
-	Quick *Settings `toml:"quick" json:"quick,omitempty"`
+	Quick *ProblemQuick `toml:"quick" json:"quick,omitempty"`
+}
+
+// ProblemQuick is a problem's quick table: its settings and, optionally, a smaller model.
+type ProblemQuick struct {
+	Settings
+	// Model, if set, replaces the problem's model under --quick (e.g. a narrower MLP for
+	// the real-network steps).
+	Model string `toml:"model" json:"model,omitempty"`
 }
 
 // Settings are the grid and run-length settings of a problem or a landscape; under --quick
@@ -203,7 +212,21 @@ type Settings struct {
 	// ExactOnly (landscapes only) computes the exact answers without simulating
 	// (--exact-only).
 	ExactOnly *bool `toml:"exact_only" json:"exact_only,omitempty"`
+
+	// Track, Basins and Escape (problems with a model only) are the real-network steps:
+	// each table holds the flags of its command (`sgdprior track`, `basins`, `escape`),
+	// written without dashes ('_' may stand for '-'), with lists for list flags. The problem
+	// supplies the problem flags, the sampling and the seed, so those keys are errors, as
+	// is any key the command does not have. Track's lr may be a list: one track step per
+	// η. Escape starts from the problem's full-batch minimum θ*. Under --quick each key of
+	// a quick table replaces the same key of the entry's table.
+	Track  map[string]any `toml:"track" json:"track,omitempty"`
+	Basins map[string]any `toml:"basins" json:"basins,omitempty"`
+	Escape map[string]any `toml:"escape" json:"escape,omitempty"`
 }
+
+// network reports whether a real-network table is set.
+func (st *Settings) network() bool { return st.Track != nil || st.Basins != nil || st.Escape != nil }
 
 // landscapeOnly reports whether a landscape-only setting is set.
 func (st *Settings) landscapeOnly() bool {
@@ -386,6 +409,12 @@ func (p *Problem) validate() error {
 		if len(p.Simulators) > 0 || (p.Quick != nil && len(p.Quick.Simulators) > 0) {
 			return errors.New("simulators need a model: a problem with grads has only score steps")
 		}
+		if p.Quick != nil && p.Quick.Model != "" {
+			return errors.New("quick.model: a problem with grads has no model")
+		}
+		if p.network() || (p.Quick != nil && p.Quick.network()) {
+			return errors.New("track, basins and escape need a model: a problem with grads has only score steps")
+		}
 	} else {
 		if p.Data == "" {
 			return errors.New("data is required (or grads)")
@@ -412,11 +441,15 @@ func (p *Problem) validate() error {
 	if err := p.Settings.validate(""); err != nil {
 		return err
 	}
-	if len(p.LR) == 0 {
+	// A problem with real-network tables may have no score grid.
+	if len(p.LR) == 0 && (len(p.Batch) > 0 || !p.network()) {
 		return errors.New("lr: give at least one learning rate")
 	}
-	if len(p.Batch) == 0 {
+	if len(p.Batch) == 0 && (len(p.LR) > 0 || !p.network()) {
 		return errors.New("batch: give at least one batch size")
+	}
+	if err := p.checkNetwork(&p.Settings, ""); err != nil {
+		return err
 	}
 	if p.Settings.landscapeOnly() {
 		return errors.New("sweep_lr, sweep_batch, sweep_steps and exact_only belong to landscapes")
@@ -427,6 +460,9 @@ func (p *Problem) validate() error {
 		}
 		if p.Quick.landscapeOnly() {
 			return errors.New("quick: sweep_lr, sweep_batch, sweep_steps and exact_only belong to landscapes")
+		}
+		if err := p.checkNetwork(&p.Quick.Settings, "quick."); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -467,6 +503,9 @@ func (l *Landscape) validate() error {
 			if !slices.Contains(landscapeSimulators, m) {
 				return fmt.Errorf("%ssimulators: a landscape simulates %s, not %q", prefix, strings.Join(landscapeSimulators, ", "), m)
 			}
+		}
+		if st.network() {
+			return fmt.Errorf("%strack, %sbasins and %sescape belong to problems", prefix, prefix, prefix)
 		}
 		if st.Burnin != nil || st.Thin != nil || st.TopK != nil || st.Subset != nil || st.Damping != nil || st.Inverse != nil || st.RCond != nil || st.Divergence != nil {
 			return fmt.Errorf("%sburnin, thin, top_k, subset, damping, inverse, rcond and divergence belong to problems", prefix)
@@ -562,7 +601,10 @@ func (s *Study) applyQuick() *Study {
 	for i := range q.Problems {
 		p := &q.Problems[i]
 		if p.Quick != nil {
-			p.Settings.override(p.Quick)
+			p.Settings.override(&p.Quick.Settings)
+			if p.Quick.Model != "" {
+				p.Model = p.Quick.Model
+			}
 			p.Quick = nil
 		}
 	}
@@ -604,6 +646,7 @@ func (st Settings) clone() Settings {
 	st.Simulators = slices.Clone(st.Simulators)
 	st.SweepLR = slices.Clone(st.SweepLR)
 	st.SweepBatch = slices.Clone(st.SweepBatch)
+	st.Track, st.Basins, st.Escape = maps.Clone(st.Track), maps.Clone(st.Basins), maps.Clone(st.Escape)
 	return st
 }
 
@@ -654,11 +697,39 @@ func (st *Settings) override(q *Settings) {
 	if q.ExactOnly != nil {
 		st.ExactOnly = q.ExactOnly
 	}
+	merge := func(dst *map[string]any, src map[string]any) {
+		if src == nil {
+			return
+		}
+		m := maps.Clone(*dst)
+		if m == nil {
+			m = map[string]any{}
+		}
+		maps.Copy(m, src)
+		*dst = m
+	}
+	merge(&st.Track, q.Track)
+	merge(&st.Basins, q.Basins)
+	merge(&st.Escape, q.Escape)
 }
 
-// flagValue formats a landscape flag value from the study file.
+// flagValue formats a landscape flag value from the study file; a list (real-network
+// tables) is its elements joined by commas.
 func flagValue(v any) (string, error) {
 	switch x := v.(type) {
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			if _, ok := e.([]any); ok {
+				return "", errors.New("a list may not hold lists")
+			}
+			f, err := flagValue(e)
+			if err != nil {
+				return "", err
+			}
+			parts[i] = f
+		}
+		return strings.Join(parts, ","), nil
 	case string:
 		return x, nil
 	case int64:
@@ -671,7 +742,7 @@ func flagValue(v any) (string, error) {
 	case bool:
 		return strconv.FormatBool(x), nil
 	}
-	return "", fmt.Errorf("a flag value must be a string, a number or a boolean, not %T", v)
+	return "", fmt.Errorf("a flag value must be a string, a number, a boolean or a list of them, not %T", v)
 }
 
 // fmtFloat formats x exactly (shortest representation that parses back to x).

@@ -18,7 +18,7 @@ func TestDefaultStudy(t *testing.T) {
 	for _, p := range s.Problems {
 		names = append(names, p.Data+"/"+p.Model)
 	}
-	want := []string{"breast-cancer/logistic", "digits/mlp:32", "diabetes/linreg"}
+	want := []string{"breast-cancer/logistic", "digits/mlp:32", "diabetes/linreg", "digits/mlp:32"}
 	if !reflect.DeepEqual(names, want) {
 		t.Fatalf("default problems %v, want %v", names, want)
 	}
@@ -50,6 +50,12 @@ func TestParseErrors(t *testing.T) {
 		{"[[problem]]\nname='a'\ndata='iris'\nmodel='softmax'\nlr=[0.1]\nbatch=[8]\n[problem.quick]\nlr_grid=[1.0]\n", "unknown key problem.quick.lr_grid"},
 		{"[thresholds]\ncommutatr = 0.1\n[[landscape]]\nname='w'\npreset='wells'\n", "unknown key thresholds.commutatr"},
 		{"", "no [[problem]] and no [[landscape]]"},
+		{"[[problem]]\nname='a'\ndata='iris'\nmodel='softmax'\ntrack={lr=0.1, batch=8, stepz=3}\n", "track.stepz: unknown key"},
+		{"[[problem]]\nname='a'\ndata='iris'\nmodel='softmax'\nbasins={model='mlp:8'}\n", "basins.model: the study sets --model itself"},
+		{"[[problem]]\nname='a'\ndata='iris'\nmodel='softmax'\nescape={lr=0.1, batch=8, chains=1}\n", "escape.chains must be ≥ 2"},
+		{"[[problem]]\nname='a'\ndata='iris'\nmodel='softmax'\ntrack={batch=8}\n", "track.lr is required"},
+		{"[[problem]]\nname='a'\ndata='iris'\nmodel='softmax'\nescape={lr=0.1, batch=8}\n[problem.quick]\nescape={check_every=0}\n", "quick: problem \"a\": escape.check_every must be in"},
+		{"[[landscape]]\nname='w'\npreset='wells'\ntrack={lr=0.1, batch=8}\n", "track, basins and escape belong to problems"},
 		{"[[problem]]\ndata='iris'\nmodel='softmax'\nlr=[0.1]\nbatch=[8]\n", "name is required"},
 		{"[[problem]]\nname='a b'\ndata='iris'\nmodel='softmax'\nlr=[0.1]\nbatch=[8]\n", "name may hold"},
 		{"[[problem]]\nname='a'\ndata='iris'\nmodel='softmax'\nlr=[0.1]\nbatch=[8]\n[[landscape]]\nname='a'\npreset='wells'\n", "used twice"},

@@ -183,6 +183,7 @@ func summarizeProblem(r *Results, p *Problem, th Thresholds, mult *Multiplicity)
 			es.Verdicts = append(es.Verdicts, verifyVerdict(s, mult))
 		}
 	}
+	es.Verdicts = append(es.Verdicts, networkVerdicts(r.EntrySteps(p.Name))...)
 	return es
 }
 

@@ -8,7 +8,7 @@ import (
 
 	"github.com/sgdprior/sgdprior/basins"
 	"github.com/sgdprior/sgdprior/problem"
-	recorder "github.com/sgdprior/sgdprior/progress"
+	"github.com/sgdprior/sgdprior/study"
 )
 
 func init() {
@@ -21,49 +21,40 @@ func init() {
 
 const basinsSynopsis = "--data D --model M [--weight-decay λ] [--lr 0.05,0.2 --batch 16,64 --seeds 1,2,3,4,5] [--epochs E] [--gd --gd-steps T] [--grad-tol g] [--top-k k --exact-dim d --probes m] [--barrier-points n] [--bootstrap R --seed s] [--json out.json]"
 
-// parseBasins binds and validates the basins flags; it loads no data.
-func parseBasins(e *env, args []string) (*problem.Spec, *basins.Settings, string, error) {
+// parseBasins binds basins' flags into a basins step (problem.Spec, basins.Settings) and
+// validates them; it loads no data.
+func parseBasins(e *env, args []string) (*study.Step, error) {
 	fs := newFlagSet(e, "basins", basinsSynopsis)
 	spec, set := problem.DefaultSpec(), basins.DefaultSettings()
+	st := &study.Step{Command: study.KindBasins, Spec: &spec, Basins: &set}
 	spec.BindFlags(fs)
 	set.BindFlags(fs)
-	var out string
-	fs.StringVar(&out, "json", "", "write the results as JSON here")
+	fs.StringVar(&st.JSON, "json", "", "write the results as JSON here")
 	if err := parseFlags(fs, args); err != nil {
-		return nil, nil, "", err
+		return nil, err
 	}
 	if err := set.Validate(); err != nil {
-		return nil, nil, "", flagError(err)
+		return nil, flagError(err)
 	}
 	if err := spec.Validate(); err != nil {
-		return nil, nil, "", flagError(err)
+		return nil, flagError(err)
 	}
-	return &spec, &set, out, nil
+	st.Seed = set.Seed
+	return st, nil
 }
 
 func runBasins(ctx context.Context, e *env, args []string) error {
-	spec, set, out, err := parseBasins(e, args)
+	st, err := parseBasins(e, args)
 	if err != nil {
 		return err
 	}
-	p, err := problem.Load(*spec)
+	o, err := execStep(ctx, e, st, study.Env{})
 	if err != nil {
-		return commandError(err)
+		return err
 	}
-	prog := newProgress(e.stdout)
-	set.Progress = recorder.Func(prog.update)
-	o, err := basins.Run(ctx, p, set)
-	prog.done()
-	if err != nil {
-		return commandError(err)
-	}
-	o.Provenance = problem.NewProvenance(version, e.cmdline, set.Seed, p)
-	printBasins(e.stdout, o)
-	if out != "" {
-		if err := o.Write(out); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "wrote %s\n", out)
+	printBasins(e.stdout, o.Basins)
+	if st.JSON != "" {
+		fmt.Fprintf(e.stdout, "wrote %s\n", st.JSON)
 	}
 	return nil
 }

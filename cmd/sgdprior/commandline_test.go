@@ -84,7 +84,7 @@ exact_only = true
 // and the files, not its ID, title or rendered arguments.
 func typed(s *study.Step) []any {
 	return []any{s.Command, s.Spec, s.Seed, s.Theta, s.Init, s.JSON, s.Train, s.Score, s.Grads, s.GradsWeightDecay,
-		s.Verify, s.Landscape, s.Preset, s.LR, s.Batch, s.Simulator}
+		s.Verify, s.Landscape, s.Preset, s.Track, s.Basins, s.Escape, s.LR, s.Batch, s.Simulator}
 }
 
 // TestStepCommandLinesRoundTrip: every step of the default study (full and quick), the tiny
@@ -94,6 +94,7 @@ func typed(s *study.Step) []any {
 func TestStepCommandLinesRoundTrip(t *testing.T) {
 	parse := map[string]func(*env, []string) (*study.Step, error){
 		study.KindTrain: parseTrain, study.KindScore: parseScore, study.KindVerify: parseVerify, study.KindLandscape: parseLandscape,
+		study.KindTrack: parseTrack, study.KindBasins: parseBasins, study.KindEscape: parseEscape,
 	}
 	def := study.Default()
 	quick, err := def.Quick()

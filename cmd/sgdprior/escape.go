@@ -8,7 +8,7 @@ import (
 	"github.com/sgdprior/sgdprior/escape"
 	"github.com/sgdprior/sgdprior/internal/jsonnum"
 	"github.com/sgdprior/sgdprior/problem"
-	recorder "github.com/sgdprior/sgdprior/progress"
+	"github.com/sgdprior/sgdprior/study"
 )
 
 func init() {
@@ -21,47 +21,41 @@ func init() {
 
 const escapeSynopsis = "<problem flags> --lr η --batch B [--params θ*.npy] [--chains K --steps T --check-every s --delta δ --top-k k --landing m] [--json out.json]"
 
-func runEscape(ctx context.Context, e *env, args []string) error {
+// parseEscape binds escape's flags into an escape step (problem.Spec, escape.Settings,
+// θ*'s file: without it escape minimises first) and validates them; it loads no data.
+func parseEscape(e *env, args []string) (*study.Step, error) {
 	fs := newFlagSet(e, "escape", escapeSynopsis)
 	spec, set := problem.DefaultSpec(), escape.DefaultSettings()
+	st := &study.Step{Command: study.KindEscape, Spec: &spec, Escape: &set}
 	spec.BindFlags(fs)
 	set.BindFlags(fs)
-	var params, jsonPath string
-	fs.StringVar(&params, "params", "", "θ* as a 1-D .npy file; without it a full-batch minimisation (L-BFGS + Newton–CG) from --seed's initialisation runs first")
-	fs.StringVar(&jsonPath, "json", "", "write the results as JSON here")
+	fs.StringVar(&st.Theta, "params", "", "θ* as a 1-D .npy file; without it a full-batch minimisation (L-BFGS + Newton–CG) from --seed's initialisation runs first")
+	fs.StringVar(&st.JSON, "json", "", "write the results as JSON here")
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return nil, err
 	}
 	if err := set.Validate(); err != nil {
-		return flagError(err)
+		return nil, flagError(err)
 	}
 	if err := spec.Validate(); err != nil {
-		return flagError(err)
+		return nil, flagError(err)
 	}
-	pr, err := problem.Load(spec)
+	st.Seed, st.LR, st.Batch = set.Seed, set.LR, set.Batch
+	return st, nil
+}
+
+func runEscape(ctx context.Context, e *env, args []string) error {
+	st, err := parseEscape(e, args)
 	if err != nil {
-		return commandError(err)
+		return err
 	}
-	var theta []float64
-	if params != "" {
-		if theta, err = pr.ReadParams("params", params); err != nil {
-			return commandError(err)
-		}
-	}
-	prog := newProgress(e.stdout)
-	set.Progress = recorder.Func(prog.update)
-	out, err := escape.Run(ctx, pr, theta, &set)
-	prog.done()
+	o, err := execStep(ctx, e, st, study.Env{})
 	if err != nil {
-		return commandError(err)
+		return err
 	}
-	out.Provenance = problem.NewProvenance(version, e.cmdline, set.Seed, pr)
-	printEscape(e.stdout, pr, out)
-	if jsonPath != "" {
-		if err := out.Write(jsonPath); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "wrote %s\n", jsonPath)
+	printEscape(e.stdout, o.Problem, o.Escape)
+	if st.JSON != "" {
+		fmt.Fprintf(e.stdout, "wrote %s\n", st.JSON)
 	}
 	return nil
 }

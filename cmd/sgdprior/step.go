@@ -74,5 +74,11 @@ func printOutcome(w io.Writer, st *study.Step, o *study.Outcome) {
 		printVerify(w, o)
 	case study.KindLandscape:
 		printLandscape(w, &o.Landscape.Result)
+	case study.KindTrack:
+		printTrack(w, o.Track)
+	case study.KindBasins:
+		printBasins(w, o.Basins)
+	case study.KindEscape:
+		printEscape(w, o.Problem, o.Escape)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/sgdprior/sgdprior/internal/jsonnum"
 	"github.com/sgdprior/sgdprior/problem"
 	"github.com/sgdprior/sgdprior/report"
+	"github.com/sgdprior/sgdprior/study"
 	"github.com/sgdprior/sgdprior/track"
 )
 
@@ -26,65 +27,66 @@ func init() {
 
 const trackSynopsis = "<problem flags> --lr η --batch B --steps T [--every k] [--log-rows n] [--init θ0.npy] [--cov-examples M] [--hc-examples m] [--trace-probes P] [--damping λ | --inverse range] [--json out.json] [--csv out.csv] [--out θ.npy] [--figures DIR] [--checkpoint F] [--resume F]"
 
-// trackArgs are the parsed flags of the track command.
+// trackArgs are the parsed flags of the track command: its step and the files the
+// command writes besides the step's JSON.
 type trackArgs struct {
-	spec                 problem.Spec
-	set                  track.Settings
-	init, json, csv, out string
-	figures              string
+	step              *study.Step
+	csv, out, figures string
 }
 
-// parseTrack binds and validates track's flags; it loads no data.
-func parseTrack(e *env, args []string) (*trackArgs, error) {
+// parseTrack binds track's flags into a track step (problem.Spec, track.Settings, θ0's
+// file) and validates them; it loads no data.
+func parseTrack(e *env, args []string) (*study.Step, error) {
+	a, err := parseTrackArgs(e, args)
+	if err != nil {
+		return nil, err
+	}
+	return a.step, nil
+}
+
+func parseTrackArgs(e *env, args []string) (*trackArgs, error) {
 	fs := newFlagSet(e, "track", trackSynopsis)
-	a := &trackArgs{spec: problem.DefaultSpec(), set: track.DefaultSettings()}
-	a.spec.BindFlags(fs)
-	a.set.BindFlags(fs)
-	fs.StringVar(&a.init, "init", "", "start from this parameter vector (.npy); default: PyTorch's Linear initialisation from --seed")
-	fs.StringVar(&a.json, "json", "", "write the rows and settings as JSON here")
+	spec, set := problem.DefaultSpec(), track.DefaultSettings()
+	st := &study.Step{Command: study.KindTrack, Spec: &spec, Track: &set}
+	a := &trackArgs{step: st}
+	spec.BindFlags(fs)
+	set.BindFlags(fs)
+	fs.StringVar(&st.Init, "init", "", "start from this parameter vector (.npy); default: PyTorch's Linear initialisation from --seed")
+	fs.StringVar(&st.JSON, "json", "", "write the rows and settings as JSON here")
 	fs.StringVar(&a.csv, "csv", "", "write the rows as CSV here")
 	fs.StringVar(&a.out, "out", "", "write the last iterate here (1-D float64 .npy)")
 	fs.StringVar(&a.figures, "figures", "", "write a figure per metric against step (SVG and PNG) into this directory")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
-	if err := a.set.Validate(); err != nil {
+	if err := set.Validate(); err != nil {
 		return nil, flagError(err)
 	}
-	if err := a.spec.Validate(); err != nil {
+	if err := spec.Validate(); err != nil {
 		return nil, flagError(err)
 	}
+	st.Seed, st.LR, st.Batch = set.Seed, set.LR, set.Batch
 	return a, nil
 }
 
 func runTrack(ctx context.Context, e *env, args []string) error {
-	a, err := parseTrack(e, args)
+	a, err := parseTrackArgs(e, args)
 	if err != nil {
 		return err
 	}
-	p, err := problem.Load(a.spec)
+	res, err := execStep(ctx, e, a.step, study.Env{})
 	if err != nil {
-		return flagError(err)
+		return err
 	}
-	var theta0 []float64
-	if a.init != "" {
-		if theta0, err = p.ReadParams("init", a.init); err != nil {
-			return flagError(err)
-		}
-	}
-	prog := newProgress(e.stdout)
-	a.set.Progress = progressFunc(prog.update)
-	o, err := track.Run(ctx, p, theta0, &a.set)
-	prog.done()
-	if err != nil {
-		return commandError(err)
-	}
-	o.Provenance = problem.NewProvenance(version, e.cmdline, a.set.Seed, p)
+	o := res.Track
 	printTrack(e.stdout, o)
+	if a.step.JSON != "" {
+		fmt.Fprintf(e.stdout, "wrote %s\n", a.step.JSON)
+	}
 	for _, w := range []struct {
 		path  string
 		write func(string) error
-	}{{a.json, o.Write}, {a.csv, o.WriteCSV}, {a.out, func(path string) error { return data.WriteVector(path, o.Final) }}} {
+	}{{a.csv, o.WriteCSV}, {a.out, func(path string) error { return data.WriteVector(path, o.Final) }}} {
 		if w.path == "" {
 			continue
 		}
@@ -190,11 +192,6 @@ func writeTrackFigures(dir string, o *track.Output) (int, error) {
 	}
 	return len(figs), nil
 }
-
-// progressFunc adapts a function to the progress recorder.
-type progressFunc func(string, float64)
-
-func (f progressFunc) Record(stage string, frac float64) { f(stage, frac) }
 
 func printTrack(w io.Writer, o *track.Output) {
 	fmt.Fprintf(w, "%s on %s (n = %d, d = %d): SGD η = %g, B = %d, sampling %s (κ_B = %.4g), weight decay %g, %d steps\n",
