@@ -256,22 +256,20 @@ func newVecs(k, d int) [][]float64 {
 }
 
 // jackknifeSE returns the standard errors of the statistics f of ∇·C from its replicates
-// (MATH.md §5), f evaluated once per replicate: for each statistic √(V_probes + (1 − n/N)·
+// (MATH.md §5), f evaluated once on each source's replicates (all of them at once, so that
+// their solves can be batched): for each statistic √(V_probes + (1 − n/N)·
 // V_groups), V = (K−1)/K Σ_k (f_k − f̄)² the jackknife variance over the K replicates of a
 // source, the two sources independent, and 1 − n/N the finite-population correction of a
 // subset of n of the N examples drawn without replacement. A standard error is 0 without
 // replicates, NaN when a replicate's value is not finite.
-func (r *divReplicates) jackknifeSE(f func(div []float64) [3]float64) [3]float64 {
+func (r *divReplicates) jackknifeSE(f func(reps [][]float64) [][3]float64) [3]float64 {
 	var v [3]float64
 	for s, set := range [][][]float64{r.probe, r.group} {
 		k := len(set)
 		if k < 2 {
 			continue
 		}
-		vals := make([][3]float64, k)
-		for i, rep := range set {
-			vals[i] = f(rep)
-		}
+		vals := f(set)
 		w := 1.0
 		if s == 1 {
 			w = r.fpc
@@ -373,10 +371,10 @@ func (c *computation) divergenceStats(inv linalg.Inverse, sst, vars []float64) (
 	b := make([]float64, d)
 	gen := make([]float64, d)
 	sstNorm := floats.Norm(sst, 2)
-	stats := func(div []float64) [3]float64 {
+	// stats returns the three statistics of a solved x = A⁻¹κ_B∇·C (NaN when ok is false).
+	stats := func(x []float64, ok bool) [3]float64 {
 		res := [3]float64{math.NaN(), math.NaN(), math.NaN()}
-		floats.ScaleTo(b, c.r.Kappa, div)
-		if inv.Solve(x, b) != nil {
+		if !ok {
 			return res
 		}
 		res[0] = floats.Norm(x, 2)
@@ -390,8 +388,23 @@ func (c *computation) divergenceStats(inv linalg.Inverse, sst, vars []float64) (
 		}
 		return res
 	}
-	out.val = stats(c.r.Vectors.DivergenceC)
-	out.se = c.divReps.jackknifeSE(stats)
+	floats.ScaleTo(b, c.r.Kappa, c.r.Vectors.DivergenceC)
+	out.val = stats(x, inv.Solve(x, b) == nil)
+	out.se = c.divReps.jackknifeSE(func(reps [][]float64) [][3]float64 {
+		bs := make([][]float64, len(reps))
+		xs := make([][]float64, len(reps))
+		for i, rep := range reps {
+			bs[i] = make([]float64, d)
+			floats.ScaleTo(bs[i], c.r.Kappa, rep)
+			xs[i] = make([]float64, d)
+		}
+		err := solveMany(inv, xs, bs)
+		vals := make([][3]float64, len(reps))
+		for i := range reps {
+			vals[i] = stats(xs[i], err == nil)
+		}
+		return vals
+	})
 	for k := range out.se {
 		if math.IsNaN(out.val[k]) {
 			out.se[k] = math.NaN()

@@ -117,12 +117,10 @@ func (c *computation) ladder() {
 			}
 		case hw != nil:
 			jw := make([][]float64, len(hw))
-			ok := true
 			for k := range hw {
 				jw[k] = make([]float64, d)
-				ok = ok && inv.Solve(jw[k], hw[k]) == nil
 			}
-			if ok {
+			if solveMany(inv, jw, hw) == nil {
 				rung.AsymmetryNote, rung.AsymmetryNoteSE = probeAsymmetry(c.probes, jw, -1), probeAsymmetrySE(c.probes, jw)
 			}
 		default:
