@@ -256,6 +256,9 @@ func trackText(o *track.Output) string {
 		bits = append(bits, fmt.Sprintf("‖implicit‖/‖s_lik‖ %s at step %d, %s at step %d; cos(s_prior, −∇L) %s → %s; ‖∇L‖ %s → %s",
 			Format(float64(a.ImplicitRatio)), a.Step, Format(float64(b.ImplicitRatio)), b.Step, Format(float64(a.PriorCos)), Format(float64(b.PriorCos)),
 			Format(float64(a.GradNorm)), Format(float64(b.GradNorm))))
+		if o.Inverse == "damped" {
+			bits = append(bits, fmt.Sprintf("these use (C_B + λI)⁻¹ with λ = %s: where C_B is rank-deficient (here whenever d exceeds the covariance examples) the implicit part's size is set by λ, not by the data, and only its direction is a finding", Format(o.Damping)))
+		}
 	} else {
 		bits = append(bits, "no row has the prior score (C_B rank-deficient without damping, or --no-prior)")
 	}
