@@ -156,7 +156,7 @@ func TestRunDescentAndDeterminism(t *testing.T) {
 			if err := o.Write(path); err != nil {
 				t.Fatal(err)
 			}
-			back, err := Read(path)
+			back, err := ReadOutput(path)
 			if err != nil {
 				t.Fatal(err)
 			}

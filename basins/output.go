@@ -1,8 +1,7 @@
 package basins
 
 import (
-	"encoding/json"
-	"os"
+	"fmt"
 
 	"github.com/sgdprior/sgdprior/internal/atomicfile"
 	"github.com/sgdprior/sgdprior/internal/jsonnum"
@@ -159,15 +158,11 @@ type BarrierSummary struct {
 // Write writes o, indented, to path atomically.
 func (o *Output) Write(path string) error { return atomicfile.WriteJSON(path, o) }
 
-// Read reads an Output written by Write.
-func Read(path string) (*Output, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
+// ReadOutput reads an Output written by Write.
+func ReadOutput(path string) (*Output, error) {
 	var o Output
-	if err := json.Unmarshal(b, &o); err != nil {
-		return nil, err
+	if err := atomicfile.ReadJSON(path, &o); err != nil {
+		return nil, fmt.Errorf("basins: %w", err)
 	}
 	return &o, nil
 }

@@ -1,9 +1,7 @@
 package escape
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/sgdprior/sgdprior/internal/atomicfile"
 	"github.com/sgdprior/sgdprior/internal/jsonnum"
@@ -127,13 +125,9 @@ func (o *Output) Write(path string) error { return atomicfile.WriteJSON(path, o)
 
 // ReadOutput reads an Output that Write wrote.
 func ReadOutput(path string) (*Output, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
 	var o Output
-	if err := json.Unmarshal(b, &o); err != nil {
-		return nil, fmt.Errorf("escape: %s: %w", path, err)
+	if err := atomicfile.ReadJSON(path, &o); err != nil {
+		return nil, fmt.Errorf("escape: %w", err)
 	}
 	return &o, nil
 }

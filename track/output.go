@@ -2,10 +2,8 @@ package track
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 
 	"github.com/sgdprior/sgdprior/internal/atomicfile"
@@ -151,13 +149,9 @@ func (o *Output) Write(path string) error { return atomicfile.WriteJSON(path, o)
 
 // ReadOutput reads an Output written by Write.
 func ReadOutput(path string) (*Output, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
 	var o Output
-	if err := json.Unmarshal(b, &o); err != nil {
-		return nil, fmt.Errorf("track: %s: %w", path, err)
+	if err := atomicfile.ReadJSON(path, &o); err != nil {
+		return nil, fmt.Errorf("track: %w", err)
 	}
 	return &o, nil
 }

@@ -32,7 +32,7 @@ func TestBasinsCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	o, err := basins.Read(out)
+	o, err := basins.ReadOutput(out)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 // Package atomicfile writes files atomically: the content goes to a temporary file in the
 // destination's directory, which is synced and renamed over the destination only when
-// everything was written. An interrupted write leaves the destination untouched.
+// everything was written. An interrupted write leaves the destination untouched. ReadJSON
+// reads back what WriteJSON wrote.
 package atomicfile
 
 import (
@@ -69,4 +70,17 @@ func WriteJSON(path string, v any) error {
 		_, err := w.Write(buf.Bytes())
 		return err
 	})
+}
+
+// ReadJSON decodes the JSON file at path (as WriteJSON wrote it) into v; a decoding error
+// names the file.
+func ReadJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }

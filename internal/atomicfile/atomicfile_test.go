@@ -47,3 +47,24 @@ func TestWriteReplacesAtomically(t *testing.T) {
 func contains(s, sub string) bool {
 	return strings.Contains(s, sub)
 }
+
+// ReadJSON reads back what WriteJSON wrote, and a malformed file's error names it.
+func TestReadJSON(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "v.json")
+	in := map[string]float64{"a": 1.5, "b": -2}
+	if err := WriteJSON(path, in); err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]float64
+	if err := ReadJSON(path, &out); err != nil || out["a"] != 1.5 || out["b"] != -2 || len(out) != 2 {
+		t.Fatalf("read back %v, %v", out, err)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := ReadJSON(bad, &out); err == nil || !contains(err.Error(), bad) {
+		t.Errorf("malformed file: %v", err)
+	}
+}
