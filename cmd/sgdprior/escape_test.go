@@ -46,3 +46,26 @@ func TestEscapeCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestEscapeLawCommand runs the escape-law grid (--law-lr, --law-batch) on iris and reads its
+// JSON back; giving only one of the two grid flags exits 2 naming the missing one.
+func TestEscapeLawCommand(t *testing.T) {
+	dir := t.TempDir()
+	js := filepath.Join(dir, "law.json")
+	base := []string{"escape", "--data", "iris", "--model", "softmax", "--weight-decay", "0.01", "--chains", "4", "--steps", "400", "--check-every", "20", "--delta", "0.02"}
+	code, out, errs := runCmd(t, append(base, "--law-lr", "1,2", "--law-batch", "2,4", "--json", js)...)
+	if code != 0 {
+		t.Fatalf("code %d: %s %s", code, out, errs)
+	}
+	o, err := escape.ReadLawOutput(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Law.Cells) != 4 {
+		t.Errorf("%d cells, want 4", len(o.Law.Cells))
+	}
+	code, _, errs = runCmd(t, append(base, "--law-lr", "1,2")...)
+	if code != 2 || !strings.Contains(errs, "--law-batch") {
+		t.Errorf("--law-lr alone: code %d, stderr %q", code, errs)
+	}
+}
