@@ -8,27 +8,17 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/sgdprior/sgdprior/field"
+	"github.com/sgdprior/sgdprior/internal/testproblem"
 	"github.com/sgdprior/sgdprior/landscape"
 	"github.com/sgdprior/sgdprior/model"
-	"github.com/sgdprior/sgdprior/problem"
 	"github.com/sgdprior/sgdprior/score"
 	"github.com/sgdprior/sgdprior/train"
 	"gonum.org/v1/gonum/mat"
 )
-
-func loadProblem(t testing.TB, data, mdl string, wd float64) *problem.Problem {
-	t.Helper()
-	spec := problem.DefaultSpec()
-	spec.Data, spec.Model, spec.WeightDecay = data, mdl, wd
-	p, err := problem.Load(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 // smallSettings is a quick grid on iris mlp:4 (d = 35) with equal η/B in two cells
 // (0.1/8 = 0.4/32).
@@ -43,7 +33,7 @@ func smallSettings() Settings {
 // trace and Hutchinson's estimate with the eigenvalues of a dense Hessian built by central
 // finite differences of the gradient (independent of the HVP code), at a minimum of iris mlp:4.
 func TestSpectrumAgainstDense(t *testing.T) {
-	p := loadProblem(t, "iris", "mlp:4", 1e-2)
+	p := testproblem.Load(t, "iris", "mlp:4", 1e-2)
 	obj := p.Objective()
 	d := p.D()
 	theta := make([]float64, d)
@@ -133,7 +123,7 @@ func TestSpectrumAgainstDense(t *testing.T) {
 // output is bitwise the same with GOMAXPROCS 1 and 2 (and 1 or 2 workers), and it reads
 // back what it writes.
 func TestRunDescentAndDeterminism(t *testing.T) {
-	p := loadProblem(t, "iris", "mlp:4", 1e-2)
+	p := testproblem.Load(t, "iris", "mlp:4", 1e-2)
 	run := func(procs, workers int) []byte {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		s := smallSettings()
@@ -210,24 +200,12 @@ func TestSpearmanTies(t *testing.T) {
 	if want := 4.5 / math.Sqrt(22.5); math.Abs(got-want) > 1e-15 {
 		t.Errorf("ρ = %.17g, want %.17g", got, want)
 	}
-	if r := Ranks([]float64{5, 1, 5, 5, 0}); !equal(r, []float64{4, 2, 4, 4, 1}) {
+	if r := Ranks([]float64{5, 1, 5, 5, 0}); !slices.Equal(r, []float64{4, 2, 4, 4, 1}) {
 		t.Errorf("ranks %v", r)
 	}
 	if !math.IsNaN(Spearman([]float64{1, 1, 1}, []float64{1, 2, 3})) {
 		t.Error("ρ with a constant variable should be NaN")
 	}
-}
-
-func equal(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestClusterBootstrap: deterministic for a given stream, and covering: over 200 samples of
@@ -322,7 +300,7 @@ func TestValidate(t *testing.T) {
 // equal its training counterpart) the runs report test loss and accuracy and the rank
 // correlation is against the test error.
 func TestTestSetUsed(t *testing.T) {
-	p := *loadProblem(t, "iris", "mlp:4", 1e-2)
+	p := *testproblem.Load(t, "iris", "mlp:4", 1e-2)
 	p.Test, p.TestBatch = p.Data, p.Batch
 	if !p.HasTest() {
 		t.Skip("HasTest does not see a test set set by hand")

@@ -3,6 +3,8 @@ package basins
 import (
 	"context"
 	"testing"
+
+	"github.com/sgdprior/sgdprior/internal/testproblem"
 )
 
 // BenchmarkBasinsDigits runs the sweep: digits mlp:32 (d = 2410, λ = 1e-3), η ∈
@@ -13,7 +15,7 @@ import (
 // resamples. The descents (L-BFGS + Newton–CG) take most of the time. Measured 28.6–32.8 s
 // on the 2-core machine at load ≈ 1–2 (a variant ran 84 s when 5 agents loaded it to 5.5).
 func BenchmarkBasinsDigits(b *testing.B) {
-	p := loadProblem(b, "digits", "mlp:32", 1e-3)
+	p := testproblem.Load(b, "digits", "mlp:32", 1e-3)
 	s := DefaultSettings()
 	for b.Loop() {
 		o, err := Run(context.Background(), p, &s)

@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/sgdprior/sgdprior/field"
+	"github.com/sgdprior/sgdprior/internal/testproblem"
 	"github.com/sgdprior/sgdprior/model"
 	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/problem"
@@ -22,14 +23,7 @@ import (
 )
 
 func loadIris(t *testing.T) *problem.Problem {
-	t.Helper()
-	spec := problem.DefaultSpec()
-	spec.Data, spec.Model, spec.WeightDecay = "iris", "softmax", 0.01
-	p, err := problem.Load(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return testproblem.Load(t, "iris", "softmax", 0.01)
 }
 
 func irisMinimum(t *testing.T, p *problem.Problem) []float64 {

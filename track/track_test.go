@@ -7,29 +7,19 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/sgdprior/sgdprior/field"
+	"github.com/sgdprior/sgdprior/internal/testproblem"
 	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/model"
 	"github.com/sgdprior/sgdprior/problem"
 	"github.com/sgdprior/sgdprior/score"
 	"github.com/sgdprior/sgdprior/train"
 )
-
-// loadProblem loads an embedded data set with a model and weight decay (defaults otherwise).
-func loadProblem(t *testing.T, data, mdl string, weightDecay float64) *problem.Problem {
-	t.Helper()
-	spec := problem.DefaultSpec()
-	spec.Data, spec.Model, spec.WeightDecay = data, mdl, weightDecay
-	p, err := problem.Load(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 func settings(lr float64, b, steps, every int) *Settings {
 	s := DefaultSettings()
@@ -61,7 +51,7 @@ func rel(got, want float64) float64 { return math.Abs(got-want) / math.Max(math.
 // relative; Hutchinson (forced by --exact-trace-max-dim 0) within 3 of its own SEs (a 0.3%
 // two-sided chance of a false failure at this fixed seed, so in fact deterministic).
 func TestCurvatureAgainstDense(t *testing.T) {
-	p := loadProblem(t, "iris", "mlp:4", 0.01)
+	p := testproblem.Load(t, "iris", "mlp:4", 0.01)
 	d := p.D()
 	theta := make([]float64, d)
 	model.InitSeeded(theta, p.Model, 3)
@@ -126,7 +116,7 @@ func TestCurvatureAgainstDense(t *testing.T) {
 // rank) with weight decay, exact inverse and a damped one: to 1e-8 relative (the two
 // form C in a different summation order).
 func TestPriorAgainstScore(t *testing.T) {
-	p := loadProblem(t, "breast-cancer", "logistic", 0.01)
+	p := testproblem.Load(t, "breast-cancer", "logistic", 0.01)
 	theta := make([]float64, p.D())
 	model.InitSeeded(theta, p.Model, 2)
 	for _, damping := range []float64{0, 1e-3} {
@@ -176,7 +166,7 @@ func dot(a, b []float64) float64 {
 // iris mlp:4 with weight decay: both sides are computed independently (the sums Run
 // accumulates and the window's end displacement); they agree to round-off, 1e-9 absolute.
 func TestFDRIdentity(t *testing.T) {
-	p := loadProblem(t, "iris", "mlp:4", 0.01)
+	p := testproblem.Load(t, "iris", "mlp:4", 0.01)
 	s := settings(0.1, 10, 500, 50)
 	s.NoPrior = true
 	o := run(t, p, nil, s)
@@ -216,7 +206,7 @@ func fdrStats(rows []Row, skip int) (mean, se float64) {
 // the positive correlation of its two means, which makes it conservative); δ_W → 0 as W
 // grows, so R → 1. From a far start the first window's ratio is clearly below 1.
 func TestFDRStationarity(t *testing.T) {
-	p := loadProblem(t, "diabetes", "linreg", 0)
+	p := testproblem.Load(t, "diabetes", "linreg", 0)
 	star := make([]float64, p.D())
 	if _, err := train.Minimize(p.Objective(), p.Batch, star, train.Settings{}); err != nil {
 		t.Fatal(err)
@@ -265,7 +255,7 @@ func TestFDRStationarity(t *testing.T) {
 // TestDeterministic: the rows are bitwise identical under GOMAXPROCS 1 and 4 (iris mlp:16,
 // d = 131 > the dense path's choices forced down so Hutchinson, HVP Tr(HC) and Woodbury run).
 func TestDeterministic(t *testing.T) {
-	p := loadProblem(t, "iris", "mlp:16", 1e-3)
+	p := testproblem.Load(t, "iris", "mlp:16", 1e-3)
 	rows := func(procs int) string {
 		old := runtime.GOMAXPROCS(procs)
 		defer runtime.GOMAXPROCS(old)
@@ -289,7 +279,7 @@ func TestDeterministic(t *testing.T) {
 // C_B (mlp:16 on 20 covariance examples, exact inverse) gives null prior columns and a
 // warning.
 func TestOutputRoundTrip(t *testing.T) {
-	p := loadProblem(t, "iris", "mlp:16", 0)
+	p := testproblem.Load(t, "iris", "mlp:16", 0)
 	s := settings(0.1, 16, 10, 5)
 	s.CovExamples = 20
 	o := run(t, p, nil, s)
@@ -320,7 +310,7 @@ func TestOutputRoundTrip(t *testing.T) {
 	if want := len(o.Rows) + 1; countLines(csv) != want {
 		t.Errorf("CSV has %d lines, want %d", countLines(csv), want)
 	}
-	if got := RecordSteps(1000, 300, 3); !equalInts(got, []int{0, 1, 10, 100, 300, 600, 900, 1000}) {
+	if got := RecordSteps(1000, 300, 3); !slices.Equal(got, []int{0, 1, 10, 100, 300, 600, 900, 1000}) {
 		t.Errorf("RecordSteps %v", got)
 	}
 }
@@ -335,23 +325,11 @@ func countLines(b []byte) int {
 	return n
 }
 
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // TestResume: a run resumed from its last checkpoint (step 90 of 100, inside an FDR window
 // and an epoch of reshuffled batches) gives rows bitwise equal to the uninterrupted run's; a
 // checkpoint of another run is refused as a --resume error.
 func TestResume(t *testing.T) {
-	p := loadProblem(t, "iris", "mlp:4", 0.01)
+	p := testproblem.Load(t, "iris", "mlp:4", 0.01)
 	ck := filepath.Join(t.TempDir(), "ck")
 	s := settings(0.1, 16, 100, 40)
 	s.Sampling = 2 // reshuffle: the sampler's state matters

@@ -16,7 +16,7 @@ import (
 
 	"github.com/sgdprior/sgdprior/field"
 	"github.com/sgdprior/sgdprior/internal/jsonnum"
-	"github.com/sgdprior/sgdprior/problem"
+	"github.com/sgdprior/sgdprior/internal/testproblem"
 	"github.com/sgdprior/sgdprior/sim"
 )
 
@@ -126,7 +126,7 @@ func TestSettingsValidate(t *testing.T) {
 // TestRun runs a short verification of linear regression on diabetes: the full basis, the
 // exact least-squares prediction, and a report with every prediction judged.
 func TestRun(t *testing.T) {
-	p := loadProblem(t, "diabetes", "linreg", 0)
+	p := testproblem.Load(t, "diabetes", "linreg", 0)
 	s := DefaultSettings()
 	s.LR, s.Batch, s.Chains, s.Steps, s.Burnin, s.Method = 0.2, 16, 4, 400, 100, sim.SGD
 	r, err := Run(context.Background(), p, nil, &s)
@@ -149,7 +149,7 @@ func TestRun(t *testing.T) {
 // Item 9 of issue 12: B = N without replacement has no mini-batch noise (κ_B = 0); verify
 // refuses it as score does, with a usage error naming --batch.
 func TestRunRefusesFullBatchWithout(t *testing.T) {
-	p := loadProblem(t, "diabetes", "linreg", 0)
+	p := testproblem.Load(t, "diabetes", "linreg", 0)
 	s := DefaultSettings()
 	s.LR, s.Batch, s.Chains, s.Steps, s.Burnin = 0.2, p.Data.Len(), 4, 100, 10
 	_, err := Run(context.Background(), p, nil, &s)
@@ -162,7 +162,7 @@ func TestRunRefusesFullBatchWithout(t *testing.T) {
 // every g_i vanishes at θ* in exact arithmetic) the noise is round-off: every verdict is
 // inconclusive, with the reason, and a warning says so.
 func TestRunRoundoffNoise(t *testing.T) {
-	p := loadProblem(t, "diabetes", "linreg", 0)
+	p := testproblem.Load(t, "diabetes", "linreg", 0)
 	n, f := p.Data.X.Dims()
 	for i := 0; i < n; i++ {
 		var y float64
@@ -189,7 +189,7 @@ func TestRunRoundoffNoise(t *testing.T) {
 // the parameter basis, so every entry is ≥ 0; it equals the between-chain standard error of
 // the per-chain covariances rotated to the parameter basis, computed by a naive loop.
 func TestRunCovStderr(t *testing.T) {
-	p := loadProblem(t, "diabetes", "linreg", 0)
+	p := testproblem.Load(t, "diabetes", "linreg", 0)
 	s := DefaultSettings()
 	s.LR, s.Batch, s.Chains, s.Steps, s.Burnin = 0.2, 16, 4, 400, 100
 	r, err := Run(context.Background(), p, nil, &s)
@@ -273,7 +273,7 @@ func TestRunLanczosTolerance(t *testing.T) {
 	if err := fs.Parse([]string{"--lanczos-tol", "1e-300"}); err != nil || s.LanczosTol != 1e-300 {
 		t.Fatalf("--lanczos-tol 1e-300: %v, %v", err, s.LanczosTol)
 	}
-	p := loadProblem(t, "digits", "mlp:8", 1e-3)
+	p := testproblem.Load(t, "digits", "mlp:8", 1e-3)
 	if d := p.Model.NumParams(); d <= 500 {
 		t.Fatalf("d = %d: not a top-k problem", d)
 	}
@@ -289,16 +289,4 @@ func TestRunLanczosTolerance(t *testing.T) {
 	if !found {
 		t.Errorf("no Lanczos warning: %q", r.Warnings)
 	}
-}
-
-// loadProblem loads an embedded data set with a model and weight decay (defaults otherwise).
-func loadProblem(t *testing.T, data, model string, weightDecay float64) *problem.Problem {
-	t.Helper()
-	spec := problem.DefaultSpec()
-	spec.Data, spec.Model, spec.WeightDecay = data, model, weightDecay
-	p, err := problem.Load(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
