@@ -311,12 +311,29 @@ func TestTestSetUsed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var x, y []float64
+	moved := false
 	for _, r := range o.Runs {
 		if r.TestLoss != r.TrainLoss || r.TestAcc != r.TrainAcc || r.GenGap != 0 || !r.TestAcc.OK() {
 			t.Fatalf("test %v/%v, train %v/%v, gap %v", r.TestLoss, r.TestAcc, r.TrainLoss, r.TrainAcc, r.GenGap)
 		}
+		if r.IterateTestLoss != r.IterateTrainLoss || r.IterateTestAcc != r.IterateTrainAcc || !r.IterateTestAcc.OK() {
+			t.Fatalf("iterate test %v/%v, train %v/%v", r.IterateTestLoss, r.IterateTestAcc, r.IterateTrainLoss, r.IterateTrainAcc)
+		}
+		// The pre-descent objective is the iterate's training NLL plus (λ/2)‖θ_T‖² ≥ 0.
+		if float64(r.IterateTrainLoss) > float64(r.PreDescentLoss)+1e-12 {
+			t.Fatalf("iterate NLL %v above the objective there %v", r.IterateTrainLoss, r.PreDescentLoss)
+		}
+		moved = moved || r.IterateTrainLoss != r.TrainLoss
+		x, y = append(x, float64(r.IterateLambdaMax)), append(y, 1-float64(r.IterateTestAcc))
+	}
+	if !moved {
+		t.Error("the iterate's numbers equal the minimum's in every run: not measured at θ_T")
 	}
 	if got := o.Summary.SharpnessTestErrorRankCorr.Target; got != "test_error" {
 		t.Errorf("rank target %q, want test_error", got)
+	}
+	if got, want := float64(o.Summary.IterateSharpnessTestErrorRankCorr.Rho), Spearman(x, y); got != want && !(math.IsNaN(got) && math.IsNaN(want)) {
+		t.Errorf("iterate rank correlation %v, want Spearman of the runs' iterate columns %v", got, want)
 	}
 }

@@ -76,6 +76,12 @@ type RunResult struct {
 	// edge of stability puts it near 2/η, Cohen et al. 2021).
 	IterateLambdaMax        Float `json:"iterate_lambda_max"`
 	IterateLanczosConverged bool  `json:"iterate_lanczos_converged"`
+	// The losses and accuracies at the last iterate θ_T (the model training returns), as
+	// the ones above at the minimum.
+	IterateTrainLoss Float `json:"iterate_train_loss"`
+	IterateTestLoss  Float `json:"iterate_test_loss"`
+	IterateTrainAcc  Float `json:"iterate_train_acc"`
+	IterateTestAcc   Float `json:"iterate_test_acc"`
 	// PreDescentLoss is L at the last training iterate; GradNorm ‖∇L‖ at the minimum and
 	// Converged whether it is ≤ grad_tol; Distance ‖θ_min − θ_0‖, DescentDistance
 	// ‖θ_min − θ_T‖ (how far the descent moved).
@@ -97,11 +103,14 @@ type Barrier struct {
 
 // Summary holds the comparisons across runs.
 type Summary struct {
-	SharpnessTestErrorRankCorr RankCorr         `json:"sharpness_test_error_rank_corr"`
-	ByRatio                    []Ratio          `json:"by_ratio"`
-	EqualRatio                 []Comparison     `json:"equal_ratio"`
-	SGDvsGD                    []Comparison     `json:"sgd_vs_gd"`
-	BarrierPairs               []BarrierSummary `json:"barrier_pairs"`
+	SharpnessTestErrorRankCorr RankCorr `json:"sharpness_test_error_rank_corr"`
+	// IterateSharpnessTestErrorRankCorr is the same between λ_max and the test error both
+	// at the last iterate θ_T, the model training returns (Keskar et al. 2017's setting).
+	IterateSharpnessTestErrorRankCorr RankCorr         `json:"iterate_sharpness_test_error_rank_corr"`
+	ByRatio                           []Ratio          `json:"by_ratio"`
+	EqualRatio                        []Comparison     `json:"equal_ratio"`
+	SGDvsGD                           []Comparison     `json:"sgd_vs_gd"`
+	BarrierPairs                      []BarrierSummary `json:"barrier_pairs"`
 }
 
 // RankCorr is Spearman's ρ between λ_max and Target over all runs, with its percentile

@@ -225,6 +225,7 @@ func (w *worker) runOne(ctx context.Context, c cell, ci int, seed uint64, s *Set
 		return job{err: fmt.Errorf("%s seed %d: Lanczos at the last iterate: %w", c.label(), seed, err)}
 	}
 	r.IterateLambdaMax, r.IterateLanczosConverged = Float(it[0]), !itNC
+	r.IterateTrainLoss, r.IterateTestLoss, r.IterateTrainAcc, r.IterateTestAcc = evaluate(p, theta)
 	thetaT := append([]float64(nil), theta...)
 
 	var warning string
@@ -279,22 +280,30 @@ func (w *worker) runOne(ctx context.Context, c cell, ci int, seed uint64, s *Set
 		r.TraceH, r.TraceHStderr = Float(m), Float(se)
 	}
 
-	pl := model.Objective{Model: obj.Model}
-	r.TrainLoss = Float(pl.Loss(nil, theta, p.Batch))
-	r.TestLoss, r.TrainAcc, r.TestAcc = Float(math.NaN()), Float(math.NaN()), Float(math.NaN())
-	cls := classifier(obj.Model)
-	if cls {
-		r.TrainAcc = Float(model.Accuracy(obj.Model, theta, p.Batch))
-	}
-	if p.HasTest() {
-		r.TestLoss = Float(pl.Loss(nil, theta, p.TestBatch))
-		if cls {
-			r.TestAcc = Float(model.Accuracy(obj.Model, theta, p.TestBatch))
-		}
-	}
+	r.TrainLoss, r.TestLoss, r.TrainAcc, r.TestAcc = evaluate(p, theta)
 	r.GenGap = r.TestLoss - r.TrainLoss
 	r.ErrorGap = r.TrainAcc - r.TestAcc
 	return job{run: r, theta: theta, warning: warning}
+}
+
+// evaluate returns the mean NLL (no weight decay) on the training and test data and the
+// accuracies at theta; the test numbers without a test set, and the accuracies of a
+// regression, are NaN.
+func evaluate(p *problem.Problem, theta []float64) (trainLoss, testLoss, trainAcc, testAcc Float) {
+	pl := model.Objective{Model: p.Model}
+	nan := Float(math.NaN())
+	trainLoss, testLoss, trainAcc, testAcc = Float(pl.Loss(nil, theta, p.Batch)), nan, nan, nan
+	cls := classifier(p.Model)
+	if cls {
+		trainAcc = Float(model.Accuracy(p.Model, theta, p.Batch))
+	}
+	if p.HasTest() {
+		testLoss = Float(pl.Loss(nil, theta, p.TestBatch))
+		if cls {
+			testAcc = Float(model.Accuracy(p.Model, theta, p.TestBatch))
+		}
+	}
+	return
 }
 
 func classifier(m model.Model) bool {

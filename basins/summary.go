@@ -85,15 +85,20 @@ func summarize(o *Output, cells []cell, s *Settings) Summary {
 		}
 	}
 
-	// Spearman between λ_max and test error (or its stand-in) over all runs.
-	target, val := rankTarget(o)
-	x, y, cl := make([]float64, len(o.Runs)), make([]float64, len(o.Runs)), make([]int, len(o.Runs))
-	for i := range o.Runs {
-		x[i], y[i], cl[i] = float64(o.Runs[i].LambdaMax), val(&o.Runs[i]), i%ns
+	// Spearman between λ_max and test error (or its stand-in) over all runs, at the minima
+	// and at the last iterates (each with its own bootstrap stream).
+	target, val, ival := rankTarget(o)
+	rankCorr := func(sharp func(*RunResult) Float, v func(*RunResult) float64, stream uint64) RankCorr {
+		x, y, cl := make([]float64, len(o.Runs)), make([]float64, len(o.Runs)), make([]int, len(o.Runs))
+		for i := range o.Runs {
+			x[i], y[i], cl[i] = float64(sharp(&o.Runs[i])), v(&o.Runs[i]), i%ns
+		}
+		rho, lo, hi, valid := ClusterBootstrapSpearman(x, y, cl, ns, s.Bootstrap, rand.New(rand.NewPCG(s.Seed, stream)))
+		return RankCorr{Rho: Float(rho), CILow: Float(lo), CIHigh: Float(hi), Target: target,
+			Runs: len(o.Runs), Resamples: s.Bootstrap, ValidResamples: valid, Level: Level}
 	}
-	rho, lo, hi, valid := ClusterBootstrapSpearman(x, y, cl, ns, s.Bootstrap, rand.New(rand.NewPCG(s.Seed, 0xb007)))
-	sum.SharpnessTestErrorRankCorr = RankCorr{Rho: Float(rho), CILow: Float(lo), CIHigh: Float(hi), Target: target,
-		Runs: len(o.Runs), Resamples: s.Bootstrap, ValidResamples: valid, Level: Level}
+	sum.SharpnessTestErrorRankCorr = rankCorr(minLam, val, 0xb007)
+	sum.IterateSharpnessTestErrorRankCorr = rankCorr(itLam, ival, 0xb008)
 
 	// Barriers per pair of cells, over seeds (o.Barriers is seed-major, same pair order).
 	np := len(cells) * (len(cells) - 1) / 2
@@ -114,15 +119,18 @@ func summarize(o *Output, cells []cell, s *Settings) Summary {
 
 // rankTarget chooses what sharpness is ranked against: the test error 1 − accuracy of a
 // classifier with a test set, else the test loss, else the training loss (stated in target).
-func rankTarget(o *Output) (string, func(*RunResult) float64) {
+func rankTarget(o *Output) (target string, atMin, atIterate func(*RunResult) float64) {
 	cls := len(o.Runs) > 0 && o.Runs[0].TrainAcc.OK()
 	switch {
 	case o.HasTest && cls:
-		return "test_error", func(r *RunResult) float64 { return 1 - float64(r.TestAcc) }
+		return "test_error", func(r *RunResult) float64 { return 1 - float64(r.TestAcc) },
+			func(r *RunResult) float64 { return 1 - float64(r.IterateTestAcc) }
 	case o.HasTest:
-		return "test_loss", func(r *RunResult) float64 { return float64(r.TestLoss) }
+		return "test_loss", func(r *RunResult) float64 { return float64(r.TestLoss) },
+			func(r *RunResult) float64 { return float64(r.IterateTestLoss) }
 	default:
-		return "train_loss (no test set)", func(r *RunResult) float64 { return float64(r.TrainLoss) }
+		return "train_loss (no test set)", func(r *RunResult) float64 { return float64(r.TrainLoss) },
+			func(r *RunResult) float64 { return float64(r.IterateTrainLoss) }
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 
 // Spec describes a problem. Its keys (Validate's field names) are the command-line flags:
 // data, target, labels, split, standardize, test, test-labels, holdout, holdout-seed, model,
-// act, task, sigma, weight-decay.
+// subsample, act, task, sigma, weight-decay.
 type Spec struct {
 	// Data is an embedded set (iris, wine, breast-cancer, digits, diabetes), a CSV or
 	// LibSVM file, idx:DIR (MNIST/Fashion-MNIST), or X.npy with Labels. Required.
@@ -36,6 +36,11 @@ type Spec struct {
 	// Holdout and Test exclude each other.
 	Holdout     float64
 	HoldoutSeed uint64
+	// Subsample, when positive, keeps a random Subsample examples of the training data
+	// (after any holdout), stratified by class (SubsampleIndices), drawn from HoldoutSeed's
+	// PCG stream SubsampleStream; the standardisation statistics are the subsample's.
+	// 0: all of them.
+	Subsample int
 	// Standardize standardises features (and a numeric target) by their mean and
 	// population std; IDX images are scaled to [0, 1] instead. DefaultSpec sets it.
 	Standardize bool
@@ -82,6 +87,8 @@ func (s *Spec) Validate() error {
 		return field.Errorf("split", "must be train or test, not %q", s.Split)
 	case !(s.Holdout >= 0 && s.Holdout < 1):
 		return field.Errorf("holdout", "must be a fraction in (0, 1), not %v", s.Holdout)
+	case s.Subsample < 0:
+		return field.Errorf("subsample", "must be ≥ 0 (0: all examples), not %d", s.Subsample)
 	case s.Holdout > 0 && s.Test != "":
 		return field.Errorf("holdout", "excludes test: give a test source or a held-out fraction, not both")
 	case s.TestLabels != "" && s.Test == "":
@@ -186,7 +193,8 @@ func (s *Spec) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&s.Test, "test", s.Test, "test set: a data source like --data (idx:DIR reads its t10k files), with the training data's features and classes, standardised with the training statistics")
 	fs.StringVar(&s.TestLabels, "test-labels", s.TestLabels, "test targets as a 1-D .npy file, with --test X.npy")
 	fs.Float64Var(&s.Holdout, "holdout", s.Holdout, "hold out this fraction in (0,1) of the data as the test set, stratified by class (excludes --test)")
-	fs.Uint64Var(&s.HoldoutSeed, "holdout-seed", s.HoldoutSeed, "seed of the --holdout split (independent of --seed)")
+	fs.Uint64Var(&s.HoldoutSeed, "holdout-seed", s.HoldoutSeed, "seed of the --holdout split and the --subsample draw (independent of --seed)")
+	fs.IntVar(&s.Subsample, "subsample", s.Subsample, "train on a random N of the training examples (after --holdout), stratified by class; 0: all")
 	fs.StringVar(&s.Model, "model", s.Model, "model: linreg, logistic, softmax or mlp:H1,H2,...")
 	fs.StringVar(&s.Act, "act", s.Act, "mlp activation: tanh or relu")
 	fs.StringVar(&s.Task, "task", s.Task, "mlp task: classify (categorical output) or regress (Gaussian output)")

@@ -30,6 +30,8 @@ type Provenance struct {
 	TestData    string  `json:"test_data,omitempty"`
 	TestSHA256  string  `json:"test_sha256,omitempty"`
 	TestN       int     `json:"test_n,omitempty"`
+	// Subsample is --subsample (the training examples kept), absent when all are used.
+	Subsample int `json:"subsample,omitempty"`
 }
 
 // NewProvenance describes a run with the given seed on p (nil: no problem, e.g. a
@@ -50,6 +52,11 @@ func NewProvenance(version string, cmdline []string, seed uint64, p *Problem) Pr
 		pv.Sigma = s.Sigma
 	}
 	pv.Labels = p.Data.Classes
+	if s.Subsample > 0 {
+		pv.Subsample = s.Subsample
+		seed := s.HoldoutSeed
+		pv.HoldoutSeed = &seed
+	}
 	if p.HasTest() {
 		pv.Test, pv.Holdout = s.Test, s.Holdout
 		if s.Holdout > 0 {

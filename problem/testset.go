@@ -68,6 +68,96 @@ func HoldoutSplit(y []float64, classes int, f float64, seed uint64) (train, test
 	return train, test, nil
 }
 
+// SubsampleStream is the PCG stream of --subsample: the examples kept are drawn from
+// rand.NewPCG(Spec.HoldoutSeed, SubsampleStream), independent of the holdout split's stream.
+const SubsampleStream = 0x5b5a
+
+// SubsampleIndices draws n of the len(y) examples, stratified by class when classes > 0:
+// class c keeps ⌊n·n_c/N⌋ examples plus one for the classes with the largest remainders
+// (ties to the lower class), at least one per class, chosen uniformly without replacement
+// by a partial Fisher–Yates shuffle from rand.NewPCG(seed, SubsampleStream). The indices
+// are ascending. n ≥ N keeps every example; n below the number of classes is a
+// *field.Error of key "subsample".
+func SubsampleIndices(y []float64, classes, n int, seed uint64) ([]int, error) {
+	total := len(y)
+	if n >= total {
+		all := make([]int, total)
+		for i := range all {
+			all[i] = i
+		}
+		return all, nil
+	}
+	groups := [][]int{make([]int, 0, total)}
+	if classes > 0 {
+		groups = make([][]int, classes)
+	}
+	for i, v := range y {
+		c := 0
+		if classes > 0 {
+			c = int(v)
+		}
+		groups[c] = append(groups[c], i)
+	}
+	if nonEmpty := countNonEmpty(groups); n < nonEmpty {
+		return nil, field.Errorf("subsample", "%d examples cannot keep one of each of the %d classes", n, nonEmpty)
+	}
+	// Largest-remainder allocation, then at least one per non-empty class.
+	want := make([]int, len(groups))
+	rem := make([]int, len(groups)) // n·n_c mod N, exact in integers
+	got := 0
+	for c, g := range groups {
+		want[c] = n * len(g) / total
+		rem[c] = n * len(g) % total
+		got += want[c]
+	}
+	order := make([]int, len(groups))
+	for c := range order {
+		order[c] = c
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return rem[b] - rem[a] })
+	for k := 0; got < n; k++ {
+		c := order[k%len(order)]
+		if want[c] < len(groups[c]) {
+			want[c]++
+			got++
+		}
+	}
+	for c, g := range groups {
+		for want[c] == 0 && len(g) > 0 {
+			// Take one from the largest allocation (n ≥ the number of classes ensures one has two).
+			big := 0
+			for k := range want {
+				if want[k] > want[big] {
+					big = k
+				}
+			}
+			want[big]--
+			want[c]++
+		}
+	}
+	rng := rand.New(rand.NewPCG(seed, SubsampleStream))
+	keep := make([]int, 0, n)
+	for c, g := range groups {
+		for k := 0; k < want[c]; k++ {
+			j := k + rng.IntN(len(g)-k)
+			g[k], g[j] = g[j], g[k]
+		}
+		keep = append(keep, g[:want[c]]...)
+	}
+	slices.Sort(keep)
+	return keep, nil
+}
+
+func countNonEmpty(groups [][]int) int {
+	k := 0
+	for _, g := range groups {
+		if len(g) > 0 {
+			k++
+		}
+	}
+	return k
+}
+
 // loadData loads the training data and the test set of s (nil when s has none). With
 // Holdout the data are loaded unstandardised, split by HoldoutSplit, and both parts are
 // standardised with the training part's statistics; with Test the test source is loaded
@@ -79,14 +169,13 @@ func loadData(s Spec) (trainDS, testDS *data.Dataset, err error) {
 		Labels:        s.Labels,
 		Target:        s.Target,
 		Split:         s.Split,
-		NoStandardize: !s.Standardize || s.Holdout > 0,
+		NoStandardize: !s.Standardize || s.Holdout > 0 || s.Subsample > 0,
 		Regression:    s.Regression(),
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	switch {
-	case s.Holdout > 0:
+	if s.Holdout > 0 {
 		tr, te, err := HoldoutSplit(ds.Y, ds.NumClasses(), s.Holdout, s.HoldoutSeed)
 		if err != nil {
 			return nil, nil, err
@@ -94,11 +183,32 @@ func loadData(s Spec) (trainDS, testDS *data.Dataset, err error) {
 		trainDS, testDS = ds.Subset(tr), ds.Subset(te)
 		trainDS.Warnings = ds.Warnings
 		testDS.Name = fmt.Sprintf("%s (held out %g, seed %d)", ds.Name, s.Holdout, s.HoldoutSeed)
+	} else {
+		trainDS = ds
+	}
+	if s.Subsample > 0 {
+		keep, err := SubsampleIndices(trainDS.Y, trainDS.NumClasses(), s.Subsample, s.HoldoutSeed)
+		if err != nil {
+			return nil, nil, err
+		}
+		sub := trainDS.Subset(keep)
+		sub.Warnings = trainDS.Warnings
+		sub.Name = fmt.Sprintf("%s (subsample %d, seed %d)", trainDS.Name, s.Subsample, s.HoldoutSeed)
+		trainDS = sub
+	}
+	if s.Holdout > 0 || s.Subsample > 0 {
 		if s.Standardize {
 			trainDS.Standardize()
-			testDS.StandardizeLike(trainDS.Standardization)
+			if testDS != nil {
+				testDS.StandardizeLike(trainDS.Standardization)
+			}
 		}
-		return trainDS, testDS, nil
+		if testDS != nil {
+			return trainDS, testDS, nil
+		}
+	}
+	ds = trainDS
+	switch {
 	case s.Test != "":
 		spec := data.Spec{Source: s.Test, Labels: s.TestLabels, Regression: s.Regression(), Like: ds}
 		if strings.HasPrefix(s.Test, "idx:") {

@@ -302,3 +302,117 @@ func TestIDXTestSplit(t *testing.T) {
 		t.Errorf("MNIST test set %s: %d×%d", p.Test.Name, p.Test.Len(), p.Test.NumFeatures())
 	}
 }
+
+// TestSubsample: on digits (1797 examples, class sizes 174–183) a subsample of 500 keeps
+// exactly 500 distinct examples, every class within one of its proportional share 500·n_c/N
+// (the largest-remainder allocation), ascending; the same seed gives the same draw and
+// another seed another one. Loaded with --holdout 0.2 and --subsample 300, the training data
+// are 300 rows of the holdout's training part, standardised with those 300 rows' own
+// statistics (a hand computation, to 1e-12), and the test part with the same statistics.
+// A subsample below the number of classes is a field error of key subsample; one at least
+// N keeps everything.
+func TestSubsample(t *testing.T) {
+	raw := mustRaw(t, "digits", false)
+	n := raw.Len()
+	counts := make([]int, raw.NumClasses())
+	for _, v := range raw.Y {
+		counts[int(v)]++
+	}
+	keep, err := SubsampleIndices(raw.Y, raw.NumClasses(), 500, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keep) != 500 {
+		t.Fatalf("kept %d, want 500", len(keep))
+	}
+	got := make([]int, len(counts))
+	for k, i := range keep {
+		if k > 0 && keep[k-1] >= i {
+			t.Fatalf("indices not strictly ascending at %d", k)
+		}
+		got[int(raw.Y[i])]++
+	}
+	for c := range counts {
+		share := 500 * float64(counts[c]) / float64(n)
+		if math.Abs(float64(got[c])-share) >= 1 {
+			t.Errorf("class %d keeps %d, share %.2f", c, got[c], share)
+		}
+	}
+	again, _ := SubsampleIndices(raw.Y, raw.NumClasses(), 500, 3)
+	other, _ := SubsampleIndices(raw.Y, raw.NumClasses(), 500, 4)
+	if !reflect.DeepEqual(keep, again) || reflect.DeepEqual(keep, other) {
+		t.Error("the draw is not a function of the seed")
+	}
+	if _, err := SubsampleIndices(raw.Y, raw.NumClasses(), 9, 3); keyOf(err) != "subsample" {
+		t.Errorf("9 of 10 classes: %v", err)
+	}
+	if all, _ := SubsampleIndices(raw.Y, raw.NumClasses(), n, 3); len(all) != n {
+		t.Errorf("subsample N kept %d", len(all))
+	}
+
+	s := DefaultSpec()
+	s.Data, s.Model, s.Holdout, s.HoldoutSeed, s.Subsample = "digits", "softmax", 0.2, 5, 300
+	p, err := Load(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, te, err := HoldoutSplit(raw.Y, raw.NumClasses(), 0.2, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trainY := make([]float64, len(tr))
+	for k, i := range tr {
+		trainY[k] = raw.Y[i]
+	}
+	sub, err := SubsampleIndices(trainY, raw.NumClasses(), 300, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.N() != 300 || p.Test.Len() != len(te) {
+		t.Fatalf("sizes %d, %d, want 300, %d", p.N(), p.Test.Len(), len(te))
+	}
+	for j := range raw.NumFeatures() {
+		var mean, sd float64
+		for _, k := range sub {
+			mean += raw.X.At(tr[k], j)
+		}
+		mean /= 300
+		for _, k := range sub {
+			d := raw.X.At(tr[k], j) - mean
+			sd += d * d
+		}
+		sd = math.Sqrt(sd / 300)
+		for r, k := range sub {
+			w := 0.0
+			if sd > 0 {
+				w = (raw.X.At(tr[k], j) - mean) / sd
+			}
+			if g := p.Data.X.At(r, j); math.Abs(g-w) > 1e-12*(1+math.Abs(w)) {
+				t.Fatalf("feature %d row %d: %v, want %v", j, r, g, w)
+			}
+		}
+		if sd > 0 {
+			i := te[0]
+			w := (raw.X.At(i, j) - mean) / sd
+			if g := p.Test.X.At(0, j); math.Abs(g-w) > 1e-12*(1+math.Abs(w)) {
+				t.Fatalf("feature %d test row 0: %v, want %v", j, g, w)
+			}
+		}
+	}
+	pv := NewProvenance("v", nil, 1, p)
+	if pv.Subsample != 300 || pv.N != 300 || pv.HoldoutSeed == nil || *pv.HoldoutSeed != 5 {
+		t.Errorf("provenance %+v", pv)
+	}
+	s.Subsample = -1
+	if err := s.Validate(); keyOf(err) != "subsample" {
+		t.Errorf("subsample -1: %v", err)
+	}
+}
+
+// keyOf is the key of a *field.Error, "" for any other error.
+func keyOf(err error) string {
+	if fe := field.As(err); fe != nil {
+		return fe.Key
+	}
+	return ""
+}

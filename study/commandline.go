@@ -41,7 +41,7 @@ type binder func(fs *flag.FlagSet)
 
 // leading are the flags written first, in this order (the problem, then SGD's η, B,
 // sampling and seed); the others follow in sorted order.
-var leading = []string{"preset", "data", "target", "labels", "split", "standardize", "test", "test-labels", "holdout", "holdout-seed", "model", "act", "task", "sigma", "weight-decay",
+var leading = []string{"preset", "data", "target", "labels", "split", "standardize", "test", "test-labels", "holdout", "holdout-seed", "subsample", "model", "act", "task", "sigma", "weight-decay",
 	"grads", "hessian", "n", "method", "simulator", "lr", "batch", "sampling", "seed"}
 
 // changedFlags returns "--name value" for every flag of bind whose value differs from the

@@ -130,7 +130,7 @@ func (p *Problem) spec() *problem.Spec {
 		sp.Sigma = p.Sigma
 	}
 	sp.WeightDecay = p.WeightDecay
-	sp.Test, sp.TestLabels, sp.Holdout = p.Test, p.TestLabels, p.Holdout
+	sp.Test, sp.TestLabels, sp.Holdout, sp.Subsample = p.Test, p.TestLabels, p.Holdout, p.Subsample
 	if p.HoldoutSeed != nil {
 		sp.HoldoutSeed = *p.HoldoutSeed
 	}

@@ -131,10 +131,13 @@ type Problem struct {
 	TestLabels  string  `toml:"test_labels" json:"test_labels,omitempty"`
 	Holdout     float64 `toml:"holdout" json:"holdout,omitempty"`
 	HoldoutSeed *uint64 `toml:"holdout_seed" json:"holdout_seed,omitempty"`
-	Model       string  `toml:"model" json:"model,omitempty"`
-	Act         string  `toml:"act" json:"act,omitempty"`   // default tanh
-	Task        string  `toml:"task" json:"task,omitempty"` // default classify
-	Sigma       float64 `toml:"sigma" json:"sigma,omitempty"`
+	// Subsample keeps a random Subsample of the training examples, stratified by class
+	// (problem.Spec.Subsample); 0: all.
+	Subsample int     `toml:"subsample" json:"subsample,omitempty"`
+	Model     string  `toml:"model" json:"model,omitempty"`
+	Act       string  `toml:"act" json:"act,omitempty"`   // default tanh
+	Task      string  `toml:"task" json:"task,omitempty"` // default classify
+	Sigma     float64 `toml:"sigma" json:"sigma,omitempty"`
 	// WeightDecay is λ in r(θ) = (λ/2)‖θ‖²; separable data needs λ > 0 for a finite
 	// minimum (MATH.md §1). Default 0.
 	WeightDecay float64 `toml:"weight_decay" json:"weight_decay"`
@@ -163,6 +166,9 @@ type ProblemQuick struct {
 	// Model, if set, replaces the problem's model under --quick (e.g. a narrower MLP for
 	// the real-network steps).
 	Model string `toml:"model" json:"model,omitempty"`
+	// Subsample, if set, replaces the problem's subsample under --quick (fewer training
+	// examples for a large data set).
+	Subsample int `toml:"subsample" json:"subsample,omitempty"`
 }
 
 // Settings are the grid and run-length settings of a problem or a landscape; under --quick
@@ -403,14 +409,17 @@ func (t Thresholds) WithDefaults() Thresholds {
 
 func (p *Problem) validate() error {
 	if p.Grads != "" {
-		if p.Data != "" || p.Model != "" || p.Test != "" || p.Holdout != 0 {
-			return errors.New("grads excludes data, model, test and holdout (the gradients replace them)")
+		if p.Data != "" || p.Model != "" || p.Test != "" || p.Holdout != 0 || p.Subsample != 0 {
+			return errors.New("grads excludes data, model, test, holdout and subsample (the gradients replace them)")
 		}
 		if len(p.Simulators) > 0 || (p.Quick != nil && len(p.Quick.Simulators) > 0) {
 			return errors.New("simulators need a model: a problem with grads has only score steps")
 		}
 		if p.Quick != nil && p.Quick.Model != "" {
 			return errors.New("quick.model: a problem with grads has no model")
+		}
+		if p.Quick != nil && p.Quick.Subsample != 0 {
+			return errors.New("quick.subsample: a problem with grads has no data to subsample")
 		}
 		if p.network() || (p.Quick != nil && p.Quick.network()) {
 			return errors.New("track, basins and escape need a model: a problem with grads has only score steps")
@@ -604,6 +613,9 @@ func (s *Study) applyQuick() *Study {
 			p.Settings.override(&p.Quick.Settings)
 			if p.Quick.Model != "" {
 				p.Model = p.Quick.Model
+			}
+			if p.Quick.Subsample != 0 {
+				p.Subsample = p.Quick.Subsample
 			}
 			p.Quick = nil
 		}

@@ -136,6 +136,10 @@ func basinsVerdicts(s *StepResult) []Verdict {
 			gen.Status = Inconclusive
 			gen.Text = head + "The interval contains 0: these runs do not tell whether flatter minima generalize better."
 		}
+		if ic := o.Summary.IterateSharpnessTestErrorRankCorr; ic.Rho.OK() {
+			gen.Text += fmt.Sprintf(" At the last iterates (the models training returns, Keskar et al.'s setting), ρ between λ_max and the %s there is %s [%s, %s].",
+				target, Format(float64(ic.Rho)), Format(float64(ic.CILow)), Format(float64(ic.CIHigh)))
+		}
 		if !o.HasTest {
 			gen.Text += " The problem has no test set (set test or holdout), so this is the training error, not generalization."
 		}

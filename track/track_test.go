@@ -252,6 +252,54 @@ func TestFDRStationarity(t *testing.T) {
 	}
 }
 
+// TestFDRWindowGrowth: Yaida's ratio with the origin at each window's first iterate is
+// exactly 1 − ‖θ_t1 − θ_t0‖²/(η²Σ_k‖g_k‖²): 0 for a window of one step, and at stationarity
+// the deficit's numerator stays bounded (twice the stationary spread) while its denominator
+// grows like W, so R → 1 as the window grows, with 1 − R ∝ 1/W once W is well past the
+// slowest relaxation time (1/(ηh_min) ≈ 2200 steps here). Diabetes linreg from θ*, η = 0.05,
+// B = 8, 100 windows of each length W ∈ {1, 20, 200, 2000, 20000}. Checked: W = 1 gives
+// R = 0 to round-off in every window; R̄ increases with W by more than 3 combined SEs at
+// each step; and the deficit shrinks by a factor within [5, 20] from W = 2000 to 20000 (10 in
+// the limit; the window-to-window SEs put the measured factor within about ±2 of it).
+func TestFDRWindowGrowth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("2.2M SGD steps")
+	}
+	p := testproblem.Load(t, "diabetes", "linreg", 0)
+	star := make([]float64, p.D())
+	if _, err := train.Minimize(p.Objective(), p.Batch, star, train.Settings{}); err != nil {
+		t.Fatal(err)
+	}
+	var means, ses []float64
+	for _, w := range []int{1, 20, 200, 2000, 20000} {
+		s := settings(0.05, 8, 100*w, w)
+		s.NoPrior = true
+		s.ExactTraceMaxDim = 0
+		s.TraceProbes = 2
+		s.CovExamples = 16
+		s.HCExamples = 2
+		o := run(t, p, star, s)
+		if w == 1 {
+			for _, r := range o.Rows[1:] {
+				if math.Abs(float64(r.FDRRatio)) > 1e-10 {
+					t.Fatalf("W = 1: R = %v, want 0", r.FDRRatio)
+				}
+			}
+		}
+		m, se := fdrStats(o.Rows, 1)
+		t.Logf("W = %5d: R = %.5f ± %.5f, 1 − R = %.3g", w, m, se, 1-m)
+		means, ses = append(means, m), append(ses, se)
+	}
+	for k := 1; k < len(means); k++ {
+		if z := (means[k] - means[k-1]) / math.Hypot(ses[k], ses[k-1]); !(z > 3) {
+			t.Errorf("R̄ does not grow from window %d to %d: %v → %v (%.1f SEs)", k-1, k, means[k-1], means[k], z)
+		}
+	}
+	if f := (1 - means[3]) / (1 - means[4]); !(f >= 5 && f <= 20) {
+		t.Errorf("deficit ratio from W = 2000 to 20000 is %v, want about 10 (1/W)", f)
+	}
+}
+
 // TestDeterministic: the rows are bitwise identical under GOMAXPROCS 1 and 4 (iris mlp:16,
 // d = 131 > the dense path's choices forced down so Hutchinson, HVP Tr(HC) and Woodbury run).
 func TestDeterministic(t *testing.T) {
