@@ -38,7 +38,7 @@ func TestSpectrumAgainstDense(t *testing.T) {
 	d := p.D()
 	theta := make([]float64, d)
 	model.InitSeeded(theta, p.Model, 3)
-	if _, err := train.Minimize(obj, p.Batch, theta, train.Settings{GradTol: 1e-8}); err != nil {
+	if _, err := train.Minimize(context.Background(), obj, p.Batch, theta, train.Settings{GradTol: 1e-8}); err != nil {
 		t.Fatal(err)
 	}
 	const h = 1e-5

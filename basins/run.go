@@ -229,9 +229,12 @@ func (w *worker) runOne(ctx context.Context, c cell, ci int, seed uint64, s *Set
 	thetaT := append([]float64(nil), theta...)
 
 	var warning string
-	if _, err := train.Minimize(obj, p.Batch, theta, train.Settings{GradTol: s.GradTol}); err != nil {
+	if _, err := train.Minimize(ctx, obj, p.Batch, theta, train.Settings{GradTol: s.GradTol}); err != nil {
 		if errors.Is(err, train.ErrNoMinimum) {
 			return job{err: fmt.Errorf("%s seed %d: %w (add --weight-decay)", c.label(), seed, err)}
+		}
+		if ctx.Err() != nil {
+			return job{err: ctx.Err()}
 		}
 		warning = fmt.Sprintf("%s seed %d: the descent stopped short of ‖∇L‖ ≤ %g: %v", c.label(), seed, s.GradTol, err)
 	}

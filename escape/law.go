@@ -262,7 +262,7 @@ func Law(ctx context.Context, p *problem.Problem, theta []float64, s *Settings, 
 	if theta == nil {
 		theta = make([]float64, d)
 		model.InitSeeded(theta, p.Model, s.Seed)
-		if _, err := train.Minimize(obj, p.Batch, theta, train.Settings{}); err != nil {
+		if _, err := train.Minimize(ctx, obj, p.Batch, theta, train.Settings{}); err != nil {
 			return nil, err
 		}
 		out.Minimum = "train.Minimize (L-BFGS + Newton–CG) from model.InitSeeded(seed)"

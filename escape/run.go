@@ -113,7 +113,7 @@ func Run(ctx context.Context, p *problem.Problem, theta []float64, s *Settings) 
 	if theta == nil {
 		theta = make([]float64, d)
 		model.InitSeeded(theta, p.Model, s.Seed)
-		if _, err := train.Minimize(obj, p.Batch, theta, train.Settings{}); err != nil {
+		if _, err := train.Minimize(ctx, obj, p.Batch, theta, train.Settings{}); err != nil {
 			return nil, err
 		}
 		out.Settings.Minimum = "train.Minimize (L-BFGS + Newton–CG) from model.InitSeeded(seed)"
@@ -169,7 +169,10 @@ func Run(ctx context.Context, p *problem.Problem, theta []float64, s *Settings) 
 		}
 		r := summarize(res, s.Steps, s.CheckEvery)
 		r.Description = describe(nz, k)
-		r.Landing, warn = land(p, res, s)
+		r.Landing, warn = land(ctx, p, res, s)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if warn != "" {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("%s: %s", nz, warn))
 		}
@@ -239,8 +242,9 @@ func summarize(res []chainResult, steps, every int) *NoiseResult {
 
 // land descends (train.Minimize, full batch) from the final state of up to s.Landing escaped
 // chains and returns the means, with between-chain standard errors, of λ_max and of the test
-// error (1 − accuracy on p's test set; null without a test set or for a regression).
-func land(p *problem.Problem, res []chainResult, s *Settings) (Landing, string) {
+// error (1 − accuracy on p's test set; null without a test set or for a regression). A
+// cancelled ctx stops it (the caller returns ctx's error).
+func land(ctx context.Context, p *problem.Problem, res []chainResult, s *Settings) (Landing, string) {
 	nan := jsonnum.Float(math.NaN())
 	l := Landing{LambdaMax: nan, LambdaMaxStderr: nan, TestError: nan, TestErrorStderr: nan}
 	obj := p.Objective()
@@ -250,7 +254,7 @@ func land(p *problem.Problem, res []chainResult, s *Settings) (Landing, string) 
 	failed := 0
 	var firstErr error
 	for _, c := range res {
-		if !c.escaped || len(lam)+failed >= s.Landing {
+		if !c.escaped || len(lam)+failed >= s.Landing || ctx.Err() != nil {
 			continue
 		}
 		if !finite(c.final) {
@@ -258,7 +262,7 @@ func land(p *problem.Problem, res []chainResult, s *Settings) (Landing, string) 
 			continue
 		}
 		theta := append([]float64(nil), c.final...)
-		if _, err := train.Minimize(obj, p.Batch, theta, train.Settings{}); err != nil {
+		if _, err := train.Minimize(ctx, obj, p.Batch, theta, train.Settings{}); err != nil {
 			failed++
 			if firstErr == nil {
 				firstErr = err

@@ -30,7 +30,7 @@ func irisMinimum(t *testing.T, p *problem.Problem) []float64 {
 	t.Helper()
 	theta := make([]float64, p.D())
 	model.InitSeeded(theta, p.Model, 1)
-	if _, err := train.Minimize(p.Objective(), p.Batch, theta, train.Settings{}); err != nil {
+	if _, err := train.Minimize(context.Background(), p.Objective(), p.Batch, theta, train.Settings{}); err != nil {
 		t.Fatal(err)
 	}
 	return theta

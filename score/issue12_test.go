@@ -2,6 +2,7 @@ package score
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"math"
 	"regexp"
@@ -32,7 +33,7 @@ func breastCancerReport(t *testing.T) *Report {
 		}
 		theta := make([]float64, pr.D())
 		model.InitSeeded(theta, pr.Model, 1)
-		if _, err := train.Minimize(pr.Objective(), pr.Batch, theta, train.Settings{}); err != nil {
+		if _, err := train.Minimize(context.Background(), pr.Objective(), pr.Batch, theta, train.Settings{}); err != nil {
 			bcOnce.err = err
 			return
 		}

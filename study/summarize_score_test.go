@@ -1,6 +1,7 @@
 package study
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -45,7 +46,7 @@ func realScore(t *testing.T, c realCase) []byte {
 	}
 	theta := make([]float64, pr.D())
 	model.InitSeeded(theta, pr.Model, 1)
-	if _, err := train.Minimize(pr.Objective(), pr.Batch, theta, train.Settings{}); err != nil {
+	if _, err := train.Minimize(context.Background(), pr.Objective(), pr.Batch, theta, train.Settings{}); err != nil {
 		t.Fatal(err)
 	}
 	s := score.DefaultSettings()

@@ -82,10 +82,12 @@ type Output struct {
 	Damping     float64 `json:"damping"`
 	RCond       float64 `json:"rcond"`
 	Rows        []Row   `json:"rows"`
-	// Seconds is the run's wall time, DiagnosticsSeconds the rows' share of it.
-	Seconds            float64            `json:"seconds"`
-	DiagnosticsSeconds float64            `json:"diagnostics_seconds"`
-	DiagnosticsShare   float64            `json:"diagnostics_share"`
+	// Seconds is the run's wall time, DiagnosticsSeconds the rows' share of it. They are
+	// printed by the command, not written: the JSON is byte-identical across runs of the
+	// same settings (and a resumed study's outputs equal an uninterrupted one's).
+	Seconds            float64            `json:"-"`
+	DiagnosticsSeconds float64            `json:"-"`
+	DiagnosticsShare   float64            `json:"-"`
 	Provenance         problem.Provenance `json:"provenance"`
 	Warnings           []string           `json:"warnings"`
 	// Final is the last iterate θ_T (not in the JSON).

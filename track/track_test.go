@@ -208,7 +208,7 @@ func fdrStats(rows []Row, skip int) (mean, se float64) {
 func TestFDRStationarity(t *testing.T) {
 	p := testproblem.Load(t, "diabetes", "linreg", 0)
 	star := make([]float64, p.D())
-	if _, err := train.Minimize(p.Objective(), p.Batch, star, train.Settings{}); err != nil {
+	if _, err := train.Minimize(context.Background(), p.Objective(), p.Batch, star, train.Settings{}); err != nil {
 		t.Fatal(err)
 	}
 	lstar := p.Objective().Loss(nil, star, p.Batch)
@@ -267,7 +267,7 @@ func TestFDRWindowGrowth(t *testing.T) {
 	}
 	p := testproblem.Load(t, "diabetes", "linreg", 0)
 	star := make([]float64, p.D())
-	if _, err := train.Minimize(p.Objective(), p.Batch, star, train.Settings{}); err != nil {
+	if _, err := train.Minimize(context.Background(), p.Objective(), p.Batch, star, train.Settings{}); err != nil {
 		t.Fatal(err)
 	}
 	var means, ses []float64

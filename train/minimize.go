@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -53,8 +54,9 @@ var ErrNoMinimum = errors.New("no finite minimum")
 // Minimize minimises obj over the batch starting from theta, which it overwrites with the
 // result. It returns an error wrapping ErrNoMinimum when a classifier without weight decay
 // separates the training data (the infimum 0 of the loss is not attained), and an error when
-// the tolerance is not reached.
-func Minimize(obj model.Objective, b model.Batch, theta []float64, s Settings) (Result, error) {
+// the tolerance is not reached. A cancelled ctx stops it within one L-BFGS iteration or one
+// Newton–CG product, returning ctx's error (theta then holds the last iterate).
+func Minimize(ctx context.Context, obj model.Objective, b model.Batch, theta []float64, s Settings) (Result, error) {
 	s = s.withDefaults()
 	m := obj.Model
 	d := m.NumParams()
@@ -75,6 +77,9 @@ func Minimize(obj model.Objective, b model.Batch, theta []float64, s Settings) (
 	}
 	iter := 0
 	rec := recorderFunc(func(loc *optimize.Location, op optimize.Operation) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if op != optimize.MajorIteration {
 			return nil
 		}
@@ -98,6 +103,12 @@ func Minimize(obj model.Objective, b model.Batch, theta []float64, s Settings) (
 	if sepErr != nil {
 		return Result{}, sepErr
 	}
+	if err := ctx.Err(); err != nil {
+		if res != nil {
+			copy(theta, res.X)
+		}
+		return Result{}, err
+	}
 	if res != nil {
 		copy(theta, res.X)
 	}
@@ -115,7 +126,11 @@ func Minimize(obj model.Objective, b model.Batch, theta []float64, s Settings) (
 	tg := make([]float64, d)
 	for out.GradNorm > s.GradTol && out.NewtonIter < s.NewtonIter {
 		out.NewtonIter++
-		if !newtonStep(step, obj, b, theta, grad) {
+		ok, err := newtonStep(ctx, step, obj, b, theta, grad)
+		if err != nil {
+			return Result{}, err
+		}
+		if !ok {
 			break
 		}
 		// Backtracking on the gradient norm (the Newton step targets ∇L = 0).
@@ -151,8 +166,9 @@ func Minimize(obj model.Objective, b model.Batch, theta []float64, s Settings) (
 }
 
 // newtonStep solves H step = grad by conjugate gradients on Hessian–vector products. It
-// returns false when the Hessian is not positive definite along the CG directions.
-func newtonStep(step []float64, obj model.Objective, b model.Batch, theta, grad []float64) bool {
+// returns false when the Hessian is not positive definite along the CG directions, and ctx's
+// error when it is cancelled.
+func newtonStep(ctx context.Context, step []float64, obj model.Objective, b model.Batch, theta, grad []float64) (bool, error) {
 	d := len(grad)
 	for i := range step {
 		step[i] = 0
@@ -163,10 +179,13 @@ func newtonStep(step []float64, obj model.Objective, b model.Batch, theta, grad 
 	rr := floats.Dot(r, r)
 	tol := 1e-14 * rr
 	for k := 0; k < 2*d+10 && rr > tol; k++ {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
 		obj.HessVec(hp, theta, b, pdir)
 		php := floats.Dot(pdir, hp)
 		if !(php > 0) {
-			return k > 0
+			return k > 0, nil
 		}
 		alpha := rr / php
 		floats.AddScaled(step, alpha, pdir)
@@ -176,7 +195,7 @@ func newtonStep(step []float64, obj model.Objective, b model.Batch, theta, grad 
 		floats.Add(pdir, r)
 		rr = rrNew
 	}
-	return true
+	return true, nil
 }
 
 func noMinimum(m model.Model) error {

@@ -156,7 +156,7 @@ func Run(ctx context.Context, p *problem.Problem, init []float64, s RunSettings)
 	out := &Output{Method: s.Method.String(), D: d, Warnings: []string{}}
 	switch s.Method {
 	case MethodLBFGS:
-		res, err := Minimize(obj, p.Batch, theta, Settings{GradTol: s.GradTol, Progress: s.Progress})
+		res, err := Minimize(ctx, obj, p.Batch, theta, Settings{GradTol: s.GradTol, Progress: s.Progress})
 		if err != nil {
 			return nil, nil, err
 		}

@@ -45,7 +45,7 @@ func TestMinimizeConverges(t *testing.T) {
 	}
 	obj := model.Objective{Model: m, WeightDecay: 0}
 	theta := make([]float64, m.NumParams())
-	res, err := Minimize(obj, b, theta, Settings{GradTol: 1e-11})
+	res, err := Minimize(context.Background(), obj, b, theta, Settings{GradTol: 1e-11})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,13 +65,13 @@ func TestMinimizeRefusesSeparable(t *testing.T) {
 		}
 		theta := make([]float64, m.NumParams())
 		model.InitParams(theta, m, rand.New(rand.NewPCG(3, 3)))
-		_, err = Minimize(model.Objective{Model: m}, b, theta, Settings{})
+		_, err = Minimize(context.Background(), model.Objective{Model: m}, b, theta, Settings{})
 		if !errors.Is(err, ErrNoMinimum) {
 			t.Errorf("%s on separable data: error %v, want ErrNoMinimum", spec, err)
 		}
 		// With weight decay the minimum exists.
 		model.InitParams(theta, m, rand.New(rand.NewPCG(3, 3)))
-		if _, err := Minimize(model.Objective{Model: m, WeightDecay: 0.01}, b, theta, Settings{GradTol: 1e-8}); err != nil {
+		if _, err := Minimize(context.Background(), model.Objective{Model: m, WeightDecay: 0.01}, b, theta, Settings{GradTol: 1e-8}); err != nil {
 			t.Errorf("%s with weight decay: %v", spec, err)
 		}
 	}
@@ -97,5 +97,40 @@ func TestSGDIsChainZero(t *testing.T) {
 	}
 	if calls != 100 {
 		t.Errorf("progress called %d times, want 100", calls)
+	}
+}
+
+// TestMinimizeCancel: a context cancelled before the start, or during the L-BFGS iterations
+// (at the third iteration's progress record), stops Minimize with context.Canceled instead of
+// running to convergence (this problem needs dozens of iterations to reach 1e-11).
+func TestMinimizeCancel(t *testing.T) {
+	b := logisticData(200, 3, false, 1)
+	m, err := model.New("logistic", 3, 2, model.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := model.Objective{Model: m}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	theta := make([]float64, m.NumParams())
+	if _, err := Minimize(ctx, obj, b, theta, Settings{GradTol: 1e-11}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("pre-cancelled: %v, want context.Canceled", err)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	calls := 0
+	rec := progress.Func(func(string, float64) {
+		if calls++; calls == 3 {
+			cancel()
+		}
+	})
+	for i := range theta {
+		theta[i] = 0
+	}
+	if _, err := Minimize(ctx, obj, b, theta, Settings{GradTol: 1e-11, Progress: rec}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled at iteration 3: %v, want context.Canceled", err)
+	}
+	if calls > 4 {
+		t.Errorf("%d iterations recorded after cancelling at the third", calls)
 	}
 }

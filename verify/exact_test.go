@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"context"
 	"math"
 	"testing"
 
@@ -26,7 +27,7 @@ func TestExactFields(t *testing.T) {
 	b := model.Batch{X: ds.X, Y: ds.Y}
 	obj := model.Objective{Model: m, WeightDecay: 0.05}
 	theta := make([]float64, 4)
-	if _, err := train.Minimize(obj, b, theta, train.Settings{}); err != nil {
+	if _, err := train.Minimize(context.Background(), obj, b, theta, train.Settings{}); err != nil {
 		t.Fatal(err)
 	}
 	lr, kappa := 0.1, 0.2

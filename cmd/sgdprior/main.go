@@ -7,8 +7,33 @@ package main
 
 import (
 	"os"
+	"os/signal"
+	"syscall"
+	"time"
 )
 
 func main() {
+	go watchdog(os.Stderr, stopGrace)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// stopGrace is how long a SIGINT or SIGTERM waits for the command to stop by itself (its
+// context is cancelled: long loops return, checkpoints are written) before the process exits.
+const stopGrace = 5 * time.Second
+
+// watchdog bounds the time an interrupted command takes to stop: some computations (a
+// dense factorisation inside gonum, one big product) cannot observe the cancelled context.
+// After grace, or at a second signal, it exits with status 1. Every output is written to a
+// temporary file and renamed into place, so an exit leaves no partial output, only
+// temporary files that the next run removes.
+func watchdog(stderr *os.File, grace time.Duration) {
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
+	select {
+	case <-sig:
+	case <-time.After(grace):
+	}
+	stderr.WriteString("sgdprior: interrupted; stopped now (outputs are written atomically, so none is partial): rerun the same command to resume (run keeps its finished steps, verify and track resume from their checkpoints)\n")
+	os.Exit(exitRuntime)
 }

@@ -62,7 +62,7 @@ func init() {
 func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := &env{stdout: stdout, stderr: stderr, cmdline: append([]string{"sgdprior"}, args...)}
+	e := &env{stdout: stdout, stderr: stderr, cmdline: canonicalCommandLine(append([]string{"sgdprior"}, args...))}
 	name := "run"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -38,6 +39,7 @@ func runStudy(ctx context.Context, e *env, args []string) error {
 	config := fs.String("config", "", "study file (TOML); default: the embedded default study (see --print-default)")
 	quick := fs.Bool("quick", false, "run the reduced version of the study (each entry's [quick] table): under a minute on 2 cores for the default")
 	out := fs.String("out", "sgdprior-report", "output directory: report.html, results.json, figures/, tables/, and each step's files")
+	resume := fs.Bool("resume", false, "continue an interrupted or failed run in --out (a rerun into the same --out does so too; this flag also refuses a directory with no run to resume)")
 	printDefault := fs.Bool("print-default", false, "print the embedded default study file (a template for your own) and exit")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -67,19 +69,63 @@ func runStudy(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	steps := s.Steps()
-	if err := prepareOut(*out, s); err != nil {
+	prev, err := prepareOut(*out, steps, *resume)
+	if err != nil {
 		return err
 	}
 	res := &study.Results{Version: version, CommandLine: e.cmdline, StudyFile: name, Quick: *quick, Study: s}
 	prog := newProgress(e.stdout)
 	fmt.Fprintf(e.stdout, "sgdprior %s: %d steps of %s%s into %s\n", version, len(steps), name, map[bool]string{true: " (quick)"}[*quick], *out)
 	start := time.Now()
+	man := keptSteps(prev, steps)
+	// The manifest exists from the start, so that a run killed in its first step is still
+	// recognised as this program's, and resumed.
+	if err := man.Write(*out); err != nil {
+		return err
+	}
+	kept := 0
 	for i := range steps {
-		sr, err := runStep(ctx, e, prog, *out, &steps[i], i, len(steps))
+		st := &steps[i]
+		if ms := man.Finished(*out, version, st); ms != nil {
+			raw, err := os.ReadFile(filepath.Join(*out, st.JSON))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "[%d/%d] %s: kept from the earlier run\n", i+1, len(steps), st.Title)
+			res.Steps = append(res.Steps, study.StepResult{Step: *st, CommandLine: st.CommandLine(), Output: bytes.TrimSpace(raw)})
+			kept++
+			continue
+		}
+		// This step runs again: the entry's later steps may depend on its files, so their
+		// records (and its own) no longer count.
+		later := map[string]bool{}
+		for _, o := range steps[i:] {
+			later[o.ID] = true
+		}
+		man.Steps = slices.DeleteFunc(man.Steps, func(ms study.ManifestStep) bool { return later[ms.ID] && entryOf(ms.ID) == st.Entry })
+		sr, err := runStep(ctx, e, prog, *out, st, i, len(steps))
+		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("interrupted at step %s: the %d finished steps are kept; rerun the same command to resume", st.ID, len(man.Steps))
+			}
+			return err
+		}
+		rec, err := study.Record(*out, version, st)
 		if err != nil {
 			return err
 		}
+		man.Steps = append(man.Steps, rec)
+		if err := man.Write(*out); err != nil {
+			return err
+		}
 		res.Steps = append(res.Steps, *sr)
+	}
+	if kept > 0 {
+		note := fmt.Sprintf("%s: resumed %s: %d of %d steps kept from the earlier run\n", time.Now().UTC().Format(time.RFC3339), strings.Join(e.cmdline, " "), kept, len(steps))
+		fmt.Fprint(e.stdout, note)
+		if err := appendLog(filepath.Join(*out, "logs", resumeLog), note); err != nil {
+			return err
+		}
 	}
 	res.Summary = study.Summarize(res)
 	resultsPath := filepath.Join(*out, study.ResultsFile)
@@ -95,28 +141,139 @@ func runStudy(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// prepareOut creates the output directory and the entries' subdirectories. It refuses a
-// non-empty directory that is not a previous report (one without results.json), so that a
-// mistyped --out cannot litter a user's directory.
-func prepareOut(out string, s *study.Study) error {
-	if ents, err := os.ReadDir(out); err == nil && len(ents) > 0 {
-		if _, err := os.Stat(filepath.Join(out, study.ResultsFile)); err != nil {
-			return fmt.Errorf("--out %s is a non-empty directory without %s: refusing to write into it (choose a new directory)", out, study.ResultsFile)
+// resumeLog is the log of the resumes of a run directory (logs/resume.txt): a resumed run's
+// outputs are byte-identical to an uninterrupted run's, and the resume is recorded here.
+const resumeLog = "resume.txt"
+
+// entryOf is the entry of a step ID "<entry>/<stem>".
+func entryOf(id string) string {
+	entry, _, _ := strings.Cut(id, "/")
+	return entry
+}
+
+// keptSteps is the manifest of this run to start from: the records of prev whose steps are
+// in the plan (nil prev: none).
+func keptSteps(prev *study.Manifest, steps []study.Step) *study.Manifest {
+	m := &study.Manifest{}
+	if prev == nil {
+		return m
+	}
+	ids := map[string]bool{}
+	for _, st := range steps {
+		ids[st.ID] = true
+	}
+	for _, ms := range prev.Steps {
+		if ids[ms.ID] {
+			m.Steps = append(m.Steps, ms)
 		}
 	}
-	dirs := []string{out, filepath.Join(out, "logs")}
-	for _, p := range s.Problems {
-		dirs = append(dirs, filepath.Join(out, p.Name))
+	return m
+}
+
+// appendLog appends a line to a log file, atomically (the whole file rewritten).
+func appendLog(path, line string) error {
+	old, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
 	}
-	for _, l := range s.Landscapes {
-		dirs = append(dirs, filepath.Join(out, l.Name))
+	return atomicfile.Write(path, func(w io.Writer) error {
+		if _, err := w.Write(old); err != nil {
+			return err
+		}
+		_, err := io.WriteString(w, line)
+		return err
+	})
+}
+
+// prepareOut creates the output directory and the entries' subdirectories, and returns the
+// manifest of an earlier run in it (nil when there is none). It refuses a non-empty
+// directory that is neither an earlier run (ManifestFile) nor a finished report
+// (results.json), so that a mistyped --out cannot litter a user's directory; resume refuses
+// a directory with no earlier run. In a directory of an earlier run every file this run
+// would not write is removed (results.json, the report, figures and tables are rebuilt at
+// the end; the files of entries and steps no longer in the study, stale temporary files),
+// so that nothing of the earlier run passes for this one.
+func prepareOut(out string, steps []study.Step, resume bool) (*study.Manifest, error) {
+	ents, err := os.ReadDir(out)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	var prev *study.Manifest
+	if len(ents) > 0 {
+		if prev, err = study.ReadManifest(out); err != nil {
+			return nil, err
+		}
+		if prev == nil {
+			if _, err := os.Stat(filepath.Join(out, study.ResultsFile)); err != nil {
+				return nil, fmt.Errorf("--out %s is a non-empty directory without %s: refusing to write into it (choose a new directory)", out, study.ResultsFile)
+			}
+		}
+		if err := removeStale(out, steps); err != nil {
+			return nil, err
+		}
+	}
+	if resume && prev == nil {
+		return nil, usagef("--resume: %s holds no run to resume (%s is missing)", out, study.ManifestFile)
+	}
+	dirs := []string{out, filepath.Join(out, "logs")}
+	for _, st := range steps {
+		dirs = append(dirs, filepath.Join(out, st.Entry))
 	}
 	for _, d := range dirs {
 		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	return prev, nil
+}
+
+// removeStale removes from the directory of an earlier run every file and directory that the
+// steps would not write: what is kept is the manifest, logs/resume.txt, and per step its
+// output files and its log. Only names read from the directory itself are removed, and
+// only inside it.
+func removeStale(out string, steps []study.Step) error {
+	keep := map[string]bool{study.ManifestFile: true, filepath.Join("logs", resumeLog): true}
+	dirs := map[string]bool{"logs": true}
+	for _, st := range steps {
+		for _, f := range st.OutputFiles() {
+			keep[filepath.Clean(f)] = true
+		}
+		keep[filepath.Join("logs", stepLogName(st))] = true
+		dirs[st.Entry] = true
+	}
+	top, err := os.ReadDir(out)
+	if err != nil {
+		return err
+	}
+	for _, t := range top {
+		if keep[t.Name()] {
+			continue
+		}
+		if !t.IsDir() || !dirs[t.Name()] {
+			if err := os.RemoveAll(filepath.Join(out, t.Name())); err != nil {
+				return err
+			}
+			continue
+		}
+		sub, err := os.ReadDir(filepath.Join(out, t.Name()))
+		if err != nil {
 			return err
+		}
+		for _, f := range sub {
+			rel := filepath.Join(t.Name(), f.Name())
+			if !keep[rel] {
+				if err := os.RemoveAll(filepath.Join(out, rel)); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil
+}
+
+// stepLogName is the name of a step's log in logs/.
+func stepLogName(st study.Step) string {
+	return strings.ReplaceAll(st.ID, "/", "-") + ".txt"
 }
 
 // runStep runs one step: its readable summary goes to logs/<entry>-<step>.txt (after its
@@ -129,7 +286,7 @@ func runStep(ctx context.Context, e *env, prog *progress, out string, st *study.
 	} else {
 		fmt.Fprintf(e.stdout, "%s …\n", head)
 	}
-	logPath := filepath.Join(out, "logs", strings.ReplaceAll(st.ID, "/", "-")+".txt")
+	logPath := filepath.Join(out, "logs", stepLogName(*st))
 	var log bytes.Buffer
 	fmt.Fprintf(&log, "$ cd %s && %s\n", out, st.CommandLine())
 	defer func() {

@@ -80,6 +80,8 @@ func runTrack(ctx context.Context, e *env, args []string) error {
 	}
 	o := res.Track
 	printTrack(e.stdout, o)
+	// The run time is printed, never written: outputs are byte-identical across runs.
+	fmt.Fprintf(e.stdout, "time %.3g s, of which the diagnostics %.3g s (%.0f%%)\n", o.Seconds, o.DiagnosticsSeconds, 100*o.DiagnosticsShare)
 	if a.step.JSON != "" {
 		fmt.Fprintf(e.stdout, "wrote %s\n", a.step.JSON)
 	}
@@ -212,7 +214,6 @@ func printTrack(w io.Writer, o *track.Output) {
 		fmt.Fprintln(w, strings.Join(pad(cells), " "))
 	}
 	fmt.Fprintf(w, "fdr_ratio: Yaida's ratio over the steps since the previous row: 1 at stationarity is a necessary condition, ≪ 1 during descent\n")
-	fmt.Fprintf(w, "time %.3g s, of which the diagnostics %.3g s (%.0f%%)\n", o.Seconds, o.DiagnosticsSeconds, 100*o.DiagnosticsShare)
 	for _, x := range o.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", x)
 	}

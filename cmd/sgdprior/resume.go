@@ -1,0 +1,30 @@
+package main
+
+import "strings"
+
+// canonicalCommandLine is the command line an output records: the one typed, without its
+// --resume flag (run's boolean --resume; verify's and track's --resume FILE, with its value),
+// so that a resumed run's output is byte-identical to an uninterrupted one's. The resume
+// itself is logged (run: logs/resume.txt; verify and track: their console output).
+func canonicalCommandLine(cmdline []string) []string {
+	if len(cmdline) < 2 {
+		return cmdline
+	}
+	name := "run"
+	if !strings.HasPrefix(cmdline[1], "-") {
+		name = cmdline[1]
+	}
+	out := make([]string, 0, len(cmdline))
+	for i := 0; i < len(cmdline); i++ {
+		a := cmdline[i]
+		flag, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if i == 0 || !strings.HasPrefix(a, "-") || flag != "resume" {
+			out = append(out, a)
+			continue
+		}
+		if name != "run" && !hasValue && i+1 < len(cmdline) {
+			i++ // the FILE of --resume FILE
+		}
+	}
+	return out
+}
