@@ -329,14 +329,14 @@ func loadCheckpoint(path string, s *settings) ([]*chain, error) {
 
 // checkpointFileVersion reports the format version of a sim checkpoint of another version
 // than this one: a first line "sgdprior sim checkpoint N", or version 1, a bare gob stream
-// whose header (within its first KiB) holds the magic string.
+// whose header (within its first 64 KiB) holds the magic string.
 func checkpointFileVersion(path string) (int, bool) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, false
 	}
 	defer f.Close()
-	head := make([]byte, 1024)
+	head := make([]byte, 64<<10)
 	n, _ := io.ReadFull(f, head)
 	head = head[:n]
 	if rest, ok := bytes.CutPrefix(head, []byte(checkpointMagic+" ")); ok {
