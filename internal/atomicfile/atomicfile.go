@@ -30,7 +30,8 @@ var syncDir = fsyncDir
 
 // Write creates path with the content that write produces. On any error (from write or the
 // file system) the temporary file is removed and path is left as it was. The temporary file
-// is synced before the rename and the directory after it.
+// is synced before the rename and the directory after it; a failure to sync the directory
+// is reported although path then holds the new content.
 func Write(path string, write func(w io.Writer) error) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
