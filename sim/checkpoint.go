@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/gob"
@@ -17,13 +18,23 @@ import (
 	"github.com/sgdprior/sgdprior/noise"
 )
 
-// Checkpoint file layout (encoding/gob, one message after the other):
-// a checkpointHeader, then one chainRecord per chain in order. Floats are stored exactly.
+// Checkpoint file layout (version 2): a sealed file (internal/atomicfile) whose first line is
+// checkpointFileMagic, whose payload is an encoding/gob stream — a checkpointHeader, then one
+// chainRecord per chain in order, floats stored exactly — and whose last 32 bytes are the
+// SHA-256 of everything before them. A file whose checksum does not match is refused as
+// corrupt before anything is decoded. Version 1 (a bare gob stream, whose header hash covered
+// only the configuration) is refused: one flipped bit in its chain data went undetected.
 
 const (
 	checkpointMagic   = "sgdprior sim checkpoint"
-	checkpointVersion = 1
+	checkpointVersion = 2
 )
+
+// checkpointFileMagic is the first line of a checkpoint file of this version.
+var checkpointFileMagic = fmt.Sprintf("%s %d\n", checkpointMagic, checkpointVersion)
+
+// deleteHint ends the error for a checkpoint that cannot be used.
+const deleteHint = "delete it to start over"
 
 // identity is everything that determines a run's result: a checkpoint is resumable only
 // under a Config with the same identity.
@@ -216,10 +227,14 @@ type chainRecord struct {
 var checkpointWriter = func(w io.Writer) io.Writer { return w }
 
 // writeCheckpoint writes the state of every chain to path atomically: on any error the
-// previous file at path is left as it was.
+// previous file at path is left as it was. Temporary files of path left by an earlier process
+// killed during a write are removed first.
 func writeCheckpoint(path string, s *settings, chains []*chain) error {
 	id := identityOf(s)
-	err := atomicfile.Write(path, func(f io.Writer) error {
+	if err := atomicfile.RemoveStaleFor(path); err != nil {
+		return fmt.Errorf("sim: writing checkpoint: %w", err)
+	}
+	err := atomicfile.WriteSealed(path, checkpointFileMagic, func(f io.Writer) error {
 		bw := bufio.NewWriterSize(checkpointWriter(f), 1<<16)
 		enc := gob.NewEncoder(bw)
 		if err := enc.Encode(checkpointHeader{Magic: checkpointMagic, Version: checkpointVersion, Hash: id.hash(), Identity: id}); err != nil {
@@ -249,16 +264,29 @@ func writeCheckpoint(path string, s *settings, chains []*chain) error {
 }
 
 // loadCheckpoint reads the chains of a checkpoint written for a configuration with the same
-// identity as s.
+// identity as s. The file's checksum is verified before anything is decoded: a damaged or
+// truncated file, or one of another format version, is refused with a one-line error naming
+// it. Temporary files of path left by a process killed while writing it are removed.
 func loadCheckpoint(path string, s *settings) ([]*chain, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("sim: reading checkpoint: %w", err)
-	}
-	defer f.Close()
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("sim: checkpoint %s: %s", path, fmt.Sprintf(format, a...))
 	}
+	if err := atomicfile.RemoveStaleFor(path); err != nil {
+		return nil, fmt.Errorf("sim: reading checkpoint: %w", err)
+	}
+	f, err := atomicfile.OpenSealed(path, checkpointFileMagic)
+	switch {
+	case errors.Is(err, atomicfile.ErrCorrupt):
+		return nil, bad("%v; %s", atomicfile.ErrCorrupt, deleteHint)
+	case errors.Is(err, atomicfile.ErrNotSealed):
+		if v, ok := checkpointFileVersion(path); ok {
+			return nil, bad("format version %d, this program reads version %d; %s", v, checkpointVersion, deleteHint)
+		}
+		return nil, bad("not a readable sim checkpoint")
+	case err != nil:
+		return nil, fmt.Errorf("sim: reading checkpoint: %w", err)
+	}
+	defer f.Close()
 	dec := gob.NewDecoder(bufio.NewReaderSize(f, 1<<16))
 	var h checkpointHeader
 	if err := dec.Decode(&h); err != nil {
@@ -268,10 +296,10 @@ func loadCheckpoint(path string, s *settings) ([]*chain, error) {
 		return nil, bad("not a sim checkpoint")
 	}
 	if h.Version != checkpointVersion {
-		return nil, bad("version %d, this program reads version %d", h.Version, checkpointVersion)
+		return nil, bad("version %d, this program reads version %d; %s", h.Version, checkpointVersion, deleteHint)
 	}
 	if h.Identity.hash() != h.Hash {
-		return nil, bad("corrupt: its configuration does not match its hash")
+		return nil, bad("corrupt: its configuration does not match its hash; %s", deleteHint)
 	}
 	want := identityOf(s)
 	if h.Hash != want.hash() {
@@ -297,6 +325,31 @@ func loadCheckpoint(path string, s *settings) ([]*chain, error) {
 		chains[k] = c
 	}
 	return chains, nil
+}
+
+// checkpointFileVersion reports the format version of a sim checkpoint of another version
+// than this one: a first line "sgdprior sim checkpoint N", or version 1, a bare gob stream
+// whose header (within its first 64 KiB) holds the magic string.
+func checkpointFileVersion(path string) (int, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	head := make([]byte, 64<<10)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	if rest, ok := bytes.CutPrefix(head, []byte(checkpointMagic+" ")); ok {
+		var v int
+		if _, err := fmt.Sscanf(string(rest), "%d\n", &v); err == nil {
+			return v, true
+		}
+		return 0, false
+	}
+	if bytes.Contains(head, []byte(checkpointMagic)) {
+		return 1, true
+	}
+	return 0, false
 }
 
 // restoreChain validates rec against s and turns it into a chain.

@@ -1,8 +1,11 @@
 package sim
 
 import (
+	"bytes"
 	"context"
+	"encoding/gob"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -226,5 +229,176 @@ func TestCheckpointPerChainStarts(t *testing.T) {
 	c.Inits = [][]float64{inits[0], {-0.4, 0.5, 0.2}}
 	if _, err := Run(context.Background(), p, c); err == nil || !strings.Contains(err.Error(), "start of chain 1 differs") {
 		t.Errorf("another start of chain 1: error %v", err)
+	}
+}
+
+// writtenCheckpoint runs cfg with a checkpoint and returns the uninterrupted result, the
+// config with Checkpoint and Resume set to the file, and the file's bytes.
+func writtenCheckpoint(t *testing.T) (Problem, Config, *Result, []byte) {
+	t.Helper()
+	p := newLinreg(23, 3, 6)
+	cfg := Config{Method: SGD, Sampling: noise.Reshuffle, LR: 0.1, Batch: 6, Chains: 3, Steps: 200, Burnin: 20, Seed: 4, Init: []float64{0.2, -0.1, 0.4}}
+	ref, err := Run(context.Background(), p, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "run.ckpt")
+	ctx, cancel := context.WithCancel(context.Background())
+	c := cfg
+	c.Checkpoint, c.CheckpointEvery = path, 50
+	c.Observe = func(chain, step int, _ []float64) {
+		if chain == 2 && step == 120 {
+			cancel()
+		}
+	}
+	if _, err := Run(ctx, p, c); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	cancel()
+	c.Observe, c.Resume = nil, path
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, c, ref, b
+}
+
+func wantOneLine(t *testing.T, what string, err error, parts ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("%s: resumed without an error", what)
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "\n") {
+		t.Errorf("%s: error is not one line: %q", what, msg)
+	}
+	for _, p := range parts {
+		if !strings.Contains(msg, p) {
+			t.Errorf("%s: error %q does not contain %q", what, msg, p)
+		}
+	}
+}
+
+// One flipped bit anywhere in a checkpoint's chain data (or header) is refused as corrupt,
+// naming the file and saying to delete it; so is a truncated file. (Version 1 resumed such a
+// file silently to different numbers.) The intact file still resumes to the uninterrupted
+// result bit for bit.
+func TestCheckpointCorruptRefused(t *testing.T) {
+	p, c, ref, good := writtenCheckpoint(t)
+	path := c.Resume
+	body := len(good) - 32 // the payload ends before the checksum
+	for _, at := range []int{body - 1, body - 9, body - 200, body / 2, len(checkpointFileMagic) + 3, len(good) - 1} {
+		b := append([]byte(nil), good...)
+		b[at] ^= 0x10
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Run(context.Background(), p, c)
+		wantOneLine(t, fmt.Sprintf("bit flipped in byte %d of %d", at, len(good)), err, path, "corrupt", "delete it to start over")
+	}
+	for _, n := range []int{len(good) - 1, len(good) - 32, body / 2, len(checkpointFileMagic), 5} {
+		if err := os.WriteFile(path, good[:n], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Run(context.Background(), p, c)
+		wantOneLine(t, fmt.Sprintf("truncated to %d of %d bytes", n, len(good)), err, path, "corrupt", "delete it to start over")
+	}
+	if err := os.WriteFile(path, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Run(context.Background(), p, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Resumed < 50 || got.Resumed > 120 {
+		t.Errorf("resumed from step %d, want in [50, 120]", got.Resumed)
+	}
+	sameResult(t, "resumed from the intact file", ref, got)
+}
+
+// writeCheckpointV1 writes a checkpoint in format version 1 (a bare gob stream, no checksum).
+func writeCheckpointV1(path string, s *settings, chains []*chain) error {
+	var buf bytes.Buffer
+	enc := gob.NewEncoder(&buf)
+	id := identityOf(s)
+	if err := enc.Encode(checkpointHeader{Magic: checkpointMagic, Version: 1, Hash: id.hash(), Identity: id}); err != nil {
+		return err
+	}
+	for _, c := range chains {
+		rng, _ := c.pcg.MarshalBinary()
+		var perm []int
+		var pos int
+		if c.batches != nil {
+			perm, pos = c.batches.State()
+		}
+		if err := enc.Encode(&chainRecord{Step: c.step, Theta: c.theta, RNG: rng, Perm: perm, Pos: pos, Kept: c.kept, Samples: c.samples}); err != nil {
+			return err
+		}
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+// A checkpoint of format version 1 (no checksum), or of a future version, is refused with a
+// one-line error naming the file and its version.
+func TestCheckpointOldFormatRefused(t *testing.T) {
+	p, c, _, good := writtenCheckpoint(t)
+	path := c.Resume
+	s, _, err := validate(p, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chains, err := loadCheckpoint(path, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeCheckpointV1(path, s, chains); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(context.Background(), p, c)
+	wantOneLine(t, "version 1", err, path, "format version 1, this program reads version 2", "delete it to start over")
+
+	future := append([]byte(checkpointMagic+" 3\n"), good[len(checkpointFileMagic):]...)
+	if err := os.WriteFile(path, future, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(context.Background(), p, c)
+	wantOneLine(t, "version 3", err, path, "format version 3, this program reads version 2")
+}
+
+// A process killed during a checkpoint write leaves ".NAME.tmp-DIGITS" next to it: resuming
+// (and writing the checkpoint) removes it, and nothing else in the directory.
+func TestCheckpointRemovesStaleTemp(t *testing.T) {
+	p, c, ref, _ := writtenCheckpoint(t)
+	dir := filepath.Dir(c.Resume)
+	stale := filepath.Join(dir, ".run.ckpt.tmp-4242")
+	others := []string{filepath.Join(dir, "keep.txt"), filepath.Join(dir, ".other.ckpt.tmp-17"), filepath.Join(dir, ".run.ckpt.bak")}
+	for _, f := range append([]string{stale}, others...) {
+		if err := os.WriteFile(f, []byte("partial checkpoint"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := Run(context.Background(), p, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameResult(t, "resumed next to a stale temporary file", ref, got)
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale temporary file %s not removed (%v)", stale, err)
+	}
+	for _, f := range others {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("%s removed: %v", f, err)
+		}
+	}
+	// Writing alone (no resume) removes it too.
+	if err := os.WriteFile(stale, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.Resume = ""
+	if _, err := Run(context.Background(), p, c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale temporary file %s not removed by a fresh run (%v)", stale, err)
 	}
 }

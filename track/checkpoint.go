@@ -1,7 +1,10 @@
 package track
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/gob"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -14,7 +17,19 @@ import (
 	"github.com/sgdprior/sgdprior/problem"
 )
 
+// checkpointMagic is part of a checkpoint's identity (unchanged since format version 1).
 const checkpointMagic = "sgdprior track checkpoint v1"
+
+// Checkpoint file layout (format version 2): a sealed file (internal/atomicfile) whose first
+// line is checkpointFileMagic, whose payload is the gob encoding of a checkpoint, and whose
+// last 32 bytes are the SHA-256 of everything before them; a file whose checksum does not
+// match is refused as corrupt before it is decoded. Version 1 (a bare gob stream, no
+// checksum: one flipped bit in θ or the rows went undetected) is refused.
+const (
+	checkpointVersion   = 2
+	checkpointFileMagic = "sgdprior track checkpoint 2\n"
+	deleteHint          = "delete it to start over"
+)
 
 // identity is everything that determines a run's rows: a checkpoint resumes only a run with
 // the same identity (Steps may differ only if the checkpoint's step is not beyond it; it is
@@ -65,26 +80,69 @@ type checkpoint struct {
 	Warnings []string
 }
 
+// writeCheckpoint writes c to path atomically, after removing temporary files of path left
+// by an earlier process killed while writing it.
 func writeCheckpoint(path string, c *checkpoint) error {
-	return atomicfile.Write(path, func(w io.Writer) error { return gob.NewEncoder(w).Encode(c) })
+	if err := atomicfile.RemoveStaleFor(path); err != nil {
+		return err
+	}
+	return atomicfile.WriteSealed(path, checkpointFileMagic, func(w io.Writer) error { return gob.NewEncoder(w).Encode(c) })
 }
 
 // readCheckpoint reads path and checks that it belongs to the run of id (a *field.Error of
-// key "resume" otherwise).
+// key "resume" otherwise). A damaged or truncated file (its checksum does not match), or one
+// of format version 1, is refused with a one-line data error (not a *field.Error) naming it.
+// Temporary files of path left by a process killed while writing it are removed.
 func readCheckpoint(path string, id identity) (*checkpoint, error) {
-	f, err := os.Open(path)
-	if err != nil {
+	if err := atomicfile.RemoveStaleFor(path); err != nil {
+		return nil, fmt.Errorf("track: checkpoint %s: %w", path, err)
+	}
+	f, err := atomicfile.OpenSealed(path, checkpointFileMagic)
+	switch {
+	case errors.Is(err, atomicfile.ErrCorrupt):
+		return nil, fmt.Errorf("track: checkpoint %s: %v; %s", path, atomicfile.ErrCorrupt, deleteHint)
+	case errors.Is(err, atomicfile.ErrNotSealed):
+		if v, ok := checkpointFileVersion(path); ok {
+			return nil, fmt.Errorf("track: checkpoint %s: format version %d, this program reads version %d; %s", path, v, checkpointVersion, deleteHint)
+		}
+		return nil, field.Errorf("resume", "%s is not a track checkpoint", path)
+	case err != nil:
 		return nil, field.Errorf("resume", "%v", err)
 	}
 	defer f.Close()
 	var c checkpoint
-	if err := gob.NewDecoder(f).Decode(&c); err != nil {
+	if err := gob.NewDecoder(bufio.NewReaderSize(f, 1<<16)).Decode(&c); err != nil {
 		return nil, field.Errorf("resume", "%s is not a track checkpoint: %v", path, err)
 	}
 	if !reflect.DeepEqual(c.ID, id) {
 		return nil, field.Errorf("resume", "%s belongs to another run (problem, settings, seed or θ0 differ)", path)
 	}
 	return &c, nil
+}
+
+// checkpointFileVersion reports the format version of a track checkpoint of another version
+// than this one: a first line "sgdprior track checkpoint N", or version 1, a bare gob stream
+// whose identity (within its first 64 KiB) holds checkpointMagic.
+func checkpointFileVersion(path string) (int, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	head := make([]byte, 64<<10)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	if rest, ok := bytes.CutPrefix(head, []byte("sgdprior track checkpoint ")); ok {
+		var v int
+		if _, err := fmt.Sscanf(string(rest), "%d\n", &v); err == nil {
+			return v, true
+		}
+		return 0, false
+	}
+	if bytes.Contains(head, []byte(checkpointMagic)) {
+		return 1, true
+	}
+	return 0, false
 }
 
 // restoreStream returns the PCG stream saved in c.

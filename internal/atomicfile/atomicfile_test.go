@@ -68,3 +68,148 @@ func TestReadJSON(t *testing.T) {
 		t.Errorf("malformed file: %v", err)
 	}
 }
+
+// Write syncs the destination's directory after the rename, and a failure to do so is an
+// error naming the file.
+func TestWriteSyncsDirectory(t *testing.T) {
+	dir := t.TempDir()
+	var synced []string
+	syncDir = func(d string) error { synced = append(synced, d); return nil }
+	defer func() { syncDir = fsyncDir }()
+	p := filepath.Join(dir, "out.txt")
+	if err := WriteBytes(p, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if len(synced) != 1 || filepath.Clean(synced[0]) != dir {
+		t.Fatalf("directories synced: %q, want [%s]", synced, dir)
+	}
+	boom := errors.New("boom")
+	syncDir = func(string) error { return boom }
+	if err := WriteBytes(p, []byte("y")); !errors.Is(err, boom) || !contains(err.Error(), p) {
+		t.Fatalf("failed directory sync: error %v", err)
+	}
+	// The real fsync works on an ordinary directory.
+	syncDir = fsyncDir
+	if err := WriteBytes(p, []byte("z")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A write that fails in the file system leaves no temporary file: the destination is an
+// existing directory (the rename fails), or the directory is read-only (the temporary file
+// cannot be created; not testable as root, who may write anyway).
+func TestWriteErrorLeavesNoTemp(t *testing.T) {
+	dir := t.TempDir()
+	dest := filepath.Join(dir, "out")
+	if err := os.MkdirAll(filepath.Join(dest, "inside"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteBytes(dest, []byte("data")); err == nil || !contains(err.Error(), dest) {
+		t.Fatalf("rename over a directory: error %v", err)
+	}
+	assertEntries(t, dir, "out")
+
+	ro := filepath.Join(dir, "ro")
+	if err := os.Mkdir(ro, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(ro, 0o755)
+	if os.Geteuid() == 0 {
+		t.Log("running as root: the read-only directory case is skipped")
+		return
+	}
+	p := filepath.Join(ro, "x.json")
+	if err := WriteJSON(p, map[string]int{"a": 1}); err == nil || !contains(err.Error(), p) {
+		t.Fatalf("read-only directory: error %v", err)
+	}
+	assertEntries(t, ro)
+}
+
+func assertEntries(t *testing.T, dir string, want ...string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Name())
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("%s holds %q, want %q", dir, got, want)
+	}
+}
+
+// A kill during a write leaves ".NAME.tmp-DIGITS"; RemoveStale removes exactly such regular
+// files (of the named destinations, when names are given) and nothing else.
+func TestRemoveStale(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]bool{ // name → removed by RemoveStale(dir)
+		".out.txt.tmp-123":    true,
+		".run.ckpt.tmp-98765": true,
+		".a.tmp-b.tmp-42":     true,
+		"out.txt":             false,
+		".hidden":             false,
+		".x.tmp-abc":          false, // not digits
+		".x.tmp-":             false, // no digits
+		"a.tmp-123":           false, // no leading dot
+		".tmp-123":            false, // no destination name
+		"results.json":        false,
+	}
+	for name := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A directory with the pattern and a temporary file inside a subdirectory survive.
+	if err := os.MkdirAll(filepath.Join(dir, ".d.tmp-12", "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".d.tmp-12", ".y.tmp-1"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// With a name, only that destination's temporary files go.
+	removed, err := RemoveStale(dir, "run.ckpt")
+	if err != nil || len(removed) != 1 || removed[0] != filepath.Join(dir, ".run.ckpt.tmp-98765") {
+		t.Fatalf("RemoveStale(dir, run.ckpt) = %q, %v", removed, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".out.txt.tmp-123")); err != nil {
+		t.Fatalf("another destination's temporary file was removed: %v", err)
+	}
+
+	removed, err = RemoveStale(dir)
+	if err != nil || len(removed) != 2 {
+		t.Fatalf("RemoveStale(dir) = %q, %v", removed, err)
+	}
+	for name, gone := range files {
+		_, err := os.Stat(filepath.Join(dir, name))
+		if gone != os.IsNotExist(err) {
+			t.Errorf("%s: removed %v, want %v", name, os.IsNotExist(err), gone)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".d.tmp-12", ".y.tmp-1")); err != nil {
+		t.Errorf("file inside a subdirectory was removed: %v", err)
+	}
+	// A missing directory is not an error.
+	if _, err := RemoveStale(filepath.Join(dir, "missing")); err != nil {
+		t.Error(err)
+	}
+}
+
+// A temporary file that Write itself creates matches the pattern RemoveStale removes.
+func TestTempNameMatchesPattern(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "out.csv")
+	var tmp string
+	err := Write(p, func(w io.Writer) error {
+		tmp = w.(*os.File).Name()
+		return errors.New("killed here")
+	})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if dest, ok := IsTemp(filepath.Base(tmp)); !ok || dest != "out.csv" {
+		t.Fatalf("temporary file %s: IsTemp = %q, %v", tmp, dest, ok)
+	}
+}
