@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/sgdprior/sgdprior/study"
 )
 
 // version is the program version, reported by `sgdprior version` and in every JSON output.
@@ -56,8 +58,9 @@ func init() {
 	register(&command{name: "version", summary: "print the version", run: runVersion})
 }
 
-// run is the whole program: it parses args, runs a subcommand and returns the exit status.
-// Errors are printed as one line on stderr; panics from programmer errors are not caught
+// run is the whole program: it parses args, runs a subcommand and returns the exit status:
+// 2 for what the user typed (a usage error, an invalid study file), 1 for data and runtime
+// failures. Errors are printed as one line on stderr; panics from programmer errors are not caught
 // here, so tests see them.
 func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -85,6 +88,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var ue *usageError
 	if errors.As(err, &ue) {
 		fmt.Fprintf(stderr, "sgdprior %s: %s (see 'sgdprior help %s')\n", name, oneLine(err.Error()), name)
+		return exitUsage
+	}
+	// A study file's text is what the user typed, like a flag.
+	var se *study.FileError
+	if errors.As(err, &se) {
+		fmt.Fprintf(stderr, "sgdprior %s: %s\n", name, oneLine(err.Error()))
 		return exitUsage
 	}
 	fmt.Fprintf(stderr, "sgdprior %s: %s\n", name, oneLine(err.Error()))
@@ -117,8 +126,7 @@ var invalidValueRE = regexp.MustCompile(`^invalid value ".*" for flag -([\w-]+):
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
-			return err
+			return err // fs.Parse has printed the usage (fs.Usage)
 		}
 		// flag's "invalid value "x" for flag -name: reason" reads "--name: reason".
 		if m := invalidValueRE.FindStringSubmatch(err.Error()); m != nil {
