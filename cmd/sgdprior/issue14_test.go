@@ -173,3 +173,14 @@ func TestUsagePrintedOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestUsageNotPrintedOnError (item 9): a bad flag gives its one line on stderr and no usage
+// on stdout (flag.FlagSet.Parse prints the usage on every error).
+func TestUsageNotPrintedOnError(t *testing.T) {
+	for _, args := range [][]string{{"train", "--seed", "-1"}, {"train", "--frobnicate"}, {"report", "--from"}} {
+		code, stdout, stderr := runCmd(t, args...)
+		if code != 2 || stdout != "" || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: code %d, stdout %q, stderr %q", args, code, stdout, stderr)
+		}
+	}
+}

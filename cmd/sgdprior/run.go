@@ -122,11 +122,18 @@ func newFlagSet(e *env, name, synopsis string) *flag.FlagSet {
 var invalidValueRE = regexp.MustCompile(`^invalid value ".*" for flag -([\w-]+): (.*)$`)
 
 // parseFlags parses args, turning errors into usage errors and refusing positional
-// arguments.
+// arguments. The usage (fs.Usage) is printed once for -h or --help, and not for an error,
+// whose one line on stderr points to `sgdprior help CMD` instead. (flag.FlagSet.Parse would
+// call fs.Usage itself on both.)
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	usage := fs.Usage
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.Usage = usage
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return err // fs.Parse has printed the usage (fs.Usage)
+			usage()
+			return err
 		}
 		// flag's "invalid value "x" for flag -name: reason" reads "--name: reason".
 		if m := invalidValueRE.FindStringSubmatch(err.Error()); m != nil {
