@@ -116,7 +116,8 @@ func (p *Problem) HasTest() bool { return p.Test != nil && p.Test.Len() > 0 }
 // the model. A test set that does not fit the training data (other features, an unknown
 // class) is an error prefixed "test set: " that names its file. Data errors are returned as the
 // data package gives them; a model that does not fit the data (three classes for
-// logistic) is a *field.Error of key "model".
+// logistic) is a *field.Error of key "model", except for data of a single class, which no
+// classifier fits: that is a data error naming the data.
 func Load(s Spec) (*Problem, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
@@ -131,6 +132,10 @@ func Load(s Spec) (*Problem, error) {
 	}
 	m, err := model.New(s.Model, ds.NumFeatures(), ds.NumClasses(), opt)
 	if err != nil {
+		if ds.NumClasses() == 1 {
+			// No classifier fits one class: the data are at fault, not the model chosen.
+			return nil, fmt.Errorf("data: %s: every one of the %d examples has the class %q, and %s needs at least 2 classes", ds.Name, ds.Len(), ds.Classes[0], s.Model)
+		}
 		return nil, field.Errorf("model", "%s: %s", s.Model, strings.TrimPrefix(err.Error(), "model: "))
 	}
 	return &Problem{Spec: s, Data: ds, Model: m, Batch: model.Batch{X: ds.X, Y: ds.Y}, Test: test, TestBatch: testBatch(test)}, nil

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/sgdprior/sgdprior/internal/atomicfile"
 	"github.com/sgdprior/sgdprior/study"
@@ -20,11 +21,11 @@ type Report struct {
 	Tables  []*Table
 }
 
-// Files in a report directory.
+// Files in a report directory (study.ReservedNames, which no entry may take).
 const (
-	HTMLFile   = "report.html"
-	FiguresDir = "figures"
-	TablesDir  = "tables"
+	HTMLFile   = study.ReportFile
+	FiguresDir = study.FiguresDir
+	TablesDir  = study.TablesDir
 )
 
 // entry is one problem or landscape as the page shows it.
@@ -39,10 +40,15 @@ type entry struct {
 }
 
 // Build renders res. It reads only res: every number comes from the steps' outputs or the
-// summary, formatted by study.Format (HTML) or at full precision (CSV).
+// summary, formatted by study.Format (HTML) or at full precision (CSV). The names in res
+// that become file names are first checked by the study's own rules (Results.CheckNames):
+// res may come from a results.json written elsewhere.
 func Build(res *study.Results) (*Report, error) {
 	if res.Summary == nil {
 		return nil, fmt.Errorf("report: the results have no summary")
+	}
+	if err := res.CheckNames(); err != nil {
+		return nil, err
 	}
 	sums := map[string]*study.EntrySummary{}
 	for i := range res.Summary.Entries {
@@ -80,27 +86,55 @@ func Build(res *study.Results) (*Report, error) {
 }
 
 // Write writes the page (report.html), each figure as figures/NAME.svg and .png, and each
-// table as tables/NAME.csv under dir, atomically file by file.
+// table as tables/NAME.csv under dir, atomically file by file. Every path is checked to stay
+// under dir (within): a name must be one path component, and figures/ and tables/ must be
+// directories, not symbolic links to elsewhere.
 func (r *Report) Write(dir string) error {
 	for _, sub := range []string{FiguresDir, TablesDir} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+		p := filepath.Join(dir, sub)
+		if err := os.MkdirAll(p, 0o755); err != nil {
 			return err
+		}
+		if fi, err := os.Lstat(p); err != nil {
+			return err
+		} else if !fi.IsDir() {
+			return fmt.Errorf("%s: not a directory (a symbolic link?): refusing to write the report through it", p)
 		}
 	}
-	for _, f := range r.Figures {
-		if err := atomicfile.WriteBytes(filepath.Join(dir, FiguresDir, f.Name+".svg"), f.SVG); err != nil {
+	write := func(sub, name string, b []byte) error {
+		p, err := within(dir, sub, name)
+		if err != nil {
 			return err
 		}
-		if err := atomicfile.WriteBytes(filepath.Join(dir, FiguresDir, f.Name+".png"), f.PNG); err != nil {
+		return atomicfile.WriteBytes(p, b)
+	}
+	for _, f := range r.Figures {
+		if err := write(FiguresDir, f.Name+".svg", f.SVG); err != nil {
+			return err
+		}
+		if err := write(FiguresDir, f.Name+".png", f.PNG); err != nil {
 			return err
 		}
 	}
 	for _, t := range r.Tables {
-		if err := atomicfile.WriteBytes(filepath.Join(dir, TablesDir, t.Name+".csv"), t.CSV()); err != nil {
+		if err := write(TablesDir, t.Name+".csv", t.CSV()); err != nil {
 			return err
 		}
 	}
-	return atomicfile.WriteBytes(filepath.Join(dir, HTMLFile), r.HTML)
+	return write("", HTMLFile, r.HTML)
+}
+
+// within returns dir/sub/name after checking that it stays under dir: name must be a
+// single local path component (no separator, not "." or "..", no NUL) and sub "" or one of
+// the report's directories.
+func within(dir, sub, name string) (string, error) {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`+"\x00") || !filepath.IsLocal(name) {
+		return "", fmt.Errorf("report: %q is not a file name inside %s", name, filepath.Join(dir, sub))
+	}
+	if sub != "" && sub != FiguresDir && sub != TablesDir {
+		return "", fmt.Errorf("report: %q is not a directory of the report", sub)
+	}
+	return filepath.Join(dir, sub, name), nil
 }
 
 func titleOr(title, name string) string {

@@ -281,3 +281,29 @@ func TestContourLines(t *testing.T) {
 		t.Error("two calls give different polylines")
 	}
 }
+
+// TestBuildChecksNames (issue 14, item 1): Build holds the names of results it did not write
+// to the study's rules, and within keeps every written path under the directory.
+func TestBuildChecksNames(t *testing.T) {
+	for _, n := range []string{"../evil", "../../evil", "/abs", "a/b", "..", "tables"} {
+		res := fixture()
+		res.Study.Problems[0].Name = n
+		for i := range res.Steps {
+			if res.Steps[i].Entry == "p" {
+				res.Steps[i].Entry = n
+			}
+		}
+		if _, err := Build(res); err == nil || !strings.Contains(err.Error(), "name ") {
+			t.Errorf("%q: error %v", n, err)
+		}
+	}
+	dir := t.TempDir()
+	for _, c := range []struct{ sub, name string }{{FiguresDir, "../x.svg"}, {TablesDir, "a/b.csv"}, {"", ".."}, {"", ""}, {"", "a\x00b"}, {"..", "x"}, {"", `a\b`}} {
+		if p, err := within(dir, c.sub, c.name); err == nil {
+			t.Errorf("within(%q, %q) = %q", c.sub, c.name, p)
+		}
+	}
+	if p, err := within(dir, FiguresDir, "p-cloud-lr1e+06-B8.svg"); err != nil || p != filepath.Join(dir, FiguresDir, "p-cloud-lr1e+06-B8.svg") {
+		t.Errorf("within: %q, %v", p, err)
+	}
+}

@@ -28,7 +28,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -37,6 +36,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/sgdprior/sgdprior/data"
+	"github.com/sgdprior/sgdprior/field"
 	"github.com/sgdprior/sgdprior/landscape"
 )
 
@@ -108,8 +108,9 @@ const (
 // minimisation (`train --method lbfgs`), the note's quantities there for every (η, B)
 // (`score`), and SGD's stationary distribution for every (η, B, simulator) (`verify`).
 type Problem struct {
-	// Name identifies the problem: letters, digits, '.', '_' and '-'; it names the
-	// problem's directory in the output. Required and unique.
+	// Name identifies the problem: letters, digits, '.', '_' and '-', not one of the
+	// output directory's own names (CheckName); it names the problem's directory in the
+	// output. Required and unique.
 	Name string `toml:"name" json:"name"`
 	// Title is the problem's heading in the report; default Name.
 	Title string `toml:"title" json:"title,omitempty"`
@@ -293,28 +294,42 @@ func Load(path string) (*Study, error) {
 	return Parse(b, path, dir)
 }
 
+// FileError is an error in a study file's text: its syntax, an unknown key or an invalid
+// value, named by the file and the line or the key. It is what the user typed (the command
+// line exits with status 2 for it), unlike a file that cannot be read.
+type FileError struct {
+	// File names the study file; Msg says what is wrong where, on one line.
+	File, Msg string
+}
+
+func (e *FileError) Error() string { return e.File + ": " + e.Msg }
+
 // Parse parses a study file's text. name is used in errors; relative file names in the
-// study (data, labels, grads, hessian, idx:DIR) are resolved against dir unless dir is "".
-// Unknown keys, values of the wrong type and invalid settings are errors naming the key.
+// study (data, test, labels, test_labels, grads, hessian, with or without a source prefix
+// such as idx: or csv:) are resolved against dir unless dir is "". Unknown keys, values of
+// the wrong type and invalid settings are *FileError naming the line or the key.
 func Parse(text []byte, name, dir string) (*Study, error) {
 	var s Study
 	md, err := toml.NewDecoder(bytes.NewReader(text)).Decode(&s)
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("%s: line %d: %s", name, pe.Position.Line, pe.Message)
+			return nil, &FileError{name, fmt.Sprintf("line %d: %s", pe.Position.Line, pe.Message)}
 		}
-		return nil, fmt.Errorf("%s: %v", name, err)
+		return nil, &FileError{name, err.Error()}
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		keys := make([]string, len(und))
 		for i, k := range und {
 			keys[i] = k.String()
 		}
-		return nil, fmt.Errorf("%s: unknown key %s", name, strings.Join(keys, ", "))
+		return nil, &FileError{name, "unknown key " + strings.Join(keys, ", ")}
+	}
+	if err := checkSeeds(text); err != nil {
+		return nil, &FileError{name, err.Error()}
 	}
 	if err := s.validate(); err != nil {
-		return nil, fmt.Errorf("%s: %v", name, err)
+		return nil, &FileError{name, err.Error()}
 	}
 	if dir != "" {
 		s.resolve(dir)
@@ -322,7 +337,50 @@ func Parse(text []byte, name, dir string) (*Study, error) {
 	return &s, nil
 }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+// checkSeeds refuses a negative seed (seed, holdout_seed), which the TOML decoder would
+// wrap into a huge uint64: a seed is an integer ≥ 0, as --seed requires. (TOML integers
+// are int64, so the text is decoded a second time with signed seeds.)
+func checkSeeds(text []byte) error {
+	type entry struct {
+		Name        string `toml:"name"`
+		Seed        *int64 `toml:"seed"`
+		HoldoutSeed *int64 `toml:"holdout_seed"`
+	}
+	var raw struct {
+		Seed       *int64  `toml:"seed"`
+		Problems   []entry `toml:"problem"`
+		Landscapes []entry `toml:"landscape"`
+	}
+	if _, err := toml.Decode(string(text), &raw); err != nil {
+		return err
+	}
+	check := func(key string, v *int64) error {
+		if v != nil && *v < 0 {
+			return field.Errorf(key, "must be ≥ 0, not %d", *v)
+		}
+		return nil
+	}
+	if err := check("seed", raw.Seed); err != nil {
+		return err
+	}
+	for _, k := range []struct {
+		kind    string
+		entries []entry
+	}{{"problem", raw.Problems}, {"landscape", raw.Landscapes}} {
+		kind := k.kind
+		for i, e := range k.entries {
+			for _, err := range []error{check("seed", e.Seed), check("holdout_seed", e.HoldoutSeed)} {
+				if err != nil {
+					if e.Name == "" {
+						return fmt.Errorf("%s %d: %s", kind, i+1, field.As(err).TOML())
+					}
+					return fmt.Errorf("%s %q: %s", kind, e.Name, field.As(err).TOML())
+				}
+			}
+		}
+	}
+	return nil
+}
 
 func (s *Study) validate() error {
 	if len(s.Problems) == 0 && len(s.Landscapes) == 0 {
@@ -331,34 +389,17 @@ func (s *Study) validate() error {
 	if err := s.Thresholds.validate(); err != nil {
 		return err
 	}
-	seen := map[string]bool{}
-	checkName := func(kind string, i int, n string) error {
-		if n == "" {
-			return fmt.Errorf("%s %d: name is required", kind, i+1)
-		}
-		if !nameRE.MatchString(n) {
-			return fmt.Errorf("%s %q: name may hold only letters, digits, '.', '_' and '-'", kind, n)
-		}
-		if seen[n] {
-			return fmt.Errorf("%s %q: name is used twice", kind, n)
-		}
-		seen[n] = true
-		return nil
+	if _, err := s.entryNames(); err != nil {
+		return err
 	}
 	for i := range s.Problems {
 		p := &s.Problems[i]
-		if err := checkName("problem", i, p.Name); err != nil {
-			return err
-		}
 		if err := p.validate(); err != nil {
 			return fmt.Errorf("problem %q: %v", p.Name, err)
 		}
 	}
 	for i := range s.Landscapes {
 		l := &s.Landscapes[i]
-		if err := checkName("landscape", i, l.Name); err != nil {
-			return err
-		}
 		if err := l.validate(); err != nil {
 			return fmt.Errorf("landscape %q: %v", l.Name, err)
 		}
@@ -552,7 +593,13 @@ func (st *Settings) validate(prefix string) error {
 	return nil
 }
 
-// resolve makes relative file names relative to dir.
+// sourcePrefixes are the prefixes of a data source that name a file's format (data.Spec's
+// Source): the path follows the prefix.
+var sourcePrefixes = []string{"idx:", "csv:", "libsvm:", "npy:"}
+
+// resolve makes relative file names relative to dir. A data source keeps its prefix
+// (sourcePrefixes) and an embedded data set's name stays a name; the path after the prefix
+// is resolved like any file name, and an absolute one is kept.
 func (s *Study) resolve(dir string) {
 	file := func(p string) string {
 		if p == "" || filepath.IsAbs(p) {
@@ -561,11 +608,13 @@ func (s *Study) resolve(dir string) {
 		return filepath.Join(dir, p)
 	}
 	source := func(src string) string {
-		switch {
-		case src == "" || slices.Contains(data.EmbeddedNames(), src):
+		if src == "" || slices.Contains(data.EmbeddedNames(), src) {
 			return src
-		case strings.HasPrefix(src, "idx:"):
-			return "idx:" + file(strings.TrimPrefix(src, "idx:"))
+		}
+		for _, pre := range sourcePrefixes {
+			if rest, ok := strings.CutPrefix(src, pre); ok {
+				return pre + file(rest)
+			}
 		}
 		return file(src)
 	}

@@ -34,12 +34,19 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if dst == "" {
 		dst = *from
 	}
-	res, err := study.ReadResults(filepath.Join(*from, study.ResultsFile))
+	path := filepath.Join(*from, study.ResultsFile)
+	res, err := study.ReadResults(path)
 	if err != nil {
 		return err
 	}
 	if res.Summary == nil {
-		return fmt.Errorf("%s: no summary (an interrupted study?)", filepath.Join(*from, study.ResultsFile))
+		return fmt.Errorf("%s: no summary (an interrupted study?)", path)
+	}
+	// Build checks the names read back (a results.json may come from anyone) before
+	// anything is written.
+	rep, err := report.Build(res)
+	if err != nil {
+		return fmt.Errorf("%s: %v", path, err)
 	}
 	if dst != *from {
 		if err := os.MkdirAll(dst, 0o755); err != nil {
@@ -50,7 +57,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	if err := renderReport(res, dst); err != nil {
+	if err := rep.Write(dst); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "wrote %s\n", filepath.Join(dst, report.HTMLFile))

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/sgdprior/sgdprior/study"
 )
 
 // version is the program version, reported by `sgdprior version` and in every JSON output.
@@ -56,8 +58,9 @@ func init() {
 	register(&command{name: "version", summary: "print the version", run: runVersion})
 }
 
-// run is the whole program: it parses args, runs a subcommand and returns the exit status.
-// Errors are printed as one line on stderr; panics from programmer errors are not caught
+// run is the whole program: it parses args, runs a subcommand and returns the exit status:
+// 2 for what the user typed (a usage error, an invalid study file), 1 for data and runtime
+// failures. Errors are printed as one line on stderr; panics from programmer errors are not caught
 // here, so tests see them.
 func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -87,6 +90,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sgdprior %s: %s (see 'sgdprior help %s')\n", name, oneLine(err.Error()), name)
 		return exitUsage
 	}
+	// A study file's text is what the user typed, like a flag.
+	var se *study.FileError
+	if errors.As(err, &se) {
+		fmt.Fprintf(stderr, "sgdprior %s: %s\n", name, oneLine(err.Error()))
+		return exitUsage
+	}
 	fmt.Fprintf(stderr, "sgdprior %s: %s\n", name, oneLine(err.Error()))
 	return exitRuntime
 }
@@ -113,11 +122,17 @@ func newFlagSet(e *env, name, synopsis string) *flag.FlagSet {
 var invalidValueRE = regexp.MustCompile(`^invalid value ".*" for flag -([\w-]+): (.*)$`)
 
 // parseFlags parses args, turning errors into usage errors and refusing positional
-// arguments.
+// arguments. The usage (fs.Usage) is printed once for -h or --help, and not for an error,
+// whose one line on stderr points to `sgdprior help CMD` instead. (flag.FlagSet.Parse would
+// call fs.Usage itself on both.)
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	usage := fs.Usage
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.Usage = usage
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
+			usage()
 			return err
 		}
 		// flag's "invalid value "x" for flag -name: reason" reads "--name: reason".

@@ -254,7 +254,8 @@ func TestRunBadStudyFile(t *testing.T) {
 				args = append(args, "--quick")
 			}
 			code, _, stderr := runCmd(t, args...)
-			if code != 1 || strings.Count(stderr, "\n") != 1 {
+			// A study file's text is what the user typed: exit 2 (issue 14).
+			if code != 2 || strings.Count(stderr, "\n") != 1 {
 				t.Fatalf("code %d, stderr %q", code, stderr)
 			}
 			for _, s := range append(c.substr, filepath.Base(cfg)) {
