@@ -123,7 +123,7 @@ func runStudy(ctx context.Context, e *env, args []string) error {
 	if kept > 0 {
 		note := fmt.Sprintf("%s: resumed %s: %d of %d steps kept from the earlier run\n", time.Now().UTC().Format(time.RFC3339), strings.Join(e.cmdline, " "), kept, len(steps))
 		fmt.Fprint(e.stdout, note)
-		if err := appendLog(filepath.Join(*out, "logs", resumeLog), note); err != nil {
+		if err := appendLog(filepath.Join(*out, study.LogsDir, resumeLog), note); err != nil {
 			return err
 		}
 	}
@@ -215,7 +215,7 @@ func prepareOut(out string, steps []study.Step, resume bool) (*study.Manifest, e
 	if resume && prev == nil {
 		return nil, usagef("--resume: %s holds no run to resume (%s is missing)", out, study.ManifestFile)
 	}
-	dirs := []string{out, filepath.Join(out, "logs")}
+	dirs := []string{out, filepath.Join(out, study.LogsDir)}
 	for _, st := range steps {
 		dirs = append(dirs, filepath.Join(out, st.Entry))
 	}
@@ -232,13 +232,13 @@ func prepareOut(out string, steps []study.Step, resume bool) (*study.Manifest, e
 // output files and its log. Only names read from the directory itself are removed, and
 // only inside it.
 func removeStale(out string, steps []study.Step) error {
-	keep := map[string]bool{study.ManifestFile: true, filepath.Join("logs", resumeLog): true}
-	dirs := map[string]bool{"logs": true}
+	keep := map[string]bool{study.ManifestFile: true, filepath.Join(study.LogsDir, resumeLog): true}
+	dirs := map[string]bool{study.LogsDir: true}
 	for _, st := range steps {
 		for _, f := range st.OutputFiles() {
 			keep[filepath.Clean(f)] = true
 		}
-		keep[filepath.Join("logs", stepLogName(st))] = true
+		keep[filepath.Join(study.LogsDir, stepLogName(st))] = true
 		dirs[st.Entry] = true
 	}
 	top, err := os.ReadDir(out)
@@ -286,7 +286,7 @@ func runStep(ctx context.Context, e *env, prog *progress, out string, st *study.
 	} else {
 		fmt.Fprintf(e.stdout, "%s …\n", head)
 	}
-	logPath := filepath.Join(out, "logs", stepLogName(*st))
+	logPath := filepath.Join(out, study.LogsDir, stepLogName(*st))
 	var log bytes.Buffer
 	fmt.Fprintf(&log, "$ cd %s && %s\n", out, st.CommandLine())
 	defer func() {
@@ -300,8 +300,9 @@ func runStep(ctx context.Context, e *env, prog *progress, out string, st *study.
 		return nil, err
 	}
 	t0 := time.Now()
+	// Progress goes to the terminal only, not to the log: parallel runs report in the order
+	// they finish, and the log, like every output, is byte-identical across runs.
 	env := study.Env{Dir: out, Version: version, Progress: stageProgress(st, func(msg string, f float64) {
-		fmt.Fprintln(&log, msg)
 		if prog.tty {
 			prog.update(fitTerminal(prog.w, head+": "+msg), frac)
 		}
