@@ -225,7 +225,7 @@ func (w *worker) runOne(ctx context.Context, c cell, ci int, seed uint64, s *Set
 		return job{err: fmt.Errorf("%s seed %d: Lanczos at the last iterate: %w", c.label(), seed, err)}
 	}
 	r.IterateLambdaMax, r.IterateLanczosConverged = Float(it[0]), !itNC
-	r.IterateTrainLoss, r.IterateTestLoss, r.IterateTrainAcc, r.IterateTestAcc = evaluate(p, theta)
+	r.IterateTrainLoss, r.IterateTestLoss, r.IterateTrainAcc, r.IterateTestAcc = evaluate(p, obj.Model, theta)
 	thetaT := append([]float64(nil), theta...)
 
 	var warning string
@@ -283,27 +283,28 @@ func (w *worker) runOne(ctx context.Context, c cell, ci int, seed uint64, s *Set
 		r.TraceH, r.TraceHStderr = Float(m), Float(se)
 	}
 
-	r.TrainLoss, r.TestLoss, r.TrainAcc, r.TestAcc = evaluate(p, theta)
+	r.TrainLoss, r.TestLoss, r.TrainAcc, r.TestAcc = evaluate(p, obj.Model, theta)
 	r.GenGap = r.TestLoss - r.TrainLoss
 	r.ErrorGap = r.TrainAcc - r.TestAcc
 	return job{run: r, theta: theta, warning: warning}
 }
 
-// evaluate returns the mean NLL (no weight decay) on the training and test data and the
-// accuracies at theta; the test numbers without a test set, and the accuracies of a
-// regression, are NaN.
-func evaluate(p *problem.Problem, theta []float64) (trainLoss, testLoss, trainAcc, testAcc Float) {
-	pl := model.Objective{Model: p.Model}
+// evaluate returns the mean NLL (no weight decay) on p's training and test data and the
+// accuracies at theta, computed with m (the worker's own copy of p's model: a model's
+// scratch buffers are not shared between goroutines); the test numbers without a test
+// set, and the accuracies of a regression, are NaN.
+func evaluate(p *problem.Problem, m model.Model, theta []float64) (trainLoss, testLoss, trainAcc, testAcc Float) {
+	pl := model.Objective{Model: m}
 	nan := Float(math.NaN())
 	trainLoss, testLoss, trainAcc, testAcc = Float(pl.Loss(nil, theta, p.Batch)), nan, nan, nan
-	cls := classifier(p.Model)
+	cls := classifier(m)
 	if cls {
-		trainAcc = Float(model.Accuracy(p.Model, theta, p.Batch))
+		trainAcc = Float(model.Accuracy(m, theta, p.Batch))
 	}
 	if p.HasTest() {
 		testLoss = Float(pl.Loss(nil, theta, p.TestBatch))
 		if cls {
-			testAcc = Float(model.Accuracy(p.Model, theta, p.TestBatch))
+			testAcc = Float(model.Accuracy(m, theta, p.TestBatch))
 		}
 	}
 	return

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sgdprior/sgdprior/internal/blasimpl"
 )
 
 // asMain is the environment variable that makes the test binary run as sgdprior itself
@@ -136,6 +138,74 @@ func TestCanonicalCommandLine(t *testing.T) {
 	} {
 		if got := strings.Join(canonicalCommandLine(strings.Fields(c.in)), " "); got != c.want {
 			t.Errorf("%q → %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestSignalStops: SIGTERM stops a command. An L-BFGS minimisation that would run for
+// minutes (--gtol 1e-300 is never reached) observes its context and returns within a
+// second with exit status 1, a one-line message that says it was interrupted, and no
+// output file. The range pseudo-inverse of score (an eigendecomposition of the 1797×1797
+// Gram matrix inside gonum, about 30 s in the pure-Go build) cannot observe it: the watchdog
+// exits 5 s after the signal, with status 1 and its own message, and no output file. The
+// bounds (4 s and 7 s after the signal) leave room for a loaded machine.
+func TestSignalStops(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes and waits for them")
+	}
+	dir := t.TempDir()
+	theta := filepath.Join(dir, "theta.npy")
+	prob := []string{"--data", "digits", "--model", "mlp:32", "--weight-decay", "1e-3"}
+	if code, _, stderr := runCmd(t, append([]string{"train", "--method", "lbfgs", "--out", theta}, prob...)...); code != 0 {
+		t.Fatalf("train: %d %s", code, stderr)
+	}
+	for _, c := range []struct {
+		name  string
+		args  []string
+		out   string
+		after time.Duration // the signal
+		limit time.Duration // the process must be gone by then after the signal
+		msg   string
+	}{
+		{"lbfgs", append([]string{"train", "--method", "lbfgs", "--gtol", "1e-300", "--out", filepath.Join(dir, "t.npy")}, prob...),
+			filepath.Join(dir, "t.npy"), 1500 * time.Millisecond, 4 * time.Second, "interrupted (context canceled)"},
+		{"range inverse", append([]string{"score", "--params", theta, "--lr", "0.1", "--batch", "32", "--inverse", "range", "--json", filepath.Join(dir, "s.json")}, prob...),
+			filepath.Join(dir, "s.json"), 3 * time.Second, stopGrace + 2*time.Second, "did not stop within"},
+	} {
+		if c.name == "range inverse" && blasimpl.OpenBLAS {
+			t.Logf("%s: skipped in the OpenBLAS build, where the eigendecomposition takes about 1 s", c.name)
+			continue
+		}
+		cmd := exec.Command(os.Args[0], c.args...)
+		cmd.Env = append(os.Environ(), asMain+"=1")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			t.Fatalf("%s: finished before the signal (%v): %s", c.name, err, stderr.String())
+		case <-time.After(c.after):
+		}
+		cmd.Process.Signal(syscall.SIGTERM)
+		t0 := time.Now()
+		select {
+		case <-done:
+		case <-time.After(c.limit):
+			cmd.Process.Kill()
+			<-done
+			t.Fatalf("%s: still running %v after SIGTERM", c.name, c.limit)
+		}
+		msg := strings.TrimSpace(stderr.String())
+		t.Logf("%s: stopped %v after SIGTERM: %s", c.name, time.Since(t0).Round(time.Millisecond), msg)
+		if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(msg, c.msg) || strings.Count(msg, "\n") != 0 {
+			t.Errorf("%s: exit %d, stderr %q", c.name, code, msg)
+		}
+		if _, err := os.Stat(c.out); err == nil {
+			t.Errorf("%s: an output was written", c.name)
 		}
 	}
 }

@@ -34,6 +34,6 @@ func watchdog(stderr *os.File, grace time.Duration) {
 	case <-sig:
 	case <-time.After(grace):
 	}
-	stderr.WriteString("sgdprior: interrupted; stopped now (outputs are written atomically, so none is partial): rerun the same command to resume (run keeps its finished steps, verify and track resume from their checkpoints)\n")
+	stderr.WriteString("sgdprior: interrupted, and the computation did not stop within " + grace.String() + ": stopped now; outputs are written atomically, so none is partial: rerun the same command to resume (run keeps its finished steps; verify and track continue with --resume from a --checkpoint)\n")
 	os.Exit(exitRuntime)
 }

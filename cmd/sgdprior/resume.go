@@ -28,3 +28,15 @@ func canonicalCommandLine(cmdline []string) []string {
 	}
 	return out
 }
+
+// resumeHint says how to continue an interrupted command.
+func resumeHint(name string) string {
+	switch name {
+	case "run":
+		return "rerun the same command to resume (finished steps are kept)"
+	case "verify", "track":
+		return "rerun it with --resume F to continue from the checkpoint written by --checkpoint F (without one, rerun it from the start)"
+	default:
+		return "rerun the same command"
+	}
+}

@@ -85,6 +85,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
 	}
+	if ctx.Err() != nil {
+		// Stopped by SIGINT or SIGTERM: what was interrupted, and how to go on.
+		fmt.Fprintf(stderr, "sgdprior %s: interrupted (%s); outputs are written atomically, so none is partial: %s\n", name, oneLine(err.Error()), resumeHint(name))
+		return exitRuntime
+	}
 	var ue *usageError
 	if errors.As(err, &ue) {
 		fmt.Fprintf(stderr, "sgdprior %s: %s (see 'sgdprior help %s')\n", name, oneLine(err.Error()), name)

@@ -106,7 +106,7 @@ func runStudy(ctx context.Context, e *env, args []string) error {
 		sr, err := runStep(ctx, e, prog, *out, st, i, len(steps))
 		if err != nil {
 			if ctx.Err() != nil {
-				return fmt.Errorf("interrupted at step %s: the %d finished steps are kept; rerun the same command to resume", st.ID, len(man.Steps))
+				return fmt.Errorf("at step %s, with %d steps finished", st.ID, len(man.Steps))
 			}
 			return err
 		}
