@@ -58,12 +58,25 @@ func readRaw(path string, limit int64) ([]byte, error) {
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > limit {
 		return nil, capErr(path, false, limit)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	// A device or pipe has no size to check first: it is read up to the cap, and up to half
+	// the memory available when that is less (the bytes are held while they are parsed).
+	mem := int64(-1)
+	if avail, ok := memlimit.Available(); ok && avail/2 < uint64(limit) {
+		mem = int64(avail / 2)
+	}
+	read := limit
+	if mem >= 0 {
+		read = mem
+	}
+	b, err := io.ReadAll(io.LimitReader(f, read+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, errors.Unwrap(err))
 	}
-	if int64(len(b)) > limit {
+	switch {
+	case int64(len(b)) > limit:
 		return nil, capErr(path, false, limit)
+	case mem >= 0 && int64(len(b)) > mem:
+		return nil, &ParseError{File: path, Msg: fmt.Sprintf("is larger than half the memory available (%s)", memlimit.Format(uint64(mem)))}
 	}
 	return b, nil
 }

@@ -125,3 +125,16 @@ func TestNPYGzipBomb(t *testing.T) {
 		}
 	}
 }
+
+// TestInputMemory: an endless device is read no further than half the memory available
+// when that is below the input cap.
+func TestInputMemory(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero")
+	}
+	t.Setenv("SGDPRIOR_MEMORY", "2kB")
+	_, err := Load(Spec{Source: "csv:/dev/zero"})
+	if want := "/dev/zero: is larger than half the memory available (1 kB)"; err == nil || err.Error() != want {
+		t.Errorf("%v\n want %s", err, want)
+	}
+}

@@ -18,16 +18,16 @@ func TestValidateSizes(t *testing.T) {
 		d             int
 		key, want     string
 	}{
-		{"steps near 2^63", 32, 1<<63 - 1, 1, "steps", "--steps 9.2e+18 steps × 32 chains × 1 parameters kept would need more than 18 EB; 7.1 GB is available"},
-		{"steps 1e11", 64, 1e11, 1, "steps", "--steps 1e+11 steps × 64 chains × 1 parameters kept would need 51 TB; 7.1 GB is available"},
+		{"steps near 2^63", 32, 1<<63 - 1, 0, "steps", "--steps 9.2e+18 steps × 32 chains (one number kept per step at least) would need more than 18 EB; 7.1 GB is available"},
+		{"steps 1e11", 64, 1e11, 0, "steps", "--steps 1e+11 steps × 64 chains (one number kept per step at least) would need 51 TB; 7.1 GB is available"},
 		{"steps 1e11, d 2410", 64, 1e11, 2410, "steps", "--steps 1e+11 steps × 64 chains × 20 parameters kept would need 1 PB; 7.1 GB is available"},
-		{"chains 1e18", 1e18, 20000, 1, "chains", "--chains 1e+18 chains × 1 parameters would need more than 18 EB; 7.1 GB is available"},
+		{"chains 1e18", 1e18, 20000, 0, "chains", "--chains 1e+18 chains (of one parameter at least) would need more than 18 EB; 7.1 GB is available"},
 		{"chains 1e8, d 2410", 1e8, 20000, 2410, "chains", "--chains 1e+08 chains × 2410 parameters would need 5.8 TB; 7.1 GB is available"},
 	} {
 		s := DefaultSettings()
 		s.LR, s.Batch, s.Chains, s.Steps = 0.1, 8, c.chains, c.steps
 		var err error
-		if c.d == 1 {
+		if c.d == 0 {
 			err = s.Validate()
 		} else {
 			err = s.CheckMemory(c.d)

@@ -127,7 +127,8 @@ func ParseBytes(v string) (uint64, error) {
 	return uint64(x * mult), nil
 }
 
-// Format returns n bytes in decimal units with 2 significant digits: "3.2 TB", "7.1 GB".
+// Format returns n bytes in decimal units with 2 significant digits (3 from 100 up):
+// "3.2 TB", "7.1 GB", "500 kB".
 func Format(n uint64) string {
 	if n == Overflow {
 		return "more than 18 EB"
@@ -135,8 +136,11 @@ func Format(n uint64) string {
 	x := float64(n)
 	for _, u := range []string{"B", "kB", "MB", "GB", "TB", "PB"} {
 		if x < 1000 {
-			if u == "B" {
+			switch {
+			case u == "B":
 				return fmt.Sprintf("%d B", n)
+			case x >= 100:
+				return fmt.Sprintf("%.0f %s", x, u)
 			}
 			return fmt.Sprintf("%.2g %s", x, u)
 		}

@@ -69,3 +69,11 @@ func TestAvailableEnv(t *testing.T) {
 		t.Errorf("Available with %s=1GiB: %d, %v", Env, b, ok)
 	}
 }
+
+func TestFormat(t *testing.T) {
+	for n, want := range map[uint64]string{999: "999 B", 1000: "1 kB", 500_000: "500 kB", 3_210_000_000_000: "3.2 TB", 7_100_000_000: "7.1 GB", Overflow: "more than 18 EB"} {
+		if got := Format(n); got != want {
+			t.Errorf("Format(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
