@@ -12,7 +12,7 @@ func TestValidateSizes(t *testing.T) {
 	t.Setenv(memlimit.Env, "4G")
 	s := DefaultSettings()
 	s.LR, s.Batch, s.Chains = 0.1, 8, 1<<60
-	if fe := field.As(s.Validate()); fe == nil || fe.Flag() != "--chains 1.2e+18 chains × 1 parameters would need more than 18 EB; 4 GB is available" {
+	if fe := field.As(s.Validate()); fe == nil || fe.Flag() != "--chains 1.2e+18 chains (of one parameter at least) would need more than 18 EB; 4 GB is available" {
 		t.Errorf("--chains 2⁶⁰: %v", fe)
 	}
 	s.Chains = 1e6
