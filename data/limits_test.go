@@ -138,3 +138,12 @@ func TestInputMemory(t *testing.T) {
 		t.Errorf("%v\n want %s", err, want)
 	}
 }
+
+// TestReadDirectory: a directory given as a data file is a one-line error naming it.
+func TestReadDirectory(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Load(Spec{Source: "csv:" + dir})
+	if want := dir + ": is a directory"; err == nil || err.Error() != want {
+		t.Errorf("%v, want %s", err, want)
+	}
+}
