@@ -159,8 +159,11 @@ func readNPYFile(path string) (raw, content []byte, err error) {
 		}
 		b = append(b, rest...)
 	}
-	if len(b)-start > want {
+	switch got := len(b) - start; {
+	case got > want:
 		return nil, nil, &ParseError{File: path, Msg: fmt.Sprintf("shape %s of %s needs %d data bytes, the file has more", a.shapeString(), a.descr, want)}
+	case got < want:
+		return nil, nil, &ParseError{File: path, Msg: fmt.Sprintf("shape %s of %s needs %d data bytes, the file has %d", a.shapeString(), a.descr, want, got)}
 	}
 	return raw, b, nil
 }
