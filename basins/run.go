@@ -208,7 +208,10 @@ func (w *worker) runOne(ctx context.Context, c cell, ci int, seed uint64, s *Set
 			}
 		}
 	} else {
-		r.Steps = train.EpochSteps(s.Epochs, p.N(), c.batch)
+		var err error
+		if r.Steps, err = train.EpochSteps(s.Epochs, p.N(), c.batch); err != nil {
+			return job{err: err}
+		}
 		if err := train.SGD(ctx, w.sp, theta, train.SGDSettings{LR: c.lr, Batch: c.batch, Sampling: s.Sampling, Steps: r.Steps, Seed: ss}); err != nil {
 			return job{err: err}
 		}

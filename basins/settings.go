@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sgdprior/sgdprior/field"
+	"github.com/sgdprior/sgdprior/internal/memlimit"
 	"github.com/sgdprior/sgdprior/landscape"
 	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/progress"
@@ -125,6 +126,17 @@ func (s *Settings) Validate() error {
 		return field.Errorf("bootstrap", "must be ≥ 100, not %d", s.Bootstrap)
 	case s.Workers < 0:
 		return field.Errorf("workers", "must be ≥ 0, not %d", s.Workers)
+	}
+	// Hutchinson keeps one quadratic form per probe and the bootstrap one ρ per resample,
+	// each allocated up front: checked against the memory available (internal/memlimit).
+	for _, c := range []struct {
+		key string
+		n   int
+	}{{"probes", s.Probes}, {"bootstrap", s.Bootstrap}} {
+		b, _ := memlimit.MulInt(8, c.n)
+		if err := memlimit.Need(c.key, b, fmt.Sprintf("%s numbers", memlimit.Count(c.n))); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -16,6 +16,16 @@
 // order when every label is a number, otherwise lexicographic (byte) order; Classes keeps the
 // original labels.
 //
+// Input caps: no file is read past the input cap, DefaultMaxInput (4 GiB), as stored or
+// after gzip decompression; the environment variable SGDPRIOR_MAX_INPUT (MaxInputEnv: a
+// size such as "8GiB" or "500M") overrides it. A regular file's size is checked before it
+// is read; a device or pipe is read to the cap, or to half the memory available when that
+// is less (internal/memlimit). IDX and compressed .npy files are decompressed only as far
+// as their header declares: the declared size (count × rows × cols bytes; the shape's
+// product × item size) is checked against the cap before any data are read, and reading
+// stops as soon as more bytes arrive than declared. Exceeding a cap is a *ParseError
+// naming the file. LibSVM's dense matrix is capped at 2²⁸ values.
+//
 // Errors: data failures are returned as one-line errors that name the file and, for text
 // formats, the line (*ParseError). Programmer misuse (wrong shapes, invalid settings)
 // panics with a "data: " prefix. Warnings (constant features, empty classes, a suspicious

@@ -1,15 +1,19 @@
 package data
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/sgdprior/sgdprior/internal/memlimit"
 )
 
 // The IDX format of MNIST and Fashion-MNIST (http://yann.lecun.com/exdb/mnist/): a magic
@@ -19,42 +23,107 @@ import (
 
 const idxUbyte = 0x08
 
-// decodeIDX parses an IDX file of unsigned bytes with ndim dimensions. Errors do not name
-// the file.
-func decodeIDX(b []byte, ndim int) (dims []int, data []byte, err error) {
+// idxHeader checks the magic number and dimensions of an IDX file of unsigned bytes with
+// ndim dimensions, given its first 4 + 4·ndim bytes (fewer: truncated), and returns the
+// dimensions and the number of data bytes they declare. Errors do not name the file.
+func idxHeader(b []byte, ndim int) (dims []int, count int, err error) {
 	if len(b) < 4 {
-		return nil, nil, errors.New("not an IDX file (shorter than its magic number)")
+		return nil, 0, errors.New("not an IDX file (shorter than its magic number)")
 	}
 	if b[0] != 0 || b[1] != 0 {
-		return nil, nil, fmt.Errorf("not an IDX file (magic number %#08x)", binary.BigEndian.Uint32(b))
+		return nil, 0, fmt.Errorf("not an IDX file (magic number %#08x)", binary.BigEndian.Uint32(b))
 	}
 	if b[2] != idxUbyte {
-		return nil, nil, fmt.Errorf("IDX element type %#02x: want unsigned bytes (0x08)", b[2])
+		return nil, 0, fmt.Errorf("IDX element type %#02x: want unsigned bytes (0x08)", b[2])
 	}
 	if int(b[3]) != ndim {
-		return nil, nil, fmt.Errorf("IDX file has %d dimensions: want %d (magic number %#08x)", b[3], ndim, binary.BigEndian.Uint32(b))
+		return nil, 0, fmt.Errorf("IDX file has %d dimensions: want %d (magic number %#08x)", b[3], ndim, binary.BigEndian.Uint32(b))
 	}
 	if len(b) < 4+4*ndim {
-		return nil, nil, errors.New("truncated IDX header")
+		return nil, 0, errors.New("truncated IDX header")
 	}
-	count := 1
+	count = 1
 	dims = make([]int, ndim)
 	for k := range dims {
 		v := binary.BigEndian.Uint32(b[4+4*k:])
 		if v > math.MaxInt32 {
-			return nil, nil, fmt.Errorf("IDX dimension %d is %d", k, v)
+			return nil, 0, fmt.Errorf("IDX dimension %d is %d", k, v)
 		}
 		dims[k] = int(v)
 		if dims[k] != 0 && count > math.MaxInt/dims[k] {
-			return nil, nil, fmt.Errorf("IDX dimensions %v are too large", dims)
+			return nil, 0, fmt.Errorf("IDX dimensions %v are too large", dims)
 		}
 		count *= dims[k]
 	}
-	data = b[4+4*ndim:]
-	if len(data) != count {
-		return nil, nil, fmt.Errorf("IDX dimensions %v need %d data bytes, the file has %d", dims, count, len(data))
+	return dims, count, nil
+}
+
+// readIDX reads an IDX file of unsigned bytes with ndim dimensions from r, the content of
+// a file whose stored length is size (-1 when r decompresses it). The header's declared
+// data length is checked against limit (the input cap) before any data are read, and
+// reading stops as soon as more bytes arrive than the header declares: a small compressed
+// file cannot cost more memory than its header announces. Errors do not name the file.
+func readIDX(r io.Reader, size int64, ndim int, limit int64) (dims []int, data []byte, err error) {
+	hdr := make([]byte, 4+4*ndim)
+	n, err := io.ReadFull(r, hdr)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return nil, nil, fmt.Errorf("gzip: %v", err) // only a decompressing reader fails
 	}
-	return dims, data, nil
+	dims, count, err := idxHeader(hdr[:n], ndim)
+	if err != nil {
+		return nil, nil, err
+	}
+	if int64(count) > limit {
+		return nil, nil, fmt.Errorf("IDX dimensions %v declare %d data bytes, more than the input cap of %s (%s raises it)", dims, count, memlimit.Format(uint64(limit)), MaxInputEnv)
+	}
+	// The table holds every byte as a float64 as well.
+	if avail, ok := memlimit.Available(); ok && uint64(count) > avail/9 {
+		return nil, nil, fmt.Errorf("IDX dimensions %v would need %s of memory; %s is available", dims, memlimit.Format(9*uint64(count)), memlimit.Format(avail))
+	}
+	data, err = io.ReadAll(io.LimitReader(r, int64(count)+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("gzip: %v", err)
+	}
+	switch {
+	case len(data) == count:
+		return dims, data, nil
+	case len(data) > count && size < 0:
+		return nil, nil, fmt.Errorf("IDX dimensions %v need %d data bytes, the file has more", dims, count)
+	case len(data) > count:
+		return nil, nil, fmt.Errorf("IDX dimensions %v need %d data bytes, the file has %d", dims, count, size-int64(len(hdr)))
+	}
+	return nil, nil, fmt.Errorf("IDX dimensions %v need %d data bytes, the file has %d", dims, count, len(data))
+}
+
+// decodeIDX parses an IDX file of unsigned bytes with ndim dimensions held in b (readIDX
+// with the default cap). Errors do not name the file.
+func decodeIDX(b []byte, ndim int) (dims []int, data []byte, err error) {
+	return readIDX(bytes.NewReader(b), int64(len(b)), ndim, DefaultMaxInput)
+}
+
+// readIDXFile reads path (gzip-compressed or not) as an IDX file with ndim dimensions and
+// returns its stored bytes (for the checksum), dimensions and data. Errors name the file.
+func readIDXFile(path string, ndim int) (raw []byte, dims []int, data []byte, err error) {
+	limit, err := maxInput()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if raw, err = readRaw(path, limit); err != nil {
+		return nil, nil, nil, err
+	}
+	r, err := contentReader(path, raw)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	size := int64(len(raw))
+	if isGzip(raw) {
+		size = -1
+	}
+	dims, data, err = readIDX(r, size, ndim, limit)
+	if err != nil {
+		return nil, nil, nil, &ParseError{File: path, Msg: err.Error()}
+	}
+	return raw, dims, data, nil
 }
 
 // parseIDX builds the table of an image file (imgFile, content img) and its label file
@@ -64,6 +133,16 @@ func parseIDX(imgFile string, img []byte, lblFile string, lbl []byte) (*table, e
 	if err != nil {
 		return nil, &ParseError{File: imgFile, Msg: err.Error()}
 	}
+	ldims, labels, err := decodeIDX(lbl, 1)
+	if err != nil {
+		return nil, &ParseError{File: lblFile, Msg: err.Error()}
+	}
+	return idxTable(imgFile, dims, pix, lblFile, ldims, labels)
+}
+
+// idxTable builds the table of decoded IDX images (dims n, rows, cols; pixels pix) and
+// labels (ldims n; labels).
+func idxTable(imgFile string, dims []int, pix []byte, lblFile string, ldims []int, labels []byte) (*table, error) {
 	n, rows, cols := dims[0], dims[1], dims[2]
 	if n == 0 {
 		// Checked before anything of size rows·cols is allocated: with n = 0 the file's
@@ -72,10 +151,6 @@ func parseIDX(imgFile string, img []byte, lblFile string, lbl []byte) (*table, e
 	}
 	if rows == 0 || cols == 0 {
 		return nil, &ParseError{File: imgFile, Msg: fmt.Sprintf("images of %d×%d pixels", rows, cols)}
-	}
-	ldims, labels, err := decodeIDX(lbl, 1)
-	if err != nil {
-		return nil, &ParseError{File: lblFile, Msg: err.Error()}
 	}
 	if ldims[0] != n {
 		return nil, &ParseError{File: lblFile, Msg: fmt.Sprintf("%d labels for %d images in %s", ldims[0], n, imgFile)}
@@ -123,18 +198,18 @@ func loadIDX(dir, split string) (*table, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	rawImg, bImg, err := readFile(img)
+	rawImg, dims, pix, err := readIDXFile(img, 3)
 	if err != nil {
 		return nil, nil, err
 	}
-	rawLbl, bLbl, err := readFile(lbl)
+	rawLbl, ldims, labels, err := readIDXFile(lbl, 1)
 	if err != nil {
 		return nil, nil, err
 	}
 	h := sha256.New()
 	h.Write(rawImg)
 	h.Write(rawLbl)
-	t, err := parseIDX(img, bImg, lbl, bLbl)
+	t, err := idxTable(img, dims, pix, lbl, ldims, labels)
 	return t, h.Sum(nil), err
 }
 

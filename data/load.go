@@ -1,16 +1,11 @@
 package data
 
 import (
-	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 
@@ -79,8 +74,6 @@ const (
 	// defaultMaxElements caps n·p of a dense feature matrix built from a sparse format
 	// (LibSVM), where a single large index would otherwise ask for a huge allocation.
 	defaultMaxElements = 1 << 28
-	// maxDecompressed caps the size of a gzip-decompressed file.
-	maxDecompressed = 1 << 31
 )
 
 // table is the format-independent result of parsing: features, targets and where each row
@@ -161,7 +154,11 @@ func Load(spec Spec) (*Dataset, error) {
 		t, err = parseCSV(path+".csv", b, spec.Target)
 	case "csv", "libsvm", "npy":
 		var raw, b []byte
-		raw, b, err = readFile(path)
+		if kind == "npy" {
+			raw, b, err = readNPYFile(path)
+		} else {
+			raw, b, err = readFile(path)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -174,7 +171,7 @@ func Load(spec Spec) (*Dataset, error) {
 			t, err = parseLibSVM(path, b, defaultMaxElements)
 		case "npy":
 			var rawY, by []byte
-			rawY, by, err = readFile(spec.Labels)
+			rawY, by, err = readNPYFile(spec.Labels)
 			if err != nil {
 				return nil, err
 			}
@@ -223,41 +220,6 @@ func classify(src string) (kind, path string) {
 		return "npy", src
 	}
 	return "", src
-}
-
-// readFile returns the bytes of path as stored (for the checksum) and as content
-// (gzip-decompressed when the file starts with the gzip magic number).
-func readFile(path string) (raw, content []byte, err error) {
-	raw, err = os.ReadFile(path)
-	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			return nil, nil, fmt.Errorf("%s: %w", path, pe.Err)
-		}
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	content, err = gunzipIf(path, raw)
-	return raw, content, err
-}
-
-// gunzipIf decompresses b when it starts with the gzip magic number, and returns it
-// unchanged otherwise.
-func gunzipIf(path string, b []byte) ([]byte, error) {
-	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
-		return b, nil
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		return nil, fmt.Errorf("%s: gzip: %v", path, err)
-	}
-	out, err := io.ReadAll(io.LimitReader(zr, maxDecompressed+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: gzip: %v", path, err)
-	}
-	if len(out) > maxDecompressed {
-		return nil, fmt.Errorf("%s: gzip: decompressed size exceeds %d bytes", path, maxDecompressed)
-	}
-	return out, nil
 }
 
 // maxClassesRatio: a classification target with more than max(20, n/maxClassesRatio)

@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/sgdprior/sgdprior/internal/atomicfile"
+	"github.com/sgdprior/sgdprior/internal/memlimit"
 )
 
 // The NumPy .npy format (https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html):
@@ -42,48 +43,129 @@ type npyArray struct {
 
 // decodeNPY parses a .npy file held in b. Errors do not name the file.
 func decodeNPY(b []byte) (*npyArray, error) {
+	a, start, want, err := npyHeader(b)
+	if err != nil {
+		return nil, err
+	}
+	a.data = b[start:]
+	if len(a.data) != want {
+		return nil, fmt.Errorf("shape %s of %s needs %d data bytes, the file has %d", a.shapeString(), a.descr, want, len(a.data))
+	}
+	return a, nil
+}
+
+// npyHeader parses the magic string, version and header of a .npy file whose first bytes
+// are b (at least the whole header), and returns the array without its data, the offset
+// of the data and the number of data bytes the shape declares. Errors do not name the file.
+func npyHeader(b []byte) (a *npyArray, start, want int, err error) {
 	if len(b) < 10 || string(b[:6]) != string(npyMagic) {
-		return nil, fmt.Errorf("not a .npy file (no \\x93NUMPY magic string)")
+		return nil, 0, 0, fmt.Errorf("not a .npy file (no \\x93NUMPY magic string)")
 	}
 	major := b[6]
-	var hlen, start int
+	var hlen int
 	switch major {
 	case 1:
 		hlen, start = int(binary.LittleEndian.Uint16(b[8:10])), 10
 	case 2, 3:
 		if len(b) < 12 {
-			return nil, fmt.Errorf("truncated header")
+			return nil, 0, 0, fmt.Errorf("truncated header")
 		}
 		hlen, start = int(binary.LittleEndian.Uint32(b[8:12])), 12
 	default:
-		return nil, fmt.Errorf("unsupported .npy format version %d.%d", major, b[7])
+		return nil, 0, 0, fmt.Errorf("unsupported .npy format version %d.%d", major, b[7])
 	}
 	if hlen > len(b)-start {
-		return nil, fmt.Errorf("truncated header: %d bytes announced, %d present", hlen, len(b)-start)
+		return nil, 0, 0, fmt.Errorf("truncated header: %d bytes announced, %d present", hlen, len(b)-start)
 	}
 	hdr := string(b[start : start+hlen])
 	if !utf8.ValidString(hdr) {
-		return nil, fmt.Errorf("header is not valid text")
+		return nil, 0, 0, fmt.Errorf("header is not valid text")
 	}
-	a := new(npyArray)
+	a = new(npyArray)
 	if err := a.parseHeader(hdr); err != nil {
-		return nil, fmt.Errorf("header %q: %v", strings.TrimSpace(hdr), err)
+		return nil, 0, 0, fmt.Errorf("header %q: %v", strings.TrimSpace(hdr), err)
 	}
 	count := 1
 	for _, s := range a.shape {
 		if s != 0 && count > math.MaxInt/s {
-			return nil, fmt.Errorf("shape %s is too large", a.shapeString())
+			return nil, 0, 0, fmt.Errorf("shape %s is too large", a.shapeString())
 		}
 		count *= s
 	}
 	if count > math.MaxInt/a.size {
-		return nil, fmt.Errorf("shape %s is too large", a.shapeString())
+		return nil, 0, 0, fmt.Errorf("shape %s is too large", a.shapeString())
 	}
-	a.data = b[start+hlen:]
-	if want := count * a.size; len(a.data) != want {
-		return nil, fmt.Errorf("shape %s of %s needs %d data bytes, the file has %d", a.shapeString(), a.descr, want, len(a.data))
+	return a, start + hlen, count * a.size, nil
+}
+
+// maxNPYHeader bounds the header length read from a compressed .npy file (NumPy writes a
+// few hundred bytes; version 1 cannot exceed 65535).
+const maxNPYHeader = 1 << 20
+
+// readNPYFile returns the bytes of the .npy file path as stored (for the checksum) and as
+// content. A stored file larger than the input cap is refused before it is read; a
+// gzip-compressed one is decompressed only as far as its header declares: the shape's
+// product × item size is checked against the cap before any data are read, and reading
+// stops once more bytes arrive than the header declares. Errors name the file.
+func readNPYFile(path string) (raw, content []byte, err error) {
+	limit, err := maxInput()
+	if err != nil {
+		return nil, nil, err
 	}
-	return a, nil
+	if raw, err = readRaw(path, limit); err != nil {
+		return nil, nil, err
+	}
+	if !isGzip(raw) {
+		return raw, raw, nil // decodeNPY checks the shape against the length
+	}
+	r, err := contentReader(path, raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	pre, err := readUpTo(path, r, 11) // up to 12 bytes: magic, version, header length
+	if err != nil {
+		return nil, nil, err
+	}
+	end := 0 // where the header ends
+	switch {
+	case len(pre) >= 10 && pre[6] == 1:
+		end = 10 + int(binary.LittleEndian.Uint16(pre[8:10]))
+	case len(pre) >= 12:
+		end = 12 + int(binary.LittleEndian.Uint32(pre[8:12]))
+	}
+	if end > maxNPYHeader {
+		return nil, nil, &ParseError{File: path, Msg: fmt.Sprintf("header of %d bytes: more than %d", end, maxNPYHeader)}
+	}
+	b := pre
+	if more := end - len(pre); more > 0 {
+		hdr, err := readUpTo(path, r, int64(more)-1)
+		if err != nil {
+			return nil, nil, err
+		}
+		b = append(b, hdr...)
+	}
+	a, start, want, err := npyHeader(b)
+	if err != nil {
+		return nil, nil, &ParseError{File: path, Msg: err.Error()}
+	}
+	if int64(want) > limit {
+		return nil, nil, &ParseError{File: path, Msg: fmt.Sprintf("shape %s of %s declares %d data bytes, more than the input cap of %s (%s raises it)",
+			a.shapeString(), a.descr, want, memlimit.Format(uint64(limit)), MaxInputEnv)}
+	}
+	if got := len(b) - start; got <= want {
+		rest, err := readUpTo(path, r, int64(want-got))
+		if err != nil {
+			return nil, nil, err
+		}
+		b = append(b, rest...)
+	}
+	switch got := len(b) - start; {
+	case got > want:
+		return nil, nil, &ParseError{File: path, Msg: fmt.Sprintf("shape %s of %s needs %d data bytes, the file has more", a.shapeString(), a.descr, want)}
+	case got < want:
+		return nil, nil, &ParseError{File: path, Msg: fmt.Sprintf("shape %s of %s needs %d data bytes, the file has %d", a.shapeString(), a.descr, want, got)}
+	}
+	return raw, b, nil
 }
 
 // parseHeader reads the header dict.
@@ -388,7 +470,7 @@ func (p *pyLit) tuple() ([]int, error) {
 
 // readNPY reads and decodes the .npy file path (gzip-compressed or not).
 func readNPY(path string) (*npyArray, error) {
-	_, b, err := readFile(path)
+	_, b, err := readNPYFile(path)
 	if err != nil {
 		return nil, err
 	}

@@ -99,6 +99,9 @@ func Run(ctx context.Context, p *problem.Problem, theta []float64, s *Settings) 
 		return nil, err
 	}
 	n, d := p.N(), p.D()
+	if err := s.CheckMemory(d); err != nil {
+		return nil, err
+	}
 	kappa, err := noise.Kappa(s.Sampling, n, s.Batch)
 	if err != nil {
 		return nil, err

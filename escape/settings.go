@@ -2,9 +2,11 @@ package escape
 
 import (
 	"flag"
+	"fmt"
 	"math"
 
 	"github.com/sgdprior/sgdprior/field"
+	"github.com/sgdprior/sgdprior/internal/memlimit"
 	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/progress"
 )
@@ -62,7 +64,22 @@ func (s *Settings) Validate() error {
 	case s.Landing < 0:
 		return field.Errorf("landing", "must be ≥ 0, not %d", s.Landing)
 	}
-	return nil
+	return s.CheckMemory(0)
+}
+
+// CheckMemory checks, before anything is allocated, that the chains' state for a model of
+// d parameters fits in the memory available (internal/memlimit): per chain its final
+// point (d numbers) and 16 numbers of bookkeeping. The error is a *field.Error keyed
+// "chains". Validate calls it with d = 0, d unknown (a lower bound of one parameter); Run
+// with p's d.
+func (s *Settings) CheckMemory(d int) error {
+	per, _ := memlimit.MulInt(8, max(d, 1)+16)
+	b, _ := memlimit.Mul(uint64(max(s.Chains, 0)), per)
+	what := fmt.Sprintf("%s chains × %d parameters", memlimit.Count(s.Chains), d)
+	if d == 0 {
+		what = fmt.Sprintf("%s chains (of one parameter at least)", memlimit.Count(s.Chains))
+	}
+	return memlimit.Need("chains", b, what)
 }
 
 // BindFlags defines the `sgdprior escape` settings flags on fs, bound to s; their defaults

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sgdprior/sgdprior/field"
+	"github.com/sgdprior/sgdprior/internal/memlimit"
 	"github.com/sgdprior/sgdprior/sim"
 )
 
@@ -105,7 +106,8 @@ func splitList(s string) []string {
 
 // Validate checks the settings NewPreset parses: the preset's name, the wells list (in the
 // form of the named preset: "center:depth:width" or, for wells2d, "cx:cy:depth:width") and
-// ou2d's matrices. The error is a *field.Error keyed by the flag name ("preset", "wells",
+// ou2d's matrices, and that N examples fit in the memory available (internal/memlimit: 64
+// bytes per example). The error is a *field.Error keyed by the flag name ("preset", "wells",
 // "hess2", "noise2"). NewPreset may still refuse values out of a preset's range.
 func (s PresetSettings) Validate() error {
 	name := strings.ToLower(strings.TrimSpace(s.Name))
@@ -135,7 +137,10 @@ func (s PresetSettings) Validate() error {
 			return field.Errorf(m.key, "%q: %v", m.v, err)
 		}
 	}
-	return nil
+	// Every preset holds a few numbers per example and the Gaussian-noise simulators one
+	// more per worker: 8 numbers of 8 bytes per example bound them all.
+	b, _ := memlimit.MulInt(64, s.N)
+	return memlimit.Need("n", b, fmt.Sprintf("%s examples", memlimit.Count(s.N)))
 }
 
 // BindFlags defines the preset flags on fs, bound to p; their defaults are p's current

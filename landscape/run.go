@@ -1,11 +1,13 @@
 package landscape
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 
 	"github.com/sgdprior/sgdprior/field"
+	"github.com/sgdprior/sgdprior/internal/memlimit"
 	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/sim"
 )
@@ -81,7 +83,32 @@ func (s Settings) Validate() error {
 			return field.Errorf("sweep-batch", "has %d, not a positive integer", v)
 		}
 	}
-	return nil
+	return s.checkSizes()
+}
+
+// maxSimSteps bounds the simulated steps per chain, time/dt: 2⁵³, the largest count a
+// float64 holds exactly.
+const maxSimSteps = 1 << 53
+
+// checkSizes checks, before anything is allocated, that the step count time/dt fits
+// (≤ 2⁵³) and that the chains' histograms fit in the memory available (internal/memlimit):
+// per chain one count per cell of the larger display grid (Exact.Bins, default 200, or
+// FP.NX × FP.NY, default 120 × 120) and 16 numbers more.
+func (s Settings) checkSizes() error {
+	for _, t := range []struct {
+		key  string
+		time int
+	}{{"steps", s.Time}, {"sweep-steps", s.SweepTime}} {
+		if steps := float64(t.time) / s.DT; !(steps <= maxSimSteps) {
+			return field.Errorf(t.key, "%d at --dt %v means %.3g steps per chain, more than the %d (2⁵³) a run can count", t.time, s.DT, steps, maxSimSteps)
+		}
+	}
+	bins := cmp.Or(s.Exact.Bins, 200)
+	nx, ny := cmp.Or(s.FP.NX, 120), cmp.Or(s.FP.NY, 120)
+	cells, _ := memlimit.MulInt(nx, ny)
+	cells = memlimit.Add(max(cells, uint64(max(bins, 0))), 16)
+	b, _ := memlimit.Mul(8, uint64(s.Chains), cells)
+	return memlimit.Need("chains", b, fmt.Sprintf("%s chains × %d histogram cells", memlimit.Count(s.Chains), cells-16))
 }
 
 // studied reports whether Run can simulate m.

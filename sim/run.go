@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/gonum/floats"
 
 	"github.com/sgdprior/sgdprior/internal/kernel"
+	"github.com/sgdprior/sgdprior/internal/memlimit"
 	"github.com/sgdprior/sgdprior/noise"
 )
 
@@ -61,6 +62,20 @@ type settings struct {
 	kappa      float64
 	noiseScale float64 // Gauss/SDE: w_i = 1/N + noiseScale·(z_i − z̄); SGLD: √(2ηT/N)
 	stepScale  float64 // θ ← θ − stepScale·grad (η, or hη for SDE)
+}
+
+// checkMemory checks, before anything is allocated, that the chains' buffers fit in the
+// memory available (internal/memlimit): per chain the kept samples (nKept × dim) and two
+// vectors of length d (the iterate and the final point). The error is a *field.Error keyed
+// "chains" (the commands' flag) when the vectors alone do not fit, else "steps".
+func (s *settings) checkMemory() error {
+	vecs, _ := memlimit.MulInt(2, s.d)
+	if b, _ := memlimit.Mul(8, uint64(s.Chains), vecs); memlimit.Need("chains", b, "") != nil {
+		return memlimit.Need("chains", b, fmt.Sprintf("%s chains × %d parameters", memlimit.Count(s.Chains), s.d))
+	}
+	kept, _ := memlimit.MulInt(s.nKept, s.dim)
+	b, _ := memlimit.Mul(8, uint64(s.Chains), memlimit.Add(kept, vecs))
+	return memlimit.Need("steps", b, fmt.Sprintf("%s steps × %s chains × %d numbers kept", memlimit.Count(s.Steps), memlimit.Count(s.Chains), s.dim))
 }
 
 // keptAt returns how many samples have been kept after step steps.
@@ -164,6 +179,9 @@ func validate(p Problem, cfg Config) (*settings, []string, error) {
 	s.nKept = s.keptAt(s.Steps)
 	if s.nKept == 0 {
 		warn = append(warn, fmt.Sprintf("no samples are kept: steps %d − burn-in %d < thin %d", s.Steps, s.Burnin, s.Thin))
+	}
+	if err := s.checkMemory(); err != nil {
+		return nil, nil, err
 	}
 	kappa, err := noise.Kappa(s.Sampling, n, s.Batch)
 	if err != nil {

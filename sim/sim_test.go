@@ -11,6 +11,8 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/sgdprior/sgdprior/field"
+	"github.com/sgdprior/sgdprior/internal/memlimit"
 	"github.com/sgdprior/sgdprior/noise"
 )
 
@@ -651,6 +653,26 @@ func TestRunPerChainStarts(t *testing.T) {
 			if v != s.Samples[k][i] {
 				t.Fatalf("chain %d sample value %d: %v with Inits, %v with Init = Inits[%d]", k, i, v, s.Samples[k][i], k)
 			}
+		}
+	}
+}
+
+// TestConfigSizes: steps or chains whose buffers would overflow (a makeslice panic) or
+// exceed the memory available are *field.Errors keyed by the flag, before any allocation.
+func TestConfigSizes(t *testing.T) {
+	t.Setenv(memlimit.Env, "1G")
+	q := newQuadratic1D(1, 1, 10, 1)
+	for _, c := range []struct {
+		chains, steps int
+		key, want     string
+	}{
+		{1, 1 << 62, "steps", "--steps 4.6e+18 steps × 1 chains × 1 numbers kept would need more than 18 EB; 1 GB is available"},
+		{1 << 62, 10, "chains", "--chains 4.6e+18 chains × 1 parameters would need more than 18 EB; 1 GB is available"},
+	} {
+		cfg := Config{LR: 0.1, Batch: 2, Chains: c.chains, Steps: c.steps, Init: []float64{0}}
+		_, err := Run(context.Background(), q, cfg)
+		if fe := field.As(err); fe == nil || fe.Key != c.key || fe.Flag() != c.want {
+			t.Errorf("chains %d steps %d: %v, want %q", c.chains, c.steps, err, c.want)
 		}
 	}
 }

@@ -2,8 +2,11 @@ package track
 
 import (
 	"flag"
+	"fmt"
+	"math"
 
 	"github.com/sgdprior/sgdprior/field"
+	"github.com/sgdprior/sgdprior/internal/memlimit"
 	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/progress"
@@ -117,7 +120,34 @@ func (s *Settings) Validate() error {
 	case !(s.LanczosTol > 0 && s.LanczosTol < 1):
 		return field.Errorf("lanczos-tol", "must be in (0, 1), not %v", s.LanczosTol)
 	}
-	return nil
+	// The recorded rows (RecordSteps) are listed up front and each becomes a Row.
+	rows := memlimit.Add(memlimit.Add(uint64(s.Steps/s.Every), uint64(s.LogRows)), 2)
+	b, _ := memlimit.Mul(rowBytes, rows)
+	nrows := memlimit.Count(int(min(rows, math.MaxInt)))
+	if uint64(s.LogRows) > rows/2 {
+		return memlimit.Need("log-rows", b, fmt.Sprintf("%s records %s rows, which", memlimit.Count(s.LogRows), nrows))
+	}
+	return memlimit.Need("every", b, fmt.Sprintf("%s records %s rows of --steps %s, which", memlimit.Count(s.Every), nrows, memlimit.Count(s.Steps)))
+}
+
+// rowBytes bounds the memory of one recorded row (its step in RecordSteps and its Row).
+const rowBytes = 1024
+
+// CheckMemory checks, before anything is allocated, that the diagnostics' vectors for a
+// model of d parameters fit in the memory available (internal/memlimit): 2·TraceProbes +
+// 2·HCExamples + LanczosIter + 8 vectors of d numbers. The error is a *field.Error keyed by
+// the largest of the three flags. Run calls it with p's d.
+func (s *Settings) CheckMemory(d int) error {
+	key, val, most := "trace-probes", s.TraceProbes, 2*uint64(s.TraceProbes)
+	if 2*uint64(s.HCExamples) > most {
+		key, val, most = "hc-examples", s.HCExamples, 2*uint64(s.HCExamples)
+	}
+	if uint64(s.LanczosIter) > most {
+		key, val = "lanczos-iter", s.LanczosIter
+	}
+	vecs := memlimit.Add(memlimit.Add(memlimit.Add(2*uint64(s.TraceProbes), 2*uint64(s.HCExamples)), uint64(s.LanczosIter)), 8)
+	b, _ := memlimit.Mul(8, uint64(max(d, 0)), vecs)
+	return memlimit.Need(key, b, fmt.Sprintf("%s vectors of %d parameters", memlimit.Count(val), d))
 }
 
 // BindFlags defines the `sgdprior track` settings flags on fs, bound to s (with SGD's and

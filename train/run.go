@@ -87,6 +87,9 @@ func (s RunSettings) Validate() error {
 		if err := noise.CheckLRBatch(s.LR, s.Batch); err != nil {
 			return err
 		}
+		if math.IsNaN(s.Epochs) || math.IsInf(s.Epochs, 0) {
+			return field.Errorf("epochs", "must be a finite number > 0, not %v", s.Epochs)
+		}
 		if (s.Steps > 0) == (s.Epochs > 0) {
 			return field.Errorf("method", "sgd needs exactly one of --steps T > 0 and --epochs E > 0")
 		}
@@ -172,7 +175,10 @@ func Run(ctx context.Context, p *problem.Problem, init []float64, s RunSettings)
 		}
 		T := s.Steps
 		if s.Epochs > 0 {
-			T = EpochSteps(s.Epochs, p.Data.Len(), s.Batch)
+			var err error
+			if T, err = EpochSteps(s.Epochs, p.Data.Len(), s.Batch); err != nil {
+				return nil, nil, err
+			}
 		}
 		err := SGD(ctx, sim.NewModelProblem(p.Model, p.Batch, p.Spec.WeightDecay), theta, SGDSettings{
 			LR: s.LR, Batch: s.Batch, Sampling: s.Sampling, Steps: T, Seed: s.Seed, Progress: s.Progress,
@@ -213,10 +219,22 @@ func Evaluate(p *problem.Problem, theta []float64) (loss, acc jsonnum.Float, n i
 	return loss, acc, p.Test.Len()
 }
 
+// MaxSteps is the largest number of SGD steps EpochSteps accepts: 2⁵³, the largest count a
+// float64 holds exactly (and far more than any run can take).
+const MaxSteps = 1 << 53
+
 // EpochSteps returns the number of SGD steps of E epochs over n examples in batches of b:
-// T = ⌈E·n/b⌉.
-func EpochSteps(epochs float64, n, b int) int {
-	return int(math.Ceil(epochs * float64(n) / float64(b)))
+// T = ⌈E·n/b⌉. The product is checked as a float before it becomes an int: epochs that are
+// not finite and positive, or a T above MaxSteps, are a *field.Error keyed "epochs".
+func EpochSteps(epochs float64, n, b int) (int, error) {
+	if !(epochs > 0) || math.IsInf(epochs, 1) {
+		return 0, field.Errorf("epochs", "must be a finite number > 0, not %v", epochs)
+	}
+	t := math.Ceil(epochs * float64(n) / float64(b))
+	if !(t <= MaxSteps) {
+		return 0, field.Errorf("epochs", "%v means %.3g steps of batch %d over N = %d examples, more than the %d (2⁵³) a run can count", epochs, t, b, n, MaxSteps)
+	}
+	return int(t), nil
 }
 
 // BindFlags defines the `sgdprior train` settings flags on fs, bound to s; their defaults

@@ -69,7 +69,10 @@ func TestRun(t *testing.T) {
 	}
 	want := make([]float64, p.D())
 	model.InitParams(want, p.Model, rand.New(rand.NewPCG(3, model.InitStream)))
-	steps := EpochSteps(2, p.N(), 8)
+	steps, err := EpochSteps(2, p.N(), 8)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := SGD(context.Background(), newModelProblem(p), want, SGDSettings{LR: 0.05, Batch: 8, Steps: steps, Seed: 3}); err != nil {
 		t.Fatal(err)
 	}
@@ -190,5 +193,30 @@ func TestRunTestSet(t *testing.T) {
 	var back2 Output
 	if err := json.Unmarshal(b, &back2); err != nil || back2.TestLoss != out.TestLoss || back2.TestAccuracy != out.TestAccuracy {
 		t.Errorf("read back %v %v", back2.TestLoss, back2.TestAccuracy)
+	}
+}
+
+// TestRunHugeEpochs: --epochs 1e300 and Inf are usage errors keyed "epochs" before any
+// step runs (the step count overflowed int); EpochSteps refuses more than 2⁵³ steps.
+func TestRunHugeEpochs(t *testing.T) {
+	p := irisProblem(t)
+	for _, e := range []float64{1e300, math.Inf(1)} {
+		s := DefaultRunSettings()
+		s.LR, s.Batch, s.Epochs = 0.05, 8, e
+		_, _, err := Run(context.Background(), p, nil, s)
+		if fe := field.As(err); fe == nil || fe.Key != "epochs" {
+			t.Errorf("epochs %v: %v, want a *field.Error keyed epochs", e, err)
+		} else {
+			t.Logf("--epochs %v: %s", e, fe.Flag())
+		}
+	}
+}
+
+func TestEpochStepsBound(t *testing.T) {
+	if _, err := EpochSteps(1e17, 150, 8); field.As(err) == nil {
+		t.Errorf("EpochSteps(1e17, 150, 8): %v, want a *field.Error", err)
+	}
+	if T, err := EpochSteps(1e6, 150, 8); err != nil || T != 18750000 {
+		t.Errorf("EpochSteps(1e6, 150, 8) = %d, %v", T, err)
 	}
 }

@@ -44,6 +44,9 @@ func Run(ctx context.Context, p *problem.Problem, theta []float64, s *Settings) 
 		return nil, err
 	}
 	n, d := p.Data.Len(), p.Model.NumParams()
+	if err := s.CheckMemory(d); err != nil {
+		return nil, err
+	}
 	wd, sigma := p.Spec.WeightDecay, p.Spec.Sigma
 	obj := model.Objective{Model: p.Model, WeightDecay: wd}
 	kappa, err := noise.Kappa(s.Sampling, n, s.Batch)

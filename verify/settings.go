@@ -1,11 +1,15 @@
 package verify
 
 import (
+	"fmt"
+
 	"github.com/sgdprior/sgdprior/field"
+	"github.com/sgdprior/sgdprior/internal/memlimit"
 	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/progress"
 	"github.com/sgdprior/sgdprior/sim"
+	"github.com/sgdprior/sgdprior/stationary"
 )
 
 // Settings configures Run. Start from DefaultSettings; the keys of Validate's errors are the
@@ -76,5 +80,38 @@ func (s *Settings) Validate() error {
 	case !(s.Alpha > 0 && s.Alpha < 1):
 		return field.Errorf("alpha", "must be in (0, 1), not %v", s.Alpha)
 	}
-	return nil
+	return s.CheckMemory(0)
+}
+
+// CheckMemory checks, before anything is allocated, that the run's buffers for a model of d
+// parameters fit in the memory available (internal/memlimit): per chain, the kept samples
+// ((Steps − Burnin)/Thin of k numbers each, k = d for d ≤ stationary.SmallDim, else
+// min(TopK, d)), the chain's k×k covariance and 3 vectors of length d (start, iterate,
+// final). The error is a *field.Error keyed "chains" when the per-chain vectors alone do
+// not fit, else "steps". Validate calls it with d = 0, d unknown: a lower bound of one
+// number per kept sample; Run with p's d.
+func (s *Settings) CheckMemory(d int) error {
+	k, dd := d, d
+	if d == 0 {
+		k, dd = 1, 1
+	} else if d > stationary.SmallDim {
+		k = min(s.TopK, d)
+	}
+	kept := (s.Steps - s.Burnin) / s.Thin
+	perChain, _ := memlimit.MulInt(3, dd)
+	if b, _ := memlimit.Mul(8, uint64(s.Chains), perChain); memlimit.Need("chains", b, "") != nil {
+		what := fmt.Sprintf("%s chains × %d parameters", memlimit.Count(s.Chains), d)
+		if d == 0 {
+			what = fmt.Sprintf("%s chains (of one parameter at least)", memlimit.Count(s.Chains))
+		}
+		return memlimit.Need("chains", b, what)
+	}
+	samples, _ := memlimit.MulInt(kept, k)
+	cov, _ := memlimit.MulInt(k, k)
+	b, _ := memlimit.Mul(8, uint64(s.Chains), memlimit.Add(memlimit.Add(samples, cov), perChain))
+	what := fmt.Sprintf("%s steps × %s chains × %d parameters kept", memlimit.Count(s.Steps), memlimit.Count(s.Chains), k)
+	if d == 0 {
+		what = fmt.Sprintf("%s steps × %s chains (one number kept per step at least)", memlimit.Count(s.Steps), memlimit.Count(s.Chains))
+	}
+	return memlimit.Need("steps", b, what)
 }
