@@ -45,8 +45,8 @@ type OutputFile struct {
 	SHA256 string `json:"sha256"`
 }
 
-// StepHash identifies a step's settings: the SHA-256 of the program version, the step's ID
-// and its command line (CommandLine renders every setting that differs from its default,
+// StepHash identifies a step's settings: the SHA-256 of the program (its version, and for
+// sgdprior run also the executable's own SHA-256), the step's ID and its command line (CommandLine renders every setting that differs from its default,
 // paths included). Data file contents are not hashed: a changed file under the same name
 // is not detected.
 func StepHash(version string, s *Step) string {

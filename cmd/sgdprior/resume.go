@@ -1,6 +1,13 @@
 package main
 
-import "strings"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"os"
+	"strings"
+	"sync"
+)
 
 // canonicalCommandLine is the command line an output records: the one typed, without its
 // --resume flag (run's boolean --resume; verify's and track's --resume FILE, with its value),
@@ -40,3 +47,22 @@ func resumeHint(name string) string {
 		return "rerun the same command"
 	}
 }
+
+// executableID is the hex SHA-256 of the running executable ("unknown" when it cannot be
+// read), computed once.
+var executableID = sync.OnceValue(func() string {
+	path, err := os.Executable()
+	if err != nil {
+		return "unknown"
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "unknown"
+	}
+	return hex.EncodeToString(h.Sum(nil))
+})

@@ -77,6 +77,9 @@ func runStudy(ctx context.Context, e *env, args []string) error {
 	prog := newProgress(e.stdout)
 	fmt.Fprintf(e.stdout, "sgdprior %s: %d steps of %s%s into %s\n", version, len(steps), name, map[bool]string{true: " (quick)"}[*quick], *out)
 	start := time.Now()
+	// A finished step is kept only for the same program: its version and the SHA-256 of
+	// the executable (a rebuilt binary reruns every step).
+	program := version + "+" + executableID()
 	man := keptSteps(prev, steps)
 	// The manifest exists from the start, so that a run killed in its first step is still
 	// recognised as this program's, and resumed.
@@ -86,7 +89,7 @@ func runStudy(ctx context.Context, e *env, args []string) error {
 	kept := 0
 	for i := range steps {
 		st := &steps[i]
-		if ms := man.Finished(*out, version, st); ms != nil {
+		if ms := man.Finished(*out, program, st); ms != nil {
 			raw, err := os.ReadFile(filepath.Join(*out, st.JSON))
 			if err != nil {
 				return err
@@ -110,7 +113,7 @@ func runStudy(ctx context.Context, e *env, args []string) error {
 			}
 			return err
 		}
-		rec, err := study.Record(*out, version, st)
+		rec, err := study.Record(*out, program, st)
 		if err != nil {
 			return err
 		}
