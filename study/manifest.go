@@ -34,8 +34,8 @@ const ManifestFormat = 1
 // ManifestStep is one finished step: its ID, the hash of its settings (StepHash), its output
 // files relative to the output directory, and the SHA-256 of each.
 type ManifestStep struct {
-	ID    string         `json:"id"`
-	Hash  string         `json:"hash"`
+	ID    string       `json:"id"`
+	Hash  string       `json:"hash"`
 	Files []OutputFile `json:"files"`
 }
 
