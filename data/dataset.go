@@ -19,7 +19,8 @@
 // Input caps: no file is read past the input cap, DefaultMaxInput (4 GiB), as stored or
 // after gzip decompression; the environment variable SGDPRIOR_MAX_INPUT (MaxInputEnv: a
 // size such as "8GiB" or "500M") overrides it. A regular file's size is checked before it
-// is read; a device or pipe is read to the cap, or to half the memory available when that
+// is read; a device or pipe is read to the cap, or to a quarter of the memory available (the
+// smaller of MemAvailable and the address-space limit) when that
 // is less (internal/memlimit). IDX and compressed .npy files are decompressed only as far
 // as their header declares: the declared size (count × rows × cols bytes; the shape's
 // product × item size) is checked against the cap before any data are read, and reading

@@ -58,11 +58,12 @@ func readRaw(path string, limit int64) ([]byte, error) {
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > limit {
 		return nil, capErr(path, false, limit)
 	}
-	// A device or pipe has no size to check first: it is read up to the cap, and up to half
-	// the memory available when that is less (the bytes are held while they are parsed).
+	// A device or pipe has no size to check first: it is read up to the cap, and up to a
+	// quarter of the memory available when that is less (reading into a growing buffer
+	// can briefly need twice what it holds, and the bytes are held while they are parsed).
 	mem := int64(-1)
-	if avail, ok := memlimit.Available(); ok && avail/2 < uint64(limit) {
-		mem = int64(avail / 2)
+	if avail, ok := memlimit.Available(); ok && avail/4 < uint64(limit) {
+		mem = int64(avail / 4)
 	}
 	read := limit
 	if mem >= 0 {
@@ -80,7 +81,7 @@ func readRaw(path string, limit int64) ([]byte, error) {
 	case int64(len(b)) > limit:
 		return nil, capErr(path, false, limit)
 	case mem >= 0 && int64(len(b)) > mem:
-		return nil, &ParseError{File: path, Msg: fmt.Sprintf("is larger than half the memory available (%s)", memlimit.Format(uint64(mem)))}
+		return nil, &ParseError{File: path, Msg: fmt.Sprintf("is larger than a quarter of the memory available (%s)", memlimit.Format(uint64(mem)))}
 	}
 	return b, nil
 }

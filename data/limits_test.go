@@ -126,15 +126,15 @@ func TestNPYGzipBomb(t *testing.T) {
 	}
 }
 
-// TestInputMemory: an endless device is read no further than half the memory available
+// TestInputMemory: an endless device is read no further than a quarter of the memory available
 // when that is below the input cap.
 func TestInputMemory(t *testing.T) {
 	if _, err := os.Stat("/dev/zero"); err != nil {
 		t.Skip("no /dev/zero")
 	}
-	t.Setenv("SGDPRIOR_MEMORY", "2kB")
+	t.Setenv("SGDPRIOR_MEMORY", "4kB")
 	_, err := Load(Spec{Source: "csv:/dev/zero"})
-	if want := "/dev/zero: is larger than half the memory available (1 kB)"; err == nil || err.Error() != want {
+	if want := "/dev/zero: is larger than a quarter of the memory available (1 kB)"; err == nil || err.Error() != want {
 		t.Errorf("%v\n want %s", err, want)
 	}
 }

@@ -76,11 +76,14 @@ const SubsampleStream = 0x5b5a
 // class c keeps ⌊n·n_c/N⌋ examples plus one for the classes with the largest remainders
 // (ties to the lower class), at least one per class, chosen uniformly without replacement
 // by a partial Fisher–Yates shuffle from rand.NewPCG(seed, SubsampleStream). The indices
-// are ascending. n ≥ N keeps every example; n below the number of classes is a
+// are ascending. n = N keeps every example; n above N, or below the number of classes, is a
 // *field.Error of key "subsample".
 func SubsampleIndices(y []float64, classes, n int, seed uint64) ([]int, error) {
 	total := len(y)
-	if n >= total {
+	if n > total {
+		return nil, field.Errorf("subsample", "%d is larger than the %d training examples", n, total)
+	}
+	if n == total {
 		all := make([]int, total)
 		for i := range all {
 			all[i] = i

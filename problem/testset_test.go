@@ -309,8 +309,8 @@ func TestIDXTestSplit(t *testing.T) {
 // another seed another one. Loaded with --holdout 0.2 and --subsample 300, the training data
 // are 300 rows of the holdout's training part, standardised with those 300 rows' own
 // statistics (a hand computation, to 1e-12), and the test part with the same statistics.
-// A subsample below the number of classes is a field error of key subsample; one at least
-// N keeps everything.
+// A subsample below the number of classes or above N is a field error of key subsample; N
+// keeps everything.
 func TestSubsample(t *testing.T) {
 	raw := mustRaw(t, "digits", false)
 	n := raw.Len()
@@ -348,6 +348,9 @@ func TestSubsample(t *testing.T) {
 	}
 	if all, _ := SubsampleIndices(raw.Y, raw.NumClasses(), n, 3); len(all) != n {
 		t.Errorf("subsample N kept %d", len(all))
+	}
+	if _, err := SubsampleIndices(raw.Y, raw.NumClasses(), n+1, 3); keyOf(err) != "subsample" {
+		t.Errorf("subsample N+1: %v", err)
 	}
 
 	s := DefaultSpec()

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/gob"
@@ -11,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strings"
 
 	"github.com/sgdprior/sgdprior/internal/atomicfile"
@@ -329,27 +327,9 @@ func loadCheckpoint(path string, s *settings) ([]*chain, error) {
 
 // checkpointFileVersion reports the format version of a sim checkpoint of another version
 // than this one: a first line "sgdprior sim checkpoint N", or version 1, a bare gob stream
-// whose header (within its first 64 KiB) holds the magic string.
+// whose header holds the magic string (atomicfile.SealedVersion).
 func checkpointFileVersion(path string) (int, bool) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, false
-	}
-	defer f.Close()
-	head := make([]byte, 64<<10)
-	n, _ := io.ReadFull(f, head)
-	head = head[:n]
-	if rest, ok := bytes.CutPrefix(head, []byte(checkpointMagic+" ")); ok {
-		var v int
-		if _, err := fmt.Sscanf(string(rest), "%d\n", &v); err == nil {
-			return v, true
-		}
-		return 0, false
-	}
-	if bytes.Contains(head, []byte(checkpointMagic)) {
-		return 1, true
-	}
-	return 0, false
+	return atomicfile.SealedVersion(path, checkpointMagic+" ", checkpointMagic)
 }
 
 // restoreChain validates rec against s and turns it into a chain.

@@ -2,13 +2,11 @@ package track
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/gob"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"reflect"
 
 	"github.com/sgdprior/sgdprior/field"
@@ -122,27 +120,9 @@ func readCheckpoint(path string, id identity) (*checkpoint, error) {
 
 // checkpointFileVersion reports the format version of a track checkpoint of another version
 // than this one: a first line "sgdprior track checkpoint N", or version 1, a bare gob stream
-// whose identity (within its first 64 KiB) holds checkpointMagic.
+// whose identity holds checkpointMagic (atomicfile.SealedVersion).
 func checkpointFileVersion(path string) (int, bool) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, false
-	}
-	defer f.Close()
-	head := make([]byte, 64<<10)
-	n, _ := io.ReadFull(f, head)
-	head = head[:n]
-	if rest, ok := bytes.CutPrefix(head, []byte("sgdprior track checkpoint ")); ok {
-		var v int
-		if _, err := fmt.Sscanf(string(rest), "%d\n", &v); err == nil {
-			return v, true
-		}
-		return 0, false
-	}
-	if bytes.Contains(head, []byte(checkpointMagic)) {
-		return 1, true
-	}
-	return 0, false
+	return atomicfile.SealedVersion(path, "sgdprior track checkpoint ", checkpointMagic)
 }
 
 // restoreStream returns the PCG stream saved in c.

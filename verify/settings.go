@@ -65,6 +65,8 @@ func (s *Settings) Validate() error {
 	switch {
 	case s.Chains < 2:
 		return field.Errorf("chains", "must be ≥ 2 (standard errors come from the spread between chains), not %d", s.Chains)
+	case s.CheckpointEvery < 0:
+		return field.Errorf("checkpoint-every", "must be ≥ 1 steps (0: the default), not %d", s.CheckpointEvery)
 	case s.Steps < 1:
 		return field.Errorf("steps", "must be ≥ 1, not %d", s.Steps)
 	case s.Burnin < 0 || s.Burnin >= s.Steps:

@@ -209,3 +209,35 @@ func TestSignalStops(t *testing.T) {
 		}
 	}
 }
+
+// TestBadInputsFromTheTable: cases of the issue-14 bad-input table that exited 0 or 1 where
+// the rule says 2 (what the user typed): --subsample above N was silently ignored;
+// --out and --json naming one file lost the parameters (the JSON replaced them);
+// --checkpoint-every −1 exited 1 from deep inside the simulator; --json and --checkpoint
+// naming one file. Each is now a one-line usage error naming the flag, with nothing written.
+func TestBadInputsFromTheTable(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "p.npy")
+	for _, c := range []struct {
+		name string
+		args []string
+		msg  string
+	}{
+		{"subsample above N", []string{"train", "--data", "iris", "--model", "softmax", "--method", "sgd", "--lr", "0.1", "--batch", "16", "--steps", "10", "--subsample", "151", "--out", p},
+			"--subsample 151 is larger than the 150 training examples"},
+		{"out is json", []string{"train", "--data", "iris", "--model", "softmax", "--method", "sgd", "--lr", "0.1", "--batch", "16", "--steps", "10", "--out", p, "--json", p},
+			"--json and --out both name"},
+		{"checkpoint-every", []string{"verify", "--data", "iris", "--model", "softmax", "--lr", "0.1", "--batch", "16", "--checkpoint", filepath.Join(dir, "ck"), "--checkpoint-every", "-1"},
+			"--checkpoint-every must be ≥ 1"},
+		{"checkpoint is json", []string{"verify", "--data", "iris", "--model", "softmax", "--lr", "0.1", "--batch", "16", "--checkpoint", p, "--json", p},
+			"--checkpoint and --json both name"},
+	} {
+		code, _, stderr := runCmd(t, c.args...)
+		if code != 2 || !strings.Contains(stderr, c.msg) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%s: exit %d, stderr %q, want 2 and %q", c.name, code, stderr, c.msg)
+		}
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s: wrote %s", c.name, p)
+		}
+	}
+}

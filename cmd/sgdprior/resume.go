@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"io"
 	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 )
@@ -66,3 +68,29 @@ var executableID = sync.OnceValue(func() string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 })
+
+// distinctOutputs refuses two output flags that name the same file (the second write would
+// replace the first): a usage error naming both flags. Empty paths are not outputs.
+func distinctOutputs(outputs map[string]string) error {
+	seen := map[string]string{}
+	flags := make([]string, 0, len(outputs))
+	for f := range outputs {
+		flags = append(flags, f)
+	}
+	sort.Strings(flags)
+	for _, f := range flags {
+		p := outputs[f]
+		if p == "" {
+			continue
+		}
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			abs = filepath.Clean(p)
+		}
+		if g, ok := seen[abs]; ok {
+			return usagef("--%s and --%s both name %s: give each output its own file", g, f, p)
+		}
+		seen[abs] = f
+	}
+	return nil
+}

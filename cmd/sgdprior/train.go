@@ -37,6 +37,9 @@ func parseTrain(e *env, args []string) (*study.Step, error) {
 	if st.Theta == "" {
 		return nil, usagef("--out is required")
 	}
+	if err := distinctOutputs(map[string]string{"out": st.Theta, "json": st.JSON}); err != nil {
+		return nil, err
+	}
 	if err := set.Validate(); err != nil {
 		return nil, flagError(err)
 	}

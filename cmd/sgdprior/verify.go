@@ -39,6 +39,9 @@ func parseVerify(e *env, args []string) (*study.Step, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, flagError(err)
 	}
+	if err := distinctOutputs(map[string]string{"json": st.JSON, "checkpoint": set.Checkpoint}); err != nil {
+		return nil, err
+	}
 	st.Seed, st.LR, st.Batch, st.Simulator = set.Seed, set.LR, set.Batch, set.Method.String()
 	return st, nil
 }

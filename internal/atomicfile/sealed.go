@@ -124,3 +124,29 @@ func openSealed(f *os.File, magic string) (*Sealed, error) {
 	m := int64(len(magic))
 	return &Sealed{SectionReader: io.NewSectionReader(f, m, n-m), f: f}, nil
 }
+
+// SealedVersion reports the format version of a file that is not of the current sealed
+// format: N when its first line is prefix followed by the number N, or 1 when its first
+// 64 KiB contain legacy (the unversioned format of before, which carried its magic string
+// inside its encoding); false when neither, or when the file cannot be read.
+func SealedVersion(path, prefix, legacy string) (int, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	head := make([]byte, 64<<10)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	if rest, ok := bytes.CutPrefix(head, []byte(prefix)); ok {
+		var v int
+		if _, err := fmt.Sscanf(string(rest), "%d\n", &v); err == nil {
+			return v, true
+		}
+		return 0, false
+	}
+	if bytes.Contains(head, []byte(legacy)) {
+		return 1, true
+	}
+	return 0, false
+}

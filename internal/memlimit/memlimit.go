@@ -66,18 +66,27 @@ func Add(a, b uint64) uint64 {
 
 // Available returns the memory available in bytes and true, or 0 and false when it is
 // unknown: SGDPRIOR_MEMORY when set (an invalid value counts as unknown), else MemAvailable
-// from /proc/meminfo.
+// from /proc/meminfo, or the process's address-space limit (`ulimit -v`) when that is
+// smaller (or the only one known).
 func Available() (uint64, bool) {
 	if v, ok := os.LookupEnv(Env); ok {
 		b, err := ParseBytes(v)
 		return b, err == nil
 	}
+	lim, limited := addressLimit()
 	f, err := os.Open("/proc/meminfo")
 	if err != nil {
-		return 0, false
+		return lim, limited
 	}
 	defer f.Close()
-	return parseMeminfo(bufio.NewScanner(f))
+	avail, ok := parseMeminfo(bufio.NewScanner(f))
+	switch {
+	case !ok:
+		return lim, limited
+	case limited && lim < avail:
+		return lim, true
+	}
+	return avail, true
 }
 
 // parseMeminfo finds "MemAvailable: N kB".
