@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sgdprior/sgdprior/field"
+
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -121,11 +123,12 @@ func Load(spec Spec) (*Dataset, error) {
 	}
 	kind, path := classify(src)
 	if kind == "" {
-		return nil, fmt.Errorf("data: unknown data source %q: not an embedded data set (%s), and neither a known extension (.csv, .svm, .libsvm, .txt, .npy) nor a prefix (idx:, csv:, libsvm:, npy:)",
+		// What the user typed names no source: a *field.Error of key "data".
+		return nil, field.Errorf("data", "unknown data source %q: not an embedded data set (%s), and neither a known extension (.csv, .svm, .libsvm, .txt, .npy) nor a prefix (idx:, csv:, libsvm:, npy:)",
 			src, strings.Join(EmbeddedNames(), ", "))
 	}
 	if spec.Labels == "" && kind == "npy" {
-		return nil, fmt.Errorf("data: %s: .npy features need a labels file (Labels)", src)
+		return nil, field.Errorf("labels", "is needed with the .npy features %s: a 1-D .npy file of targets", src)
 	}
 	if spec.Labels != "" && kind != "npy" {
 		return nil, fmt.Errorf("data: %s: a labels file applies only to .npy features", src)

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sgdprior/sgdprior/field"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -376,12 +377,19 @@ func TestSpecErrors(t *testing.T) {
 		{Spec{Source: csv, Labels: "y.npy"}, "labels file applies only to .npy"},
 		{Spec{Source: csv, Split: "test"}, "split applies only to IDX"},
 		{Spec{Source: "libsvm:" + csv, Target: "y"}, "target column applies only to CSV"},
-		{Spec{Source: "x.npy"}, "need a labels file"},
+		{Spec{Source: "x.npy"}, "labels is needed with the .npy features x.npy"},
 		{Spec{Source: "idx:testdata/idx", Split: "valid"}, `split "valid": want "train" or "test"`},
 	} {
 		_, err := Load(tc.spec)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: error %v, want it to contain %q", tc.spec, err, tc.want)
+		}
+	}
+	// What the user typed (an unknown source, a missing labels flag) is a *field.Error
+	// naming the flag, so that it exits as a usage error.
+	for src, key := range map[string]string{"nosuchset": "data", "x.npy": "labels"} {
+		if _, err := Load(Spec{Source: src}); field.As(err) == nil || field.As(err).Key != key {
+			t.Errorf("%s: %v, want a field error of key %s", src, err, key)
 		}
 	}
 }

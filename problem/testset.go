@@ -222,6 +222,14 @@ func loadData(s Spec) (trainDS, testDS *data.Dataset, err error) {
 		}
 		testDS, err = data.Load(spec)
 		if err != nil {
+			// The test source's own flags: --data is --test here, --labels --test-labels.
+			if fe := field.As(err); fe != nil {
+				key := map[string]string{"data": "test", "labels": "test-labels"}[fe.Key]
+				if key == "" {
+					key = fe.Key
+				}
+				return nil, nil, field.Errorf(key, "%s", fe.Reason)
+			}
 			return nil, nil, fmt.Errorf("test set: %w", err)
 		}
 		return ds, testDS, nil

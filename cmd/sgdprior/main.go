@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/sgdprior/sgdprior/internal/atomicfile"
 )
 
 func main() {
@@ -23,9 +25,9 @@ const stopGrace = 5 * time.Second
 
 // watchdog bounds the time an interrupted command takes to stop: some computations (a
 // dense factorisation inside gonum, one big product) cannot observe the cancelled context.
-// After grace, or at a second signal, it exits with status 1. Every output is written to a
-// temporary file and renamed into place, so an exit leaves no partial output, only
-// temporary files that the next run removes.
+// After grace, or at a second signal, it removes the temporary files of the writes in
+// progress and exits with status 1. Every output is written to a temporary file and renamed
+// into place, so the exit leaves no partial output and no temporary file.
 func watchdog(stderr *os.File, grace time.Duration) {
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
@@ -34,6 +36,7 @@ func watchdog(stderr *os.File, grace time.Duration) {
 	case <-sig:
 	case <-time.After(grace):
 	}
+	atomicfile.RemoveInFlight()
 	stderr.WriteString("sgdprior: interrupted, and the computation did not stop within " + grace.String() + ": stopped now; outputs are written atomically, so none is partial: rerun the same command to resume (run keeps its finished steps; verify and track continue with --resume from a --checkpoint)\n")
 	os.Exit(exitRuntime)
 }

@@ -86,7 +86,8 @@ func TestBadInput(t *testing.T) {
 		{"unknown flag", []string{"--data", good, "--model", "logistic", "--frobnicate"}, 2, []string{"frobnicate"}},
 		{"unknown model", []string{"--data", good, "--model", "resnet", "--method", "lbfgs"}, 2, []string{"resnet"}},
 		{"bad mlp", []string{"--data", good, "--model", "mlp:x", "--method", "lbfgs"}, 2, []string{"mlp:x"}},
-		{"unknown data set", []string{"--data", "nosuchset", "--model", "logistic", "--method", "lbfgs"}, 1, []string{"nosuchset"}},
+		{"unknown data set", []string{"--data", "nosuchset", "--model", "logistic", "--method", "lbfgs"}, 2, []string{"--data", "nosuchset"}}, // what the user typed (issue 14)
+		{"unknown test set", []string{"--data", good, "--test", "nosuchset", "--model", "logistic", "--method", "lbfgs"}, 2, []string{"--test", "nosuchset"}},
 		{"test set with other features", []string{"--data", good, "--test", wide, "--model", "logistic", "--method", "lbfgs"}, 1, []string{"test set", "wide.csv", "3 features"}},
 		{"test set with unknown classes", []string{"--data", good, "--test", three, "--model", "logistic", "--method", "lbfgs"}, 1, []string{"test set", "three.csv", `"p"`}},
 		{"test and holdout", []string{"--data", good, "--test", good, "--holdout", "0.5", "--model", "logistic", "--method", "lbfgs"}, 2, []string{"--holdout excludes test"}},

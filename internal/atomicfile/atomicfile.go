@@ -18,7 +18,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
+	"sync"
 )
 
 // tmpInfix separates a destination's name from the random digits in its temporary file's
@@ -42,11 +44,13 @@ func Write(path string, write func(w io.Writer) error) (err error) {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	tmp := f.Name()
+	inFlight.Store(tmp, struct{}{})
 	defer func() {
 		if err != nil {
 			f.Close()
 			os.Remove(tmp)
 		}
+		inFlight.Delete(tmp)
 	}()
 	if err = write(f); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
@@ -67,6 +71,26 @@ func Write(path string, write func(w io.Writer) error) (err error) {
 		return fmt.Errorf("%s: syncing its directory: %w", path, err)
 	}
 	return nil
+}
+
+// inFlight holds the temporary files of the writes in progress.
+var inFlight sync.Map
+
+// RemoveInFlight removes the temporary files of the writes in progress and returns their
+// names: for a process about to exit mid-write (an interrupt that could not wait), so that
+// it leaves no temporary file behind. The interrupted writes fail; their destinations keep
+// their previous content.
+func RemoveInFlight() []string {
+	var removed []string
+	inFlight.Range(func(k, _ any) bool {
+		if os.Remove(k.(string)) == nil {
+			removed = append(removed, k.(string))
+		}
+		inFlight.Delete(k)
+		return true
+	})
+	sort.Strings(removed)
+	return removed
 }
 
 // IsTemp reports whether name (a base name) is a temporary file of this package, and if so,

@@ -213,3 +213,38 @@ func TestTempNameMatchesPattern(t *testing.T) {
 		t.Fatalf("temporary file %s: IsTemp = %q, %v", tmp, dest, ok)
 	}
 }
+
+// TestRemoveInFlight: a write blocked in its callback has its temporary file registered;
+// RemoveInFlight removes it (and only it: a finished file stays), and the write, when it
+// goes on, fails without creating its destination. No temporary file is left.
+func TestRemoveInFlight(t *testing.T) {
+	dir := t.TempDir()
+	done := filepath.Join(dir, "done.txt")
+	if err := Write(done, func(w io.Writer) error { _, err := io.WriteString(w, "x"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	started, release := make(chan struct{}), make(chan struct{})
+	errc := make(chan error, 1)
+	dest := filepath.Join(dir, "slow.txt")
+	go func() {
+		errc <- Write(dest, func(w io.Writer) error {
+			close(started)
+			<-release
+			_, err := io.WriteString(w, "late")
+			return err
+		})
+	}()
+	<-started
+	removed := RemoveInFlight()
+	if len(removed) != 1 || !strings.HasPrefix(filepath.Base(removed[0]), ".slow.txt") {
+		t.Fatalf("removed %v", removed)
+	}
+	close(release)
+	if err := <-errc; err == nil {
+		t.Error("the interrupted write succeeded")
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 || ents[0].Name() != "done.txt" {
+		t.Errorf("directory holds %v, want only done.txt", ents)
+	}
+}
