@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/sgdprior/sgdprior/internal/atomicfile"
@@ -55,14 +56,40 @@ func StepHash(version string, s *Step) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// OutputFiles are the files a step writes, relative to the output directory: its JSON and,
-// for a train step, its θ* file.
+// OutputFiles are the files a step always writes, relative to the output directory: its
+// JSON and, for a train step, its θ* file. Besides them a step may write side files named
+// SideFilePrefix + "…" (score's large matrices, <stem>.basis.npy and the like).
 func (s *Step) OutputFiles() []string {
 	files := []string{s.JSON}
 	if s.Command == KindTrain && s.Theta != "" {
 		files = append(files, s.Theta)
 	}
 	return files
+}
+
+// SideFilePrefix is the prefix of the side files of a step, relative to the output
+// directory: its JSON's path without ".json", then ".".
+func (s *Step) SideFilePrefix() string {
+	return strings.TrimSuffix(s.JSON, ".json") + "."
+}
+
+// filesOf returns the step's files that exist in dir: OutputFiles, then its side files in
+// name order.
+func (s *Step) filesOf(dir string) ([]string, error) {
+	files := s.OutputFiles()
+	prefix := s.SideFilePrefix()
+	ents, err := os.ReadDir(filepath.Join(dir, filepath.Dir(prefix)))
+	if err != nil {
+		return nil, err
+	}
+	base := filepath.Base(prefix)
+	for _, e := range ents {
+		rel := filepath.Join(filepath.Dir(prefix), e.Name())
+		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), base) && !slices.Contains(files, rel) {
+			files = append(files, rel)
+		}
+	}
+	return files, nil
 }
 
 // FileSHA256 returns the hex SHA-256 of a file's content.
@@ -124,7 +151,8 @@ func (m *Manifest) Write(dir string) error {
 }
 
 // Finished returns the manifest's record of step s when it finished with the same settings
-// (StepHash) and every output file in dir still has the recorded SHA-256; otherwise nil.
+// (StepHash), its files in dir (filesOf) are the recorded ones and each still has the
+// recorded SHA-256; otherwise nil.
 func (m *Manifest) Finished(dir, version string, s *Step) *ManifestStep {
 	if m == nil {
 		return nil
@@ -135,8 +163,8 @@ func (m *Manifest) Finished(dir, version string, s *Step) *ManifestStep {
 		if ms.ID != s.ID || ms.Hash != want {
 			continue
 		}
-		files := s.OutputFiles()
-		if len(files) != len(ms.Files) {
+		files, err := s.filesOf(dir)
+		if err != nil || len(files) != len(ms.Files) {
 			return nil
 		}
 		for k, f := range files {
@@ -153,11 +181,15 @@ func (m *Manifest) Finished(dir, version string, s *Step) *ManifestStep {
 	return nil
 }
 
-// Record returns the manifest entry of step s, finished in dir: its hash and its output
-// files' SHA-256.
+// Record returns the manifest entry of step s, finished in dir: its hash and the SHA-256 of
+// each of its files (filesOf).
 func Record(dir, version string, s *Step) (ManifestStep, error) {
 	ms := ManifestStep{ID: s.ID, Hash: StepHash(version, s)}
-	for _, f := range s.OutputFiles() {
+	files, err := s.filesOf(dir)
+	if err != nil {
+		return ManifestStep{}, fmt.Errorf("step %s: %w", s.ID, err)
+	}
+	for _, f := range files {
 		sum, err := FileSHA256(filepath.Join(dir, f))
 		if err != nil {
 			return ManifestStep{}, fmt.Errorf("step %s: %w", s.ID, err)

@@ -42,8 +42,8 @@ func startMain(t *testing.T, args ...string) *exec.Cmd {
 // uninterrupted run into the same directory (logs/resume.txt, the record of the resumes,
 // aside). The kill moments are drawn uniformly in [0.5 s, 8 s] after each start from a fixed
 // seed; a kill that finds the process already finished is logged (the comparison still
-// holds). Then the same for verify with a checkpoint: killed once mid-run, resumed with
-// --resume, its JSON equal to an uninterrupted run's.
+// holds). Then the same for verify with a checkpoint: killed once mid-run (300 ms after its
+// first checkpoint), resumed with --resume, its JSON equal to an uninterrupted run's.
 func TestFaultInjection(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the quick default study about three times")
@@ -89,8 +89,9 @@ func TestFaultInjection(t *testing.T) {
 	}
 	sameTree(t, want, treeFiles(t, out))
 
-	// verify with a checkpoint: killed at 1.5 s, resumed; the JSON equals an uninterrupted
-	// run's byte for byte (its command line is recorded without --resume).
+	// verify with a checkpoint: killed just after its first checkpoint, resumed; the JSON
+	// equals an uninterrupted run's byte for byte (its command line is recorded without
+	// --resume).
 	dir := t.TempDir()
 	ck, js := filepath.Join(dir, "ck"), filepath.Join(dir, "v.json")
 	vargs := []string{"verify", "--data", "digits", "--model", "mlp:8", "--weight-decay", "1e-3", "--lr", "0.2", "--batch", "32",
@@ -107,15 +108,20 @@ func TestFaultInjection(t *testing.T) {
 	cmd := startMain(t, vargs...)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		t.Fatalf("verify finished before the kill at 1.5 s (%v): make it longer", err)
-	case <-time.After(1500 * time.Millisecond):
-		cmd.Process.Signal(syscall.SIGKILL)
-		<-done
-	}
-	if _, err := os.Stat(ck); err != nil {
-		t.Fatalf("no checkpoint after 1.5 s: %v", err)
+	// Killed 300 ms after its first checkpoint appears (polled every 50 ms).
+	killed := false
+	for !killed {
+		select {
+		case err := <-done:
+			t.Fatalf("verify finished before it was killed (%v): make it longer", err)
+		case <-time.After(50 * time.Millisecond):
+			if _, err := os.Stat(ck); err == nil {
+				time.Sleep(300 * time.Millisecond)
+				cmd.Process.Signal(syscall.SIGKILL)
+				<-done
+				killed = true
+			}
+		}
 	}
 	if err := startMain(t, append(vargs, "--resume", ck)...).Wait(); err != nil {
 		t.Fatalf("resumed verify: %v", err)

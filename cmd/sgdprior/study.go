@@ -232,12 +232,14 @@ func prepareOut(out string, steps []study.Step, resume bool) (*study.Manifest, e
 
 // removeStale removes from the directory of an earlier run every file and directory that the
 // steps would not write: what is kept is the manifest, logs/resume.txt, and per step its
-// output files and its log. Only names read from the directory itself are removed, and
+// output files, its side files (study.Step.SideFilePrefix) and its log. Only names read from the directory itself are removed, and
 // only inside it.
 func removeStale(out string, steps []study.Step) error {
 	keep := map[string]bool{study.ManifestFile: true, filepath.Join(study.LogsDir, resumeLog): true}
 	dirs := map[string]bool{study.LogsDir: true}
+	var sidePrefixes []string
 	for _, st := range steps {
+		sidePrefixes = append(sidePrefixes, st.SideFilePrefix())
 		for _, f := range st.OutputFiles() {
 			keep[filepath.Clean(f)] = true
 		}
@@ -264,7 +266,8 @@ func removeStale(out string, steps []study.Step) error {
 		}
 		for _, f := range sub {
 			rel := filepath.Join(t.Name(), f.Name())
-			if !keep[rel] {
+			side := f.Type().IsRegular() && slices.ContainsFunc(sidePrefixes, func(p string) bool { return strings.HasPrefix(rel, p) })
+			if !keep[rel] && !side {
 				if err := os.RemoveAll(filepath.Join(out, rel)); err != nil {
 					return err
 				}
