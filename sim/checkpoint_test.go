@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/gob"
 	"errors"
 	"fmt"
@@ -357,7 +358,10 @@ func TestCheckpointOldFormatRefused(t *testing.T) {
 	_, err = Run(context.Background(), p, c)
 	wantOneLine(t, "version 1", err, path, "format version 1, this program reads version 2", "delete it to start over")
 
-	future := append([]byte(checkpointMagic+" 3\n"), good[len(checkpointFileMagic):]...)
+	// A later version writes its own magic and its own checksum over it.
+	future := append([]byte(checkpointMagic+" 3\n"), good[len(checkpointFileMagic):len(good)-sha256.Size]...)
+	sum := sha256.Sum256(future)
+	future = append(future, sum[:]...)
 	if err := os.WriteFile(path, future, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -137,7 +137,8 @@ func basinsVerdicts(s *StepResult) []Verdict {
 			gen.Text = head + "The interval contains 0: these runs do not tell whether flatter minima generalize better."
 		}
 		if ic := o.Summary.IterateSharpnessTestErrorRankCorr; ic.Rho.OK() {
-			gen.Text += fmt.Sprintf(" At the last iterates (the models training returns, Keskar et al.'s setting), ρ between λ_max and the %s there is %s [%s, %s].",
+			gen.Text += fmt.Sprintf(" At the last iterates (the models training returns, Keskar et al.'s setting), ρ between λ_max and the %s there is %s [%s, %s]; "+
+				"it is not the verdict, because at a fixed number of epochs a larger batch takes fewer steps, so iterate sharpness and test error both also measure how far training has gone.",
 				target, Format(float64(ic.Rho)), Format(float64(ic.CILow)), Format(float64(ic.CIHigh)))
 		}
 		if !o.HasTest {

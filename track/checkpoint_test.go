@@ -3,6 +3,7 @@ package track
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/gob"
 	"encoding/json"
 	"fmt"
@@ -114,7 +115,10 @@ func TestCheckpointOldFormatRefused(t *testing.T) {
 	}
 	refused(t, "version 1", p, s, "format version 1, this program reads version 2", "delete it to start over")
 
-	future := append([]byte("sgdprior track checkpoint 3\n"), good[len(checkpointFileMagic):]...)
+	// A later version writes its own magic and its own checksum over it.
+	future := append([]byte("sgdprior track checkpoint 3\n"), good[len(checkpointFileMagic):len(good)-sha256.Size]...)
+	sum := sha256.Sum256(future)
+	future = append(future, sum[:]...)
 	if err := os.WriteFile(s.Resume, future, 0o644); err != nil {
 		t.Fatal(err)
 	}

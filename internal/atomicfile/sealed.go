@@ -104,6 +104,19 @@ func openSealed(f *os.File, magic string) (*Sealed, error) {
 		return nil, ErrNotSealed
 	}
 	if string(head) != magic {
+		// A damaged magic line is told from another format by the checksum: it covers the
+		// magic as written, so with the expected magic in place of the bytes read the
+		// content matches the trailer.
+		if n := size - sha256.Size; n >= int64(len(magic)) {
+			h := sha256.New()
+			io.WriteString(h, magic)
+			if _, err := io.Copy(h, io.NewSectionReader(f, int64(len(magic)), n-int64(len(magic)))); err == nil {
+				var sum [sha256.Size]byte
+				if _, err := f.ReadAt(sum[:], n); err == nil && bytes.Equal(h.Sum(nil), sum[:]) {
+					return nil, ErrCorrupt
+				}
+			}
+		}
 		return nil, ErrNotSealed
 	}
 	n := size - sha256.Size
