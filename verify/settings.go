@@ -70,8 +70,10 @@ func (s *Settings) Validate() error {
 	case s.Steps < 1:
 		return field.Errorf("steps", "must be ≥ 1, not %d", s.Steps)
 	case s.Burnin < 0 || s.Burnin >= s.Steps:
-		return field.Errorf("burnin", "must be in [0, --steps), not %d", s.Burnin)
-	case s.Thin < 1 || (s.Steps-s.Burnin)/s.Thin < 4:
+		return field.Errorf("burnin", "must be in [0, --steps) = [0, %d), not %d (lower --burnin or raise --steps)", s.Steps, s.Burnin)
+	case s.Thin < 1:
+		return field.Errorf("thin", "must be ≥ 1, not %d", s.Thin)
+	case (s.Steps-s.Burnin)/s.Thin < 4:
 		return field.Errorf("thin", "%d leaves fewer than 4 samples per chain", s.Thin)
 	case !(s.DT > 0 && s.DT <= 1):
 		return field.Errorf("dt", "must be in (0, 1], not %v", s.DT)

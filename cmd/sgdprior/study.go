@@ -65,7 +65,8 @@ func runStudy(ctx context.Context, e *env, args []string) error {
 	if *quick {
 		var err error
 		if s, err = s.Quick(); err != nil {
-			return fmt.Errorf("%s: %v", name, err)
+			// The quick tables are the study file's text: a usage error like any other.
+			return &study.FileError{File: name, Msg: oneLine(err.Error())}
 		}
 	}
 	steps := s.Steps()
