@@ -239,6 +239,21 @@ func NewNetwork(spec string, numInputs, numClasses int, opt Options) (*Network, 
 	return &Network{name: name, head: head, act: act, sigma: sigma, layers: layers, d: off}, nil
 }
 
+// CheckSpec reports whether spec spells a model New accepts for some data: "linreg",
+// "logistic", "softmax" or "mlp:H1,H2,…" with whole widths from 1 to maxWidth. It needs no
+// data, so a study can refuse a misspelt model before it runs; whether the model fits the
+// data (its classes, its size) is New's to say. Errors are New's.
+func CheckSpec(spec string) error {
+	switch {
+	case spec == "linreg" || spec == "logistic" || spec == "softmax":
+		return nil
+	case spec == "mlp" || strings.HasPrefix(spec, "mlp:"):
+		_, err := parseWidths(spec)
+		return err
+	}
+	return fmt.Errorf("model: unknown model %q (want linreg, logistic, softmax or mlp:H1,H2,…)", spec)
+}
+
 // parseWidths reads the hidden widths of "mlp:H1,H2,…".
 func parseWidths(spec string) ([]int, error) {
 	rest, ok := strings.CutPrefix(spec, "mlp:")

@@ -75,6 +75,8 @@ func (s *Spec) Validate() error {
 		return field.Errorf("data", "is required")
 	case s.Model == "":
 		return field.Errorf("model", "is required")
+	case model.CheckSpec(s.Model) != nil:
+		return field.Errorf("model", "%s", strings.TrimPrefix(model.CheckSpec(s.Model).Error(), "model: "))
 	case s.Act != "tanh" && s.Act != "relu":
 		return field.Errorf("act", "must be tanh or relu, not %q", s.Act)
 	case s.Task != "classify" && s.Task != "regress":

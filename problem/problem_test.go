@@ -17,6 +17,9 @@ func TestValidateNamesTheKey(t *testing.T) {
 	}{
 		{func(s *Spec) { s.Data = "" }, "data"},
 		{func(s *Spec) { s.Model = "" }, "model"},
+		{func(s *Spec) { s.Model = "mlp:0" }, "model"}, // checked without data (a study refuses it at parse time)
+		{func(s *Spec) { s.Model = "mlp:abc" }, "model"},
+		{func(s *Spec) { s.Model = "resnet" }, "model"},
 		{func(s *Spec) { s.Act = "sigmoid" }, "act"},
 		{func(s *Spec) { s.Task = "rank" }, "task"},
 		{func(s *Spec) { s.Sigma = 0 }, "sigma"},
@@ -32,10 +35,12 @@ func TestValidateNamesTheKey(t *testing.T) {
 			t.Errorf("Validate() = %v, want a field error of key %q", fe, c.key)
 		}
 	}
-	s := DefaultSpec()
-	s.Data, s.Model = "iris", "softmax"
-	if err := s.Validate(); err != nil {
-		t.Errorf("valid spec refused: %v", err)
+	for _, m := range []string{"softmax", "logistic", "linreg", "mlp:4", "mlp:64,32"} {
+		s := DefaultSpec()
+		s.Data, s.Model = "iris", m
+		if err := s.Validate(); err != nil {
+			t.Errorf("valid spec %s refused: %v", m, err)
+		}
 	}
 }
 
