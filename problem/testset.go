@@ -31,17 +31,7 @@ const DefaultHoldoutSeed = 1
 // out nothing is a *field.Error of key "holdout".
 func HoldoutSplit(y []float64, classes int, f float64, seed uint64) (train, test []int, err error) {
 	n := len(y)
-	groups := [][]int{make([]int, 0, n)}
-	if classes > 0 {
-		groups = make([][]int, classes)
-	}
-	for i, v := range y {
-		c := 0
-		if classes > 0 {
-			c = int(v)
-		}
-		groups[c] = append(groups[c], i)
-	}
+	groups := classGroups(y, classes)
 	rng := rand.New(rand.NewPCG(seed, HoldoutStream))
 	held := make([]bool, n)
 	total := 0
@@ -90,17 +80,7 @@ func SubsampleIndices(y []float64, classes, n int, seed uint64) ([]int, error) {
 		}
 		return all, nil
 	}
-	groups := [][]int{make([]int, 0, total)}
-	if classes > 0 {
-		groups = make([][]int, classes)
-	}
-	for i, v := range y {
-		c := 0
-		if classes > 0 {
-			c = int(v)
-		}
-		groups[c] = append(groups[c], i)
-	}
+	groups := classGroups(y, classes)
 	if nonEmpty := countNonEmpty(groups); n < nonEmpty {
 		return nil, field.Errorf("subsample", "%d examples cannot keep one of each of the %d classes", n, nonEmpty)
 	}
@@ -149,6 +129,23 @@ func SubsampleIndices(y []float64, classes, n int, seed uint64) ([]int, error) {
 	}
 	slices.Sort(keep)
 	return keep, nil
+}
+
+// classGroups returns the indices of the examples of each class in ascending order (one
+// group of all examples for a regression, classes = 0).
+func classGroups(y []float64, classes int) [][]int {
+	groups := [][]int{make([]int, 0, len(y))}
+	if classes > 0 {
+		groups = make([][]int, classes)
+	}
+	for i, v := range y {
+		c := 0
+		if classes > 0 {
+			c = int(v)
+		}
+		groups[c] = append(groups[c], i)
+	}
+	return groups
 }
 
 func countNonEmpty(groups [][]int) int {
