@@ -155,14 +155,35 @@ type CovOperator struct {
 // Dim returns d.
 func (o CovOperator) Dim() int { return o.U.Rows() }
 
-// Apply writes κ U (Uᵀ x) into dst.
+// Apply writes κ U (Uᵀ x) into dst (by MulMulT: in one pass when U can).
 func (o CovOperator) Apply(dst, x []float64) {
-	w := make([]float64, o.U.Cols())
-	o.U.MulT(w, x)
-	for i := range w {
-		w[i] *= o.Kappa
+	MulMulT(o.U, dst, make([]float64, o.U.Cols()), x, o.Kappa)
+}
+
+// FusedFactor is a Factor that applies U (s Uᵀ x) in one pass: a model's factor, whose
+// MulT and Mul each make a forward and backward pass over its examples, shares one.
+type FusedFactor interface {
+	Factor
+	// MulMulT writes w = s Uᵀx (length M, each element MulT's times s) and dst = U w
+	// (length d), bitwise as MulT, the scaling and Mul.
+	MulMulT(dst, w, x []float64, s float64)
+}
+
+// MulMulT writes w = s Uᵀx (length M) and dst = U w (length d), the product behind
+// C x = κ U Uᵀ x (MATH.md §2): by u's MulMulT when it is a FusedFactor, by MulT, the
+// scaling and Mul otherwise (the same bits either way).
+func MulMulT(u Factor, dst, w, x []float64, s float64) {
+	if f, ok := u.(FusedFactor); ok {
+		f.MulMulT(dst, w, x, s)
+		return
 	}
-	o.U.Mul(dst, w)
+	u.MulT(w, x)
+	if s != 1 {
+		for i := range w {
+			w[i] *= s
+		}
+	}
+	u.Mul(dst, w)
 }
 
 // reuseDense makes dst r×c, panicking if it is non-empty with other dimensions.

@@ -37,6 +37,7 @@ func TestZeroAllocs(t *testing.T) {
 			"GradDot":           func() { net.GradDot(gd, theta, b, u) },
 			"GradSum":           func() { net.GradSum(gs, theta, b, w) },
 			"Gram":              func() { net.Gram(G, theta, b) },
+			"GradDotSum":        func() { net.GradDotSum(gs, gd, theta, b, u, 0.5, 1/float64(n), 1) },
 			"HessVec":           func() { net.HessVec(hv, theta, b, u) },
 			"PerExampleHessVec": func() { net.PerExampleHessVec(HV, theta, b, V) },
 			"Objective.Loss":    func() { obj.Loss(grad, theta, b) },

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -69,4 +70,41 @@ func BenchmarkLogistic569x30(b *testing.B) {
 	net, batch, theta := benchSetup(b, "logistic", 569, 30, 2)
 	benchMethods(b, net, batch, theta, []string{"Loss", "LossGrad", "PerExampleGrads", "GradDot", "GradSum",
 		"Gram", "HessVec", "PerExampleHessVec"})
+}
+
+// BenchmarkCovProduct: the covariance product u ↦ C u of mlp:128 on n = 256 and 4096
+// MNIST-shaped examples, by the two calls (GradDot, the weights, GradSum: two forward and
+// backward passes, four products of the first layer's size) and by GradDotSum (one pass,
+// three). ḡ·u is computed once outside the loop, as a caller at fixed θ does.
+func BenchmarkCovProduct(b *testing.B) {
+	for _, n := range []int{256, 4096} {
+		net, batch, theta := benchSetup(b, "mlp:128", n, 784, 10)
+		d := net.NumParams()
+		u := randVec(rand.New(rand.NewPCG(2, 2)), d)
+		mean := make([]float64, d)
+		net.Loss(mean, theta, batch)
+		mu, alpha := dot(mean, u), 1/float64(n)
+		w, cu := make([]float64, n), make([]float64, d)
+		for _, m := range []struct {
+			name string
+			f    func()
+		}{
+			{"two-pass", func() {
+				net.GradDot(w, theta, batch, u)
+				for i := range w {
+					w[i] = alpha * (w[i] - mu)
+				}
+				net.GradSum(cu, theta, batch, w)
+			}},
+			{"one-pass", func() { net.GradDotSum(cu, w, theta, batch, u, mu, alpha, 1) }},
+		} {
+			b.Run(fmt.Sprintf("n=%d/%s", n, m.name), func(b *testing.B) {
+				m.f()
+				b.ReportAllocs()
+				for b.Loop() {
+					m.f()
+				}
+			})
+		}
+	}
 }

@@ -208,11 +208,15 @@ func everyMethod(net *Network, theta []float64, b Batch, u, w []float64, V *mat.
 	net.Gram(&G, theta, b)
 	net.HessVec(hv, theta, b, u)
 	net.PerExampleHessVec(&HV, theta, b, V)
+	mg := make([]float64, d)
+	net.Loss(mg, theta, b)
+	cw, cu := make([]float64, n), make([]float64, d)
+	net.GradDotSum(cu, cw, theta, b, u, dot(mg, u), 1/float64(n), 1)
 	c := net.NewGradCache(theta, b)
 	c.GradDot(cgd, u)
 	c.GradSum(cgs, w)
 	c.MeanGrad(cmg)
 	c.Gram(&CG)
-	return []string{"Loss (value)", "Loss", "PerExampleLoss", "GradDot", "GradSum", "HessVec", "PerExampleGrads", "PerExampleHessVec", "Gram", "GradCache.GradDot", "GradCache.GradSum", "GradCache.MeanGrad", "GradCache.Gram"},
-		[][]float64{{loss}, grad, pl, gd, gs, hv, PG.RawMatrix().Data, HV.RawMatrix().Data, G.RawMatrix().Data, cgd, cgs, cmg, CG.RawMatrix().Data}
+	return []string{"Loss (value)", "Loss", "PerExampleLoss", "GradDot", "GradSum", "HessVec", "PerExampleGrads", "PerExampleHessVec", "Gram", "GradCache.GradDot", "GradCache.GradSum", "GradCache.MeanGrad", "GradCache.Gram", "GradDotSum (weights)", "GradDotSum"},
+		[][]float64{{loss}, grad, pl, gd, gs, hv, PG.RawMatrix().Data, HV.RawMatrix().Data, G.RawMatrix().Data, cgd, cgs, cmg, CG.RawMatrix().Data, cw, cu}
 }

@@ -34,6 +34,7 @@ const (
 	opCacheGradSum
 	opCacheMeanGrad
 	opCacheBuild
+	opGradDotSum
 )
 
 // laneArgs are the arguments of one batched call, shared by both lanes.
@@ -47,7 +48,9 @@ type laneArgs struct {
 	out   []float64   // per-example results (length nb)
 	outs  [][]float64 // per-example results per direction (GradDot)
 	mode  headMode    // Loss
-	alpha float64     // scale of the sum (Loss, HessVec, MeanGrad)
+	alpha float64     // scale of the sum (Loss, HessVec, MeanGrad); α of GradDotSum's weights
+	mu    float64     // μ of GradDotSum's weights
+	beta  float64     // β of GradDotSum's weights
 	cache *GradCache
 }
 
@@ -158,6 +161,14 @@ func (n *Network) laneRun(lane int, a *laneArgs, acc [][]float64) float64 {
 		case opGradSum:
 			x := n.gradChunk(a.theta, X, a.b.Y, i0, nr)
 			n.accumulate(acc[0], 1, s.del, s.act, x, X.Stride, nr, a.w[i0:i0+nr], first)
+		case opGradDotSum:
+			// One pass: the weights of the chunk from its Δ_l and A_l, then the weighted sum
+			// from the same Δ_l and A_l (the products GradDot and GradSum make, in their order).
+			x := n.gradChunk(a.theta, X, a.b.Y, i0, nr)
+			wc := a.out[i0 : i0+nr]
+			n.gradDotChunk(wc, s.del, s.act, x, X.Stride, a.vecs[0])
+			covWeights(wc, a.mu, a.alpha, a.beta)
+			n.accumulate(acc[0], 1, s.del, s.act, x, X.Stride, nr, wc, first)
 		case opHessVec:
 			n.hessVecChunk(acc, a.alpha, a.theta, X, a.b.Y, i0, nr, a.vecs, first)
 		case opCacheGradDot:

@@ -108,3 +108,19 @@ func GradDots(m Model, dst [][]float64, theta []float64, b Batch, u [][]float64)
 		m.GradDot(dst[k], theta, b, u[k])
 	}
 }
+
+// GradDotSum writes w_i = β (α (g_i·u − μ)) into w (length n) and Σ_i w_i g_i into dst
+// (length d): in one forward and backward pass when m has a GradDotSum method (as *Network
+// does, bitwise the same), by GradDot, the weights and GradSum otherwise. With α = 1/n,
+// β = 1 and μ = ḡ·u it is the covariance product C u (see Network.GradDotSum).
+func GradDotSum(m Model, dst, w, theta []float64, b Batch, u []float64, mu, alpha, beta float64) {
+	if mm, ok := m.(interface {
+		GradDotSum(dst, w, theta []float64, b Batch, u []float64, mu, alpha, beta float64)
+	}); ok {
+		mm.GradDotSum(dst, w, theta, b, u, mu, alpha, beta)
+		return
+	}
+	m.GradDot(w, theta, b, u)
+	covWeights(w, mu, alpha, beta)
+	m.GradSum(dst, theta, b, w)
+}

@@ -127,6 +127,34 @@ func (n *Network) GradSum(dst, theta []float64, b Batch, w []float64) {
 	n.call(laneArgs{op: opGradSum, nb: nb, theta: theta, b: b, w: w}, dst)
 }
 
+// GradDotSum writes the weights w_i = β (α (g_i·u − μ)) into w (length n) and Σ_i w_i g_i into
+// dst (length d), in one forward and backward pass: bitwise GradDot(w, θ, b, u), then the
+// weights, then GradSum(dst, θ, b, w) (the same chunks, products and order), with one
+// forward pass instead of two. Per chunk it makes three products of the first layer's size
+// (the forward pass X W₁ᵀ, X U₁ᵀ for the dots, Δ₁ᵀ diag(w) X for the sum) where the two
+// calls make four.
+//
+// With α = 1/n, β = 1 and μ = ḡ·u (ḡ the mean gradient over b), dst is the covariance
+// product C u = (1/n) Σ_i (g_i·u) g_i − ḡ (ḡ·u), C = (1/n) Σ_i (g_i − ḡ)(g_i − ḡ)ᵀ
+// (docs/MATH.md §2, population form); μ is an input because the centring needs the mean
+// of the dots over the whole batch, which a chunked single pass does not have before its
+// sum (ḡ is fixed at a fixed θ, so callers applying C many times compute it once).
+func (n *Network) GradDotSum(dst, w, theta []float64, b Batch, u []float64, mu, alpha, beta float64) {
+	nb := n.checkBatch("GradDotSum", theta, b)
+	checkLen("GradDotSum", "dst", len(dst), n.d)
+	checkLen("GradDotSum", "w", len(w), nb)
+	checkLen("GradDotSum", "u", len(u), n.d)
+	n.call(laneArgs{op: opGradDotSum, nb: nb, theta: theta, b: b, vecs: one(&n.vec1, u), out: w, mu: mu, alpha: alpha, beta: beta}, dst)
+}
+
+// covWeights turns the dots a_i = g_i·u of a chunk into the weights β (α (a_i − μ)) in
+// place: for α = 1/n, β = 1, μ = ḡ·u, the weights of C u = Σ_i w_i g_i (MATH.md §2).
+func covWeights(a []float64, mu, alpha, beta float64) {
+	for i, v := range a {
+		a[i] = beta * (alpha * (v - mu))
+	}
+}
+
 // Gram writes the n×n matrix G_ij = g_i·g_j into dst (an empty dst is sized) without
 // materialising the g_i: G = Σ_l (Δ_l Δ_lᵀ) ∘ (A_{l−1} A_{l−1}ᵀ + 1) (∘ the elementwise
 // product). Only the lower triangle is computed, in tiles, and mirrored, so G is exactly

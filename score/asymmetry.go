@@ -7,6 +7,8 @@ import (
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/sgdprior/sgdprior/linalg"
 )
 
 // rangeRebuildMaxDim is the largest Gram matrix for which the asymmetry rebuilds the range
@@ -132,10 +134,8 @@ func (c *computation) productRuleJacobian(note, gen, u, hu []float64, h float64)
 	a, b := make([]float64, d), make([]float64, d)
 	// rhs = −(2/η) H u − κ_B (∂_u C) f.
 	rhs := func(dst, f []float64) {
-		fp.MulT(w, f)
-		fp.Mul(a, w)
-		fm.MulT(w, f)
-		fm.Mul(b, w)
+		linalg.MulMulT(fp, a, w, f, 1)
+		linalg.MulMulT(fm, b, w, f, 1)
 		for i := range dst {
 			dst[i] = -2/eta*hu[i] - kappa*(a[i]-b[i])/(2*h)
 		}

@@ -73,9 +73,7 @@ func (cs *covState) applyC(dst, x []float64) {
 		mat.NewVecDense(cs.d, dst).MulVec(cs.dense, mat.NewVecDense(cs.d, x))
 		return
 	}
-	w := make([]float64, cs.m)
-	cs.fac.MulT(w, x)
-	cs.fac.Mul(dst, w)
+	linalg.MulMulT(cs.fac, dst, make([]float64, cs.m), x, 1)
 }
 
 // cOperator is the SymOperator of C.
