@@ -165,8 +165,8 @@ func validate(p Problem, cfg Config) (*settings, []string, error) {
 	if s.CheckLossEvery == 0 {
 		s.CheckLossEvery = 100
 		if s.Method == SGD || s.Method == SGLD {
-			// A loss evaluation costs a pass over all N examples: at most one per epoch.
-			s.CheckLossEvery = max(100, (n+s.Batch-1)/s.Batch)
+			// A loss evaluation costs a pass over all N examples (Config.CheckLossEvery).
+			s.CheckLossEvery = max(1000, (n+s.Batch-1)/s.Batch)
 		}
 	}
 	if s.Checkpoint != "" && s.CheckpointEvery == 0 {

@@ -119,9 +119,12 @@ type Config struct {
 	// LambdaMax, if > 0, is the largest Hessian eigenvalue at the minimum; a divergence
 	// error then quotes the stability bound 2/λ_max next to the learning rate.
 	LambdaMax float64
-	// CheckLossEvery is how often (in steps) L(θ) is compared with LossBound. Default 100,
-	// and for SGD and SGLD at least one epoch, ⌈N/B⌉ steps (a loss evaluation is a pass
-	// over all N examples). θ is checked for NaN/Inf after every step.
+	// CheckLossEvery is how often (in steps) L(θ) is compared with LossBound. Default 100
+	// for Gauss and SDE (whose every step is a pass over all N examples already), and for
+	// SGD and SGLD 1000 steps and at least one epoch, ⌈N/B⌉ steps: a loss evaluation is a
+	// pass over all N examples, which every 100 steps cost mlp:32 on digits 17% of its run
+	// time. θ is checked for NaN/Inf after every step, so a blow-up is caught at once; the
+	// bound catches a chain that wandered off while staying finite.
 	CheckLossEvery int
 	// Project, if non-nil, maps θ to the ProjectDim numbers that are kept as a sample
 	// instead of θ itself (dst has length ProjectDim). It is called concurrently from

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
@@ -134,15 +137,20 @@ func Run(ctx context.Context, p *problem.Problem, theta []float64, s *Settings) 
 	V := at.Basis
 	k := out.BasisDim
 	vt := mat.DenseCopyOf(V.T()) // k×d, rows contiguous
+	// Each kept sample's coordinates Vᵀ(θ − θ*), one matrix–vector product (the scalar loop
+	// it replaces took a fifth of mlp-digits' verify). Project runs on several goroutines:
+	// each call takes its own θ − θ* buffer from the pool (no allocation once warm).
+	vtb := vt.RawMatrix()
+	diffs := sync.Pool{New: func() any { b := make([]float64, d); return &b }}
 	project := func(dst, th []float64) {
-		for j := 0; j < k; j++ {
-			row := vt.RawRowView(j)
-			var sum float64
-			for i, x := range row {
-				sum += x * (th[i] - theta[i])
-			}
-			dst[j] = sum
+		bp := diffs.Get().(*[]float64)
+		diff := *bp
+		for i := range diff {
+			diff[i] = th[i] - theta[i]
 		}
+		blas64.Gemv(blas.NoTrans, 1, blas64.General{Rows: k, Cols: d, Stride: vtb.Stride, Data: vtb.Data},
+			blas64.Vector{N: d, Inc: 1, Data: diff}, 0, blas64.Vector{N: k, Inc: 1, Data: dst})
+		diffs.Put(bp)
 	}
 	inits, ref := overdispersedStarts(theta, V, preds, s.Method == sim.SGLD, s.Chains, s.Seed)
 	if ref == "" {
