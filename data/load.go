@@ -205,10 +205,8 @@ func Load(spec Spec) (*Dataset, error) {
 // classify returns the loader kind ("embedded", "csv", "libsvm", "npy", "idx", or "" when
 // unknown) and the path or name it applies to.
 func classify(src string) (kind, path string) {
-	for _, k := range []string{"idx", "csv", "libsvm", "npy"} {
-		if p, ok := strings.CutPrefix(src, k+":"); ok {
-			return k, p
-		}
+	if pre, p := SplitSource(src); pre != "" {
+		return strings.TrimSuffix(pre, ":"), p
 	}
 	if embeddedCSV(src) != nil {
 		return "embedded", src
@@ -221,6 +219,20 @@ func classify(src string) (kind, path string) {
 		return "libsvm", src
 	case strings.HasSuffix(lower, ".npy"):
 		return "npy", src
+	}
+	return "", src
+}
+
+// sourcePrefixes are the format prefixes a Source may begin with.
+var sourcePrefixes = []string{"idx:", "csv:", "libsvm:", "npy:"}
+
+// SplitSource splits a Source into its format prefix ("idx:", "csv:", "libsvm:" or "npy:",
+// colon included; "" when it has none) and the path that follows it.
+func SplitSource(src string) (prefix, path string) {
+	for _, pre := range sourcePrefixes {
+		if p, ok := strings.CutPrefix(src, pre); ok {
+			return pre, p
+		}
 	}
 	return "", src
 }

@@ -70,13 +70,18 @@ func (s *Spec) Regression() bool {
 
 // Validate checks the values that do not need the data, returning a *field.Error.
 func (s *Spec) Validate() error {
+	var modelErr error
+	if s.Model != "" {
+		modelErr = model.CheckSpec(s.Model)
+	}
 	switch {
 	case s.Data == "":
 		return field.Errorf("data", "is required")
 	case s.Model == "":
 		return field.Errorf("model", "is required")
-	case model.CheckSpec(s.Model) != nil:
-		return field.Errorf("model", "%s", strings.TrimPrefix(model.CheckSpec(s.Model).Error(), "model: "))
+	case modelErr != nil:
+		return field.Errorf("model", "%s", strings.TrimPrefix(modelErr.Error(), "model: "))
+
 	case s.Act != "tanh" && s.Act != "relu":
 		return field.Errorf("act", "must be tanh or relu, not %q", s.Act)
 	case s.Task != "classify" && s.Task != "regress":

@@ -593,12 +593,8 @@ func (st *Settings) validate(prefix string) error {
 	return nil
 }
 
-// sourcePrefixes are the prefixes of a data source that name a file's format (data.Spec's
-// Source): the path follows the prefix.
-var sourcePrefixes = []string{"idx:", "csv:", "libsvm:", "npy:"}
-
 // resolve makes relative file names relative to dir. A data source keeps its prefix
-// (sourcePrefixes) and an embedded data set's name stays a name; the path after the prefix
+// (data.SplitSource) and an embedded data set's name stays a name; the path after the prefix
 // is resolved like any file name, and an absolute one is kept.
 func (s *Study) resolve(dir string) {
 	file := func(p string) string {
@@ -611,12 +607,8 @@ func (s *Study) resolve(dir string) {
 		if src == "" || slices.Contains(data.EmbeddedNames(), src) {
 			return src
 		}
-		for _, pre := range sourcePrefixes {
-			if rest, ok := strings.CutPrefix(src, pre); ok {
-				return pre + file(rest)
-			}
-		}
-		return file(src)
+		pre, rest := data.SplitSource(src)
+		return pre + file(rest)
 	}
 	for i := range s.Problems {
 		p := &s.Problems[i]

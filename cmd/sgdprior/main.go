@@ -15,7 +15,8 @@ import (
 )
 
 func main() {
-	go watchdog(os.Stderr, stopGrace)
+	name, _ := commandName(os.Args[1:])
+	go watchdog(os.Stderr, stopGrace, name)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -28,7 +29,7 @@ const stopGrace = 5 * time.Second
 // After grace, or at a second signal, it removes the temporary files of the writes in
 // progress and exits with status 1. Every output is written to a temporary file and renamed
 // into place, so the exit leaves no partial output and no temporary file.
-func watchdog(stderr *os.File, grace time.Duration) {
+func watchdog(stderr *os.File, grace time.Duration, name string) {
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	<-sig
@@ -37,6 +38,6 @@ func watchdog(stderr *os.File, grace time.Duration) {
 	case <-time.After(grace):
 	}
 	atomicfile.RemoveInFlight()
-	stderr.WriteString("sgdprior: interrupted, and the computation did not stop within " + grace.String() + ": stopped now; outputs are written atomically, so none is partial: rerun the same command to resume (run keeps its finished steps; verify and track continue with --resume from a --checkpoint)\n")
+	stderr.WriteString("sgdprior " + name + ": interrupted, and the computation did not stop within " + grace.String() + ": stopped now; outputs are written atomically, so none is partial: " + resumeHint(name) + "\n")
 	os.Exit(exitRuntime)
 }

@@ -5,8 +5,6 @@ import (
 	"encoding/hex"
 	"io"
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 )
@@ -19,10 +17,7 @@ func canonicalCommandLine(cmdline []string) []string {
 	if len(cmdline) < 2 {
 		return cmdline
 	}
-	name := "run"
-	if !strings.HasPrefix(cmdline[1], "-") {
-		name = cmdline[1]
-	}
+	name, _ := commandName(cmdline[1:])
 	out := make([]string, 0, len(cmdline))
 	for i := 0; i < len(cmdline); i++ {
 		a := cmdline[i]
@@ -68,29 +63,3 @@ var executableID = sync.OnceValue(func() string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 })
-
-// distinctOutputs refuses two output flags that name the same file (the second write would
-// replace the first): a usage error naming both flags. Empty paths are not outputs.
-func distinctOutputs(outputs map[string]string) error {
-	seen := map[string]string{}
-	flags := make([]string, 0, len(outputs))
-	for f := range outputs {
-		flags = append(flags, f)
-	}
-	sort.Strings(flags)
-	for _, f := range flags {
-		p := outputs[f]
-		if p == "" {
-			continue
-		}
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			abs = filepath.Clean(p)
-		}
-		if g, ok := seen[abs]; ok {
-			return usagef("--%s and --%s both name %s: give each output its own file", g, f, p)
-		}
-		seen[abs] = f
-	}
-	return nil
-}

@@ -58,6 +58,15 @@ func init() {
 	register(&command{name: "version", summary: "print the version", run: runVersion})
 }
 
+// commandName splits the arguments after the program's name into the subcommand's name and
+// its arguments: "run" when the first argument is a flag or there is none.
+func commandName(args []string) (name string, rest []string) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:]
+	}
+	return "run", args
+}
+
 // run is the whole program: it parses args, runs a subcommand and returns the exit status:
 // 2 for what the user typed (a usage error, an invalid study file), 1 for data and runtime
 // failures. Errors are printed as one line on stderr; panics from programmer errors are not caught
@@ -66,13 +75,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	e := &env{stdout: stdout, stderr: stderr, cmdline: canonicalCommandLine(append([]string{"sgdprior"}, args...))}
-	name := "run"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		name, args = args[0], args[1:]
-	}
-	if name == "-h" || name == "--help" {
-		name = "help"
-	}
+	name, args := commandName(args)
 	c, ok := commands[name]
 	if !ok {
 		fmt.Fprintf(stderr, "sgdprior: unknown command %q (see 'sgdprior help')\n", name)
