@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/floats"
+	gonumlapack "gonum.org/v1/gonum/lapack/gonum"
 )
 
 // PCGOptions are the variants of PCG. The zero value is conjugate gradients without
@@ -23,6 +24,47 @@ type PCGOptions struct {
 	ZeroStart bool
 	// Method names the solver in errors; default "preconditioned CG".
 	Method string
+	// Trace, if non-nil, receives the step lengths α_j and β_j of the run and its final
+	// relative residual (see PCGTrace).
+	Trace *PCGTrace
+}
+
+// PCGTrace records a run of PCG: the coefficients α_j, β_j of each iteration (from which
+// CondEstimate recovers the Lanczos tridiagonal matrix of the preconditioned operator) and
+// the final relative residual ‖b − Ax‖/‖b‖ (0 for b = 0).
+type PCGTrace struct {
+	Alpha, Beta []float64
+	Residual    float64
+}
+
+// CondEstimate returns the extreme eigenvalues of the Lanczos tridiagonal matrix T_k that
+// k iterations of PCG build implicitly (MATH.md §2, "PCG diagnostics"): with the run's
+// α_j = r_jᵀz_j / p_jᵀAp_j and β_j = r_{j+1}ᵀz_{j+1} / r_jᵀz_j,
+//
+//	T_jj = 1/α_j + β_{j−1}/α_{j−1} (the second term absent for j = 0),  T_{j,j+1} = √β_j / α_j,
+//
+// T_k = Q_kᵀ M^{−1/2} A M^{−1/2} Q_k for an orthonormal Q_k, so its eigenvalues are Ritz values
+// of the preconditioned operator: lo ≥ λ_min and hi ≤ λ_max, and hi/lo is a lower bound on
+// its condition number that is sharp once the extreme eigenvalues have converged (they
+// converge first). It returns NaN values for a trace without iterations.
+func (t *PCGTrace) CondEstimate() (lo, hi float64) {
+	k := len(t.Alpha)
+	if k == 0 {
+		return math.NaN(), math.NaN()
+	}
+	d := make([]float64, k)
+	e := make([]float64, max(k-1, 0))
+	for j := 0; j < k; j++ {
+		d[j] = 1 / t.Alpha[j]
+		if j > 0 {
+			d[j] += t.Beta[j-1] / t.Alpha[j-1]
+		}
+		if j+1 < k {
+			e[j] = math.Sqrt(t.Beta[j]) / t.Alpha[j]
+		}
+	}
+	vals := tridiagValues(d, e)
+	return vals[0], vals[k-1]
 }
 
 // PCG solves A x = b for a symmetric positive definite A, given by apply (dst = A v), by
@@ -40,6 +82,7 @@ type PCGOptions struct {
 // a *NotConvergedError after maxIter iterations, an error of Precond or Curvature, or a
 // *NotPSDError when pᵀAp ≤ 0. It panics if len(x) ≠ len(b).
 func PCG(x, b []float64, apply func(dst, v []float64), tol float64, maxIter int, o PCGOptions) (iters int, err error) {
+	var res float64 // ‖r‖ of the current iterate
 	n := len(b)
 	if len(x) != n {
 		panic("linalg: PCG: length mismatch")
@@ -61,8 +104,13 @@ func PCG(x, b []float64, apply func(dst, v []float64), tol float64, maxIter int,
 	} else {
 		nb = norm(b, 0)
 	}
+	if o.Trace != nil {
+		o.Trace.Alpha, o.Trace.Beta, o.Trace.Residual = o.Trace.Alpha[:0], o.Trace.Beta[:0], 0
+		defer func() { o.Trace.Residual = res / nb }()
+	}
 	if nb == 0 {
 		clear(x)
+		nb = 1
 		return 0, nil
 	}
 	r := make([]float64, n)
@@ -88,7 +136,6 @@ func PCG(x, b []float64, apply func(dst, v []float64), tol float64, maxIter int,
 	} else {
 		rz = floats.Dot(r, z)
 	}
-	var res float64
 	if plain {
 		res = norm(r, rz)
 	} else {
@@ -130,6 +177,10 @@ func PCG(x, b []float64, apply func(dst, v []float64), tol float64, maxIter int,
 		}
 		beta := rzNew / rz
 		rz = rzNew
+		if o.Trace != nil {
+			o.Trace.Alpha = append(o.Trace.Alpha, alpha)
+			o.Trace.Beta = append(o.Trace.Beta, beta)
+		}
 		for i := range p {
 			p[i] = z[i] + beta*p[i]
 		}
@@ -138,4 +189,13 @@ func PCG(x, b []float64, apply func(dst, v []float64), tol float64, maxIter int,
 		return maxIter, nil
 	}
 	return maxIter, &NotConvergedError{Method: method, Iter: maxIter, Residual: res / nb, Tolerance: tol}
+}
+
+// tridiagValues returns the eigenvalues, ascending, of the symmetric tridiagonal matrix with
+// diagonal d and off-diagonal e (LAPACK's root-free QR, Dsterf; d and e are overwritten).
+func tridiagValues(d, e []float64) []float64 {
+	if !(gonumlapack.Implementation{}).Dsterf(len(d), d, e) {
+		panic("linalg: tridiagonal eigenvalues failed to converge")
+	}
+	return d
 }

@@ -106,13 +106,17 @@ func (c *computation) jacobianProduct(note, gen, u, hu []float64, h float64) err
 	return nil
 }
 
-// productRule reports whether Jacobian products go by productRuleJacobian.
+// productRule reports whether Jacobian products go by productRuleJacobian: for the
+// Woodbury solver without the range pseudo-inverse and for the CG solver, whose A is
+// positive definite and whose inverse at θ is at hand (the CG solver re-solves with it; a
+// central difference of two re-solved fields would need each solve to a relative accuracy
+// far below the step h).
 func (c *computation) productRule() bool {
-	return c.r.Solver == SolverWoodbury && !c.set.Inverse.Range
+	return (c.r.Solver == SolverWoodbury && !c.set.Inverse.Range) || c.r.Solver == SolverCG
 }
 
 // productRuleJacobian writes J_seed u and (gen non-nil) J_gen u for the damped or exact
-// Woodbury solver, where A = C_B + λI is positive definite and its inverse at θ is at hand.
+// Woodbury solver and the CG solver, where A = C_B + λI is positive definite and its inverse at θ is at hand.
 // Differentiating A F = b along u gives
 //
 //	J u = A⁻¹ [∂_u b − (∂_u A) F(θ)],  ∂_u A = κ_B ∂_u C,
@@ -167,10 +171,6 @@ func (c *computation) asymmetry() error {
 	set := &c.set
 	dg := &c.r.Diagnostics
 	d := c.src.dim()
-	if c.r.Solver == SolverCG {
-		dg.AsymmetryMethod = "not computed: the CG solver re-solves a full system per evaluation (use a covariance subset)"
-		return nil
-	}
 	if d > set.AsymmetryDenseMaxDim && set.SkipAsymmetry {
 		dg.AsymmetryMethod = "not computed (disabled)"
 		return nil
@@ -217,6 +217,15 @@ func (c *computation) asymmetry() error {
 		return nil
 	}
 	p := set.AsymmetryProbes
+	if g := c.cs.cg; g != nil && len(g.Iterations) > 0 && set.Progress != nil {
+		solves := p
+		if withGen {
+			solves *= 2
+		}
+		perSolve := g.Seconds / float64(len(g.Iterations))
+		set.progress(fmt.Sprintf("Jacobian asymmetry: %d CG solves like the %d so far (%.0f iterations, %.1f s each on average), predicted ≈ %.0f s (--asymmetry-probes sets the number of probes; −1 skips them)",
+			solves, len(g.Iterations), float64(sumInts(g.Iterations))/float64(len(g.Iterations)), perSolve, float64(solves)*perSolve))
+	}
 	rnd := rand.New(rand.NewPCG(set.Seed, streamAsymmetry))
 	w := make([][]float64, p)
 	jws := make([][]float64, p)
@@ -330,4 +339,12 @@ func probeAsymmetry(w, jw [][]float64, skip int) float64 {
 		return 0
 	}
 	return math.Sqrt(num / den)
+}
+
+func sumInts(x []int) int {
+	s := 0
+	for _, v := range x {
+		s += v
+	}
+	return s
 }

@@ -22,7 +22,8 @@
 // Woodbury for large d and a moderate number M of covariance examples (a matrix-free factor
 // U with C = UUᵀ built from the model's GradDot, GradSum and Gram, and the M×M Gram matrix
 // UᵀU); conjugate gradients and Lanczos on matrix-free covariance products otherwise (no
-// Gram matrix). For large d no d×d matrix is ever formed; near a minimum the Gaussian
+// Gram matrix; preconditioned from a subset, with its iterations and condition estimate
+// reported). Report.SolverChoice states the choice with its memory and flop counts. For large d no d×d matrix is ever formed; near a minimum the Gaussian
 // predictions are then made in the top-k eigenspace of the Hessian (Lanczos on exact
 // Hessian–vector products).
 //

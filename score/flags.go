@@ -20,7 +20,7 @@ func (s *Settings) BindFlags(fs *flag.FlagSet) {
 	fs.Var(&s.Solver, "solver", "auto, dense, woodbury (Gram matrix of the M examples) or cg (covariance products only)")
 	fs.Float64Var(&s.Inverse.CGTol, "cg-tol", s.Inverse.CGTol, "CG solver: relative residual at which CG stops")
 	fs.IntVar(&s.Inverse.CGMaxIter, "cg-maxiter", s.Inverse.CGMaxIter, "CG solver: largest number of iterations (default max(2d, 100))")
-	fs.Var(optionalCount{&s.PreconditionerExamples, &s.PlainCG}, "preconditioner-examples", "CG solver with --damping: size of the seeded subset whose Woodbury inverse preconditions CG (−1: plain CG)")
+	fs.Var(optionalCount{&s.PreconditionerExamples, &s.PlainCG}, "preconditioner-examples", "CG solver with --damping: size of the seeded subset whose shifted covariance preconditions CG (−1: plain CG)")
 	fs.IntVar(&s.TraceProbes, "trace-probes", s.TraceProbes, "--divergence on large models: Hutchinson probes for tr(H_i)")
 	fs.IntVar(&s.DivergenceExamples, "divergence-examples", s.DivergenceExamples, "--divergence on large models: examples the divergence term is estimated from")
 	fs.Var(optionalCount{&s.AsymmetryProbes, &s.SkipAsymmetry}, "asymmetry-probes", "large models: random directions estimating the Jacobian asymmetry (−1: skip)")

@@ -35,6 +35,7 @@ type covState struct {
 	inv     linalg.Inverse // of C_B (+λI, or pseudo-inverse)
 	work    []float64      // M² scratch (SolverWoodbury)
 	gramMax float64        // λ_max(UᵀU) (SolverWoodbury, from spectrum)
+	cg      *CGStats       // the damped CG solver's solves (SolverCG)
 }
 
 // newCovState forms C(θ) for the solver (without inverting it).
@@ -122,16 +123,9 @@ func (cs *covState) invert(set *linalg.InverseSettings, knownRank int, probeSeed
 			return nil, errors.New("score: the range pseudo-inverse needs the Gram matrix or the dense covariance, which the CG solver never forms: use a damping, a covariance subset, or the Woodbury or dense solver")
 		case exact && cs.m-1 < cs.d:
 			return nil, &linalg.RankDeficientError{Rank: -1, Dim: cs.d, RCond: set.RCond}
-		case set.Damping > 0 && precExamples > 0:
-			// Preconditioned CG: the damped Woodbury inverse of C estimated from a seeded
-			// subset of the covariance examples.
-			pf := cs.src.subsetFactor(cs.theta, precExamples, probeSeed)
-			g := mat.NewDense(pf.Cols(), pf.Cols(), nil)
-			pf.Gram(g)
-			pre, err := newCholWoodbury(pf, g, cs.kappa, set.Damping, nil)
-			if err != nil {
-				return nil, err
-			}
+		case set.Damping > 0:
+			// Damped CG, preconditioned (precExamples > 0) by the scaled subset
+			// preconditioner of a seeded subset of the covariance examples.
 			kappa, lam := cs.kappa, set.Damping
 			tol, maxIter := set.CGTol, set.CGMaxIter
 			if tol == 0 {
@@ -140,7 +134,28 @@ func (cs *covState) invert(set *linalg.InverseSettings, knownRank int, probeSeed
 			if maxIter == 0 {
 				maxIter = max(2*cs.d, 100)
 			}
-			cs.inv = &pcgInverse{d: cs.d, tol: tol, maxIter: maxIter, prec: pre.Solve,
+			stats := &CGStats{Preconditioner: "none (plain CG)", Tol: tol}
+			prec := func(dst, r []float64) error { // plain CG: M = λI, started from 0
+				for i, v := range r {
+					dst[i] = v / lam
+				}
+				return nil
+			}
+			plain := true
+			if precExamples > 0 {
+				pf := cs.src.subsetFactor(cs.theta, precExamples, probeSeed)
+				g := mat.NewDense(pf.Cols(), pf.Cols(), nil)
+				pf.Gram(g)
+				pre, err := newShiftedPrecond(pf, g, kappa, lam, probeSeed, nil)
+				if err != nil {
+					return nil, err
+				}
+				prec, plain = pre.Solve, false
+				stats.Preconditioner = pre.describe()
+				stats.PreconditionerExamples, stats.Shift, stats.EffectiveDim, stats.EffectiveDimSE = pre.examples, pre.mu-lam, pre.effDim, pre.effDimSE
+			}
+			cs.cg = stats
+			cs.inv = &pcgInverse{d: cs.d, tol: tol, maxIter: maxIter, prec: prec, stats: stats, zeroStart: plain,
 				apply: func(dst, x []float64) {
 					cs.applyC(dst, x)
 					floats.Scale(kappa, dst)

@@ -33,6 +33,8 @@ type Output struct {
 	Inverse             string             `json:"inverse"`
 	RCond               float64            `json:"rcond"`
 	Solver              string             `json:"solver"`
+	SolverChoice        string             `json:"solver_choice,omitempty"`
+	CG                  *OutputCG          `json:"cg,omitempty"`
 	CovExamples         int                `json:"cov_examples"`
 	Subset              []int              `json:"subset,omitempty"`
 	Loss                *jsonnum.Float     `json:"loss,omitempty"`
@@ -54,6 +56,23 @@ type Output struct {
 
 	// rep holds the covariances Write renders (nil once rendered, or when read from JSON).
 	rep *Report
+}
+
+// OutputCG is the "cg" object: the damped CG solver's solves (Report.CG).
+type OutputCG struct {
+	Preconditioner         string        `json:"preconditioner"`
+	PreconditionerExamples int           `json:"preconditioner_examples"`
+	Shift                  jsonnum.Float `json:"shift"`
+	EffectiveDim           jsonnum.Float `json:"effective_dim"`
+	EffectiveDimSE         jsonnum.Float `json:"effective_dim_se"`
+	Tol                    float64       `json:"tol"`
+	Solves                 int           `json:"solves"`
+	Iterations             []int         `json:"iterations"`
+	TotalIterations        int           `json:"total_iterations"`
+	MaxResidual            jsonnum.Float `json:"max_residual"`
+	RitzMin                jsonnum.Float `json:"ritz_min"`
+	RitzMax                jsonnum.Float `json:"ritz_max"`
+	Condition              jsonnum.Float `json:"condition_estimate"`
 }
 
 // OutputNoise is the "noise" object: the gradient noise (Report.Noise).
@@ -309,7 +328,16 @@ func NewOutput(rep *Report) *Output {
 	out.Sampling = rep.Sampling.String()
 	out.Kappa = nf.f("kappa", rep.Kappa, false)
 	out.Damping, out.Inverse, out.RCond = rep.Damping, rep.Inverse.String(), rep.RCond
-	out.Solver = rep.Solver.String()
+	out.Solver, out.SolverChoice = rep.Solver.String(), rep.SolverChoice
+	if g := rep.CG; g != nil {
+		out.CG = &OutputCG{Preconditioner: g.Preconditioner, PreconditionerExamples: g.PreconditionerExamples,
+			Shift: jsonnum.Float(g.Shift), EffectiveDim: jsonnum.Float(g.EffectiveDim), EffectiveDimSE: jsonnum.Float(g.EffectiveDimSE), Tol: g.Tol,
+			Solves: len(g.Iterations), Iterations: append([]int{}, g.Iterations...), MaxResidual: jsonnum.Float(g.MaxResidual),
+			RitzMin: jsonnum.Float(g.RitzMin), RitzMax: jsonnum.Float(g.RitzMax), Condition: jsonnum.Float(g.Condition)}
+		for _, it := range g.Iterations {
+			out.CG.TotalIterations += it
+		}
+	}
 	out.CovExamples, out.Subset = rep.CovExamples, rep.Subset
 	out.GradNorm = nf.f("grad_norm", rep.GradNorm, false)
 	out.AtMinimum = rep.AtMinimum

@@ -2,6 +2,7 @@ package score
 
 import (
 	"fmt"
+	"time"
 
 	"gonum.org/v1/gonum/floats"
 
@@ -9,10 +10,10 @@ import (
 )
 
 // pcgInverse solves the damped system (C_B + λI) x = b by conjugate gradients on
-// matrix-free covariance products (SolverCG, MATH.md §2), preconditioned by the damped
-// Woodbury inverse of the covariance estimated from a seeded subset of the examples
-// (a Nyström-type preconditioner: it captures the top of the spectrum of C_B, where plain
-// CG spends its iterations). It stops when ‖b − (C_B + λI)x‖ ≤ CGTol·‖b‖. It implements
+// matrix-free covariance products (SolverCG, MATH.md §2), preconditioned by the scaled
+// subset preconditioner (nystromPrecond: it resolves the top of the spectrum of C_B, where
+// plain CG spends its iterations) or plainly. It stops when ‖b − (C_B + λI)x‖ ≤ CGTol·‖b‖,
+// and records each solve's iterations, residual and Ritz values in stats. It implements
 // linalg.Inverse.
 type pcgInverse struct {
 	d       int
@@ -20,6 +21,12 @@ type pcgInverse struct {
 	prec    func(dst, r []float64) error
 	tol     float64
 	maxIter int
+	stats   *CGStats // receives every solve's iterations and residual
+	trace   linalg.PCGTrace
+	longest int // iterations of the longest solve so far
+	// zeroStart starts each solve from x = 0 (plain CG) instead of from the preconditioner's
+	// solution M⁻¹b.
+	zeroStart bool
 }
 
 func (p *pcgInverse) Dim() int { return p.d }
@@ -35,7 +42,8 @@ func (p *pcgInverse) RangeFraction(b []float64) float64 {
 	return 0
 }
 
-// Solve writes (C_B + λI)⁻¹ b into dst, starting from the preconditioner's solution.
+// Solve writes (C_B + λI)⁻¹ b into dst, starting from the preconditioner's solution (from 0
+// for plain CG), and records the solve in p.stats.
 func (p *pcgInverse) Solve(dst, b []float64) error {
 	if len(dst) != p.d || len(b) != p.d {
 		panic("score: pcgInverse.Solve: length mismatch")
@@ -43,22 +51,46 @@ func (p *pcgInverse) Solve(dst, b []float64) error {
 	if sameSlice(dst, b) {
 		b = append([]float64(nil), b...)
 	}
-	if err := p.prec(dst, b); err != nil {
+	if p.zeroStart {
+		clear(dst)
+	} else if err := p.prec(dst, b); err != nil {
 		return err
 	}
-	return pcg(dst, p.apply, p.prec, b, p.tol, p.maxIter)
+	t0 := time.Now()
+	it, err := linalg.PCG(dst, b, p.apply, p.tol, p.maxIter, linalg.PCGOptions{Precond: p.prec, Curvature: positiveCurvature, Trace: &p.trace})
+	if err == nil && p.stats != nil {
+		// The recurrence's residual drifts from the true one once the iterate is accurate to
+		// about ε·cond(A): record the true ‖b − Ax‖/‖b‖ (one more product).
+		r := make([]float64, p.d)
+		p.apply(r, dst)
+		floats.Sub(r, b)
+		if nb := floats.Norm(b, 2); nb > 0 {
+			p.trace.Residual = floats.Norm(r, 2) / nb
+		}
+	}
+	if p.stats != nil {
+		p.stats.Seconds += time.Since(t0).Seconds()
+	}
+	p.record(it)
+	return err
+}
+
+// record adds the last solve (it iterations, p.trace) to p.stats.
+func (p *pcgInverse) record(it int) {
+	s := p.stats
+	if s == nil {
+		return
+	}
+	s.Iterations = append(s.Iterations, it)
+	s.MaxResidual = max(s.MaxResidual, p.trace.Residual)
+	if it > p.longest || len(s.Iterations) == 1 {
+		p.longest = it
+		s.RitzMin, s.RitzMax = p.trace.CondEstimate()
+		s.Condition = s.RitzMax / s.RitzMin
+	}
 }
 
 func sameSlice(a, b []float64) bool { return len(a) > 0 && len(b) > 0 && &a[0] == &b[0] }
-
-// pcg solves A x = b by conjugate gradients preconditioned by prec (an approximation of
-// A⁻¹), starting from x (which receives the solution), and stops when
-// ‖b − A x‖ ≤ tol‖b‖ (linalg.PCG). It is used to re-solve a slightly perturbed system (A at
-// θ ± h v) with the unperturbed inverse as preconditioner, converging in a few iterations.
-func pcg(x []float64, apply func(dst, x []float64), prec func(dst, r []float64) error, b []float64, tol float64, maxIter int) error {
-	_, err := linalg.PCG(x, b, apply, tol, maxIter, linalg.PCGOptions{Precond: prec, Curvature: positiveCurvature})
-	return err
-}
 
 // positiveCurvature returns pᵀAp, or an error unless it is > 0.
 func positiveCurvature(p, ap []float64) (float64, error) {

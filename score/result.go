@@ -22,8 +22,12 @@ type Report struct {
 	Damping float64
 	Inverse InverseKind
 	RCond   float64
-	// Solver is the strategy used (never SolverAuto).
-	Solver Solver
+	// Solver is the strategy used (never SolverAuto); SolverChoice says why, with the
+	// predicted cost of the choice and of the alternative.
+	Solver       Solver
+	SolverChoice string
+	// CG describes the solves of the damped CG solver (nil for the other solvers).
+	CG *CGStats
 	// Subset lists the indices of the M < N examples C was estimated from (sorted); nil when
 	// C is the population covariance of all N examples.
 	Subset []int
@@ -57,6 +61,34 @@ type Report struct {
 
 	// Warnings lists conditions the caller should report.
 	Warnings []string
+}
+
+// CGStats describes the conjugate-gradient solves of (C_B + λI)x = b behind the scores
+// (SolverCG, MATH.md §2, "PCG diagnostics").
+type CGStats struct {
+	// Preconditioner says what preconditions CG ("none (plain CG)" without one);
+	// PreconditionerExamples is the size m of its subset, Shift the μ − λ of its shifted
+	// covariance κ_B C_S + μI, and EffectiveDim (± EffectiveDimSE) the Hutchinson estimate
+	// of d_eff(λ) = tr κ_B C_S (κ_B C_S + λI)⁻¹ (0 without a preconditioner).
+	Preconditioner         string
+	PreconditionerExamples int
+	Shift                  float64
+	EffectiveDim           float64
+	EffectiveDimSE         float64
+	// Tol is the relative residual at which each solve stops.
+	Tol float64
+	// Iterations holds the iterations (covariance products) of each solve, in order.
+	Iterations []int
+	// MaxResidual is the largest final relative residual ‖b − Ax‖/‖b‖ over the solves,
+	// recomputed from the solution (CG's recurrence drifts below it at high accuracy).
+	MaxResidual float64
+	// RitzMin and RitzMax are the extreme Ritz values of the preconditioned operator from
+	// the solve with the most iterations (linalg.PCGTrace.CondEstimate), and Condition their
+	// ratio: a lower bound on its condition number, sharp once the extremes converge.
+	RitzMin, RitzMax, Condition float64
+	// Seconds is the wall time of the solves (for predictions; not written to the JSON
+	// output, which stays reproducible).
+	Seconds float64
 }
 
 // InverseKind names how C_B was inverted; its value is the JSON spelling.

@@ -228,18 +228,16 @@ func (c *computation) run() error {
 	if set.Sampling != noise.With && set.Batch == n {
 		return fmt.Errorf("score: %w", field.Errorf("batch", "%d equals N: sampling without replacement has no mini-batch noise (κ_B = 0)", n))
 	}
-	solver := set.Solver
-	if solver == SolverAuto {
-		switch {
-		case d <= set.DenseMaxDim:
-			solver = SolverDense
-		case m <= set.WoodburyMaxExamples:
-			solver = SolverWoodbury
-		default:
-			solver = SolverCG
+	plan := planSolver(set, d, m)
+	solver := plan.solver
+	r.Solver, r.SolverChoice = solver, plan.why
+	if set.Progress != nil {
+		what := "set-up"
+		if solver == SolverCG {
+			what = "each iteration"
 		}
+		set.progress(fmt.Sprintf("solver %s; %s", plan.why, fmt.Sprintf("predicted %s: %s", what, predict(plan.flops, gemmRate()))))
 	}
-	r.Solver = solver
 
 	// Gradient (MATH.md §1).
 	set.progress("gradient")
@@ -287,6 +285,7 @@ func (c *computation) run() error {
 		return err
 	}
 	r.Warnings = append(r.Warnings, w...)
+	r.CG = c.cs.cg // filled in by every later solve
 	v := &r.Vectors
 	v.Grad = grad
 	v.Stationary = make([]float64, d)
@@ -366,6 +365,9 @@ func (c *computation) run() error {
 	// Other lenses (MATH.md §10).
 	r.OptimalLR = stationary.MandtLearningRate(d, n, r.Noise.TraceBatch)
 	r.ImplicitRegularizer = stationary.SmithRegularizer(set.LR, r.GradNorm*r.GradNorm, r.Noise.TraceBatch)
+	if g := r.CG; g != nil && g.MaxResidual > 10*g.Tol {
+		c.warn(fmt.Sprintf("the CG solves reached a true relative residual of only %.2g (tolerance %.2g; CG's own recurrence claimed convergence): the scores are that accurate, and a larger damping improves the conditioning (condition estimate %.3g)", g.MaxResidual, g.Tol, g.Condition))
+	}
 	return nil
 }
 

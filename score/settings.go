@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/sgdprior/sgdprior/field"
+	"github.com/sgdprior/sgdprior/internal/memlimit"
 	"github.com/sgdprior/sgdprior/linalg"
 	"github.com/sgdprior/sgdprior/noise"
 	"github.com/sgdprior/sgdprior/progress"
@@ -79,8 +80,10 @@ type Settings struct {
 	// Hessian used with C (commutator, Gaussian predictions) comes from the same examples;
 	// the gradient ∇L always uses all N. Only for model inputs.
 	Subset int
-	// PreconditionerExamples is the size of the seeded subset of examples whose damped
-	// Woodbury inverse preconditions the CG solver (damped only). Default 2048.
+	// PreconditionerExamples is the size m of the seeded subset of examples whose shifted
+	// covariance preconditions the damped CG solver (MATH.md §2, "Shifted subset
+	// preconditioner"). Default 8192, or the largest m whose two m×m matrices (16m² bytes)
+	// fit in an eighth of the memory available.
 	PreconditionerExamples int
 	// PlainCG runs the CG solver without a preconditioner (PreconditionerExamples unused).
 	PlainCG bool
@@ -228,7 +231,7 @@ const (
 	DefaultDenseMaxDim            = 500
 	DefaultWoodburyMaxExamples    = 8192
 	DefaultTopK                   = 10
-	DefaultPreconditionerExamples = 2048
+	DefaultPreconditionerExamples = 8192
 	DefaultDivergenceExamples     = 512
 	DefaultExactTraceMaxDim       = 200
 	DefaultTraceProbes            = 10
@@ -258,6 +261,8 @@ const (
 	streamFloorTrace
 	streamKurtosisBootstrap
 	streamDivergenceGroups
+	streamPrecondLanczos
+	streamEffDim
 )
 
 // withDefaults fills in the defaults of a Settings not made by DefaultSettings (its zero
@@ -308,7 +313,16 @@ func (s *Settings) precondExamples() int {
 	if s.PlainCG {
 		return -1
 	}
-	return s.PreconditionerExamples
+	m := s.PreconditionerExamples
+	if m == DefaultPreconditionerExamples {
+		// The default shrinks until its two m×m matrices fit in an eighth of the memory.
+		if avail, ok := memlimit.Available(); ok {
+			for m > 256 && uint64(16*m*m) > avail/8 {
+				m /= 2
+			}
+		}
+	}
+	return m
 }
 
 // noiseDirections is the number of noise directions measured, 0 when skipped.

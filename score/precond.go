@@ -1,0 +1,143 @@
+package score
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/sgdprior/sgdprior/linalg"
+)
+
+// shiftedPrecond is the preconditioner of the damped CG solver (SolverCG, MATH.md §2,
+// "Shifted subset preconditioner"): from a seeded subset S of m covariance examples with
+// factor U (C_S = U Uᵀ estimates C),
+//
+//	P = κ_B C_S + μI,  μ = λ + s_min,
+//
+// s_min the smallest eigenvalue of κ_B C_S off the centring direction (the subset's
+// gradients are centred, so U 1 = 0), applied by the Woodbury identity through the Cholesky
+// factor of μ/κ_B I + UᵀU (cholWoodbury). With μ = λ it is κ_B C_S + λI, the subset's estimate
+// of A = C_B + λI; the shift treats the directions the subset misses, and the bottom of its
+// spectrum where the subset's eigenvalues underestimate C_B's, as μ rather than λ, as the
+// scaled randomized Nyström preconditioner of Frangella, Tropp & Udell (2023) treats those
+// its sketch misses. s_min comes from Lanczos on (κ_B UᵀU + λI)⁻¹ off 1 through a first
+// Cholesky factor (a few dozen pairs of triangular solves), which also gives the effective
+// dimension d_eff(λ) = tr κ_B C_S (κ_B C_S + λI)⁻¹ by a Hutchinson estimate. Applying P⁻¹
+// costs one product with Uᵀ and one with U (m/M of a full covariance product) and O(m²).
+type shiftedPrecond struct {
+	*cholWoodbury
+	examples int     // m
+	mu       float64 // μ
+	sMin     float64 // s_min, the estimate
+	effDim   float64 // d_eff(λ), Hutchinson estimate
+	effDimSE float64 // its standard error over the probes
+}
+
+// effDimProbes is the number of Rademacher probes of the Hutchinson estimate of d_eff.
+const effDimProbes = 16
+
+// newShiftedPrecond builds the preconditioner from the subset factor u, its Gram matrix g =
+// UᵀU (m×m, not modified), κ_B = kappa and the damping λ > 0; seed seeds the Lanczos start
+// and the probes. work (m² floats, or nil) holds the Cholesky factors.
+func newShiftedPrecond(u linalg.Factor, g *mat.Dense, kappa, damping float64, seed uint64, work []float64) (*shiftedPrecond, error) {
+	if !(damping > 0) {
+		panic("score: shiftedPrecond needs damping > 0")
+	}
+	m := u.Cols()
+	base, err := newCholWoodbury(u, g, kappa, damping, work)
+	if err != nil {
+		return nil, err
+	}
+	// K = UᵀU + (λ/κ)I = RᵀR; x ↦ K⁻¹x off the centring vector 1.
+	solveK := func(x []float64) {
+		v := blas64.Vector{N: m, Inc: 1, Data: x}
+		blas64.Trsv(blas.Trans, base.r, v)
+		blas64.Trsv(blas.NoTrans, base.r, v)
+	}
+	p := &shiftedPrecond{examples: m, mu: damping}
+	if m >= 3 {
+		op := kinvOperator{m: m, solve: solveK}
+		vals := make([]float64, 1)
+		_, err := linalg.Lanczos(vals, nil, op, rand.NewPCG(seed, streamPrecondLanczos), &linalg.LanczosSettings{MaxIter: min(m-1, 40), Tol: 1e-3})
+		var nc *linalg.NotConvergedError
+		if err != nil && !errors.As(err, &nc) {
+			return nil, err
+		}
+		// The largest eigenvalue of K⁻¹ off 1 is 1/(g_min + λ/κ); a Ritz value is at most
+		// it, so s_min = κ(1/θ − λ/κ) is an estimate from above.
+		if vals[0] > 0 {
+			p.sMin = max(kappa/vals[0]-damping, 0)
+		}
+		p.mu = damping + p.sMin
+	}
+	// d_eff(λ) = tr G̃(G̃ + λI)⁻¹ = m − (λ/κ) tr K⁻¹ for G̃ = κUᵀU, tr K⁻¹ by Hutchinson.
+	rnd := rand.New(rand.NewPCG(seed, streamEffDim))
+	z, y := make([]float64, m), make([]float64, m)
+	est := make([]float64, effDimProbes)
+	for k := range est {
+		for i := range z {
+			z[i] = float64(1 - 2*int(rnd.Uint64()&1))
+		}
+		copy(y, z)
+		solveK(y)
+		var s float64
+		for i := range z {
+			s += z[i] * y[i]
+		}
+		est[k] = float64(m) - damping/kappa*s
+	}
+	var mean, ss float64
+	for _, e := range est {
+		mean += e / effDimProbes
+	}
+	for _, e := range est {
+		ss += (e - mean) * (e - mean)
+	}
+	p.effDim, p.effDimSE = mean, math.Sqrt(ss/(effDimProbes-1)/effDimProbes)
+	if p.mu == damping {
+		p.cholWoodbury = base
+		return p, nil
+	}
+	p.cholWoodbury, err = newCholWoodbury(u, g, kappa, p.mu, base.r.Data)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// kinvOperator is x ↦ Π K⁻¹ Π x with Π the projector off the vector of ones.
+type kinvOperator struct {
+	m     int
+	solve func(x []float64)
+}
+
+func (o kinvOperator) Dim() int { return o.m }
+
+func (o kinvOperator) Apply(dst, x []float64) {
+	copy(dst, x)
+	offOnes(dst)
+	o.solve(dst)
+	offOnes(dst)
+}
+
+// offOnes removes the mean of x (its component along the vector of ones).
+func offOnes(x []float64) {
+	var s float64
+	for _, v := range x {
+		s += v
+	}
+	s /= float64(len(x))
+	for i := range x {
+		x[i] -= s
+	}
+}
+
+// describe says what the preconditioner is.
+func (p *shiftedPrecond) describe() string {
+	return fmt.Sprintf("shifted subset preconditioner κ_B C_S + μI from %d examples, μ = λ + %.3g (the smallest eigenvalue of κ_B C_S, Lanczos estimate); d_eff(λ) of κ_B C_S ≈ %.0f ± %.0f", p.examples, p.sMin, p.effDim, p.effDimSE)
+}
