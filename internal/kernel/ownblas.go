@@ -3,6 +3,7 @@
 package kernel
 
 import (
+	"math"
 	"sync"
 
 	"gonum.org/v1/gonum/blas"
@@ -248,7 +249,7 @@ func (impl BLAS) Dsymv(ul blas.Uplo, n int, alpha float64, a []float64, lda int,
 	}
 	bp := vecBufs.Get().(*[]float64)
 	defer vecBufs.Put(bp)
-	buf := GrowBuf(*bp, 2*n)
+	buf := GrowBuf(*bp, 4*n)
 	*bp = buf
 	xv, yv := x[:n], y[:n]
 	if incX != 1 {
@@ -271,22 +272,54 @@ func (impl BLAS) Dsymv(ul blas.Uplo, n int, alpha float64, a []float64, lda int,
 		ScaleTo(yv, beta, yv)
 	}
 	if alpha != 0 {
-		for i := 0; i < n; i++ {
-			ax := alpha * xv[i]
-			if ul == blas.Upper {
-				row := a[i*lda+i+1 : i*lda+n]
-				yv[i] += ax*a[i*lda+i] + alpha*Dot(row, xv[i+1:])
-				AxpbyTo(yv[i+1:], ax, row, 1, yv[i+1:])
-			} else {
-				row := a[i*lda : i*lda+i]
-				yv[i] += alpha*Dot(row, xv[:i]) + ax*a[i*lda+i]
-				AxpbyTo(yv[:i], ax, row, 1, yv[:i])
-			}
+		// Two fixed row ranges of equal triangle area, each accumulated into its own buffer
+		// (in parallel when large), then added in order: the same bits whatever GOMAXPROCS.
+		r := int(float64(n) * (1 - 1/math.Sqrt2))
+		if ul == blas.Lower {
+			r = int(float64(n) / math.Sqrt2)
 		}
+		acc0, acc1 := buf[2*n:3*n], buf[3*n:4*n]
+		clear(buf[2*n : 4*n])
+		if n >= symvParMin {
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				symvRows(ul, n, a, lda, xv, acc1, r, n)
+			}()
+			symvRows(ul, n, a, lda, xv, acc0, 0, r)
+			wg.Wait()
+		} else {
+			symvRows(ul, n, a, lda, xv, acc0, 0, r)
+			symvRows(ul, n, a, lda, xv, acc1, r, n)
+		}
+		AxpbyTo(yv, alpha, acc0, 1, yv)
+		AxpbyTo(yv, alpha, acc1, 1, yv)
 	}
 	if incY != 1 {
 		for i, v := range yv {
 			y[i*incY] = v
+		}
+	}
+}
+
+// symvParMin is the order from which Dsymv splits its rows between two goroutines.
+const symvParMin = 192
+
+// symvRows adds to acc the contribution of rows [lo, hi) of the triangle ul of the
+// symmetric n×n A to A x: each row's dot product with x, and (the mirrored part) the row
+// times its x component.
+func symvRows(ul blas.Uplo, n int, a []float64, lda int, x, acc []float64, lo, hi int) {
+	for i := lo; i < hi; i++ {
+		xi := x[i]
+		if ul == blas.Upper {
+			row := a[i*lda+i+1 : i*lda+n]
+			acc[i] += xi*a[i*lda+i] + Dot(row, x[i+1:])
+			AxpbyTo(acc[i+1:], xi, row, 1, acc[i+1:])
+		} else {
+			row := a[i*lda : i*lda+i]
+			acc[i] += Dot(row, x[:i]) + xi*a[i*lda+i]
+			AxpbyTo(acc[:i], xi, row, 1, acc[:i])
 		}
 	}
 }

@@ -273,7 +273,7 @@ func TestOwnDsymv(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 3))
 	var own BLAS
 	var ref gonum.Implementation
-	for _, n := range []int{1, 2, 5, 17, 64, 203} {
+	for _, n := range []int{1, 2, 5, 17, 64, 203, 300} {
 		for _, ul := range []blas.Uplo{blas.Upper, blas.Lower} {
 			for _, inc := range [][2]int{{1, 1}, {3, 1}, {1, 2}, {n + 4, 5}, {-2, 1}} {
 				for _, ab := range [][2]float64{{1.3, 0}, {1.3, 1}, {1.3, -0.5}, {0, -0.5}} {
