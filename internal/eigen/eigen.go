@@ -2,8 +2,8 @@
 // tridiagonal form (gonum's blocked Dsytrd), the tridiagonal eigenproblem solved by Cuppen's
 // divide and conquer with deflation and Gu–Eisenstat's recomputation of the rank-one
 // update vector (Tridiag), and the eigenvectors carried back by the blocked application of
-// the Householder reflectors (gonum's Dormqr, products by blas64.Dgemm). docs/MATH.md §"Symmetric
-// eigensolver" states the method.
+// the Householder reflectors (gonum's Dormqr, products by blas64.Dgemm). docs/MATH.md §14
+// states the method.
 //
 // Its cost is a few matrix products of size n plus O(n²) work: at n in the thousands many
 // times faster than gonum's Dsyev, whose QR iteration applies O(n²) Givens rotations of
@@ -66,7 +66,7 @@ func (impl Lapack) Dsyev(jobz lapack.EVJob, uplo blas.Uplo, n int, a []float64, 
 
 // Dsyev overwrites the symmetric n×n a (its triangle uplo) with its orthonormal eigenvectors
 // (columns) and w[:n] with its eigenvalues, ascending: A = Q T Qᵀ by Dsytrd (on the lower triangle), T = Z Λ Zᵀ by
-// Tridiag, eigenvectors Q Z by Dormqr (docs/MATH.md §"Symmetric eigensolver"). It reports false if a
+// Tridiag, eigenvectors Q Z by Dormqr (docs/MATH.md §14). It reports false if a
 // subproblem's QR iteration does not converge.
 func Dsyev(uplo blas.Uplo, n int, a []float64, lda int, w []float64) bool {
 	if n == 0 {

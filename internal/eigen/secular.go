@@ -4,8 +4,8 @@ import "math"
 
 // solveSecular finds the K roots of the secular equation f(λ) = 1 + ρ Σᵢ zᵢ²/(dᵢ − λ) = 0
 // (ρ > 0, d ascending and distinct, z without zero components): λ_j in (d_j, d_{j+1}) for
-// j < K−1 and in (d_{K−1}, d_{K−1} + ρ zᵀz] for the last (docs/MATH.md §"Symmetric
-// eigensolver"). Each root is stored as the pole nearer to it, org[j], and the offset
+// j < K−1 and in (d_{K−1}, d_{K−1} + ρ zᵀz] for the last (docs/MATH.md
+// §14). Each root is stored as the pole nearer to it, org[j], and the offset
 // mu[j] = λ_j − d[org[j]], so that dᵢ − λ_j = (dᵢ − d[org[j]]) − mu[j] is computed without
 // cancellation; lam[j] = d[org[j]] + mu[j]. The roots are independent and found in two fixed
 // halves in parallel for large K.

@@ -20,7 +20,7 @@ const parMin = 256
 // Tridiag computes the eigenvalues (ascending, into d[:n]) and the orthonormal eigenvectors
 // (the columns of the n×n z, row stride ldz) of the symmetric tridiagonal matrix with
 // diagonal d[:n] and off-diagonal e[:n-1], by Cuppen's divide and conquer (docs/MATH.md
-// §"Symmetric eigensolver"). e is overwritten. It reports false if the QR iteration of a
+// §14). e is overwritten. It reports false if the QR iteration of a
 // leaf does not converge.
 func Tridiag(n int, d, e, z []float64, ldz int) bool {
 	switch {
@@ -96,7 +96,7 @@ func divide(n int, d, e, z []float64, ldz int) bool {
 // merge computes the eigendecomposition of diag(Λ₁, Λ₂) + β u uᵀ with u = Qᵀv, Q =
 // diag(Q₁, Q₂) the eigenvectors in z (columns; Q₁ m×m, Q₂ (n−m)×(n−m)) and d their
 // eigenvalues, and overwrites d and z with those of T, ascending
-// (docs/MATH.md §"Symmetric eigensolver": deflation, secular equation, Löwner's vector,
+// (docs/MATH.md §14: deflation, secular equation, Löwner's vector,
 // eigenvector product).
 func merge(n, m int, d, z []float64, ldz int, beta, sgn float64) {
 	// u = (last row of Q₁, sgn · first row of Q₂)/√2, ρ = 2β: ‖u‖ = 1.
