@@ -13,13 +13,19 @@ import (
 )
 
 // gramEigMaxDim is the largest Gram matrix whose eigenvalues are computed exactly for the
-// numerical rank; larger ones use a pivoted Cholesky factorisation (an estimate).
+// numerical rank; larger ones use a pivoted Cholesky factorisation (an estimate). The
+// values alone cost the tridiagonal reduction (4/3 M³ flops, half of them memory-bound
+// matrix–vector products): measured on the shared 2-core machine (load ≈ 9) 4.8 s at
+// M = 2048 and 49 s at M = 4096, against 0.5 s and 2.6 s for the pivoted Cholesky, so the
+// exact rank stays below 1000 (≈ 0.5 s) even with the divide-and-conquer eigensolver.
 const gramEigMaxDim = 1000
 
 // rangeEigMaxDim is the largest Gram matrix whose range pseudo-inverse is cheap from its
-// eigendecomposition (linalg.WoodburyInverse, about 45 s for M ≈ 1800, with a warning
-// above). The regularisation ladder uses the pivoted one (pivotedRange) above it.
-const rangeEigMaxDim = 1000
+// eigendecomposition (linalg.WoodburyInverse; internal/eigen's divide and conquer in the
+// default build, OpenBLAS's dsyevd in the openblas one: 8–12 s at M = 2048 on the shared
+// 2-core machine, against 5–7 s for OpenBLAS; a warning above). The regularisation ladder
+// uses the pivoted one (pivotedRange) above it.
+const rangeEigMaxDim = 2048
 
 // covState is the noise covariance C(θ) in the representation of a solver, and the inverse
 // of C_B = κ_B C that the scores use.

@@ -24,9 +24,10 @@ import (
 	"gonum.org/v1/gonum/lapack/gonum"
 )
 
-// Lapack is gonum's LAPACK with Dsyev's eigenvectors (jobz = lapack.EVCompute) computed by
-// divide and conquer (Dsyev of this package); the values-only Dsyev and every other routine
-// stay gonum's.
+// Lapack is gonum's LAPACK with Dsyev computed by this package: the eigenvectors (jobz =
+// lapack.EVCompute) by divide and conquer (Dsyev), the values only (lapack.EVNone) by
+// gonum's blocked reduction and Dsterf whatever the caller's workspace (Values); every other
+// routine stays gonum's.
 type Lapack struct {
 	gonum.Implementation
 }
@@ -37,10 +38,9 @@ type Lapack struct {
 // conquer allocates its own O(n²) workspace. It reports false if the eigensolver of a small
 // subproblem (gonum's Dsteqr) does not converge.
 func (impl Lapack) Dsyev(jobz lapack.EVJob, uplo blas.Uplo, n int, a []float64, lda int, w, work []float64, lwork int) bool {
-	if jobz != lapack.EVCompute {
-		return impl.Implementation.Dsyev(jobz, uplo, n, a, lda, w, work, lwork)
-	}
 	switch {
+	case jobz != lapack.EVCompute && jobz != lapack.EVNone:
+		panic("eigen: Dsyev: bad jobz")
 	case uplo != blas.Upper && uplo != blas.Lower:
 		panic("eigen: Dsyev: bad uplo")
 	case n < 0:
@@ -61,27 +61,46 @@ func (impl Lapack) Dsyev(jobz lapack.EVJob, uplo blas.Uplo, n int, a []float64, 
 	if len(a) < lda*(n-1)+n || len(w) < n {
 		panic("eigen: Dsyev: short slice")
 	}
+	if jobz == lapack.EVNone {
+		return Values(uplo, n, a, lda, w)
+	}
 	return Dsyev(uplo, n, a, lda, w)
 }
 
-// Dsyev overwrites the symmetric n×n a (its triangle uplo) with its orthonormal eigenvectors
-// (columns) and w[:n] with its eigenvalues, ascending: A = Q T Qᵀ by Dsytrd (on the lower triangle), T = Z Λ Zᵀ by
-// Tridiag, eigenvectors Q Z by Dormqr (docs/MATH.md §14). It reports false if a
-// subproblem's QR iteration does not converge.
-func Dsyev(uplo blas.Uplo, n int, a []float64, lda int, w []float64) bool {
+// Values computes the eigenvalues of the symmetric n×n a (its triangle uplo; overwritten)
+// into w[:n], ascending: the reduction of Dsyev with its optimal (blocked) workspace, then
+// gonum's root-free QR iteration on T (Dsterf, O(n²)). It reports false if Dsterf does not
+// converge. Unlike gonum's Dsyev it does not fall back to the unblocked reduction when the
+// caller's workspace is short.
+func Values(uplo blas.Uplo, n int, a []float64, lda int, w []float64) bool {
 	if n == 0 {
 		return true
 	}
 	var impl gonum.Implementation
-	if n == 1 {
-		w[0] = a[0]
-		a[0] = 1
-		return true
+	scale := scaleSafe(uplo, n, a, lda)
+	d := w[:n]
+	e := make([]float64, max(n-1, 1))
+	tau := make([]float64, max(n-1, 1))
+	wk := make([]float64, 1)
+	impl.Dsytrd(uplo, n, a, lda, d, e, tau, wk, -1)
+	wk = make([]float64, max(1, int(wk[0])))
+	impl.Dsytrd(uplo, n, a, lda, d, e, tau, wk, len(wk))
+	if !impl.Dsterf(n, d, e) {
+		return false
 	}
-	// Scale a into the safe range as gonum's Dsyev does.
-	safmin := dlamchS
-	eps := dlamchP
-	smlnum := safmin / eps
+	if scale != 1 {
+		for i := range d {
+			d[i] /= scale
+		}
+	}
+	return true
+}
+
+// scaleSafe scales a (its triangle uplo) into the range where the reduction neither
+// overflows nor underflows, as gonum's Dsyev does, and returns the factor (1: unscaled).
+func scaleSafe(uplo blas.Uplo, n int, a []float64, lda int) float64 {
+	var impl gonum.Implementation
+	smlnum := dlamchS / dlamchP
 	bignum := 1 / smlnum
 	rmin, rmax := math.Sqrt(smlnum), math.Sqrt(bignum)
 	anrm := impl.Dlansy(lapack.MaxAbs, uplo, n, a, lda, nil)
@@ -98,6 +117,24 @@ func Dsyev(uplo blas.Uplo, n int, a []float64, lda int, w []float64) bool {
 		}
 		impl.Dlascl(kind, 0, 0, 1, scale, n, n, a, lda)
 	}
+	return scale
+}
+
+// Dsyev overwrites the symmetric n×n a (its triangle uplo) with its orthonormal eigenvectors
+// (columns) and w[:n] with its eigenvalues, ascending: A = Q T Qᵀ by Dsytrd (on the lower triangle), T = Z Λ Zᵀ by
+// Tridiag, eigenvectors Q Z by Dormqr (docs/MATH.md §14). It reports false if a
+// subproblem's QR iteration does not converge.
+func Dsyev(uplo blas.Uplo, n int, a []float64, lda int, w []float64) bool {
+	if n == 0 {
+		return true
+	}
+	var impl gonum.Implementation
+	if n == 1 {
+		w[0] = a[0]
+		a[0] = 1
+		return true
+	}
+	scale := scaleSafe(uplo, n, a, lda)
 	// The reduction runs on the lower triangle (the reflectors then act on rows 1…n−1 as
 	// a QR factor's, which Dormqr applies blocked); an upper triangle is mirrored first.
 	if uplo == blas.Upper {
