@@ -21,11 +21,12 @@ import (
 const gramEigMaxDim = 1000
 
 // rangeEigMaxDim is the largest Gram matrix whose range pseudo-inverse is cheap from its
-// eigendecomposition (linalg.WoodburyInverse; internal/eigen's divide and conquer in the
-// default build, OpenBLAS's dsyevd in the openblas one: 8–12 s at M = 2048 on the shared
-// 2-core machine, against 5–7 s for OpenBLAS; a warning above). The regularisation ladder
-// uses the pivoted one (pivotedRange) above it.
-const rangeEigMaxDim = 2048
+// eigendecomposition (linalg.WoodburyInverse, with a warning above). The regularisation
+// ladder uses the pivoted one (pivotedRange) above it. With internal/eigen's divide and
+// conquer the eigendecomposition takes 1.3 s at M = 1000 and 8–12 s at M = 2048 on the
+// shared 2-core machine (OpenBLAS: 0.65 s and 5–7 s), against about a second for the pivoted
+// one at 2048: a damped run's ladder would pay the difference, so the threshold stays 1000.
+const rangeEigMaxDim = 1000
 
 // covState is the noise covariance C(θ) in the representation of a solver, and the inverse
 // of C_B = κ_B C that the scores use.
