@@ -36,7 +36,7 @@ type Lapack struct {
 // orthonormal eigenvectors (the columns of a) of the symmetric n×n a given by its triangle
 // uplo, as gonum's Dsyev. lwork = −1 is a workspace query (gonum's length); the divide and
 // conquer allocates its own O(n²) workspace. It reports false if the eigensolver of a small
-// subproblem (gonum's Dsteqr) does not converge.
+// subproblem (gonum's Dsteqr) does not converge or a holds a NaN or an infinity.
 func (impl Lapack) Dsyev(jobz lapack.EVJob, uplo blas.Uplo, n int, a []float64, lda int, w, work []float64, lwork int) bool {
 	switch {
 	case jobz != lapack.EVCompute && jobz != lapack.EVNone:
@@ -70,14 +70,17 @@ func (impl Lapack) Dsyev(jobz lapack.EVJob, uplo blas.Uplo, n int, a []float64, 
 // Values computes the eigenvalues of the symmetric n×n a (its triangle uplo; overwritten)
 // into w[:n], ascending: the reduction of Dsyev with its optimal (blocked) workspace, then
 // gonum's root-free QR iteration on T (Dsterf, O(n²)). It reports false if Dsterf does not
-// converge. Unlike gonum's Dsyev it does not fall back to the unblocked reduction when the
-// caller's workspace is short.
+// converge or a holds a NaN or an infinity. Unlike gonum's Dsyev it does not fall back to
+// the unblocked reduction when the caller's workspace is short.
 func Values(uplo blas.Uplo, n int, a []float64, lda int, w []float64) bool {
 	if n == 0 {
 		return true
 	}
 	var impl gonum.Implementation
 	scale := scaleSafe(uplo, n, a, lda)
+	if math.IsNaN(scale) {
+		return false
+	}
 	d := w[:n]
 	e := make([]float64, max(n-1, 1))
 	tau := make([]float64, max(n-1, 1))
@@ -97,13 +100,17 @@ func Values(uplo blas.Uplo, n int, a []float64, lda int, w []float64) bool {
 }
 
 // scaleSafe scales a (its triangle uplo) into the range where the reduction neither
-// overflows nor underflows, as gonum's Dsyev does, and returns the factor (1: unscaled).
+// overflows nor underflows, as gonum's Dsyev does, and returns the factor (1: unscaled; NaN
+// when a holds a NaN or an infinity, and then a is not scaled).
 func scaleSafe(uplo blas.Uplo, n int, a []float64, lda int) float64 {
 	var impl gonum.Implementation
 	smlnum := dlamchS / dlamchP
 	bignum := 1 / smlnum
 	rmin, rmax := math.Sqrt(smlnum), math.Sqrt(bignum)
 	anrm := impl.Dlansy(lapack.MaxAbs, uplo, n, a, lda, nil)
+	if math.IsNaN(anrm) || math.IsInf(anrm, 0) {
+		return math.NaN()
+	}
 	scale := 1.0
 	if anrm > 0 && anrm < rmin {
 		scale = rmin / anrm
@@ -123,7 +130,7 @@ func scaleSafe(uplo blas.Uplo, n int, a []float64, lda int) float64 {
 // Dsyev overwrites the symmetric n×n a (its triangle uplo) with its orthonormal eigenvectors
 // (columns) and w[:n] with its eigenvalues, ascending: A = Q T Qᵀ by Dsytrd (on the lower triangle), T = Z Λ Zᵀ by
 // Tridiag, eigenvectors Q Z by Dormqr (docs/MATH.md §14). It reports false if a
-// subproblem's QR iteration does not converge.
+// subproblem's QR iteration does not converge or a holds a NaN or an infinity.
 func Dsyev(uplo blas.Uplo, n int, a []float64, lda int, w []float64) bool {
 	if n == 0 {
 		return true
@@ -132,9 +139,12 @@ func Dsyev(uplo blas.Uplo, n int, a []float64, lda int, w []float64) bool {
 	if n == 1 {
 		w[0] = a[0]
 		a[0] = 1
-		return true
+		return !math.IsNaN(w[0]) && !math.IsInf(w[0], 0)
 	}
 	scale := scaleSafe(uplo, n, a, lda)
+	if math.IsNaN(scale) {
+		return false
+	}
 	// The reduction runs on the lower triangle (the reflectors then act on rows 1…n−1 as
 	// a QR factor's, which Dormqr applies blocked); an upper triangle is mirrored first.
 	if uplo == blas.Upper {

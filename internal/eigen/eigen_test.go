@@ -288,3 +288,22 @@ func TestDsyevThreads(t *testing.T) {
 		}
 	}
 }
+
+// TestDsyevNonFinite: a NaN or an infinity in the triangle read makes Dsyev and Values report
+// false (and return), with and without vectors.
+func TestDsyevNonFinite(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 6))
+	for _, n := range []int{1, 50, 300} {
+		for _, bad := range []float64{math.NaN(), math.Inf(1)} {
+			for _, job := range []lapack.EVJob{lapack.EVNone, lapack.EVCompute} {
+				a := randSym(rng, n)
+				a[(n/2)*n+n-1] = bad // upper triangle (the diagonal when n = 1)
+				w := make([]float64, n)
+				work := make([]float64, 3*n)
+				if (eigen.Lapack{}).Dsyev(job, blas.Upper, n, a, n, w, work, len(work)) {
+					t.Errorf("n=%d %v %c: Dsyev reported success", n, bad, job)
+				}
+			}
+		}
+	}
+}
