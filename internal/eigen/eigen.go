@@ -88,8 +88,20 @@ func Values(uplo blas.Uplo, n int, a []float64, lda int, w []float64) bool {
 	impl.Dsytrd(uplo, n, a, lda, d, e, tau, wk, -1)
 	wk = make([]float64, max(1, int(wk[0])))
 	impl.Dsytrd(uplo, n, a, lda, d, e, tau, wk, len(wk))
+	// T scaled by a power of two (exactly) to max-norm in [1/2, 1): Dsterf then never
+	// rescales itself (gonum's Dsterf panics in that rescaling for tiny T).
+	_, ex := math.Frexp(impl.Dlanst(lapack.MaxAbs, n, d, e))
+	for i := range d {
+		d[i] = math.Ldexp(d[i], -ex)
+	}
+	for i := range e[:n-1] {
+		e[i] = math.Ldexp(e[i], -ex)
+	}
 	if !impl.Dsterf(n, d, e) {
 		return false
+	}
+	for i := range d {
+		d[i] = math.Ldexp(d[i], ex)
 	}
 	if scale != 1 {
 		for i := range d {

@@ -214,7 +214,8 @@ func slicesSort(x []float64) {
 
 // TestDsyevClosedForms: the (−1, 2, −1) tridiagonal matrix, eigenvalues 2 − 2cos(kπ/(n+1));
 // Wilkinson's W⁺ (diagonal |i − m|, off-diagonal 1; against gonum); a graded diagonal
-// matrix with off-diagonal coupling (against gonum); a diagonal matrix (its sorted diagonal).
+// matrix with off-diagonal coupling (against gonum); a diagonal matrix (its sorted diagonal);
+// the zero matrix; random matrices scaled by 1e±160 (against gonum).
 func TestDsyevClosedForms(t *testing.T) {
 	for _, n := range []int{5, 100, 401} {
 		a := make([]float64, n*n)
@@ -256,6 +257,23 @@ func TestDsyevClosedForms(t *testing.T) {
 		}
 		slicesSort(want)
 		check(t, "diagonal", n, d, want)
+	}
+	check(t, "zero", 70, make([]float64, 70*70), make([]float64, 70))
+	for _, f := range []float64{1e-160, 1e160} { // scaled into the safe range and back
+		// Reference: gonum's eigenvalues of the unscaled matrix, times f (gonum's own Dsyev
+		// panics at 1e-160, in Dsterf's rescaling).
+		a := randSym(rng, 90)
+		want := make([]float64, 90)
+		ref := append([]float64(nil), a...)
+		work := make([]float64, 64*90)
+		gonum.Implementation{}.Dsyev(lapack.EVNone, blas.Upper, 90, ref, 90, want, work, len(work))
+		for i := range a {
+			a[i] *= f
+		}
+		for i := range want {
+			want[i] *= f
+		}
+		check(t, "scaled", 90, a, want)
 	}
 	check(t, "2×2", 2, []float64{1, 2, 2, 1}, []float64{-1, 3})
 	check(t, "1×1", 1, []float64{-7}, []float64{-7})
