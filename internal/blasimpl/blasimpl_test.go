@@ -9,13 +9,18 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/lapack"
+	"gonum.org/v1/gonum/lapack/gonum"
+	"gonum.org/v1/gonum/lapack/lapack64"
 
+	"github.com/sgdprior/sgdprior/internal/eigen"
 	"github.com/sgdprior/sgdprior/internal/kernel"
 )
 
 // TestSelected checks that blas64 is routed where the build says: by default gonum's
-// implementation, with Dgemm and Dsyrk on internal/kernel's GEMM (kernel.BLAS) where its
-// assembly runs; OpenBLAS (through netlib, one thread) with -tags openblas.
+// implementation, with Dgemm, Dsyrk, Dsyr2k and Dsymv on internal/kernel's routines
+// (kernel.BLAS) where its assembly runs, and lapack64's Dsyev internal/eigen's divide and
+// conquer; OpenBLAS (through netlib, one thread) with -tags openblas.
 func TestSelected(t *testing.T) {
 	impl := fmt.Sprintf("%T", blas64.Implementation())
 	if OpenBLAS {
@@ -37,6 +42,42 @@ func TestSelected(t *testing.T) {
 		}
 	} else if !strings.Contains(impl, "gonum") {
 		t.Errorf("default build: blas64 is %s", impl)
+	}
+	if !OpenBLAS {
+		// lapack64 has no getter: its Dsyev with vectors must give internal/eigen's bits, and
+		// not gonum's (QR iteration, different rounding).
+		rng := rand.New(rand.NewPCG(3, 3))
+		n := 90
+		a := psd(rng, n, n)
+		run := func(f func(q, w []float64) bool) ([]float64, []float64) {
+			q, w := append([]float64(nil), a...), make([]float64, n)
+			if !f(q, w) {
+				t.Fatal("Dsyev failed")
+			}
+			return q, w
+		}
+		work := make([]float64, 3*n)
+		q1, w1 := run(func(q, w []float64) bool {
+			return lapack64.Syev(lapack.EVCompute, blas64.Symmetric{Uplo: blas.Upper, N: n, Stride: n, Data: q}, w, work, len(work))
+		})
+		q2, w2 := run(func(q, w []float64) bool { return eigen.Dsyev(blas.Upper, n, q, n, w) })
+		q3, _ := run(func(q, w []float64) bool {
+			return gonum.Implementation{}.Dsyev(lapack.EVCompute, blas.Upper, n, q, n, w, work, len(work))
+		})
+		same := func(x, y []float64) bool {
+			for i := range x {
+				if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
+					return false
+				}
+			}
+			return true
+		}
+		if !same(q1, q2) || !same(w1, w2) {
+			t.Errorf("default build: lapack64.Syev is not internal/eigen's Dsyev")
+		}
+		if same(q1, q3) {
+			t.Errorf("default build: lapack64.Syev gives gonum's QR-iteration bits")
+		}
 	}
 }
 

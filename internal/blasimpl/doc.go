@@ -1,14 +1,17 @@
 // Package blasimpl selects the BLAS implementation behind gonum's blas64, which every
 // gonum matrix operation (mat, lapack) and sgdprior's own dense linear algebra call.
 //
-// This package is the one place that decides the process's BLAS: it calls blas64.Use at
-// init (and lapack64.Use in the openblas build), and no other package does. The packages
+// This package is the one place that decides the process's BLAS: it calls blas64.Use and
+// lapack64.Use at init, and no other package does. The packages
 // whose speed rests on blas64 (linalg, model) import it for effect, so that the BLAS in use
 // is the same whatever else a program imports.
 //
 // Default build: the binary needs no cgo; blas64 is gonum's pure-Go implementation with
 // Dgemm and Dsyrk on internal/kernel's packed GEMM (kernel.BLAS) where the CPU has AVX2 and
-// FMA (and the purego build tag is not set), plain gonum elsewhere.
+// FMA (and the purego build tag is not set), plain gonum elsewhere (kernel.BLAS also takes
+// Dsyr2k and Dsymv, the products of the tridiagonal reduction); lapack64 is gonum's LAPACK
+// with the symmetric eigendecomposition (Dsyev with vectors) by internal/eigen's divide and
+// conquer (lapack64.Use at init).
 //
 // With the build tag openblas (cgo and Debian's libopenblas-dev required), importing this
 // package routes blas64's Level 3 routines (Dgemm, Dsymm, Dsyrk, Dsyr2k, Dtrmm, Dtrsm, on

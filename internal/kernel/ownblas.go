@@ -3,16 +3,18 @@
 package kernel
 
 import (
+	"math"
 	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// BLAS is gonum's BLAS with Dgemm and Dsyrk computed by GemmCtx.Gemm: four to eight times
+// BLAS is gonum's BLAS with Dgemm, Dsyrk and Dsyr2k computed by GemmCtx.Gemm: four to eight times
 // faster than gonum's pure-Go routines where the AVX2+FMA micro-kernel runs (HasAsm), for
 // the matrix products under gonum's mat and LAPACK (the Cholesky factorisations of linalg
-// and score, the Gram matrices of gradients given as a matrix); the other routines stay
+// and score, the Gram matrices of gradients given as a matrix, the rank-2k updates of the
+// blocked tridiagonal reduction Dsytrd behind the eigensolver); the other routines stay
 // gonum's. Like every product of this package, its results do not depend on the number of
 // threads. Package internal/blasimpl decides whether blas64 uses it (in the default build,
 // where HasAsm); this package never registers it. The openblas build has no BLAS type.
@@ -136,6 +138,188 @@ func (BLAS) Dsyrk(ul blas.Uplo, t blas.Transpose, n, k int, alpha float64, a []f
 					crow[j] = buf[i*bs+j] + beta*crow[j]
 				}
 			}
+		}
+	}
+}
+
+// Dsyr2k computes the triangle ul of C = α op(A) op(B)ᵀ + α op(B) op(A)ᵀ + β C, op(X) = X
+// (n×k) or Xᵀ (X k×n), as BLAS dsyr2k: row blocks of C as in Dsyrk, the part off the
+// diagonal block by two gemm calls into C, the diagonal block by two gemm calls into a
+// buffer and added to the triangle. The other triangle is not touched.
+func (BLAS) Dsyr2k(ul blas.Uplo, t blas.Transpose, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	switch {
+	case ul != blas.Upper && ul != blas.Lower:
+		panic("kernel: Dsyr2k: bad uplo")
+	case t != blas.NoTrans && t != blas.Trans && t != blas.ConjTrans:
+		panic("kernel: Dsyr2k: bad transpose")
+	case n < 0 || k < 0:
+		panic("kernel: Dsyr2k: negative dimension")
+	}
+	tr := t != blas.NoTrans
+	ar, ac := n, k
+	if tr {
+		ar, ac = k, n
+	}
+	switch {
+	case lda < max(1, ac) || ldb < max(1, ac) || ldc < max(1, n):
+		panic("kernel: Dsyr2k: bad leading dimension")
+	case n == 0:
+		return
+	case ar > 0 && (len(a) < lda*(ar-1)+ac || len(b) < ldb*(ar-1)+ac), len(c) < ldc*(n-1)+n:
+		panic("kernel: Dsyr2k: short slice")
+	}
+	// rows returns op(X)'s rows [i, …) as the A or B operand of gemm.
+	rows := func(x []float64, ldx, i int) []float64 {
+		if tr {
+			return x[i:]
+		}
+		return x[i*ldx:]
+	}
+	if k == 0 || alpha == 0 {
+		scaleRows(c, ldc, n, beta, func(i int) (int, int) {
+			if ul == blas.Lower {
+				return 0, i + 1
+			}
+			return i, n
+		})
+		return
+	}
+	g := gemmCtxs.Get().(*GemmCtx)
+	defer gemmCtxs.Put(g)
+	buf := GrowBuf(g.w.syrk, syrkBlock*syrkBlock)
+	g.w.syrk = buf
+	for i0 := 0; i0 < n; i0 += syrkBlock {
+		i1 := min(i0+syrkBlock, n)
+		bs := i1 - i0
+		if ul == blas.Upper && i1 < n {
+			g.Gemm(tr, !tr, bs, n-i1, k, alpha, rows(a, lda, i0), lda, rows(b, ldb, i1), ldb, beta, c[i0*ldc+i1:], ldc)
+			g.Gemm(tr, !tr, bs, n-i1, k, alpha, rows(b, ldb, i0), ldb, rows(a, lda, i1), lda, 1, c[i0*ldc+i1:], ldc)
+		}
+		if ul == blas.Lower && i0 > 0 {
+			g.Gemm(tr, !tr, bs, i0, k, alpha, rows(a, lda, i0), lda, rows(b, ldb, 0), ldb, beta, c[i0*ldc:], ldc)
+			g.Gemm(tr, !tr, bs, i0, k, alpha, rows(b, ldb, i0), ldb, rows(a, lda, 0), lda, 1, c[i0*ldc:], ldc)
+		}
+		g.Gemm(tr, !tr, bs, bs, k, alpha, rows(a, lda, i0), lda, rows(b, ldb, i0), ldb, 0, buf, bs)
+		g.Gemm(tr, !tr, bs, bs, k, alpha, rows(b, ldb, i0), ldb, rows(a, lda, i0), lda, 1, buf, bs)
+		for i := 0; i < bs; i++ {
+			lo, hi := i, bs
+			if ul == blas.Lower {
+				lo, hi = 0, i+1
+			}
+			crow := c[(i0+i)*ldc+i0:]
+			for j := lo; j < hi; j++ {
+				if beta == 0 {
+					crow[j] = buf[i*bs+j]
+				} else {
+					crow[j] = buf[i*bs+j] + beta*crow[j]
+				}
+			}
+		}
+	}
+}
+
+// vecBufs holds the contiguous copies of strided vectors of concurrent Dsymv calls.
+var vecBufs = sync.Pool{New: func() any { return new([]float64) }}
+
+// Dsymv computes y = α A x + β y for the symmetric n×n A (its triangle ul), as BLAS dsymv:
+// one pass over the triangle by rows, each row's dot product with x and its update of y by
+// the vectorised Dot and AxpbyTo. Strided x and y (the columns of a row-major matrix that
+// gonum's Dsytrd passes) are copied to contiguous buffers first; negative increments go to
+// gonum's Dsymv.
+func (impl BLAS) Dsymv(ul blas.Uplo, n int, alpha float64, a []float64, lda int, x []float64, incX int, beta float64, y []float64, incY int) {
+	switch {
+	case ul != blas.Upper && ul != blas.Lower:
+		panic("kernel: Dsymv: bad uplo")
+	case n < 0:
+		panic("kernel: Dsymv: negative dimension")
+	case lda < max(1, n):
+		panic("kernel: Dsymv: bad leading dimension")
+	case incX == 0 || incY == 0:
+		panic("kernel: Dsymv: zero increment")
+	}
+	if n == 0 {
+		return
+	}
+	if incX < 0 || incY < 0 {
+		impl.Implementation.Dsymv(ul, n, alpha, a, lda, x, incX, beta, y, incY)
+		return
+	}
+	if len(a) < lda*(n-1)+n || len(x) < (n-1)*incX+1 || len(y) < (n-1)*incY+1 {
+		panic("kernel: Dsymv: short slice")
+	}
+	bp := vecBufs.Get().(*[]float64)
+	defer vecBufs.Put(bp)
+	buf := GrowBuf(*bp, 4*n)
+	*bp = buf
+	xv, yv := x[:n], y[:n]
+	if incX != 1 {
+		xv = buf[:n]
+		for i := range xv {
+			xv[i] = x[i*incX]
+		}
+	}
+	if incY != 1 {
+		yv = buf[n : 2*n]
+		for i := range yv {
+			yv[i] = y[i*incY]
+		}
+	}
+	switch beta {
+	case 0:
+		clear(yv)
+	case 1:
+	default:
+		ScaleTo(yv, beta, yv)
+	}
+	if alpha != 0 {
+		// Two fixed row ranges of equal triangle area, each accumulated into its own buffer
+		// (in parallel when large), then added in order: the same bits whatever GOMAXPROCS.
+		r := int(float64(n) * (1 - 1/math.Sqrt2))
+		if ul == blas.Lower {
+			r = int(float64(n) / math.Sqrt2)
+		}
+		acc0, acc1 := buf[2*n:3*n], buf[3*n:4*n]
+		clear(buf[2*n : 4*n])
+		if n >= symvParMin {
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				symvRows(ul, n, a, lda, xv, acc1, r, n)
+			}()
+			symvRows(ul, n, a, lda, xv, acc0, 0, r)
+			wg.Wait()
+		} else {
+			symvRows(ul, n, a, lda, xv, acc0, 0, r)
+			symvRows(ul, n, a, lda, xv, acc1, r, n)
+		}
+		AxpbyTo(yv, alpha, acc0, 1, yv)
+		AxpbyTo(yv, alpha, acc1, 1, yv)
+	}
+	if incY != 1 {
+		for i, v := range yv {
+			y[i*incY] = v
+		}
+	}
+}
+
+// symvParMin is the order from which Dsymv splits its rows between two goroutines.
+const symvParMin = 192
+
+// symvRows adds to acc the contribution of rows [lo, hi) of the triangle ul of the
+// symmetric n×n A to A x: each row's dot product with x, and (the mirrored part) the row
+// times its x component.
+func symvRows(ul blas.Uplo, n int, a []float64, lda int, x, acc []float64, lo, hi int) {
+	for i := lo; i < hi; i++ {
+		xi := x[i]
+		if ul == blas.Upper {
+			row := a[i*lda+i+1 : i*lda+n]
+			acc[i] += xi*a[i*lda+i] + Dot(row, x[i+1:])
+			AxpbyTo(acc[i+1:], xi, row, 1, acc[i+1:])
+		} else {
+			row := a[i*lda : i*lda+i]
+			acc[i] += Dot(row, x[:i]) + xi*a[i*lda+i]
+			AxpbyTo(acc[:i], xi, row, 1, acc[:i])
 		}
 	}
 }

@@ -190,3 +190,124 @@ func TestOwnDsyrk(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnDsyr2k compares BLAS.Dsyr2k with gonum's Dsyr2k (an independent implementation)
+// as TestOwnDsyrk does: both triangles and transposes, n across several blocks, β ∈ {0 (the
+// triangle holding NaN), 1, −0.5}, α = 0 and k = 0, leading dimensions larger than the rows
+// and different for A and B; the other triangle must be left as it was (relative error ≤
+// 1e-13 of Σ(|a||b| + |b||a|) + |βc|).
+func TestOwnDsyr2k(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 2))
+	var own BLAS
+	var ref gonum.Implementation
+	for _, nk := range [][2]int{{1, 3}, {5, 0}, {7, 4}, {syrkBlock + 5, 30}, {2*syrkBlock + 11, 150}} {
+		n, k := nk[0], nk[1]
+		for _, ul := range []blas.Uplo{blas.Upper, blas.Lower} {
+			for _, tr := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+				for _, ab := range [][2]float64{{0.7, 0}, {1, 1}, {-1.3, -0.5}, {0, 2}} {
+					alpha, beta := ab[0], ab[1]
+					ar, ac := n, k
+					if tr == blas.Trans {
+						ar, ac = k, n
+					}
+					lda, ldb, ldc := max(1, ac)+2, max(1, ac)+1, n+3
+					a := randSlice(rng, max(1, ar*lda))
+					b := randSlice(rng, max(1, ar*ldb))
+					c := randSlice(rng, n*ldc)
+					inTri := func(i, j int) bool { return (ul == blas.Upper) == (j >= i) || i == j }
+					if beta == 0 {
+						for i := 0; i < n; i++ {
+							for j := 0; j < n; j++ {
+								if inTri(i, j) {
+									c[i*ldc+j] = math.NaN()
+								}
+							}
+						}
+					}
+					got, want := append([]float64(nil), c...), append([]float64(nil), c...)
+					if beta == 0 {
+						for i := range want {
+							if math.IsNaN(want[i]) {
+								want[i] = 0
+							}
+						}
+					}
+					own.Dsyr2k(ul, tr, n, k, alpha, a, lda, b, ldb, beta, got, ldc)
+					ref.Dsyr2k(ul, tr, n, k, alpha, a, lda, b, ldb, beta, want, ldc)
+					for i := 0; i < n; i++ {
+						for j := 0; j < ldc && i*ldc+j < len(got); j++ {
+							if j >= n || !inTri(i, j) {
+								if math.Float64bits(got[i*ldc+j]) != math.Float64bits(c[i*ldc+j]) {
+									t.Fatalf("%v %v n=%d k=%d: C[%d,%d] outside the triangle was written", ul, tr, n, k, i, j)
+								}
+								continue
+							}
+							var scale float64
+							for p := 0; p < k; p++ {
+								var ai, aj, bi, bj float64
+								if tr == blas.Trans {
+									ai, aj, bi, bj = a[p*lda+i], a[p*lda+j], b[p*ldb+i], b[p*ldb+j]
+								} else {
+									ai, aj, bi, bj = a[i*lda+p], a[j*lda+p], b[i*ldb+p], b[j*ldb+p]
+								}
+								scale += math.Abs(alpha*ai*bj) + math.Abs(alpha*bi*aj)
+							}
+							if beta != 0 {
+								scale += math.Abs(beta * c[i*ldc+j])
+							}
+							if e := math.Abs(got[i*ldc+j] - want[i*ldc+j]); !(e <= 1e-13*scale) && e != 0 {
+								t.Fatalf("%v %v n=%d k=%d α=%v β=%v: C[%d,%d] = %v, gonum %v", ul, tr, n, k, alpha, beta, i, j, got[i*ldc+j], want[i*ldc+j])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestOwnDsymv compares BLAS.Dsymv with gonum's Dsymv (an independent implementation): both
+// triangles, unit, strided and negative increments, β ∈ {0, 1, −0.5}, α ∈ {0, 1.3}, n across
+// the vector kernels' widths (relative error ≤ 1e-13 of Σ|a||x| + |βy|).
+func TestOwnDsymv(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 3))
+	var own BLAS
+	var ref gonum.Implementation
+	for _, n := range []int{1, 2, 5, 17, 64, 203, 300} {
+		for _, ul := range []blas.Uplo{blas.Upper, blas.Lower} {
+			for _, inc := range [][2]int{{1, 1}, {3, 1}, {1, 2}, {n + 4, 5}, {-2, 1}} {
+				for _, ab := range [][2]float64{{1.3, 0}, {1.3, 1}, {1.3, -0.5}, {0, -0.5}} {
+					incX, incY := inc[0], inc[1]
+					alpha, beta := ab[0], ab[1]
+					lda := n + 2
+					a := randSlice(rng, n*lda)
+					x := randSlice(rng, (n-1)*abs(incX)+1)
+					y := randSlice(rng, (n-1)*abs(incY)+1)
+					got, want := append([]float64(nil), y...), append([]float64(nil), y...)
+					own.Dsymv(ul, n, alpha, a, lda, x, incX, beta, got, incY)
+					ref.Dsymv(ul, n, alpha, a, lda, x, incX, beta, want, incY)
+					var amax, xmax float64
+					for _, v := range a {
+						amax = math.Max(amax, math.Abs(v))
+					}
+					for _, v := range x {
+						xmax = math.Max(xmax, math.Abs(v))
+					}
+					for i := range got {
+						scale := float64(n)*amax*xmax*math.Abs(alpha) + math.Abs(beta*y[i])
+						if e := math.Abs(got[i] - want[i]); !(e <= 1e-13*scale) && e != 0 {
+							t.Fatalf("%v n=%d inc=%v α=%v β=%v: y[%d] = %v, gonum %v", ul, n, inc, alpha, beta, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func abs(i int) int {
+	if i < 0 {
+		return -i
+	}
+	return i
+}
