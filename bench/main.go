@@ -1,7 +1,7 @@
 // Command bench runs sgdprior's speed benchmarks next to PyTorch's, in one run, and prints a
 // table of times and ratios with the targets of BENCHMARKS.md (section "speed").
 //
-//	go run ./bench [-out DIR] [-rounds 5] [-mintime 300ms] [-threads 1,2] [-score-rounds 3]
+//	go run ./bench [-out DIR] [-rounds 5] [-mintime 300ms] [-threads 1,2] [-score-rounds 3] [-skip w:impl,…]
 //	               [-python /usr/bin/python3] [-no-score] [-no-openblas] [-no-torch]
 //
 // It builds the Go workloads (bench/cmd/gobench) and the sgdprior command twice, pure Go
@@ -58,6 +58,8 @@ type options struct {
 	mintime, slow                time.Duration
 	rounds, scoreRounds          int
 	threads                      []int
+	skip                         map[string]bool // "workload:impl" of PyTorch not measured
+	only                         map[string]bool // the workloads to measure (empty: all)
 	noScore, noOpenBLAS, noTorch bool
 	small                        bool
 }
@@ -73,9 +75,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.scoreRounds, "score-rounds", 3, "rounds of the end-to-end score runs")
 	fs.DurationVar(&o.slow, "slow", 10*time.Second, "a PyTorch implementation slower than this a call in the first round is measured in that round only")
 	threads := fs.String("threads", "1,2", "PyTorch thread settings to try (the best is reported)")
+	skip := fs.String("skip", "gram_4096:perex_outer", "comma-separated workload:impl of PyTorch not to measure (the default, 3.4 TFLOP a call, is no target)")
 	fs.BoolVar(&o.noScore, "no-score", false, "skip the end-to-end score comparison")
 	fs.BoolVar(&o.noOpenBLAS, "no-openblas", false, "skip the openblas build")
 	fs.BoolVar(&o.noTorch, "no-torch", false, "skip PyTorch")
+	only := fs.String("only", "", "comma-separated workloads to measure (default all), e.g. gemm_peak,gemm_1t,cov_256,cov_4096")
 	fs.BoolVar(&o.small, "small", false, "tiny inputs, no score runs (a test of the harness, not a benchmark)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -84,6 +88,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	o.noScore = o.noScore || o.small
+	o.only = map[string]bool{}
+	for _, s := range strings.Split(*only, ",") {
+		if s != "" {
+			o.only[s] = true
+		}
+	}
+	o.skip = map[string]bool{}
+	for _, s := range strings.Split(*skip, ",") {
+		if s != "" {
+			o.skip[s] = true
+		}
+	}
 	if o.rounds < 1 || o.scoreRounds < 1 {
 		return errors.New("-rounds and -score-rounds must be at least 1")
 	}
@@ -245,6 +261,9 @@ func (h *harness) all() error {
 		w.stop()
 	}
 	ws = nil
+	if err := h.write(); err != nil { // the rounds' results, should the score runs be stopped
+		return err
+	}
 	// score, end to end.
 	if !h.opt.noScore {
 		if err := h.scoreRuns(meta.MNIST); err != nil {
@@ -253,21 +272,26 @@ func (h *harness) all() error {
 	}
 	// Agreement, table, files.
 	h.res.Agreement = append(compareArrays(h.inputs, h.res), h.res.Agreement...)
-	table := Table(h.res)
+	if err := h.write(); err != nil {
+		return err
+	}
 	fmt.Fprintln(h.log)
-	fmt.Fprint(h.log, table)
-	if err := os.WriteFile(filepath.Join(h.out, "results.md"), []byte(table), 0o644); err != nil {
+	fmt.Fprint(h.log, Table(h.res))
+	fmt.Fprintf(h.log, "\nresults in %s (results.md, results.json, logs)\n", h.out)
+	return nil
+}
+
+// write writes results.md and results.json (after the rounds, and again after the score
+// runs).
+func (h *harness) write() error {
+	if err := os.WriteFile(filepath.Join(h.out, "results.md"), []byte(Table(h.res)), 0o644); err != nil {
 		return err
 	}
 	b, err := json.MarshalIndent(h.res, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(h.out, "results.json"), append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	fmt.Fprintf(h.log, "\nresults in %s (results.md, results.json, logs)\n", h.out)
-	return nil
+	return os.WriteFile(filepath.Join(h.out, "results.json"), append(b, '\n'), 0o644)
 }
 
 // threadEnv pins every thread pool PyTorch may use to t threads.

@@ -202,7 +202,16 @@ func loadavg() string {
 // -slow runs in the first round only (it is no target: the per-example Gram matrix at
 // n = 4096).
 func (h *harness) rounds(ws []*worker) error {
-	all := tasks(ws)
+	var all []task
+	for _, t := range tasks(ws) {
+		if (t.w.torch && h.opt.skip[t.workload+":"+t.impl]) || (len(h.opt.only) > 0 && !h.opt.only[t.workload]) {
+			continue
+		}
+		all = append(all, t)
+	}
+	for k := range h.opt.skip {
+		h.note("PyTorch's %s not measured (-skip)", k)
+	}
 	byWorkload := map[string][]task{}
 	var names []string
 	for _, t := range all {
