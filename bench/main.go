@@ -1,25 +1,34 @@
 // Command bench runs sgdprior's speed benchmarks next to PyTorch's, in one run, and prints a
 // table of times and ratios with the targets of BENCHMARKS.md (section "speed").
 //
-//	go run ./bench [-out DIR] [-mintime 2s] [-threads 1,2] [-python /usr/bin/python3]
-//	               [-no-score] [-no-openblas] [-no-torch]
+//	go run ./bench [-out DIR] [-rounds 5] [-mintime 300ms] [-threads 1,2] [-score-rounds 3] [-skip w:impl,…]
+//	               [-python /usr/bin/python3] [-no-score] [-no-openblas] [-no-torch]
 //
 // It builds the Go workloads (bench/cmd/gobench) and the sgdprior command twice, pure Go
 // (CGO_ENABLED=0) and with -tags openblas; writes the inputs once (gobench -prepare: 4096
 // MNIST images from ../shared/datasets/mnist or $SGDPRIOR_MNIST, else random data of that
-// shape); runs both Go builds; runs bench/torch_bench.py once per PyTorch thread setting
-// (torch.set_num_threads, OMP_NUM_THREADS and OPENBLAS_NUM_THREADS all set to it: Debian's
-// torch multiplies matrices with OpenBLAS); runs `sgdprior score` end to end in both builds
-// and bench/torch_score.py, with their wall times and peak memory; checks that every
-// implementation computed the same numbers (relative differences against the pure-Go
-// result); and prints the table. PyTorch's time for a workload is its best over
-// implementations and thread settings, each cell naming which.
+// shape); then starts one measuring process per implementation and keeps it for the whole
+// run: gobench -serve of each build, and bench/torch_bench.py --serve once per PyTorch thread
+// setting (torch.set_num_threads, OMP_NUM_THREADS and OPENBLAS_NUM_THREADS all set to it:
+// Debian's torch multiplies matrices with OpenBLAS).
+//
+// The measurements run in rounds (-rounds, at least 5 by default): each round measures
+// every implementation of every workload once — pure Go, OpenBLAS, each PyTorch
+// implementation at each thread setting — one after the other, the implementations of a
+// workload in the listed order in odd rounds and reversed in even ones (A B … / … B A), so
+// every side sees the same load. The dgemm peak (OpenBLAS on two cores and on one, and the
+// pure-Go GEMM) is one of the workloads, measured in the same rounds. The load average is
+// read at the start and the end of every round. A measurement is one warm-up call and
+// repetitions for -mintime (its median is the round's value); the table gives per
+// implementation the median over rounds and the min–max spread, the ratios are ratios of
+// medians, and "% of peak" is the rate of the flops the code performs (flopCount) over the
+// median peak. Then `sgdprior score` end to end in both builds and bench/torch_score.py, in
+// -score-rounds rounds alternated the same way, with their wall times and peak memory; the
+// harness checks that every implementation computed the same numbers (relative
+// differences against the pure-Go result) and prints the table.
 //
 // Everything is written to DIR (default $TMPDIR/sgdprior-bench): the inputs, each
-// program's log and JSON results, results.json and results.md (the table).
-//
-// Timings are best-of-repetitions and share the machine with whatever else runs on it: run
-// the harness on a quiet machine, and compare the medians in the JSON files with the best.
+// program's log, results.json (every sample) and results.md (the table).
 package main
 
 import (
@@ -46,9 +55,13 @@ func main() {
 
 type options struct {
 	out, python                  string
-	mintime                      time.Duration
+	mintime, slow                time.Duration
+	rounds, scoreRounds          int
 	threads                      []int
+	skip                         map[string]bool // "workload:impl" of PyTorch not measured
+	only                         map[string]bool // the workloads to measure (empty: all)
 	noScore, noOpenBLAS, noTorch bool
+	small                        bool
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -57,16 +70,38 @@ func run(args []string, stdout, stderr io.Writer) error {
 	var o options
 	fs.StringVar(&o.out, "out", filepath.Join(os.TempDir(), "sgdprior-bench"), "directory for inputs, logs, results and the table")
 	fs.StringVar(&o.python, "python", "/usr/bin/python3", "Python interpreter with torch, functorch and numpy (Debian's python3-torch)")
-	fs.DurationVar(&o.mintime, "mintime", 2*time.Second, "time spent repeating each workload (at least 3 repetitions)")
+	fs.DurationVar(&o.mintime, "mintime", 300*time.Millisecond, "time spent repeating a workload in one measurement (after one warm-up call; at least one repetition)")
+	fs.IntVar(&o.rounds, "rounds", 5, "rounds: each measures every implementation of every workload once")
+	fs.IntVar(&o.scoreRounds, "score-rounds", 3, "rounds of the end-to-end score runs")
+	fs.DurationVar(&o.slow, "slow", 10*time.Second, "a PyTorch implementation slower than this a call in the first round is measured in that round only")
 	threads := fs.String("threads", "1,2", "PyTorch thread settings to try (the best is reported)")
+	skip := fs.String("skip", "gram_4096:perex_outer", "comma-separated workload:impl of PyTorch not to measure (the default, 3.4 TFLOP a call, is no target)")
 	fs.BoolVar(&o.noScore, "no-score", false, "skip the end-to-end score comparison")
 	fs.BoolVar(&o.noOpenBLAS, "no-openblas", false, "skip the openblas build")
 	fs.BoolVar(&o.noTorch, "no-torch", false, "skip PyTorch")
+	only := fs.String("only", "", "comma-separated workloads to measure (default all), e.g. gemm_peak,gemm_1t,cov_256,cov_4096")
+	fs.BoolVar(&o.small, "small", false, "tiny inputs, no score runs (a test of the harness, not a benchmark)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	o.noScore = o.noScore || o.small
+	o.only = map[string]bool{}
+	for _, s := range strings.Split(*only, ",") {
+		if s != "" {
+			o.only[s] = true
+		}
+	}
+	o.skip = map[string]bool{}
+	for _, s := range strings.Split(*skip, ",") {
+		if s != "" {
+			o.skip[s] = true
+		}
+	}
+	if o.rounds < 1 || o.scoreRounds < 1 {
+		return errors.New("-rounds and -score-rounds must be at least 1")
 	}
 	for _, s := range strings.Split(*threads, ",") {
 		var t int
@@ -84,7 +119,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	h := &harness{opt: o, root: root, out: out, log: stdout, inputs: filepath.Join(out, "inputs"),
-		bin: filepath.Join(out, "bin"), res: &Results{Go: map[string]*GoReport{}}}
+		bin: filepath.Join(out, "bin"), res: &Results{Builds: map[string]BuildInfo{}}}
 	if err := h.all(); err != nil {
 		return err
 	}
@@ -138,6 +173,7 @@ func (h *harness) all() error {
 		}
 	}
 	h.res.Machine = machine()
+	h.res.Load = loadavg()
 	h.res.Date = time.Now().UTC().Format(time.RFC3339)
 	// Builds.
 	h.sgdprior = map[string]string{}
@@ -164,7 +200,11 @@ func (h *harness) all() error {
 		}
 	}
 	// Inputs, then the Go workloads.
-	if _, _, err := h.command(nil, filepath.Join(h.out, "prepare.log"), filepath.Join(h.bin, "gobench-purego"), "-prepare", "-dir", h.inputs); err != nil {
+	prep := []string{"-prepare", "-dir", h.inputs}
+	if h.opt.small {
+		prep = append(prep, "-small")
+	}
+	if _, _, err := h.command(nil, filepath.Join(h.out, "prepare.log"), filepath.Join(h.bin, "gobench-purego"), prep...); err != nil {
 		return err
 	}
 	var meta struct {
@@ -174,41 +214,55 @@ func (h *harness) all() error {
 		return err
 	}
 	h.res.MNIST = meta.MNIST
-	for _, b := range h.builds {
-		fmt.Fprintf(h.log, "\n== sgdprior, %s build\n", b.name)
-		js := filepath.Join(h.out, "go_"+b.name+".json")
-		if _, _, err := h.command(nil, filepath.Join(h.out, "go_"+b.name+".log"), filepath.Join(h.bin, "gobench-"+b.name),
-			"-dir", h.inputs, "-mintime", h.opt.mintime.String(), "-out", js); err != nil {
-			return err
-		}
-		var r GoReport
-		if err := readJSON(js, &r); err != nil {
-			return err
-		}
-		h.res.Go[b.name] = &r
+	if err := readJSON(filepath.Join(h.inputs, "inputs.json"), &h.res.Meta); err != nil {
+		return err
 	}
-	// PyTorch.
+	h.res.NRounds = h.opt.rounds
+	h.res.MinTime = h.opt.mintime.String()
+	// The workers, then the rounds.
+	var ws []*worker
+	defer func() {
+		for _, w := range ws {
+			w.stop()
+		}
+	}()
+	for _, b := range h.builds {
+		w := &worker{name: b.name}
+		if err := h.startWorker(w, nil, filepath.Join(h.bin, "gobench-"+b.name), "-serve", "-dir", h.inputs); err != nil {
+			return err
+		}
+		ws = append(ws, w)
+		bi := BuildInfo{}
+		if v, ok := w.info["blas"].(string); ok {
+			bi.BLAS = v
+		}
+		if v, ok := w.info["gomaxprocs"].(float64); ok {
+			bi.GOMAXPROCS = int(v)
+		}
+		h.res.Builds[b.name] = bi
+	}
 	if !h.opt.noTorch {
 		h.torchOK = h.checkTorch()
 	}
 	if h.torchOK {
 		for _, t := range h.opt.threads {
-			fmt.Fprintf(h.log, "\n== PyTorch, %d thread(s)\n", t)
-			js := filepath.Join(h.out, fmt.Sprintf("torch_%d.json", t))
-			if _, _, err := h.command(threadEnv(t), filepath.Join(h.out, fmt.Sprintf("torch_%d.log", t)), h.opt.python,
-				filepath.Join(h.root, "bench", "torch_bench.py"), "--dir", h.inputs, "--threads", fmt.Sprint(t),
-				"--mintime", fmt.Sprint(h.opt.mintime.Seconds()), "--out", js); err != nil {
+			w := &worker{name: fmt.Sprintf("torch_%d", t), torch: true, threads: t}
+			if err := h.startWorker(w, threadEnv(t), h.opt.python, filepath.Join(h.root, "bench", "torch_bench.py"),
+				"--dir", h.inputs, "--threads", fmt.Sprint(t), "--serve"); err != nil {
 				return err
 			}
-			var r TorchReport
-			if err := readJSON(js, &r); err != nil {
-				return err
-			}
-			for i := range r.Results {
-				r.Results[i].Threads = t
-			}
-			h.res.Torch = append(h.res.Torch, r)
+			ws = append(ws, w)
 		}
+	}
+	if err := h.rounds(ws); err != nil {
+		return err
+	}
+	for _, w := range ws {
+		w.stop()
+	}
+	ws = nil
+	if err := h.write(); err != nil { // the rounds' results, should the score runs be stopped
+		return err
 	}
 	// score, end to end.
 	if !h.opt.noScore {
@@ -218,21 +272,26 @@ func (h *harness) all() error {
 	}
 	// Agreement, table, files.
 	h.res.Agreement = append(compareArrays(h.inputs, h.res), h.res.Agreement...)
-	table := Table(h.res)
+	if err := h.write(); err != nil {
+		return err
+	}
 	fmt.Fprintln(h.log)
-	fmt.Fprint(h.log, table)
-	if err := os.WriteFile(filepath.Join(h.out, "results.md"), []byte(table), 0o644); err != nil {
+	fmt.Fprint(h.log, Table(h.res))
+	fmt.Fprintf(h.log, "\nresults in %s (results.md, results.json, logs)\n", h.out)
+	return nil
+}
+
+// write writes results.md and results.json (after the rounds, and again after the score
+// runs).
+func (h *harness) write() error {
+	if err := os.WriteFile(filepath.Join(h.out, "results.md"), []byte(Table(h.res)), 0o644); err != nil {
 		return err
 	}
 	b, err := json.MarshalIndent(h.res, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(h.out, "results.json"), append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	fmt.Fprintf(h.log, "\nresults in %s (results.md, results.json, logs)\n", h.out)
-	return nil
+	return os.WriteFile(filepath.Join(h.out, "results.json"), append(b, '\n'), 0o644)
 }
 
 // threadEnv pins every thread pool PyTorch may use to t threads.
@@ -321,11 +380,5 @@ func machine() string {
 			}
 		}
 	}
-	load := ""
-	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
-		if f := strings.Fields(string(b)); len(f) >= 3 {
-			load = fmt.Sprintf(", load average at the start %s %s %s", f[0], f[1], f[2])
-		}
-	}
-	return fmt.Sprintf("%s, %d CPUs, %s %s/%s%s", cpu, runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, load)
+	return fmt.Sprintf("%s, %d CPUs, %s %s/%s", cpu, runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // The end-to-end score workload: mlp:128 on the MNIST training set (N = 60000) at θ =
@@ -20,50 +21,72 @@ const (
 )
 
 // scoreRuns times `sgdprior score` in each build and torch_score.py at each thread setting,
-// and compares their stationary scores with the pure-Go build's.
+// in -score-rounds rounds (the order alternating as in the workload rounds), and compares
+// their stationary scores with the pure-Go build's.
 func (h *harness) scoreRuns(mnist string) error {
 	if mnist == "random" {
 		h.note("no MNIST directory found: the end-to-end score comparison was skipped")
 		return nil
 	}
 	params := filepath.Join(h.inputs, "theta.npy")
+	ref := filepath.Join(h.out, "score_purego.json")
+	type impl struct {
+		build   goBuild
+		threads int // > 0: PyTorch
+	}
+	var impls []impl
 	for _, b := range h.builds {
-		exe := h.sgdprior[b.name]
-		if exe == "" {
-			continue
+		if h.sgdprior[b.name] != "" {
+			impls = append(impls, impl{build: b})
 		}
-		fmt.Fprintf(h.log, "\n== sgdprior score, %s build\n", b.name)
-		js := filepath.Join(h.out, "score_"+b.name+".json")
-		wall, rss, err := h.command(nil, filepath.Join(h.out, "score_"+b.name+".log"), exe, "score",
-			"--data", "idx:"+mnist, "--model", "mlp:128", "--params", params, "--lr", scoreLR, "--batch", scoreBatch,
-			"--subset", scoreSubset, "--damping", scoreDamping, "--top-k", scoreTopK, "--json", js)
-		run := ScoreRun{Impl: b.name, Seconds: wall.Seconds(), PeakBytes: rss}
-		if err != nil {
-			run.Err = err.Error()
+	}
+	if h.torchOK {
+		for _, t := range h.opt.threads {
+			impls = append(impls, impl{threads: t})
 		}
-		h.res.Score = append(h.res.Score, run)
+	}
+	for r := 0; r < h.opt.scoreRounds; r++ {
+		load := loadavg()
+		fmt.Fprintf(h.log, "\n== score round %d of %d, load %s\n", r+1, h.opt.scoreRounds, load)
+		for _, im := range roundOrder(impls, r) {
+			var run ScoreRun
+			var err error
+			if im.threads == 0 {
+				b := im.build
+				fmt.Fprintf(h.log, "\n== sgdprior score, %s build\n", b.name)
+				js := filepath.Join(h.out, "score_"+b.name+".json")
+				var wall time.Duration
+				var rss int64
+				wall, rss, err = h.command(nil, filepath.Join(h.out, "score_"+b.name+".log"), h.sgdprior[b.name], "score",
+					"--data", "idx:"+mnist, "--model", "mlp:128", "--params", params, "--lr", scoreLR, "--batch", scoreBatch,
+					"--subset", scoreSubset, "--damping", scoreDamping, "--top-k", scoreTopK, "--json", js)
+				run = ScoreRun{Impl: b.name, Seconds: wall.Seconds(), PeakBytes: rss}
+			} else {
+				t := im.threads
+				fmt.Fprintf(h.log, "\n== PyTorch score script, %d thread(s)\n", t)
+				js := filepath.Join(h.out, fmt.Sprintf("torch_score_%d.json", t))
+				args := []string{filepath.Join(h.root, "bench", "torch_score.py"), "--mnist", mnist, "--params", params,
+					"--hidden", "128", "--lr", scoreLR, "--batch", scoreBatch, "--damping", scoreDamping, "--top-k", scoreTopK,
+					"--threads", fmt.Sprint(t), "--out", js, "--vector-out", filepath.Join(h.out, fmt.Sprintf("torch_score_%d_stationary.npy", t))}
+				if fileExists(ref) {
+					args = append(args, "--subset-from", ref)
+				} else {
+					args = append(args, "--subset", scoreSubset)
+				}
+				var wall time.Duration
+				var rss int64
+				wall, rss, err = h.command(threadEnv(t), filepath.Join(h.out, fmt.Sprintf("torch_score_%d.log", t)), h.opt.python, args...)
+				run = ScoreRun{Impl: "torch", Threads: t, Seconds: wall.Seconds(), PeakBytes: rss}
+			}
+			if err != nil {
+				run.Err = err.Error()
+			}
+			run.Round, run.Load = r+1, load
+			h.res.Score = append(h.res.Score, run)
+		}
 	}
 	if !h.torchOK {
 		return nil
-	}
-	ref := filepath.Join(h.out, "score_purego.json")
-	for _, t := range h.opt.threads {
-		fmt.Fprintf(h.log, "\n== PyTorch score script, %d thread(s)\n", t)
-		js := filepath.Join(h.out, fmt.Sprintf("torch_score_%d.json", t))
-		args := []string{filepath.Join(h.root, "bench", "torch_score.py"), "--mnist", mnist, "--params", params,
-			"--hidden", "128", "--lr", scoreLR, "--batch", scoreBatch, "--damping", scoreDamping, "--top-k", scoreTopK,
-			"--threads", fmt.Sprint(t), "--out", js, "--vector-out", filepath.Join(h.out, fmt.Sprintf("torch_score_%d_stationary.npy", t))}
-		if fileExists(ref) {
-			args = append(args, "--subset-from", ref)
-		} else {
-			args = append(args, "--subset", scoreSubset)
-		}
-		wall, rss, err := h.command(threadEnv(t), filepath.Join(h.out, fmt.Sprintf("torch_score_%d.log", t)), h.opt.python, args...)
-		run := ScoreRun{Impl: "torch", Threads: t, Seconds: wall.Seconds(), PeakBytes: rss}
-		if err != nil {
-			run.Err = err.Error()
-		}
-		h.res.Score = append(h.res.Score, run)
 	}
 	// Agreement of the stationary scores with the pure-Go build's.
 	x, err := stationaryFromJSON(ref)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -10,57 +11,70 @@ import (
 type Results struct {
 	Date         string               `json:"date"`
 	Machine      string               `json:"machine"`
+	Load         string               `json:"load_at_start"` // /proc/loadavg's first three fields
 	MNIST        string               `json:"mnist"`
 	TorchVersion string               `json:"torch_version,omitempty"`
-	Go           map[string]*GoReport `json:"go"` // by build: "purego", "openblas"
-	Torch        []TorchReport        `json:"torch"`
+	NRounds      int                  `json:"rounds"`
+	MinTime      string               `json:"mintime"`
+	Meta         Meta                 `json:"inputs"`
+	Builds       map[string]BuildInfo `json:"builds"` // by build: "purego", "openblas"
+	Rounds       []RoundInfo          `json:"round_log"`
+	Samples      []Sample             `json:"samples"`
 	Score        []ScoreRun           `json:"score,omitempty"`
 	Agreement    []Agreement          `json:"agreement"`
 	Notes        []string             `json:"notes,omitempty"`
 }
 
-// GoReport is gobench's -out file.
-type GoReport struct {
-	Build      string     `json:"build"`
-	BLAS       string     `json:"blas"`
-	GOMAXPROCS int        `json:"gomaxprocs"`
-	Results    []GoResult `json:"results"`
+// Meta is the workloads' sizes (gobench's inputs.json).
+type Meta struct {
+	M             int `json:"m"`
+	N             int `json:"n"`
+	Hidden        int `json:"hidden"`
+	Chains        int `json:"chains"`
+	ChainBatch    int `json:"chain_batch"`
+	GemmSize      int `json:"gemm_size"`
+	ChainHidden   int `json:"chain_hidden"`
+	DigitsP       int `json:"digits_p"`
+	DigitsK       int `json:"digits_k"`
+	BCP           int `json:"bc_p"`
+	StepsLogistic int `json:"steps_logistic"`
+	StepsMLP      int `json:"steps_mlp"`
 }
 
-// GoResult is one workload of gobench.
-type GoResult struct {
-	Name        string  `json:"name"`
-	Seconds     float64 `json:"seconds"`
-	Median      float64 `json:"median"`
-	Reps        int     `json:"reps"`
-	Rate        float64 `json:"rate,omitempty"`
-	Unit        string  `json:"unit,omitempty"`
-	AllocsPerOp float64 `json:"allocs_per_op"`
+// BuildInfo describes one Go build's BLAS and thread count.
+type BuildInfo struct {
+	BLAS       string `json:"blas"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
 }
 
-// TorchReport is torch_bench.py's --out file.
-type TorchReport struct {
-	Build   string        `json:"build"`
-	Threads int           `json:"threads"`
-	Results []TorchResult `json:"results"`
+// RoundInfo is one round: when it started, the load at its start and end, its duration.
+type RoundInfo struct {
+	Round     int     `json:"round"`
+	Start     string  `json:"start"`
+	LoadStart string  `json:"load_start"`
+	LoadEnd   string  `json:"load_end"`
+	Seconds   float64 `json:"seconds"`
 }
 
-// TorchResult is one implementation of one workload in torch_bench.py.
-type TorchResult struct {
-	Name    string  `json:"name"`
+// Sample is one measurement of one implementation of one workload in one round.
+type Sample struct {
+	Workload string `json:"workload"`
+	// Impl is the Go build ("purego", "openblas") or PyTorch's implementation ("factor", …).
 	Impl    string  `json:"impl"`
-	Seconds float64 `json:"seconds"`
-	Median  float64 `json:"median"`
+	Threads int     `json:"threads,omitempty"` // PyTorch's thread setting; 0 for Go
+	Round   int     `json:"round"`
+	Seconds float64 `json:"seconds"` // median of the measurement's repetitions
+	Best    float64 `json:"best"`
 	Reps    int     `json:"reps"`
-	Rate    float64 `json:"rate,omitempty"`
-	Unit    string  `json:"unit,omitempty"`
-	Threads int     `json:"threads"`
+	Allocs  float64 `json:"allocs_per_op,omitempty"`
 }
 
 // ScoreRun is one end-to-end score computation.
 type ScoreRun struct {
 	Impl      string  `json:"impl"` // "purego", "openblas" or "torch"
 	Threads   int     `json:"threads,omitempty"`
+	Round     int     `json:"round"`
+	Load      string  `json:"load"` // at the start of its round
 	Seconds   float64 `json:"seconds"`
 	PeakBytes int64   `json:"peak_bytes"`
 	Err       string  `json:"error,omitempty"`
@@ -72,6 +86,174 @@ type Agreement struct {
 	Workload string  `json:"workload"`
 	Impl     string  `json:"impl"`
 	RelDiff  float64 `json:"rel_diff"`
+}
+
+// Stat summarises one implementation's values over rounds.
+type Stat struct {
+	Median, Min, Max float64
+	N                int
+}
+
+// median returns the median of xs (the mean of the two middle values for an even count;
+// NaN for none). xs is not modified.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	m := len(s) / 2
+	if len(s)%2 == 1 {
+		return s[m]
+	}
+	return (s[m-1] + s[m]) / 2
+}
+
+// summarize returns the median and the min–max spread of xs.
+func summarize(xs []float64) Stat {
+	if len(xs) == 0 {
+		return Stat{Median: math.NaN(), Min: math.NaN(), Max: math.NaN()}
+	}
+	return Stat{Median: median(xs), Min: slices.Min(xs), Max: slices.Max(xs), N: len(xs)}
+}
+
+// stat summarises the seconds of one implementation (a Go build with threads 0, or a
+// PyTorch implementation at a thread setting) over the rounds; ok is false without samples.
+func (r *Results) stat(workload, impl string, threads int) (Stat, bool) {
+	var xs []float64
+	for _, s := range r.Samples {
+		if s.Workload == workload && s.Impl == impl && s.Threads == threads {
+			xs = append(xs, s.Seconds)
+		}
+	}
+	return summarize(xs), len(xs) > 0
+}
+
+// torchPick is PyTorch's fastest implementation of a workload among some, by median.
+type torchPick struct {
+	impl    string
+	threads int
+	st      Stat
+}
+
+// bestTorch returns PyTorch's fastest implementation of workload among impls over every
+// thread setting, by the median over rounds.
+func (r *Results) bestTorch(workload string, impls []string) (torchPick, bool) {
+	var best torchPick
+	found := false
+	seen := map[torchPick]bool{}
+	for _, s := range r.Samples {
+		k := torchPick{impl: s.Impl, threads: s.Threads}
+		if s.Threads == 0 || s.Workload != workload || !slices.Contains(impls, s.Impl) || seen[k] {
+			continue
+		}
+		seen[k] = true
+		st, _ := r.stat(workload, s.Impl, s.Threads)
+		if !found || st.Median < best.st.Median {
+			best, found = torchPick{s.Impl, s.Threads, st}, true
+		}
+	}
+	return best, found
+}
+
+// Sizes of the mlp:h workloads on MNIST: 784 features, 10 classes.
+const mnistP, mnistK = 784, 10
+
+// mm is the flop count of an m×k by k×n matrix product (a multiply and an add each).
+func mm(m, n, k int) float64 { return 2 * float64(m) * float64(n) * float64(k) }
+
+// flopCount returns the floating-point operations one call of a workload performs, counted
+// from the algorithm the Go code runs: every matrix–matrix and matrix–vector product (and
+// dot product), 2 flops per multiply–add; the elementwise work (tanh, the softmax head, the
+// weights, the update) is O(n·(h+k)) and not counted. For the mlp:h workloads on n examples
+// (p = 784 inputs, h hidden units, k = 10 outputs; A₀ = X, A₁ = tanh(X W₁ᵀ + b₁), Δ_l the
+// back-propagated errors):
+//
+//   - cov_n (Network.GradDotSum, one pass, MATH.md §2): the forward pass X W₁ᵀ and A₁ W₂ᵀ,
+//     the backward Δ₂ W₂; the dots g_i·u: X U₁ᵀ, A₁ U₂ᵀ and the row dots with Δ₁, Δ₂
+//     (2n(h+k)); the sum: Δ₁ᵀ diag(w) X, Δ₂ᵀ diag(w) A₁ and the bias sums Δ_lᵀ w (2n(h+k));
+//     the op also forms ḡ·u (2d). So 3 products of the first layer's size (n·p·h) where
+//     GradDot + GradSum make 4: 3·mm(n,h,p) + 4·mm(n,k,h) + 4n(h+k) + 2d.
+//   - hvp_n (Network.HessVec, R-operator): forward X W₁ᵀ, A₁ W₂ᵀ; R-forward X V₁ᵀ, A₁ V₂ᵀ,
+//     R(A₁) W₂ᵀ; R-backward Δ₂ W₂, R(Δ₂) W₂, Δ₂ V₂; the sums R(Δ₁)ᵀ X, R(Δ₂)ᵀ A₁, Δ₂ᵀ R(A₁)
+//     and the bias sums R(Δ_l)ᵀ 1. R(A₀) = 0, so there is no Δ₁ᵀ R(A₀): 3 first-layer
+//     products: 3·mm(n,h,p) + 8·mm(n,k,h) + 2n(h+k).
+//   - gram_n (Network.Gram): forward and backward (mm(n,h,p) + 2·mm(n,k,h)), then per pair
+//     i ≥ j (n(n+1)/2 entries, tiles of the lower triangle) the dots of X, Δ₁, A₁ and Δ₂
+//     rows: n(n+1)(p + 2h + k).
+//   - chains_mlp32: per chain-step on B rows (mlp:h on digits, p, k from inputs.json), the
+//     gradient without the loss (Network.Grad): forward mm(B,h,p) + mm(B,k,h), backward
+//     mm(B,h,k), sums Δ₁ᵀ X, Δ₂ᵀ A₁ and Δ_lᵀ 1: 2·mm(B,h,p) + 3·mm(B,k,h) + 2B(h+k); times
+//     chains × steps.
+//   - chains_logistic: per chain-step X w and rᵀ X on B rows of p features: 4Bp (+ 2B for
+//     the bias sum).
+//   - gemm_peak, gemm_1t: one 2048³ product, 2·s³ (the harness multiplies by the number of
+//     concurrent products).
+//
+// It returns 0 for an unknown workload.
+func flopCount(workload string, m Meta) float64 {
+	var n int
+	h := m.Hidden
+	d := h*(mnistP+1) + mnistK*(h+1)
+	switch {
+	case workload == "gemm_peak" || workload == "gemm_1t":
+		return mm(m.GemmSize, m.GemmSize, m.GemmSize)
+	case workload == "chains_mlp32":
+		B, p, k, hc := m.ChainBatch, m.DigitsP, m.DigitsK, m.ChainHidden
+		step := 2*mm(B, hc, p) + 3*mm(B, k, hc) + 2*float64(B*(hc+k))
+		return step * float64(m.Chains*m.StepsMLP)
+	case workload == "chains_logistic":
+		B, p := m.ChainBatch, m.BCP
+		return float64(4*B*p+2*B) * float64(m.Chains*m.StepsLogistic)
+	case scan(workload, "cov_%d", &n):
+		return 3*mm(n, h, mnistP) + 4*mm(n, mnistK, h) + 4*float64(n*(h+mnistK)) + 2*float64(d)
+	case scan(workload, "hvp_%d", &n):
+		return 3*mm(n, h, mnistP) + 8*mm(n, mnistK, h) + 2*float64(n*(h+mnistK))
+	case scan(workload, "gram_%d", &n):
+		return mm(n, h, mnistP) + 2*mm(n, mnistK, h) + float64(n)*float64(n+1)*float64(mnistP+2*h+mnistK)
+	}
+	return 0
+}
+
+func scan(s, format string, n *int) bool {
+	_, err := fmt.Sscanf(s, format, n)
+	return err == nil
+}
+
+// chainSteps returns the chain-steps of one call of a chains workload.
+func chainSteps(workload string, m Meta) float64 {
+	switch workload {
+	case "chains_logistic":
+		return float64(m.Chains * m.StepsLogistic)
+	case "chains_mlp32":
+		return float64(m.Chains * m.StepsMLP)
+	}
+	return 0
+}
+
+// concurrent returns how many products a gemm_peak call of a Go build makes at once: one
+// per core in the openblas build (single-threaded OpenBLAS calls), one otherwise.
+func (r *Results) concurrent(workload, impl string) float64 {
+	if workload == "gemm_peak" && impl == "openblas" {
+		return float64(max(1, r.Builds["openblas"].GOMAXPROCS))
+	}
+	return 1
+}
+
+// gflops converts seconds of one call into GFLOP/s of the flops it performs.
+func (r *Results) gflops(workload, impl string, seconds float64) float64 {
+	return flopCount(workload, r.Meta) * r.concurrent(workload, impl) / seconds / 1e9
+}
+
+// peak returns the measured peak: the OpenBLAS build's dgemm on both cores (median over
+// rounds), or the pure-Go build's when there is no openblas build.
+func (r *Results) peak() (float64, string) {
+	for _, b := range []string{"openblas", "purego"} {
+		if st, ok := r.stat("gemm_peak", b, 0); ok {
+			return r.gflops("gemm_peak", b, st.Median), b + " build, dgemm on both cores"
+		}
+	}
+	return 0, ""
 }
 
 // rowSpec describes one row of the table: the PyTorch implementations of its two columns.
@@ -92,46 +274,6 @@ var rows = []rowSpec{
 	{"chains_mlp32", "SGD, 64 chains, mlp:32, digits", []string{"manual"}, []string{"autograd"}, "bmm", "autograd"},
 }
 
-func (r *Results) goResult(build, name string) *GoResult {
-	rep := r.Go[build]
-	if rep == nil {
-		return nil
-	}
-	for i := range rep.Results {
-		if rep.Results[i].Name == name {
-			return &rep.Results[i]
-		}
-	}
-	return nil
-}
-
-// bestTorch returns PyTorch's fastest result for name among impls over every thread
-// setting (nil if none).
-func (r *Results) bestTorch(name string, impls []string) *TorchResult {
-	var best *TorchResult
-	for i := range r.Torch {
-		for j := range r.Torch[i].Results {
-			t := &r.Torch[i].Results[j]
-			if t.Name != name || !contains(impls, t.Impl) {
-				continue
-			}
-			if best == nil || t.Seconds < best.Seconds {
-				best = t
-			}
-		}
-	}
-	return best
-}
-
-func contains(s []string, x string) bool {
-	for _, v := range s {
-		if v == x {
-			return true
-		}
-	}
-	return false
-}
-
 func isChains(name string) bool { return strings.HasPrefix(name, "chains_") }
 
 // fmtTime prints seconds with three significant digits in a readable unit.
@@ -146,6 +288,21 @@ func fmtTime(s float64) string {
 	}
 }
 
+// fmtTimes prints a median and its spread in the median's unit: "2.93 ms (2.9–3.1)".
+func fmtTimes(st Stat) string {
+	if st.N == 1 {
+		return fmtTime(st.Median) + " (1 round)"
+	}
+	unit, f := "s", 1.0
+	switch {
+	case st.Median < 1e-3:
+		unit, f = "µs", 1e6
+	case st.Median < 1:
+		unit, f = "ms", 1e3
+	}
+	return fmt.Sprintf("%.3g %s (%.3g–%.3g)", st.Median*f, unit, st.Min*f, st.Max*f)
+}
+
 func fmtRate(x float64) string {
 	switch {
 	case x >= 1e6:
@@ -156,36 +313,47 @@ func fmtRate(x float64) string {
 	return fmt.Sprintf("%.3g/s", x)
 }
 
-func goCell(g *GoResult) string {
-	if g == nil {
-		return "—"
+// fmtRates prints the chain-steps per second of a chains workload from the seconds of a
+// call: the median's rate and the spread's.
+func fmtRates(st Stat, steps float64) string {
+	if st.N == 1 {
+		return fmtRate(steps/st.Median) + " (1 round)"
 	}
-	if isChains(g.Name) {
-		return fmtRate(g.Rate)
-	}
-	return fmtTime(g.Seconds)
+	return fmt.Sprintf("%s (%s–%s)", fmtRate(steps/st.Median), strings.TrimSuffix(fmtRate(steps/st.Max), "/s"), strings.TrimSuffix(fmtRate(steps/st.Min), "/s"))
 }
 
-func torchCell(t *TorchResult) string {
-	if t == nil {
+// cell prints one implementation's median and spread: chain-steps per second for the
+// chains, time per call otherwise.
+func (r *Results) cell(workload string, st Stat, ok bool) string {
+	if !ok {
 		return "—"
 	}
-	label := fmt.Sprintf("%s, %dt", strings.TrimPrefix(t.Impl, "perex_"), t.Threads)
-	if isChains(t.Name) {
-		return fmt.Sprintf("%s (%s)", fmtRate(t.Rate), label)
+	if isChains(workload) {
+		return fmtRates(st, chainSteps(workload, r.Meta))
 	}
-	return fmt.Sprintf("%s (%s)", fmtTime(t.Seconds), label)
+	return fmtTimes(st)
 }
 
-// speedup is PyTorch's time over sgdprior's (> 1: sgdprior is faster).
-func speedup(t *TorchResult, g *GoResult) float64 {
-	if t == nil || g == nil || g.Seconds <= 0 {
+func (r *Results) torchCell(workload string, t torchPick, ok bool) string {
+	if !ok {
+		return "—"
+	}
+	c := r.cell(workload, t.st, true)
+	label := fmt.Sprintf("%s, %dt", strings.TrimPrefix(t.impl, "perex_"), t.threads)
+	if i := strings.LastIndex(c, ")"); i >= 0 {
+		return c[:i] + "; " + label + ")"
+	}
+	return c + " (" + label + ")"
+}
+
+// ratio is PyTorch's median time over sgdprior's (> 1: sgdprior is faster); NaN if either
+// is missing. For the chains (the same steps per call) it is the ratio of chain-steps per
+// second.
+func ratio(t Stat, tok bool, g Stat, gok bool) float64 {
+	if !tok || !gok || !(g.Median > 0) {
 		return math.NaN()
 	}
-	if isChains(g.Name) {
-		return g.Rate / t.Rate
-	}
-	return t.Seconds / g.Seconds
+	return t.Median / g.Median
 }
 
 func fmtRatio(x float64) string {
@@ -198,66 +366,98 @@ func fmtRatio(x float64) string {
 	return fmt.Sprintf("%.2g×", x)
 }
 
-// Table renders the results as Markdown: the workloads, the score runs, the agreement of
-// the results and the targets.
+// gflopsCell prints an implementation's GFLOP/s at its median (spread from the min–max
+// times) and the fraction of the peak.
+func (r *Results) gflopsCell(workload, impl string, peak float64) string {
+	st, ok := r.stat(workload, impl, 0)
+	if !ok {
+		return "—"
+	}
+	g := r.gflops(workload, impl, st.Median)
+	c := fmt.Sprintf("%.1f (%.1f–%.1f)", g, r.gflops(workload, impl, st.Max), r.gflops(workload, impl, st.Min))
+	if peak > 0 {
+		c += fmt.Sprintf(" = %.0f%%", 100*g/peak)
+	}
+	return c
+}
+
+// Table renders the results as Markdown: the rounds, the peak, the workloads, the rates,
+// the score runs, the agreement of the results and the targets.
 func Table(r *Results) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Machine: %s. Run %s. MNIST: %s.", r.Machine, r.Date, r.MNIST)
+	fmt.Fprintf(&b, "Machine: %s. Run %s (load average at the start %s). MNIST: %s.", r.Machine, r.Date, r.Load, r.MNIST)
 	if r.TorchVersion != "" {
-		fmt.Fprintf(&b, " PyTorch %s (float64; best of its thread settings, \"Nt\" = N threads).", r.TorchVersion)
+		fmt.Fprintf(&b, " PyTorch %s (float64; \"Nt\" = N threads; its time for a workload is its implementation with the smallest median).", r.TorchVersion)
 	}
-	b.WriteString(" Times are the best of the repetitions; chains are chain-steps per second.\n\n")
+	fmt.Fprintf(&b, " %d rounds, each measuring every implementation of every workload once (one warm-up call, then repetitions for %s; the round's value is their median), the implementations of a workload in alternating order; a cell is the median over rounds (min–max); ratios are ratios of medians; chains are chain-steps per second.\n\n", r.NRounds, r.MinTime)
 	for _, name := range []string{"purego", "openblas"} {
-		if g := r.Go[name]; g != nil {
-			fmt.Fprintf(&b, "- %s: BLAS %s, GOMAXPROCS %d\n", g.Build, g.BLAS, g.GOMAXPROCS)
+		if g, ok := r.Builds[name]; ok {
+			fmt.Fprintf(&b, "- %s build: BLAS %s, GOMAXPROCS %d\n", name, g.BLAS, g.GOMAXPROCS)
+		}
+	}
+	if len(r.Rounds) > 0 {
+		b.WriteString("\n| round | start (UTC) | load at start | load at end | duration |\n|---|---|---|---|---|\n")
+		for _, ri := range r.Rounds {
+			fmt.Fprintf(&b, "| %d | %s | %s | %s | %.0f s |\n", ri.Round, ri.Start, ri.LoadStart, ri.LoadEnd, ri.Seconds)
+		}
+	}
+	peak, peakFrom := r.peak()
+	b.WriteString("\nThe peak: dgemm 2048³ in float64, GFLOP/s at the median (min–max), measured in the same rounds\n\n")
+	b.WriteString("| implementation | GFLOP/s |\n|---|---|\n")
+	for _, p := range []struct{ label, w, impl string }{
+		{"OpenBLAS, 2 cores (two single-threaded calls at once): the peak", "gemm_peak", "openblas"},
+		{"OpenBLAS, 1 core", "gemm_1t", "openblas"},
+		{"sgdprior's GEMM (pure Go), 2 cores", "gemm_peak", "purego"},
+		{"sgdprior's GEMM (pure Go), 1 core", "gemm_1t", "purego"},
+	} {
+		if c := r.gflopsCell(p.w, p.impl, 0); c != "—" {
+			fmt.Fprintf(&b, "| %s | %s |\n", p.label, c)
+		}
+	}
+	for _, t := range []int{1, 2} {
+		if st, ok := r.stat("gemm_peak", "mm", t); ok {
+			fmt.Fprintf(&b, "| torch.mm, %d thread(s) | %.1f (%.1f–%.1f) |\n", t, r.gflops("gemm_peak", "mm", st.Median),
+				r.gflops("gemm_peak", "mm", st.Max), r.gflops("gemm_peak", "mm", st.Min))
 		}
 	}
 	b.WriteString("\n| workload | pure Go | OpenBLAS | PyTorch A | PyTorch B | A ÷ pure Go | A ÷ OpenBLAS | B ÷ pure Go | B ÷ OpenBLAS |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
-	gp, gb := r.goResult("purego", "gemm_peak"), r.goResult("openblas", "gemm_peak")
-	tp := r.bestTorch("gemm_peak", []string{"mm"})
-	rate := func(x float64) string {
-		if x == 0 {
-			return "—"
-		}
-		return fmt.Sprintf("%.1f GFLOP/s", x)
-	}
-	var gpr, gbr, tpr float64
-	if gp != nil {
-		gpr = gp.Rate
-	}
-	if gb != nil {
-		gbr = gb.Rate
-	}
-	tcell := "—"
-	if tp != nil {
-		tpr = tp.Rate
-		tcell = fmt.Sprintf("%s (mm, %dt)", rate(tpr), tp.Threads)
-	}
-	fmt.Fprintf(&b, "| dgemm 2048³ (the peak) | %s | %s | %s | | | | | |\n", rate(gpr), rate(gbr), tcell)
 	for _, row := range rows {
-		p, o := r.goResult("purego", row.name), r.goResult("openblas", row.name)
-		if p == nil && o == nil {
+		p, pok := r.stat(row.name, "purego", 0)
+		o, ook := r.stat(row.name, "openblas", 0)
+		if !pok && !ook {
 			continue
 		}
-		ta, tb := r.bestTorch(row.name, row.a), r.bestTorch(row.name, row.b)
-		fmt.Fprintf(&b, "| %s | %s | %s | %s: %s | %s: %s | %s | %s | %s | %s |\n", row.label, goCell(p), goCell(o),
-			row.aDesc, torchCell(ta), row.bDesc, torchCell(tb),
-			fmtRatio(speedup(ta, p)), fmtRatio(speedup(ta, o)), fmtRatio(speedup(tb, p)), fmtRatio(speedup(tb, o)))
+		ta, aok := r.bestTorch(row.name, row.a)
+		tb, bok := r.bestTorch(row.name, row.b)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s: %s | %s: %s | %s | %s | %s | %s |\n", row.label, r.cell(row.name, p, pok), r.cell(row.name, o, ook),
+			row.aDesc, r.torchCell(row.name, ta, aok), row.bDesc, r.torchCell(row.name, tb, bok),
+			fmtRatio(ratio(ta.st, aok, p, pok)), fmtRatio(ratio(ta.st, aok, o, ook)), fmtRatio(ratio(tb.st, bok, p, pok)), fmtRatio(ratio(tb.st, bok, o, ook)))
+	}
+	fmt.Fprintf(&b, "\nRates of the flops the code performs (bench/table.go, flopCount), GFLOP/s at the median (min–max) and %% of the peak (%.1f GFLOP/s, %s)\n\n", peak, peakFrom)
+	b.WriteString("| workload | flops a call | pure Go | OpenBLAS |\n|---|---|---|---|\n")
+	for _, row := range rows {
+		_, pok := r.stat(row.name, "purego", 0)
+		_, ook := r.stat(row.name, "openblas", 0)
+		if !pok && !ook {
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | %.4g | %s | %s |\n", row.label, flopCount(row.name, r.Meta), r.gflopsCell(row.name, "purego", peak), r.gflopsCell(row.name, "openblas", peak))
 	}
 	if len(r.Score) > 0 {
-		b.WriteString("\nEnd to end: `score --subset 4096 --top-k 20` on MNIST mlp:128 (wall time, peak resident memory)\n\n")
+		fmt.Fprintf(&b, "\nEnd to end: `score --subset 4096 --top-k 20` on MNIST mlp:128, wall time median (min–max) over %d runs, largest peak resident memory\n\n", r.scoreRuns())
 		b.WriteString("| implementation | time | peak memory |\n|---|---|---|\n")
-		for _, s := range r.Score {
-			name := map[string]string{"purego": "sgdprior, pure Go", "openblas": "sgdprior, OpenBLAS"}[s.Impl]
-			if s.Impl == "torch" {
-				name = fmt.Sprintf("PyTorch script, %d thread(s)", s.Threads)
+		for _, k := range r.scoreImpls() {
+			name := map[string]string{"purego": "sgdprior, pure Go", "openblas": "sgdprior, OpenBLAS"}[k.Impl]
+			if k.Impl == "torch" {
+				name = fmt.Sprintf("PyTorch script, %d thread(s)", k.Threads)
 			}
-			if s.Err != "" {
-				fmt.Fprintf(&b, "| %s | failed: %s | |\n", name, s.Err)
+			st, mem, errs := r.scoreStat(k.Impl, k.Threads)
+			if errs != "" {
+				fmt.Fprintf(&b, "| %s | failed: %s | |\n", name, errs)
 				continue
 			}
-			fmt.Fprintf(&b, "| %s | %s | %.2f GiB |\n", name, fmtTime(s.Seconds), float64(s.PeakBytes)/(1<<30))
+			fmt.Fprintf(&b, "| %s | %s | %.2f GiB |\n", name, fmtTimes(st), float64(mem)/(1<<30))
 		}
 	}
 	if len(r.Agreement) > 0 {
@@ -288,7 +488,55 @@ func Table(r *Results) string {
 	return b.String()
 }
 
-// Targets checks the targets of the speed issue against the results, one line each.
+// scoreKey names one score implementation.
+type scoreKey struct {
+	Impl    string
+	Threads int
+}
+
+func (r *Results) scoreImpls() []scoreKey {
+	var out []scoreKey
+	for _, s := range r.Score {
+		k := scoreKey{s.Impl, s.Threads}
+		if !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// scoreRuns returns the number of score runs of the first implementation.
+func (r *Results) scoreRuns() int {
+	ks := r.scoreImpls()
+	if len(ks) == 0 {
+		return 0
+	}
+	st, _, _ := r.scoreStat(ks[0].Impl, ks[0].Threads)
+	return st.N
+}
+
+// scoreStat summarises one implementation's successful score runs: the seconds, the
+// largest peak memory, and the errors of failed runs ("" if none failed).
+func (r *Results) scoreStat(impl string, threads int) (Stat, int64, string) {
+	var xs []float64
+	var mem int64
+	var errs []string
+	for _, s := range r.Score {
+		if s.Impl != impl || s.Threads != threads {
+			continue
+		}
+		if s.Err != "" {
+			errs = append(errs, s.Err)
+			continue
+		}
+		xs = append(xs, s.Seconds)
+		mem = max(mem, s.PeakBytes)
+	}
+	return summarize(xs), mem, strings.Join(errs, "; ")
+}
+
+// Targets checks the targets of the speed issues (7 and 16) against the medians, one line
+// each.
 func Targets(r *Results) []string {
 	var out []string
 	verdict := func(ok bool) string {
@@ -297,67 +545,84 @@ func Targets(r *Results) []string {
 		}
 		return "NOT met"
 	}
+	builds := []string{"purego", "openblas"}
+	for _, build := range builds {
+		for _, n := range []string{"cov_256", "cov_4096"} {
+			g, gok := r.stat(n, build, 0)
+			t, tok := r.bestTorch(n, []string{"factor"})
+			if !gok || !tok {
+				continue
+			}
+			x := ratio(t.st, true, g, true)
+			out = append(out, fmt.Sprintf("%s, %s build: %.2f× PyTorch's factorised product (target ≥ 1.5×): %s", n, build, x, verdict(x >= 1.5)))
+		}
+	}
 	perex := []string{"perex_vmap", "perex_outer"}
 	for _, c := range []struct {
 		build string
 		min   float64
 	}{{"purego", 3}, {"openblas", 15}} {
 		for _, n := range []string{"cov_256", "cov_4096"} {
-			g, t := r.goResult(c.build, n), r.bestTorch(n, perex)
-			if g == nil || t == nil {
+			g, gok := r.stat(n, c.build, 0)
+			t, tok := r.bestTorch(n, perex)
+			if !gok || !tok {
 				continue
 			}
-			x := speedup(t, g)
+			x := ratio(t.st, true, g, true)
 			out = append(out, fmt.Sprintf("%s, %s build: %.1f× faster than PyTorch's per-example path (target ≥ %g×): %s", n, c.build, x, c.min, verdict(x >= c.min)))
 		}
 	}
-	// The peak: the fastest dgemm of the run (the openblas build's concurrent single-threaded
-	// calls, or PyTorch's torch.mm, which runs on the same OpenBLAS).
-	peak, peakFrom := 0.0, ""
-	if g := r.goResult("openblas", "gemm_peak"); g != nil {
-		peak, peakFrom = g.Rate, "openblas build"
-	}
-	if t := r.bestTorch("gemm_peak", []string{"mm"}); t != nil && t.Rate > peak {
-		peak, peakFrom = t.Rate, fmt.Sprintf("torch.mm, %d threads", t.Threads)
-	}
+	peak, peakFrom := r.peak()
 	if peak > 0 {
 		for _, n := range []string{"cov_4096", "gram_4096", "cov_256", "gram_256"} {
-			if g := r.goResult("openblas", n); g != nil {
-				f := g.Rate / peak
-				out = append(out, fmt.Sprintf("%s, OpenBLAS build: %.1f GFLOP/s = %.0f%% of the measured dgemm peak %.1f GFLOP/s (%s) (target ≥ 60%%): %s", n, g.Rate, 100*f, peak, peakFrom, verdict(f >= 0.6)))
+			if g, ok := r.stat(n, "openblas", 0); ok {
+				rate := r.gflops(n, "openblas", g.Median)
+				f := rate / peak
+				out = append(out, fmt.Sprintf("%s, OpenBLAS build: %.1f GFLOP/s = %.0f%% of the measured peak %.1f GFLOP/s (%s) (target ≥ 60%%): %s", n, rate, 100*f, peak, peakFrom, verdict(f >= 0.6)))
+			}
+		}
+		for _, build := range builds {
+			if g, ok := r.stat("chains_mlp32", build, 0); ok {
+				rate := r.gflops("chains_mlp32", build, g.Median)
+				f := rate / peak
+				out = append(out, fmt.Sprintf("chains_mlp32, %s build: %.1f GFLOP/s = %.0f%% of the measured peak (target ≥ 50%%): %s", build, rate, 100*f, verdict(f >= 0.5)))
 			}
 		}
 	}
-	var torchScore *ScoreRun
-	for i := range r.Score {
-		s := &r.Score[i]
-		if s.Impl == "torch" && s.Err == "" && (torchScore == nil || s.Seconds < torchScore.Seconds) {
-			torchScore = s
+	var torchBest float64
+	for _, k := range r.scoreImpls() {
+		if k.Impl != "torch" {
+			continue
+		}
+		if st, _, _ := r.scoreStat(k.Impl, k.Threads); st.N > 0 && (torchBest == 0 || st.Median < torchBest) {
+			torchBest = st.Median
 		}
 	}
-	for _, s := range r.Score {
-		limit := map[string]float64{"purego": 30, "openblas": 8}[s.Impl]
-		if limit == 0 {
+	for _, build := range builds {
+		limit := map[string]float64{"purego": 30, "openblas": 8}[build]
+		st, mem, errs := r.scoreStat(build, 0)
+		if st.N == 0 && errs == "" {
 			continue
 		}
-		if s.Err != "" {
-			out = append(out, fmt.Sprintf("score, %s build: failed (%s): NOT met", s.Impl, s.Err))
+		if errs != "" {
+			out = append(out, fmt.Sprintf("score, %s build: failed (%s): NOT met", build, errs))
 			continue
 		}
-		line := fmt.Sprintf("score, %s build: %s (target < %g s): %s; peak memory %.2f GiB (target < 2 GiB): %s", s.Impl, fmtTime(s.Seconds), limit,
-			verdict(s.Seconds < limit), float64(s.PeakBytes)/(1<<30), verdict(s.PeakBytes < 2<<30))
-		if torchScore != nil {
-			line += fmt.Sprintf("; %.2f× the PyTorch script's speed (target > 1×): %s", torchScore.Seconds/s.Seconds, verdict(s.Seconds < torchScore.Seconds))
+		line := fmt.Sprintf("score, %s build: %s median (target < %g s): %s; peak memory %.2f GiB (target < 2 GiB): %s", build, fmtTime(st.Median), limit,
+			verdict(st.Median < limit), float64(mem)/(1<<30), verdict(mem < 2<<30))
+		if torchBest > 0 {
+			line += fmt.Sprintf("; %.2f× the PyTorch script's speed (target > 1×): %s", torchBest/st.Median, verdict(st.Median < torchBest))
 		}
 		out = append(out, line)
 	}
-	for _, build := range []string{"purego", "openblas"} {
+	for _, build := range builds {
 		for _, n := range []string{"chains_logistic", "chains_mlp32"} {
-			g, t := r.goResult(build, n), r.bestTorch(n, []string{"manual", "autograd"})
-			if g == nil || t == nil {
+			g, gok := r.stat(n, build, 0)
+			t, tok := r.bestTorch(n, []string{"manual", "autograd"})
+			if !gok || !tok {
 				continue
 			}
-			x := speedup(t, g)
+			x := ratio(t.st, true, g, true)
 			out = append(out, fmt.Sprintf("%s, %s build: %.2f× PyTorch's chain-steps per second (target ≥ 2×): %s", n, build, x, verdict(x >= 2)))
 		}
 	}

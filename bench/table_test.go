@@ -3,59 +3,147 @@ package main
 import (
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/sgdprior/sgdprior/data"
 )
 
+// benchMeta is the harness's real sizes (gobench -prepare without -small).
+var benchMeta = Meta{M: 4096, N: 256, Hidden: 128, Chains: 64, ChainBatch: 32, GemmSize: 2048, ChainHidden: 32,
+	DigitsP: 64, DigitsK: 10, BCP: 30, StepsLogistic: 3000, StepsMLP: 1000}
+
+// samples returns one sample per round for each value.
+func samples(workload, impl string, threads int, secs ...float64) []Sample {
+	var out []Sample
+	for i, s := range secs {
+		out = append(out, Sample{Workload: workload, Impl: impl, Threads: threads, Round: i + 1, Seconds: s, Reps: 1})
+	}
+	return out
+}
+
 func testResults() *Results {
-	return &Results{
-		Machine: "test", MNIST: "random",
-		Go: map[string]*GoReport{
-			"purego": {Build: "sgdprior (pure Go)", Results: []GoResult{
-				{Name: "gemm_peak", Seconds: 1, Rate: 12},
-				{Name: "cov_256", Seconds: 0.005, Rate: 40},
-				{Name: "chains_mlp32", Seconds: 1, Rate: 50000},
-			}},
-			"openblas": {Build: "sgdprior (OpenBLAS build)", Results: []GoResult{
-				{Name: "gemm_peak", Seconds: 0.2, Rate: 100},
-				{Name: "cov_256", Seconds: 0.004, Rate: 65},
-				{Name: "chains_mlp32", Seconds: 1, Rate: 120000},
-			}},
-		},
-		Torch: []TorchReport{
-			{Threads: 1, Results: []TorchResult{
-				{Name: "cov_256", Impl: "perex_vmap", Seconds: 0.2, Threads: 1},
-				{Name: "cov_256", Impl: "perex_outer", Seconds: 0.07, Threads: 1},
-				{Name: "cov_256", Impl: "factor", Seconds: 0.004, Threads: 1},
-				{Name: "chains_mlp32", Impl: "manual", Seconds: 2, Rate: 32000, Threads: 1},
-			}},
-			{Threads: 2, Results: []TorchResult{
-				{Name: "gemm_peak", Impl: "mm", Seconds: 0.15, Rate: 120, Threads: 2},
-				{Name: "cov_256", Impl: "perex_outer", Seconds: 0.05, Threads: 2},
-				{Name: "cov_256", Impl: "factor", Seconds: 0.003, Threads: 2},
-				{Name: "chains_mlp32", Impl: "manual", Seconds: 1.6, Rate: 40000, Threads: 2},
-			}},
-		},
-		Score: []ScoreRun{{Impl: "purego", Seconds: 20, PeakBytes: 1 << 30}, {Impl: "openblas", Seconds: 9, PeakBytes: 3 << 30},
-			{Impl: "torch", Threads: 2, Seconds: 15, PeakBytes: 1 << 30}},
+	m := benchMeta
+	m.GemmSize = 1000 // 2e9 flops a product
+	r := &Results{Machine: "test", MNIST: "random", NRounds: 3, MinTime: "300ms", Meta: m, Load: "0.50 0.40 0.30",
+		Builds: map[string]BuildInfo{"purego": {BLAS: "own", GOMAXPROCS: 2}, "openblas": {BLAS: "OpenBLAS", GOMAXPROCS: 2}},
+		Rounds: []RoundInfo{{Round: 1, Start: "t1", LoadStart: "1.00 0.50 0.20", LoadEnd: "1.50 0.60 0.30", Seconds: 61}}}
+	add := func(s []Sample) { r.Samples = append(r.Samples, s...) }
+	// The peak: two concurrent products, 4e9 flops a call; median 0.04 s = 100 GFLOP/s.
+	add(samples("gemm_peak", "openblas", 0, 0.04, 0.05, 0.04))
+	add(samples("gemm_1t", "openblas", 0, 0.04, 0.04, 0.04)) // 50 GFLOP/s
+	add(samples("gemm_peak", "purego", 0, 0.025, 0.025, 0.02))
+	add(samples("gemm_peak", "mm", 2, 0.02, 0.02, 0.02))
+	add(samples("cov_256", "purego", 0, 0.004, 0.005, 0.003, 0.006)) // median 4.5 ms (an even count)
+	add(samples("cov_256", "openblas", 0, 0.004, 0.004, 0.004))
+	add(samples("cov_256", "factor", 1, 0.008, 0.009, 0.007))   // median 8 ms
+	add(samples("cov_256", "factor", 2, 0.006, 0.0065, 0.0095)) // median 6.5 ms: the best
+	add(samples("cov_256", "perex_outer", 2, 0.05, 0.06, 0.05)) // 50 ms
+	add(samples("cov_256", "perex_vmap", 1, 0.2, 0.2, 0.2))     // slower
+	add(samples("chains_mlp32", "purego", 0, 0.5, 0.64, 0.8))   // 64000 steps: 100k/s
+	add(samples("chains_mlp32", "manual", 1, 1.6, 1.6, 2.0))    // 40k/s
+	add(samples("chains_mlp32", "autograd", 2, 3.2, 3.2, 3.2))  // 20k/s
+	r.Score = []ScoreRun{{Impl: "purego", Round: 1, Seconds: 20, PeakBytes: 1 << 30}, {Impl: "purego", Round: 2, Seconds: 24, PeakBytes: 3 << 29},
+		{Impl: "purego", Round: 3, Seconds: 22, PeakBytes: 1 << 30}, {Impl: "torch", Threads: 2, Round: 1, Seconds: 44, PeakBytes: 1 << 30}}
+	return r
+}
+
+// TestMedianSpread checks the median (odd and even counts) and the spread by hand.
+func TestMedianSpread(t *testing.T) {
+	xs := []float64{3, 1, 2}
+	if m := median(xs); m != 2 {
+		t.Errorf("median of 3 1 2 = %g, want 2", m)
+	}
+	if !slices.Equal(xs, []float64{3, 1, 2}) {
+		t.Errorf("median modified its input: %v", xs)
+	}
+	if m := median([]float64{4, 1, 3, 2}); m != 2.5 {
+		t.Errorf("median of 4 1 3 2 = %g, want 2.5", m)
+	}
+	if !math.IsNaN(median(nil)) {
+		t.Error("median of nothing is not NaN")
+	}
+	if st := summarize([]float64{5, 9, 1, 7, 3}); st != (Stat{Median: 5, Min: 1, Max: 9, N: 5}) {
+		t.Errorf("summarize = %+v", st)
+	}
+	r := testResults()
+	st, ok := r.stat("cov_256", "purego", 0)
+	// The mean of the two middle values of 3, 4, 5, 6 ms (in float64 arithmetic).
+	mid4, mid5 := 0.004, 0.005
+	if !ok || st != (Stat{Median: (mid4 + mid5) / 2, Min: 0.003, Max: 0.006, N: 4}) {
+		t.Errorf("stat(cov_256, purego) = %+v", st)
+	}
+	best, ok := r.bestTorch("cov_256", []string{"factor"})
+	if !ok || best.impl != "factor" || best.threads != 2 || best.st.Median != 0.0065 {
+		t.Errorf("best factorised = %+v, want 2 threads, median 6.5 ms", best)
+	}
+	if g := fmtTimes(st); g != "4.5 ms (3–6)" {
+		t.Errorf("fmtTimes = %q", g)
 	}
 }
 
-// TestTable checks the choice of PyTorch's best result, the ratios and the verdicts on
-// hand-made results.
+// TestFlopCount compares the flop counts with hand computations for the harness's sizes
+// (mlp:128 on 784 inputs and 10 classes, d = 128·785 + 10·129 = 101770).
+func TestFlopCount(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		want float64
+	}{
+		// 3 first-layer products 3·2·256·128·784 = 154140672, 4 second-layer 4·2·256·10·128 =
+		// 2621440, row dots and bias sums 4·256·138 = 141312, ḡ·u 2·101770 = 203540.
+		{"cov_256", 157106964},
+		// 154140672 + 8·2·256·10·128 = 5242880 + bias sums 2·256·138 = 70656.
+		{"hvp_256", 159454208},
+		// forward 2·256·128·784 = 51380224, 2·2·256·10·128 = 1310720, pairs 256·257·(784+256+10)
+		// = 69081600.
+		{"gram_256", 121772544},
+		// per step 2·2·32·32·64 = 262144 + 3·2·32·10·32 = 61440 + 2·32·42 = 2688, = 326272,
+		// × 64 chains × 1000 steps.
+		{"chains_mlp32", 20881408000},
+		// (4·32·30 + 2·32) × 64 × 3000.
+		{"chains_logistic", 749568000},
+		{"gemm_peak", 17179869184}, // 2·2048³
+		{"gemm_1t", 17179869184},
+		{"unknown", 0},
+	} {
+		if got := flopCount(c.name, benchMeta); got != c.want {
+			t.Errorf("flopCount(%s) = %.0f, want %.0f", c.name, got, c.want)
+		}
+	}
+	// cov_4096: every term scales with n except ḡ·u.
+	want := 16*(157106964.0-203540) + 203540
+	if got := flopCount("cov_4096", benchMeta); got != want {
+		t.Errorf("flopCount(cov_4096) = %.0f, want %.0f", got, want)
+	}
+	r := &Results{Meta: benchMeta, Builds: map[string]BuildInfo{"openblas": {GOMAXPROCS: 2}}}
+	if g := r.gflops("gemm_peak", "openblas", 1); g != 2*17.179869184 {
+		t.Errorf("openblas gemm_peak at 1 s: %g GFLOP/s, want two products' 34.36", g)
+	}
+	if g := r.gflops("gemm_peak", "purego", 1); g != 17.179869184 {
+		t.Errorf("pure-Go gemm_peak at 1 s: %g GFLOP/s, want one product's", g)
+	}
+}
+
+// TestTable checks the cells, the ratios of medians, the % of peak and the verdicts on
+// hand-made samples.
 func TestTable(t *testing.T) {
 	r := testResults()
-	best := r.bestTorch("cov_256", []string{"perex_vmap", "perex_outer"})
-	if best == nil || best.Seconds != 0.05 || best.Threads != 2 {
-		t.Fatalf("best per-example result %+v, want perex_outer with 2 threads", best)
-	}
 	tab := Table(r)
 	for _, want := range []string{
-		"| covariance product u ↦ Cu, n = 256 | 5 ms | 4 ms | per-example: 50 ms (outer, 2t) | factorised: 3 ms (factor, 2t) | 10× | 12× | 0.6× | 0.75× |",
-		"| SGD, 64 chains, mlp:32, digits | 50k/s | 120k/s | bmm: 40k/s (manual, 2t) |",
-		"| dgemm 2048³ (the peak) | 12.0 GFLOP/s | 100.0 GFLOP/s | 120.0 GFLOP/s (mm, 2t) |",
+		// pure Go 4.5 ms, OpenBLAS 4 ms; per-example 50 ms: 50/4.5 = 11.1, 50/4 = 12.5;
+		// factorised 6.5 ms: 6.5/4.5 = 1.44, 6.5/4 = 1.625.
+		"| covariance product u ↦ Cu, n = 256 | 4.5 ms (3–6) | 4 ms (4–4) | per-example: 50 ms (50–60; outer, 2t) | factorised: 6.5 ms (6–9.5; factor, 2t) | 11× | 12× | 1.4× | 1.6× |",
+		// 64000 steps: 64000/0.64 = 100k/s (80k at 0.8 s, 128k at 0.5 s); PyTorch 40k/s; 2.5×.
+		"| SGD, 64 chains, mlp:32, digits | 100k/s (80k–128k) | — | bmm: 40k/s (32k–40k; manual, 1t) | autograd: 20k/s (20k–20k; autograd, 2t) | 2.5× | — | 5× | — |",
+		"| OpenBLAS, 2 cores (two single-threaded calls at once): the peak | 100.0 (80.0–100.0) |",
+		"| OpenBLAS, 1 core | 50.0 (50.0–50.0) |",
+		"| torch.mm, 2 thread(s) | 100.0 (100.0–100.0) |",
+		"| 1 | t1 | 1.00 0.50 0.20 | 1.50 0.60 0.30 | 61 s |",
+		// 157106964 flops / 4.5 ms = 34.9 GFLOP/s = 35% of 100.
+		"| covariance product u ↦ Cu, n = 256 | 1.571e+08 | 34.9 (26.2–52.4) = 35% | 39.3 (39.3–39.3) = 39% |",
+		"| sgdprior, pure Go | 22 s (20–24) | 1.50 GiB |", // the largest of the three runs
+		"| PyTorch script, 2 thread(s) | 44 s (1 round) | 1.00 GiB |",
 	} {
 		if !strings.Contains(tab, want) {
 			t.Errorf("table lacks %q:\n%s", want, tab)
@@ -63,17 +151,44 @@ func TestTable(t *testing.T) {
 	}
 	targets := strings.Join(Targets(r), "\n")
 	for _, want := range []string{
-		"cov_256, purego build: 10.0× faster than PyTorch's per-example path (target ≥ 3×): met",
+		"cov_256, purego build: 1.44× PyTorch's factorised product (target ≥ 1.5×): NOT met",
+		"cov_256, openblas build: 1.62× PyTorch's factorised product (target ≥ 1.5×): met",
+		"cov_256, purego build: 11.1× faster than PyTorch's per-example path (target ≥ 3×): met",
 		"cov_256, openblas build: 12.5× faster than PyTorch's per-example path (target ≥ 15×): NOT met",
-		"cov_256, OpenBLAS build: 65.0 GFLOP/s = 54% of the measured dgemm peak 120.0 GFLOP/s (torch.mm, 2 threads) (target ≥ 60%): NOT met",
-		"score, purego build: 20 s (target < 30 s): met; peak memory 1.00 GiB (target < 2 GiB): met; 0.75× the PyTorch script's speed (target > 1×): NOT met",
-		"score, openblas build: 9 s (target < 8 s): NOT met; peak memory 3.00 GiB (target < 2 GiB): NOT met; 1.67× the PyTorch script's speed (target > 1×): met",
-		"chains_mlp32, purego build: 1.25× PyTorch's chain-steps per second (target ≥ 2×): NOT met",
-		"chains_mlp32, openblas build: 3.00× PyTorch's chain-steps per second (target ≥ 2×): met",
+		"cov_256, OpenBLAS build: 39.3 GFLOP/s = 39% of the measured peak 100.0 GFLOP/s (openblas build, dgemm on both cores) (target ≥ 60%): NOT met",
+		// 20881408000 / 0.64 s = 32.6 GFLOP/s.
+		"chains_mlp32, purego build: 32.6 GFLOP/s = 33% of the measured peak (target ≥ 50%): NOT met",
+		"score, purego build: 22 s median (target < 30 s): met; peak memory 1.50 GiB (target < 2 GiB): met; 2.00× the PyTorch script's speed (target > 1×): met",
+		"chains_mlp32, purego build: 2.50× PyTorch's chain-steps per second (target ≥ 2×): met",
 	} {
 		if !strings.Contains(targets, want) {
 			t.Errorf("targets lack %q:\n%s", want, targets)
 		}
+	}
+}
+
+// TestRoundOrder checks the alternation A B C / C B A and the grouping of the tasks by
+// workload, Go builds first.
+func TestRoundOrder(t *testing.T) {
+	impls := []string{"A", "B", "C"}
+	if got := roundOrder(impls, 0); !slices.Equal(got, impls) {
+		t.Errorf("round 1: %v", got)
+	}
+	if got := roundOrder(impls, 1); !slices.Equal(got, []string{"C", "B", "A"}) {
+		t.Errorf("round 2: %v", got)
+	}
+	if got := roundOrder(impls, 2); !slices.Equal(got, impls) || !slices.Equal(impls, []string{"A", "B", "C"}) {
+		t.Errorf("round 3: %v (input %v)", got, impls)
+	}
+	g := &worker{name: "purego", offers: [][2]string{{"x", ""}, {"y", ""}}}
+	p := &worker{name: "torch_1", torch: true, offers: [][2]string{{"y", "f"}, {"x", "f"}, {"x", "g"}}}
+	var got []string
+	for _, tk := range tasks([]*worker{g, p}) {
+		got = append(got, tk.workload+":"+tk.w.name+":"+tk.impl)
+	}
+	want := []string{"x:purego:", "x:torch_1:f", "x:torch_1:g", "y:purego:", "y:torch_1:f"}
+	if !slices.Equal(got, want) {
+		t.Errorf("tasks %v, want %v", got, want)
 	}
 }
 

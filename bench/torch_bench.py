@@ -11,10 +11,19 @@ Set OMP_NUM_THREADS and OPENBLAS_NUM_THREADS to T as well (the harness does): De
 torch multiplies matrices with OpenBLAS, whose thread count torch.set_num_threads does not
 control.
 
+    /usr/bin/python3 bench/torch_bench.py --dir DIR --threads T --serve
+
+--serve reads requests on stdin, one a line, and answers each with one JSON line: "list"
+with {"workloads": [[name, impl], ...]}, "run NAME IMPL MINTIME" (seconds) with one
+measurement. The harness keeps one server per thread setting and sends the requests of its
+rounds, so that every implementation of a workload runs next to the others.
+
 Every workload is timed the same way as on the Go side: one warm-up call, then repetitions
-until at least --mintime seconds and 3 repetitions have passed; the best and the median are
-reported. Several implementations are timed for most workloads and each is reported, so the
-harness can take PyTorch's best:
+until --mintime seconds have passed (at least one); a warm-up longer than 5 x mintime is the
+measurement itself. The best and the median are reported. Several implementations are timed
+for most workloads and each is reported, so the harness can take PyTorch's best. The
+harness counts the flops (bench/table.go); the factorised covariance product below makes 3
+products of the first layer's size (X W1^T, X U1^T, (D1 w)^T X), as sgdprior's GradDotSum:
 
   cov_N    u -> Cu, C the population covariance of the N per-example gradients:
            "perex_vmap"   per-example gradients from functorch vmap(grad), in chunks of 256
@@ -38,6 +47,7 @@ harness can take PyTorch's best:
 """
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -59,8 +69,9 @@ def load(d, name):
 
 
 def timeit(f, mintime):
-    """Best and median seconds of f after one warm-up call (the warm-up alone is reported
-    when it took longer than 5 x mintime)."""
+    """Best and median seconds of f over repetitions for at least mintime seconds (at least
+    one) after one warm-up call; the warm-up alone is the measurement when it took longer
+    than 5 x mintime. The same rule as gobench's."""
     t0 = time.perf_counter()
     f()
     first = time.perf_counter() - t0
@@ -68,7 +79,7 @@ def timeit(f, mintime):
         return first, first, 1
     times = []
     start = time.perf_counter()
-    while len(times) < 3 or (time.perf_counter() - start < mintime and len(times) < 200):
+    while len(times) < 1 or (time.perf_counter() - start < mintime and len(times) < 200):
         t0 = time.perf_counter()
         f()
         times.append(time.perf_counter() - t0)
@@ -300,6 +311,105 @@ class Chains:
         return float((g - gm).norm() / g.norm())
 
 
+# --- workloads -----------------------------------------------------------------------------
+
+def workloads(d, meta):
+    """The workloads as {(name, impl): setup}, setup() returning (f, save): f runs the
+    workload once and returns its result, save turns that result into the array written
+    for the comparison (None: nothing saved). Large buffers (the per-example matrix P) are
+    allocated by setup, outside the timed calls, and freed with f."""
+    ws = {}
+    s = meta["gemm_size"]
+    gen = torch.Generator().manual_seed(5)
+    A, Bm = torch.randn(s, s, generator=gen), torch.randn(s, s, generator=gen)
+    ws[("gemm_peak", "mm")] = lambda: ((lambda: torch.mm(A, Bm)), None)
+
+    h = meta["hidden"]
+    X, y = load(d, "X.npy"), load(d, "y.npy").long()
+    params = split(load(d, "theta.npy"), h)
+    U, V = split(load(d, "u.npy"), h), split(load(d, "v.npy"), h)
+    uf = torch.cat([q.flatten() for q in U])
+    flat = lambda parts: torch.cat([q.flatten() for q in parts]).numpy()
+    nograd = lambda f: (lambda: _nograd(f))
+    for n in (meta["n"], meta["m"]):
+        Xn, yn = X[:n], y[:n]
+        oh = torch.nn.functional.one_hot(yn, 10).to(torch.float64)
+        r = min(n, 256)
+        for method in ("vmap", "outer"):
+            def cov_setup(method=method, Xn=Xn, yn=yn, n=n):
+                pe = PerExample(params, min(n, 256), method)
+                return nograd(lambda: cov_perex(pe, Xn, yn, uf)), lambda v: v.numpy()
+            ws[(f"cov_{n}", "perex_" + method)] = cov_setup
+            if n > 256 and method == "vmap":
+                continue  # the product P P^T dominates at n = 4096; one materialisation suffices
+
+            def gram_setup(method=method, Xn=Xn, yn=yn, n=n, r=r):
+                pe = PerExample(params, n, method)
+                return nograd(lambda: gram_perex(pe, Xn, yn)), lambda G: G[:r].numpy()
+            ws[(f"gram_{n}", "perex_" + method)] = gram_setup
+        ws[(f"cov_{n}", "factor")] = lambda Xn=Xn, yn=yn: (nograd(lambda: cov_factor(params, Xn, yn, U)), flat)
+        ws[(f"gram_{n}", "factor")] = lambda Xn=Xn, yn=yn, r=r: (nograd(lambda: gram_factor(params, Xn, yn)), lambda G: G[:r].numpy())
+        ws[(f"hvp_{n}", "double_backward")] = lambda Xn=Xn, yn=yn: ((lambda: hvp_double_backward(params, Xn, yn, V)), flat)
+        ws[(f"hvp_{n}", "fwd_over_rev")] = lambda Xn=Xn, oh=oh: ((lambda: hvp_fwd_over_rev(params, Xn, oh, V)), flat)
+
+    for name, kind, pre, lr in (("chains_logistic", "logistic", "bc", meta["lr_logistic"]),
+                                ("chains_mlp32", "mlp", "digits", meta["lr_mlp"])):
+        steps = int(chain_steps(meta, name)) // meta["chains"]
+        chain = {}
+
+        def get(kind=kind, pre=pre, lr=lr, name=name, chain=chain):
+            if not chain:
+                Xc, yc = load(d, pre + "_X.npy"), load(d, pre + "_y.npy").long()
+                ch = Chains(kind, Xc, yc, load(d, pre + "_theta0.npy"), meta["chains"], min(meta["chain_batch"], Xc.shape[0]),
+                            lr, meta["weight_decay"])
+                err = ch.check()
+                if err > 1e-10:
+                    sys.exit(f"torch_bench: {name}: manual gradients differ from autograd's (relative error {err:g})")
+                chain["ch"] = ch
+            return chain["ch"]
+        for impl in ("manual", "autograd"):
+            def chain_setup(impl=impl, get=get, name=name, steps=steps):
+                ch = get()
+                f = ch.steps_manual if impl == "manual" else ch.steps_autograd
+
+                def go():
+                    ch.reset()
+                    f(steps)
+                    if not torch.isfinite(ch.theta).all():
+                        sys.exit(f"torch_bench: {name}: chains diverged")
+                return go, None
+            ws[(name, impl)] = chain_setup
+    return ws
+
+
+def chain_steps(meta, name):
+    """Chain-steps of one call of a chains workload."""
+    return float(meta["chains"] * meta[{"chains_logistic": "steps_logistic", "chains_mlp32": "steps_mlp"}[name]])
+
+
+def _nograd(f):
+    with torch.no_grad():
+        return f()
+
+
+def measure(ws, meta, d, threads, name, impl, mintime):
+    """One measurement of a workload (timeit), its result saved beside the inputs."""
+    f, save = ws[(name, impl)]()
+    out = {}
+
+    def g():
+        out["v"] = f()
+
+    best, med, reps = timeit(g, mintime)
+    r = {"name": name, "impl": impl, "seconds": best, "median": med, "reps": reps, "threads": threads}
+    if name.startswith("chains_"):
+        r["rate"], r["unit"] = chain_steps(meta, name) / med, "chain-steps/s"
+    if save is not None:
+        np.save(os.path.join(d, f"torch_{threads}_{name}_{impl}.npy"), save(out["v"]))
+    del f, out
+    return r
+
+
 # --- main ----------------------------------------------------------------------------------
 
 def main():
@@ -309,6 +419,7 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("--only", default="")
     ap.add_argument("--mintime", type=float, default=2.0)
+    ap.add_argument("--serve", action="store_true", help="answer list/run requests on stdin (see above)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
@@ -317,86 +428,26 @@ def main():
     d = args.dir
     with open(os.path.join(d, "inputs.json")) as f:
         meta = json.load(f)
+    ws = workloads(d, meta)
+    if args.serve:
+        for line in sys.stdin:
+            f = line.split()
+            if f == ["list"]:
+                print(json.dumps({"workloads": [[n, i] for n, i in ws], "build": "PyTorch " + torch.__version__}), flush=True)
+            elif len(f) == 4 and f[0] == "run" and (f[1], f[2]) in ws:
+                print(json.dumps(measure(ws, meta, d, args.threads, f[1], f[2], float(f[3]))), flush=True)
+                gc.collect()
+            else:
+                sys.exit(f"torch_bench: bad request {line!r}")
+        return
     only = set(s for s in args.only.split(",") if s)
     results = []
-
-    def record(name, impl, f, save=None, flops=0.0, steps=0.0):
-        if only and name not in only:
-            return
-        out = {}
-
-        def g():
-            out["v"] = f()
-
-        best, med, reps = timeit(g, args.mintime)
-        r = {"name": name, "impl": impl, "seconds": best, "median": med, "reps": reps}
-        if flops:
-            r["rate"], r["unit"] = flops / best / 1e9, "GFLOP/s"
-        if steps:
-            r["rate"], r["unit"] = steps / best, "chain-steps/s"
-        results.append(r)
-        print(f"{name:18s} {impl:16s} {1e3 * best:10.3f} ms  (median {1e3 * med:.3f} ms, {reps} reps)", flush=True)
-        if save is not None:
-            np.save(os.path.join(d, f"torch_{args.threads}_{name}_{impl}.npy"), save(out["v"]))
-
-    s = meta["gemm_size"]
-    gen = torch.Generator().manual_seed(5)
-    A, Bm = torch.randn(s, s, generator=gen), torch.randn(s, s, generator=gen)
-    record("gemm_peak", "mm", lambda: torch.mm(A, Bm), flops=2.0 * s ** 3)
-
-    h = meta["hidden"]
-    X, y = load(d, "X.npy"), load(d, "y.npy").long()
-    params = split(load(d, "theta.npy"), h)
-    U, V = split(load(d, "u.npy"), h), split(load(d, "v.npy"), h)
-    flat = lambda parts: torch.cat([q.flatten() for q in parts]).numpy()
-    for n in (meta["n"], meta["m"]):
-        Xn, yn = X[:n], y[:n]
-        oh = torch.nn.functional.one_hot(yn, 10).to(torch.float64)
-        big = 2.0 * n * 784 * h
-        uf = torch.cat([q.flatten() for q in U])
-        with torch.no_grad():
-            for method in ("vmap", "outer"):
-                if only and f"cov_{n}" not in only and f"gram_{n}" not in only:
-                    break
-                pe = PerExample(params, min(n, 256), method)
-                record(f"cov_{n}", "perex_" + method, lambda: cov_perex(pe, Xn, yn, uf), lambda v: v.numpy(), 4 * big)
-                del pe
-            record(f"cov_{n}", "factor", lambda: cov_factor(params, Xn, yn, U), flat, 4 * big)
-            r = min(n, 256)
-            gflops = big + n * n * (784 + 2 * h)
-            for method in ("vmap", "outer"):
-                if only and f"gram_{n}" not in only:
-                    break
-                if n > 256 and method == "vmap":
-                    continue  # the product P P^T dominates at n = 4096; one materialisation suffices
-                pe = PerExample(params, n, method)
-                record(f"gram_{n}", "perex_" + method, lambda: gram_perex(pe, Xn, yn), lambda G: G[:r].numpy(), gflops)
-                del pe
-            record(f"gram_{n}", "factor", lambda: gram_factor(params, Xn, yn), lambda G: G[:r].numpy(), gflops)
-        record(f"hvp_{n}", "double_backward", lambda: hvp_double_backward(params, Xn, yn, V), flat, 4 * big)
-        record(f"hvp_{n}", "fwd_over_rev", lambda: hvp_fwd_over_rev(params, Xn, oh, V), flat, 4 * big)
-
-    small = meta["m"] < 4096
-    for name, kind, pre, lr, steps in (("chains_logistic", "logistic", "bc", meta["lr_logistic"], 3000),
-                                       ("chains_mlp32", "mlp", "digits", meta["lr_mlp"], 1000)):
+    for name, impl in ws:
         if only and name not in only:
             continue
-        if small:
-            steps = 50
-        Xc, yc = load(d, pre + "_X.npy"), load(d, pre + "_y.npy").long()
-        ch = Chains(kind, Xc, yc, load(d, pre + "_theta0.npy"), meta["chains"], min(meta["chain_batch"], Xc.shape[0]),
-                    lr, meta["weight_decay"])
-        err = ch.check()
-        if err > 1e-10:
-            sys.exit(f"torch_bench: {name}: manual gradients differ from autograd's (relative error {err:g})")
-        for impl, f in (("manual", ch.steps_manual), ("autograd", ch.steps_autograd)):
-            def go(f=f):
-                ch.reset()
-                f(steps)
-                if not torch.isfinite(ch.theta).all():
-                    sys.exit(f"torch_bench: {name}: chains diverged")
-            record(name, impl, go, steps=float(meta["chains"] * steps))
-
+        r = measure(ws, meta, d, args.threads, name, impl, args.mintime)
+        results.append(r)
+        print(f"{name:18s} {impl:16s} {1e3 * r['seconds']:10.3f} ms  (median {1e3 * r['median']:.3f} ms, {r['reps']} reps)", flush=True)
     if args.out:
         with open(args.out, "w") as f:
             json.dump({"build": "PyTorch " + torch.__version__, "threads": args.threads, "results": results}, f, indent=2)

@@ -3,6 +3,7 @@
 //
 //	gobench -prepare -dir DIR [-mnist IDXDIR]   write the workloads' inputs as .npy files
 //	gobench -dir DIR [-only a,b] [-out results.json] [-cpuprofile f]
+//	gobench -dir DIR -serve                     answer requests on stdin (the harness's rounds)
 //
 // -prepare writes, from fixed seeds: M = 4096 MNIST training images (a seeded random subset;
 // random data of the same shape when no MNIST directory is found) with their labels, θ for
@@ -12,20 +13,34 @@
 // files, so both sides compute the same numbers: the results are written beside them and
 // compared.
 //
-// The workloads (times are the best of several repetitions after one warm-up call; the
-// covariance is the population covariance of the n examples' gradients,
-// C = (1/n) Σ (g_i − ḡ)(g_i − ḡ)ᵀ, MATH.md §2):
+// -serve reads one request a line from stdin and answers each with one JSON line on stdout:
+// "list" with {"workloads": [names]}, "run NAME MINTIME" (MINTIME a Go duration) with the
+// Result of one measurement of that workload. The harness keeps one server per build and
+// sends the requests of its rounds, so that every implementation of a workload runs next to
+// the others.
 //
-//	gemm_peak         C = A·B, 2048×2048×2048, as many concurrent single-threaded calls as
-//	                  cores in the openblas build, gonum's own threaded Dgemm otherwise
+// A measurement is one warm-up call, then repetitions until MINTIME has passed (at least
+// one); when the warm-up alone took more than 5 × MINTIME it is the measurement. The
+// covariance is the population covariance of the n examples' gradients,
+// C = (1/n) Σ (g_i − ḡ)(g_i − ḡ)ᵀ, MATH.md §2. The workloads:
+//
+//	gemm_peak         C = A·B, 2048×2048×2048 on both cores: two concurrent single-threaded
+//	                  OpenBLAS calls in the openblas build, sgdprior's threaded GEMM (gonum's
+//	                  blas64 Dgemm) otherwise
+//	gemm_1t           the same product on one core (one OpenBLAS call; in the pure-Go build
+//	                  with GOMAXPROCS 1 during the call)
 //	cov_N             u ↦ Cu over N = 256 or 4096 examples: GradDotSum (one pass)
 //	gram_N            the N×N Gram matrix g_i·g_j (Model.Gram)
 //	hvp_N             (1/N) Σ H_i v (Model.HessVec)
 //	chains_logistic   SGD, 64 chains, B = 32 (with replacement), logistic on breast-cancer
 //	chains_mlp32      the same for mlp:32 on digits
+//
+// The flops each workload performs are counted by the harness (bench/table.go, flopCount);
+// gobench reports times, and chain-steps per second for the chains.
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -83,6 +98,15 @@ type inputsMeta struct {
 	LRMLP       float64 `json:"lr_mlp"`
 	WeightDecay float64 `json:"weight_decay"`
 	GemmSize    int     `json:"gemm_size"`
+	// The chains' models, for the harness's flop counts: mlp:ChainHidden on digits
+	// (DigitsP features, DigitsK classes), logistic on breast-cancer (BCP features).
+	ChainHidden int `json:"chain_hidden"`
+	DigitsP     int `json:"digits_p"`
+	DigitsK     int `json:"digits_k"`
+	BCP         int `json:"bc_p"`
+	// Steps of one call of chains_logistic and chains_mlp32.
+	StepsLogistic int `json:"steps_logistic"`
+	StepsMLP      int `json:"steps_mlp"`
 }
 
 // Result is one workload's timing.
@@ -91,8 +115,7 @@ type Result struct {
 	Seconds float64 `json:"seconds"` // best repetition
 	Median  float64 `json:"median"`
 	Reps    int     `json:"reps"`
-	// Rate is the workload's throughput: GFLOP/s (of the useful flops stated in Unit) or
-	// chain-steps per second.
+	// Rate is chain-steps per second (chains only; the harness counts the others' flops).
 	Rate float64 `json:"rate,omitempty"`
 	Unit string  `json:"unit,omitempty"`
 	// AllocsPerOp counts heap allocations per repetition (runtime.MemStats.Mallocs).
@@ -117,6 +140,7 @@ func run(args []string, stdout io.Writer) error {
 	out := fs.String("out", "", "write the results as JSON here")
 	minTime := fs.Duration("mintime", 2*time.Second, "time spent repeating each workload (at least 3 repetitions)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the timed workloads here")
+	serveMode := fs.Bool("serve", false, "answer list/run requests on stdin (see the command's doc)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -129,6 +153,9 @@ func run(args []string, stdout io.Writer) error {
 	in, err := loadInputs(*dir)
 	if err != nil {
 		return err
+	}
+	if *serveMode {
+		return serve(in, *dir, os.Stdin, stdout)
 	}
 	rep := Report{Build: buildName(), BLAS: blasimpl.Name(), GOMAXPROCS: runtime.GOMAXPROCS(0)}
 	if *cpuprofile != "" {
@@ -163,10 +190,8 @@ func run(args []string, stdout io.Writer) error {
 			fmt.Fprintf(stdout, "  %.4g %s", r.Rate, r.Unit)
 		}
 		fmt.Fprintln(stdout)
-		if w.save != nil {
-			if err := w.save(filepath.Join(*dir, "go_"+buildTag()+"_"+w.name+".npy")); err != nil {
-				return err
-			}
+		if err := w.saveTo(*dir); err != nil {
+			return err
 		}
 	}
 	if *out != "" {
@@ -230,9 +255,11 @@ func prepareInputs(dir, mnistFlag string, small bool, stdout io.Writer) error {
 		return err
 	}
 	meta := inputsMeta{M: subsetM, N: batchN, Hidden: hidden, Chains: chains, ChainBatch: chainBatch,
-		LRLogistic: 0.1, LRMLP: 0.05, WeightDecay: 1e-3, GemmSize: gemmSize}
+		LRLogistic: 0.1, LRMLP: 0.05, WeightDecay: 1e-3, GemmSize: gemmSize, ChainHidden: 32,
+		StepsLogistic: 3000, StepsMLP: 1000}
 	if small {
 		meta.M, meta.N, meta.Hidden, meta.Chains, meta.GemmSize = 64, 16, 8, 4, 64
+		meta.StepsLogistic, meta.StepsMLP = 50, 50
 	}
 	rng := rand.New(rand.NewPCG(1, 0))
 	var X *mat.Dense
@@ -289,6 +316,11 @@ func prepareInputs(dir, mnistFlag string, small bool, stdout io.Writer) error {
 		th := make([]float64, m.NumParams())
 		model.InitParams(th, m, rng)
 		files[c.name+"_X.npy"], files[c.name+"_y.npy"], files[c.name+"_theta0.npy"] = ds.X, ds.Y, th
+		if c.name == "bc" {
+			meta.BCP = ds.NumFeatures()
+		} else {
+			meta.DigitsP, meta.DigitsK = ds.NumFeatures(), ds.NumClasses()
+		}
 	}
 	for name, val := range files {
 		var err error
@@ -357,45 +389,98 @@ func loadInputs(dir string) (*inputs, error) {
 
 type workload struct {
 	name string
-	// op runs the workload once; flops is the useful work of one run (0: rate is
-	// chain-steps/s from steps).
+	// op runs the workload once; steps > 0 makes the rate chain-steps per second.
 	op    func() error
-	flops float64
 	steps float64
 	// save writes the last result, for the comparison with PyTorch (nil: nothing to save).
 	save func(path string) error
 }
 
+// saveTo writes the workload's last result into dir as go_<build>_<name>.npy.
+func (w workload) saveTo(dir string) error {
+	if w.save == nil {
+		return nil
+	}
+	return w.save(filepath.Join(dir, "go_"+buildTag()+"_"+w.name+".npy"))
+}
+
+// run measures the workload: one warm-up call, then repetitions until minTime has passed
+// (at least one, at most 200); a warm-up longer than 5 × minTime is the measurement itself.
 func (w workload) run(minTime time.Duration) (Result, error) {
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	t0 := time.Now()
 	if err := w.op(); err != nil { // warm-up: scratch space, page faults, thread start-up
 		return Result{}, err
 	}
-	var times []float64
-	var ms0, ms1 runtime.MemStats
-	runtime.ReadMemStats(&ms0)
-	start := time.Now()
-	for len(times) < 3 || (time.Since(start) < minTime && len(times) < 200) {
-		t0 := time.Now()
-		if err := w.op(); err != nil {
-			return Result{}, err
+	times := []float64{time.Since(t0).Seconds()}
+	if times[0] <= 5*minTime.Seconds() {
+		times = times[:0]
+		runtime.ReadMemStats(&ms0)
+		start := time.Now()
+		for len(times) < 1 || (time.Since(start) < minTime && len(times) < 200) {
+			t0 := time.Now()
+			if err := w.op(); err != nil {
+				return Result{}, err
+			}
+			times = append(times, time.Since(t0).Seconds())
 		}
-		times = append(times, time.Since(t0).Seconds())
 	}
 	runtime.ReadMemStats(&ms1)
 	slices.Sort(times)
 	r := Result{Seconds: times[0], Median: times[len(times)/2], Reps: len(times),
 		AllocsPerOp: float64(ms1.Mallocs-ms0.Mallocs) / float64(len(times))}
-	switch {
-	case w.flops > 0:
-		r.Rate, r.Unit = w.flops/r.Seconds/1e9, "GFLOP/s"
-	case w.steps > 0:
-		r.Rate, r.Unit = w.steps/r.Seconds, "chain-steps/s"
+	if w.steps > 0 {
+		r.Rate, r.Unit = w.steps/r.Median, "chain-steps/s"
 	}
 	return r, nil
 }
 
+// serve answers the harness's requests (one a line on r, one JSON line each on w) until r
+// ends: "list" and "run NAME MINTIME".
+func serve(in *inputs, dir string, r io.Reader, w io.Writer) error {
+	ws := in.workloads()
+	byName := map[string]workload{}
+	var names []string
+	for _, x := range ws {
+		byName[x.name] = x
+		names = append(names, x.name)
+	}
+	enc := json.NewEncoder(w)
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		switch {
+		case len(f) == 1 && f[0] == "list":
+			if err := enc.Encode(map[string]any{"workloads": names, "build": buildName(), "blas": blasimpl.Name(), "gomaxprocs": runtime.GOMAXPROCS(0)}); err != nil {
+				return err
+			}
+		case len(f) == 3 && f[0] == "run":
+			x, ok := byName[f[1]]
+			d, err := time.ParseDuration(f[2])
+			if !ok || err != nil {
+				return fmt.Errorf("bad request %q", sc.Text())
+			}
+			res, err := x.run(d)
+			if err != nil {
+				return fmt.Errorf("%s: %w", x.name, err)
+			}
+			res.Name = x.name
+			if err := x.saveTo(dir); err != nil {
+				return err
+			}
+			if err := enc.Encode(res); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("bad request %q", sc.Text())
+		}
+	}
+	return sc.Err()
+}
+
 func (in *inputs) workloads() []workload {
-	ws := []workload{in.gemmPeak()}
+	ws := []workload{in.gemmPeak(false), in.gemmPeak(true)}
 	net, err := model.NewNetwork(fmt.Sprintf("mlp:%d", in.meta.Hidden), 784, 10, model.Options{})
 	if err != nil {
 		panic(err) // the spec is a constant
@@ -405,24 +490,18 @@ func (in *inputs) workloads() []workload {
 		ws = append(ws, covWorkload(net, in.theta, b, in.u), gramWorkload(net, in.theta, b), hvpWorkload(net, in.theta, b, in.v))
 	}
 	ws = append(ws,
-		in.chainWorkload("chains_logistic", "logistic", in.bcX, in.bcY, in.bcTh, in.meta.LRLogistic, 3000),
-		in.chainWorkload("chains_mlp32", "mlp:32", in.digitsX, in.digitsY, in.digitTh, in.meta.LRMLP, 1000))
+		in.chainWorkload("chains_logistic", "logistic", in.bcX, in.bcY, in.bcTh, in.meta.LRLogistic, in.meta.StepsLogistic),
+		in.chainWorkload("chains_mlp32", "mlp:32", in.digitsX, in.digitsY, in.digitTh, in.meta.LRMLP, in.meta.StepsMLP))
 	return ws
 }
-
-// bigFlops is the flop count of one n×784·784×h product, the unit of the per-example passes.
-func bigFlops(n, p, h int) float64 { return 2 * float64(n) * float64(p) * float64(h) }
 
 // covWorkload: u ↦ Cu with C = (1/n) Σ (g_i − ḡ)(g_i − ḡ)ᵀ in one forward and backward
 // pass (Network.GradDotSum): w_i = (g_i·u − ḡ·u)/n, Cu = Σ w_i g_i. ḡ is computed once
 // before the timing, as a caller applying C many times at one θ does (score's factor).
-// Flops performed: 3 products of the size of the first layer (the forward pass X W₁ᵀ,
-// X U₁ᵀ and Δ₁ᵀ diag(w) X).
 func covWorkload(net *model.Network, theta []float64, b model.Batch, u []float64) workload {
-	n, p := b.X.Dims()
+	n, _ := b.X.Dims()
 	w, dst, mean := make([]float64, n), make([]float64, len(theta)), make([]float64, len(theta))
 	net.Loss(mean, theta, b)
-	h := net.Layers()[0].Out
 	return workload{
 		name: fmt.Sprintf("cov_%d", n),
 		op: func() error {
@@ -433,21 +512,17 @@ func covWorkload(net *model.Network, theta []float64, b model.Batch, u []float64
 			net.GradDotSum(dst, w, theta, b, u, mu, 1/float64(n), 1)
 			return nil
 		},
-		flops: 3 * bigFlops(n, p, h),
-		save:  func(path string) error { return data.WriteVector(path, dst) },
+		save: func(path string) error { return data.WriteVector(path, dst) },
 	}
 }
 
-// gramWorkload: the n×n Gram matrix. Useful flops: the forward pass and the lower triangles
-// of X Xᵀ, Δ₁Δ₁ᵀ and A₁A₁ᵀ.
+// gramWorkload: the n×n Gram matrix.
 func gramWorkload(net *model.Network, theta []float64, b model.Batch) workload {
-	n, p := b.X.Dims()
+	n, _ := b.X.Dims()
 	G := mat.NewDense(n, n, nil)
-	h := net.Layers()[0].Out
 	return workload{
-		name:  fmt.Sprintf("gram_%d", n),
-		op:    func() error { net.Gram(G, theta, b); return nil },
-		flops: bigFlops(n, p, h) + float64(n)*float64(n)*float64(p+2*h),
+		name: fmt.Sprintf("gram_%d", n),
+		op:   func() error { net.Gram(G, theta, b); return nil },
 		save: func(path string) error {
 			// The first min(n, 256) rows are enough to compare.
 			r := min(n, 256)
@@ -456,18 +531,14 @@ func gramWorkload(net *model.Network, theta []float64, b model.Batch) workload {
 	}
 }
 
-// hvpWorkload: (1/n) Σ H_i v by the R-operator. Useful flops: 4 first-layer-sized products
-// (forward X W₁ᵀ, R-forward X V₁ᵀ, backward Δ₁ᵀX and its R-part RΔ₁ᵀX; the second layer's
-// products are 12× smaller and not counted).
+// hvpWorkload: (1/n) Σ H_i v by the R-operator.
 func hvpWorkload(net *model.Network, theta []float64, b model.Batch, v []float64) workload {
-	n, p := b.X.Dims()
+	n, _ := b.X.Dims()
 	dst := make([]float64, len(theta))
-	h := net.Layers()[0].Out
 	return workload{
-		name:  fmt.Sprintf("hvp_%d", n),
-		op:    func() error { net.HessVec(dst, theta, b, v); return nil },
-		flops: 4 * bigFlops(n, p, h),
-		save:  func(path string) error { return data.WriteVector(path, dst) },
+		name: fmt.Sprintf("hvp_%d", n),
+		op:   func() error { net.HessVec(dst, theta, b, v); return nil },
+		save: func(path string) error { return data.WriteVector(path, dst) },
 	}
 }
 
@@ -484,9 +555,6 @@ func (in *inputs) chainWorkload(name, spec string, X *mat.Dense, Y, init []float
 		panic(err)
 	}
 	prob := sim.NewModelProblem(m, model.Batch{X: X, Y: Y}, in.meta.WeightDecay)
-	if in.meta.M < subsetM { // -small inputs
-		steps = 50
-	}
 	cfg := sim.Config{Method: sim.SGD, Sampling: noise.With, LR: lr, Batch: min(in.meta.ChainBatch, n),
 		Chains: in.meta.Chains, Steps: steps, Burnin: steps - 1, Seed: 1, Init: init, CheckLossEvery: steps}
 	return workload{
@@ -499,13 +567,17 @@ func (in *inputs) chainWorkload(name, spec string, X *mat.Dense, Y, init []float
 	}
 }
 
-// gemmPeak: C = A·B for square matrices through blas64. In the openblas build OpenBLAS runs
-// one thread per call, so GOMAXPROCS goroutines each multiply their own matrices at once
-// (the machine's peak as sgdprior can use it); gonum's Dgemm splits one product itself.
-func (in *inputs) gemmPeak() workload {
+// gemmPeak: C = A·B for square matrices through blas64 on both cores, or on one
+// (oneCore). In the openblas build OpenBLAS runs one thread per call, so two goroutines
+// each multiply their own matrices at once (the machine's peak as sgdprior can use it), or
+// one does; in the pure-Go build sgdprior's GEMM (blas64's Dgemm) splits one product
+// between the cores itself, and GOMAXPROCS is 1 during the call for one core.
+func (in *inputs) gemmPeak(oneCore bool) workload {
 	s := in.meta.GemmSize
-	calls := 1
-	if blasimpl.OpenBLAS {
+	calls, name := 1, "gemm_peak"
+	if oneCore {
+		name = "gemm_1t"
+	} else if blasimpl.OpenBLAS {
 		calls = runtime.GOMAXPROCS(0)
 	}
 	rng := rand.New(rand.NewPCG(5, 5))
@@ -519,8 +591,11 @@ func (in *inputs) gemmPeak() workload {
 	}
 	impl := blas64.Implementation()
 	return workload{
-		name: "gemm_peak",
+		name: name,
 		op: func() error {
+			if oneCore && !blasimpl.OpenBLAS {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+			}
 			var wg sync.WaitGroup
 			for i := range ops {
 				wg.Add(1)
@@ -535,6 +610,5 @@ func (in *inputs) gemmPeak() workload {
 			}
 			return nil
 		},
-		flops: 2 * float64(s) * float64(s) * float64(s) * float64(calls),
 	}
 }
