@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/sgdprior/sgdprior/internal/kernel"
 )
@@ -9,9 +10,10 @@ import (
 // MultiGradSum computes the weighted gradient sums Σ_i w_{g,i} g_i(θ_g) of a linear model
 // (linreg, logistic, softmax: a Network without hidden layer) at G points θ_1, …, θ_G at
 // once, by matrix–matrix products over the shared data (docs/MATH.md §2.1): with the
-// stacked weights W = [W_1; …; W_G] (G·K × p), the outputs of every point are
-// Z = X Wᵀ + 1 bᵀ (n × G·K); the head gives Δ_g per point; with T = [diag(w_1) Δ_1, …,
-// diag(w_G) Δ_G] the weight gradients are Tᵀ X (G·K × p) and the bias gradients Tᵀ 1.
+// stacked weights W = [W_1; …; W_G] (G·K × p) and biases b, the outputs of every point are
+// Z = X Wᵀ + 1 bᵀ (n × G·K); the head gives Δ_g (n × K) per point; with
+// T = [diag(w_1) Δ_1, …, diag(w_G) Δ_G] (n × G·K) the weight gradients are (Xᵀ T)ᵀ
+// (G·K × p) and the bias gradients Tᵀ 1.
 // Two products of the data's size serve all G points, where G calls of GradSum make 2G
 // matrix–vector products.
 //
@@ -27,7 +29,7 @@ type MultiGradSum struct {
 	bias []float64 // G·K: the stacked biases
 	z    []float64 // rows × G·K: the outputs of the chunk
 	t    []float64 // rows × G·K: w_{g,i} Δ_{g,i}
-	gw   []float64 // G·K × p: weight gradients
+	gw   []float64 // p × G·K: weight gradients, transposed
 	gb   []float64 // G·K: bias gradients
 	ctx  kernel.GemmCtx
 }
@@ -97,56 +99,105 @@ func (mg *MultiGradSum) GradSums(dst, theta [][]float64, b Batch, w [][]float64)
 	for i0 := 0; i0 < nb; i0 += multiRows {
 		nr := min(multiRows, nb-i0)
 		x := X.Data[i0*X.Stride:]
+		// Z = X Wᵀ + 1 bᵀ (nr × G·K) for all G points: columns g·K, …, g·K + K − 1 are
+		// point g's outputs.
 		z := mg.z[:nr*gk]
 		fillRows(z, nr, mg.bias)
-		// Z = X Wᵀ + 1 bᵀ for all G points.
 		mg.ctx.Gemm(false, true, nr, gk, p, 1, x, X.Stride, mg.wt, p, 1, z, gk)
 		t := mg.t[:nr*gk]
-		for g := range G {
-			mg.headWeighted(t, z, b.Y[i0:i0+nr], w[g][i0:i0+nr], g, K, gk, nr, i0)
+		y := b.Y[i0 : i0+nr]
+		switch {
+		case n.head == Bernoulli:
+			bernoulliWeightedDelta(t, z, y, w, i0, nr)
+		case n.head == Gaussian && K == 1:
+			gaussianWeightedDelta(t, z, y, w, i0, nr, 1/(n.sigma*n.sigma))
+		default:
+			for g := range G {
+				mg.headWeighted(t, z, y, w[g][i0:i0+nr], g, K, gk, nr, i0)
+			}
 		}
 		beta := 1.0
 		if i0 == 0 {
 			beta = 0
 		}
-		// Weight gradients Tᵀ X, bias gradients Tᵀ 1 (a column sum, in row order).
-		mg.ctx.Gemm(true, false, gk, p, nr, 1, t, gk, x, X.Stride, beta, mg.gw, p)
+		// Weight gradients (T X)ᵀ = Xᵀ T (p × G·K), T = [diag(w_g) Δ_g]_g (nr × G·K); bias
+		// gradients Tᵀ 1, summed row by row.
+		mg.ctx.Gemm(true, false, p, gk, nr, 1, x, X.Stride, t, gk, beta, mg.gw, gk)
 		for i := range nr {
 			ti := t[i*gk : (i+1)*gk]
-			for j, v := range ti {
-				mg.gb[j] += v
+			for r, v := range ti {
+				mg.gb[r] += v
 			}
 		}
 	}
 	for g := range G {
-		copy(dst[g][ly.WeightOffset:ly.BiasOffset], mg.gw[g*K*p:(g+1)*K*p])
+		gw := dst[g][ly.WeightOffset:ly.BiasOffset]
+		for k := range K {
+			for j := range p {
+				gw[k*p+j] = mg.gw[j*gk+g*K+k]
+			}
+		}
 		copy(dst[g][ly.BiasOffset:ly.BiasOffset+K], mg.gb[g*K:(g+1)*K])
 	}
 }
 
-// headWeighted evaluates the head of point g on its columns of the chunk's outputs z and
-// writes w_i Δ_{g,i} into the same columns of t.
+// bernoulliWeightedDelta writes t_{ig} = w[g][row0+i] (σ(z_{ig}) − y_i), the weighted
+// output errors of the Bernoulli head (ℓ = softplus(z) − y z, ∂ℓ/∂z = σ(z) − y, MATH.md
+// §1) of G points on a chunk of nr examples (z, t: nr × G), with σ(z) = s/(1 + e),
+// e = exp(−|z|), s = 1 for z ≥ 0 and e otherwise (stable for any z; s is selected without
+// a branch, the sign of z being unpredictable). row0 is the chunk's first example, for the
+// error on a target outside {0, 1}.
+func bernoulliWeightedDelta(t, z, y []float64, w [][]float64, row0, nr int) {
+	G := len(w)
+	t = t[:nr*G]
+	z = z[:nr*G]
+	for i, v := range z {
+		t[i] = -math.Abs(v)
+	}
+	kernel.ExpNonPosInPlace(t)
+	const one = 0x3ff0000000000000 // the bits of 1.0
+	for i := range nr {
+		yi := y[i]
+		if yi != 0 && yi != 1 {
+			badLabel(yi, row0+i, 2)
+		}
+		ti := t[i*G : (i+1)*G]
+		zi := z[i*G : (i+1)*G]
+		for g, e := range ti {
+			neg := -(math.Float64bits(zi[g]) >> 63) // all ones when the sign bit of z is set
+			s := math.Float64frombits(one&^neg | math.Float64bits(e)&neg)
+			ti[g] = w[g][row0+i] * (s/(1+e) - yi)
+		}
+	}
+}
+
+// gaussianWeightedDelta writes t_{ig} = w[g][row0+i] (z_{ig} − y_i)/σ² (invVar = 1/σ²),
+// the weighted output errors of the Gaussian head ℓ = (z − y)²/(2σ²) (MATH.md §1) of G
+// points on a chunk of nr examples (z, t: nr × G).
+func gaussianWeightedDelta(t, z, y []float64, w [][]float64, row0, nr int, invVar float64) {
+	G := len(w)
+	for i := range nr {
+		yi := y[i]
+		ti := t[i*G : (i+1)*G]
+		zi := z[i*G : (i+1)*G]
+		for g, v := range zi {
+			ti[g] = w[g][row0+i] * ((v - yi) * invVar)
+		}
+	}
+}
+
+// headWeighted evaluates the head of point g (evalHead: the categorical head) on its
+// columns g·K, …, g·K + K − 1 of the chunk's outputs z and writes w_i Δ_{g,i} into the same
+// columns of t (both nr × G·K).
 func (mg *MultiGradSum) headWeighted(t, z, y, w []float64, g, K, gk, nr, row0 int) {
 	n := mg.net
 	s := n.s
 	out := s.out[:nr*K]
-	if K == 1 {
-		for i := range nr {
-			out[i] = z[i*gk+g]
-		}
-	} else {
-		for i := range nr {
-			copy(out[i*K:(i+1)*K], z[i*gk+g*K:i*gk+(g+1)*K])
-		}
+	for i := range nr {
+		copy(out[i*K:(i+1)*K], z[i*gk+g*K:i*gk+(g+1)*K])
 	}
 	n.evalHead(y, nr, row0, headGrad)
 	del := s.del[0]
-	if K == 1 {
-		for i := range nr {
-			t[i*gk+g] = w[i] * del[i]
-		}
-		return
-	}
 	for i := range nr {
 		kernel.ScaleTo(t[i*gk+g*K:i*gk+(g+1)*K], w[i], del[i*K:(i+1)*K])
 	}
