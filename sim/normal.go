@@ -81,8 +81,10 @@ func zigSplit(u uint64) (layer int, neg bool, unif float64) {
 	return int(u & (zigLayers - 1)), u&(1<<8) != 0, float64(int64(u>>11)) * (1.0 / (1 << 53))
 }
 
-// fillNormals fills dst with independent N(0, 1) draws from src.
-func fillNormals(dst []float64, src *rand.PCG) {
+// FillNormals fills dst with independent N(0, 1) draws from src (the ziggurat of MATH.md
+// §3.1), as Gauss, SDE and SGLD draw their noise from each chain's stream: callers that
+// must reproduce a chain's draws (escape's Gaussian-noise chains) use it on the same stream.
+func FillNormals(dst []float64, src *rand.PCG) {
 	for j := range dst {
 		u := src.Uint64()
 		i, _, un := zigSplit(u)

@@ -32,12 +32,12 @@ func TestZigguratTables(t *testing.T) {
 	}
 }
 
-// draws returns n normals from fillNormals on stream (seed, 1), in slices of 1000.
+// draws returns n normals from FillNormals on stream (seed, 1), in slices of 1000.
 func draws(n int, seed uint64) []float64 {
 	z := make([]float64, n)
 	src := rand.NewPCG(seed, 1)
 	for i := 0; i < n; i += 1000 {
-		fillNormals(z[i:min(n, i+1000)], src)
+		FillNormals(z[i:min(n, i+1000)], src)
 	}
 	return z
 }
@@ -189,14 +189,14 @@ func TestZigguratPaths(t *testing.T) {
 	}
 }
 
-// BenchmarkNormals: 569 normals (breast cancer's N) by fillNormals and by
+// BenchmarkNormals: 569 normals (breast cancer's N) by FillNormals and by
 // rand.Rand.NormFloat64, the previous generator.
 func BenchmarkNormals(b *testing.B) {
 	z := make([]float64, 569)
 	b.Run("ziggurat", func(b *testing.B) {
 		src := rand.NewPCG(1, 2)
 		for range b.N {
-			fillNormals(z, src)
+			FillNormals(z, src)
 		}
 	})
 	b.Run("NormFloat64", func(b *testing.B) {

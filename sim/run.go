@@ -578,7 +578,7 @@ func (w *worker) step(c *chain, s *settings) (checked, finite bool) {
 		axpy(-s.stepScale, w.grad, c.theta)
 	case SGLD:
 		w.p.MiniBatchGrad(w.grad, c.theta, c.batches.Next(c.rng))
-		fillNormals(w.z, c.pcg)
+		FillNormals(w.z, c.pcg)
 		for j, g := range w.grad {
 			c.theta[j] += -s.stepScale*g + s.noiseScale*w.z[j]
 		}
@@ -598,10 +598,10 @@ func (w *worker) gaussGrad(c *chain, s *settings) {
 }
 
 // gaussWeights writes w_i = 1/N + √(κ_B/(N h))·(z_i − z̄), z ~ N(0, I_N) drawn from src
-// (fillNormals), into w (length N): Σ_i w_i g_i is ∇L_NLL(θ) plus noise of covariance
+// (FillNormals), into w (length N): Σ_i w_i g_i is ∇L_NLL(θ) plus noise of covariance
 // (κ_B/h)·C(θ) (MATH.md §2).
 func gaussWeights(w []float64, src *rand.PCG, s *settings) {
-	fillNormals(w, src)
+	FillNormals(w, src)
 	var sum float64
 	for _, z := range w {
 		sum += z
