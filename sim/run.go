@@ -32,11 +32,12 @@ type chain struct {
 	kept    int
 }
 
-// groupSize is the number of chains a worker advances in lock-step (chains
-// groupSize·g, …, groupSize·g + groupSize − 1 form group g; the last group may be smaller).
-// Gauss and SDE compute the full-data passes of a group's chains together when the Problem
-// has a batched path (batchProblem). The grouping depends on the chain index alone, never
-// on GOMAXPROCS, so results do not either.
+// groupSize is the number of chains a worker advances in lock-step when Gauss and SDE
+// compute the full-data passes of a group's chains together, which they do when the Problem
+// has a batched path (batchProblem): chains groupSize·g, …, groupSize·g + groupSize − 1
+// form group g (the last group may be smaller). Otherwise every chain is its own group, so
+// that a few chains still spread over the workers. The grouping depends on the method, the
+// Problem and the chain index, never on GOMAXPROCS, so results do not either.
 const groupSize = 8
 
 // batchProblem is a Problem that computes the weighted gradient sums of several points in
@@ -100,6 +101,7 @@ type settings struct {
 	kappa      float64
 	noiseScale float64 // Gauss/SDE: w_i = 1/N + noiseScale·(z_i − z̄); SGLD: √(2ηT/N)
 	stepScale  float64 // θ ← θ − stepScale·grad (η, or hη for SDE)
+	group      int     // chains per lock-step group: groupSize (batched Gauss, SDE) or 1
 }
 
 // checkMemory checks, before anything is allocated, that the chains' buffers fit in the
@@ -228,6 +230,12 @@ func validate(p Problem, cfg Config) (*settings, []string, error) {
 	s.kappa = kappa
 	if (s.Method == Gauss || s.Method == SDE) && s.Sampling == noise.Reshuffle {
 		warn = append(warn, fmt.Sprintf("method %v draws Gaussian noise: sampling reshuffle only sets κ_B, as without", s.Method))
+	}
+	s.group = 1
+	if s.Method == Gauss || s.Method == SDE {
+		if bp, ok := p.(batchProblem); ok && bp.BatchedGrad(groupSize) != nil {
+			s.group = groupSize
+		}
 	}
 	s.stepScale = s.LR
 	switch s.Method {
@@ -405,7 +413,7 @@ func (w *worker) batched(s *settings) BatchedGrad {
 	return w.bg
 }
 
-// runSegment advances every chain to step target on the workers, group by group (groupSize
+// runSegment advances every chain to step target on the workers, group by group (s.group
 // chains in lock-step). A chain stops early when ctx is cancelled, or when a chain of lower
 // index has diverged; a diverging chain records its error in errs. Every chain below the
 // lowest diverging one runs as far as it would alone, so the error Run reports (the
@@ -413,7 +421,7 @@ func (w *worker) batched(s *settings) BatchedGrad {
 func runSegment(ctx context.Context, workers []*worker, chains []*chain, s *settings, target int, errs []error) {
 	var stop atomic.Int64 // the lowest index of a diverged chain
 	stop.Store(math.MaxInt64)
-	ng := (len(chains) + groupSize - 1) / groupSize
+	ng := (len(chains) + s.group - 1) / s.group
 	next := make(chan int, ng)
 	for g := range ng {
 		next <- g
@@ -425,8 +433,8 @@ func runSegment(ctx context.Context, workers []*worker, chains []*chain, s *sett
 		go func() {
 			defer wg.Done()
 			for g := range next {
-				k0 := g * groupSize
-				k1 := min(len(chains), k0+groupSize)
+				k0 := g * s.group
+				k1 := min(len(chains), k0+s.group)
 				w.advance(ctx, k0, chains[k0:k1], errs[k0:k1], s, target, &stop)
 			}
 		}()
@@ -513,7 +521,7 @@ func (w *worker) finish(k int, c *chain, s *settings, checked, finite bool) erro
 // gradient draw every active chain's weights from its own stream and make one batched
 // full-data pass for the whole group (inactive chains ride along and are not updated).
 func (w *worker) stepGroup(cs []*chain, s *settings) {
-	if s.Method == Gauss || s.Method == SDE {
+	if s.group > 1 {
 		if bg := w.batched(s); bg != nil {
 			for j := range w.thetas {
 				w.thetas[j] = w.pad // padding: finite weights (any), results dropped
