@@ -126,7 +126,8 @@ func runChains(ctx context.Context, p sim.Problem, cfg *chainConfig) ([]chainRes
 // run runs chain k.
 func (w *worker) run(ctx context.Context, cfg *chainConfig, k int) chainResult {
 	theta := append([]float64(nil), cfg.init...)
-	rng := rand.New(rand.NewPCG(cfg.seed, cfg.streamBase+uint64(k)))
+	pcg := rand.NewPCG(cfg.seed, cfg.streamBase+uint64(k))
+	rng := rand.New(pcg)
 	var batches *noise.Sampler
 	if cfg.noise == SGDNoise {
 		batches = noise.NewSampler(cfg.sampling, w.p.NumExamples(), cfg.batch)
@@ -135,7 +136,7 @@ func (w *worker) run(ctx context.Context, cfg *chainConfig, k int) chainResult {
 		if step%1024 == 0 && ctx.Err() != nil {
 			return chainResult{}
 		}
-		w.step(cfg, theta, rng, batches)
+		w.step(cfg, theta, pcg, rng, batches)
 		if step%cfg.checkEvery == 0 || step == cfg.steps {
 			if !finite(theta) || cfg.escaped(w.p, theta) {
 				return chainResult{step: step, escaped: true, final: theta}
@@ -155,13 +156,13 @@ func finite(x []float64) bool {
 }
 
 // step makes one step of cfg.noise from theta (MATH.md §12).
-func (w *worker) step(cfg *chainConfig, theta []float64, rng *rand.Rand, batches *noise.Sampler) {
+func (w *worker) step(cfg *chainConfig, theta []float64, pcg *rand.PCG, rng *rand.Rand, batches *noise.Sampler) {
 	switch cfg.noise {
 	case SGDNoise:
 		w.p.MiniBatchGrad(w.grad, theta, batches.Next(rng))
 		floats.AddScaled(theta, -cfg.lr, w.grad)
 	case GaussNoise:
-		w.gaussGrad(cfg, theta, rng)
+		w.gaussGrad(cfg, theta, pcg)
 		floats.AddScaled(theta, -cfg.lr, w.grad)
 	default:
 		w.fullGrad(theta)
@@ -171,14 +172,13 @@ func (w *worker) step(cfg *chainConfig, theta []float64, rng *rand.Rand, batches
 }
 
 // gaussGrad writes ∇L(θ) + ξ into w.grad, ξ ~ N(0, κ_B C(θ)), exactly as sim's Gaussian-noise
-// SGD draws it (the same stream consumption): Σ_i w_i g_i with w_i = 1/N + √(κ_B/N)(z_i − z̄),
+// SGD draws it (the same stream consumption, sim.FillNormals): Σ_i w_i g_i with w_i = 1/N + √(κ_B/N)(z_i − z̄),
 // z ~ N(0, I_N), whose noise part has covariance κ_B·C(θ) (MATH.md §2), plus ∇r(θ).
-func (w *worker) gaussGrad(cfg *chainConfig, theta []float64, rng *rand.Rand) {
+func (w *worker) gaussGrad(cfg *chainConfig, theta []float64, pcg *rand.PCG) {
 	n := len(w.w)
+	sim.FillNormals(w.w, pcg) // sim's generator on the chain's stream (MATH.md §3.1)
 	var sum float64
-	for i := range w.w {
-		z := rng.NormFloat64()
-		w.w[i] = z
+	for _, z := range w.w {
 		sum += z
 	}
 	mean := sum / float64(n)

@@ -197,7 +197,7 @@ func TestGaussNoiseVariance(t *testing.T) {
 	w := &worker{p: sp, grad: make([]float64, p.D()), w: make([]float64, p.N())}
 	w.fullGrad(theta)
 	full := append([]float64(nil), w.grad...)
-	rng := rand.New(rand.NewPCG(1, 2))
+	rng := rand.NewPCG(1, 2)
 	m := 4000
 	var tot, tot2 float64
 	for range m {

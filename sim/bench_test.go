@@ -103,37 +103,47 @@ func (l *logistic) Clone() Problem { return l }
 
 // TestHotLoopAllocs requires the per-step loop (batch drawing, gradient, update, divergence
 // checks, keeping a sample, projection, observer) to make no allocation, for every method
-// and sampling scheme.
+// and sampling scheme, on a group of 3 chains, for a Problem without a batched path and for
+// the model adapter (batched Gauss and SDE passes).
 func TestHotLoopAllocs(t *testing.T) {
-	p := newLogistic(100, 5, 1)
-	init := make([]float64, p.Dim())
-	for _, m := range []Method{SGD, Gauss, SDE, SGLD} {
-		for _, smp := range []noise.Sampling{noise.Without, noise.With, noise.Reshuffle} {
-			for _, project := range []bool{false, true} {
-				cfg := Config{Method: m, Sampling: smp, LR: 0.1, Batch: 8, DT: 0.5, Chains: 1, Steps: 2000,
-					Init: init, CheckLossEvery: 3, Observe: func(int, int, []float64) {}}
-				if project {
-					cfg.Project = func(dst, theta []float64) { dst[0] = theta[0] }
-					cfg.ProjectDim = 1
-				}
-				s, _, err := validate(p, cfg)
-				if err != nil {
-					t.Fatal(err)
-				}
-				s.LossBound = 1e9
-				c := newChain(s, 0)
-				w := newWorker(p.Clone(), s)
-				target := 0
-				var stop atomic.Int64
-				stop.Store(math.MaxInt64)
-				allocs := testing.AllocsPerRun(50, func() {
-					target += 20
-					if err := w.advance(context.Background(), 0, c, s, target, &stop); err != nil {
+	mp, _ := modelBench(t, "logistic", 100, 5, 2)
+	for _, p := range []Problem{newLogistic(100, 5, 1), mp} {
+		init := make([]float64, p.Dim())
+		for _, m := range []Method{SGD, Gauss, SDE, SGLD} {
+			for _, smp := range []noise.Sampling{noise.Without, noise.With, noise.Reshuffle} {
+				for _, project := range []bool{false, true} {
+					cfg := Config{Method: m, Sampling: smp, LR: 0.1, Batch: 8, DT: 0.5, Chains: 3, Steps: 2000,
+						Init: init, CheckLossEvery: 3, Observe: func(int, int, []float64) {}}
+					if project {
+						cfg.Project = func(dst, theta []float64) { dst[0] = theta[0] }
+						cfg.ProjectDim = 1
+					}
+					s, _, err := validate(p, cfg)
+					if err != nil {
 						t.Fatal(err)
 					}
-				})
-				if allocs != 0 {
-					t.Errorf("%v/%v project=%v: %v allocations per 20 steps", m, smp, project, allocs)
+					s.LossBound = 1e9
+					cs := []*chain{newChain(s, 0), newChain(s, 1), newChain(s, 2)}
+					errs := make([]error, 3)
+					w := newWorker(p.Clone(), s)
+					target := 0
+					var stop atomic.Int64
+					stop.Store(math.MaxInt64)
+					allocs := testing.AllocsPerRun(50, func() {
+						target += 20
+						w.advance(context.Background(), 0, cs, errs, s, target, &stop)
+						for _, err := range errs {
+							if err != nil {
+								t.Fatal(err)
+							}
+						}
+					})
+					if allocs != 0 {
+						t.Errorf("%T %v/%v project=%v: %v allocations per 20 steps", p, m, smp, project, allocs)
+					}
+					if cs[2].step != target {
+						t.Errorf("%v: chain 2 at step %d, want %d", m, cs[2].step, target)
+					}
 				}
 			}
 		}
@@ -172,8 +182,9 @@ func benchRunFrom(b *testing.B, p Problem, init []float64, m Method, batch int) 
 }
 
 // modelBench returns the adapter on model spec over n random examples with p standard
-// normal features and labels uniform on k classes, and a PyTorch-style initial θ.
-func modelBench(b *testing.B, spec string, n, p, k int) (Problem, []float64) {
+// normal features and labels uniform on k classes (standard normal targets for k = 0),
+// and a PyTorch-style initial θ.
+func modelBench(b testing.TB, spec string, n, p, k int) (Problem, []float64) {
 	m, err := model.New(spec, p, k, model.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -185,7 +196,11 @@ func modelBench(b *testing.B, spec string, n, p, k int) (Problem, []float64) {
 		for j := range p {
 			x.Set(i, j, rng.NormFloat64())
 		}
-		y[i] = float64(rng.IntN(k))
+		if k == 0 { // numeric target (linreg)
+			y[i] = rng.NormFloat64()
+		} else {
+			y[i] = float64(rng.IntN(k))
+		}
 	}
 	init := make([]float64, m.NumParams())
 	model.InitParams(init, m, rng)

@@ -105,3 +105,21 @@ func (p *modelProblem) Loss(theta []float64) float64 {
 func (p *modelProblem) Clone() Problem {
 	return &modelProblem{m: p.m.Clone(), b: p.b, wd: p.wd}
 }
+
+// BatchedGrad returns model.MultiGradSum's batched weighted gradients for G points when the
+// model is linear (linreg, logistic, softmax), else nil.
+func (p *modelProblem) BatchedGrad(G int) BatchedGrad {
+	mg, ok := model.NewMultiGradSum(p.m, G)
+	if !ok {
+		return nil
+	}
+	return &modelBatched{mg: mg, b: p.b}
+}
+
+// modelBatched is the BatchedGrad of a modelProblem.
+type modelBatched struct {
+	mg *model.MultiGradSum
+	b  model.Batch
+}
+
+func (m *modelBatched) WeightedGrads(dst, theta, w [][]float64) { m.mg.GradSums(dst, theta, m.b, w) }

@@ -32,13 +32,52 @@ type chain struct {
 	kept    int
 }
 
+// groupSize is the number of chains a worker advances in lock-step when Gauss and SDE
+// compute the full-data passes of a group's chains together, which they do when the Problem
+// has a batched path (batchProblem): chains groupSize·g, …, groupSize·g + groupSize − 1
+// form group g (the last group may be smaller). Otherwise every chain is its own group, so
+// that a few chains still spread over the workers. The grouping depends on the method, the
+// Problem and the chain index, never on GOMAXPROCS, so results do not either.
+const groupSize = 8
+
+// batchProblem is a Problem that computes the weighted gradient sums of several points in
+// one pass over its data (for the model adapter: model.MultiGradSum's matrix–matrix
+// products, docs/MATH.md §2.1).
+type batchProblem interface {
+	Problem
+	// BatchedGrad returns the batched weighted gradient for G points, with its own
+	// scratch space, or nil when the problem has no batched path.
+	BatchedGrad(G int) BatchedGrad
+}
+
+// BatchedGrad computes Σ_i w[g][i] g_i(theta[g]) over all N examples into dst[g] for each
+// of its G points (no regulariser); dst[g] depends only on theta[g], w[g] and G.
+type BatchedGrad interface {
+	WeightedGrads(dst, theta, w [][]float64)
+}
+
 // worker holds one goroutine's scratch space and its own clone of the Problem. Workers hold
-// no chain state, so which worker runs which chain does not affect results.
+// no chain state, so which worker runs which group of chains does not affect results.
 type worker struct {
 	p    Problem
 	grad []float64
 	w    []float64    // Gauss, SDE: the weights of WeightedGrad
 	dp   decayProblem // p, when SGD can fuse its weight decay into the update (else nil)
+	z    []float64    // SGLD: the normals of one step (length d)
+
+	// Groups: the batched gradients by group size (created on first use; nil entries for
+	// sizes without a batched path), and per chain of the group its weights, gradient,
+	// iterate and state of the current step.
+	bp      batchProblem
+	bg      BatchedGrad // for groupSize points; a smaller group is padded
+	bgTried bool
+	pad     []float64 // the point of the padding slots (a copy of Init)
+	ws      [groupSize][]float64
+	grads   [groupSize][]float64
+	thetas  [groupSize][]float64
+	active  [groupSize]bool
+	checked [groupSize]bool
+	finite  [groupSize]bool
 }
 
 // decayProblem is a Problem whose regulariser is r(θ) = (λ/2)‖θ‖² and which can give the
@@ -62,6 +101,7 @@ type settings struct {
 	kappa      float64
 	noiseScale float64 // Gauss/SDE: w_i = 1/N + noiseScale·(z_i − z̄); SGLD: √(2ηT/N)
 	stepScale  float64 // θ ← θ − stepScale·grad (η, or hη for SDE)
+	group      int     // chains per lock-step group: groupSize (batched Gauss, SDE) or 1
 }
 
 // checkMemory checks, before anything is allocated, that the chains' buffers fit in the
@@ -190,6 +230,12 @@ func validate(p Problem, cfg Config) (*settings, []string, error) {
 	s.kappa = kappa
 	if (s.Method == Gauss || s.Method == SDE) && s.Sampling == noise.Reshuffle {
 		warn = append(warn, fmt.Sprintf("method %v draws Gaussian noise: sampling reshuffle only sets κ_B, as without", s.Method))
+	}
+	s.group = 1
+	if s.Method == Gauss || s.Method == SDE {
+		if bp, ok := p.(batchProblem); ok && bp.BatchedGrad(groupSize) != nil {
+			s.group = groupSize
+		}
 	}
 	s.stepScale = s.LR
 	switch s.Method {
@@ -339,20 +385,46 @@ func newWorker(p Problem, s *settings) *worker {
 	switch s.Method {
 	case Gauss, SDE:
 		w.w = make([]float64, s.n)
+		w.bp, _ = p.(batchProblem)
+	case SGLD:
+		w.z = make([]float64, s.d)
 	}
 	return w
 }
 
-// runSegment advances every chain to step target on the workers. A chain stops early when
-// ctx is cancelled, or when a chain of lower index has diverged; a diverging chain records
-// its error in errs. Every chain below the lowest diverging one runs as far as it would
-// alone, so the error Run reports (the lowest-indexed) does not depend on the scheduling.
+// batched returns the batched gradient for groupSize points, or nil (per-chain passes). It
+// is always called with groupSize points, a smaller (last) group padded with slots at Init
+// whose results are dropped, so that a chain's bits do not depend on how many chains run.
+func (w *worker) batched(s *settings) BatchedGrad {
+	if w.bp == nil {
+		return nil
+	}
+	if !w.bgTried {
+		w.bgTried = true
+		w.bg = w.bp.BatchedGrad(groupSize)
+		if w.bg != nil {
+			for j := range groupSize {
+				w.ws[j] = make([]float64, s.n)
+				w.grads[j] = make([]float64, s.d)
+			}
+			w.pad = append([]float64(nil), s.Init...)
+		}
+	}
+	return w.bg
+}
+
+// runSegment advances every chain to step target on the workers, group by group (s.group
+// chains in lock-step). A chain stops early when ctx is cancelled, or when a chain of lower
+// index has diverged; a diverging chain records its error in errs. Every chain below the
+// lowest diverging one runs as far as it would alone, so the error Run reports (the
+// lowest-indexed) does not depend on the scheduling.
 func runSegment(ctx context.Context, workers []*worker, chains []*chain, s *settings, target int, errs []error) {
 	var stop atomic.Int64 // the lowest index of a diverged chain
 	stop.Store(math.MaxInt64)
-	next := make(chan int, len(chains))
-	for k := range chains {
-		next <- k
+	ng := (len(chains) + s.group - 1) / s.group
+	next := make(chan int, ng)
+	for g := range ng {
+		next <- g
 	}
 	close(next)
 	var wg sync.WaitGroup
@@ -360,66 +432,125 @@ func runSegment(ctx context.Context, workers []*worker, chains []*chain, s *sett
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for k := range next {
-				if err := w.advance(ctx, k, chains[k], s, target, &stop); err != nil {
-					errs[k] = err
-					for cur := stop.Load(); int64(k) < cur && !stop.CompareAndSwap(cur, int64(k)); cur = stop.Load() {
-					}
-				}
+			for g := range next {
+				k0 := g * s.group
+				k1 := min(len(chains), k0+s.group)
+				w.advance(ctx, k0, chains[k0:k1], errs[k0:k1], s, target, &stop)
 			}
 		}()
 	}
 	wg.Wait()
 }
 
-// advance runs chain c (index k) until it has completed target steps, ctx is done or a
-// chain of lower index than k has diverged (stop).
-func (w *worker) advance(ctx context.Context, k int, c *chain, s *settings, target int, stop *atomic.Int64) error {
+// advance runs the group of chains cs (indices k0, k0+1, …) in lock-step until each has
+// completed target steps, ctx is done, or has diverged (its error goes to errs[j]), or a
+// chain of lower index has diverged (stop). A chain of the group that stops does not stop
+// the chains of lower index.
+func (w *worker) advance(ctx context.Context, k0 int, cs []*chain, errs []error, s *settings, target int, stop *atomic.Int64) {
 	done := ctx.Done()
-	for c.step < target {
+	for {
 		select {
 		case <-done:
-			return nil
+			return
 		default:
 		}
-		if int64(k) > stop.Load() {
-			return nil
+		lim := stop.Load()
+		live := false
+		for j, c := range cs {
+			w.active[j] = c.step < target && int64(k0+j) <= lim && errs[j] == nil
+			live = live || w.active[j]
 		}
-		checked, finite := w.step(c, s)
-		c.step++
-		if !checked {
-			// v − v is 0 for every finite v and NaN for ±Inf and NaN: one comparison per
-			// coordinate instead of two classifications.
-			for _, v := range c.theta {
-				if !(v-v == 0) {
-					finite = false
-					break
+		if !live {
+			return
+		}
+		w.stepGroup(cs, s)
+		for j, c := range cs {
+			if !w.active[j] {
+				continue
+			}
+			if err := w.finish(k0+j, c, s, w.checked[j], w.finite[j]); err != nil {
+				errs[j] = err
+				k := int64(k0 + j)
+				for cur := stop.Load(); k < cur && !stop.CompareAndSwap(cur, k); cur = stop.Load() {
 				}
 			}
 		}
-		if !finite {
-			return divergence(s, k, c.step, "θ holds "+nonFinite(c.theta))
-		}
-		if c.step%s.CheckLossEvery == 0 {
-			if l := w.p.Loss(c.theta); !(l <= s.LossBound) {
-				return divergence(s, k, c.step, fmt.Sprintf("loss %.6g exceeds the bound %.6g", l, s.LossBound))
+	}
+}
+
+// finish completes a step of chain c (index k): the step count, the NaN/Inf check (unless
+// checked, then finite is its result), the loss check, keeping a sample, the observer.
+func (w *worker) finish(k int, c *chain, s *settings, checked, finite bool) error {
+	c.step++
+	if !checked {
+		// v − v is 0 for every finite v and NaN for ±Inf and NaN: one comparison per
+		// coordinate instead of two classifications.
+		for _, v := range c.theta {
+			if !(v-v == 0) {
+				finite = false
+				break
 			}
-		}
-		if c.step > s.Burnin && (c.step-s.Burnin)%s.Thin == 0 {
-			n := len(c.samples)
-			c.samples = c.samples[:n+s.dim]
-			if s.Project != nil {
-				s.Project(c.samples[n:], c.theta)
-			} else {
-				copy(c.samples[n:], c.theta)
-			}
-			c.kept++
-		}
-		if s.Observe != nil {
-			s.Observe(k, c.step, c.theta)
 		}
 	}
+	if !finite {
+		return divergence(s, k, c.step, "θ holds "+nonFinite(c.theta))
+	}
+	if c.step%s.CheckLossEvery == 0 {
+		if l := w.p.Loss(c.theta); !(l <= s.LossBound) {
+			return divergence(s, k, c.step, fmt.Sprintf("loss %.6g exceeds the bound %.6g", l, s.LossBound))
+		}
+	}
+	if c.step > s.Burnin && (c.step-s.Burnin)%s.Thin == 0 {
+		n := len(c.samples)
+		c.samples = c.samples[:n+s.dim]
+		if s.Project != nil {
+			s.Project(c.samples[n:], c.theta)
+		} else {
+			copy(c.samples[n:], c.theta)
+		}
+		c.kept++
+	}
+	if s.Observe != nil {
+		s.Observe(k, c.step, c.theta)
+	}
 	return nil
+}
+
+// stepGroup makes one step of every active chain of the group cs, recording per chain
+// whether the step checked θ for NaN/Inf and its result. Gauss and SDE with a batched
+// gradient draw every active chain's weights from its own stream and make one batched
+// full-data pass for the whole group (inactive chains ride along and are not updated).
+func (w *worker) stepGroup(cs []*chain, s *settings) {
+	if s.group > 1 {
+		if bg := w.batched(s); bg != nil {
+			for j := range w.thetas {
+				w.thetas[j] = w.pad // padding: finite weights (any), results dropped
+			}
+			for j, c := range cs {
+				w.thetas[j] = c.theta
+				if w.active[j] {
+					gaussWeights(w.ws[j], c.pcg, s)
+				}
+			}
+			bg.WeightedGrads(w.grads[:], w.thetas[:], w.ws[:])
+			for j, c := range cs {
+				w.checked[j], w.finite[j] = false, true
+				if w.active[j] {
+					w.p.RegGrad(w.grads[j], c.theta)
+					axpy(-s.stepScale, w.grads[j], c.theta)
+				}
+			}
+			for j := range w.thetas {
+				w.thetas[j] = nil
+			}
+			return
+		}
+	}
+	for j, c := range cs {
+		if w.active[j] {
+			w.checked[j], w.finite[j] = w.step(c, s)
+		}
+	}
 }
 
 func divergence(s *settings, k, step int, what string) error {
@@ -455,8 +586,9 @@ func (w *worker) step(c *chain, s *settings) (checked, finite bool) {
 		axpy(-s.stepScale, w.grad, c.theta)
 	case SGLD:
 		w.p.MiniBatchGrad(w.grad, c.theta, c.batches.Next(c.rng))
+		FillNormals(w.z, c.pcg)
 		for j, g := range w.grad {
-			c.theta[j] += -s.stepScale*g + s.noiseScale*c.rng.NormFloat64()
+			c.theta[j] += -s.stepScale*g + s.noiseScale*w.z[j]
 		}
 	case Gauss, SDE:
 		w.gaussGrad(c, s)
@@ -466,22 +598,27 @@ func (w *worker) step(c *chain, s *settings) (checked, finite bool) {
 }
 
 // gaussGrad writes ∇L(θ) + ξ/√h into w.grad with ξ ~ N(0, C_B(θ)) (h = 1 for Gauss), in one
-// pass over the examples: Σ_i w_i g_i with w_i = 1/N + √(κ_B/(N h))·(z_i − z̄), z ~ N(0, I_N),
-// whose noise part has covariance (κ_B/h)·C(θ) (MATH.md §2), plus ∇r(θ).
+// pass over the examples: Σ_i w_i g_i with the weights of gaussWeights, plus ∇r(θ).
 func (w *worker) gaussGrad(c *chain, s *settings) {
+	gaussWeights(w.w, c.pcg, s)
+	w.p.WeightedGrad(w.grad, c.theta, w.w)
+	w.p.RegGrad(w.grad, c.theta)
+}
+
+// gaussWeights writes w_i = 1/N + √(κ_B/(N h))·(z_i − z̄), z ~ N(0, I_N) drawn from src
+// (FillNormals), into w (length N): Σ_i w_i g_i is ∇L_NLL(θ) plus noise of covariance
+// (κ_B/h)·C(θ) (MATH.md §2).
+func gaussWeights(w []float64, src *rand.PCG, s *settings) {
+	FillNormals(w, src)
 	var sum float64
-	for i := range w.w {
-		z := c.rng.NormFloat64()
-		w.w[i] = z
+	for _, z := range w {
 		sum += z
 	}
 	mean := sum / float64(s.n)
 	inv := 1 / float64(s.n)
-	for i, z := range w.w {
-		w.w[i] = inv + s.noiseScale*(z-mean)
+	for i, z := range w {
+		w[i] = inv + s.noiseScale*(z-mean)
 	}
-	w.p.WeightedGrad(w.grad, c.theta, w.w)
-	w.p.RegGrad(w.grad, c.theta)
 }
 
 // axpy computes y += a·x.

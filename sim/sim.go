@@ -11,7 +11,13 @@
 // one SGD step: drift −η∇L, diffusion η² C_B.
 //
 // Every chain k draws from its own stream rand.New(rand.NewPCG(Seed, k)) and nothing is
-// shared between chains, so results are bitwise identical whatever GOMAXPROCS is.
+// shared between chains, so results are bitwise identical whatever GOMAXPROCS is. Normals
+// (Gauss, SDE, SGLD) come from a ziggurat on the chain's PCG (FillNormals, MATH.md §3.1;
+// it replaced math/rand/v2's NormFloat64, which changed those methods' numbers once). With
+// a linear model (the model adapter on linreg, logistic, softmax), Gauss and SDE advance
+// the chains in lock-step groups of 8 and make one batched full-data pass per group and
+// step (MATH.md §2.1); a chain's bits depend neither on GOMAXPROCS nor on how many chains
+// run.
 package sim
 
 import (

@@ -3,7 +3,10 @@ package sim
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -53,12 +56,17 @@ func DescribeChains(samples [][]float64, dim int) *ChainSummary {
 		RHat: make([]float64, dim), ESS: make([]float64, dim), ESSSq: make([]float64, dim),
 	}
 	s.Warnings = ChainMoments(s.Mean, s.MeanSE, s.Cov, s.CovSE, samples, dim)
-	buf := make([]float64, 128*dim)
-	for _, x := range samples {
-		c := mat.NewSymDense(dim, nil)
-		scatterOf(c, x, s.Mean, dim, buf)
-		c.ScaleSym(1/float64(n), c)
-		s.ChainCov = append(s.ChainCov, c)
+	// Per chain its covariance and mean, then per direction R̂ and the ESS: independent
+	// tasks, each writing only its own slot, spread over GOMAXPROCS goroutines (the values
+	// do not depend on which goroutine computes them).
+	s.ChainCov = make([]*mat.SymDense, k)
+	s.ChainMean = make([][]float64, k)
+	parallelFor(k, func() any { return make([]float64, 128*dim) }, func(scratch any, c int) {
+		x := samples[c]
+		cv := mat.NewSymDense(dim, nil)
+		scatterOf(cv, x, s.Mean, dim, scratch.([]float64))
+		cv.ScaleSym(1/float64(n), cv)
+		s.ChainCov[c] = cv
 		m := make([]float64, dim)
 		for i := range n {
 			for j, v := range x[i*dim : (i+1)*dim] {
@@ -68,13 +76,16 @@ func DescribeChains(samples [][]float64, dim int) *ChainSummary {
 		for j := range m {
 			m[j] /= float64(n)
 		}
-		s.ChainMean = append(s.ChainMean, m)
-	}
-	col := make([][]float64, k)
-	for c := range col {
-		col[c] = make([]float64, n)
-	}
-	for j := range dim {
+		s.ChainMean[c] = m
+	})
+	parallelFor(dim, func() any {
+		col := make([][]float64, k)
+		for c := range col {
+			col[c] = make([]float64, n)
+		}
+		return col
+	}, func(scratch any, j int) {
+		col := scratch.([][]float64)
 		for c, x := range samples {
 			for i := range n {
 				col[c][i] = x[i*dim+j]
@@ -82,7 +93,7 @@ func DescribeChains(samples [][]float64, dim int) *ChainSummary {
 		}
 		s.RHat[j], s.ESS[j] = rhatESS(col)
 		s.ESSSq[j] = essSquared(col, s.Mean[j])
-	}
+	})
 	if n < 6 {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("R̂ needs at least 4 and ESS at least 6 samples per chain, have %d", n))
 	}
@@ -648,4 +659,31 @@ func autocovariance(x []float64) []float64 {
 		out[t] = ac[t] / float64(size) / float64(n)
 	}
 	return out
+}
+
+// parallelFor runs task(scratch, i) for i = 0, …, n−1 on at most GOMAXPROCS goroutines,
+// each with its own scratch from newScratch, taking indices in increasing order. Tasks must
+// write only their own results, which then do not depend on the scheduling.
+func parallelFor(n int, newScratch func() any, task func(scratch any, i int)) {
+	nw := min(runtime.GOMAXPROCS(0), n)
+	if nw <= 1 {
+		sc := newScratch()
+		for i := range n {
+			task(sc, i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range nw {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sc := newScratch()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				task(sc, i)
+			}
+		}()
+	}
+	wg.Wait()
 }

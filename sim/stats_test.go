@@ -3,6 +3,7 @@ package sim
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -340,6 +341,46 @@ func TestDescribeChainsChainCov(t *testing.T) {
 					t.Errorf("chain %d (%d,%d): %v, naive %v", c, i, j, got, want)
 				}
 			}
+		}
+	}
+}
+
+// TestDescribeChainsGOMAXPROCS: the summary (computed in parallel over chains and
+// directions) is bitwise the same for GOMAXPROCS 1 and 4, and its per-chain means and
+// covariances, R̂ and ESS equal the serial per-column functions (7 directions, 5 chains).
+func TestDescribeChainsGOMAXPROCS(t *testing.T) {
+	const dim, K, n = 7, 5, 300
+	rng := rand.New(rand.NewPCG(9, 9))
+	samples := make([][]float64, K)
+	for k := range samples {
+		for i := range n * dim {
+			samples[k] = append(samples[k], rng.NormFloat64()+float64(i%dim))
+		}
+	}
+	prev := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(prev)
+	one := DescribeChains(samples, dim)
+	runtime.GOMAXPROCS(4)
+	four := DescribeChains(samples, dim)
+	for _, p := range [][2][]float64{{one.RHat, four.RHat}, {one.ESS, four.ESS}, {one.ESSSq, four.ESSSq}} {
+		if !bitsEqual(p[0], p[1]) {
+			t.Errorf("R̂/ESS differ between GOMAXPROCS 1 and 4: %v vs %v", p[0], p[1])
+		}
+	}
+	for k := range K {
+		if !bitsEqual(one.ChainMean[k], four.ChainMean[k]) || !mat.Equal(one.ChainCov[k], four.ChainCov[k]) {
+			t.Errorf("chain %d: moments differ between GOMAXPROCS 1 and 4", k)
+		}
+	}
+	for j := range dim {
+		col := make([][]float64, K)
+		for k := range col {
+			for i := range n {
+				col[k] = append(col[k], samples[k][i*dim+j])
+			}
+		}
+		if four.RHat[j] != RHat(col) || four.ESS[j] != ESSBulk(col) {
+			t.Errorf("direction %d: R̂/ESS differ from the per-column functions", j)
 		}
 	}
 }

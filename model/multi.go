@@ -1,0 +1,204 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/sgdprior/sgdprior/internal/kernel"
+)
+
+// MultiGradSum computes the weighted gradient sums Σ_i w_{g,i} g_i(θ_g) of a linear model
+// (linreg, logistic, softmax: a Network without hidden layer) at G points θ_1, …, θ_G at
+// once, by matrix–matrix products over the shared data (docs/MATH.md §2.1): with the
+// stacked weights W = [W_1; …; W_G] (G·K × p) and biases b, the outputs of every point are
+// Z = X Wᵀ + 1 bᵀ (n × G·K); the head gives Δ_g (n × K) per point; with
+// T = [diag(w_1) Δ_1, …, diag(w_G) Δ_G] (n × G·K) the weight gradients are (Xᵀ T)ᵀ
+// (G·K × p) and the bias gradients Tᵀ 1.
+// Two products of the data's size serve all G points, where G calls of GradSum make 2G
+// matrix–vector products.
+//
+// Examples are taken in chunks of a fixed number of rows, summed in order, so results
+// depend only on the inputs and G. A MultiGradSum holds scratch space and is not safe for
+// concurrent use; it makes no allocation once its buffers have grown.
+type MultiGradSum struct {
+	net  *Network // own clone: its scratch holds a point's outputs and Δ for the head
+	g    int      // G
+	rows int      // row capacity of z and t
+
+	wt   []float64 // G·K × p: the stacked weight matrices
+	bias []float64 // G·K: the stacked biases
+	z    []float64 // rows × G·K: the outputs of the chunk
+	t    []float64 // rows × G·K: w_{g,i} Δ_{g,i}
+	gw   []float64 // p × G·K: weight gradients, transposed
+	gb   []float64 // G·K: bias gradients
+	ctx  kernel.GemmCtx
+}
+
+// multiRows is the number of examples of a chunk of MultiGradSum.
+const multiRows = 256
+
+// NewMultiGradSum returns a MultiGradSum of m for G ≥ 1 points, and ok = false (and nil) if
+// m is not a Network without hidden layer. It panics if G < 1.
+func NewMultiGradSum(m Model, G int) (mg *MultiGradSum, ok bool) {
+	if G < 1 {
+		panic(fmt.Sprintf("model: NewMultiGradSum: %d points", G))
+	}
+	n, isNet := m.(*Network)
+	if !isNet || len(n.layers) != 1 {
+		return nil, false
+	}
+	ly := n.layers[0]
+	gk := G * ly.Out
+	return &MultiGradSum{
+		net:  n.Clone().(*Network),
+		g:    G,
+		wt:   make([]float64, gk*ly.In),
+		bias: make([]float64, gk),
+		gw:   make([]float64, gk*ly.In),
+		gb:   make([]float64, gk),
+	}, true
+}
+
+// Points returns G.
+func (mg *MultiGradSum) Points() int { return mg.g }
+
+// GradSums writes Σ_i w[g][i] g_i(theta[g]) over the n examples of b into dst[g], for
+// g = 0, …, G−1 (theta[g] and dst[g] of length d, w[g] of length n; no regulariser). Each
+// dst[g] depends only on theta[g], w[g], b and G. It panics on wrong lengths, and on a
+// target that is not a class index (logistic, softmax), as GradSum does.
+func (mg *MultiGradSum) GradSums(dst, theta [][]float64, b Batch, w [][]float64) {
+	n := mg.net
+	G := mg.g
+	if len(dst) != G || len(theta) != G || len(w) != G {
+		panic(fmt.Sprintf("model: GradSums: %d, %d, %d destinations, points, weights for G = %d", len(dst), len(theta), len(w), G))
+	}
+	nb := b.Len()
+	for g := range G {
+		n.checkBatch("GradSums", theta[g], b)
+		checkLen("GradSums", "dst", len(dst[g]), n.d)
+		checkLen("GradSums", "w", len(w[g]), nb)
+	}
+	ly := n.layers[0]
+	p, K := ly.In, ly.Out
+	gk := G * K
+	rows := min(nb, multiRows)
+	if mg.rows < rows {
+		mg.z = make([]float64, rows*gk)
+		mg.t = make([]float64, rows*gk)
+		mg.rows = rows
+	}
+	n.ensure(rows)
+	for g := range G {
+		copy(mg.wt[g*K*p:(g+1)*K*p], theta[g][ly.WeightOffset:ly.BiasOffset])
+		copy(mg.bias[g*K:(g+1)*K], theta[g][ly.BiasOffset:ly.BiasOffset+K])
+	}
+	for i := range mg.gb {
+		mg.gb[i] = 0
+	}
+	X := b.X.RawMatrix()
+	for i0 := 0; i0 < nb; i0 += multiRows {
+		nr := min(multiRows, nb-i0)
+		x := X.Data[i0*X.Stride:]
+		// Z = X Wᵀ + 1 bᵀ (nr × G·K) for all G points: columns g·K, …, g·K + K − 1 are
+		// point g's outputs.
+		z := mg.z[:nr*gk]
+		fillRows(z, nr, mg.bias)
+		mg.ctx.Gemm(false, true, nr, gk, p, 1, x, X.Stride, mg.wt, p, 1, z, gk)
+		t := mg.t[:nr*gk]
+		y := b.Y[i0 : i0+nr]
+		switch {
+		case n.head == Bernoulli:
+			bernoulliWeightedDelta(t, z, y, w, i0, nr)
+		case n.head == Gaussian && K == 1:
+			gaussianWeightedDelta(t, z, y, w, i0, nr, 1/(n.sigma*n.sigma))
+		default:
+			for g := range G {
+				mg.headWeighted(t, z, y, w[g][i0:i0+nr], g, K, gk, nr, i0)
+			}
+		}
+		beta := 1.0
+		if i0 == 0 {
+			beta = 0
+		}
+		// Weight gradients (T X)ᵀ = Xᵀ T (p × G·K), T = [diag(w_g) Δ_g]_g (nr × G·K); bias
+		// gradients Tᵀ 1, summed row by row.
+		mg.ctx.Gemm(true, false, p, gk, nr, 1, x, X.Stride, t, gk, beta, mg.gw, gk)
+		for i := range nr {
+			ti := t[i*gk : (i+1)*gk]
+			for r, v := range ti {
+				mg.gb[r] += v
+			}
+		}
+	}
+	for g := range G {
+		gw := dst[g][ly.WeightOffset:ly.BiasOffset]
+		for k := range K {
+			for j := range p {
+				gw[k*p+j] = mg.gw[j*gk+g*K+k]
+			}
+		}
+		copy(dst[g][ly.BiasOffset:ly.BiasOffset+K], mg.gb[g*K:(g+1)*K])
+	}
+}
+
+// bernoulliWeightedDelta writes t_{ig} = w[g][row0+i] (σ(z_{ig}) − y_i), the weighted
+// output errors of the Bernoulli head (ℓ = softplus(z) − y z, ∂ℓ/∂z = σ(z) − y, MATH.md
+// §1) of G points on a chunk of nr examples (z, t: nr × G), with σ(z) = s/(1 + e),
+// e = exp(−|z|), s = 1 for z ≥ 0 and e otherwise (stable for any z; s is selected without
+// a branch, the sign of z being unpredictable). row0 is the chunk's first example, for the
+// error on a target outside {0, 1}.
+func bernoulliWeightedDelta(t, z, y []float64, w [][]float64, row0, nr int) {
+	G := len(w)
+	t = t[:nr*G]
+	z = z[:nr*G]
+	for i, v := range z {
+		t[i] = -math.Abs(v)
+	}
+	kernel.ExpNonPosInPlace(t)
+	const one = 0x3ff0000000000000 // the bits of 1.0
+	for i := range nr {
+		yi := y[i]
+		if yi != 0 && yi != 1 {
+			badLabel(yi, row0+i, 2)
+		}
+		ti := t[i*G : (i+1)*G]
+		zi := z[i*G : (i+1)*G]
+		for g, e := range ti {
+			neg := -(math.Float64bits(zi[g]) >> 63) // all ones when the sign bit of z is set
+			s := math.Float64frombits(one&^neg | math.Float64bits(e)&neg)
+			ti[g] = w[g][row0+i] * (s/(1+e) - yi)
+		}
+	}
+}
+
+// gaussianWeightedDelta writes t_{ig} = w[g][row0+i] (z_{ig} − y_i)/σ² (invVar = 1/σ²),
+// the weighted output errors of the Gaussian head ℓ = (z − y)²/(2σ²) (MATH.md §1) of G
+// points on a chunk of nr examples (z, t: nr × G).
+func gaussianWeightedDelta(t, z, y []float64, w [][]float64, row0, nr int, invVar float64) {
+	G := len(w)
+	for i := range nr {
+		yi := y[i]
+		ti := t[i*G : (i+1)*G]
+		zi := z[i*G : (i+1)*G]
+		for g, v := range zi {
+			ti[g] = w[g][row0+i] * ((v - yi) * invVar)
+		}
+	}
+}
+
+// headWeighted evaluates the head of point g (evalHead: the categorical head) on its
+// columns g·K, …, g·K + K − 1 of the chunk's outputs z and writes w_i Δ_{g,i} into the same
+// columns of t (both nr × G·K).
+func (mg *MultiGradSum) headWeighted(t, z, y, w []float64, g, K, gk, nr, row0 int) {
+	n := mg.net
+	s := n.s
+	out := s.out[:nr*K]
+	for i := range nr {
+		copy(out[i*K:(i+1)*K], z[i*gk+g*K:i*gk+(g+1)*K])
+	}
+	n.evalHead(y, nr, row0, headGrad)
+	del := s.del[0]
+	for i := range nr {
+		kernel.ScaleTo(t[i*gk+g*K:i*gk+(g+1)*K], w[i], del[i*K:(i+1)*K])
+	}
+}

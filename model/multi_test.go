@@ -1,0 +1,135 @@
+package model
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestMultiGradSumAgainstNaive checks MultiGradSum.GradSums for the three linear models,
+// several G and batch sizes (one chunk, several chunks, a ragged last chunk) against two
+// independent references: one GradSum per point, and the weighted sum of the materialised
+// per-example gradients from one-example Loss calls (naivePerExampleGrads). Only the
+// summation order differs, so each element must agree to 4e-15 of its condition scale
+// S_j = Σ_i |w_i g_ij| (round-off of a sum of n terms is a few ulps of S_j for these n).
+func TestMultiGradSumAgainstNaive(t *testing.T) {
+	cases := []struct {
+		spec string
+		opt  Options
+		K    int
+	}{
+		{"linreg", Options{Sigma: 0.7}, 0},
+		{"logistic", Options{}, 2},
+		{"softmax", Options{}, 4},
+	}
+	const p = 7
+	const tol = 4e-15
+	for ci, tc := range cases {
+		for _, nb := range []int{5, 256, 600} {
+			for _, G := range []int{1, 3, 8} {
+				net, err := NewNetwork(tc.spec, p, tc.K, tc.opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rng := rand.New(rand.NewPCG(uint64(ci), uint64(nb*10+G)))
+				b := randBatch(rng, nb, p, tc.K)
+				d := net.NumParams()
+				theta, w, got := make([][]float64, G), make([][]float64, G), make([][]float64, G)
+				for g := range G {
+					theta[g] = randVec(rng, d)
+					w[g] = randSlice(rng, nb)
+					got[g] = make([]float64, d)
+				}
+				mg, ok := NewMultiGradSum(net, G)
+				if !ok {
+					t.Fatalf("%s: not batched", tc.spec)
+				}
+				mg.GradSums(got, theta, b, w)
+				want := make([]float64, d)
+				worst := 0.0
+				for g := range G {
+					net.GradSum(want, theta[g], b, w[g])
+					pg := naivePerExampleGrads(net, theta[g], b)
+					for j := range d {
+						var naive, scale float64
+						for i := range nb {
+							naive += w[g][i] * pg.At(i, j)
+							scale += math.Abs(w[g][i] * pg.At(i, j))
+						}
+						scale += math.SmallestNonzeroFloat64
+						e := max(math.Abs(got[g][j]-want[j]), math.Abs(got[g][j]-naive)) / scale
+						worst = max(worst, e)
+						if e > tol {
+							t.Errorf("%s n=%d G=%d point %d [%d]: batched %v, GradSum %v, naive %v (err %.2g of scale)",
+								tc.spec, nb, G, g, j, got[g][j], want[j], naive, e)
+						}
+					}
+				}
+				t.Logf("%s n=%d G=%d: worst error %.2g of the scale", tc.spec, nb, G, worst)
+			}
+		}
+	}
+}
+
+// TestMultiGradSumNotLinear: networks with a hidden layer are not batched.
+func TestMultiGradSumNotLinear(t *testing.T) {
+	net, err := NewNetwork("mlp:3", 4, 2, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mg, ok := NewMultiGradSum(net, 4); ok || mg != nil {
+		t.Error("mlp:3 accepted")
+	}
+}
+
+// TestMultiGradSumAllocs: steady-state calls make no allocation.
+func TestMultiGradSumAllocs(t *testing.T) {
+	net, err := NewNetwork("softmax", 5, 3, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	b := randBatch(rng, 300, 5, 3)
+	const G = 4
+	theta, w, dst := make([][]float64, G), make([][]float64, G), make([][]float64, G)
+	for g := range G {
+		theta[g] = randVec(rng, net.NumParams())
+		w[g] = randSlice(rng, 300)
+		dst[g] = make([]float64, net.NumParams())
+	}
+	mg, _ := NewMultiGradSum(net, G)
+	if a := testing.AllocsPerRun(20, func() { mg.GradSums(dst, theta, b, w) }); a != 0 {
+		t.Errorf("%v allocations per call", a)
+	}
+}
+
+// BenchmarkMultiGradSum: the weighted gradient sums of 8 points of logistic on 569×30
+// random data (breast cancer's shape), batched and by one GradSum per point.
+func BenchmarkMultiGradSum(b *testing.B) {
+	net, err := NewNetwork("logistic", 30, 2, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	bt := randBatch(rng, 569, 30, 2)
+	const G = 8
+	theta, w, dst := make([][]float64, G), make([][]float64, G), make([][]float64, G)
+	for g := range G {
+		theta[g] = randVec(rng, net.NumParams())
+		w[g] = randSlice(rng, 569)
+		dst[g] = make([]float64, net.NumParams())
+	}
+	b.Run("batched", func(b *testing.B) {
+		mg, _ := NewMultiGradSum(net, G)
+		for range b.N {
+			mg.GradSums(dst, theta, bt, w)
+		}
+	})
+	b.Run("per-point", func(b *testing.B) {
+		for range b.N {
+			for g := range G {
+				net.GradSum(dst[g], theta[g], bt, w[g])
+			}
+		}
+	})
+}
