@@ -203,7 +203,7 @@ func TestPlanSolver(t *testing.T) {
 	}
 	for _, c := range cases {
 		set.Solver = c.solver
-		p := planSolver(&set, c.d, c.m)
+		p := planSolver(&set, c.d, c.m, false)
 		if p.solver != c.auto {
 			t.Errorf("d = %d, M = %d, %v: chose %v, want %v", c.d, c.m, c.solver, p.solver, c.auto)
 		}
@@ -216,9 +216,13 @@ func TestPlanSolver(t *testing.T) {
 	// The memory guard: with SGDPRIOR_MEMORY below the Gram matrix, M = 4096 goes to CG.
 	t.Setenv("SGDPRIOR_MEMORY", "100MB")
 	set.Solver = SolverAuto
-	if p := planSolver(&set, 101770, 4096); p.solver != SolverCG || !strings.Contains(p.why, "more than the memory available") {
+	if p := planSolver(&set, 101770, 4096, false); p.solver != SolverCG || !strings.Contains(p.why, "more than the memory available") {
 		t.Errorf("under 100 MB: %v, %q", p.solver, p.why)
 	}
-	checkScalar(t, "covariance product flops", covProductFlops(4096, 101770), 6*4096*101770, 0)
+	checkScalar(t, "covariance product flops", covProductFlops(4096, 101770, false), 6*4096*101770, 0)
+	checkScalar(t, "cached covariance product flops", covProductFlops(4096, 101770, true), 4*4096*101770, 0)
+	if p := planSolver(&set, 101770, 100000, true); !strings.Contains(p.why, "≈ 4·M·d") {
+		t.Errorf("cached: %q", p.why)
+	}
 	checkScalar(t, "damped Woodbury flops", woodburyFlops(3000, true), 9e9, 0)
 }

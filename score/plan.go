@@ -28,8 +28,13 @@ type solverPlan struct {
 }
 
 // covProductFlops is the flop count of one covariance product Cx over m examples of a
-// d-parameter model, ≈ 6md (see solverPlan).
-func covProductFlops(m, d int) float64 { return 6 * float64(m) * float64(d) }
+// d-parameter model, ≈ 6md, or 4md when the forward pass is cached (see solverPlan).
+func covProductFlops(m, d int, cached bool) float64 {
+	if cached {
+		return 4 * float64(m) * float64(d)
+	}
+	return 6 * float64(m) * float64(d)
+}
 
 // woodburyBytes is the memory of the Woodbury solver's M×M Gram matrix and its scratch copy.
 func woodburyBytes(m int) uint64 {
@@ -53,12 +58,16 @@ func woodburyFlops(m int, damped bool) float64 {
 // alternative. SolverAuto takes the dense solver for d ≤ DenseMaxDim; otherwise the
 // Woodbury solver for m ≤ WoodburyMaxExamples when its 2·8M² bytes fit in the memory
 // available; otherwise CG.
-func planSolver(set *Settings, d, m int) solverPlan {
+func planSolver(set *Settings, d, m int, cached bool) solverPlan {
 	damped := set.Inverse.Damping > 0
 	wb, wf := woodburyBytes(m), woodburyFlops(m, damped)
-	cgf := covProductFlops(m, d)
+	cgf := covProductFlops(m, d, cached)
 	woodbury := fmt.Sprintf("the %d×%d Gram matrix with a scratch copy needs %s, its factorisation ≈ %.2g flops", m, m, memlimit.Format(wb), wf)
-	cg := fmt.Sprintf("each CG iteration is one covariance product, ≈ 6·M·d = %.2g flops", cgf)
+	k := 6
+	if cached {
+		k = 4 // the forward pass kept
+	}
+	cg := fmt.Sprintf("each CG iteration is one covariance product, ≈ %d·M·d = %.2g flops", k, cgf)
 	p := solverPlan{solver: set.Solver}
 	switch set.Solver {
 	case SolverDense:
@@ -93,22 +102,27 @@ func planSolver(set *Settings, d, m int) solverPlan {
 }
 
 // gemmRate measures this machine's matrix-product speed in flop/s, from the best of three
-// 192³ products through blas64 (about a millisecond): the unit of the predicted times the
-// progress reports show. Predictions never enter results.
+// 1024×768 by 768×128 products through blas64 (the shape of a first layer's products; a few
+// milliseconds): the unit of the predicted times the progress reports show. Predictions
+// never enter results.
 func gemmRate() float64 {
-	const n = 192
-	a := blas64.General{Rows: n, Cols: n, Stride: n, Data: make([]float64, n*n)}
+	const m, k, n = 1024, 768, 128
+	a := blas64.General{Rows: m, Cols: k, Stride: k, Data: make([]float64, m*k)}
 	for i := range a.Data {
 		a.Data[i] = float64(i%7) - 3
 	}
-	c := blas64.General{Rows: n, Cols: n, Stride: n, Data: make([]float64, n*n)}
+	b := blas64.General{Rows: k, Cols: n, Stride: n, Data: make([]float64, k*n)}
+	for i := range b.Data {
+		b.Data[i] = float64(i%5) - 2
+	}
+	c := blas64.General{Rows: m, Cols: n, Stride: n, Data: make([]float64, m*n)}
 	best := time.Duration(1 << 62)
 	for range 3 {
 		t0 := time.Now()
-		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, a, a, 0, c)
+		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, a, b, 0, c)
 		best = min(best, time.Since(t0))
 	}
-	return 2 * n * n * n / max(best.Seconds(), 1e-9)
+	return 2 * m * k * n / max(best.Seconds(), 1e-9)
 }
 
 // predict formats the predicted time of flops at the measured rate.

@@ -228,7 +228,7 @@ func (c *computation) run() error {
 	if set.Sampling != noise.With && set.Batch == n {
 		return fmt.Errorf("score: %w", field.Errorf("batch", "%d equals N: sampling without replacement has no mini-batch noise (κ_B = 0)", n))
 	}
-	plan := planSolver(set, d, m)
+	plan := planSolver(set, d, m, c.msrc != nil && cachesPass(c.msrc.m, m))
 	solver := plan.solver
 	r.Solver, r.SolverChoice = solver, plan.why
 	if set.Progress != nil {

@@ -236,11 +236,18 @@ type modelFactor struct {
 // cacheMaxFloats bounds the memory of a factor's cached forward and backward pass (256 MiB).
 const cacheMaxFloats = 32 << 20
 
+// cachesPass reports whether a factor of model m over n examples keeps its forward and
+// backward pass (then a covariance product costs ≈ 4Md flops instead of 6Md).
+func cachesPass(m model.Model, n int) bool {
+	net, ok := m.(*model.Network)
+	return ok && net.CacheFloats(n) <= cacheMaxFloats
+}
+
 func newModelFactor(m model.Model, b model.Batch, theta []float64, scale float64) *modelFactor {
 	f := &modelFactor{m: m, b: b, theta: append([]float64(nil), theta...), c: math.Sqrt(scale)}
 	f.mean = make([]float64, m.NumParams())
-	if net, ok := m.(*model.Network); ok && net.CacheFloats(b.Len()) <= cacheMaxFloats {
-		f.cache = net.NewGradCache(f.theta, b)
+	if cachesPass(m, b.Len()) {
+		f.cache = m.(*model.Network).NewGradCache(f.theta, b)
 		f.cache.MeanGrad(f.mean)
 		return f
 	}
