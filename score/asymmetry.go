@@ -181,6 +181,21 @@ func (c *computation) asymmetry() error {
 	}
 	withGen := c.div != nil
 	delta := set.FDStep
+	stage := "Jacobian asymmetry"
+	if g := c.cs.cg; g != nil && len(g.Iterations) > 0 && set.Progress != nil {
+		// The stage line carries the prediction (a separate line could be throttled away).
+		solves := set.AsymmetryProbes
+		if d <= set.AsymmetryDenseMaxDim {
+			solves = d
+		}
+		if withGen {
+			solves *= 2
+		}
+		perSolve := g.Seconds / float64(len(g.Iterations))
+		stage = fmt.Sprintf("Jacobian asymmetry: %d CG solves like the %d so far (%.0f iterations, %.1f s each on average), predicted ≈ %.0f s (--asymmetry-probes sets the number of probes; −1 skips them)",
+			solves, len(g.Iterations), float64(sumInts(g.Iterations))/float64(len(g.Iterations)), perSolve, float64(solves)*perSolve)
+	}
+	set.progress(stage)
 	if d <= set.AsymmetryDenseMaxDim {
 		js := mat.NewDense(d, d, nil)
 		var jg *mat.Dense
@@ -217,15 +232,6 @@ func (c *computation) asymmetry() error {
 		return nil
 	}
 	p := set.AsymmetryProbes
-	if g := c.cs.cg; g != nil && len(g.Iterations) > 0 && set.Progress != nil {
-		solves := p
-		if withGen {
-			solves *= 2
-		}
-		perSolve := g.Seconds / float64(len(g.Iterations))
-		set.progress(fmt.Sprintf("Jacobian asymmetry: %d CG solves like the %d so far (%.0f iterations, %.1f s each on average), predicted ≈ %.0f s (--asymmetry-probes sets the number of probes; −1 skips them)",
-			solves, len(g.Iterations), float64(sumInts(g.Iterations))/float64(len(g.Iterations)), perSolve, float64(solves)*perSolve))
-	}
 	rnd := rand.New(rand.NewPCG(set.Seed, streamAsymmetry))
 	w := make([][]float64, p)
 	jws := make([][]float64, p)

@@ -331,7 +331,6 @@ func (c *computation) run() error {
 
 	// Jacobian asymmetry (MATH.md §5).
 	if c.msrc != nil {
-		set.progress("Jacobian asymmetry")
 		if err := c.asymmetry(); err != nil {
 			return err
 		}
