@@ -64,7 +64,7 @@ func (e *NonFiniteParamsError) Unwrap() error { return e.Err }
 // (none when JSON is "") and, for a train step, θ* to Theta, both relative to env.Dir.
 // Errors are the library's (*field.Error for a bad setting, keyed by its flag name).
 func (s *Step) Exec(ctx context.Context, env Env) (*Outcome, error) {
-	x := &execution{step: s, env: env, cmdline: env.CommandLine}
+	x := &execution{ctx: ctx, step: s, env: env, cmdline: env.CommandLine}
 	if x.cmdline == nil {
 		x.cmdline = append([]string{"sgdprior", s.Command}, s.Args...)
 	}
@@ -103,6 +103,7 @@ func (s *Step) Exec(ctx context.Context, env Env) (*Outcome, error) {
 
 // execution is one run of Exec.
 type execution struct {
+	ctx     context.Context // a step that finishes after it is cancelled writes nothing
 	step    *Step
 	env     Env
 	cmdline []string
@@ -116,8 +117,13 @@ func (x *execution) path(rel string) string {
 	return filepath.Join(x.env.Dir, rel)
 }
 
-// write writes an output to the step's JSON file, when it has one.
+// write writes an output to the step's JSON file, when it has one; nothing once the
+// step's context is cancelled (a computation that cannot observe it may finish after the
+// signal: the user asked for it to stop, not for its output).
 func (x *execution) write(w interface{ Write(string) error }) error {
+	if err := x.ctx.Err(); err != nil {
+		return err
+	}
 	if x.step.JSON == "" {
 		return nil
 	}
@@ -146,6 +152,9 @@ func (x *execution) train(ctx context.Context, pr *problem.Problem) (*train.Outp
 	}
 	theta, out, err := train.Run(ctx, pr, init, set)
 	if err != nil {
+		return nil, err
+	}
+	if err := x.ctx.Err(); err != nil {
 		return nil, err
 	}
 	if err := data.WriteVector(x.path(s.Theta), theta); err != nil {
