@@ -71,19 +71,7 @@ const syrkBlock = 96
 // diagonal block by gemm into a buffer and added to the triangle. The other triangle is not
 // touched.
 func (BLAS) Dsyrk(ul blas.Uplo, t blas.Transpose, n, k int, alpha float64, a []float64, lda int, beta float64, c []float64, ldc int) {
-	switch {
-	case ul != blas.Upper && ul != blas.Lower:
-		panic("kernel: Dsyrk: bad uplo")
-	case t != blas.NoTrans && t != blas.Trans && t != blas.ConjTrans:
-		panic("kernel: Dsyrk: bad transpose")
-	case n < 0 || k < 0:
-		panic("kernel: Dsyrk: negative dimension")
-	}
-	tr := t != blas.NoTrans
-	ar, ac := n, k
-	if tr {
-		ar, ac = k, n
-	}
+	tr, ar, ac := syrkShape("Dsyrk", ul, t, n, k)
 	switch {
 	case lda < max(1, ac) || ldc < max(1, n):
 		panic("kernel: Dsyrk: bad leading dimension")
@@ -102,13 +90,7 @@ func (BLAS) Dsyrk(ul blas.Uplo, t blas.Transpose, n, k int, alpha float64, a []f
 	g := gemmCtxs.Get().(*GemmCtx)
 	defer gemmCtxs.Put(g)
 	if k == 0 || alpha == 0 {
-		// Only the triangle is scaled by β.
-		scaleRows(c, ldc, n, beta, func(i int) (int, int) {
-			if ul == blas.Lower {
-				return 0, i + 1
-			}
-			return i, n
-		})
+		scaleTriangle(ul, n, beta, c, ldc)
 		return
 	}
 	buf := GrowBuf(g.w.syrk, syrkBlock*syrkBlock)
@@ -125,20 +107,7 @@ func (BLAS) Dsyrk(ul blas.Uplo, t blas.Transpose, n, k int, alpha float64, a []f
 		}
 		// The diagonal block: α op(A)_blk op(A)_blkᵀ into the buffer, then its triangle.
 		g.Gemm(tr, !tr, bs, bs, k, alpha, rows(i0), lda, rows(i0), lda, 0, buf, bs)
-		for i := 0; i < bs; i++ {
-			lo, hi := i, bs
-			if ul == blas.Lower {
-				lo, hi = 0, i+1
-			}
-			crow := c[(i0+i)*ldc+i0:]
-			for j := lo; j < hi; j++ {
-				if beta == 0 {
-					crow[j] = buf[i*bs+j]
-				} else {
-					crow[j] = buf[i*bs+j] + beta*crow[j]
-				}
-			}
-		}
+		addTriangle(ul, bs, buf, beta, c[i0*ldc+i0:], ldc)
 	}
 }
 
@@ -147,19 +116,7 @@ func (BLAS) Dsyrk(ul blas.Uplo, t blas.Transpose, n, k int, alpha float64, a []f
 // diagonal block by two gemm calls into C, the diagonal block by two gemm calls into a
 // buffer and added to the triangle. The other triangle is not touched.
 func (BLAS) Dsyr2k(ul blas.Uplo, t blas.Transpose, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	switch {
-	case ul != blas.Upper && ul != blas.Lower:
-		panic("kernel: Dsyr2k: bad uplo")
-	case t != blas.NoTrans && t != blas.Trans && t != blas.ConjTrans:
-		panic("kernel: Dsyr2k: bad transpose")
-	case n < 0 || k < 0:
-		panic("kernel: Dsyr2k: negative dimension")
-	}
-	tr := t != blas.NoTrans
-	ar, ac := n, k
-	if tr {
-		ar, ac = k, n
-	}
+	tr, ar, ac := syrkShape("Dsyr2k", ul, t, n, k)
 	switch {
 	case lda < max(1, ac) || ldb < max(1, ac) || ldc < max(1, n):
 		panic("kernel: Dsyr2k: bad leading dimension")
@@ -176,12 +133,7 @@ func (BLAS) Dsyr2k(ul blas.Uplo, t blas.Transpose, n, k int, alpha float64, a []
 		return x[i*ldx:]
 	}
 	if k == 0 || alpha == 0 {
-		scaleRows(c, ldc, n, beta, func(i int) (int, int) {
-			if ul == blas.Lower {
-				return 0, i + 1
-			}
-			return i, n
-		})
+		scaleTriangle(ul, n, beta, c, ldc)
 		return
 	}
 	g := gemmCtxs.Get().(*GemmCtx)
@@ -201,18 +153,53 @@ func (BLAS) Dsyr2k(ul blas.Uplo, t blas.Transpose, n, k int, alpha float64, a []
 		}
 		g.Gemm(tr, !tr, bs, bs, k, alpha, rows(a, lda, i0), lda, rows(b, ldb, i0), ldb, 0, buf, bs)
 		g.Gemm(tr, !tr, bs, bs, k, alpha, rows(b, ldb, i0), ldb, rows(a, lda, i0), lda, 1, buf, bs)
-		for i := 0; i < bs; i++ {
-			lo, hi := i, bs
-			if ul == blas.Lower {
-				lo, hi = 0, i+1
-			}
-			crow := c[(i0+i)*ldc+i0:]
-			for j := lo; j < hi; j++ {
-				if beta == 0 {
-					crow[j] = buf[i*bs+j]
-				} else {
-					crow[j] = buf[i*bs+j] + beta*crow[j]
-				}
+		addTriangle(ul, bs, buf, beta, c[i0*ldc+i0:], ldc)
+	}
+}
+
+// syrkShape checks the arguments Dsyrk and Dsyr2k share (named by routine) and returns
+// whether op is the transpose and the shape ar×ac of the stored A (and B).
+func syrkShape(routine string, ul blas.Uplo, t blas.Transpose, n, k int) (tr bool, ar, ac int) {
+	switch {
+	case ul != blas.Upper && ul != blas.Lower:
+		panic("kernel: " + routine + ": bad uplo")
+	case t != blas.NoTrans && t != blas.Trans && t != blas.ConjTrans:
+		panic("kernel: " + routine + ": bad transpose")
+	case n < 0 || k < 0:
+		panic("kernel: " + routine + ": negative dimension")
+	}
+	tr = t != blas.NoTrans
+	if tr {
+		return tr, k, n
+	}
+	return tr, n, k
+}
+
+// scaleTriangle scales the triangle ul of the n×n C by β (the other triangle untouched).
+func scaleTriangle(ul blas.Uplo, n int, beta float64, c []float64, ldc int) {
+	scaleRows(c, ldc, n, beta, func(i int) (int, int) {
+		if ul == blas.Lower {
+			return 0, i + 1
+		}
+		return i, n
+	})
+}
+
+// addTriangle writes the triangle ul of the bs×bs block buf (row-major, stride bs) plus β
+// times the block into the diagonal block of C starting at c (stride ldc); β = 0 ignores
+// what C held.
+func addTriangle(ul blas.Uplo, bs int, buf []float64, beta float64, c []float64, ldc int) {
+	for i := 0; i < bs; i++ {
+		lo, hi := i, bs
+		if ul == blas.Lower {
+			lo, hi = 0, i+1
+		}
+		crow := c[i*ldc:]
+		for j := lo; j < hi; j++ {
+			if beta == 0 {
+				crow[j] = buf[i*bs+j]
+			} else {
+				crow[j] = buf[i*bs+j] + beta*crow[j]
 			}
 		}
 	}
