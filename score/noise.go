@@ -131,7 +131,7 @@ func (cs *covState) invert(set *linalg.InverseSettings, knownRank int, probeSeed
 		case exact && cs.m-1 < cs.d:
 			return nil, &linalg.RankDeficientError{Rank: -1, Dim: cs.d, RCond: set.RCond}
 		case set.Damping > 0:
-			// Damped CG, preconditioned (precExamples > 0) by the scaled subset
+			// Damped CG, preconditioned (precExamples > 0) by the shifted subset
 			// preconditioner of a seeded subset of the covariance examples.
 			kappa, lam := cs.kappa, set.Damping
 			tol, maxIter := set.CGTol, set.CGMaxIter
