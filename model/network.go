@@ -22,6 +22,10 @@ type Options struct {
 	// Sigma is the noise scale σ of a Gaussian output, ℓ = (z − y)²/(2σ²) (MATH.md §1);
 	// 0 means the default 1. Classification models ignore it.
 	Sigma float64
+	// Shape is the layout of one example's features as an image, (C, H, W) in PyTorch's
+	// channel-major order, with C·H·W = numInputs; nil for tabular data. Convolutional
+	// models ("cnn:…") need it; the dense models ignore it.
+	Shape []int
 }
 
 // Head is the output distribution of a network.
