@@ -102,6 +102,20 @@ func (c *GradCache) GradSum(dst, w []float64) {
 	n.call(laneArgs{op: opCacheGradSum, nb: c.nb, b: c.b, w: w, cache: c}, dst)
 }
 
+// GradDotSum writes the weights w_i = β (α (g_i·u − μ)) into w (length n) and Σ_i w_i g_i
+// into dst (length d), as Network.GradDotSum at the cached θ, chunk by chunk: bitwise
+// GradDot(w, u), the weights, then GradSum(dst, w), with each chunk's features read once
+// for both products (the covariance product C u with α = 1/n, β = 1, μ = ḡ·u; MATH.md §2).
+// On all 60000 MNIST images the features (376 MB) do not fit in any cache, and the two
+// separate calls stream them from memory twice.
+func (c *GradCache) GradDotSum(dst, w, u []float64, mu, alpha, beta float64) {
+	n := c.n
+	checkLen("GradCache.GradDotSum", "dst", len(dst), n.d)
+	checkLen("GradCache.GradDotSum", "w", len(w), c.nb)
+	checkLen("GradCache.GradDotSum", "u", len(u), n.d)
+	n.call(laneArgs{op: opCacheGradDotSum, nb: c.nb, b: c.b, vecs: one(&n.vec1, u), out: w, mu: mu, alpha: alpha, beta: beta, cache: c}, dst)
+}
+
 // MeanGrad writes the mean gradient (1/n) Σ_i g_i into dst (length d), bitwise as the
 // gradient of Network.Loss at the cached θ.
 func (c *GradCache) MeanGrad(dst []float64) {

@@ -61,6 +61,23 @@ func TestGradCache(t *testing.T) {
 			if e := relErr(gs, ns); e > 1e-12 {
 				t.Errorf("GradSum: relative error %.2g against the naive loop", e)
 			}
+			// GradDotSum: bitwise the cached GradDot, the weights, then the cached GradSum,
+			// and bitwise Network.GradDotSum.
+			mu, alpha, beta := 0.3, 1/float64(n), 1.7
+			fw, fs := make([]float64, n), make([]float64, d)
+			c.GradDotSum(fs, fw, u, mu, alpha, beta)
+			sw, ss := make([]float64, n), make([]float64, d)
+			c.GradDot(sw, u)
+			covWeights(sw, mu, alpha, beta)
+			c.GradSum(ss, sw)
+			if !equalSlices(fw, sw) || !equalSlices(fs, ss) {
+				t.Errorf("GradDotSum differs from GradDot, the weights and GradSum")
+			}
+			uw, us := make([]float64, n), make([]float64, d)
+			net.GradDotSum(us, uw, theta, b, u, mu, alpha, beta)
+			if !equalSlices(fw, uw) || !equalSlices(fs, us) {
+				t.Errorf("GradDotSum differs from the uncached Network.GradDotSum")
+			}
 			var cg, ng mat.Dense
 			c.Gram(&cg)
 			net.Gram(&ng, theta, b)

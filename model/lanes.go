@@ -35,6 +35,7 @@ const (
 	opCacheMeanGrad
 	opCacheBuild
 	opGradDotSum
+	opCacheGradDotSum
 )
 
 // laneArgs are the arguments of one batched call, shared by both lanes.
@@ -179,6 +180,14 @@ func (n *Network) laneRun(lane int, a *laneArgs, acc [][]float64) float64 {
 		case opCacheGradSum:
 			x := a.cache.chunk(i0, s.cdel, s.cact)
 			n.accumulate(acc[0], 1, s.cdel, s.cact, x, X.Stride, nr, a.w[i0:i0+nr], first)
+		case opCacheGradDotSum:
+			// GradDotSum from the cache: the chunk's features are read by the dots and
+			// the sum back to back (once from memory instead of twice).
+			x := a.cache.chunk(i0, s.cdel, s.cact)
+			wc := a.out[i0 : i0+nr]
+			n.gradDotChunk(wc, s.cdel, s.cact, x, X.Stride, a.vecs[0])
+			covWeights(wc, a.mu, a.alpha, a.beta)
+			n.accumulate(acc[0], 1, s.cdel, s.cact, x, X.Stride, nr, wc, first)
 		case opCacheBuild:
 			n.gradChunk(a.theta, X, a.b.Y, i0, nr)
 			a.cache.store(i0, nr, s)

@@ -37,7 +37,7 @@ func TestCGStatsDense(t *testing.T) {
 	sub := linalg.NewDenseFactor(mat.DenseCopyOf(u.Slice(0, d, 0, ms)))
 	var g mat.Dense
 	sub.Gram(&g)
-	pre, err := newShiftedPrecond(sub, &g, kappa, lam, 1, nil)
+	pre, err := newShiftedPrecond(sub, &g, kappa, lam, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -153,7 +153,7 @@ func (cs *covState) invert(set *linalg.InverseSettings, knownRank int, probeSeed
 				pf := cs.src.subsetFactor(cs.theta, precExamples, probeSeed)
 				g := mat.NewDense(pf.Cols(), pf.Cols(), nil)
 				pf.Gram(g)
-				pre, err := newShiftedPrecond(pf, g, kappa, lam, probeSeed, nil)
+				pre, err := newShiftedPrecond(pf, g, kappa, lam, probeSeed)
 				if err != nil {
 					return nil, err
 				}

@@ -42,14 +42,26 @@ type shiftedPrecond struct {
 const effDimProbes = 16
 
 // newShiftedPrecond builds the preconditioner from the subset factor u, its Gram matrix g =
-// UᵀU (m×m, not modified), κ_B = kappa and the damping λ > 0; seed seeds the Lanczos start
-// and the probes. work (m² floats, or nil) holds the Cholesky factors.
-func newShiftedPrecond(u linalg.Factor, g *mat.Dense, kappa, damping float64, seed uint64, work []float64) (*shiftedPrecond, error) {
+// UᵀU (m×m, stride m), κ_B = kappa and the damping λ > 0; seed seeds the Lanczos start and
+// the probes. The Cholesky factors are computed in g's own storage, so that only one m×m
+// matrix exists (at m = 8192, 512 MiB instead of 1 GiB): on return the upper triangle of g
+// holds the preconditioner's factor, and its strictly lower triangle still holds UᵀU
+// (the factorisation reads and writes the upper triangle only); g must not be used after.
+func newShiftedPrecond(u linalg.Factor, g *mat.Dense, kappa, damping float64, seed uint64) (*shiftedPrecond, error) {
 	if !(damping > 0) {
 		panic("score: shiftedPrecond needs damping > 0")
 	}
 	m := u.Cols()
-	base, err := newCholWoodbury(u, g, kappa, damping, work)
+	raw := g.RawMatrix()
+	if raw.Rows != m || raw.Cols != m || raw.Stride != m {
+		panic("score: shiftedPrecond: the Gram matrix must be m×m with stride m")
+	}
+	// The diagonal of UᵀU, overwritten by the first factor, for the second one.
+	diag := make([]float64, m)
+	for i := range diag {
+		diag[i] = raw.Data[i*m+i]
+	}
+	base, err := newCholWoodbury(u, g, kappa, damping, raw.Data)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +115,14 @@ func newShiftedPrecond(u linalg.Factor, g *mat.Dense, kappa, damping float64, se
 		p.cholWoodbury = base
 		return p, nil
 	}
-	p.cholWoodbury, err = newCholWoodbury(u, g, kappa, p.mu, base.r.Data)
+	// UᵀU again in the upper triangle: from the untouched lower one, and the saved diagonal.
+	for i := 0; i < m; i++ {
+		raw.Data[i*m+i] = diag[i]
+		for j := i + 1; j < m; j++ {
+			raw.Data[i*m+j] = raw.Data[j*m+i]
+		}
+	}
+	p.cholWoodbury, err = newCholWoodbury(u, g, kappa, p.mu, raw.Data)
 	if err != nil {
 		return nil, err
 	}

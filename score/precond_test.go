@@ -42,9 +42,20 @@ func TestShiftedPrecondDense(t *testing.T) {
 	f := linalg.NewDenseFactor(u)
 	var g mat.Dense
 	f.Gram(&g)
-	p, err := newShiftedPrecond(f, &g, kappa, lam, 3, nil)
+	work := mat.DenseCopyOf(&g) // factorised in place: its lower triangle must survive
+	p, err := newShiftedPrecond(f, work, kappa, lam, 3)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if p.mu == lam {
+		t.Fatal("no shift: the second factorisation (from the kept lower triangle) is not tested")
+	}
+	for i := 0; i < m; i++ {
+		for j := 0; j < i; j++ {
+			if work.At(i, j) != g.At(i, j) {
+				t.Fatalf("the lower triangle of the Gram matrix changed at (%d, %d)", i, j)
+			}
+		}
 	}
 	gs := mat.NewSymDense(m, nil)
 	for i := 0; i < m; i++ {

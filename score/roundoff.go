@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/sgdprior/sgdprior/model"
 	"github.com/sgdprior/sgdprior/noise"
 )
 
@@ -16,10 +17,26 @@ import (
 const floorTraceProbes = 10
 
 // meanGradNorm returns (1/N) Σ_i ‖g_i‖ over the N examples (the popSize examples for a
-// gradient input).
+// gradient input): from the factorised norms when the model has them
+// (model.Network.PerExampleGradNorms: one forward and backward pass; on all of MNIST with
+// mlp:128, a second instead of the 20 s of materialising the 60000 gradients), from the
+// materialised per-example gradients otherwise or should the factorised sum not be finite.
 func (s *modelSource) meanGradNorm(theta []float64) float64 {
 	d := s.dim()
 	n := s.all.Len()
+	if fm, ok := s.m.(interface {
+		PerExampleGradNorms(dst, theta []float64, b model.Batch)
+	}); ok {
+		norms := make([]float64, n)
+		fm.PerExampleGradNorms(norms, theta, s.all)
+		var t float64
+		for _, v := range norms {
+			t += v
+		}
+		if t <= math.MaxFloat64 {
+			return t / float64(n)
+		}
+	}
 	cr := min(chunkRowsFor(d), n)
 	buf := mat.NewDense(cr, d, nil)
 	var t float64

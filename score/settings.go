@@ -82,8 +82,8 @@ type Settings struct {
 	Subset int
 	// PreconditionerExamples is the size m of the seeded subset of examples whose shifted
 	// covariance preconditions the damped CG solver (MATH.md §2, "Shifted subset
-	// preconditioner"). Default 8192, or the largest m whose two m×m matrices (16m² bytes)
-	// fit in an eighth of the memory available.
+	// preconditioner"). Default 8192, or the largest m whose m×m matrix (8m² bytes) fits
+	// in an eighth of the memory available.
 	PreconditionerExamples int
 	// PlainCG runs the CG solver without a preconditioner (PreconditionerExamples unused).
 	PlainCG bool
@@ -315,9 +315,9 @@ func (s *Settings) precondExamples() int {
 	}
 	m := s.PreconditionerExamples
 	if m == DefaultPreconditionerExamples {
-		// The default shrinks until its two m×m matrices fit in an eighth of the memory.
+		// The default shrinks until its m×m matrix fits in an eighth of the memory.
 		if avail, ok := memlimit.Available(); ok {
-			for m > 256 && uint64(16*m*m) > avail/8 {
+			for m > 256 && uint64(8*m*m) > avail/8 {
 				m /= 2
 			}
 		}

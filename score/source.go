@@ -292,22 +292,16 @@ func (f *modelFactor) MulT(dst, u []float64) {
 // scaling and Mul. Without a cache, U w = c (Σ_i w_i g_i − (Σ_i w_i) ḡ_S) with
 // w_i = s c (g_i·x − ḡ_S·x) takes one forward and backward pass (model.GradDotSum: three
 // products of the first layer's size where MulT and Mul make four); with one, the two
-// cached products.
+// cached products chunk by chunk (model.GradCache.GradDotSum).
 func (f *modelFactor) MulMulT(dst, w, x []float64, s float64) {
 	if len(dst) != f.Rows() || len(w) != f.Cols() || len(x) != f.Rows() {
 		panic(fmt.Sprintf("score: modelFactor.MulMulT: lengths %d, %d, %d, want %d, %d, %d", len(dst), len(w), len(x), f.Rows(), f.Cols(), f.Rows()))
 	}
 	if f.cache != nil {
-		f.MulT(w, x)
-		if s != 1 {
-			for i := range w {
-				w[i] *= s
-			}
-		}
-		f.Mul(dst, w)
-		return
+		f.cache.GradDotSum(dst, w, x, floats.Dot(f.mean, x), f.c, s)
+	} else {
+		model.GradDotSum(f.m, dst, w, f.theta, f.b, x, floats.Dot(f.mean, x), f.c, s)
 	}
-	model.GradDotSum(f.m, dst, w, f.theta, f.b, x, floats.Dot(f.mean, x), f.c, s)
 	sw := floats.Sum(w)
 	for j := range dst {
 		dst[j] = f.c * (dst[j] - sw*f.mean[j])

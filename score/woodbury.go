@@ -29,8 +29,10 @@ type cholWoodbury struct {
 	r       blas64.Triangular // the upper Cholesky factor R of λ/κ I + UᵀU
 }
 
-// newCholWoodbury factorises λ/κ I + G for the Gram matrix g = UᵀU (M×M, not modified), in
-// place in work (M² floats; allocated when nil or short), which the inverse keeps.
+// newCholWoodbury factorises λ/κ I + G for the Gram matrix g = UᵀU (M×M), in place in work
+// (M² floats; allocated when nil or short), which the inverse keeps. g is not modified unless
+// work is g's own storage (stride M): then its upper triangle becomes the factor and its
+// strictly lower triangle is kept (only the upper triangle is read and written).
 func newCholWoodbury(u linalg.Factor, g *mat.Dense, kappa, damping float64, work []float64) (*cholWoodbury, error) {
 	if !(damping > 0) {
 		panic("score: cholWoodbury needs damping > 0")
