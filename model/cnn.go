@@ -51,6 +51,8 @@ type ConvNet struct {
 	act    Activation
 
 	cs *cnnScratch
+
+	vec1, out1 [1][]float64 // one-element lists for HessVec (no allocation per call)
 }
 
 var cnnTok = regexp.MustCompile(`^c(\d+)k(\d+)(?:s(\d+))?(?:p(\d+))?$`)
@@ -365,5 +367,6 @@ func (m *ConvNet) Clone() Model {
 	c.stages = append([]cnnStage(nil), m.stages...)
 	c.tail = m.tail.Clone().(*Network)
 	c.cs = nil
+	c.vec1, c.out1 = [1][]float64{}, [1][]float64{}
 	return &c
 }

@@ -27,6 +27,11 @@ type cnnScratch struct {
 	feat []float64   // flattened features (rows × F)
 	dfea []float64   // ∂ℓ_i/∂features
 	pg   []float64   // per-example gradients of a chunk (cnn_methods.go)
+
+	// R-operator buffers (ensureR): R(out), R(∂out), R(U), R(Wᵀ Δ), R(features), R(∂features).
+	rrows               int
+	rout, rdout, rcol   [][]float64
+	rdcol, rfeat, rdfea []float64
 }
 
 func (m *ConvNet) ensure(rows int) *cnnScratch {

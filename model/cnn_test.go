@@ -22,6 +22,7 @@ var cnnCases = []cnnCase{
 	{spec: "cnn:c3k2,c2k3p1,max2", shape: []int{1, 6, 6}, K: 4, n: 5},
 	{spec: "cnn:c2k3,avg2,c3k2s1p1", opt: Options{Task: "regress", Sigma: 0.8}, shape: []int{3, 7, 7}, n: 6},
 	{spec: "cnn:f6", shape: []int{1, 3, 3}, K: 2, n: 5},
+	{spec: "cnn:c3k3p1,max2,c2k2s2,f4", opt: Options{Act: "relu"}, shape: []int{2, 6, 6}, K: 3, n: 66},
 }
 
 func (tc cnnCase) setup(t *testing.T, seed uint64) (*ConvNet, Batch, []float64) {
@@ -153,6 +154,7 @@ func TestCNNGradFD(t *testing.T) {
 				fdP.Set(i, j, (pp[i]-pm[i])/(2*h))
 			}
 		}
+		t.Logf("%s: d = %d, gradient vs FD %.3g, per-example %.3g", tc.spec, d, relErr(g, fd), denseRelErr(&P, fdP))
 		if e := relErr(g, fd); e > 1e-7 {
 			t.Errorf("%s: gradient vs FD rel err %.3g", tc.spec, e)
 		}
@@ -234,6 +236,35 @@ func TestCNNProducts(t *testing.T) {
 		}
 		if e := denseRelErr(&G, Gw); e > 1e-12 {
 			t.Errorf("%s: Gram rel err %.3g", tc.spec, e)
+		}
+	}
+}
+
+// TestCNNHessVecFD: HessVec against central differences of the gradient along v (h = 1e-5;
+// random data: no ties in max pooling, no relu input exactly at 0), and HessVecs bitwise
+// as HessVec per direction.
+func TestCNNHessVecFD(t *testing.T) {
+	for ci, tc := range cnnCases {
+		m, b, theta := tc.setup(t, uint64(ci)+20)
+		d := m.NumParams()
+		rng := rand.New(rand.NewPCG(uint64(ci), 11))
+		v := randVec(rng, d)
+		hv := make([]float64, d)
+		m.HessVec(hv, theta, b, v)
+		fd := fdHessDir(m, theta, b, v, 1e-5)
+		t.Logf("%s: HessVec vs FD rel err %.3g (‖Hv‖ = %.3g)", tc.spec, relErr(hv, fd), math.Sqrt(dot(hv, hv)))
+		if e := relErr(hv, fd); e > 1e-6 {
+			t.Errorf("%s: HessVec vs FD rel err %.3g", tc.spec, e)
+		}
+		v2 := randVec(rng, d)
+		hv2 := make([]float64, d)
+		m.HessVec(hv2, theta, b, v2)
+		out := [][]float64{make([]float64, d), make([]float64, d)}
+		m.HessVecs(out, theta, b, [][]float64{v, v2})
+		for j := range hv {
+			if out[0][j] != hv[j] || out[1][j] != hv2[j] {
+				t.Fatalf("%s: HessVecs differs from HessVec at %d", tc.spec, j)
+			}
 		}
 	}
 }
