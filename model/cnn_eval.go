@@ -27,6 +27,7 @@ type cnnScratch struct {
 	feat []float64   // flattened features (rows × F)
 	dfea []float64   // ∂ℓ_i/∂features
 	pg   []float64   // per-example gradients of a chunk (cnn_methods.go)
+	row  *mat.Dense  // a one-example view (PerExampleHessVec)
 
 	// R-operator buffers (ensureR): R(out), R(∂out), R(U), R(Wᵀ Δ), R(features), R(∂features).
 	rrows               int

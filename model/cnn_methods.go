@@ -341,9 +341,31 @@ func rpool(out []float64, st *cnnStage, in []float64, arg []int32, nr int) {
 	pool(out, nil, st, in, nr*hw, hw, nr)
 }
 
-// PerExampleHessVec is not implemented yet for ConvNet: it panics.
+// PerExampleHessVec writes H_i V_i (V_i row i of V, n×d) into row i of dst (n×d; an empty
+// dst is sized): HessVec on the one-example batch of row i with direction V_i, example by
+// example (exact; not batched across examples yet).
 func (m *ConvNet) PerExampleHessVec(dst *mat.Dense, theta []float64, b Batch, V *mat.Dense) {
-	panic(fmt.Sprintf("model: %s: PerExampleHessVec is not implemented yet for cnn models", m.name))
+	nb := m.checkBatch("PerExampleHessVec", theta, b)
+	if vr, vc := V.Dims(); vr != nb || vc != m.d {
+		panic(fmt.Sprintf("model: PerExampleHessVec: V is %d×%d, want %d×%d", vr, vc, nb, m.d))
+	}
+	D := prepDense("PerExampleHessVec", "dst", dst, nb, m.d)
+	X := b.X.RawMatrix()
+	VR := V.RawMatrix()
+	p := m.NumInputs()
+	m.ensure(1)
+	s := m.cs
+	if s.row == nil {
+		s.row = &mat.Dense{}
+	}
+	for i := 0; i < nb; i++ {
+		s.row.SetRawMatrix(blas64.General{Rows: 1, Cols: p, Stride: p, Data: X.Data[i*X.Stride : i*X.Stride+p]})
+		m.vec1[0] = VR.Data[i*VR.Stride : i*VR.Stride+m.d]
+		m.out1[0] = D.Data[i*D.Stride : i*D.Stride+m.d]
+		m.HessVecs(m.out1[:], theta, Batch{X: s.row, Y: b.Y[i : i+1]}, m.vec1[:])
+	}
+	m.vec1[0], m.out1[0] = nil, nil
+	s.row.SetRawMatrix(blas64.General{})
 }
 
 var _ Model = (*ConvNet)(nil)

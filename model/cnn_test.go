@@ -268,3 +268,22 @@ func TestCNNHessVecFD(t *testing.T) {
 		}
 	}
 }
+
+// TestCNNPerExampleHessVec: row i against central differences of example i's gradient
+// along V_i.
+func TestCNNPerExampleHessVec(t *testing.T) {
+	for ci, tc := range cnnCases {
+		m, b, theta := tc.setup(t, uint64(ci)+30)
+		d, n := m.NumParams(), b.Len()
+		rng := rand.New(rand.NewPCG(uint64(ci), 13))
+		V := mat.NewDense(n, d, randSlice(rng, n*d))
+		var HV mat.Dense
+		m.PerExampleHessVec(&HV, theta, b, V)
+		for i := 0; i < n; i++ {
+			fd := fdHessDir(m, theta, rowBatch(b, i), V.RawRowView(i), 1e-5)
+			if e := relErr(HV.RawRowView(i), fd); e > 1e-6 {
+				t.Errorf("%s: example %d: H_i V_i vs FD rel err %.3g", tc.spec, i, e)
+			}
+		}
+	}
+}
