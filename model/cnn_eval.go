@@ -28,6 +28,7 @@ type cnnScratch struct {
 	dfea []float64   // ∂ℓ_i/∂features
 	pg   []float64   // per-example gradients of a chunk (cnn_methods.go)
 	row  *mat.Dense  // a one-example view (PerExampleHessVec)
+	all  []float64   // every example's gradient (Gram)
 
 	// R-operator buffers (ensureR): R(out), R(∂out), R(U), R(Wᵀ Δ), R(features), R(∂features).
 	rrows               int
@@ -445,6 +446,12 @@ func (m *ConvNet) Outputs(dst *mat.Dense, theta []float64, X *mat.Dense) {
 func (m *ConvNet) PerExampleGrads(dst *mat.Dense, theta []float64, b Batch) {
 	nb := m.checkBatch("PerExampleGrads", theta, b)
 	D := prepDense("PerExampleGrads", "dst", dst, nb, m.d)
+	m.perExampleGrads(D, theta, b)
+}
+
+// perExampleGrads writes g_i into row i of D.
+func (m *ConvNet) perExampleGrads(D blas64.General, theta []float64, b Batch) {
+	nb := b.Len()
 	s := m.ensure(min(nb, cnnChunk))
 	X := b.X.RawMatrix()
 	t := m.tail

@@ -91,10 +91,10 @@ func (m *ConvNet) gradDotSum(dst, wOut, theta []float64, b Batch, u, w []float64
 func (m *ConvNet) Gram(dst *mat.Dense, theta []float64, b Batch) {
 	nb := m.checkBatch("Gram", theta, b)
 	D := prepDense("Gram", "dst", dst, nb, nb)
-	var G mat.Dense
-	m.PerExampleGrads(&G, theta, b)
-	R := G.RawMatrix()
-	m.cs.g.SyrkLower(nb, m.d, 1, R.Data, R.Stride, 0, D.Data, D.Stride)
+	s := m.ensure(min(nb, cnnChunk))
+	s.all = kernel.GrowBuf(s.all, nb*m.d)
+	m.perExampleGrads(blas64.General{Rows: nb, Cols: m.d, Stride: m.d, Data: s.all}, theta, b)
+	s.g.SyrkLower(nb, m.d, 1, s.all, m.d, 0, D.Data, D.Stride)
 	mirrorLower(D)
 }
 

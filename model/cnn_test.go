@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/sgdprior/sgdprior/internal/kernel"
 )
 
 type cnnCase struct {
@@ -284,6 +286,55 @@ func TestCNNPerExampleHessVec(t *testing.T) {
 			if e := relErr(HV.RawRowView(i), fd); e > 1e-6 {
 				t.Errorf("%s: example %d: H_i V_i vs FD rel err %.3g", tc.spec, i, e)
 			}
+		}
+	}
+}
+
+// TestCNNAllocsAndThreads: steady-state calls make no allocations, and every method gives
+// the same bits with the helper pool off (as at GOMAXPROCS = 1) and on, on a batch of
+// several chunks with products large enough to be split.
+func TestCNNAllocsAndThreads(t *testing.T) {
+	tc := cnnCase{spec: "cnn:c6k5p2,max2,c8k3,avg2,f20", shape: []int{1, 16, 16}, K: 5, n: 3*cnnChunk + 9}
+	m, b, theta := tc.setup(t, 5)
+	n, d := b.Len(), m.NumParams()
+	rng := rand.New(rand.NewPCG(2, 2))
+	u, w := randVec(rng, d), randVec(rng, n)
+	V := mat.NewDense(n, d, randVec(rng, n*d))
+	grad, pl, gd, gs, hv := make([]float64, d), make([]float64, n), make([]float64, n), make([]float64, d), make([]float64, d)
+	PG, HV, G := mat.NewDense(n, d, nil), mat.NewDense(n, d, nil), mat.NewDense(n, n, nil)
+	var lossv float64
+	fs := []struct {
+		name string
+		f    func()
+		out  []float64
+	}{
+		{"Loss", func() { lossv = m.Loss(grad, theta, b) }, grad},
+		{"PerExampleLoss", func() { m.PerExampleLoss(pl, theta, b) }, pl},
+		{"PerExampleGrads", func() { m.PerExampleGrads(PG, theta, b) }, PG.RawMatrix().Data},
+		{"GradDot", func() { m.GradDot(gd, theta, b, u) }, gd},
+		{"GradSum", func() { m.GradSum(gs, theta, b, w) }, gs},
+		{"Gram", func() { m.Gram(G, theta, b) }, G.RawMatrix().Data},
+		{"GradDotSum", func() { m.GradDotSum(gs, gd, theta, b, u, 0.5, 1/float64(n), 1) }, gs},
+		{"HessVec", func() { m.HessVec(hv, theta, b, u) }, hv},
+		{"PerExampleHessVec", func() { m.PerExampleHessVec(HV, theta, b, V) }, HV.RawMatrix().Data},
+	}
+	for _, c := range fs {
+		c.f()
+		if a := testing.AllocsPerRun(3, c.f); a != 0 {
+			t.Errorf("%s makes %v allocations per call", c.name, a)
+		}
+		want := append([]float64(nil), c.out...)
+		l0 := lossv
+		old := kernel.SetSerialOnly(true)
+		c.f()
+		kernel.SetSerialOnly(old)
+		for j := range want {
+			if c.out[j] != want[j] {
+				t.Fatalf("%s: element %d differs with the helper pool off: %v vs %v", c.name, j, c.out[j], want[j])
+			}
+		}
+		if lossv != l0 {
+			t.Fatalf("Loss differs with the helper pool off")
 		}
 	}
 }
