@@ -52,7 +52,9 @@ type ConvNet struct {
 
 	cs *cnnScratch
 
-	vec1, out1 [1][]float64 // one-element lists for HessVec (no allocation per call)
+	vec1, out1, sum1 [1][]float64 // one-element lists (no allocation per call)
+	lj               *cnnLaneJob  // lane 1 (cnn_lanes.go), created on first use
+	la               cnnArgs      // the arguments of the current call
 }
 
 var cnnTok = regexp.MustCompile(`^c(\d+)k(\d+)(?:s(\d+))?(?:p(\d+))?$`)
@@ -367,6 +369,7 @@ func (m *ConvNet) Clone() Model {
 	c.stages = append([]cnnStage(nil), m.stages...)
 	c.tail = m.tail.Clone().(*Network)
 	c.cs = nil
-	c.vec1, c.out1 = [1][]float64{}, [1][]float64{}
+	c.vec1, c.out1, c.sum1 = [1][]float64{}, [1][]float64{}, [1][]float64{}
+	c.lj, c.la = nil, cnnArgs{}
 	return &c
 }

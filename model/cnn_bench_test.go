@@ -26,10 +26,9 @@ func cnnForwardFlops(m *ConvNet) float64 {
 
 // BenchmarkCNNLeNet5 times Loss, Loss with gradient, GradDotSum (the covariance product)
 // and HessVec of LeNet-5 on random MNIST-shaped data at n = 256 and 4096, and reports
-// GFLOP/s from the GEMM flops the code performs per example: forward F, backward 2F
-// (less the first conv's input gradient), GradDotSum forward + backward + the
-// materialised per-example gradients (F − first-layer input) ... counted as
-// flopsPerEx below.
+// GFLOP/s from the GEMM flops per example counted below (F = one forward pass; pooling,
+// activations, unfolding and the head not counted; GradDotSum's materialised per-example
+// weight gradients counted as the backward pass's weight-gradient flops, not twice).
 func BenchmarkCNNLeNet5(b *testing.B) {
 	for _, n := range []int{256, 4096} {
 		m, err := NewConvNet(lenet5, 784, 10, Options{Shape: []int{1, 28, 28}})

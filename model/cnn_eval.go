@@ -383,26 +383,7 @@ func (m *ConvNet) Grad(grad, theta []float64, b Batch) {
 }
 
 func (m *ConvNet) lossGrad(grad, theta []float64, b Batch, nb int, mode headMode) float64 {
-	s := m.ensure(min(nb, cnnChunk))
-	X := b.X.RawMatrix()
-	alpha := 1 / float64(nb)
-	var loss float64
-	for i0 := 0; i0 < nb; i0 += cnnChunk {
-		nr := min(cnnChunk, nb-i0)
-		feat, ldf := m.forward(theta, X.Data[i0*X.Stride:], X.Stride, nr)
-		m.tail.evalHead(b.Y[i0:i0+nr], nr, i0, mode)
-		if mode&headLoss != 0 {
-			for _, v := range m.tail.s.loss[:nr] {
-				loss += v
-			}
-		}
-		if grad != nil {
-			m.backward(theta, nr)
-			m.accumulate(grad, alpha, theta, feat, ldf, nr, i0 == 0)
-		}
-	}
-	_ = s
-	return loss / float64(nb)
+	return m.call(cnnArgs{op: cnnOpLoss, nb: nb, theta: theta, b: b, mode: mode, alpha: 1 / float64(nb)}, grad) / float64(nb)
 }
 
 // PerExampleLoss writes ℓ_i into dst (length n).

@@ -63,27 +63,10 @@ func (m *ConvNet) GradDotSum(dst, w, theta []float64, b Batch, u []float64, mu, 
 
 // gradDotSum: with u, the weights from the dots (into wOut); without, the given weights w.
 func (m *ConvNet) gradDotSum(dst, wOut, theta []float64, b Batch, u, w []float64, mu, alpha, beta float64) {
-	nb := b.Len()
-	m.ensure(min(nb, cnnChunk))
-	for i0 := 0; i0 < nb; i0 += cnnChunk {
-		nr := min(cnnChunk, nb-i0)
-		P := m.gradRows(theta, b, i0, nr)
-		var wc []float64
-		if u != nil {
-			wc = wOut[i0 : i0+nr]
-			for i := range wc {
-				wc[i] = kernel.Dot(P.Data[i*m.d:(i+1)*m.d], u)
-			}
-			covWeights(wc, mu, alpha, beta)
-		} else {
-			wc = w[i0 : i0+nr]
-		}
-		bt := 1.0
-		if i0 == 0 {
-			bt = 0
-		}
-		m.cs.g.Gemm(true, false, 1, m.d, nr, 1, wc, 1, P.Data, m.d, bt, dst, m.d)
+	if u == nil {
+		wOut = w
 	}
+	m.call(cnnArgs{op: cnnOpGradDotSum, nb: b.Len(), theta: theta, b: b, u: u, w: wOut, mu: mu, alpha: alpha, beta: beta}, dst)
 }
 
 // Gram writes G_ij = g_i·g_j into dst (an empty dst is sized) from the materialised
@@ -123,19 +106,12 @@ func (m *ConvNet) HessVecs(dst [][]float64, theta []float64, b Batch, v [][]floa
 		checkLen("HessVecs", "dst[k]", len(dst[k]), m.d)
 		checkLen("HessVecs", "v[k]", len(v[k]), m.d)
 	}
-	m.ensure(min(nb, cnnChunk))
-	m.ensureR()
-	X := b.X.RawMatrix()
-	alpha := 1 / float64(nb)
-	for i0 := 0; i0 < nb; i0 += cnnChunk {
-		nr := min(cnnChunk, nb-i0)
-		x := X.Data[i0*X.Stride:]
-		feat, ldf := m.forward(theta, x, X.Stride, nr)
-		m.tail.evalHead(b.Y[i0:i0+nr], nr, i0, headGrad|headHess)
-		for k, vk := range v {
-			m.hessVecChunk(dst[k], alpha, theta, vk, x, X.Stride, feat, ldf, nr, i0 == 0)
-		}
+	if len(v) == 0 {
+		return
 	}
+	m.la = cnnArgs{op: cnnOpHessVec, nb: nb, theta: theta, b: b, vecs: v, alpha: 1 / float64(nb)}
+	m.lanes(&m.la, dst)
+	m.la = cnnArgs{}
 }
 
 // ensureR sizes the R-operator buffers (after ensure).
