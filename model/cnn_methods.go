@@ -345,3 +345,24 @@ func (m *ConvNet) PerExampleHessVec(dst *mat.Dense, theta []float64, b Batch, V 
 }
 
 var _ Model = (*ConvNet)(nil)
+
+// GradDots writes (g_i·u_k)_i into dst[k] for each direction u[k], bitwise as GradDot per
+// direction, with one forward and backward pass per chunk shared by the directions.
+func (m *ConvNet) GradDots(dst [][]float64, theta []float64, b Batch, u [][]float64) {
+	nb := m.checkBatch("GradDots", theta, b)
+	checkLen("GradDots", "dst", len(dst), len(u))
+	for k := range u {
+		checkLen("GradDots", "dst[k]", len(dst[k]), nb)
+		checkLen("GradDots", "u[k]", len(u[k]), m.d)
+	}
+	m.ensure(min(nb, cnnChunk))
+	for i0 := 0; i0 < nb; i0 += cnnChunk {
+		nr := min(cnnChunk, nb-i0)
+		P := m.gradRows(theta, b, i0, nr)
+		for k, uk := range u {
+			for i := 0; i < nr; i++ {
+				dst[k][i0+i] = kernel.Dot(P.Data[i*m.d:(i+1)*m.d], uk)
+			}
+		}
+	}
+}

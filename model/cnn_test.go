@@ -205,6 +205,13 @@ func TestCNNProducts(t *testing.T) {
 		if e := relErr(got, dots); e > 1e-12 {
 			t.Errorf("%s: GradDot rel err %.3g", tc.spec, e)
 		}
+		two := [][]float64{make([]float64, n), make([]float64, n)}
+		m.GradDots(two, theta, b, [][]float64{u, u})
+		for i := range got {
+			if two[0][i] != got[i] || two[1][i] != got[i] {
+				t.Fatalf("%s: GradDots differs from GradDot at %d", tc.spec, i)
+			}
+		}
 		gs := make([]float64, d)
 		m.GradSum(gs, theta, b, w)
 		if e := relErr(gs, sum); e > 1e-12 {
