@@ -14,7 +14,8 @@
 // average over them (Loss's gradient is ḡ over the batch; GradSum and Gram are plain sums
 // and products of per-example quantities).
 //
-// New builds the models (linreg, logistic, softmax, mlp:H1,H2,…) as one dense Network type;
+// New builds the models (linreg, logistic, softmax, mlp:H1,H2,…) as one dense Network type,
+// and convolutional networks (cnn:…, on image data) as ConvNet;
 // InitParams draws PyTorch's default initialisation; Network.Layers and Network.ParamName
 // describe the layout.
 //

@@ -124,9 +124,14 @@ const maxWidth = 1 << 20
 //   - "mlp:H1,H2,…": hidden layers of widths H1, H2, … with activation opt.Act, then a
 //     categorical output over numClasses ≥ 2 classes, or with opt.Task "regress" one
 //     Gaussian output of scale opt.Sigma (numClasses must be 0).
+//   - "cnn:T1,T2,…": a ConvNet (see NewConvNet; tokens c<C>k<K>[s<S>][p<P>], max<K>,
+//     avg<K>, f<H>) on images of shape opt.Shape.
 //
 // numInputs is p, the number of features. Errors are one line and name what is wrong.
 func New(spec string, numInputs, numClasses int, opt Options) (Model, error) {
+	if spec == "cnn" || strings.HasPrefix(spec, "cnn:") {
+		return NewConvNet(spec, numInputs, numClasses, opt)
+	}
 	return NewNetwork(spec, numInputs, numClasses, opt)
 }
 
@@ -254,6 +259,9 @@ func CheckSpec(spec string) error {
 	case spec == "mlp" || strings.HasPrefix(spec, "mlp:"):
 		_, err := parseWidths(spec)
 		return err
+	case spec == "cnn" || strings.HasPrefix(spec, "cnn:"):
+		_, err := parseCNN(spec)
+		return err
 	}
 	return fmt.Errorf("model: unknown model %q (want linreg, logistic, softmax or mlp:H1,H2,…)", spec)
 }
@@ -329,18 +337,19 @@ func (n *Network) Clone() Model {
 // initialisation: every weight and bias of layer l uniform on ±1/√In_l (kaiming_uniform
 // with a = √5 gives exactly this bound for weights). Values are drawn in θ order (layer by
 // layer, weights row-major, then biases) as (2u − 1)/√In_l with u = rng.Float64(). m must
-// describe its layout with a Layers method (as *Network does); InitParams panics otherwise.
+// describe its layout with a ParamBlocks method (as *Network and *ConvNet do; a ConvNet's
+// conv weights and biases have fan-in Cin·K·K); InitParams panics otherwise.
 func InitParams(dst []float64, m Model, rng *rand.Rand) {
-	lm, ok := m.(interface{ Layers() []Layer })
+	bm, ok := m.(interface{ ParamBlocks() []ParamBlock })
 	if !ok {
-		panic(fmt.Sprintf("model: InitParams: %s does not describe its layers", m.Name()))
+		panic(fmt.Sprintf("model: InitParams: %s does not describe its parameter blocks", m.Name()))
 	}
 	if len(dst) != m.NumParams() {
 		panic(fmt.Sprintf("model: InitParams: len(dst) = %d, want %d", len(dst), m.NumParams()))
 	}
-	for _, ly := range lm.Layers() {
-		bound := 1 / math.Sqrt(float64(ly.In))
-		for j := ly.WeightOffset; j < ly.BiasOffset+ly.Out; j++ {
+	for _, bl := range bm.ParamBlocks() {
+		bound := 1 / math.Sqrt(float64(bl.FanIn))
+		for j := bl.Offset; j < bl.Offset+bl.Len; j++ {
 			dst[j] = (2*rng.Float64() - 1) * bound
 		}
 	}

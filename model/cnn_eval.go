@@ -1,0 +1,481 @@
+package model
+
+import (
+	"fmt"
+
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/sgdprior/sgdprior/internal/kernel"
+)
+
+// cnnChunk is the number of examples a ConvNet processes at once (its unfolded inputs are
+// positions × patch size per example, so chunks are smaller than Network's). Sums over
+// examples are accumulated chunk by chunk in this fixed order.
+const cnnChunk = 64
+
+// cnnScratch holds a ConvNet's per-chunk buffers. Images are stored channel-major over the
+// chunk, (C, n, H, W) ("CNHW"): plane (c, i) at (c·n + i)·H·W.
+type cnnScratch struct {
+	g    kernel.GemmCtx
+	rows int
+	out  [][]float64 // out[s]: stage s's output, CNHW
+	dout [][]float64 // ∂ℓ_i/∂(stage s's output); for a conv turned into ∂ℓ_i/∂Z in place
+	col  [][]float64 // col[s]: the unfolded input U of conv stage s, (Cin·K·K) × (n·Hout·Wout)
+	dcol []float64   // Wᵀ Δ of a conv, before folding
+	arg  [][]int32   // arg[s]: max pooling's argmax (index in the input plane) per output
+	feat []float64   // flattened features (rows × F)
+	dfea []float64   // ∂ℓ_i/∂features
+	pg   []float64   // per-example gradients of a chunk (cnn_methods.go)
+	row  *mat.Dense  // a one-example view (PerExampleHessVec)
+	all  []float64   // every example's gradient (Gram)
+
+	// R-operator buffers (ensureR): R(out), R(∂out), R(U), R(Wᵀ Δ), R(features), R(∂features).
+	rrows               int
+	rout, rdout, rcol   [][]float64
+	rdcol, rfeat, rdfea []float64
+}
+
+func (m *ConvNet) ensure(rows int) *cnnScratch {
+	s := m.cs
+	if s == nil {
+		s = &cnnScratch{}
+		m.cs = s
+	}
+	m.tail.ensure(rows)
+	if s.rows >= rows {
+		return s
+	}
+	S := len(m.stages)
+	s.out = make([][]float64, S)
+	s.dout = make([][]float64, S)
+	s.col = make([][]float64, S)
+	s.arg = make([][]int32, S)
+	maxCol := 0
+	for i, st := range m.stages {
+		np := rows * st.cout * st.hout * st.wout
+		s.out[i] = make([]float64, np)
+		s.dout[i] = make([]float64, np)
+		switch st.kind {
+		case stageConv:
+			s.col[i] = make([]float64, st.ckk()*rows*st.hout*st.wout)
+			maxCol = max(maxCol, len(s.col[i]))
+		case stageMax:
+			s.arg[i] = make([]int32, np)
+		}
+	}
+	s.dcol = make([]float64, maxCol)
+	F := m.tail.layers[0].In
+	s.feat = make([]float64, rows*F)
+	s.dfea = make([]float64, rows*F)
+	s.rows = rows
+	return s
+}
+
+// planes returns where stage s's input lives for a chunk of nr examples: the data, plane
+// (c, i) at x[i·ldx + c·H·W], for the first stage, the previous stage's CNHW output
+// otherwise; sc and si are the plane strides of c and i.
+func (m *ConvNet) planes(s, nr int, x []float64, ldx int) (in []float64, sc, si int) {
+	st := &m.stages[s]
+	hw := st.hin * st.win
+	if s == 0 {
+		return x, hw, ldx
+	}
+	return m.cs.out[s-1], nr * hw, hw
+}
+
+// im2col writes the unfolded input U of conv stage st for nr examples into col: row
+// (c, ki, kj), column (i, ho, wo), U = in(i, c, ho·S − P + ki, wo·S − P + kj) (0 outside).
+func im2col(col []float64, st *cnnStage, in []float64, sc, si, nr int) {
+	npos := st.hout * st.wout
+	ld := nr * npos
+	r := 0
+	for c := 0; c < st.cin; c++ {
+		for ki := 0; ki < st.k; ki++ {
+			for kj := 0; kj < st.k; kj++ {
+				row := col[r*ld : (r+1)*ld]
+				r++
+				for i := 0; i < nr; i++ {
+					plane := in[c*sc+i*si:]
+					dst := row[i*npos : (i+1)*npos]
+					for ho := 0; ho < st.hout; ho++ {
+						h := ho*st.s - st.p + ki
+						d := dst[ho*st.wout : (ho+1)*st.wout]
+						if h < 0 || h >= st.hin {
+							clear(d)
+							continue
+						}
+						src := plane[h*st.win : (h+1)*st.win]
+						for wo := range d {
+							w := wo*st.s - st.p + kj
+							if w < 0 || w >= st.win {
+								d[wo] = 0
+							} else {
+								d[wo] = src[w]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im adds the folded columns col (layout of im2col) into the CNHW gradient dst of the
+// stage's input (cleared first), in the fixed order of im2col.
+func col2im(dst []float64, st *cnnStage, col []float64, nr int) {
+	npos := st.hout * st.wout
+	ld := nr * npos
+	hw := st.hin * st.win
+	clear(dst[:st.cin*nr*hw])
+	r := 0
+	for c := 0; c < st.cin; c++ {
+		for ki := 0; ki < st.k; ki++ {
+			for kj := 0; kj < st.k; kj++ {
+				row := col[r*ld : (r+1)*ld]
+				r++
+				for i := 0; i < nr; i++ {
+					plane := dst[(c*nr+i)*hw:]
+					src := row[i*npos : (i+1)*npos]
+					for ho := 0; ho < st.hout; ho++ {
+						h := ho*st.s - st.p + ki
+						if h < 0 || h >= st.hin {
+							continue
+						}
+						d := plane[h*st.win : (h+1)*st.win]
+						for wo, v := range src[ho*st.wout : (ho+1)*st.wout] {
+							if w := wo*st.s - st.p + kj; w >= 0 && w < st.win {
+								d[w] += v
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// forward runs the stages, the flatten and the tail on nr examples at x (leading
+// dimension ldx), and returns the features the tail read and their leading dimension.
+func (m *ConvNet) forward(theta, x []float64, ldx, nr int) ([]float64, int) {
+	s := m.cs
+	for si := range m.stages {
+		st := &m.stages[si]
+		in, sc, sn := m.planes(si, nr, x, ldx)
+		out := s.out[si]
+		npos := st.hout * st.wout
+		switch st.kind {
+		case stageConv:
+			col := s.col[si]
+			im2col(col, st, in, sc, sn, nr)
+			ld := nr * npos
+			z := out[:st.cout*ld]
+			for o := 0; o < st.cout; o++ {
+				bo := theta[st.boff+o]
+				zo := z[o*ld : (o+1)*ld]
+				for j := range zo {
+					zo[j] = bo
+				}
+			}
+			s.g.Gemm(false, false, st.cout, ld, st.ckk(), 1, theta[st.woff:st.boff], st.ckk(), col, ld, 1, z, ld)
+			m.tail.activate(z)
+		default:
+			pool(out, s.arg[si], st, in, sc, sn, nr)
+		}
+	}
+	feat, ldf := x, ldx
+	if len(m.stages) > 0 {
+		last := &m.stages[len(m.stages)-1]
+		hw := last.hout * last.wout
+		F := last.cout * hw
+		out := s.out[len(m.stages)-1]
+		for i := 0; i < nr; i++ {
+			for c := 0; c < last.cout; c++ {
+				copy(s.feat[i*F+c*hw:i*F+(c+1)*hw], out[(c*nr+i)*hw:(c*nr+i+1)*hw])
+			}
+		}
+		feat, ldf = s.feat, F
+	}
+	m.tail.forward(theta[m.toff:], feat, ldf, nr)
+	return feat, ldf
+}
+
+// pool computes K×K pooling with stride K (max or average) of every plane into out (CNHW);
+// max pooling records the argmax (the first maximum in row-major window order, as PyTorch).
+func pool(out []float64, arg []int32, st *cnnStage, in []float64, sc, si, nr int) {
+	K := st.k
+	inv := 1 / float64(K*K)
+	npos := st.hout * st.wout
+	for c := 0; c < st.cin; c++ {
+		for i := 0; i < nr; i++ {
+			plane := in[c*sc+i*si:]
+			o := out[(c*nr+i)*npos : (c*nr+i+1)*npos]
+			for ho := 0; ho < st.hout; ho++ {
+				for wo := 0; wo < st.wout; wo++ {
+					h0, w0 := ho*K, wo*K
+					if st.kind == stageMax {
+						best, bi := plane[h0*st.win+w0], h0*st.win+w0
+						for a := 0; a < K; a++ {
+							for b := 0; b < K; b++ {
+								q := (h0+a)*st.win + w0 + b
+								if v := plane[q]; v > best || v != v {
+									best, bi = v, q
+								}
+							}
+						}
+						o[ho*st.wout+wo] = best
+						arg[(c*nr+i)*npos+ho*st.wout+wo] = int32(bi)
+					} else {
+						var sum float64
+						for a := 0; a < K; a++ {
+							for _, v := range plane[(h0+a)*st.win+w0 : (h0+a)*st.win+w0+K] {
+								sum += v
+							}
+						}
+						o[ho*st.wout+wo] = sum * inv
+					}
+				}
+			}
+		}
+	}
+}
+
+// backward propagates the tail's Δ (left in m.tail.s.del by the head and Network.backward)
+// into the features and down the stages, leaving ∂ℓ_i/∂Z of every conv in s.dout.
+func (m *ConvNet) backward(theta []float64, nr int) {
+	s := m.cs
+	t := m.tail
+	t.backward(theta[m.toff:], nr)
+	if len(m.stages) == 0 {
+		return
+	}
+	ly := t.layers[0]
+	F := ly.In
+	s.g.Gemm(false, false, nr, F, ly.Out, 1, t.s.del[0], ly.Out, theta[m.toff+ly.WeightOffset:m.toff+ly.BiasOffset], F, 0, s.dfea, F)
+	last := &m.stages[len(m.stages)-1]
+	hw := last.hout * last.wout
+	dl := s.dout[len(m.stages)-1]
+	for i := 0; i < nr; i++ {
+		for c := 0; c < last.cout; c++ {
+			copy(dl[(c*nr+i)*hw:(c*nr+i+1)*hw], s.dfea[i*F+c*hw:i*F+(c+1)*hw])
+		}
+	}
+	for si := len(m.stages) - 1; si >= 0; si-- {
+		st := &m.stages[si]
+		d := s.dout[si][:st.cout*nr*st.hout*st.wout]
+		switch st.kind {
+		case stageConv:
+			t.mulDeriv(d, s.out[si])
+			if si == 0 {
+				continue
+			}
+			ld := nr * st.hout * st.wout
+			dc := s.dcol[:st.ckk()*ld]
+			s.g.Gemm(true, false, st.ckk(), ld, st.cout, 1, theta[st.woff:st.boff], st.ckk(), d, ld, 0, dc, ld)
+			col2im(s.dout[si-1], st, dc, nr)
+		default:
+			if si == 0 {
+				continue
+			}
+			unpool(s.dout[si-1], st, d, s.arg[si], nr)
+		}
+	}
+}
+
+// unpool writes the gradient of a pooling's input (CNHW) from that of its output: to the
+// argmax (max) or spread evenly, 1/K², over the window (average).
+func unpool(dst []float64, st *cnnStage, d []float64, arg []int32, nr int) {
+	hw := st.hin * st.win
+	npos := st.hout * st.wout
+	clear(dst[:st.cin*nr*hw])
+	K := st.k
+	inv := 1 / float64(K*K)
+	for q := 0; q < st.cin*nr; q++ {
+		plane := dst[q*hw : (q+1)*hw]
+		dq := d[q*npos : (q+1)*npos]
+		if st.kind == stageMax {
+			for j, v := range dq {
+				plane[arg[q*npos+j]] += v
+			}
+			continue
+		}
+		for ho := 0; ho < st.hout; ho++ {
+			for wo := 0; wo < st.wout; wo++ {
+				v := dq[ho*st.wout+wo] * inv
+				for a := 0; a < K; a++ {
+					row := plane[(ho*K+a)*st.win+wo*K : (ho*K+a)*st.win+wo*K+K]
+					for b := range row {
+						row[b] += v
+					}
+				}
+			}
+		}
+	}
+}
+
+// accumulate adds α Σ_i g_i over the chunk to dst (writes it, when overwrite): per conv
+// α Δ_Z Uᵀ for the weight and α Δ_Z 1 for the bias, then the tail's Network.accumulate.
+func (m *ConvNet) accumulate(dst []float64, alpha float64, theta []float64, feat []float64, ldf, nr int, overwrite bool) {
+	s := m.cs
+	beta := 1.0
+	if overwrite {
+		beta = 0
+	}
+	for si := range m.stages {
+		st := &m.stages[si]
+		if st.kind != stageConv {
+			continue
+		}
+		ld := nr * st.hout * st.wout
+		d := s.dout[si][:st.cout*ld]
+		s.g.Gemm(false, true, st.cout, st.ckk(), ld, alpha, d, ld, s.col[si], ld, beta, dst[st.woff:st.boff], st.ckk())
+		for o := 0; o < st.cout; o++ {
+			var sum float64
+			for _, v := range d[o*ld : (o+1)*ld] {
+				sum += v
+			}
+			if overwrite {
+				dst[st.boff+o] = alpha * sum
+			} else {
+				dst[st.boff+o] += alpha * sum
+			}
+		}
+	}
+	m.tail.accumulate(dst[m.toff:], alpha, m.tail.s.del, m.tail.s.act, feat, ldf, nr, nil, overwrite)
+}
+
+func (m *ConvNet) checkBatch(method string, theta []float64, b Batch) int {
+	if len(theta) != m.d {
+		panic(fmt.Sprintf("model: %s: len(theta) = %d, want %d", method, len(theta), m.d))
+	}
+	nb := b.Len()
+	if nb == 0 {
+		panic(fmt.Sprintf("model: %s: empty batch", method))
+	}
+	if _, c := b.X.Dims(); c != m.NumInputs() {
+		panic(fmt.Sprintf("model: %s: batch has %d features, %s takes %d", method, c, m.name, m.NumInputs()))
+	}
+	if len(b.Y) != nb {
+		panic(fmt.Sprintf("model: %s: batch has %d rows but %d targets", method, nb, len(b.Y)))
+	}
+	return nb
+}
+
+// Loss returns the mean NLL (1/n) Σ ℓ_i and, if grad is non-nil, writes the mean gradient
+// into grad (see accumulate).
+func (m *ConvNet) Loss(grad, theta []float64, b Batch) float64 {
+	nb := m.checkBatch("Loss", theta, b)
+	if grad != nil {
+		checkLen("Loss", "grad", len(grad), m.d)
+	}
+	mode := headLoss
+	if grad != nil {
+		mode |= headGrad
+	}
+	return m.lossGrad(grad, theta, b, nb, mode)
+}
+
+// Grad writes the mean gradient (1/n) Σ g_i into grad, bitwise Loss's gradient.
+func (m *ConvNet) Grad(grad, theta []float64, b Batch) {
+	nb := m.checkBatch("Grad", theta, b)
+	checkLen("Grad", "grad", len(grad), m.d)
+	m.lossGrad(grad, theta, b, nb, headGrad)
+}
+
+func (m *ConvNet) lossGrad(grad, theta []float64, b Batch, nb int, mode headMode) float64 {
+	return m.call(cnnArgs{op: cnnOpLoss, nb: nb, theta: theta, b: b, mode: mode, alpha: 1 / float64(nb)}, grad) / float64(nb)
+}
+
+// PerExampleLoss writes ℓ_i into dst (length n).
+func (m *ConvNet) PerExampleLoss(dst, theta []float64, b Batch) {
+	nb := m.checkBatch("PerExampleLoss", theta, b)
+	checkLen("PerExampleLoss", "dst", len(dst), nb)
+	m.ensure(min(nb, cnnChunk))
+	X := b.X.RawMatrix()
+	for i0 := 0; i0 < nb; i0 += cnnChunk {
+		nr := min(cnnChunk, nb-i0)
+		m.forward(theta, X.Data[i0*X.Stride:], X.Stride, nr)
+		m.tail.evalHead(b.Y[i0:i0+nr], nr, i0, headLoss)
+		copy(dst[i0:i0+nr], m.tail.s.loss[:nr])
+	}
+}
+
+// Outputs writes the outputs z of the last layer for the rows of X into dst
+// (n×NumOutputs; an empty dst is sized).
+func (m *ConvNet) Outputs(dst *mat.Dense, theta []float64, X *mat.Dense) {
+	checkLen("Outputs", "theta", len(theta), m.d)
+	nb, p := X.Dims()
+	if p != m.NumInputs() {
+		panic(fmt.Sprintf("model: Outputs: X has %d features, %s takes %d", p, m.name, m.NumInputs()))
+	}
+	K := m.NumOutputs()
+	D := prepDense("Outputs", "dst", dst, nb, K)
+	m.ensure(min(nb, cnnChunk))
+	R := X.RawMatrix()
+	for i0 := 0; i0 < nb; i0 += cnnChunk {
+		nr := min(cnnChunk, nb-i0)
+		m.forward(theta, R.Data[i0*R.Stride:], R.Stride, nr)
+		for i := 0; i < nr; i++ {
+			copy(D.Data[(i0+i)*D.Stride:(i0+i)*D.Stride+K], m.tail.s.out[i*K:(i+1)*K])
+		}
+	}
+}
+
+// PerExampleGrads writes g_i into row i of dst (n×d; an empty dst is sized): per conv
+// Δ_{Z,i} U_iᵀ (U_i example i's columns of the unfolded input) and the row sums of Δ_{Z,i};
+// the dense layers as Network.PerExampleGrads.
+func (m *ConvNet) PerExampleGrads(dst *mat.Dense, theta []float64, b Batch) {
+	nb := m.checkBatch("PerExampleGrads", theta, b)
+	D := prepDense("PerExampleGrads", "dst", dst, nb, m.d)
+	m.perExampleGrads(D, theta, b)
+}
+
+// perExampleGrads writes g_i into row i of D.
+func (m *ConvNet) perExampleGrads(D blas64.General, theta []float64, b Batch) {
+	nb := b.Len()
+	s := m.ensure(min(nb, cnnChunk))
+	X := b.X.RawMatrix()
+	t := m.tail
+	for i0 := 0; i0 < nb; i0 += cnnChunk {
+		nr := min(cnnChunk, nb-i0)
+		feat, ldf := m.forward(theta, X.Data[i0*X.Stride:], X.Stride, nr)
+		t.evalHead(b.Y[i0:i0+nr], nr, i0, headGrad)
+		m.backward(theta, nr)
+		m.perExampleRows(D, i0, nr, feat, ldf, s.dout, t.s.del)
+	}
+}
+
+// perExampleRows writes the per-example gradients of the chunk at row i0 into D from the
+// conv gradients dz (CNHW ∂ℓ_i/∂Z per stage) and the tail's Δ (del).
+func (m *ConvNet) perExampleRows(D blas64.General, i0, nr int, feat []float64, ldf int, dz [][]float64, del [][]float64) {
+	s := m.cs
+	t := m.tail
+	for si := range m.stages {
+		st := &m.stages[si]
+		if st.kind != stageConv {
+			continue
+		}
+		npos := st.hout * st.wout
+		ld := nr * npos
+		for i := 0; i < nr; i++ {
+			row := D.Data[(i0+i)*D.Stride:]
+			s.g.Gemm(false, true, st.cout, st.ckk(), npos, 1, dz[si][i*npos:], ld, s.col[si][i*npos:], ld, 0, row[st.woff:st.boff], st.ckk())
+			for o := 0; o < st.cout; o++ {
+				var sum float64
+				for _, v := range dz[si][o*ld+i*npos : o*ld+(i+1)*npos] {
+					sum += v
+				}
+				row[st.boff+o] = sum
+			}
+		}
+	}
+	for l, ly := range t.layers {
+		in, ldin := t.inputFrom(t.s.act, l, feat, ldf)
+		for i := 0; i < nr; i++ {
+			row := D.Data[(i0+i)*D.Stride+m.toff:]
+			e := del[l][i*ly.Out : (i+1)*ly.Out]
+			outer(row[ly.WeightOffset:ly.BiasOffset], e, in[i*ldin:i*ldin+ly.In])
+			copy(row[ly.BiasOffset:ly.BiasOffset+ly.Out], e)
+		}
+	}
+}
