@@ -300,7 +300,7 @@ func evaluate(p *problem.Problem, m model.Model, theta []float64) (trainLoss, te
 	pl := model.Objective{Model: m}
 	nan := Float(math.NaN())
 	trainLoss, testLoss, trainAcc, testAcc = Float(pl.Loss(nil, theta, p.Batch)), nan, nan, nan
-	cls := classifier(m)
+	cls := model.IsClassifier(m)
 	if cls {
 		trainAcc = Float(model.Accuracy(m, theta, p.Batch))
 	}
@@ -311,11 +311,6 @@ func evaluate(p *problem.Problem, m model.Model, theta []float64) (trainLoss, te
 		}
 	}
 	return
-}
-
-func classifier(m model.Model) bool {
-	n, ok := m.(*model.Network)
-	return ok && n.Classifier()
 }
 
 func norm(x []float64) float64 {

@@ -251,8 +251,7 @@ func land(ctx context.Context, p *problem.Problem, res []chainResult, s *Setting
 	nan := jsonnum.Float(math.NaN())
 	l := Landing{LambdaMax: nan, LambdaMaxStderr: nan, TestError: nan, TestErrorStderr: nan}
 	obj := p.Objective()
-	net, ok := p.Model.(*model.Network)
-	classify := ok && net.Classifier() && p.HasTest()
+	classify := model.IsClassifier(p.Model) && p.HasTest()
 	var lam, terr []float64
 	failed := 0
 	var firstErr error

@@ -9,11 +9,37 @@ import (
 // Classifier reports whether the network models class labels (Bernoulli or categorical).
 func (n *Network) Classifier() bool { return n.head != Gaussian }
 
+// Predictor is a model whose outputs can be read: the logits of a classifier (K of them, or
+// one for a Bernoulli head) or the mean of a Gaussian head, one row per example. *Network and
+// *ConvNet are Predictors.
+type Predictor interface {
+	Model
+	// Classifier reports whether the model's outputs are class logits.
+	Classifier() bool
+	// NumOutputs returns the number of outputs per example.
+	NumOutputs() int
+	// Outputs writes the outputs of the rows of X into dst (n×NumOutputs; an empty dst is
+	// sized).
+	Outputs(dst *mat.Dense, theta []float64, X *mat.Dense)
+}
+
+var (
+	_ Predictor = (*Network)(nil)
+	_ Predictor = (*ConvNet)(nil)
+)
+
+// IsClassifier reports whether m is a Predictor that models class labels (then Accuracy
+// applies).
+func IsClassifier(m Model) bool {
+	p, ok := m.(Predictor)
+	return ok && p.Classifier()
+}
+
 // Accuracy returns the fraction of examples of b whose label is the model's most probable
 // class (ties counted as errors; a logit of exactly 0 is a tie). It panics for a model that
-// is not a *Network classifier.
+// is not a classifier (IsClassifier).
 func Accuracy(m Model, theta []float64, b Batch) float64 {
-	n, ok := m.(*Network)
+	n, ok := m.(Predictor)
 	if !ok || !n.Classifier() {
 		panic(fmt.Sprintf("model: Accuracy of %s, which is not a classifier", m.Name()))
 	}
