@@ -166,10 +166,7 @@ func (n *Network) laneRun(lane int, a *laneArgs, acc [][]float64) float64 {
 			// One pass: the weights of the chunk from its Δ_l and A_l, then the weighted sum
 			// from the same Δ_l and A_l (the products GradDot and GradSum make, in their order).
 			x := n.gradChunk(a.theta, X, a.b.Y, i0, nr)
-			wc := a.out[i0 : i0+nr]
-			n.gradDotChunk(wc, s.del, s.act, x, X.Stride, a.vecs[0])
-			covWeights(wc, a.mu, a.alpha, a.beta)
-			n.accumulate(acc[0], 1, s.del, s.act, x, X.Stride, nr, wc, first)
+			n.dotSumChunk(acc[0], a, s.del, s.act, x, X.Stride, i0, nr, first)
 		case opHessVec:
 			n.hessVecChunk(acc, a.alpha, a.theta, X, a.b.Y, i0, nr, a.vecs, first)
 		case opCacheGradDot:
@@ -184,10 +181,7 @@ func (n *Network) laneRun(lane int, a *laneArgs, acc [][]float64) float64 {
 			// GradDotSum from the cache: the chunk's features are read by the dots and
 			// the sum back to back (once from memory instead of twice).
 			x := a.cache.chunk(i0, s.cdel, s.cact)
-			wc := a.out[i0 : i0+nr]
-			n.gradDotChunk(wc, s.cdel, s.cact, x, X.Stride, a.vecs[0])
-			covWeights(wc, a.mu, a.alpha, a.beta)
-			n.accumulate(acc[0], 1, s.cdel, s.cact, x, X.Stride, nr, wc, first)
+			n.dotSumChunk(acc[0], a, s.cdel, s.cact, x, X.Stride, i0, nr, first)
 		case opCacheBuild:
 			n.gradChunk(a.theta, X, a.b.Y, i0, nr)
 			a.cache.store(i0, nr, s)
@@ -198,4 +192,15 @@ func (n *Network) laneRun(lane int, a *laneArgs, acc [][]float64) float64 {
 		first = false
 	}
 	return loss
+}
+
+// dotSumChunk is GradDotSum's work on the chunk of nr rows at i0, from its Δ_l (del), hidden
+// activations (acts) and features (x, leading dimension ldx): the dots g_i·u into a.out,
+// their weights β (α (g_i·u − μ)), then the weighted sum of the chunk's gradients into acc
+// (overwritten when first).
+func (n *Network) dotSumChunk(acc []float64, a *laneArgs, del, acts [][]float64, x []float64, ldx, i0, nr int, first bool) {
+	wc := a.out[i0 : i0+nr]
+	n.gradDotChunk(wc, del, acts, x, ldx, a.vecs[0])
+	covWeights(wc, a.mu, a.alpha, a.beta)
+	n.accumulate(acc, 1, del, acts, x, ldx, nr, wc, first)
 }

@@ -63,7 +63,7 @@ func Minimize(ctx context.Context, obj model.Objective, b model.Batch, theta []f
 	if len(theta) != d {
 		panic(fmt.Sprintf("train: len(theta) = %d, model has %d parameters", len(theta), d))
 	}
-	classifier := isClassifier(m)
+	classifier := model.IsClassifier(m)
 	separable := func(x []float64) bool {
 		return classifier && obj.WeightDecay == 0 && model.Accuracy(m, x, b) == 1
 	}
@@ -200,11 +200,6 @@ func newtonStep(ctx context.Context, step []float64, obj model.Objective, b mode
 
 func noMinimum(m model.Model) error {
 	return fmt.Errorf("%w: %s classifies every training example correctly, so the loss falls towards 0 as ‖θ‖ grows without bound (the data are separable); add --weight-decay λ > 0", ErrNoMinimum, m.Name())
-}
-
-func isClassifier(m model.Model) bool {
-	c, ok := m.(interface{ Classifier() bool })
-	return ok && c.Classifier()
 }
 
 type recorderFunc func(*optimize.Location, optimize.Operation) error
