@@ -25,8 +25,15 @@ func compareArrays(dir string, r *Results) []Agreement {
 			continue
 		}
 		others, _ := filepath.Glob(filepath.Join(dir, "go_openblas_"+w+".npy"))
+		// torch_<threads>_<w>_<impl>.npy: the glob also matches other workloads whose name
+		// ends in w (lenet_cov_256 for cov_256), which the digits-only prefix rules out.
 		t, _ := filepath.Glob(filepath.Join(dir, "torch_*_"+w+"_*.npy"))
-		others = append(others, t...)
+		for _, f := range t {
+			th, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(f), "torch_"), "_")
+			if strings.HasPrefix(strings.TrimPrefix(filepath.Base(f), "torch_"+th+"_"), w+"_") && isDigits(th) {
+				others = append(others, f)
+			}
+		}
 		for _, o := range others {
 			impl := strings.TrimSuffix(filepath.Base(o), ".npy")
 			impl = strings.Replace(impl, "_"+w, "", 1)
@@ -78,4 +85,14 @@ func relDiff(y, x []float64) float64 {
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// isDigits reports whether s is a non-empty run of ASCII digits.
+func isDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -39,6 +39,11 @@ type Meta struct {
 	BCP           int `json:"bc_p"`
 	StepsLogistic int `json:"steps_logistic"`
 	StepsMLP      int `json:"steps_mlp"`
+	// LeNet-5 (gobench's inputsMeta).
+	LeNetD        int     `json:"lenet_d"`
+	LeNetFwdFlops float64 `json:"lenet_fwd_flops"`
+	LeNetL1Flops  float64 `json:"lenet_l1_flops"`
+	StepsLeNet    int     `json:"steps_lenet"`
 }
 
 // BuildInfo describes one Go build's BLAS and thread count.
@@ -205,6 +210,20 @@ func flopCount(workload string, m Meta) float64 {
 	case workload == "chains_logistic":
 		B, p := m.ChainBatch, m.BCP
 		return float64(4*B*p+2*B) * float64(m.Chains*m.StepsLogistic)
+	// LeNet-5, in units of its forward products F per example (F1 the first convolution's
+	// part): a gradient is the forward pass, the input gradients of every layer but the
+	// first and the weight gradients (3F − F1); the covariance product adds the products
+	// u_l·U_l (4F − F1); the R-operator HVP is the forward pass, the R-forward (2F), the
+	// backward (2F − F1) and the R-backward (4F − 2F1), 9F − 3F1 in all; the Gram matrix is
+	// a gradient's work plus n(n+1)·d for the pairs' inner products.
+	case workload == "chains_lenet":
+		return float64(m.ChainBatch*m.Chains*m.StepsLeNet) * (3*m.LeNetFwdFlops - m.LeNetL1Flops)
+	case scan(workload, "lenet_cov_%d", &n):
+		return float64(n) * (4*m.LeNetFwdFlops - m.LeNetL1Flops)
+	case scan(workload, "lenet_hvp_%d", &n):
+		return float64(n) * (9*m.LeNetFwdFlops - 3*m.LeNetL1Flops)
+	case scan(workload, "lenet_gram_%d", &n):
+		return float64(n)*(3*m.LeNetFwdFlops-m.LeNetL1Flops) + float64(n)*float64(n+1)*float64(m.LeNetD)
 	case scan(workload, "cov_%d", &n):
 		return 3*mm(n, h, mnistP) + 4*mm(n, mnistK, h) + 4*float64(n*(h+mnistK)) + 2*float64(d)
 	case scan(workload, "hvp_%d", &n):
@@ -227,6 +246,8 @@ func chainSteps(workload string, m Meta) float64 {
 		return float64(m.Chains * m.StepsLogistic)
 	case "chains_mlp32":
 		return float64(m.Chains * m.StepsMLP)
+	case "chains_lenet":
+		return float64(m.Chains * m.StepsLeNet)
 	}
 	return 0
 }
@@ -272,6 +293,12 @@ var rows = []rowSpec{
 	{"hvp_4096", "Hessian–vector product, n = 4096", []string{"double_backward"}, []string{"fwd_over_rev"}, "double backward", "fwd-over-rev"},
 	{"chains_logistic", "SGD, 64 chains, logistic, breast-cancer", []string{"manual"}, []string{"autograd"}, "bmm", "autograd"},
 	{"chains_mlp32", "SGD, 64 chains, mlp:32, digits", []string{"manual"}, []string{"autograd"}, "bmm", "autograd"},
+	{"lenet_cov_256", "LeNet-5: covariance product, n = 256", []string{"perex_vmap", "perex_unfold"}, []string{"jvp_vjp"}, "per-example", "jvp + vjp"},
+	{"lenet_cov_4096", "LeNet-5: covariance product, n = 4096", []string{"perex_vmap", "perex_unfold"}, []string{"jvp_vjp"}, "per-example", "jvp + vjp"},
+	{"lenet_gram_256", "LeNet-5: Gram matrix, n = 256", []string{"perex_vmap"}, []string{"perex_unfold"}, "vmap", "unfold"},
+	{"lenet_hvp_256", "LeNet-5: Hessian–vector product, n = 256", []string{"double_backward"}, []string{"fwd_over_rev"}, "double backward", "fwd-over-rev"},
+	{"lenet_hvp_4096", "LeNet-5: Hessian–vector product, n = 4096", []string{"double_backward"}, []string{"fwd_over_rev"}, "double backward", "fwd-over-rev"},
+	{"chains_lenet", "SGD, 64 chains, LeNet-5, 4096 MNIST images", []string{"vmap"}, []string{"grouped"}, "vmap", "grouped conv"},
 }
 
 func isChains(name string) bool { return strings.HasPrefix(name, "chains_") }
@@ -589,6 +616,18 @@ func Targets(r *Results) []string {
 			}
 		}
 	}
+	// Issue 15: LeNet-5's covariance product and HVP at least as fast as PyTorch's best.
+	for _, build := range builds {
+		for _, n := range []string{"lenet_cov_256", "lenet_cov_4096", "lenet_hvp_256", "lenet_hvp_4096"} {
+			g, gok := r.stat(n, build, 0)
+			t, tok := r.bestTorch(n, []string{"perex_vmap", "perex_unfold", "jvp_vjp", "double_backward", "fwd_over_rev"})
+			if !gok || !tok {
+				continue
+			}
+			x := ratio(t.st, true, g, true)
+			out = append(out, fmt.Sprintf("%s, %s build: %.2f× PyTorch's best (%s) (target ≥ 1×): %s", n, build, x, t.impl, verdict(x >= 1)))
+		}
+	}
 	var torchBest float64
 	for _, k := range r.scoreImpls() {
 		if k.Impl != "torch" {
@@ -616,9 +655,9 @@ func Targets(r *Results) []string {
 		out = append(out, line)
 	}
 	for _, build := range builds {
-		for _, n := range []string{"chains_logistic", "chains_mlp32"} {
+		for _, n := range []string{"chains_logistic", "chains_mlp32", "chains_lenet"} {
 			g, gok := r.stat(n, build, 0)
-			t, tok := r.bestTorch(n, []string{"manual", "autograd"})
+			t, tok := r.bestTorch(n, []string{"manual", "autograd", "vmap", "grouped"})
 			if !gok || !tok {
 				continue
 			}

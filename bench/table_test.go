@@ -12,7 +12,8 @@ import (
 
 // benchMeta is the harness's real sizes (gobench -prepare without -small).
 var benchMeta = Meta{M: 4096, N: 256, Hidden: 128, Chains: 64, ChainBatch: 32, GemmSize: 2048, ChainHidden: 32,
-	DigitsP: 64, DigitsK: 10, BCP: 30, StepsLogistic: 3000, StepsMLP: 1000}
+	DigitsP: 64, DigitsK: 10, BCP: 30, StepsLogistic: 3000, StepsMLP: 1000,
+	LeNetD: 61706, LeNetFwdFlops: 833040, LeNetL1Flops: 235200, StepsLeNet: 10}
 
 // samples returns one sample per round for each value.
 func samples(workload, impl string, threads int, secs ...float64) []Sample {
@@ -103,6 +104,15 @@ func TestFlopCount(t *testing.T) {
 		{"chains_mlp32", 20881408000},
 		// (4·32·30 + 2·32) × 64 × 3000.
 		{"chains_logistic", 749568000},
+		// LeNet-5: F = 833040 forward flops an example, F1 = 235200 of them in the first
+		// convolution. 256·(4F − F1).
+		{"lenet_cov_256", 792821760},
+		// 256·(9F − 3F1).
+		{"lenet_hvp_256", 1738690560},
+		// 256·(3F − F1) = 579563520, + 256·257·61706 = 4059761152.
+		{"lenet_gram_256", 4639324672},
+		// 32 images × 64 chains × 10 steps × (3F − F1).
+		{"chains_lenet", 46365081600},
 		{"gemm_peak", 17179869184}, // 2·2048³
 		{"gemm_1t", 17179869184},
 		{"unknown", 0},
@@ -205,6 +215,9 @@ func TestCompareArrays(t *testing.T) {
 	write("go_openblas_cov_4.npy", []float64{3, 4, 0})
 	write("torch_2_cov_4_factor.npy", []float64{3, 4, 0.05}) // ‖Δ‖/‖ref‖ = 0.05/5
 	write("torch_1_cov_4_perex_vmap.npy", []float64{3, 4})   // wrong length: NaN
+	// Another workload whose name ends in cov_4, with no pure-Go reference: not compared
+	// with cov_4's.
+	write("torch_2_lenet_cov_4_jvp_vjp.npy", []float64{1, 2, 3})
 	got := map[string]float64{}
 	for _, a := range compareArrays(dir, &Results{}) {
 		if a.Workload != "cov_4" {

@@ -44,6 +44,23 @@ products of the first layer's size (X W1^T, X U1^T, (D1 w)^T X), as sgdprior's G
            replacement (torch.randint) each step: "manual" (closed-form gradients with bmm)
            and "autograd" (autograd.grad of the sum of the chains' losses).
   gemm_peak  torch.mm on 2048 x 2048 float64 matrices.
+
+LeNet-5 (the spec in inputs.json, tanh, max pooling; nn.Conv2d/nn.Linear layout) on the
+first N MNIST images as 1 x 28 x 28:
+  lenet_cov_N   "perex_vmap"  functorch vmap(grad) per-example gradients in chunks of 256,
+                              as cov_N; "perex_unfold" the same rows from one batched pass,
+                              the convolutions' weight gradients as per-example
+                              D_i U_i^T from the unfolded input (torch unfold + einsum, as
+                              BackPACK); "jvp_vjp" the factorised product without
+                              per-example gradients: a = J u by forward-mode jvp of the
+                              per-example losses, then J^T w by one vjp.
+  lenet_gram_256  "perex_vmap", "perex_unfold": P P^T from the materialised rows.
+  lenet_hvp_N   "double_backward" and "fwd_over_rev", as hvp_N.
+  chains_lenet  64 chains batched: "vmap" (functorch vmap over the chains of grad of each
+                chain's batch loss; functorch turns the convolutions into grouped ones) and
+                "grouped" (the chains' convolutions written as one grouped convolution,
+                groups = chains, and the dense layers with bmm; autograd of the sum of the
+                chains' losses).
 """
 
 import argparse
@@ -217,6 +234,213 @@ def hvp_fwd_over_rev(params, X, onehot, V):
     return ft_jvp(lambda *ps: ft_grad(mean_loss_onehot)(ps, X, onehot), tuple(params), tuple(V))[1]
 
 
+# --- LeNet-5 (cnn:c6k5p2,max2,c16k5,max2,f120,f84) ------------------------------------------
+
+LENET_CONVS = ((6, 1, 5, 2), (16, 6, 5, 0))  # (out, in, kernel, padding), each then max2
+LENET_DENSE = ((120, 400), (84, 120), (10, 84))  # (out, in)
+
+
+def lenet_shapes():
+    shp = []
+    for o, i, k, _ in LENET_CONVS:
+        shp += [(o, i, k, k), (o,)]
+    for o, i in LENET_DENSE:
+        shp += [(o, i), (o,)]
+    return shp
+
+
+def lenet_split(theta):
+    out, o = [], 0
+    for shp in lenet_shapes():
+        sz = int(np.prod(shp))
+        out.append(theta[o:o + sz].view(*shp))
+        o += sz
+    assert o == theta.numel()
+    return out
+
+
+def lenet_logits(params, X):
+    """Logits of a batch X (n, 1, 28, 28)."""
+    h = X
+    for l, (_, _, _, pad) in enumerate(LENET_CONVS):
+        h = torch.nn.functional.max_pool2d(torch.tanh(torch.nn.functional.conv2d(h, params[2 * l], params[2 * l + 1], padding=pad)), 2)
+    h = h.flatten(1)
+    nc = 2 * len(LENET_CONVS)
+    for l in range(len(LENET_DENSE)):
+        h = torch.nn.functional.linear(h, params[nc + 2 * l], params[nc + 2 * l + 1])
+        if l < len(LENET_DENSE) - 1:
+            h = torch.tanh(h)
+    return h
+
+
+def lenet_losses(params, X, onehot):
+    """Per-example NLL, written with logsumexp (forward-mode AD works through it)."""
+    Z = lenet_logits(params, X)
+    return torch.logsumexp(Z, 1) - (Z * onehot).sum(1)
+
+
+def lenet_loss_one(params, x, y):
+    z = lenet_logits(params, x.unsqueeze(0))
+    return torch.nn.functional.cross_entropy(z, y.unsqueeze(0))
+
+
+lenet_perex_grads = ft_vmap(ft_grad(lenet_loss_one), in_dims=(None, 0, 0))
+
+
+class LeNetPerExample:
+    """Per-example gradients of LeNet-5 written into the rows of a contiguous P (rows x d):
+    "vmap" with functorch, "unfold" from one batched forward/backward pass (autograd's
+    errors at every layer's pre-activation, retained), each convolution's per-example
+    weight gradient D_i U_i^T with U_i the unfolded input (torch unfold), the dense layers'
+    as outer products."""
+
+    def __init__(self, params, rows, method):
+        self.params, self.method = params, method
+        self.shapes = lenet_shapes()
+        self.d = sum(int(np.prod(s)) for s in self.shapes)
+        self.P = torch.empty(rows, self.d)
+
+    def views(self, row0, m):
+        out, o = [], 0
+        for shp in self.shapes:
+            sz = int(np.prod(shp))
+            out.append(self.P[row0:row0 + m, o:o + sz].view(m, *shp))
+            o += sz
+        return out
+
+    def fill(self, X, y, row0=0):
+        vs = self.views(row0, X.shape[0])
+        if self.method == "vmap":
+            for v, g in zip(vs, lenet_perex_grads(self.params, X, y)):
+                v.copy_(g)
+            return
+        with torch.enable_grad():
+            ps = [q.detach() for q in self.params]
+            inputs, zs = [], []
+            h = X
+            for l, (o, i, k, pad) in enumerate(LENET_CONVS):
+                inputs.append(h)
+                z = torch.nn.functional.conv2d(h, ps[2 * l], ps[2 * l + 1], padding=pad).requires_grad_(True)
+                zs.append(z)
+                h = torch.nn.functional.max_pool2d(torch.tanh(z), 2)
+            h = h.flatten(1)
+            nc = 2 * len(LENET_CONVS)
+            for l in range(len(LENET_DENSE)):
+                inputs.append(h)
+                z = torch.nn.functional.linear(h, ps[nc + 2 * l], ps[nc + 2 * l + 1]).requires_grad_(True)
+                zs.append(z)
+                h = torch.tanh(z) if l < len(LENET_DENSE) - 1 else z
+            loss = torch.nn.functional.cross_entropy(h, y, reduction="sum")
+            ds = torch.autograd.grad(loss, zs)
+        n = X.shape[0]
+        for l, (o, i, k, pad) in enumerate(LENET_CONVS):
+            U = torch.nn.functional.unfold(inputs[l], k, padding=pad)  # n x (i k k) x positions
+            D = ds[l].reshape(n, o, -1)
+            torch.bmm(D, U.transpose(1, 2), out=vs[2 * l].view(n, o, i * k * k))
+            torch.sum(D, 2, out=vs[2 * l + 1])
+        nc, lc = 2 * len(LENET_CONVS), len(LENET_CONVS)
+        for l in range(len(LENET_DENSE)):
+            torch.mul(ds[lc + l][:, :, None], inputs[lc + l][:, None, :], out=vs[nc + 2 * l])
+            vs[nc + 2 * l + 1].copy_(ds[lc + l])
+
+
+def lenet_cov_jvp_vjp(params, X, onehot, U):
+    """Cu = (1/n) J^T (a - mean a), a = J u: one jvp and one vjp of the per-example losses."""
+    n = X.shape[0]
+    f = lambda *ps: lenet_losses(ps, X, onehot)
+    _, a = ft_jvp(f, tuple(params), tuple(U))
+    w = (a - a.mean()) / n
+    with torch.enable_grad():
+        ps = [q.detach().requires_grad_(True) for q in params]
+        return torch.autograd.grad(lenet_losses(ps, X, onehot), ps, grad_outputs=w)
+
+
+def lenet_hvp_double_backward(params, X, y, V):
+    ps = [q.detach().requires_grad_(True) for q in params]
+    g = torch.autograd.grad(torch.nn.functional.cross_entropy(lenet_logits(ps, X), y), ps, create_graph=True)
+    return torch.autograd.grad(g, ps, grad_outputs=V)
+
+
+def lenet_hvp_fwd_over_rev(params, X, onehot, V):
+    mean = lambda ps, X, oh: lenet_losses(ps, X, oh).mean()
+    return ft_jvp(lambda *ps: ft_grad(mean)(ps, X, onehot), tuple(params), tuple(V))[1]
+
+
+class LeNetChains:
+    """C chains of SGD on LeNet-5 (mean NLL over B images plus (wd/2)|theta|^2), batched in
+    one (C, d) tensor."""
+
+    def __init__(self, X, y, theta0, C, B, lr, wd, seed=1):
+        self.X, self.y, self.C, self.B, self.lr, self.wd = X, y, C, B, lr, wd
+        self.N = X.shape[0]
+        self.gen = torch.Generator().manual_seed(seed)
+        self.theta = theta0.repeat(C, 1).contiguous()
+        self.theta0 = self.theta.clone()
+        self.shapes = lenet_shapes()
+        self.batch_loss = lambda ps, Xb, yb: torch.nn.functional.cross_entropy(lenet_logits(ps, Xb), yb)
+        self.vgrad = ft_vmap(ft_grad(self.batch_loss), in_dims=(0, 0, 0))
+
+    def reset(self):
+        self.theta.copy_(self.theta0)
+
+    def views(self, th):
+        out, o = [], 0
+        for shp in self.shapes:
+            sz = int(np.prod(shp))
+            out.append(th[:, o:o + sz].view(th.shape[0], *shp))
+            o += sz
+        return out
+
+    def batch(self):
+        return torch.randint(self.N, (self.C, self.B), generator=self.gen)
+
+    def grads_vmap(self, th, idx):
+        return self.vgrad(tuple(self.views(th)), self.X[idx], self.y[idx])
+
+    def loss_sum_grouped(self, th, idx):
+        """Sum over chains of each chain's mean NLL: convolutions as one grouped conv."""
+        C, B = self.C, self.B
+        ps = self.views(th)
+        h = self.X[idx].transpose(0, 1).reshape(B, C * 1, 28, 28)  # (B, C*Cin, H, W)
+        for l, (o, i, k, pad) in enumerate(LENET_CONVS):
+            W = ps[2 * l].reshape(C * o, i, k, k)
+            h = torch.nn.functional.max_pool2d(torch.tanh(torch.nn.functional.conv2d(h, W, ps[2 * l + 1].reshape(C * o), padding=pad, groups=C)), 2)
+        h = h.reshape(B, C, -1).transpose(0, 1)  # (C, B, 400) in (c, h, w) order per chain
+        nc = 2 * len(LENET_CONVS)
+        for l in range(len(LENET_DENSE)):
+            h = torch.baddbmm(ps[nc + 2 * l + 1][:, None, :], h, ps[nc + 2 * l].transpose(1, 2))
+            if l < len(LENET_DENSE) - 1:
+                h = torch.tanh(h)
+        return torch.nn.functional.cross_entropy(h.reshape(C * B, -1), self.y[idx].reshape(-1), reduction="sum") / B
+
+    def steps_vmap(self, n):
+        lr, wd = self.lr, self.wd
+        with torch.no_grad():
+            for _ in range(n):
+                idx = self.batch()
+                gs = self.grads_vmap(self.theta, idx)
+                for q, g in zip(self.views(self.theta), gs):
+                    q.mul_(1 - lr * wd).sub_(g, alpha=lr)
+
+    def steps_grouped(self, n):
+        lr, wd = self.lr, self.wd
+        th = self.theta
+        for _ in range(n):
+            idx = self.batch()
+            t = th.detach().requires_grad_(True)
+            (g,) = torch.autograd.grad(self.loss_sum_grouped(t, idx), t)
+            with torch.no_grad():
+                th.mul_(1 - lr * wd).sub_(g, alpha=lr)
+
+    def check(self):
+        """The two gradients agree (relative error)."""
+        idx = self.batch()
+        t = self.theta.detach().clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(self.loss_sum_grouped(t, idx), t)
+        gv = torch.cat([x.reshape(self.C, -1) for x in self.grads_vmap(self.theta, idx)], 1)
+        return float((g - gv).norm() / g.norm())
+
+
 # --- chains --------------------------------------------------------------------------------
 
 class Chains:
@@ -352,6 +576,8 @@ def workloads(d, meta):
         ws[(f"hvp_{n}", "double_backward")] = lambda Xn=Xn, yn=yn: ((lambda: hvp_double_backward(params, Xn, yn, V)), flat)
         ws[(f"hvp_{n}", "fwd_over_rev")] = lambda Xn=Xn, oh=oh: ((lambda: hvp_fwd_over_rev(params, Xn, oh, V)), flat)
 
+    lenet_workloads(ws, d, meta, X, y)
+
     for name, kind, pre, lr in (("chains_logistic", "logistic", "bc", meta["lr_logistic"]),
                                 ("chains_mlp32", "mlp", "digits", meta["lr_mlp"])):
         steps = int(chain_steps(meta, name)) // meta["chains"]
@@ -382,9 +608,60 @@ def workloads(d, meta):
     return ws
 
 
+def lenet_workloads(ws, d, meta, X, y):
+    """Adds the LeNet-5 workloads to ws (see the module's doc)."""
+    params = lenet_split(load(d, "lenet_theta.npy"))
+    U, V = lenet_split(load(d, "lenet_u.npy")), lenet_split(load(d, "lenet_v.npy"))
+    uf = torch.cat([q.flatten() for q in U])
+    flat = lambda parts: torch.cat([q.flatten() for q in parts]).numpy()
+    nograd = lambda f: (lambda: _nograd(f))
+    X4 = X.view(-1, 1, 28, 28)
+    for n in (meta["n"], meta["m"]):
+        Xn, yn = X4[:n], y[:n]
+        oh = torch.nn.functional.one_hot(yn, 10).to(torch.float64)
+        for method in ("vmap", "unfold"):
+            def cov_setup(method=method, Xn=Xn, yn=yn, n=n):
+                pe = LeNetPerExample(params, min(n, 256), method)
+                return nograd(lambda: cov_perex(pe, Xn, yn, uf)), lambda v: v.numpy()
+            ws[(f"lenet_cov_{n}", "perex_" + method)] = cov_setup
+            if n == meta["n"]:
+                def gram_setup(method=method, Xn=Xn, yn=yn, n=n):
+                    pe = LeNetPerExample(params, n, method)
+                    return nograd(lambda: gram_perex(pe, Xn, yn)), lambda G: G.numpy()
+                ws[(f"lenet_gram_{n}", "perex_" + method)] = gram_setup
+        ws[(f"lenet_cov_{n}", "jvp_vjp")] = lambda Xn=Xn, oh=oh: (nograd(lambda: lenet_cov_jvp_vjp(params, Xn, oh, U)), flat)
+        ws[(f"lenet_hvp_{n}", "double_backward")] = lambda Xn=Xn, yn=yn: ((lambda: lenet_hvp_double_backward(params, Xn, yn, V)), flat)
+        ws[(f"lenet_hvp_{n}", "fwd_over_rev")] = lambda Xn=Xn, oh=oh: ((lambda: lenet_hvp_fwd_over_rev(params, Xn, oh, V)), flat)
+
+    chain = {}
+    steps = int(chain_steps(meta, "chains_lenet")) // meta["chains"]
+
+    def get():
+        if not chain:
+            ch = LeNetChains(X4, y, load(d, "lenet_theta.npy"), meta["chains"], meta["chain_batch"], meta["lr_lenet"], meta["weight_decay"])
+            err = ch.check()
+            if err > 1e-10:
+                sys.exit(f"torch_bench: chains_lenet: grouped-convolution gradients differ from vmap's (relative error {err:g})")
+            chain["ch"] = ch
+        return chain["ch"]
+    for impl in ("vmap", "grouped"):
+        def chain_setup(impl=impl):
+            ch = get()
+            f = ch.steps_vmap if impl == "vmap" else ch.steps_grouped
+
+            def go():
+                ch.reset()
+                f(steps)
+                if not torch.isfinite(ch.theta).all():
+                    sys.exit("torch_bench: chains_lenet: chains diverged")
+            return go, None
+        ws[("chains_lenet", impl)] = chain_setup
+
+
 def chain_steps(meta, name):
     """Chain-steps of one call of a chains workload."""
-    return float(meta["chains"] * meta[{"chains_logistic": "steps_logistic", "chains_mlp32": "steps_mlp"}[name]])
+    key = {"chains_logistic": "steps_logistic", "chains_mlp32": "steps_mlp", "chains_lenet": "steps_lenet"}[name]
+    return float(meta["chains"] * meta[key])
 
 
 def _nograd(f):

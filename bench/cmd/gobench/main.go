@@ -34,6 +34,11 @@
 //	hvp_N             (1/N) Σ H_i v (Model.HessVec)
 //	chains_logistic   SGD, 64 chains, B = 32 (with replacement), logistic on breast-cancer
 //	chains_mlp32      the same for mlp:32 on digits
+//	lenet_cov_N       the covariance product for LeNet-5 (lenetSpec, tanh, max pooling) on
+//	                  the first N = 256 or 4096 of the same MNIST images (1×28×28)
+//	lenet_gram_256    its Gram matrix over the first 256
+//	lenet_hvp_N       its Hessian–vector product
+//	chains_lenet      SGD, 64 chains, B = 32 (with replacement), LeNet-5 on the 4096 images
 //
 // The flops each workload performs are counted by the harness (bench/table.go, flopCount);
 // gobench reports times, and chain-steps per second for the chains.
@@ -84,6 +89,10 @@ const (
 	chains     = 64
 	chainBatch = 32
 	gemmSize   = 2048
+	// lenetSpec is LeNet-5 (LeCun et al. 1998) in the cnn grammar, with PyTorch's
+	// conventional padding of 2 on the first convolution so that 28×28 MNIST images give
+	// the original 32×32 geometry: d = 61,706.
+	lenetSpec = "cnn:c6k5p2,max2,c16k5,max2,f120,f84"
 )
 
 // inputsMeta is inputs.json, written by -prepare.
@@ -107,6 +116,17 @@ type inputsMeta struct {
 	// Steps of one call of chains_logistic and chains_mlp32.
 	StepsLogistic int `json:"steps_logistic"`
 	StepsMLP      int `json:"steps_mlp"`
+	// LeNet: the spec (tanh), its d, its forward flops per example (the GEMMs of its
+	// convolutions and dense layers: 2·Cout·CinK²·positions and 2·out·in; lenetFwdFlops)
+	// and the first convolution's share of them (no input gradient is needed there), the learning
+	// rate and the steps of one chains_lenet call.
+	LeNetSpec     string  `json:"lenet_spec"`
+	LeNetD        int     `json:"lenet_d"`
+	LeNetFwdFlops float64 `json:"lenet_fwd_flops"`
+	LeNetL1Flops  float64 `json:"lenet_l1_flops"` // the first convolution's part
+
+	LRLeNet       float64 `json:"lr_lenet"`
+	StepsLeNet    int     `json:"steps_lenet"`
 }
 
 // Result is one workload's timing.
@@ -256,10 +276,10 @@ func prepareInputs(dir, mnistFlag string, small bool, stdout io.Writer) error {
 	}
 	meta := inputsMeta{M: subsetM, N: batchN, Hidden: hidden, Chains: chains, ChainBatch: chainBatch,
 		LRLogistic: 0.1, LRMLP: 0.05, WeightDecay: 1e-3, GemmSize: gemmSize, ChainHidden: 32,
-		StepsLogistic: 3000, StepsMLP: 1000}
+		StepsLogistic: 3000, StepsMLP: 1000, LeNetSpec: lenetSpec, LRLeNet: 0.05, StepsLeNet: 10}
 	if small {
 		meta.M, meta.N, meta.Hidden, meta.Chains, meta.GemmSize = 64, 16, 8, 4, 64
-		meta.StepsLogistic, meta.StepsMLP = 50, 50
+		meta.StepsLogistic, meta.StepsMLP, meta.StepsLeNet = 50, 50, 2
 	}
 	rng := rand.New(rand.NewPCG(1, 0))
 	var X *mat.Dense
@@ -301,6 +321,19 @@ func prepareInputs(dir, mnistFlag string, small bool, stdout io.Writer) error {
 		u[i], v[i] = rng.NormFloat64(), rng.NormFloat64()
 	}
 	files := map[string]any{"X.npy": X, "y.npy": Y, "theta.npy": theta, "u.npy": u, "v.npy": v}
+	lenet, err := newLeNet()
+	if err != nil {
+		return err
+	}
+	meta.LeNetD = lenet.NumParams()
+	meta.LeNetFwdFlops, meta.LeNetL1Flops = lenetFwdFlops(lenet)
+	lth := make([]float64, lenet.NumParams())
+	model.InitParams(lth, lenet, rng)
+	lu, lv := make([]float64, len(lth)), make([]float64, len(lth))
+	for i := range lu {
+		lu[i], lv[i] = rng.NormFloat64(), rng.NormFloat64()
+	}
+	files["lenet_theta.npy"], files["lenet_u.npy"], files["lenet_v.npy"] = lth, lu, lv
 	for _, c := range []struct{ name, src, spec string }{
 		{"bc", "breast-cancer", "logistic"},
 		{"digits", "digits", "mlp:32"},
@@ -350,6 +383,8 @@ type inputs struct {
 	bcX, digitsX  *mat.Dense
 	bcY, digitsY  []float64
 	bcTh, digitTh []float64
+	// LeNet-5's θ and the vectors of its products.
+	lenetTh, lenetU, lenetV []float64
 }
 
 func loadInputs(dir string) (*inputs, error) {
@@ -369,7 +404,8 @@ func loadInputs(dir string) (*inputs, error) {
 		{"X.npy", &in.X, nil}, {"y.npy", nil, &in.Y}, {"theta.npy", nil, &in.theta}, {"u.npy", nil, &in.u},
 		{"v.npy", nil, &in.v}, {"bc_X.npy", &in.bcX, nil}, {"bc_y.npy", nil, &in.bcY},
 		{"bc_theta0.npy", nil, &in.bcTh}, {"digits_X.npy", &in.digitsX, nil}, {"digits_y.npy", nil, &in.digitsY},
-		{"digits_theta0.npy", nil, &in.digitTh},
+		{"digits_theta0.npy", nil, &in.digitTh}, {"lenet_theta.npy", nil, &in.lenetTh},
+		{"lenet_u.npy", nil, &in.lenetU}, {"lenet_v.npy", nil, &in.lenetV},
 	} {
 		p := filepath.Join(dir, f.name)
 		var err error
@@ -492,13 +528,56 @@ func (in *inputs) workloads() []workload {
 	ws = append(ws,
 		in.chainWorkload("chains_logistic", "logistic", in.bcX, in.bcY, in.bcTh, in.meta.LRLogistic, in.meta.StepsLogistic),
 		in.chainWorkload("chains_mlp32", "mlp:32", in.digitsX, in.digitsY, in.digitTh, in.meta.LRMLP, in.meta.StepsMLP))
+	lenet, err := newLeNet()
+	if err != nil {
+		panic(err) // the spec is a constant
+	}
+	for _, n := range []int{in.meta.N, in.meta.M} {
+		b := model.Batch{X: in.X.Slice(0, n, 0, 784).(*mat.Dense), Y: in.Y[:n]}
+		ws = append(ws, named("lenet_", covWorkload(lenet, in.lenetTh, b, in.lenetU)))
+		if n == in.meta.N {
+			ws = append(ws, named("lenet_", gramWorkload(lenet, in.lenetTh, b)))
+		}
+		ws = append(ws, named("lenet_", hvpWorkload(lenet, in.lenetTh, b, in.lenetV)))
+	}
+	ws = append(ws, in.chainModelWorkload("chains_lenet", lenet, in.X, in.Y, in.lenetTh, in.meta.LRLeNet, in.meta.StepsLeNet))
 	return ws
+}
+
+// newLeNet returns LeNet-5 (lenetSpec) on 1×28×28 images with 10 classes.
+func newLeNet() (*model.ConvNet, error) {
+	return model.NewConvNet(lenetSpec, 784, 10, model.Options{Shape: []int{1, 28, 28}})
+}
+
+// lenetFwdFlops counts the flops of one example's forward pass through LeNet-5's products
+// (lenetSpec on 1×28×28): 2·Cout·(Cin·K²)·Hout·Wout per convolution — c6k5p2 on 28×28 gives
+// 28×28 positions, max2 14×14, c16k5 10×10, max2 5×5 — and 2·out·in per dense layer
+// (400→120→84→10); biases, activations and pooling are not counted. It checks the geometry
+// against m's parameter count. It returns the total and the first convolution's part.
+func lenetFwdFlops(m *model.ConvNet) (total, first float64) {
+	type layer struct{ out, in, pos int }
+	ls := []layer{{6, 1 * 5 * 5, 28 * 28}, {16, 6 * 5 * 5, 10 * 10}, {120, 16 * 5 * 5, 1}, {84, 120, 1}, {10, 84, 1}}
+	d := 0
+	for _, l := range ls {
+		total += 2 * float64(l.out*l.in*l.pos)
+		d += l.out * (l.in + 1)
+	}
+	if d != m.NumParams() {
+		panic(fmt.Sprintf("gobench: LeNet-5 geometry gives d = %d, the model has %d", d, m.NumParams()))
+	}
+	return total, 2 * float64(ls[0].out*ls[0].in*ls[0].pos)
+}
+
+// named prefixes a workload's name.
+func named(prefix string, w workload) workload {
+	w.name = prefix + w.name
+	return w
 }
 
 // covWorkload: u ↦ Cu with C = (1/n) Σ (g_i − ḡ)(g_i − ḡ)ᵀ in one forward and backward
 // pass (Network.GradDotSum): w_i = (g_i·u − ḡ·u)/n, Cu = Σ w_i g_i. ḡ is computed once
 // before the timing, as a caller applying C many times at one θ does (score's factor).
-func covWorkload(net *model.Network, theta []float64, b model.Batch, u []float64) workload {
+func covWorkload(net model.Model, theta []float64, b model.Batch, u []float64) workload {
 	n, _ := b.X.Dims()
 	w, dst, mean := make([]float64, n), make([]float64, len(theta)), make([]float64, len(theta))
 	net.Loss(mean, theta, b)
@@ -509,7 +588,7 @@ func covWorkload(net *model.Network, theta []float64, b model.Batch, u []float64
 			for j, g := range mean {
 				mu += g * u[j]
 			}
-			net.GradDotSum(dst, w, theta, b, u, mu, 1/float64(n), 1)
+			model.GradDotSum(net, dst, w, theta, b, u, mu, 1/float64(n), 1)
 			return nil
 		},
 		save: func(path string) error { return data.WriteVector(path, dst) },
@@ -517,7 +596,7 @@ func covWorkload(net *model.Network, theta []float64, b model.Batch, u []float64
 }
 
 // gramWorkload: the n×n Gram matrix.
-func gramWorkload(net *model.Network, theta []float64, b model.Batch) workload {
+func gramWorkload(net model.Model, theta []float64, b model.Batch) workload {
 	n, _ := b.X.Dims()
 	G := mat.NewDense(n, n, nil)
 	return workload{
@@ -532,7 +611,7 @@ func gramWorkload(net *model.Network, theta []float64, b model.Batch) workload {
 }
 
 // hvpWorkload: (1/n) Σ H_i v by the R-operator.
-func hvpWorkload(net *model.Network, theta []float64, b model.Batch, v []float64) workload {
+func hvpWorkload(net model.Model, theta []float64, b model.Batch, v []float64) workload {
 	n, _ := b.X.Dims()
 	dst := make([]float64, len(theta))
 	return workload{
@@ -543,9 +622,12 @@ func hvpWorkload(net *model.Network, theta []float64, b model.Batch, v []float64
 }
 
 // chainWorkload: steps SGD steps of 64 chains (sampling with replacement, weight decay as in
-// inputs.json), the loss checked only at the end (CheckLossEvery = steps).
+// inputs.json). θ is checked for NaN and Inf at every step, as sim always does; the loss
+// over all N examples is not evaluated (CheckLossEvery = steps + 1): PyTorch's chains check
+// only that θ is finite at the end, and for LeNet-5 one loss pass over the 4096 images of
+// 64 chains costs more than the steps.
 func (in *inputs) chainWorkload(name, spec string, X *mat.Dense, Y, init []float64, lr float64, steps int) workload {
-	n, p := X.Dims()
+	_, p := X.Dims()
 	k := 0
 	for _, y := range Y {
 		k = max(k, int(y)+1)
@@ -554,9 +636,15 @@ func (in *inputs) chainWorkload(name, spec string, X *mat.Dense, Y, init []float
 	if err != nil {
 		panic(err)
 	}
+	return in.chainModelWorkload(name, m, X, Y, init, lr, steps)
+}
+
+// chainModelWorkload is chainWorkload for a model built by the caller.
+func (in *inputs) chainModelWorkload(name string, m model.Model, X *mat.Dense, Y, init []float64, lr float64, steps int) workload {
+	n, _ := X.Dims()
 	prob := sim.NewModelProblem(m, model.Batch{X: X, Y: Y}, in.meta.WeightDecay)
 	cfg := sim.Config{Method: sim.SGD, Sampling: noise.With, LR: lr, Batch: min(in.meta.ChainBatch, n),
-		Chains: in.meta.Chains, Steps: steps, Burnin: steps - 1, Seed: 1, Init: init, CheckLossEvery: steps}
+		Chains: in.meta.Chains, Steps: steps, Burnin: steps - 1, Seed: 1, Init: init, CheckLossEvery: steps + 1}
 	return workload{
 		name: name,
 		op: func() error {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/sgdprior/sgdprior/data"
@@ -26,7 +28,7 @@ func TestSmall(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "r.json")
-	if err := run([]string{"-dir", dir, "-only", "cov_16,gram_16,hvp_16,chains_logistic", "-mintime", "1ms", "-out", out}, io.Discard); err != nil {
+	if err := run([]string{"-dir", dir, "-only", "cov_16,gram_16,hvp_16,chains_logistic,lenet_cov_16,lenet_gram_16,lenet_hvp_16,chains_lenet", "-mintime", "1ms", "-out", out}, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	var rep Report
@@ -37,11 +39,11 @@ func TestSmall(t *testing.T) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Results) != 4 {
-		t.Fatalf("got %d results, want 4", len(rep.Results))
+	if len(rep.Results) != 8 {
+		t.Fatalf("got %d results, want 8", len(rep.Results))
 	}
 	for _, r := range rep.Results {
-		if !(r.Seconds > 0) || r.Reps < 1 || (r.Name == "chains_logistic" && !(r.Rate > 0)) {
+		if !(r.Seconds > 0) || r.Reps < 1 || (strings.HasPrefix(r.Name, "chains_") && !(r.Rate > 0)) {
 			t.Errorf("%s: implausible result %+v", r.Name, r)
 		}
 	}
@@ -49,15 +51,37 @@ func TestSmall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := in.meta.N
 	net, err := model.New("mlp:8", 784, 10, model.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkSaved(t, dir, "", net, in.theta, in)
+	lenet, err := newLeNet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSaved(t, dir, "lenet_", lenet, in.lenetTh, in)
+}
+
+// checkSaved compares the saved covariance product and Gram matrix of net on the first
+// in.meta.N examples with a dense computation from the materialised per-example gradients
+// (Model.PerExampleGrads): C u = (1/n) Σ (g_i − ḡ)(g_i − ḡ)ᵀu and G = P Pᵀ, and the saved
+// HVP with the central difference of the mean gradient along v, [∇L(θ+hv) − ∇L(θ−hv)]/2h
+// with h‖v‖ = 1e-5 (max pooling is smooth only between ties: a step this small crosses none
+// on these random images). Tolerances: 1e-12 relative for the first two (sums of a few
+// thousand products); 1e-6 for the difference quotient (truncation O((h‖v‖)²) ≈ 1e-10,
+// round-off ε‖∇L‖/(h‖v‖) ≈ 1e-11, relative to ‖Hv‖).
+func checkSaved(t *testing.T, dir, prefix string, net model.Model, theta []float64, in *inputs) {
+	t.Helper()
+	n := in.meta.N
+	u, v := in.u, in.v
+	if prefix == "lenet_" {
+		u, v = in.lenetU, in.lenetV
+	}
 	batch := model.Batch{X: in.X.Slice(0, n, 0, 784).(*mat.Dense), Y: in.Y[:n]}
 	d := net.NumParams()
 	P := mat.NewDense(n, d, nil)
-	net.PerExampleGrads(P, in.theta, batch)
+	net.PerExampleGrads(P, theta, batch)
 	mean := make([]float64, d)
 	for i := 0; i < n; i++ {
 		for j, v := range P.RawRowView(i) {
@@ -69,27 +93,48 @@ func TestSmall(t *testing.T) {
 		row := P.RawRowView(i)
 		var a float64
 		for j := range row {
-			a += (row[j] - mean[j]) * in.u[j]
+			a += (row[j] - mean[j]) * u[j]
 		}
 		for j := range row {
 			want[j] += a * (row[j] - mean[j]) / float64(n)
 		}
 	}
-	got, err := data.ReadVector(filepath.Join(dir, "go_"+buildTag()+"_cov_16.npy"))
+	name := fmt.Sprintf("%scov_%d", prefix, n)
+	got, err := data.ReadVector(filepath.Join(dir, "go_"+buildTag()+"_"+name+".npy"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if e := rel(got, want); e > 1e-12 {
-		t.Errorf("cov_16: relative error %g against the dense covariance product", e)
+		t.Errorf("%s: relative error %g against the dense covariance product", name, e)
 	}
 	var G mat.Dense
 	G.Mul(P, P.T())
-	gotG, err := data.ReadMatrix(filepath.Join(dir, "go_"+buildTag()+"_gram_16.npy"))
+	name = fmt.Sprintf("%sgram_%d", prefix, n)
+	gotG, err := data.ReadMatrix(filepath.Join(dir, "go_"+buildTag()+"_"+name+".npy"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if e := rel(gotG.RawMatrix().Data, G.RawMatrix().Data); e > 1e-12 {
-		t.Errorf("gram_16: relative error %g against P Pᵀ", e)
+		t.Errorf("%s: relative error %g against P Pᵀ", name, e)
+	}
+	h := 1e-5 / floats.Norm(v, 2)
+	tp, tm := make([]float64, d), make([]float64, d)
+	gp, gm := make([]float64, d), make([]float64, d)
+	for j := range theta {
+		tp[j], tm[j] = theta[j]+h*v[j], theta[j]-h*v[j]
+	}
+	net.Loss(gp, tp, batch)
+	net.Loss(gm, tm, batch)
+	for j := range gp {
+		gp[j] = (gp[j] - gm[j]) / (2 * h)
+	}
+	name = fmt.Sprintf("%shvp_%d", prefix, n)
+	gotH, err := data.ReadVector(filepath.Join(dir, "go_"+buildTag()+"_"+name+".npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := rel(gotH, gp); e > 1e-6 {
+		t.Errorf("%s: relative error %g against the central difference of the gradient", name, e)
 	}
 }
 
@@ -129,7 +174,7 @@ func TestServe(t *testing.T) {
 	if err := dec.Decode(&res); err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"gemm_peak", "gemm_1t", "cov_16", "gram_64", "chains_mlp32"} {
+	for _, w := range []string{"gemm_peak", "gemm_1t", "cov_16", "gram_64", "chains_mlp32", "lenet_cov_16", "lenet_hvp_64", "chains_lenet"} {
 		if !slices.Contains(list.Workloads, w) {
 			t.Errorf("list lacks %s: %v", w, list.Workloads)
 		}
