@@ -86,6 +86,8 @@ func (m *ConvNet) planes(s, nr int, x []float64, ldx int) (in []float64, sc, si 
 
 // im2col writes the unfolded input U of conv stage st for nr examples into col: row
 // (c, ki, kj), column (i, ho, wo), U = in(i, c, ho·S − P + ki, wo·S − P + kj) (0 outside).
+// Each output row's in-bounds run of wo (validCols) is a copy when S = 1, a strided gather
+// otherwise; only the padding margins are cleared.
 func im2col(col []float64, st *cnnStage, in []float64, sc, si, nr int) {
 	npos := st.hout * st.wout
 	ld := nr * npos
@@ -95,24 +97,27 @@ func im2col(col []float64, st *cnnStage, in []float64, sc, si, nr int) {
 			for kj := 0; kj < st.k; kj++ {
 				row := col[r*ld : (r+1)*ld]
 				r++
+				lo, hi := validCols(st, kj)
 				for i := 0; i < nr; i++ {
 					plane := in[c*sc+i*si:]
 					dst := row[i*npos : (i+1)*npos]
 					for ho := 0; ho < st.hout; ho++ {
 						h := ho*st.s - st.p + ki
 						d := dst[ho*st.wout : (ho+1)*st.wout]
-						if h < 0 || h >= st.hin {
+						if h < 0 || h >= st.hin || lo >= hi {
 							clear(d)
 							continue
 						}
+						clear(d[:lo])
+						clear(d[hi:])
+						w0 := lo*st.s - st.p + kj
 						src := plane[h*st.win : (h+1)*st.win]
-						for wo := range d {
-							w := wo*st.s - st.p + kj
-							if w < 0 || w >= st.win {
-								d[wo] = 0
-							} else {
-								d[wo] = src[w]
-							}
+						if st.s == 1 {
+							copy(d[lo:hi], src[w0:w0+hi-lo])
+							continue
+						}
+						for wo, w := lo, w0; wo < hi; wo, w = wo+1, w+st.s {
+							d[wo] = src[w]
 						}
 					}
 				}
@@ -121,8 +126,24 @@ func im2col(col []float64, st *cnnStage, in []float64, sc, si, nr int) {
 	}
 }
 
+// validCols returns the output columns [lo, hi) whose input column w = wo·S − P + kj lies
+// in [0, W) for the kernel column kj (lo ≥ hi when none does).
+func validCols(st *cnnStage, kj int) (lo, hi int) {
+	// w ≥ 0 ⇔ wo ≥ ⌈(P − kj)/S⌉; w ≤ W − 1 ⇔ wo ≤ ⌊(W − 1 + P − kj)/S⌋.
+	if a := st.p - kj; a > 0 {
+		lo = (a + st.s - 1) / st.s
+	}
+	b := st.win - 1 + st.p - kj
+	if b < 0 {
+		return lo, lo
+	}
+	hi = min(st.wout, b/st.s+1)
+	return lo, max(hi, lo)
+}
+
 // col2im adds the folded columns col (layout of im2col) into the CNHW gradient dst of the
-// stage's input (cleared first), in the fixed order of im2col.
+// stage's input (cleared first), in the fixed order of im2col; each output row's
+// in-bounds run (validCols) is added without per-element bounds checks.
 func col2im(dst []float64, st *cnnStage, col []float64, nr int) {
 	npos := st.hout * st.wout
 	ld := nr * npos
@@ -134,6 +155,11 @@ func col2im(dst []float64, st *cnnStage, col []float64, nr int) {
 			for kj := 0; kj < st.k; kj++ {
 				row := col[r*ld : (r+1)*ld]
 				r++
+				lo, hi := validCols(st, kj)
+				if lo >= hi {
+					continue
+				}
+				w0 := lo*st.s - st.p + kj
 				for i := 0; i < nr; i++ {
 					plane := dst[(c*nr+i)*hw:]
 					src := row[i*npos : (i+1)*npos]
@@ -143,10 +169,16 @@ func col2im(dst []float64, st *cnnStage, col []float64, nr int) {
 							continue
 						}
 						d := plane[h*st.win : (h+1)*st.win]
-						for wo, v := range src[ho*st.wout : (ho+1)*st.wout] {
-							if w := wo*st.s - st.p + kj; w >= 0 && w < st.win {
-								d[w] += v
+						sv := src[ho*st.wout+lo : ho*st.wout+hi]
+						if st.s == 1 {
+							d = d[w0 : w0+len(sv)]
+							for j, v := range sv {
+								d[j] += v
 							}
+							continue
+						}
+						for j, w := 0, w0; j < len(sv); j, w = j+1, w+st.s {
+							d[w] += sv[j]
 						}
 					}
 				}
@@ -201,7 +233,8 @@ func (m *ConvNet) forward(theta, x []float64, ldx, nr int) ([]float64, int) {
 }
 
 // pool computes K×K pooling with stride K (max or average) of every plane into out (CNHW);
-// max pooling records the argmax (the first maximum in row-major window order, as PyTorch).
+// max pooling records the argmax (the first maximum in row-major window order, as PyTorch;
+// a NaN wins and stays). 2×2 max pooling, LeNet's, has its own loop (pool2Max).
 func pool(out []float64, arg []int32, st *cnnStage, in []float64, sc, si, nr int) {
 	K := st.k
 	inv := 1 / float64(K*K)
@@ -209,7 +242,12 @@ func pool(out []float64, arg []int32, st *cnnStage, in []float64, sc, si, nr int
 	for c := 0; c < st.cin; c++ {
 		for i := 0; i < nr; i++ {
 			plane := in[c*sc+i*si:]
-			o := out[(c*nr+i)*npos : (c*nr+i+1)*npos]
+			q := (c*nr + i) * npos
+			o := out[q : q+npos]
+			if st.kind == stageMax && K == 2 {
+				pool2Max(o, arg[q:q+npos], st, plane)
+				continue
+			}
 			for ho := 0; ho < st.hout; ho++ {
 				for wo := 0; wo < st.wout; wo++ {
 					h0, w0 := ho*K, wo*K
@@ -224,7 +262,7 @@ func pool(out []float64, arg []int32, st *cnnStage, in []float64, sc, si, nr int
 							}
 						}
 						o[ho*st.wout+wo] = best
-						arg[(c*nr+i)*npos+ho*st.wout+wo] = int32(bi)
+						arg[q+ho*st.wout+wo] = int32(bi)
 					} else {
 						var sum float64
 						for a := 0; a < K; a++ {
@@ -236,6 +274,33 @@ func pool(out []float64, arg []int32, st *cnnStage, in []float64, sc, si, nr int
 					}
 				}
 			}
+		}
+	}
+}
+
+// pool2Max is pool's 2×2 max pooling of one plane: the same comparisons in the same order
+// (the window's four values in row-major order, the first maximum kept, a NaN winning).
+func pool2Max(o []float64, arg []int32, st *cnnStage, plane []float64) {
+	W := st.win
+	for ho := 0; ho < st.hout; ho++ {
+		r0 := plane[2*ho*W : 2*ho*W+W]
+		r1 := plane[(2*ho+1)*W : (2*ho+1)*W+W]
+		ob := o[ho*st.wout : (ho+1)*st.wout]
+		ab := arg[ho*st.wout : (ho+1)*st.wout]
+		base := int32(2 * ho * W)
+		for wo := range ob {
+			w := 2 * wo
+			best, bi := r0[w], base+int32(w)
+			if v := r0[w+1]; v > best || v != v {
+				best, bi = v, base+int32(w+1)
+			}
+			if v := r1[w]; v > best || v != v {
+				best, bi = v, base+int32(W+w)
+			}
+			if v := r1[w+1]; v > best || v != v {
+				best, bi = v, base+int32(W+w+1)
+			}
+			ob[wo], ab[wo] = best, bi
 		}
 	}
 }
