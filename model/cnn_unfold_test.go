@@ -86,7 +86,6 @@ func TestIm2colNaive(t *testing.T) {
 	}
 }
 
-
 // TestPool2Max checks the 2×2 max pooling loop against the definition: the maximum of each
 // window and the first row-major index attaining it, on planes with ties (values drawn
 // from {0, 1, 2}), a NaN (which wins), and odd sizes (the last row and column dropped).

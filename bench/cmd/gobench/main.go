@@ -125,8 +125,8 @@ type inputsMeta struct {
 	LeNetFwdFlops float64 `json:"lenet_fwd_flops"`
 	LeNetL1Flops  float64 `json:"lenet_l1_flops"` // the first convolution's part
 
-	LRLeNet       float64 `json:"lr_lenet"`
-	StepsLeNet    int     `json:"steps_lenet"`
+	LRLeNet    float64 `json:"lr_lenet"`
+	StepsLeNet int     `json:"steps_lenet"`
 }
 
 // Result is one workload's timing.
