@@ -1,6 +1,7 @@
 package data
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -200,6 +201,13 @@ func TestImageShapes(t *testing.T) {
 		}
 		if s := d.Subset([]int{1, 0}); !reflect.DeepEqual(s.Shape, tc.shape) {
 			t.Errorf("%+v: subset shape %v", tc.spec, s.Shape)
+		}
+	}
+	// The digits' columns, named pixel_r_c in their CSV header, are the 8×8 image row by row:
+	// the (C, H, W) order of its shape 1×8×8.
+	for j, name := range mustLoad(t, Spec{Source: "digits"}).FeatureNames {
+		if want := fmt.Sprintf("pixel_%d_%d", j/8, j%8); name != want {
+			t.Fatalf("digits column %d is %q, want %q", j, name, want)
 		}
 	}
 	// Embedded's description carries the shape, and changing it changes nothing loaded.
