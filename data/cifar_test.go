@@ -268,6 +268,18 @@ func TestNPYImages(t *testing.T) {
 	if s.X.At(0, 7) != -1 || s.X.At(1, 7) != 1 || len(s.Standardization.Mean) != 24 || !reflect.DeepEqual(s.Shape, []int{2, 3, 4}) {
 		t.Errorf("standardised: %v %v, shape %v", s.X.At(0, 7), s.X.At(1, 7), s.Shape)
 	}
+	// A file NumPy wrote (np.arange(48).reshape(2, 2, 3, 4)): rows 0…23 and 24…47, NumPy's
+	// own reshape(N, −1).
+	npf := "testdata/npy/images_float32_2x2x3x4_corder.npy"
+	f := mustLoad(t, Spec{Source: npf, Labels: y, NoStandardize: true})
+	for j := range 48 {
+		if got := f.X.At(j/24, j%24); got != float64(j) {
+			t.Fatalf("%s: row %d column %d = %v, want %d", npf, j/24, j%24, got, j)
+		}
+	}
+	if !reflect.DeepEqual(f.Shape, []int{2, 3, 4}) {
+		t.Errorf("%s: shape %v", npf, f.Shape)
+	}
 	for _, tc := range []struct {
 		name, dict string
 		data       []byte
