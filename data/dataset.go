@@ -27,8 +27,9 @@
 // is less (internal/memlimit). IDX and compressed .npy files are decompressed only as far
 // as their header declares: the declared size (count × rows × cols bytes; the shape's
 // product × item size) is checked against the cap before any data are read, and reading
-// stops as soon as more bytes arrive than declared. Exceeding a cap is a *ParseError
-// naming the file. LibSVM's dense matrix is capped at 2²⁸ values.
+// stops as soon as more bytes arrive than declared. CIFAR-10's batches declare no size: each
+// is read, and decompressed, up to the cap, and the memory its images need as float64 is
+// checked before they are converted. Exceeding a cap is a *ParseError naming the file. LibSVM's dense matrix is capped at 2²⁸ values.
 //
 // Errors: data failures are returned as one-line errors that name the file and, for text
 // formats, the line (*ParseError). Programmer misuse (wrong shapes, invalid settings)
