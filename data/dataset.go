@@ -1,5 +1,5 @@
 // Package data loads the examples sgdprior studies: embedded real data sets, CSV, LibSVM,
-// MNIST/Fashion-MNIST IDX and NumPy .npy files (package internal/synth draws seeded synthetic
+// MNIST/Fashion-MNIST IDX, CIFAR-10 binary batches and NumPy .npy files (package internal/synth draws seeded synthetic
 // data sets of the same type). It also
 // reads and writes parameter vectors and matrices as .npy files.
 //
@@ -10,8 +10,11 @@
 //
 // Preprocessing: features (and a numeric regression target) are standardised by default
 // with the loaded data's mean and population standard deviation, x' = (x − mean)/std;
-// a constant feature becomes 0 and its Std is recorded as 0. IDX images are scaled to
-// [0, 1] (x/255) instead. Synthetic data are returned unstandardised, so that their known
+// a constant feature becomes 0 and its Std is recorded as 0. IDX and CIFAR-10 images are
+// scaled to [0, 1] (x/255) instead. Image data carry their shape (Dataset.Shape, (C, H, W),
+// rows flattened in that order) for convolutional models; the embedded digits are 1×8×8 and
+// standardised per pixel like any other features, and a 4-D .npy feature array (N, C, H, W)
+// is standardised per pixel too unless NoStandardize, with which it is used as it is. Synthetic data are returned unstandardised, so that their known
 // covariance and coefficients apply. Class labels map to 0..K−1 in sorted order: numeric
 // order when every label is a number, otherwise lexicographic (byte) order; Classes keeps the
 // original labels.
@@ -24,8 +27,9 @@
 // is less (internal/memlimit). IDX and compressed .npy files are decompressed only as far
 // as their header declares: the declared size (count × rows × cols bytes; the shape's
 // product × item size) is checked against the cap before any data are read, and reading
-// stops as soon as more bytes arrive than declared. Exceeding a cap is a *ParseError
-// naming the file. LibSVM's dense matrix is capped at 2²⁸ values.
+// stops as soon as more bytes arrive than declared. CIFAR-10's batches declare no size: each
+// is read, and decompressed, up to the cap, and the memory its images need as float64 is
+// checked before they are converted. Exceeding a cap is a *ParseError naming the file. LibSVM's dense matrix is capped at 2²⁸ values.
 //
 // Errors: data failures are returned as one-line errors that name the file and, for text
 // formats, the line (*ParseError). Programmer misuse (wrong shapes, invalid settings)
@@ -60,6 +64,12 @@ type Dataset struct {
 	// of their concatenation in the order read; for compressed files, of the compressed
 	// bytes; for synthetic data, of X row by row then Y as little-endian float64).
 	SHA256 string
+	// Shape is the layout of one example's p features as an image, (C, H, W) with
+	// C·H·W = p, the row flattened in (C, H, W) order (PyTorch's); nil when the data are
+	// not images. IDX images are 1×rows×cols, CIFAR-10 3×32×32, digits 1×8×8, and a 4-D
+	// .npy feature array (N, C, H, W) keeps its (C, H, W). Preprocessing that keeps the
+	// columns (standardisation, subsets, held-out and test sets) keeps it.
+	Shape []int
 	// Standardization records the preprocessing (nil when none was applied).
 	Standardization *Standardization
 	// Warnings lists conditions the caller should report (constant features, classes
@@ -72,12 +82,12 @@ type Dataset struct {
 // TargetStandardized is true (YStd 0 for a constant target, which is set to 0).
 type Standardization struct {
 	// Mean and Std hold the per-feature mean and population standard deviation
-	// (1/n divisor); nil when the features were not standardised (IDX images).
+	// (1/n divisor); nil when the features were not standardised (IDX and CIFAR-10 images).
 	Mean, Std []float64
 	// TargetStandardized reports whether Y was standardised with YMean and YStd.
 	TargetStandardized bool
 	YMean, YStd        float64
-	// Scale01 is true for IDX images scaled by 1/255 instead of standardised.
+	// Scale01 is true for IDX and CIFAR-10 images scaled by 1/255 instead of standardised.
 	Scale01 bool
 }
 
@@ -112,7 +122,7 @@ func (d *Dataset) Gather(dstX *mat.Dense, dstY []float64, idx []int) {
 }
 
 // Subset returns a new Dataset holding copies of the examples idx (which may repeat, and
-// must not be empty), with the same name, classes, feature names, checksum and
+// must not be empty), with the same name, classes, feature names, image shape, checksum and
 // standardisation as d (shared, not copied: the statistics of the full data, not
 // recomputed on the subset), and no warnings.
 func (d *Dataset) Subset(idx []int) *Dataset {
@@ -122,6 +132,7 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 		Y:               make([]float64, len(idx)),
 		Classes:         d.Classes,
 		FeatureNames:    d.FeatureNames,
+		Shape:           d.Shape,
 		SHA256:          d.SHA256,
 		Standardization: d.Standardization,
 	}

@@ -2,7 +2,9 @@ package data
 
 import (
 	"embed"
+	"slices"
 	"sort"
+	"strings"
 )
 
 //go:embed embedded/*.csv
@@ -21,6 +23,9 @@ type EmbeddedInfo struct {
 	Target string
 	// Origin cites the source and Licence its licence.
 	Origin, Licence string
+	// Shape is the (C, H, W) of an image data set's examples (digits: 1×8×8), nil for
+	// tabular data.
+	Shape []int
 }
 
 var embeddedInfo = []EmbeddedInfo{
@@ -29,7 +34,8 @@ var embeddedInfo = []EmbeddedInfo{
 	{Name: "diabetes", Rows: 442, Features: 10, Regression: true, Target: "disease progression after one year (numeric)",
 		Origin: "Efron, Hastie, Johnstone, Tibshirani (2004), \"Least Angle Regression\", Annals of Statistics", Licence: "BSD-3-Clause (scikit-learn)"},
 	{Name: "digits", Rows: 1797, Features: 64, Target: "digit 0–9 (8×8 images, values 0–16)",
-		Origin: "Alpaydin & Kaynak (1998), UCI \"Optical Recognition of Handwritten Digits\" (test part)", Licence: "CC BY 4.0"},
+		Origin: "Alpaydin & Kaynak (1998), UCI \"Optical Recognition of Handwritten Digits\" (test part)", Licence: "CC BY 4.0",
+		Shape: []int{1, 8, 8}},
 	{Name: "iris", Rows: 150, Features: 4, Target: "species (3 classes)",
 		Origin: "R. A. Fisher (1936), UCI \"Iris\"", Licence: "CC BY 4.0"},
 	{Name: "wine", Rows: 178, Features: 13, Target: "cultivar (3 classes)",
@@ -38,7 +44,28 @@ var embeddedInfo = []EmbeddedInfo{
 
 // Embedded returns a description of each embedded data set, sorted by name.
 func Embedded() []EmbeddedInfo {
-	return append([]EmbeddedInfo(nil), embeddedInfo...)
+	out := append([]EmbeddedInfo(nil), embeddedInfo...)
+	for i := range out {
+		out[i].Shape = slices.Clone(out[i].Shape)
+	}
+	return out
+}
+
+// embeddedShape returns a copy of the image shape of the embedded data set name (its CSV
+// b) when its target is the default, the last column, so that the features are the image's
+// pixels; nil otherwise (tabular data, or another column chosen as the target).
+func embeddedShape(name string, b []byte, target string) []int {
+	for _, e := range embeddedInfo {
+		if e.Name != name || e.Shape == nil {
+			continue
+		}
+		header, _, _ := strings.Cut(string(b), "\n")
+		cols := strings.Split(strings.TrimSpace(header), ",")
+		if target == "" || target == cols[len(cols)-1] {
+			return slices.Clone(e.Shape)
+		}
+	}
+	return nil
 }
 
 // EmbeddedNames returns the names of the embedded data sets, sorted.

@@ -3,6 +3,8 @@ package data
 import (
 	"math"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -111,6 +113,38 @@ func FuzzIDX(f *testing.F) {
 	})
 }
 
+func FuzzCIFAR(f *testing.F) {
+	f.Add(cifarBatch(0, []byte{3, 9}), []byte(nil), false)
+	f.Add(cifarBatch(0, []byte{3}), cifarBatch(1, []byte{0, 1}), true)
+	f.Add(cifarBatch(0, []byte{10}), []byte(nil), false)
+	f.Add(cifarBatch(0, []byte{1, 2})[:cifarRecord+7], []byte(nil), false)
+	f.Add([]byte{}, []byte{5}, false)
+	f.Fuzz(func(t *testing.T, b1, b2 []byte, regression bool) {
+		tb, err := parseCIFAR("fuzz", []string{"fuzz/data_batch_1.bin", "fuzz/data_batch_2.bin"}, [][]byte{b1, b2})
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error of more than one line: %q", err)
+			}
+			return
+		}
+		if tb.n*cifarRecord != len(b1)+len(b2) || len(tb.x) != tb.n*cifarPixels || len(tb.names) != cifarPixels {
+			t.Fatalf("%d records from %d + %d bytes", tb.n, len(b1), len(b2))
+		}
+		for _, v := range tb.x {
+			if v < 0 || v > 1 {
+				t.Fatalf("pixel %v outside [0, 1]", v)
+			}
+		}
+		d, err := finish(tb, Spec{Regression: regression})
+		if err == nil {
+			checkDataset(t, d, regression)
+			if !slices.Equal(d.Shape, []int{3, 32, 32}) {
+				t.Fatalf("shape %v", d.Shape)
+			}
+		}
+	})
+}
+
 func FuzzNPY(f *testing.F) {
 	x := npyRaw(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", f64le(1, 2, 3, 4))
 	y := npyTyped("<i8", 8, []int64{0, 1})
@@ -123,6 +157,8 @@ func FuzzNPY(f *testing.F) {
 	f.Add([]byte("\x93NUMPY\x01\x00\xff\xff{"), y, false)
 	f.Add(npyRaw(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (0, 999999999999), }", nil), npyTyped("<i8", 8, nil), false)
 	f.Add(mustReadF(f, "testdata/npy/data_float64_2x3_forder.npy"), mustReadF(f, "testdata/npy/nans_inf.npy"), false)
+	f.Add(npyRaw(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 1, 1, 2), }", f64le(1, 2, 3, 4)), y, false)
+	f.Add(npyRaw(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (0, 99999999, 99999999, 99999999), }", nil), npyTyped("<i8", 8, nil), false)
 	f.Fuzz(func(t *testing.T, xb, yb []byte, regression bool) {
 		// The helpers Read{Vector,Matrix} use.
 		if a, err := decodeNPY(xb); err == nil {
@@ -132,6 +168,9 @@ func FuzzNPY(f *testing.F) {
 		tb, err := parseNPYData("x.npy", xb, "y.npy", yb)
 		if err != nil {
 			return
+		}
+		if tb.shape != nil && (len(tb.shape) != 3 || tb.shape[0]*tb.shape[1]*tb.shape[2] != tb.p) {
+			t.Fatalf("shape %v for %d features", tb.shape, tb.p)
 		}
 		d, err := finish(tb, Spec{Regression: regression})
 		if err == nil {

@@ -127,7 +127,8 @@ func readIDXFile(path string, ndim int) (raw []byte, dims []int, data []byte, er
 }
 
 // parseIDX builds the table of an image file (imgFile, content img) and its label file
-// (lblFile, content lbl): pixels scaled to [0, 1] by 1/255, labels 0..9.
+// (lblFile, content lbl): pixels scaled to [0, 1] by 1/255, labels 0..9, image shape
+// 1×rows×cols.
 func parseIDX(imgFile string, img []byte, lblFile string, lbl []byte) (*table, error) {
 	dims, pix, err := decodeIDX(img, 3)
 	if err != nil {
@@ -156,7 +157,7 @@ func idxTable(imgFile string, dims []int, pix []byte, lblFile string, ldims []in
 		return nil, &ParseError{File: lblFile, Msg: fmt.Sprintf("%d labels for %d images in %s", ldims[0], n, imgFile)}
 	}
 	p := rows * cols
-	t := &table{file: imgFile, yfile: lblFile, n: n, p: p, scale01: true,
+	t := &table{file: imgFile, yfile: lblFile, n: n, p: p, scale01: true, shape: []int{1, rows, cols},
 		x: make([]float64, len(pix)), labels: make([]string, n), nums: make([]float64, n)}
 	for k, v := range pix {
 		t.x[k] = float64(v) / 255

@@ -99,6 +99,59 @@ func TestMNIST(t *testing.T) {
 	}
 }
 
+// fashionMNISTDir is where Debian's dataset-fashion-mnist installs the gzip IDX files.
+const fashionMNISTDir = "/usr/share/datasets/fashion-mnist"
+
+// TestFashionMNIST loads Fashion-MNIST (Xiao, Rasul & Vollgraf 2017) from Debian's
+// dataset-fashion-mnist through idx:DIR, gzip files included. It skips when the package is
+// not installed, unless SGDPRIOR_REQUIRE_TOOLS=1, in which case it fails.
+func TestFashionMNIST(t *testing.T) {
+	if _, err := os.Stat(filepath.Join(fashionMNISTDir, "train-images-idx3-ubyte.gz")); err != nil {
+		msg := "Fashion-MNIST not installed (Debian package: dataset-fashion-mnist): " + err.Error()
+		if os.Getenv("SGDPRIOR_REQUIRE_TOOLS") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	train := mustLoad(t, Spec{Source: "idx:" + fashionMNISTDir})
+	test := mustLoad(t, Spec{Source: "idx:" + fashionMNISTDir, Split: "test", Like: train})
+	classes := []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+	for _, tc := range []struct {
+		d    *Dataset
+		n    int
+		name string
+	}{{train, 60000, "train"}, {test, 10000, "test"}} {
+		d := tc.d
+		if d.Len() != tc.n || d.NumFeatures() != 784 || !reflect.DeepEqual(d.Shape, []int{1, 28, 28}) {
+			t.Fatalf("%s: %d×%d, shape %v; want %d×784, 1×28×28", tc.name, d.Len(), d.NumFeatures(), d.Shape, tc.n)
+		}
+		if !reflect.DeepEqual(d.Classes, classes) {
+			t.Errorf("%s: classes %q", tc.name, d.Classes)
+		}
+		// Fashion-MNIST is balanced: 6000 training and 1000 test images of each class.
+		counts := make([]int, 10)
+		for _, y := range d.Y {
+			counts[int(y)]++
+		}
+		for k, c := range counts {
+			if c != tc.n/10 {
+				t.Errorf("%s: class %d has %d images, want %d", tc.name, k, c, tc.n/10)
+			}
+		}
+		lo, hi := 1.0, 0.0
+		for _, v := range d.X.RawMatrix().Data {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		if lo != 0 || hi != 1 || !d.Standardization.Scale01 {
+			t.Errorf("%s: pixel range [%v, %v], want [0, 1]", tc.name, lo, hi)
+		}
+	}
+	// The first training image is an ankle boot (class 9), the first test image too.
+	if train.Y[0] != 9 || test.Y[0] != 9 {
+		t.Errorf("first labels %v, %v; want 9, 9", train.Y[0], test.Y[0])
+	}
+}
+
 func idxBytes(typ byte, dims []uint32, data []byte) []byte {
 	b := []byte{0, 0, typ, byte(len(dims))}
 	for _, d := range dims {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,10 +20,13 @@ import (
 type Spec struct {
 	// Source selects the data. Recognised forms, tried in this order:
 	//   - "idx:DIR": MNIST/Fashion-MNIST IDX files in DIR (see Split);
+	//   - "cifar:DIR": CIFAR-10's binary batches in DIR (data_batch_1.bin … data_batch_5.bin,
+	//     test_batch.bin; see Split);
 	//   - "csv:PATH", "libsvm:PATH", "npy:PATH": a file of that format, whatever its name;
 	//   - an embedded data set name ("iris", "wine", "breast-cancer", "digits", "diabetes");
 	//   - a path ending in .csv (CSV with a header row), .svm, .libsvm or .txt (LibSVM
-	//     text), or .npy (the n×p feature matrix; Labels names the targets).
+	//     text), or .npy (the n×p feature matrix, or n×C×H×W images; Labels names the
+	//     targets).
 	// Any file may be gzip-compressed (recognised by its content; a trailing ".gz" is
 	// ignored when the extension is matched).
 	Source string
@@ -32,12 +36,12 @@ type Spec struct {
 	// Target names the CSV column holding the target. Default: the last column. An error
 	// for other formats.
 	Target string
-	// Split selects "train" (the default) or "test" (the t10k files) for IDX data. An error
-	// for other formats.
+	// Split selects "train" (the default) or "test" (the t10k files of IDX data, CIFAR-10's
+	// test_batch.bin) for IDX and CIFAR-10 data. An error for other formats.
 	Split string
 	// NoStandardize disables standardisation of the features and of a regression target.
 	// Default false: standardise with the data's mean and population standard deviation.
-	// IDX images are scaled to [0, 1] either way.
+	// IDX and CIFAR-10 images are scaled to [0, 1] either way.
 	NoStandardize bool
 	// Regression is true when the model needs a numeric target (Gaussian likelihood): the
 	// target must then be a number on every row, and it is standardised like a feature
@@ -47,7 +51,8 @@ type Spec struct {
 	// instance the training split when loading the test split): its class mapping
 	// (a label it does not know is an error) and its standardisation statistics are used
 	// instead of this data's own, and NoStandardize is ignored. Like must have the same
-	// number of features and the same task (Regression ⇔ Like.Classes == nil).
+	// number of features and the same task (Regression ⇔ Like.Classes == nil), and the
+	// same image shape when both data have one.
 	Like *Dataset
 }
 
@@ -93,8 +98,11 @@ type table struct {
 	// where returns the error location of row i: a line number (0 if none) and a
 	// description used when the line is 0 (e.g. "element 17").
 	where func(i int) (line int, desc string)
-	// scale01 marks IDX images, which are already in [0, 1] and never standardised.
+	// scale01 marks IDX and CIFAR-10 images, which are already in [0, 1] and never
+	// standardised.
 	scale01 bool
+	// shape is the (C, H, W) of one example when the rows are images (C·H·W = p), else nil.
+	shape []int
 }
 
 func (t *table) rowErr(i int, format string, args ...any) error {
@@ -124,7 +132,7 @@ func Load(spec Spec) (*Dataset, error) {
 	kind, path := classify(src)
 	if kind == "" {
 		// What the user typed names no source: a *field.Error of key "data".
-		return nil, field.Errorf("data", "unknown data source %q: not an embedded data set (%s), and neither a known extension (.csv, .svm, .libsvm, .txt, .npy) nor a prefix (idx:, csv:, libsvm:, npy:)",
+		return nil, field.Errorf("data", "unknown data source %q: not an embedded data set (%s), and neither a known extension (.csv, .svm, .libsvm, .txt, .npy) nor a prefix (idx:, cifar:, csv:, libsvm:, npy:)",
 			src, strings.Join(EmbeddedNames(), ", "))
 	}
 	if spec.Labels == "" && kind == "npy" {
@@ -136,8 +144,8 @@ func Load(spec Spec) (*Dataset, error) {
 	if spec.Target != "" && kind != "csv" && kind != "embedded" {
 		return nil, fmt.Errorf("data: %s: a target column applies only to CSV data", src)
 	}
-	if spec.Split != "" && kind != "idx" {
-		return nil, fmt.Errorf("data: %s: a split applies only to IDX data", src)
+	if spec.Split != "" && kind != "idx" && kind != "cifar" {
+		return nil, fmt.Errorf("data: %s: a split applies only to IDX and CIFAR-10 data", src)
 	}
 	if spec.Like != nil && (spec.Like.Classes == nil) != spec.Regression {
 		return nil, fmt.Errorf("data: %s: Like data set and Regression disagree on the task", src)
@@ -155,6 +163,9 @@ func Load(spec Spec) (*Dataset, error) {
 		s := sha256.Sum256(b)
 		sum = s[:]
 		t, err = parseCSV(path+".csv", b, spec.Target)
+		if err == nil {
+			t.shape = embeddedShape(path, b, spec.Target)
+		}
 	case "csv", "libsvm", "npy":
 		var raw, b []byte
 		if kind == "npy" {
@@ -182,12 +193,16 @@ func Load(spec Spec) (*Dataset, error) {
 			t, err = parseNPYData(path, b, spec.Labels, by)
 		}
 		sum = h.Sum(nil)
-	case "idx":
+	case "idx", "cifar":
 		split := spec.Split
 		if split == "" {
 			split = "train"
 		}
-		t, sum, err = loadIDX(path, split)
+		if kind == "idx" {
+			t, sum, err = loadIDX(path, split)
+		} else {
+			t, sum, err = loadCIFAR(path, split)
+		}
 		name = fmt.Sprintf("%s (%s)", src, split)
 	}
 	if err != nil {
@@ -202,8 +217,8 @@ func Load(spec Spec) (*Dataset, error) {
 	return d, nil
 }
 
-// classify returns the loader kind ("embedded", "csv", "libsvm", "npy", "idx", or "" when
-// unknown) and the path or name it applies to.
+// classify returns the loader kind ("embedded", "csv", "libsvm", "npy", "idx", "cifar", or
+// "" when unknown) and the path or name it applies to.
 func classify(src string) (kind, path string) {
 	if pre, p := SplitSource(src); pre != "" {
 		return strings.TrimSuffix(pre, ":"), p
@@ -224,10 +239,10 @@ func classify(src string) (kind, path string) {
 }
 
 // sourcePrefixes are the format prefixes a Source may begin with.
-var sourcePrefixes = []string{"idx:", "csv:", "libsvm:", "npy:"}
+var sourcePrefixes = []string{"idx:", "cifar:", "csv:", "libsvm:", "npy:"}
 
-// SplitSource splits a Source into its format prefix ("idx:", "csv:", "libsvm:" or "npy:",
-// colon included; "" when it has none) and the path that follows it.
+// SplitSource splits a Source into its format prefix ("idx:", "cifar:", "csv:", "libsvm:" or
+// "npy:", colon included; "" when it has none) and the path that follows it.
 func SplitSource(src string) (prefix, path string) {
 	for _, pre := range sourcePrefixes {
 		if p, ok := strings.CutPrefix(src, pre); ok {
@@ -235,6 +250,18 @@ func SplitSource(src string) (prefix, path string) {
 		}
 	}
 	return "", src
+}
+
+// ShapeString formats an image shape as "C×H×W" ("none" for nil).
+func ShapeString(shape []int) string {
+	if shape == nil {
+		return "none"
+	}
+	parts := make([]string, len(shape))
+	for i, v := range shape {
+		parts[i] = strconv.Itoa(v)
+	}
+	return strings.Join(parts, "×")
 }
 
 // maxClassesRatio: a classification target with more than max(20, n/maxClassesRatio)
@@ -253,7 +280,10 @@ func finish(t *table, spec Spec) (*Dataset, error) {
 	if like != nil && like.NumFeatures() != t.p {
 		return nil, &ParseError{File: t.file, Msg: fmt.Sprintf("%d features, but the reference data set %q has %d", t.p, like.Name, like.NumFeatures())}
 	}
-	d := &Dataset{FeatureNames: t.names, Y: make([]float64, t.n)}
+	if like != nil && like.Shape != nil && t.shape != nil && !slices.Equal(like.Shape, t.shape) {
+		return nil, &ParseError{File: t.file, Msg: fmt.Sprintf("images of shape %s, but the reference data set %q has %s", ShapeString(t.shape), like.Name, ShapeString(like.Shape))}
+	}
+	d := &Dataset{FeatureNames: t.names, Shape: t.shape, Y: make([]float64, t.n)}
 
 	// Targets.
 	if spec.Regression {

@@ -572,8 +572,10 @@ func encodeNPY(w io.Writer, shape []int, elem func(k int) float64) error {
 }
 
 // parseNPYData builds the table of a .npy feature matrix (file, content b) and a .npy
-// target vector (yfile, content by). Features must be a finite 2-D float array in C order;
-// targets a 1-D (or n×1) array of any numeric dtype with finite values.
+// target vector (yfile, content by). Features must be a finite float array in C order,
+// 2-D (examples × features) or 4-D (examples, C, H, W: images, each row its C·H·W values in
+// (C, H, W) order, named pixel_c_h_w, with the table's shape (C, H, W)); targets a 1-D (or
+// n×1) array of any numeric dtype with finite values.
 func parseNPYData(file string, b []byte, yfile string, by []byte) (*table, error) {
 	a, err := decodeNPY(b)
 	if err != nil {
@@ -582,13 +584,21 @@ func parseNPYData(file string, b []byte, yfile string, by []byte) (*table, error
 	if a.kind != 'f' {
 		return nil, &ParseError{File: file, Msg: fmt.Sprintf("features have dtype %s: want float32 or float64", a.dtypeName())}
 	}
-	if len(a.shape) != 2 {
-		return nil, &ParseError{File: file, Msg: fmt.Sprintf("features have shape %s: want a 2-D array (examples × features)", a.shapeString())}
+	if len(a.shape) != 2 && len(a.shape) != 4 {
+		return nil, &ParseError{File: file, Msg: fmt.Sprintf("features have shape %s: want a 2-D array (examples × features) or a 4-D array of images (examples, C, H, W)", a.shapeString())}
 	}
 	if a.fortran {
 		return nil, &ParseError{File: file, Msg: "features are in Fortran (column-major) order: save a C-order copy (numpy.ascontiguousarray)"}
 	}
 	n, p := a.shape[0], a.shape[1]
+	var shape []int
+	if len(a.shape) == 4 {
+		// Images: row i is example i's C·H·W values in (C, H, W) order, as C-order storage
+		// already lays them out (with n ≥ 1 the product cannot overflow: npyHeader checked
+		// the shape's product; with n = 0 p is not used).
+		shape = []int{a.shape[1], a.shape[2], a.shape[3]}
+		p = shape[0] * shape[1] * shape[2]
+	}
 	// Checked before anything of size p is allocated: with n = 0 the file's length does
 	// not bound it.
 	if n == 0 {
@@ -597,9 +607,13 @@ func parseNPYData(file string, b []byte, yfile string, by []byte) (*table, error
 	if p == 0 {
 		return nil, &ParseError{File: file, Msg: "no feature columns"}
 	}
-	t := &table{file: file, yfile: yfile, n: n, p: p, x: a.values()}
+	t := &table{file: file, yfile: yfile, n: n, p: p, x: a.values(), shape: shape}
 	for k, v := range t.x {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
+			if shape != nil {
+				h, w, j := shape[1], shape[2], k%p
+				return nil, &ParseError{File: file, Msg: fmt.Sprintf("element (%d, %d, %d, %d) is %v", k/p, j/(h*w), j/w%h, j%w, v)}
+			}
 			return nil, &ParseError{File: file, Msg: fmt.Sprintf("element (%d, %d) is %v", k/p, k%p, v)}
 		}
 	}
@@ -624,9 +638,13 @@ func parseNPYData(file string, b []byte, yfile string, by []byte) (*table, error
 		}
 		t.labels[i] = strconv.FormatFloat(v, 'f', -1, 64)
 	}
-	t.names = make([]string, p)
-	for j := range p {
-		t.names[j] = fmt.Sprintf("x%d", j)
+	if shape != nil {
+		t.names = imageNames(shape)
+	} else {
+		t.names = make([]string, p)
+		for j := range p {
+			t.names[j] = fmt.Sprintf("x%d", j)
+		}
 	}
 	t.where = func(i int) (int, string) { return 0, fmt.Sprintf("element %d", i) }
 	return t, nil

@@ -20,12 +20,16 @@ import (
 // subsample, act, task, sigma, weight-decay.
 type Spec struct {
 	// Data is an embedded set (iris, wine, breast-cancer, digits, diabetes), a CSV or
-	// LibSVM file, idx:DIR (MNIST/Fashion-MNIST), or X.npy with Labels. Required.
+	// LibSVM file, idx:DIR (MNIST/Fashion-MNIST), cifar:DIR (CIFAR-10's binary batches), or
+	// X.npy with Labels (n×p features, or (N, C, H, W) images). Required. Image data (idx:,
+	// cifar:, digits, a 4-D .npy) carry their shape (data.Dataset.Shape), which a cnn: model
+	// needs.
 	Data string
 	// Target is the CSV target column (default the last); Labels the 1-D .npy of targets
-	// with Data X.npy; Split the IDX split, train (default) or test.
+	// with Data X.npy; Split the IDX or CIFAR-10 split, train (default) or test.
 	Target, Labels, Split string
-	// Test is the test set's source, any form Data takes (for idx:DIR its t10k files; a
+	// Test is the test set's source, any form Data takes (for idx:DIR its t10k files, for
+	// cifar:DIR its test_batch.bin; a
 	// CSV or embedded set uses the Target column; X.npy needs TestLabels); "" for none. It
 	// must have the training data's features and classes, and is standardised with the
 	// training data's statistics, never its own (docs/MATH.md §1).
@@ -42,11 +46,14 @@ type Spec struct {
 	// 0: all of them.
 	Subsample int
 	// Standardize standardises features (and a numeric target) by their mean and
-	// population std; IDX images are scaled to [0, 1] instead. DefaultSpec sets it.
+	// population std, per pixel for digits and a 4-D .npy (which false leaves as they are);
+	// IDX and CIFAR-10 images are scaled to [0, 1] instead. DefaultSpec sets it.
 	Standardize bool
-	// Model is linreg, logistic, softmax or mlp:H1,H2,…. Required.
+	// Model is linreg, logistic, softmax, mlp:H1,H2,… or cnn:T1,T2,… (tokens
+	// c<C>k<K>[s<S>][p<P>], max<K>, avg<K>, f<H>; image data only). Required.
 	Model string
-	// Act is the MLP activation, tanh or relu; Task classify or regress.
+	// Act is the activation of an mlp's or cnn's hidden layers, tanh or relu; Task, for
+	// an mlp or cnn, classify or regress.
 	Act, Task string
 	// Sigma is the noise scale σ of Gaussian likelihoods (linreg, mlp with task regress).
 	Sigma float64
@@ -63,9 +70,16 @@ func DefaultSpec() Spec {
 // IsMLP reports whether the model is an MLP.
 func (s *Spec) IsMLP() bool { return strings.HasPrefix(s.Model, "mlp:") }
 
+// IsCNN reports whether the model is a convolutional network.
+func (s *Spec) IsCNN() bool { return s.Model == "cnn" || strings.HasPrefix(s.Model, "cnn:") }
+
+// IsNet reports whether the model is a network with hidden layers (mlp or cnn), to which
+// Act and Task apply.
+func (s *Spec) IsNet() bool { return s.IsMLP() || s.IsCNN() }
+
 // Regression reports whether the model needs a numeric target.
 func (s *Spec) Regression() bool {
-	return s.Model == "linreg" || (s.IsMLP() && s.Task == "regress")
+	return s.Model == "linreg" || (s.IsNet() && s.Task == "regress")
 }
 
 // Validate checks the values that do not need the data, returning a *field.Error.
@@ -120,7 +134,8 @@ type Problem struct {
 func (p *Problem) HasTest() bool { return p.Test != nil && p.Test.Len() > 0 }
 
 // Load validates s, reads the data and its test set (Spec.Test or Spec.Holdout) and builds
-// the model. A test set that does not fit the training data (other features, an unknown
+// the model, on the data's image shape (model.Options.Shape) when they have one. A cnn on
+// data without an image shape is a *field.Error of key "model". A test set that does not fit the training data (other features, an unknown
 // class) is an error prefixed "test set: " that names its file. Data errors are returned as the
 // data package gives them; a model that does not fit the data (three classes for
 // logistic) is a *field.Error of key "model", except for data of a single class, which no
@@ -133,8 +148,11 @@ func Load(s Spec) (*Problem, error) {
 	if err != nil {
 		return nil, err
 	}
-	opt := model.Options{Act: s.Act, Sigma: s.Sigma}
-	if s.IsMLP() {
+	if s.IsCNN() && ds.Shape == nil {
+		return nil, field.Errorf("model", "%s needs image data (idx:DIR, cifar:DIR, digits, or an (N, C, H, W) .npy), and %s has no image shape", s.Model, ds.Name)
+	}
+	opt := model.Options{Act: s.Act, Sigma: s.Sigma, Shape: ds.Shape}
+	if s.IsNet() {
 		opt.Task = s.Task
 	}
 	m, err := model.New(s.Model, ds.NumFeatures(), ds.NumClasses(), opt)
@@ -143,7 +161,11 @@ func Load(s Spec) (*Problem, error) {
 			// No classifier fits one class: the data are at fault, not the model chosen.
 			return nil, fmt.Errorf("data: %s: every one of the %d examples has the class %q, and %s needs at least 2 classes", ds.Name, ds.Len(), ds.Classes[0], s.Model)
 		}
-		return nil, field.Errorf("model", "%s: %s", s.Model, strings.TrimPrefix(err.Error(), "model: "))
+		msg := strings.TrimPrefix(err.Error(), "model: ")
+		if name, rest, ok := strings.Cut(msg, ": "); ok && s.IsCNN() && strings.HasPrefix(name, "cnn:") && !strings.Contains(name, " ") {
+			msg = rest // the ConvNet's errors begin with its canonical name: give it once
+		}
+		return nil, field.Errorf("model", "%s: %s", s.Model, msg)
 	}
 	return &Problem{Spec: s, Data: ds, Model: m, Batch: model.Batch{X: ds.X, Y: ds.Y}, Test: test, TestBatch: testBatch(test)}, nil
 }
@@ -197,19 +219,19 @@ func (p *Problem) ReadParams(key, path string) ([]float64, error) {
 // BindFlags defines the problem flags on fs, bound to s; their defaults are s's current
 // values (start from DefaultSpec).
 func (s *Spec) BindFlags(fs *flag.FlagSet) {
-	fs.StringVar(&s.Data, "data", s.Data, "data: an embedded set (iris, wine, breast-cancer, digits, diabetes), a CSV or LibSVM file, idx:DIR (MNIST/Fashion-MNIST), or X.npy with --labels")
+	fs.StringVar(&s.Data, "data", s.Data, "data: an embedded set (iris, wine, breast-cancer, digits, diabetes), a CSV or LibSVM file, idx:DIR (MNIST/Fashion-MNIST), cifar:DIR (CIFAR-10 binary batches), or X.npy (n×p, or (N,C,H,W) images) with --labels")
 	fs.StringVar(&s.Target, "target", s.Target, "CSV target column (default: the last column)")
 	fs.StringVar(&s.Labels, "labels", s.Labels, "targets as a 1-D .npy file, with --data X.npy")
-	fs.StringVar(&s.Split, "split", s.Split, "IDX split: train (default) or test")
-	fs.BoolVar(&s.Standardize, "standardize", s.Standardize, "standardise features (and a numeric target) by their mean and population std; IDX images are scaled to [0,1] instead")
-	fs.StringVar(&s.Test, "test", s.Test, "test set: a data source like --data (idx:DIR reads its t10k files), with the training data's features and classes, standardised with the training statistics")
+	fs.StringVar(&s.Split, "split", s.Split, "IDX or CIFAR-10 split: train (default) or test")
+	fs.BoolVar(&s.Standardize, "standardize", s.Standardize, "standardise features (and a numeric target) by their mean and population std, per pixel for digits and (N,C,H,W) .npy images (false: used as they are); IDX and CIFAR-10 images are scaled to [0,1] instead")
+	fs.StringVar(&s.Test, "test", s.Test, "test set: a data source like --data (idx:DIR reads its t10k files, cifar:DIR its test_batch.bin), with the training data's features and classes, standardised with the training statistics")
 	fs.StringVar(&s.TestLabels, "test-labels", s.TestLabels, "test targets as a 1-D .npy file, with --test X.npy")
 	fs.Float64Var(&s.Holdout, "holdout", s.Holdout, "hold out this fraction in (0,1) of the data as the test set, stratified by class (excludes --test)")
 	fs.Uint64Var(&s.HoldoutSeed, "holdout-seed", s.HoldoutSeed, "seed of the --holdout split and the --subsample draw (independent of --seed)")
 	fs.IntVar(&s.Subsample, "subsample", s.Subsample, "train on a random N of the training examples (after --holdout), stratified by class; 0: all")
-	fs.StringVar(&s.Model, "model", s.Model, "model: linreg, logistic, softmax or mlp:H1,H2,...")
-	fs.StringVar(&s.Act, "act", s.Act, "mlp activation: tanh or relu")
-	fs.StringVar(&s.Task, "task", s.Task, "mlp task: classify (categorical output) or regress (Gaussian output)")
-	fs.Float64Var(&s.Sigma, "sigma", s.Sigma, "noise scale σ of Gaussian likelihoods (linreg, mlp --task regress)")
+	fs.StringVar(&s.Model, "model", s.Model, "model: linreg, logistic, softmax, mlp:H1,H2,... or cnn:T1,T2,... on image data (tokens c<C>k<K>[s<S>][p<P>], max<K>, avg<K>, f<H>)")
+	fs.StringVar(&s.Act, "act", s.Act, "mlp and cnn activation: tanh or relu")
+	fs.StringVar(&s.Task, "task", s.Task, "mlp and cnn task: classify (categorical output) or regress (Gaussian output)")
+	fs.Float64Var(&s.Sigma, "sigma", s.Sigma, "noise scale σ of Gaussian likelihoods (linreg, mlp or cnn --task regress)")
 	fs.Float64Var(&s.WeightDecay, "weight-decay", s.WeightDecay, "weight decay λ: r(θ) = (λ/2)‖θ‖², part of the objective, never of the likelihood")
 }

@@ -3,13 +3,15 @@ package problem
 // Provenance is written into every JSON output (docs/MATH.md §10): enough to reproduce a
 // result and to exchange θ with PyTorch. The caller sets Version and CommandLine.
 type Provenance struct {
-	Version      string    `json:"version"`
-	CommandLine  []string  `json:"command_line"`
-	Seed         uint64    `json:"seed"`
-	Data         string    `json:"data,omitempty"`
-	DataSHA256   string    `json:"data_sha256,omitempty"`
-	N            int       `json:"n,omitempty"`
-	Features     int       `json:"features,omitempty"`
+	Version     string   `json:"version"`
+	CommandLine []string `json:"command_line"`
+	Seed        uint64   `json:"seed"`
+	Data        string   `json:"data,omitempty"`
+	DataSHA256  string   `json:"data_sha256,omitempty"`
+	N           int      `json:"n,omitempty"`
+	Features    int      `json:"features,omitempty"`
+	// Shape is the (C, H, W) of image data (data.Dataset.Shape), absent for tabular data.
+	Shape        []int     `json:"shape,omitempty"`
 	Model        string    `json:"model,omitempty"`
 	Act          string    `json:"act,omitempty"`
 	Task         string    `json:"task,omitempty"`
@@ -43,9 +45,9 @@ func NewProvenance(version string, cmdline []string, seed uint64, p *Problem) Pr
 	}
 	s := &p.Spec
 	pv.Data, pv.DataSHA256 = p.Data.Name, p.Data.SHA256
-	pv.N, pv.Features = p.N(), p.Data.NumFeatures()
+	pv.N, pv.Features, pv.Shape = p.N(), p.Data.NumFeatures(), p.Data.Shape
 	pv.Model, pv.WeightDecay = p.Model.Name(), s.WeightDecay
-	if s.IsMLP() {
+	if s.IsNet() {
 		pv.Act, pv.Task = s.Act, s.Task
 	}
 	if s.Regression() {

@@ -162,7 +162,7 @@ func countNonEmpty(groups [][]int) int {
 // Holdout the data are loaded unstandardised, split by HoldoutSplit, and both parts are
 // standardised with the training part's statistics; with Test the test source is loaded
 // with the training data's classes and statistics (data.Spec.Like; for idx:DIR its t10k
-// files).
+// files, for cifar:DIR its test_batch.bin).
 func loadData(s Spec) (trainDS, testDS *data.Dataset, err error) {
 	ds, err := data.Load(data.Spec{
 		Source:        s.Data,
@@ -211,7 +211,7 @@ func loadData(s Spec) (trainDS, testDS *data.Dataset, err error) {
 	switch {
 	case s.Test != "":
 		spec := data.Spec{Source: s.Test, Labels: s.TestLabels, Regression: s.Regression(), Like: ds}
-		if strings.HasPrefix(s.Test, "idx:") {
+		if strings.HasPrefix(s.Test, "idx:") || strings.HasPrefix(s.Test, "cifar:") {
 			spec.Split = "test"
 		}
 		if isCSV(s.Test) {
