@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"strings"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -33,6 +34,29 @@ var (
 func IsClassifier(m Model) bool {
 	p, ok := m.(Predictor)
 	return ok && p.Classifier()
+}
+
+// Kinks names what makes m's loss only piecewise smooth — "max pooling", "ReLU", or both
+// joined by " and " — or returns "" when the loss is smooth (tanh, average pooling, the
+// linear models). Where a kink is crossed, the gradient jumps and the Hessian of the
+// R-operator is exact only on each smooth piece (docs/MATH.md §1.1); a minimiser may lie on
+// a kink, where no gradient vanishes and L-BFGS stalls short of a tight tolerance.
+func Kinks(m Model) string {
+	var ks []string
+	if c, ok := m.(*ConvNet); ok {
+		for _, st := range c.stages {
+			if st.kind == stageMax {
+				ks = append(ks, "max pooling")
+				break
+			}
+		}
+	}
+	if a, ok := m.(interface{ Activation() Activation }); ok && a.Activation() == ReLU {
+		if n, isNet := m.(*Network); !isNet || len(n.layers) > 1 {
+			ks = append(ks, "ReLU")
+		}
+	}
+	return strings.Join(ks, " and ")
 }
 
 // Accuracy returns the fraction of examples of b whose label is the model's most probable

@@ -167,7 +167,11 @@ func Run(ctx context.Context, p *problem.Problem, init []float64, s RunSettings)
 		conv := res.Converged
 		out.Converged = &conv
 		if !conv {
-			out.Warnings = append(out.Warnings, fmt.Sprintf("‖∇L‖ = %.3g did not reach --gtol %.3g", res.GradNorm, s.GradTol))
+			w := fmt.Sprintf("‖∇L‖ = %.3g did not reach --gtol %.3g", res.GradNorm, s.GradTol)
+			if k := model.Kinks(p.Model); k != "" {
+				w += fmt.Sprintf(" (with %s the loss is only piecewise smooth: its minimum may lie on a kink, where no gradient vanishes; average pooling and tanh give a smooth loss)", k)
+			}
+			out.Warnings = append(out.Warnings, w)
 		}
 	case MethodSGD:
 		if err := p.CheckBatch(s.Batch); err != nil {
