@@ -287,26 +287,12 @@ def lenet_loss_one(params, x, y):
 lenet_perex_grads = ft_vmap(ft_grad(lenet_loss_one), in_dims=(None, 0, 0))
 
 
-class LeNetPerExample:
+class LeNetPerExample(PerExample):
     """Per-example gradients of LeNet-5 written into the rows of a contiguous P (rows x d):
     "vmap" with functorch, "unfold" from one batched forward/backward pass (autograd's
     errors at every layer's pre-activation, retained), each convolution's per-example
     weight gradient D_i U_i^T with U_i the unfolded input (torch unfold), the dense layers'
     as outer products."""
-
-    def __init__(self, params, rows, method):
-        self.params, self.method = params, method
-        self.shapes = lenet_shapes()
-        self.d = sum(int(np.prod(s)) for s in self.shapes)
-        self.P = torch.empty(rows, self.d)
-
-    def views(self, row0, m):
-        out, o = [], 0
-        for shp in self.shapes:
-            sz = int(np.prod(shp))
-            out.append(self.P[row0:row0 + m, o:o + sz].view(m, *shp))
-            o += sz
-        return out
 
     def fill(self, X, y, row0=0):
         vs = self.views(row0, X.shape[0])
@@ -366,7 +352,39 @@ def lenet_hvp_fwd_over_rev(params, X, onehot, V):
     return ft_jvp(lambda *ps: ft_grad(mean)(ps, X, onehot), tuple(params), tuple(V))[1]
 
 
-class LeNetChains:
+class ChainSteps:
+    """SGD steps of C chains batched in one (C, d) tensor self.theta, weight decay self.wd
+    and learning rate self.lr: from per-part gradients (a list matching self.views) or by
+    autograd of the sum of the chains' losses; and the relative difference of the two."""
+
+    def steps_parts(self, n, grads):
+        lr, wd = self.lr, self.wd
+        with torch.no_grad():
+            for _ in range(n):
+                idx = self.batch()
+                gs = grads(self.theta, idx)
+                for q, g in zip(self.views(self.theta), gs):
+                    q.mul_(1 - lr * wd).sub_(g, alpha=lr)
+
+    def steps_autograd_of(self, n, loss_sum):
+        lr, wd = self.lr, self.wd
+        th = self.theta
+        for _ in range(n):
+            idx = self.batch()
+            t = th.detach().requires_grad_(True)
+            (g,) = torch.autograd.grad(loss_sum(t, idx), t)
+            with torch.no_grad():
+                th.mul_(1 - lr * wd).sub_(g, alpha=lr)
+
+    def check_against(self, loss_sum, grads):
+        idx = self.batch()
+        t = self.theta.detach().clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(loss_sum(t, idx), t)
+        gp = torch.cat([x.reshape(self.C, -1) for x in grads(self.theta, idx)], 1)
+        return float((g - gp).norm() / g.norm())
+
+
+class LeNetChains(ChainSteps):
     """C chains of SGD on LeNet-5 (mean NLL over B images plus (wd/2)|theta|^2), batched in
     one (C, d) tensor."""
 
@@ -414,36 +432,19 @@ class LeNetChains:
         return torch.nn.functional.cross_entropy(h.reshape(C * B, -1), self.y[idx].reshape(-1), reduction="sum") / B
 
     def steps_vmap(self, n):
-        lr, wd = self.lr, self.wd
-        with torch.no_grad():
-            for _ in range(n):
-                idx = self.batch()
-                gs = self.grads_vmap(self.theta, idx)
-                for q, g in zip(self.views(self.theta), gs):
-                    q.mul_(1 - lr * wd).sub_(g, alpha=lr)
+        self.steps_parts(n, self.grads_vmap)
 
     def steps_grouped(self, n):
-        lr, wd = self.lr, self.wd
-        th = self.theta
-        for _ in range(n):
-            idx = self.batch()
-            t = th.detach().requires_grad_(True)
-            (g,) = torch.autograd.grad(self.loss_sum_grouped(t, idx), t)
-            with torch.no_grad():
-                th.mul_(1 - lr * wd).sub_(g, alpha=lr)
+        self.steps_autograd_of(n, self.loss_sum_grouped)
 
     def check(self):
         """The two gradients agree (relative error)."""
-        idx = self.batch()
-        t = self.theta.detach().clone().requires_grad_(True)
-        (g,) = torch.autograd.grad(self.loss_sum_grouped(t, idx), t)
-        gv = torch.cat([x.reshape(self.C, -1) for x in self.grads_vmap(self.theta, idx)], 1)
-        return float((g - gv).norm() / g.norm())
+        return self.check_against(self.loss_sum_grouped, self.grads_vmap)
 
 
 # --- chains --------------------------------------------------------------------------------
 
-class Chains:
+class Chains(ChainSteps):
     """C chains of SGD on the mean NLL plus (wd/2)|theta|^2, batched in one (C, d) tensor."""
 
     def __init__(self, kind, X, y, theta0, C, B, lr, wd, seed=1):
@@ -507,32 +508,14 @@ class Chains:
         return torch.nn.functional.cross_entropy(Z2.reshape(-1, self.K), self.y[idx].reshape(-1), reduction="sum") / self.B
 
     def steps_manual(self, n):
-        lr, wd = self.lr, self.wd
-        with torch.no_grad():
-            for _ in range(n):
-                idx = self.batch()
-                parts = self.views(self.theta)
-                gs = self.grads_manual(self.theta, idx)
-                for q, g in zip(parts, gs):
-                    q.mul_(1 - lr * wd).sub_(g, alpha=lr)
+        self.steps_parts(n, self.grads_manual)
 
     def steps_autograd(self, n):
-        lr, wd = self.lr, self.wd
-        th = self.theta
-        for _ in range(n):
-            idx = self.batch()
-            t = th.detach().requires_grad_(True)
-            (g,) = torch.autograd.grad(self.loss_sum(t, idx), t)
-            with torch.no_grad():
-                th.mul_(1 - lr * wd).sub_(g, alpha=lr)
+        self.steps_autograd_of(n, self.loss_sum)
 
     def check(self):
         """The manual gradients equal autograd's (relative error)."""
-        idx = self.batch()
-        t = self.theta.detach().clone().requires_grad_(True)
-        (g,) = torch.autograd.grad(self.loss_sum(t, idx), t)
-        gm = torch.cat([x.reshape(self.C, -1) for x in self.grads_manual(self.theta, idx)], 1)
-        return float((g - gm).norm() / g.norm())
+        return self.check_against(self.loss_sum, self.grads_manual)
 
 
 # --- workloads -----------------------------------------------------------------------------
