@@ -3,7 +3,6 @@ package model
 import (
 	"fmt"
 
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/sgdprior/sgdprior/internal/kernel"
@@ -26,9 +25,13 @@ type cnnScratch struct {
 	arg  [][]int32   // arg[s]: max pooling's argmax (index in the input plane) per output
 	feat []float64   // flattened features (rows × F)
 	dfea []float64   // ∂ℓ_i/∂features
-	pg   []float64   // per-example gradients of a chunk (cnn_methods.go)
 	row  *mat.Dense  // a one-example view (PerExampleHessVec)
-	all  []float64   // every example's gradient (Gram)
+
+	view cnnView     // the current chunk's factors (cnn_products.go)
+	crow []float64   // the conv-parameter blocks of the chunk's g_i (cnnChunk × toff)
+	cdel [][]float64 // views of a ConvGradCache's tail Δ_l
+	cact [][]float64 // views of a ConvGradCache's tail A_l
+	gram cnnStore    // every example's factors (Gram without a cache)
 
 	// R-operator buffers (ensureR): R(out), R(∂out), R(U), R(Wᵀ Δ), R(features), R(∂features).
 	rrows               int
@@ -65,6 +68,8 @@ func (m *ConvNet) ensure(rows int) *cnnScratch {
 		}
 	}
 	s.dcol = make([]float64, maxCol)
+	s.cdel = make([][]float64, len(m.tail.layers))
+	s.cact = make([][]float64, len(m.tail.layers)-1)
 	F := m.tail.layers[0].In
 	s.feat = make([]float64, rows*F)
 	s.dfea = make([]float64, rows*F)
@@ -95,30 +100,48 @@ func im2col(col []float64, st *cnnStage, in []float64, sc, si, nr int) {
 			for kj := 0; kj < st.k; kj++ {
 				row := col[r*ld : (r+1)*ld]
 				r++
+				lo, hi := validCols(st, kj)
 				for i := 0; i < nr; i++ {
 					plane := in[c*sc+i*si:]
 					dst := row[i*npos : (i+1)*npos]
 					for ho := 0; ho < st.hout; ho++ {
 						h := ho*st.s - st.p + ki
 						d := dst[ho*st.wout : (ho+1)*st.wout]
-						if h < 0 || h >= st.hin {
+						if h < 0 || h >= st.hin || lo >= hi {
 							clear(d)
 							continue
 						}
 						src := plane[h*st.win : (h+1)*st.win]
-						for wo := range d {
-							w := wo*st.s - st.p + kj
-							if w < 0 || w >= st.win {
-								d[wo] = 0
-							} else {
-								d[wo] = src[w]
-							}
+						clear(d[:lo])
+						clear(d[hi:])
+						if st.s == 1 {
+							copy(d[lo:hi], src[lo-st.p+kj:])
+							continue
+						}
+						for wo := lo; wo < hi; wo++ {
+							d[wo] = src[wo*st.s-st.p+kj]
 						}
 					}
 				}
 			}
 		}
 	}
+}
+
+// validCols returns the output columns [lo, hi) whose input column wo·S − P + kj lies in
+// [0, Win) for kernel column kj.
+func validCols(st *cnnStage, kj int) (lo, hi int) {
+	// wo·S ≥ P − kj and wo·S ≤ Win − 1 + P − kj.
+	a := st.p - kj
+	if a > 0 {
+		lo = (a + st.s - 1) / st.s
+	}
+	b := st.win - 1 + st.p - kj
+	if b < 0 {
+		return 0, 0
+	}
+	hi = min(st.wout, b/st.s+1)
+	return min(lo, hi), hi
 }
 
 // col2im adds the folded columns col (layout of im2col) into the CNHW gradient dst of the
@@ -134,6 +157,10 @@ func col2im(dst []float64, st *cnnStage, col []float64, nr int) {
 			for kj := 0; kj < st.k; kj++ {
 				row := col[r*ld : (r+1)*ld]
 				r++
+				lo, hi := validCols(st, kj)
+				if lo >= hi {
+					continue
+				}
 				for i := 0; i < nr; i++ {
 					plane := dst[(c*nr+i)*hw:]
 					src := row[i*npos : (i+1)*npos]
@@ -143,16 +170,31 @@ func col2im(dst []float64, st *cnnStage, col []float64, nr int) {
 							continue
 						}
 						d := plane[h*st.win : (h+1)*st.win]
-						for wo, v := range src[ho*st.wout : (ho+1)*st.wout] {
-							if w := wo*st.s - st.p + kj; w >= 0 && w < st.win {
-								d[w] += v
+						sr := src[ho*st.wout+lo : ho*st.wout+hi]
+						if st.s == 1 {
+							dd := d[lo-st.p+kj : hi-st.p+kj]
+							for j, v := range sr {
+								dd[j] += v
 							}
+							continue
+						}
+						for j, v := range sr {
+							d[(lo+j)*st.s-st.p+kj] += v
 						}
 					}
 				}
 			}
 		}
 	}
+}
+
+// convMul computes C = op(A) B + β C for the conv-shaped product of an m×k op(A) (A, or
+// Aᵀ stored k×m when tA, leading dimension lda) and B (k × nr·npos, leading dimension
+// nr·npos, as C): one product over the chunk. (Blocks of whole examples small enough for
+// internal/kernel to read B in place were slower: B's rows lie nr·npos apart.)
+func (s *cnnScratch) convMul(tA bool, m, k int, a []float64, lda int, b []float64, beta float64, c []float64, npos, nr int) {
+	ld := nr * npos
+	s.g.Gemm(tA, false, m, ld, k, 1, a, lda, b, ld, beta, c, ld)
 }
 
 // forward runs the stages, the flatten and the tail on nr examples at x (leading
@@ -177,7 +219,7 @@ func (m *ConvNet) forward(theta, x []float64, ldx, nr int) ([]float64, int) {
 					zo[j] = bo
 				}
 			}
-			s.g.Gemm(false, false, st.cout, ld, st.ckk(), 1, theta[st.woff:st.boff], st.ckk(), col, ld, 1, z, ld)
+			s.convMul(false, st.cout, st.ckk(), theta[st.woff:st.boff], st.ckk(), col, 1, z, npos, nr)
 			m.tail.activate(z)
 		default:
 			pool(out, s.arg[si], st, in, sc, sn, nr)
@@ -271,7 +313,7 @@ func (m *ConvNet) backward(theta []float64, nr int) {
 			}
 			ld := nr * st.hout * st.wout
 			dc := s.dcol[:st.ckk()*ld]
-			s.g.Gemm(true, false, st.ckk(), ld, st.cout, 1, theta[st.woff:st.boff], st.ckk(), d, ld, 0, dc, ld)
+			s.convMul(true, st.ckk(), st.cout, theta[st.woff:st.boff], st.ckk(), d, 0, dc, st.hout*st.wout, nr)
 			col2im(s.dout[si-1], st, dc, nr)
 		default:
 			if si == 0 {
@@ -417,65 +459,6 @@ func (m *ConvNet) Outputs(dst *mat.Dense, theta []float64, X *mat.Dense) {
 		m.forward(theta, R.Data[i0*R.Stride:], R.Stride, nr)
 		for i := 0; i < nr; i++ {
 			copy(D.Data[(i0+i)*D.Stride:(i0+i)*D.Stride+K], m.tail.s.out[i*K:(i+1)*K])
-		}
-	}
-}
-
-// PerExampleGrads writes g_i into row i of dst (n×d; an empty dst is sized): per conv
-// Δ_{Z,i} U_iᵀ (U_i example i's columns of the unfolded input) and the row sums of Δ_{Z,i};
-// the dense layers as Network.PerExampleGrads.
-func (m *ConvNet) PerExampleGrads(dst *mat.Dense, theta []float64, b Batch) {
-	nb := m.checkBatch("PerExampleGrads", theta, b)
-	D := prepDense("PerExampleGrads", "dst", dst, nb, m.d)
-	m.perExampleGrads(D, theta, b)
-}
-
-// perExampleGrads writes g_i into row i of D.
-func (m *ConvNet) perExampleGrads(D blas64.General, theta []float64, b Batch) {
-	nb := b.Len()
-	s := m.ensure(min(nb, cnnChunk))
-	X := b.X.RawMatrix()
-	t := m.tail
-	for i0 := 0; i0 < nb; i0 += cnnChunk {
-		nr := min(cnnChunk, nb-i0)
-		feat, ldf := m.forward(theta, X.Data[i0*X.Stride:], X.Stride, nr)
-		t.evalHead(b.Y[i0:i0+nr], nr, i0, headGrad)
-		m.backward(theta, nr)
-		m.perExampleRows(D, i0, nr, feat, ldf, s.dout, t.s.del)
-	}
-}
-
-// perExampleRows writes the per-example gradients of the chunk at row i0 into D from the
-// conv gradients dz (CNHW ∂ℓ_i/∂Z per stage) and the tail's Δ (del).
-func (m *ConvNet) perExampleRows(D blas64.General, i0, nr int, feat []float64, ldf int, dz [][]float64, del [][]float64) {
-	s := m.cs
-	t := m.tail
-	for si := range m.stages {
-		st := &m.stages[si]
-		if st.kind != stageConv {
-			continue
-		}
-		npos := st.hout * st.wout
-		ld := nr * npos
-		for i := 0; i < nr; i++ {
-			row := D.Data[(i0+i)*D.Stride:]
-			s.g.Gemm(false, true, st.cout, st.ckk(), npos, 1, dz[si][i*npos:], ld, s.col[si][i*npos:], ld, 0, row[st.woff:st.boff], st.ckk())
-			for o := 0; o < st.cout; o++ {
-				var sum float64
-				for _, v := range dz[si][o*ld+i*npos : o*ld+(i+1)*npos] {
-					sum += v
-				}
-				row[st.boff+o] = sum
-			}
-		}
-	}
-	for l, ly := range t.layers {
-		in, ldin := t.inputFrom(t.s.act, l, feat, ldf)
-		for i := 0; i < nr; i++ {
-			row := D.Data[(i0+i)*D.Stride+m.toff:]
-			e := del[l][i*ly.Out : (i+1)*ly.Out]
-			outer(row[ly.WeightOffset:ly.BiasOffset], e, in[i*ldin:i*ldin+ly.In])
-			copy(row[ly.BiasOffset:ly.BiasOffset+ly.Out], e)
 		}
 	}
 }

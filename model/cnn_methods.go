@@ -5,81 +5,7 @@ import (
 
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
-
-	"github.com/sgdprior/sgdprior/internal/kernel"
 )
-
-// The products below materialise the per-example gradients of each chunk (cnnChunk × d)
-// and then take plain dots and sums of them: exact, not yet the factorised products of
-// Network (a later step).
-
-// gradRows computes the per-example gradients of the chunk at row i0 into the scratch
-// matrix and returns it (nr rows of stride d).
-func (m *ConvNet) gradRows(theta []float64, b Batch, i0, nr int) blas64.General {
-	s := m.cs
-	s.pg = kernel.GrowBuf(s.pg, cnnChunk*m.d)
-	P := blas64.General{Rows: nr, Cols: m.d, Stride: m.d, Data: s.pg}
-	X := b.X.RawMatrix()
-	feat, ldf := m.forward(theta, X.Data[i0*X.Stride:], X.Stride, nr)
-	m.tail.evalHead(b.Y[i0:i0+nr], nr, i0, headGrad)
-	m.backward(theta, nr)
-	m.perExampleRows(P, 0, nr, feat, ldf, s.dout, m.tail.s.del)
-	return P
-}
-
-// GradDot writes (g_i·u)_i into dst (length n).
-func (m *ConvNet) GradDot(dst, theta []float64, b Batch, u []float64) {
-	nb := m.checkBatch("GradDot", theta, b)
-	checkLen("GradDot", "dst", len(dst), nb)
-	checkLen("GradDot", "u", len(u), m.d)
-	m.ensure(min(nb, cnnChunk))
-	for i0 := 0; i0 < nb; i0 += cnnChunk {
-		nr := min(cnnChunk, nb-i0)
-		P := m.gradRows(theta, b, i0, nr)
-		for i := 0; i < nr; i++ {
-			dst[i0+i] = kernel.Dot(P.Data[i*m.d:(i+1)*m.d], u)
-		}
-	}
-}
-
-// GradSum writes Σ_i w_i g_i into dst (length d).
-func (m *ConvNet) GradSum(dst, theta []float64, b Batch, w []float64) {
-	nb := m.checkBatch("GradSum", theta, b)
-	checkLen("GradSum", "dst", len(dst), m.d)
-	checkLen("GradSum", "w", len(w), nb)
-	m.gradDotSum(dst, nil, theta, b, nil, w, 0, 0, 0)
-}
-
-// GradDotSum writes w_i = β (α (g_i·u − μ)) into w and Σ_i w_i g_i into dst, as
-// GradDot, the weights and GradSum (bitwise), in one pass. With α = 1/n, β = 1, μ = ḡ·u it
-// is the covariance product C u (MATH.md §2).
-func (m *ConvNet) GradDotSum(dst, w, theta []float64, b Batch, u []float64, mu, alpha, beta float64) {
-	nb := m.checkBatch("GradDotSum", theta, b)
-	checkLen("GradDotSum", "dst", len(dst), m.d)
-	checkLen("GradDotSum", "w", len(w), nb)
-	checkLen("GradDotSum", "u", len(u), m.d)
-	m.gradDotSum(dst, w, theta, b, u, nil, mu, alpha, beta)
-}
-
-// gradDotSum: with u, the weights from the dots (into wOut); without, the given weights w.
-func (m *ConvNet) gradDotSum(dst, wOut, theta []float64, b Batch, u, w []float64, mu, alpha, beta float64) {
-	if u == nil {
-		wOut = w
-	}
-	m.call(cnnArgs{op: cnnOpGradDotSum, nb: b.Len(), theta: theta, b: b, u: u, w: wOut, mu: mu, alpha: alpha, beta: beta}, dst)
-}
-
-// Gram writes G_ij = g_i·g_j into dst (an empty dst is sized) from the materialised
-// per-example gradients (n × d, held for the call), as the lower triangle mirrored.
-func (m *ConvNet) Gram(dst *mat.Dense, theta []float64, b Batch) {
-	nb := m.checkBatch("Gram", theta, b)
-	D := prepDense("Gram", "dst", dst, nb, nb)
-	s := m.ensure(min(nb, cnnChunk))
-	s.all = kernel.GrowBuf(s.all, nb*m.d)
-	m.perExampleGrads(blas64.General{Rows: nb, Cols: m.d, Stride: m.d, Data: s.all}, theta, b)
-	s.g.SyrkLower(nb, m.d, 1, s.all, m.d, 0, D.Data, D.Stride)
-	mirrorLower(D)
-}
 
 // HessVec writes (1/n) Σ_i H_i v into dst by the R-operator (forward-over-reverse,
 // Pearlmutter 1994), exact: per conv (1/n)[R(Δ_Z) Uᵀ + Δ_Z R(U)ᵀ] for the weight and
@@ -156,11 +82,11 @@ func (m *ConvNet) hessVecChunk(dst []float64, alpha float64, theta, v, x []float
 					r[j] = c
 				}
 			}
-			s.g.Gemm(false, false, st.cout, ld, st.ckk(), 1, v[st.woff:st.boff], st.ckk(), s.col[si], ld, 1, rout, ld)
+			s.convMul(false, st.cout, st.ckk(), v[st.woff:st.boff], st.ckk(), s.col[si], 1, rout, npos, nr)
 			if si > 0 {
 				hw := st.hin * st.win
 				im2col(s.rcol[si], st, s.rout[si-1], nr*hw, hw, nr)
-				s.g.Gemm(false, false, st.cout, ld, st.ckk(), 1, theta[st.woff:st.boff], st.ckk(), s.rcol[si], ld, 1, rout, ld)
+				s.convMul(false, st.cout, st.ckk(), theta[st.woff:st.boff], st.ckk(), s.rcol[si], 1, rout, npos, nr)
 			}
 			t.mulDeriv(rout, s.out[si])
 		default:
@@ -292,9 +218,10 @@ func (m *ConvNet) hessVecChunk(dst []float64, alpha float64, theta, v, x []float
 		W := theta[st.woff:st.boff]
 		dc := s.dcol[:st.ckk()*ld]
 		rdc := s.rdcol[:st.ckk()*ld]
-		s.g.Gemm(true, false, st.ckk(), ld, st.cout, 1, W, st.ckk(), g, ld, 0, dc, ld)
-		s.g.Gemm(true, false, st.ckk(), ld, st.cout, 1, W, st.ckk(), rg, ld, 0, rdc, ld)
-		s.g.Gemm(true, false, st.ckk(), ld, st.cout, 1, v[st.woff:st.boff], st.ckk(), g, ld, 1, rdc, ld)
+		npos := st.hout * st.wout
+		s.convMul(true, st.ckk(), st.cout, W, st.ckk(), g, 0, dc, npos, nr)
+		s.convMul(true, st.ckk(), st.cout, W, st.ckk(), rg, 0, rdc, npos, nr)
+		s.convMul(true, st.ckk(), st.cout, v[st.woff:st.boff], st.ckk(), g, 1, rdc, npos, nr)
 		col2im(s.dout[si-1], st, dc, nr)
 		col2im(s.rdout[si-1], st, rdc, nr)
 	}
@@ -345,24 +272,3 @@ func (m *ConvNet) PerExampleHessVec(dst *mat.Dense, theta []float64, b Batch, V 
 }
 
 var _ Model = (*ConvNet)(nil)
-
-// GradDots writes (g_i·u_k)_i into dst[k] for each direction u[k], bitwise as GradDot per
-// direction, with one forward and backward pass per chunk shared by the directions.
-func (m *ConvNet) GradDots(dst [][]float64, theta []float64, b Batch, u [][]float64) {
-	nb := m.checkBatch("GradDots", theta, b)
-	checkLen("GradDots", "dst", len(dst), len(u))
-	for k := range u {
-		checkLen("GradDots", "dst[k]", len(dst[k]), nb)
-		checkLen("GradDots", "u[k]", len(u[k]), m.d)
-	}
-	m.ensure(min(nb, cnnChunk))
-	for i0 := 0; i0 < nb; i0 += cnnChunk {
-		nr := min(cnnChunk, nb-i0)
-		P := m.gradRows(theta, b, i0, nr)
-		for k, uk := range u {
-			for i := 0; i < nr; i++ {
-				dst[k][i0+i] = kernel.Dot(P.Data[i*m.d:(i+1)*m.d], uk)
-			}
-		}
-	}
-}
