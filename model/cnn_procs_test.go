@@ -11,10 +11,13 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/sgdprior/sgdprior/internal/kernel"
 )
 
-// TestCNNGOMAXPROCS computes Loss (with gradient), GradDotSum and HessVec of a ConvNet in
+// TestCNNGOMAXPROCS computes Loss (with gradient), GradDotSum, HessVec, Gram and the
+// cache's GradDotSum of a ConvNet in
 // child processes at GOMAXPROCS 1 and 4 (the helper pool is sized once per process): the
 // hashes of the bits must agree.
 func TestCNNGOMAXPROCS(t *testing.T) {
@@ -29,8 +32,13 @@ func TestCNNGOMAXPROCS(t *testing.T) {
 		w, cu, hv := make([]float64, n), make([]float64, d), make([]float64, d)
 		m.GradDotSum(cu, w, theta, b, u, dot(mean, u), 1/float64(n), 1)
 		m.HessVec(hv, theta, b, u)
+		c := m.NewGradCache(theta, b)
+		cw, ccu := make([]float64, n), make([]float64, d)
+		c.GradDotSum(ccu, cw, u, dot(mean, u), 1/float64(n), 1)
+		var G mat.Dense
+		m.Gram(&G, theta, b)
 		h := fnv.New64a()
-		for _, v := range append(append(append(append(w, cu...), hv...), mean...), loss) {
+		for _, v := range append(append(append(append(append(append(append(w, cu...), hv...), mean...), cw...), ccu...), G.RawMatrix().Data...), loss) {
 			h.Write(binary.LittleEndian.AppendUint64(nil, math.Float64bits(v)))
 		}
 		fmt.Printf("cnnhash %x pool %d\n", h.Sum64(), kernel.Pool.Size())
