@@ -25,7 +25,6 @@ type cnnScratch struct {
 	arg  [][]int32   // arg[s]: max pooling's argmax (index in the input plane) per output
 	feat []float64   // flattened features (rows × F)
 	dfea []float64   // ∂ℓ_i/∂features
-	row  *mat.Dense  // a one-example view (PerExampleHessVec)
 
 	view cnnView     // the current chunk's factors (cnn_products.go)
 	crow []float64   // the conv-parameter blocks of the chunk's g_i (cnnChunk × toff)

@@ -3,6 +3,8 @@ package model
 import (
 	"sync"
 
+	"gonum.org/v1/gonum/blas/blas64"
+
 	"github.com/sgdprior/sgdprior/internal/kernel"
 )
 
@@ -20,6 +22,7 @@ const (
 	cnnOpGradDotSum
 	cnnOpGram
 	cnnOpHessVec
+	cnnOpPerExampleHessVec
 	cnnOpCacheBuild
 	cnnOpCacheGradDots
 	cnnOpCacheGradDotSum
@@ -36,6 +39,7 @@ type cnnArgs struct {
 	vecs            [][]float64 // HessVecs' or GradDots' directions
 	outs            [][]float64 // GradDots' results per direction (length nb each)
 	mu, alpha, beta float64
+	pv, pd          blas64.General // PerExampleHessVec's directions V and results
 	store           *cnnStore      // Gram's factors of every example
 	cache           *ConvGradCache // the cache of the cache ops
 }
@@ -89,7 +93,7 @@ func (m *ConvNet) lanes(a *cnnArgs, sums [][]float64) float64 {
 // laneRun runs lane's chunks of a, accumulating into acc (overwritten by the first chunk).
 func (m *ConvNet) laneRun(lane int, a *cnnArgs, acc [][]float64) float64 {
 	m.ensure(min(a.nb, cnnChunk))
-	if a.op == cnnOpHessVec {
+	if a.op == cnnOpHessVec || a.op == cnnOpPerExampleHessVec {
 		m.ensureR()
 	}
 	X := a.b.X.RawMatrix()
@@ -123,6 +127,10 @@ func (m *ConvNet) laneRun(lane int, a *cnnArgs, acc [][]float64) float64 {
 			for k, vk := range a.vecs {
 				m.hessVecChunk(acc[k], a.alpha, a.theta, vk, x, X.Stride, feat, ldf, nr, first)
 			}
+		case cnnOpPerExampleHessVec:
+			feat, ldf := m.forward(a.theta, x, X.Stride, nr)
+			m.tail.evalHead(a.b.Y[i0:i0+nr], nr, i0, headGrad|headHess)
+			m.perExampleHessVecChunk(a.pd, a.pv, a.theta, x, X.Stride, feat, ldf, i0, nr)
 		case cnnOpCacheBuild:
 			// The cache's factors and the mean gradient, as Loss computes it.
 			v := m.gradChunk(a.theta, a.b, i0, nr)

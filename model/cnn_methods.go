@@ -5,6 +5,8 @@ import (
 
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/sgdprior/sgdprior/internal/kernel"
 )
 
 // HessVec writes (1/n) Σ_i H_i v into dst by the R-operator (forward-over-reverse,
@@ -178,24 +180,7 @@ func (m *ConvNet) hessVecChunk(dst []float64, alpha float64, theta, v, x []float
 			}
 			continue
 		}
-		// Δ_Z = ∂A ∘ φ', R(Δ_Z) = R(∂A) ∘ φ' + ∂A ∘ φ'' R(Z) (φ'' R(Z) = −2 a R(a) for tanh).
-		a := s.out[si][:len(g)]
-		ra := s.rout[si][:len(g)]
-		switch m.act {
-		case Tanh:
-			for i, av := range a {
-				dd := 1 - av*av
-				rg[i] = rg[i]*dd - 2*g[i]*av*ra[i]
-				g[i] *= dd
-			}
-		case ReLU:
-			for i, av := range a {
-				if !(av > 0) {
-					rg[i] = 0
-					g[i] = 0
-				}
-			}
-		}
+		m.convDerivs(g, rg, s.out[si][:len(g)], s.rout[si][:len(g)])
 		gw := dst[st.woff:st.boff]
 		s.g.Gemm(false, true, st.cout, st.ckk(), ld, alpha, rg, ld, s.col[si], ld, beta, gw, st.ckk())
 		if si > 0 {
@@ -245,30 +230,225 @@ func rpool(out []float64, st *cnnStage, in []float64, arg []int32, nr int) {
 }
 
 // PerExampleHessVec writes H_i V_i (V_i row i of V, n×d) into row i of dst (n×d; an empty
-// dst is sized): HessVec on the one-example batch of row i with direction V_i, example by
-// example (exact; not batched across examples yet).
+// dst is sized): the R-operator of HessVec over each chunk with a direction per example
+// (perExampleHessVecChunk); the terms that involve V_i are products per example, the
+// rest is batched.
 func (m *ConvNet) PerExampleHessVec(dst *mat.Dense, theta []float64, b Batch, V *mat.Dense) {
 	nb := m.checkBatch("PerExampleHessVec", theta, b)
 	if vr, vc := V.Dims(); vr != nb || vc != m.d {
 		panic(fmt.Sprintf("model: PerExampleHessVec: V is %d×%d, want %d×%d", vr, vc, nb, m.d))
 	}
 	D := prepDense("PerExampleHessVec", "dst", dst, nb, m.d)
-	X := b.X.RawMatrix()
-	VR := V.RawMatrix()
-	p := m.NumInputs()
-	m.ensure(1)
+	m.call(cnnArgs{op: cnnOpPerExampleHessVec, nb: nb, theta: theta, b: b, pv: V.RawMatrix(), pd: D}, nil)
+}
+
+// perExampleHessVecChunk writes H_i V_i into row i0+i of D for the nr examples of the chunk
+// at x (after forward and the head with headGrad|headHess), V_i row i0+i of V:
+//
+//	R(Z_i) = V_{i,W} U_i + V_{i,b} 1ᵀ + W R(U_i)                        (conv, forward),
+//	R(∂U_i) = Wᵀ R(Δ_i) + V_{i,W}ᵀ Δ_i                                  (conv, backward),
+//	(H_i V_i)_W = R(Δ_i) U_iᵀ + Δ_i R(U_i)ᵀ, (H_i V_i)_b = R(Δ_i) 1     (conv blocks),
+//
+// the dense tail as Network.PerExampleHessVec with R(features) ≠ 0 (as hessVecChunk).
+func (m *ConvNet) perExampleHessVecChunk(D, V blas64.General, theta, x []float64, ldx int, feat []float64, ldf, i0, nr int) {
 	s := m.cs
-	if s.row == nil {
-		s.row = &mat.Dense{}
+	t := m.tail
+	thT := theta[m.toff:]
+	ldv := V.Stride
+	vc := V.Data[i0*ldv:]
+	vT := vc[m.toff:]
+	// R-forward through the stages.
+	for si := range m.stages {
+		st := &m.stages[si]
+		npos := st.hout * st.wout
+		ld := nr * npos
+		rout := s.rout[si][:st.cout*ld]
+		switch st.kind {
+		case stageConv:
+			for i := 0; i < nr; i++ {
+				vi := vc[i*ldv:]
+				for o := 0; o < st.cout; o++ {
+					c := vi[st.boff+o]
+					r := rout[o*ld+i*npos : o*ld+(i+1)*npos]
+					for j := range r {
+						r[j] = c
+					}
+				}
+				s.g.Gemm(false, false, st.cout, npos, st.ckk(), 1, vi[st.woff:st.boff], st.ckk(), s.col[si][i*npos:], ld, 1, rout[i*npos:], ld)
+			}
+			if si > 0 {
+				hw := st.hin * st.win
+				im2col(s.rcol[si], st, s.rout[si-1], nr*hw, hw, nr)
+				s.convMul(false, st.cout, st.ckk(), theta[st.woff:st.boff], st.ckk(), s.rcol[si], 1, rout, npos, nr)
+			}
+			t.mulDeriv(rout, s.out[si])
+		default:
+			if si == 0 {
+				clear(rout)
+				continue
+			}
+			rpool(rout, st, s.rout[si-1], s.arg[si], nr)
+		}
 	}
-	for i := 0; i < nb; i++ {
-		s.row.SetRawMatrix(blas64.General{Rows: 1, Cols: p, Stride: p, Data: X.Data[i*X.Stride : i*X.Stride+p]})
-		m.vec1[0] = VR.Data[i*VR.Stride : i*VR.Stride+m.d]
-		m.out1[0] = D.Data[i*D.Stride : i*D.Stride+m.d]
-		m.HessVecs(m.out1[:], theta, Batch{X: s.row, Y: b.Y[i : i+1]}, m.vec1[:])
+	var rfeat []float64
+	if len(m.stages) > 0 {
+		last := &m.stages[len(m.stages)-1]
+		hw := last.hout * last.wout
+		F := last.cout * hw
+		ro := s.rout[len(m.stages)-1]
+		for i := 0; i < nr; i++ {
+			for c := 0; c < last.cout; c++ {
+				copy(s.rfeat[i*F+c*hw:i*F+(c+1)*hw], ro[(c*nr+i)*hw:(c*nr+i+1)*hw])
+			}
+		}
+		rfeat = s.rfeat
 	}
-	m.vec1[0], m.out1[0] = nil, nil
-	s.row.SetRawMatrix(blas64.General{})
+	// R-forward through the tail: per example V_{i,l} a_{l−1,i} + c_{i,l}, batched
+	// R(A_{l−1}) W_lᵀ (R(features) W₁ᵀ for the first layer).
+	L := len(t.layers)
+	for l, ly := range t.layers {
+		in, ldin := t.inputFrom(t.s.act, l, feat, ldf)
+		rz := t.s.rout
+		if l < L-1 {
+			rz = t.s.ract[l]
+		}
+		rz = rz[:nr*ly.Out]
+		for i := 0; i < nr; i++ {
+			vi := vT[i*ldv:]
+			ri := rz[i*ly.Out : (i+1)*ly.Out]
+			ai := in[i*ldin : i*ldin+ly.In]
+			for r := range ri {
+				w0 := ly.WeightOffset + r*ly.In
+				ri[r] = vi[ly.BiasOffset+r] + kernel.Dot(vi[w0:w0+ly.In], ai)
+			}
+		}
+		w, _ := t.weights(thT, l)
+		if l > 0 {
+			s.g.Gemm(false, true, nr, ly.Out, ly.In, 1, t.s.ract[l-1], ly.In, w, ly.In, 1, rz, ly.Out)
+		} else if rfeat != nil {
+			s.g.Gemm(false, true, nr, ly.Out, ly.In, 1, rfeat, ly.In, w, ly.In, 1, rz, ly.Out)
+		}
+		if l < L-1 {
+			t.mulDeriv(rz, t.s.act[l])
+		}
+	}
+	t.rhead(nr)
+	t.rbackward(thT, nr, vT, ldv, true)
+	// The tail's rows: R(Δ_l) ⊗ a_{l−1} + Δ_l ⊗ R(a_{l−1}) and R(Δ_l).
+	for l, ly := range t.layers {
+		in, ldin := t.inputFrom(t.s.act, l, feat, ldf)
+		var rin []float64
+		switch {
+		case l > 0:
+			rin = t.s.ract[l-1]
+		case rfeat != nil:
+			rin = rfeat
+		}
+		for i := 0; i < nr; i++ {
+			row := D.Data[(i0+i)*D.Stride+m.toff:]
+			re := t.s.rdel[l][i*ly.Out : (i+1)*ly.Out]
+			a := in[i*ldin : i*ldin+ly.In]
+			if rin == nil {
+				outer(row[ly.WeightOffset:ly.BiasOffset], re, a)
+			} else {
+				e := t.s.del[l][i*ly.Out : (i+1)*ly.Out]
+				outer2(row[ly.WeightOffset:ly.BiasOffset], re, a, e, rin[i*ly.In:(i+1)*ly.In])
+			}
+			copy(row[ly.BiasOffset:ly.BiasOffset+ly.Out], re)
+		}
+	}
+	if len(m.stages) == 0 {
+		return
+	}
+	// Back into the features: ∂F = Δ₁ W₁, R(∂F) = R(Δ₁) W₁ + Δ₁ V_{i,1} per example.
+	ly := t.layers[0]
+	F := ly.In
+	w0, _ := t.weights(thT, 0)
+	s.g.Gemm(false, false, nr, F, ly.Out, 1, t.s.del[0], ly.Out, w0, F, 0, s.dfea, F)
+	s.g.Gemm(false, false, nr, F, ly.Out, 1, t.s.rdel[0], ly.Out, w0, F, 0, s.rdfea, F)
+	for i := 0; i < nr; i++ {
+		vi := vT[i*ldv:]
+		rgi := s.rdfea[i*F : (i+1)*F]
+		for r, e := range t.s.del[0][i*ly.Out : (i+1)*ly.Out] {
+			w := ly.WeightOffset + r*F
+			kernel.AxpbyTo(rgi, e, vi[w:w+F], 1, rgi)
+		}
+	}
+	last := &m.stages[len(m.stages)-1]
+	hw := last.hout * last.wout
+	dl, rdl := s.dout[len(m.stages)-1], s.rdout[len(m.stages)-1]
+	for i := 0; i < nr; i++ {
+		for c := 0; c < last.cout; c++ {
+			copy(dl[(c*nr+i)*hw:(c*nr+i+1)*hw], s.dfea[i*F+c*hw:i*F+(c+1)*hw])
+			copy(rdl[(c*nr+i)*hw:(c*nr+i+1)*hw], s.rdfea[i*F+c*hw:i*F+(c+1)*hw])
+		}
+	}
+	for si := len(m.stages) - 1; si >= 0; si-- {
+		st := &m.stages[si]
+		npos := st.hout * st.wout
+		ld := nr * npos
+		g := s.dout[si][:st.cout*ld]
+		rg := s.rdout[si][:st.cout*ld]
+		if st.kind != stageConv {
+			if si > 0 {
+				unpool(s.dout[si-1], st, g, s.arg[si], nr)
+				unpool(s.rdout[si-1], st, rg, s.arg[si], nr)
+			}
+			continue
+		}
+		m.convDerivs(g, rg, s.out[si][:len(g)], s.rout[si][:len(g)])
+		ckk := st.ckk()
+		for i := 0; i < nr; i++ {
+			row := D.Data[(i0+i)*D.Stride:]
+			gw := row[st.woff:st.boff]
+			s.g.Gemm(false, true, st.cout, ckk, npos, 1, rg[i*npos:], ld, s.col[si][i*npos:], ld, 0, gw, ckk)
+			if si > 0 {
+				s.g.Gemm(false, true, st.cout, ckk, npos, 1, g[i*npos:], ld, s.rcol[si][i*npos:], ld, 1, gw, ckk)
+			}
+			for o := 0; o < st.cout; o++ {
+				var sum float64
+				for _, x := range rg[o*ld+i*npos : o*ld+(i+1)*npos] {
+					sum += x
+				}
+				row[st.boff+o] = sum
+			}
+		}
+		if si == 0 {
+			continue
+		}
+		W := theta[st.woff:st.boff]
+		dc := s.dcol[:ckk*ld]
+		rdc := s.rdcol[:ckk*ld]
+		s.convMul(true, ckk, st.cout, W, ckk, g, 0, dc, npos, nr)
+		s.convMul(true, ckk, st.cout, W, ckk, rg, 0, rdc, npos, nr)
+		for i := 0; i < nr; i++ {
+			vi := vc[i*ldv:]
+			s.g.Gemm(true, false, ckk, npos, st.cout, 1, vi[st.woff:st.boff], ckk, g[i*npos:], ld, 1, rdc[i*npos:], ld)
+		}
+		col2im(s.dout[si-1], st, dc, nr)
+		col2im(s.rdout[si-1], st, rdc, nr)
+	}
+}
+
+// convDerivs turns ∂ℓ/∂A (g) and its directional derivative (rg) of a conv's output
+// A = φ(Z) into Δ_Z = g ∘ φ' and R(Δ_Z) = rg ∘ φ' + g ∘ φ” R(Z) in place, from a = φ(Z) and
+// ra = R(a) = φ' R(Z): φ” R(Z) = −2 a R(a) for tanh, 0 for relu.
+func (m *ConvNet) convDerivs(g, rg, a, ra []float64) {
+	switch m.act {
+	case Tanh:
+		for i, av := range a {
+			dd := 1 - av*av
+			rg[i] = rg[i]*dd - 2*g[i]*av*ra[i]
+			g[i] *= dd
+		}
+	case ReLU:
+		for i, av := range a {
+			if !(av > 0) {
+				rg[i] = 0
+				g[i] = 0
+			}
+		}
+	}
 }
 
 var _ Model = (*ConvNet)(nil)

@@ -16,8 +16,8 @@ import (
 	"github.com/sgdprior/sgdprior/internal/kernel"
 )
 
-// TestCNNGOMAXPROCS computes Loss (with gradient), GradDotSum, HessVec, Gram and the
-// cache's GradDotSum of a ConvNet in
+// TestCNNGOMAXPROCS computes Loss (with gradient), GradDotSum, HessVec, Gram,
+// PerExampleHessVec and the cache's GradDotSum of a ConvNet in
 // child processes at GOMAXPROCS 1 and 4 (the helper pool is sized once per process): the
 // hashes of the bits must agree.
 func TestCNNGOMAXPROCS(t *testing.T) {
@@ -35,10 +35,11 @@ func TestCNNGOMAXPROCS(t *testing.T) {
 		c := m.NewGradCache(theta, b)
 		cw, ccu := make([]float64, n), make([]float64, d)
 		c.GradDotSum(ccu, cw, u, dot(mean, u), 1/float64(n), 1)
-		var G mat.Dense
+		var G, HV mat.Dense
 		m.Gram(&G, theta, b)
+		m.PerExampleHessVec(&HV, theta, b, mat.NewDense(n, d, randVec(rand.New(rand.NewPCG(11, 11)), n*d)))
 		h := fnv.New64a()
-		for _, v := range append(append(append(append(append(append(append(w, cu...), hv...), mean...), cw...), ccu...), G.RawMatrix().Data...), loss) {
+		for _, v := range append(append(append(append(append(append(append(append(w, cu...), hv...), mean...), cw...), ccu...), G.RawMatrix().Data...), HV.RawMatrix().Data...), loss) {
 			h.Write(binary.LittleEndian.AppendUint64(nil, math.Float64bits(v)))
 		}
 		fmt.Printf("cnnhash %x pool %d\n", h.Sum64(), kernel.Pool.Size())

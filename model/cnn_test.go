@@ -450,3 +450,26 @@ func TestCNNCache(t *testing.T) {
 		}
 	}
 }
+
+// TestCNNPerExampleHessVecBatched: the batched per-example HVPs against HessVec on each
+// one-example batch (1e-12 relative: the same terms, summed in other orders by products of
+// other shapes), on batches of several chunks.
+func TestCNNPerExampleHessVecBatched(t *testing.T) {
+	for ci, tc := range cnnProductCases {
+		m, b, theta := tc.setup(t, uint64(ci)+50)
+		d, n := m.NumParams(), b.Len()
+		rng := rand.New(rand.NewPCG(uint64(ci), 19))
+		V := mat.NewDense(n, d, randSlice(rng, n*d))
+		var HV mat.Dense
+		m.PerExampleHessVec(&HV, theta, b, V)
+		one := make([]float64, d)
+		worst := 0.0
+		for i := 0; i < n; i++ {
+			m.HessVec(one, theta, rowBatch(b, i), V.RawRowView(i))
+			worst = math.Max(worst, relErr(HV.RawRowView(i), one))
+		}
+		if worst > 1e-12 {
+			t.Errorf("%s: H_i V_i vs HessVec on example i: rel err %.3g", tc.spec, worst)
+		}
+	}
+}
