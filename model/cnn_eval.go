@@ -8,10 +8,14 @@ import (
 	"github.com/sgdprior/sgdprior/internal/kernel"
 )
 
-// cnnChunk is the number of examples a ConvNet processes at once (its unfolded inputs are
-// positions × patch size per example, so chunks are smaller than Network's). Sums over
+// cnnChunk is the number of examples a ConvNet processes at once. Its unfolded inputs are
+// positions × patch size per example (LeNet-5: 19600 and 15000 floats), and the products
+// that write and read them are bound by memory traffic, so a chunk is small enough for
+// them to stay in a core's L2 cache (12 LeNet-5 examples: 1.8 MB and 1.4 MB); a multiple
+// of the GEMM's 6 rows for the dense tail. On LeNet-5 (n = 4096, one core) GradDotSum and
+// HessVec took ≈ 25% less CPU time with chunks of 4 to 12 examples than with 64. Sums over
 // examples are accumulated chunk by chunk in this fixed order.
-const cnnChunk = 64
+const cnnChunk = 12
 
 // cnnScratch holds a ConvNet's per-chunk buffers. Images are stored channel-major over the
 // chunk, (C, n, H, W) ("CNHW"): plane (c, i) at (c·n + i)·H·W.

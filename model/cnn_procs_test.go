@@ -23,7 +23,7 @@ import (
 func TestCNNGOMAXPROCS(t *testing.T) {
 	const env = "SGDPRIOR_CNN_CHILD"
 	if os.Getenv(env) != "" {
-		tc := cnnCase{spec: "cnn:c6k5p2,max2,c16k5,max2,f32", shape: []int{1, 28, 28}, K: 10, n: 2*cnnChunk + 17}
+		tc := cnnCase{spec: "cnn:c6k5p2,max2,c16k5,max2,f32", shape: []int{1, 28, 28}, K: 10, n: 6*cnnChunk + 17}
 		m, b, theta := tc.setup(t, 9)
 		n, d := b.Len(), m.NumParams()
 		u := randVec(rand.New(rand.NewPCG(10, 10)), d)

@@ -330,7 +330,7 @@ func TestCNNPerExampleHessVec(t *testing.T) {
 // the same bits with the helper pool off (as at GOMAXPROCS = 1) and on, on a batch of
 // several chunks with products large enough to be split.
 func TestCNNAllocsAndThreads(t *testing.T) {
-	tc := cnnCase{spec: "cnn:c6k5p2,max2,c8k3,avg2,f20", shape: []int{1, 16, 16}, K: 5, n: 3*cnnChunk + 9}
+	tc := cnnCase{spec: "cnn:c6k5p2,max2,c8k3,avg2,f20", shape: []int{1, 16, 16}, K: 5, n: 8*cnnChunk + 9}
 	m, b, theta := tc.setup(t, 5)
 	n, d := b.Len(), m.NumParams()
 	rng := rand.New(rand.NewPCG(2, 2))
