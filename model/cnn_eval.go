@@ -246,42 +246,75 @@ func (m *ConvNet) forward(theta, x []float64, ldx, nr int) ([]float64, int) {
 }
 
 // pool computes K×K pooling with stride K (max or average) of every plane into out (CNHW);
-// max pooling records the argmax (the first maximum in row-major window order, as PyTorch).
+// max pooling records the argmax (the first maximum in row-major window order, as PyTorch;
+// a NaN wins, the last one in that order).
 func pool(out []float64, arg []int32, st *cnnStage, in []float64, sc, si, nr int) {
 	K := st.k
 	inv := 1 / float64(K*K)
 	npos := st.hout * st.wout
+	win := st.win
 	for c := 0; c < st.cin; c++ {
 		for i := 0; i < nr; i++ {
 			plane := in[c*sc+i*si:]
-			o := out[(c*nr+i)*npos : (c*nr+i+1)*npos]
+			q := (c*nr + i) * npos
+			o := out[q : q+npos]
 			for ho := 0; ho < st.hout; ho++ {
-				for wo := 0; wo < st.wout; wo++ {
-					h0, w0 := ho*K, wo*K
-					if st.kind == stageMax {
-						best, bi := plane[h0*st.win+w0], h0*st.win+w0
+				h0 := ho * K
+				orow := o[ho*st.wout : (ho+1)*st.wout]
+				if st.kind == stageMax {
+					arow := arg[q+ho*st.wout : q+(ho+1)*st.wout]
+					if K == 2 {
+						maxPool2Row(orow, arow, plane[h0*win:(h0+1)*win], plane[(h0+1)*win:(h0+2)*win], int32(h0*win), int32(win))
+						continue
+					}
+					for wo := range orow {
+						w0 := wo * K
+						best, bi := plane[h0*win+w0], h0*win+w0
 						for a := 0; a < K; a++ {
-							for b := 0; b < K; b++ {
-								q := (h0+a)*st.win + w0 + b
-								if v := plane[q]; v > best || v != v {
-									best, bi = v, q
+							row := plane[(h0+a)*win+w0 : (h0+a)*win+w0+K]
+							for b, v := range row {
+								if v > best || v != v {
+									best, bi = v, (h0+a)*win+w0+b
 								}
 							}
 						}
-						o[ho*st.wout+wo] = best
-						arg[(c*nr+i)*npos+ho*st.wout+wo] = int32(bi)
-					} else {
-						var sum float64
-						for a := 0; a < K; a++ {
-							for _, v := range plane[(h0+a)*st.win+w0 : (h0+a)*st.win+w0+K] {
-								sum += v
-							}
-						}
-						o[ho*st.wout+wo] = sum * inv
+						orow[wo] = best
+						arow[wo] = int32(bi)
 					}
+					continue
+				}
+				for wo := range orow {
+					w0 := wo * K
+					var sum float64
+					for a := 0; a < K; a++ {
+						for _, v := range plane[(h0+a)*win+w0 : (h0+a)*win+w0+K] {
+							sum += v
+						}
+					}
+					orow[wo] = sum * inv
 				}
 			}
 		}
+	}
+}
+
+// maxPool2Row is pool's 2×2 max pooling of one output row from input rows r0 and r1 (plane
+// offsets base and base + win), with the same comparisons in the same order.
+func maxPool2Row(o []float64, arg []int32, r0, r1 []float64, base, win int32) {
+	for wo := range o {
+		j := 2 * wo
+		best, bi := r0[j], base+int32(j)
+		if v := r0[j+1]; v > best || v != v {
+			best, bi = v, base+int32(j+1)
+		}
+		if v := r1[j]; v > best || v != v {
+			best, bi = v, base+win+int32(j)
+		}
+		if v := r1[j+1]; v > best || v != v {
+			best, bi = v, base+win+int32(j+1)
+		}
+		o[wo] = best
+		arg[wo] = bi
 	}
 }
 

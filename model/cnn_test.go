@@ -25,6 +25,7 @@ var cnnCases = []cnnCase{
 	{spec: "cnn:c2k3,avg2,c3k2s1p1", opt: Options{Task: "regress", Sigma: 0.8}, shape: []int{3, 7, 7}, n: 6},
 	{spec: "cnn:f6", shape: []int{1, 3, 3}, K: 2, n: 5},
 	{spec: "cnn:c3k3p1,max2,c2k2s2,f4", opt: Options{Act: "relu"}, shape: []int{2, 6, 6}, K: 3, n: 66},
+	{spec: "cnn:c2k2,max3,f3", shape: []int{1, 8, 8}, K: 3, n: 5},
 }
 
 func (tc cnnCase) setup(t *testing.T, seed uint64) (*ConvNet, Batch, []float64) {
