@@ -130,3 +130,42 @@ func (c *GradCache) Gram(dst *mat.Dense) {
 	D := prepDense("GradCache.Gram", "dst", dst, c.nb, c.nb)
 	c.n.gram(D, c.x.Data, c.x.Stride, c.del, c.act)
 }
+
+// ProductCache is a model's forward and backward pass kept at a fixed θ over a fixed batch
+// (*GradCache of a Network, *ConvGradCache of a ConvNet): the per-example gradients in
+// factored form, for repeated covariance products at one θ. Each method is bitwise the
+// model's product at the cached θ and batch (see GradCache and ConvGradCache).
+type ProductCache interface {
+	// Len returns the number of examples n.
+	Len() int
+	// GradDot writes (g_i·u)_i into dst (length n).
+	GradDot(dst, u []float64)
+	// GradSum writes Σ_i w_i g_i into dst (length d).
+	GradSum(dst, w []float64)
+	// GradDotSum writes w_i = β (α (g_i·u − μ)) into w and Σ_i w_i g_i into dst.
+	GradDotSum(dst, w, u []float64, mu, alpha, beta float64)
+	// MeanGrad writes (1/n) Σ_i g_i into dst.
+	MeanGrad(dst []float64)
+	// Gram writes G_ij = g_i·g_j into dst (an empty dst is sized).
+	Gram(dst *mat.Dense)
+}
+
+// Cacher is a model that can keep its forward and backward pass (*Network, *ConvNet).
+type Cacher interface {
+	Model
+	// CacheFloats returns the number of float64s a cache over nb examples holds.
+	CacheFloats(nb int) int
+	// NewProductCache runs the forward and backward pass at θ over b and keeps it; theta
+	// is not retained.
+	NewProductCache(theta []float64, b Batch) ProductCache
+}
+
+// NewProductCache is NewGradCache as a ProductCache.
+func (n *Network) NewProductCache(theta []float64, b Batch) ProductCache {
+	return n.NewGradCache(theta, b)
+}
+
+var (
+	_ Cacher = (*Network)(nil)
+	_ Cacher = (*ConvNet)(nil)
+)

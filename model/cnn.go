@@ -53,6 +53,7 @@ type ConvNet struct {
 	cs *cnnScratch
 
 	vec1, out1, sum1 [1][]float64 // one-element lists (no allocation per call)
+	dot1, dir1       [1][]float64 // GradDotSum's weights and direction as lists (per lane)
 	lj               *cnnLaneJob  // lane 1 (cnn_lanes.go), created on first use
 	la               cnnArgs      // the arguments of the current call
 }
@@ -370,6 +371,7 @@ func (m *ConvNet) Clone() Model {
 	c.tail = m.tail.Clone().(*Network)
 	c.cs = nil
 	c.vec1, c.out1, c.sum1 = [1][]float64{}, [1][]float64{}, [1][]float64{}
+	c.dot1, c.dir1 = [1][]float64{}, [1][]float64{}
 	c.lj, c.la = nil, cnnArgs{}
 	return &c
 }

@@ -3,6 +3,8 @@ package model
 import (
 	"sync"
 
+	"gonum.org/v1/gonum/blas/blas64"
+
 	"github.com/sgdprior/sgdprior/internal/kernel"
 )
 
@@ -16,8 +18,14 @@ type cnnOp int
 
 const (
 	cnnOpLoss cnnOp = iota
+	cnnOpGradDots
 	cnnOpGradDotSum
+	cnnOpGram
 	cnnOpHessVec
+	cnnOpPerExampleHessVec
+	cnnOpCacheBuild
+	cnnOpCacheGradDots
+	cnnOpCacheGradDotSum
 )
 
 type cnnArgs struct {
@@ -28,8 +36,12 @@ type cnnArgs struct {
 	mode            headMode
 	u               []float64   // GradDotSum's direction (nil: the weights w are given)
 	w               []float64   // GradSum's weights, or GradDotSum's output weights
-	vecs            [][]float64 // HessVecs' directions
+	vecs            [][]float64 // HessVecs' or GradDots' directions
+	outs            [][]float64 // GradDots' results per direction (length nb each)
 	mu, alpha, beta float64
+	pv, pd          blas64.General // PerExampleHessVec's directions V and results
+	store           *cnnStore      // Gram's factors of every example
+	cache           *ConvGradCache // the cache of the cache ops
 }
 
 type cnnLaneJob struct {
@@ -81,7 +93,7 @@ func (m *ConvNet) lanes(a *cnnArgs, sums [][]float64) float64 {
 // laneRun runs lane's chunks of a, accumulating into acc (overwritten by the first chunk).
 func (m *ConvNet) laneRun(lane int, a *cnnArgs, acc [][]float64) float64 {
 	m.ensure(min(a.nb, cnnChunk))
-	if a.op == cnnOpHessVec {
+	if a.op == cnnOpHessVec || a.op == cnnOpPerExampleHessVec {
 		m.ensureR()
 	}
 	X := a.b.X.RawMatrix()
@@ -103,26 +115,31 @@ func (m *ConvNet) laneRun(lane int, a *cnnArgs, acc [][]float64) float64 {
 				m.backward(a.theta, nr)
 				m.accumulate(acc[0], a.alpha, a.theta, feat, ldf, nr, first)
 			}
+		case cnnOpGradDots:
+			m.dotsChunk(a.outs, i0, m.gradChunk(a.theta, a.b, i0, nr), a.vecs)
 		case cnnOpGradDotSum:
-			P := m.gradRows(a.theta, a.b, i0, nr)
-			wc := a.w[i0 : i0+nr]
-			if a.u != nil {
-				for i := range wc {
-					wc[i] = kernel.Dot(P.Data[i*m.d:(i+1)*m.d], a.u)
-				}
-				covWeights(wc, a.mu, a.alpha, a.beta)
-			}
-			bt := 1.0
-			if first {
-				bt = 0
-			}
-			m.cs.g.Gemm(true, false, 1, m.d, nr, 1, wc, 1, P.Data, m.d, bt, acc[0], m.d)
+			m.dotSumChunk(acc[0], a, m.gradChunk(a.theta, a.b, i0, nr), i0, first)
+		case cnnOpGram:
+			a.store.put(m, m.gradChunk(a.theta, a.b, i0, nr), i0)
 		case cnnOpHessVec:
 			feat, ldf := m.forward(a.theta, x, X.Stride, nr)
 			m.tail.evalHead(a.b.Y[i0:i0+nr], nr, i0, headGrad|headHess)
 			for k, vk := range a.vecs {
 				m.hessVecChunk(acc[k], a.alpha, a.theta, vk, x, X.Stride, feat, ldf, nr, first)
 			}
+		case cnnOpPerExampleHessVec:
+			feat, ldf := m.forward(a.theta, x, X.Stride, nr)
+			m.tail.evalHead(a.b.Y[i0:i0+nr], nr, i0, headGrad|headHess)
+			m.perExampleHessVecChunk(a.pd, a.pv, a.theta, x, X.Stride, feat, ldf, i0, nr)
+		case cnnOpCacheBuild:
+			// The cache's factors and the mean gradient, as Loss computes it.
+			v := m.gradChunk(a.theta, a.b, i0, nr)
+			a.store.put(m, v, i0)
+			m.accumulate(acc[0], a.alpha, a.theta, v.feat, v.ldf, nr, first)
+		case cnnOpCacheGradDots:
+			m.dotsChunk(a.outs, i0, a.cache.view(m, i0, nr), a.vecs)
+		case cnnOpCacheGradDotSum:
+			m.dotSumChunk(acc[0], a, a.cache.view(m, i0, nr), i0, first)
 		}
 		first = false
 	}

@@ -9,78 +9,6 @@ import (
 	"github.com/sgdprior/sgdprior/internal/kernel"
 )
 
-// The products below materialise the per-example gradients of each chunk (cnnChunk × d)
-// and then take plain dots and sums of them: exact, not yet the factorised products of
-// Network (a later step).
-
-// gradRows computes the per-example gradients of the chunk at row i0 into the scratch
-// matrix and returns it (nr rows of stride d).
-func (m *ConvNet) gradRows(theta []float64, b Batch, i0, nr int) blas64.General {
-	s := m.cs
-	s.pg = kernel.GrowBuf(s.pg, cnnChunk*m.d)
-	P := blas64.General{Rows: nr, Cols: m.d, Stride: m.d, Data: s.pg}
-	X := b.X.RawMatrix()
-	feat, ldf := m.forward(theta, X.Data[i0*X.Stride:], X.Stride, nr)
-	m.tail.evalHead(b.Y[i0:i0+nr], nr, i0, headGrad)
-	m.backward(theta, nr)
-	m.perExampleRows(P, 0, nr, feat, ldf, s.dout, m.tail.s.del)
-	return P
-}
-
-// GradDot writes (g_i·u)_i into dst (length n).
-func (m *ConvNet) GradDot(dst, theta []float64, b Batch, u []float64) {
-	nb := m.checkBatch("GradDot", theta, b)
-	checkLen("GradDot", "dst", len(dst), nb)
-	checkLen("GradDot", "u", len(u), m.d)
-	m.ensure(min(nb, cnnChunk))
-	for i0 := 0; i0 < nb; i0 += cnnChunk {
-		nr := min(cnnChunk, nb-i0)
-		P := m.gradRows(theta, b, i0, nr)
-		for i := 0; i < nr; i++ {
-			dst[i0+i] = kernel.Dot(P.Data[i*m.d:(i+1)*m.d], u)
-		}
-	}
-}
-
-// GradSum writes Σ_i w_i g_i into dst (length d).
-func (m *ConvNet) GradSum(dst, theta []float64, b Batch, w []float64) {
-	nb := m.checkBatch("GradSum", theta, b)
-	checkLen("GradSum", "dst", len(dst), m.d)
-	checkLen("GradSum", "w", len(w), nb)
-	m.gradDotSum(dst, nil, theta, b, nil, w, 0, 0, 0)
-}
-
-// GradDotSum writes w_i = β (α (g_i·u − μ)) into w and Σ_i w_i g_i into dst, as
-// GradDot, the weights and GradSum (bitwise), in one pass. With α = 1/n, β = 1, μ = ḡ·u it
-// is the covariance product C u (MATH.md §2).
-func (m *ConvNet) GradDotSum(dst, w, theta []float64, b Batch, u []float64, mu, alpha, beta float64) {
-	nb := m.checkBatch("GradDotSum", theta, b)
-	checkLen("GradDotSum", "dst", len(dst), m.d)
-	checkLen("GradDotSum", "w", len(w), nb)
-	checkLen("GradDotSum", "u", len(u), m.d)
-	m.gradDotSum(dst, w, theta, b, u, nil, mu, alpha, beta)
-}
-
-// gradDotSum: with u, the weights from the dots (into wOut); without, the given weights w.
-func (m *ConvNet) gradDotSum(dst, wOut, theta []float64, b Batch, u, w []float64, mu, alpha, beta float64) {
-	if u == nil {
-		wOut = w
-	}
-	m.call(cnnArgs{op: cnnOpGradDotSum, nb: b.Len(), theta: theta, b: b, u: u, w: wOut, mu: mu, alpha: alpha, beta: beta}, dst)
-}
-
-// Gram writes G_ij = g_i·g_j into dst (an empty dst is sized) from the materialised
-// per-example gradients (n × d, held for the call), as the lower triangle mirrored.
-func (m *ConvNet) Gram(dst *mat.Dense, theta []float64, b Batch) {
-	nb := m.checkBatch("Gram", theta, b)
-	D := prepDense("Gram", "dst", dst, nb, nb)
-	s := m.ensure(min(nb, cnnChunk))
-	s.all = kernel.GrowBuf(s.all, nb*m.d)
-	m.perExampleGrads(blas64.General{Rows: nb, Cols: m.d, Stride: m.d, Data: s.all}, theta, b)
-	s.g.SyrkLower(nb, m.d, 1, s.all, m.d, 0, D.Data, D.Stride)
-	mirrorLower(D)
-}
-
 // HessVec writes (1/n) Σ_i H_i v into dst by the R-operator (forward-over-reverse,
 // Pearlmutter 1994), exact: per conv (1/n)[R(Δ_Z) Uᵀ + Δ_Z R(U)ᵀ] for the weight and
 // (1/n) R(Δ_Z) 1 for the bias, R(U) the unfolded R(input); the dense layers as
@@ -156,11 +84,11 @@ func (m *ConvNet) hessVecChunk(dst []float64, alpha float64, theta, v, x []float
 					r[j] = c
 				}
 			}
-			s.g.Gemm(false, false, st.cout, ld, st.ckk(), 1, v[st.woff:st.boff], st.ckk(), s.col[si], ld, 1, rout, ld)
+			s.convMul(false, st.cout, st.ckk(), v[st.woff:st.boff], st.ckk(), s.col[si], 1, rout, npos, nr)
 			if si > 0 {
 				hw := st.hin * st.win
 				im2col(s.rcol[si], st, s.rout[si-1], nr*hw, hw, nr)
-				s.g.Gemm(false, false, st.cout, ld, st.ckk(), 1, theta[st.woff:st.boff], st.ckk(), s.rcol[si], ld, 1, rout, ld)
+				s.convMul(false, st.cout, st.ckk(), theta[st.woff:st.boff], st.ckk(), s.rcol[si], 1, rout, npos, nr)
 			}
 			t.mulDeriv(rout, s.out[si])
 		default:
@@ -252,24 +180,7 @@ func (m *ConvNet) hessVecChunk(dst []float64, alpha float64, theta, v, x []float
 			}
 			continue
 		}
-		// Δ_Z = ∂A ∘ φ', R(Δ_Z) = R(∂A) ∘ φ' + ∂A ∘ φ'' R(Z) (φ'' R(Z) = −2 a R(a) for tanh).
-		a := s.out[si][:len(g)]
-		ra := s.rout[si][:len(g)]
-		switch m.act {
-		case Tanh:
-			for i, av := range a {
-				dd := 1 - av*av
-				rg[i] = rg[i]*dd - 2*g[i]*av*ra[i]
-				g[i] *= dd
-			}
-		case ReLU:
-			for i, av := range a {
-				if !(av > 0) {
-					rg[i] = 0
-					g[i] = 0
-				}
-			}
-		}
+		m.convDerivs(g, rg, s.out[si][:len(g)], s.rout[si][:len(g)])
 		gw := dst[st.woff:st.boff]
 		s.g.Gemm(false, true, st.cout, st.ckk(), ld, alpha, rg, ld, s.col[si], ld, beta, gw, st.ckk())
 		if si > 0 {
@@ -292,9 +203,10 @@ func (m *ConvNet) hessVecChunk(dst []float64, alpha float64, theta, v, x []float
 		W := theta[st.woff:st.boff]
 		dc := s.dcol[:st.ckk()*ld]
 		rdc := s.rdcol[:st.ckk()*ld]
-		s.g.Gemm(true, false, st.ckk(), ld, st.cout, 1, W, st.ckk(), g, ld, 0, dc, ld)
-		s.g.Gemm(true, false, st.ckk(), ld, st.cout, 1, W, st.ckk(), rg, ld, 0, rdc, ld)
-		s.g.Gemm(true, false, st.ckk(), ld, st.cout, 1, v[st.woff:st.boff], st.ckk(), g, ld, 1, rdc, ld)
+		npos := st.hout * st.wout
+		s.convMul(true, st.ckk(), st.cout, W, st.ckk(), g, 0, dc, npos, nr)
+		s.convMul(true, st.ckk(), st.cout, W, st.ckk(), rg, 0, rdc, npos, nr)
+		s.convMul(true, st.ckk(), st.cout, v[st.woff:st.boff], st.ckk(), g, 1, rdc, npos, nr)
 		col2im(s.dout[si-1], st, dc, nr)
 		col2im(s.rdout[si-1], st, rdc, nr)
 	}
@@ -318,51 +230,225 @@ func rpool(out []float64, st *cnnStage, in []float64, arg []int32, nr int) {
 }
 
 // PerExampleHessVec writes H_i V_i (V_i row i of V, n×d) into row i of dst (n×d; an empty
-// dst is sized): HessVec on the one-example batch of row i with direction V_i, example by
-// example (exact; not batched across examples yet).
+// dst is sized): the R-operator of HessVec over each chunk with a direction per example
+// (perExampleHessVecChunk); the terms that involve V_i are products per example, the
+// rest is batched.
 func (m *ConvNet) PerExampleHessVec(dst *mat.Dense, theta []float64, b Batch, V *mat.Dense) {
 	nb := m.checkBatch("PerExampleHessVec", theta, b)
 	if vr, vc := V.Dims(); vr != nb || vc != m.d {
 		panic(fmt.Sprintf("model: PerExampleHessVec: V is %d×%d, want %d×%d", vr, vc, nb, m.d))
 	}
 	D := prepDense("PerExampleHessVec", "dst", dst, nb, m.d)
-	X := b.X.RawMatrix()
-	VR := V.RawMatrix()
-	p := m.NumInputs()
-	m.ensure(1)
-	s := m.cs
-	if s.row == nil {
-		s.row = &mat.Dense{}
-	}
-	for i := 0; i < nb; i++ {
-		s.row.SetRawMatrix(blas64.General{Rows: 1, Cols: p, Stride: p, Data: X.Data[i*X.Stride : i*X.Stride+p]})
-		m.vec1[0] = VR.Data[i*VR.Stride : i*VR.Stride+m.d]
-		m.out1[0] = D.Data[i*D.Stride : i*D.Stride+m.d]
-		m.HessVecs(m.out1[:], theta, Batch{X: s.row, Y: b.Y[i : i+1]}, m.vec1[:])
-	}
-	m.vec1[0], m.out1[0] = nil, nil
-	s.row.SetRawMatrix(blas64.General{})
+	m.call(cnnArgs{op: cnnOpPerExampleHessVec, nb: nb, theta: theta, b: b, pv: V.RawMatrix(), pd: D}, nil)
 }
 
-var _ Model = (*ConvNet)(nil)
-
-// GradDots writes (g_i·u_k)_i into dst[k] for each direction u[k], bitwise as GradDot per
-// direction, with one forward and backward pass per chunk shared by the directions.
-func (m *ConvNet) GradDots(dst [][]float64, theta []float64, b Batch, u [][]float64) {
-	nb := m.checkBatch("GradDots", theta, b)
-	checkLen("GradDots", "dst", len(dst), len(u))
-	for k := range u {
-		checkLen("GradDots", "dst[k]", len(dst[k]), nb)
-		checkLen("GradDots", "u[k]", len(u[k]), m.d)
-	}
-	m.ensure(min(nb, cnnChunk))
-	for i0 := 0; i0 < nb; i0 += cnnChunk {
-		nr := min(cnnChunk, nb-i0)
-		P := m.gradRows(theta, b, i0, nr)
-		for k, uk := range u {
+// perExampleHessVecChunk writes H_i V_i into row i0+i of D for the nr examples of the chunk
+// at x (after forward and the head with headGrad|headHess), V_i row i0+i of V:
+//
+//	R(Z_i) = V_{i,W} U_i + V_{i,b} 1ᵀ + W R(U_i)                        (conv, forward),
+//	R(∂U_i) = Wᵀ R(Δ_i) + V_{i,W}ᵀ Δ_i                                  (conv, backward),
+//	(H_i V_i)_W = R(Δ_i) U_iᵀ + Δ_i R(U_i)ᵀ, (H_i V_i)_b = R(Δ_i) 1     (conv blocks),
+//
+// the dense tail as Network.PerExampleHessVec with R(features) ≠ 0 (as hessVecChunk).
+func (m *ConvNet) perExampleHessVecChunk(D, V blas64.General, theta, x []float64, ldx int, feat []float64, ldf, i0, nr int) {
+	s := m.cs
+	t := m.tail
+	thT := theta[m.toff:]
+	ldv := V.Stride
+	vc := V.Data[i0*ldv:]
+	vT := vc[m.toff:]
+	// R-forward through the stages.
+	for si := range m.stages {
+		st := &m.stages[si]
+		npos := st.hout * st.wout
+		ld := nr * npos
+		rout := s.rout[si][:st.cout*ld]
+		switch st.kind {
+		case stageConv:
 			for i := 0; i < nr; i++ {
-				dst[k][i0+i] = kernel.Dot(P.Data[i*m.d:(i+1)*m.d], uk)
+				vi := vc[i*ldv:]
+				for o := 0; o < st.cout; o++ {
+					c := vi[st.boff+o]
+					r := rout[o*ld+i*npos : o*ld+(i+1)*npos]
+					for j := range r {
+						r[j] = c
+					}
+				}
+				s.g.Gemm(false, false, st.cout, npos, st.ckk(), 1, vi[st.woff:st.boff], st.ckk(), s.col[si][i*npos:], ld, 1, rout[i*npos:], ld)
+			}
+			if si > 0 {
+				hw := st.hin * st.win
+				im2col(s.rcol[si], st, s.rout[si-1], nr*hw, hw, nr)
+				s.convMul(false, st.cout, st.ckk(), theta[st.woff:st.boff], st.ckk(), s.rcol[si], 1, rout, npos, nr)
+			}
+			t.mulDeriv(rout, s.out[si])
+		default:
+			if si == 0 {
+				clear(rout)
+				continue
+			}
+			rpool(rout, st, s.rout[si-1], s.arg[si], nr)
+		}
+	}
+	var rfeat []float64
+	if len(m.stages) > 0 {
+		last := &m.stages[len(m.stages)-1]
+		hw := last.hout * last.wout
+		F := last.cout * hw
+		ro := s.rout[len(m.stages)-1]
+		for i := 0; i < nr; i++ {
+			for c := 0; c < last.cout; c++ {
+				copy(s.rfeat[i*F+c*hw:i*F+(c+1)*hw], ro[(c*nr+i)*hw:(c*nr+i+1)*hw])
+			}
+		}
+		rfeat = s.rfeat
+	}
+	// R-forward through the tail: per example V_{i,l} a_{l−1,i} + c_{i,l}, batched
+	// R(A_{l−1}) W_lᵀ (R(features) W₁ᵀ for the first layer).
+	L := len(t.layers)
+	for l, ly := range t.layers {
+		in, ldin := t.inputFrom(t.s.act, l, feat, ldf)
+		rz := t.s.rout
+		if l < L-1 {
+			rz = t.s.ract[l]
+		}
+		rz = rz[:nr*ly.Out]
+		for i := 0; i < nr; i++ {
+			vi := vT[i*ldv:]
+			ri := rz[i*ly.Out : (i+1)*ly.Out]
+			ai := in[i*ldin : i*ldin+ly.In]
+			for r := range ri {
+				w0 := ly.WeightOffset + r*ly.In
+				ri[r] = vi[ly.BiasOffset+r] + kernel.Dot(vi[w0:w0+ly.In], ai)
+			}
+		}
+		w, _ := t.weights(thT, l)
+		if l > 0 {
+			s.g.Gemm(false, true, nr, ly.Out, ly.In, 1, t.s.ract[l-1], ly.In, w, ly.In, 1, rz, ly.Out)
+		} else if rfeat != nil {
+			s.g.Gemm(false, true, nr, ly.Out, ly.In, 1, rfeat, ly.In, w, ly.In, 1, rz, ly.Out)
+		}
+		if l < L-1 {
+			t.mulDeriv(rz, t.s.act[l])
+		}
+	}
+	t.rhead(nr)
+	t.rbackward(thT, nr, vT, ldv, true)
+	// The tail's rows: R(Δ_l) ⊗ a_{l−1} + Δ_l ⊗ R(a_{l−1}) and R(Δ_l).
+	for l, ly := range t.layers {
+		in, ldin := t.inputFrom(t.s.act, l, feat, ldf)
+		var rin []float64
+		switch {
+		case l > 0:
+			rin = t.s.ract[l-1]
+		case rfeat != nil:
+			rin = rfeat
+		}
+		for i := 0; i < nr; i++ {
+			row := D.Data[(i0+i)*D.Stride+m.toff:]
+			re := t.s.rdel[l][i*ly.Out : (i+1)*ly.Out]
+			a := in[i*ldin : i*ldin+ly.In]
+			if rin == nil {
+				outer(row[ly.WeightOffset:ly.BiasOffset], re, a)
+			} else {
+				e := t.s.del[l][i*ly.Out : (i+1)*ly.Out]
+				outer2(row[ly.WeightOffset:ly.BiasOffset], re, a, e, rin[i*ly.In:(i+1)*ly.In])
+			}
+			copy(row[ly.BiasOffset:ly.BiasOffset+ly.Out], re)
+		}
+	}
+	if len(m.stages) == 0 {
+		return
+	}
+	// Back into the features: ∂F = Δ₁ W₁, R(∂F) = R(Δ₁) W₁ + Δ₁ V_{i,1} per example.
+	ly := t.layers[0]
+	F := ly.In
+	w0, _ := t.weights(thT, 0)
+	s.g.Gemm(false, false, nr, F, ly.Out, 1, t.s.del[0], ly.Out, w0, F, 0, s.dfea, F)
+	s.g.Gemm(false, false, nr, F, ly.Out, 1, t.s.rdel[0], ly.Out, w0, F, 0, s.rdfea, F)
+	for i := 0; i < nr; i++ {
+		vi := vT[i*ldv:]
+		rgi := s.rdfea[i*F : (i+1)*F]
+		for r, e := range t.s.del[0][i*ly.Out : (i+1)*ly.Out] {
+			w := ly.WeightOffset + r*F
+			kernel.AxpbyTo(rgi, e, vi[w:w+F], 1, rgi)
+		}
+	}
+	last := &m.stages[len(m.stages)-1]
+	hw := last.hout * last.wout
+	dl, rdl := s.dout[len(m.stages)-1], s.rdout[len(m.stages)-1]
+	for i := 0; i < nr; i++ {
+		for c := 0; c < last.cout; c++ {
+			copy(dl[(c*nr+i)*hw:(c*nr+i+1)*hw], s.dfea[i*F+c*hw:i*F+(c+1)*hw])
+			copy(rdl[(c*nr+i)*hw:(c*nr+i+1)*hw], s.rdfea[i*F+c*hw:i*F+(c+1)*hw])
+		}
+	}
+	for si := len(m.stages) - 1; si >= 0; si-- {
+		st := &m.stages[si]
+		npos := st.hout * st.wout
+		ld := nr * npos
+		g := s.dout[si][:st.cout*ld]
+		rg := s.rdout[si][:st.cout*ld]
+		if st.kind != stageConv {
+			if si > 0 {
+				unpool(s.dout[si-1], st, g, s.arg[si], nr)
+				unpool(s.rdout[si-1], st, rg, s.arg[si], nr)
+			}
+			continue
+		}
+		m.convDerivs(g, rg, s.out[si][:len(g)], s.rout[si][:len(g)])
+		ckk := st.ckk()
+		for i := 0; i < nr; i++ {
+			row := D.Data[(i0+i)*D.Stride:]
+			gw := row[st.woff:st.boff]
+			s.g.Gemm(false, true, st.cout, ckk, npos, 1, rg[i*npos:], ld, s.col[si][i*npos:], ld, 0, gw, ckk)
+			if si > 0 {
+				s.g.Gemm(false, true, st.cout, ckk, npos, 1, g[i*npos:], ld, s.rcol[si][i*npos:], ld, 1, gw, ckk)
+			}
+			for o := 0; o < st.cout; o++ {
+				var sum float64
+				for _, x := range rg[o*ld+i*npos : o*ld+(i+1)*npos] {
+					sum += x
+				}
+				row[st.boff+o] = sum
+			}
+		}
+		if si == 0 {
+			continue
+		}
+		W := theta[st.woff:st.boff]
+		dc := s.dcol[:ckk*ld]
+		rdc := s.rdcol[:ckk*ld]
+		s.convMul(true, ckk, st.cout, W, ckk, g, 0, dc, npos, nr)
+		s.convMul(true, ckk, st.cout, W, ckk, rg, 0, rdc, npos, nr)
+		for i := 0; i < nr; i++ {
+			vi := vc[i*ldv:]
+			s.g.Gemm(true, false, ckk, npos, st.cout, 1, vi[st.woff:st.boff], ckk, g[i*npos:], ld, 1, rdc[i*npos:], ld)
+		}
+		col2im(s.dout[si-1], st, dc, nr)
+		col2im(s.rdout[si-1], st, rdc, nr)
+	}
+}
+
+// convDerivs turns ∂ℓ/∂A (g) and its directional derivative (rg) of a conv's output
+// A = φ(Z) into Δ_Z = g ∘ φ' and R(Δ_Z) = rg ∘ φ' + g ∘ φ” R(Z) in place, from a = φ(Z) and
+// ra = R(a) = φ' R(Z): φ” R(Z) = −2 a R(a) for tanh, 0 for relu.
+func (m *ConvNet) convDerivs(g, rg, a, ra []float64) {
+	switch m.act {
+	case Tanh:
+		for i, av := range a {
+			dd := 1 - av*av
+			rg[i] = rg[i]*dd - 2*g[i]*av*ra[i]
+			g[i] *= dd
+		}
+	case ReLU:
+		for i, av := range a {
+			if !(av > 0) {
+				rg[i] = 0
+				g[i] = 0
 			}
 		}
 	}
 }
+
+var _ Model = (*ConvNet)(nil)

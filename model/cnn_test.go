@@ -25,6 +25,7 @@ var cnnCases = []cnnCase{
 	{spec: "cnn:c2k3,avg2,c3k2s1p1", opt: Options{Task: "regress", Sigma: 0.8}, shape: []int{3, 7, 7}, n: 6},
 	{spec: "cnn:f6", shape: []int{1, 3, 3}, K: 2, n: 5},
 	{spec: "cnn:c3k3p1,max2,c2k2s2,f4", opt: Options{Act: "relu"}, shape: []int{2, 6, 6}, K: 3, n: 66},
+	{spec: "cnn:c2k2,max3,f3", shape: []int{1, 8, 8}, K: 3, n: 5},
 }
 
 func (tc cnnCase) setup(t *testing.T, seed uint64) (*ConvNet, Batch, []float64) {
@@ -182,10 +183,18 @@ func TestCNNGradFD(t *testing.T) {
 	}
 }
 
-// TestCNNProducts: GradDot, GradSum, GradDotSum and Gram against plain loops over the
-// per-example gradients.
+// cnnProductCases adds to cnnCases batches of three chunks and more (the lanes' sums, the
+// chunk offsets of the factors), a stage-free and a pooling-only network.
+var cnnProductCases = append(append([]cnnCase(nil), cnnCases...),
+	cnnCase{spec: "cnn:c3k3s2p2,max2,f5", shape: []int{2, 9, 9}, K: 4, n: 2*cnnChunk + 13},
+	cnnCase{spec: "cnn:c2k2p1,avg2,c2k2,max2", opt: Options{Act: "relu", Task: "regress", Sigma: 1.3}, shape: []int{1, 8, 8}, n: 4*cnnChunk + 1},
+	cnnCase{spec: "cnn:max2,f3", shape: []int{2, 4, 4}, K: 3, n: 3*cnnChunk - 5},
+)
+
+// TestCNNProducts: GradDot, GradDots, GradSum, GradDotSum and Gram against plain loops
+// over the per-example gradients (1e-12 relative: the same terms summed in other orders).
 func TestCNNProducts(t *testing.T) {
-	for ci, tc := range cnnCases {
+	for ci, tc := range cnnProductCases {
 		m, b, theta := tc.setup(t, uint64(ci)+10)
 		d, n := m.NumParams(), b.Len()
 		rng := rand.New(rand.NewPCG(uint64(ci), 9))
@@ -205,14 +214,20 @@ func TestCNNProducts(t *testing.T) {
 		if e := relErr(got, dots); e > 1e-12 {
 			t.Errorf("%s: GradDot rel err %.3g", tc.spec, e)
 		}
+		u2 := randVec(rng, d)
+		got2 := make([]float64, n)
+		m.GradDot(got2, theta, b, u2)
 		two := [][]float64{make([]float64, n), make([]float64, n)}
-		m.GradDots(two, theta, b, [][]float64{u, u})
+		m.GradDots(two, theta, b, [][]float64{u, u2})
 		for i := range got {
-			if two[0][i] != got[i] || two[1][i] != got[i] {
+			if two[0][i] != got[i] || two[1][i] != got2[i] {
 				t.Fatalf("%s: GradDots differs from GradDot at %d", tc.spec, i)
 			}
 		}
 		gs := make([]float64, d)
+		for j := range gs {
+			gs[j] = math.NaN() // overwritten, not added to
+		}
 		m.GradSum(gs, theta, b, w)
 		if e := relErr(gs, sum); e > 1e-12 {
 			t.Errorf("%s: GradSum rel err %.3g", tc.spec, e)
@@ -230,6 +245,21 @@ func TestCNNProducts(t *testing.T) {
 		m.GradDotSum(cu, wts, theta, b, u, mu, alpha, 1)
 		if e := relErr(cu, want); e > 1e-12 {
 			t.Errorf("%s: GradDotSum rel err %.3g", tc.spec, e)
+		}
+		// Bitwise GradDot, the weights, then GradSum.
+		wref := append([]float64(nil), got...)
+		covWeights(wref, mu, alpha, 1)
+		sref := make([]float64, d)
+		m.GradSum(sref, theta, b, wref)
+		for i := range wref {
+			if wts[i] != wref[i] {
+				t.Fatalf("%s: GradDotSum's weight %d differs from GradDot's", tc.spec, i)
+			}
+		}
+		for j := range sref {
+			if cu[j] != sref[j] {
+				t.Fatalf("%s: GradDotSum's sum differs from GradSum's at %d", tc.spec, j)
+			}
 		}
 		var G mat.Dense
 		m.Gram(&G, theta, b)
@@ -301,7 +331,7 @@ func TestCNNPerExampleHessVec(t *testing.T) {
 // the same bits with the helper pool off (as at GOMAXPROCS = 1) and on, on a batch of
 // several chunks with products large enough to be split.
 func TestCNNAllocsAndThreads(t *testing.T) {
-	tc := cnnCase{spec: "cnn:c6k5p2,max2,c8k3,avg2,f20", shape: []int{1, 16, 16}, K: 5, n: 3*cnnChunk + 9}
+	tc := cnnCase{spec: "cnn:c6k5p2,max2,c8k3,avg2,f20", shape: []int{1, 16, 16}, K: 5, n: 8*cnnChunk + 9}
 	m, b, theta := tc.setup(t, 5)
 	n, d := b.Len(), m.NumParams()
 	rng := rand.New(rand.NewPCG(2, 2))
@@ -309,6 +339,9 @@ func TestCNNAllocsAndThreads(t *testing.T) {
 	V := mat.NewDense(n, d, randVec(rng, n*d))
 	grad, pl, gd, gs, hv := make([]float64, d), make([]float64, n), make([]float64, n), make([]float64, d), make([]float64, d)
 	PG, HV, G := mat.NewDense(n, d, nil), mat.NewDense(n, d, nil), mat.NewDense(n, n, nil)
+	c := m.NewGradCache(theta, b)
+	gd2 := make([]float64, n)
+	dots, dirs := [][]float64{gd, gd2}, [][]float64{u, grad}
 	var lossv float64
 	fs := []struct {
 		name string
@@ -324,6 +357,13 @@ func TestCNNAllocsAndThreads(t *testing.T) {
 		{"GradDotSum", func() { m.GradDotSum(gs, gd, theta, b, u, 0.5, 1/float64(n), 1) }, gs},
 		{"HessVec", func() { m.HessVec(hv, theta, b, u) }, hv},
 		{"PerExampleHessVec", func() { m.PerExampleHessVec(HV, theta, b, V) }, HV.RawMatrix().Data},
+		{"GradDots", func() { m.GradDots(dots, theta, b, dirs) }, gd2},
+		{"cache.GradDot", func() { c.GradDot(gd, u) }, gd},
+		{"cache.GradDots", func() { c.GradDots(dots, dirs) }, gd2},
+		{"cache.GradSum", func() { c.GradSum(gs, w) }, gs},
+		{"cache.GradDotSum", func() { c.GradDotSum(gs, gd, u, 0.5, 1/float64(n), 1) }, gs},
+		{"cache.MeanGrad", func() { c.MeanGrad(gs) }, gs},
+		{"cache.Gram", func() { c.Gram(G) }, G.RawMatrix().Data},
 	}
 	for _, c := range fs {
 		c.f()
@@ -342,6 +382,95 @@ func TestCNNAllocsAndThreads(t *testing.T) {
 		}
 		if lossv != l0 {
 			t.Fatalf("Loss differs with the helper pool off")
+		}
+	}
+}
+
+// TestCNNCache: every product of a ConvGradCache bitwise the uncached product at the same
+// θ and batch (the same factors, products and order), MeanGrad bitwise Loss's gradient,
+// and the cache's size as CacheFloats counts it.
+func TestCNNCache(t *testing.T) {
+	for ci, tc := range cnnProductCases {
+		m, b, theta := tc.setup(t, uint64(ci)+40)
+		d, n := m.NumParams(), b.Len()
+		rng := rand.New(rand.NewPCG(uint64(ci), 17))
+		u, u2, w := randVec(rng, d), randVec(rng, d), randSlice(rng, n)
+		c := m.NewGradCache(theta, b)
+		if c.Len() != n {
+			t.Fatalf("%s: Len %d", tc.spec, c.Len())
+		}
+		held := len(c.mean) + len(c.st.all) + len(c.st.feat)
+		for l := range c.st.del {
+			held += len(c.st.del[l])
+		}
+		for l := range c.st.act {
+			held += len(c.st.act[l])
+		}
+		if held != m.CacheFloats(n) {
+			t.Errorf("%s: cache holds %d floats, CacheFloats says %d", tc.spec, held, m.CacheFloats(n))
+		}
+		same := func(what string, a, b []float64) {
+			t.Helper()
+			for i := range a {
+				if a[i] != b[i] {
+					t.Fatalf("%s: cached %s differs at %d: %v vs %v", tc.spec, what, i, a[i], b[i])
+				}
+			}
+		}
+		g1, g2 := make([]float64, n), make([]float64, n)
+		m.GradDot(g1, theta, b, u)
+		c.GradDot(g2, u)
+		same("GradDot", g1, g2)
+		two := [][]float64{make([]float64, n), make([]float64, n)}
+		c.GradDots(two, [][]float64{u2, u})
+		same("GradDots", two[1], g1)
+		m.GradDot(g1, theta, b, u2)
+		same("GradDots", two[0], g1)
+		s1, s2 := make([]float64, d), make([]float64, d)
+		m.GradSum(s1, theta, b, w)
+		c.GradSum(s2, w)
+		same("GradSum", s1, s2)
+		w1, w2 := make([]float64, n), make([]float64, n)
+		m.GradDotSum(s1, w1, theta, b, u, 0.2, 1/float64(n), 0.7)
+		c.GradDotSum(s2, w2, u, 0.2, 1/float64(n), 0.7)
+		same("GradDotSum weights", w1, w2)
+		same("GradDotSum", s1, s2)
+		m.Loss(s1, theta, b)
+		c.MeanGrad(s2)
+		same("MeanGrad", s1, s2)
+		var G1, G2 mat.Dense
+		m.Gram(&G1, theta, b)
+		c.Gram(&G2)
+		same("Gram", G1.RawMatrix().Data, G2.RawMatrix().Data)
+		for i := 0; i < n; i++ {
+			for j := 0; j < i; j++ {
+				if G1.At(i, j) != G1.At(j, i) {
+					t.Fatalf("%s: Gram not symmetric at (%d, %d)", tc.spec, i, j)
+				}
+			}
+		}
+	}
+}
+
+// TestCNNPerExampleHessVecBatched: the batched per-example HVPs against HessVec on each
+// one-example batch (1e-12 relative: the same terms, summed in other orders by products of
+// other shapes), on batches of several chunks.
+func TestCNNPerExampleHessVecBatched(t *testing.T) {
+	for ci, tc := range cnnProductCases {
+		m, b, theta := tc.setup(t, uint64(ci)+50)
+		d, n := m.NumParams(), b.Len()
+		rng := rand.New(rand.NewPCG(uint64(ci), 19))
+		V := mat.NewDense(n, d, randSlice(rng, n*d))
+		var HV mat.Dense
+		m.PerExampleHessVec(&HV, theta, b, V)
+		one := make([]float64, d)
+		worst := 0.0
+		for i := 0; i < n; i++ {
+			m.HessVec(one, theta, rowBatch(b, i), V.RawRowView(i))
+			worst = math.Max(worst, relErr(HV.RawRowView(i), one))
+		}
+		if worst > 1e-12 {
+			t.Errorf("%s: H_i V_i vs HessVec on example i: rel err %.3g", tc.spec, worst)
 		}
 	}
 }

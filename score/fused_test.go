@@ -13,7 +13,7 @@ import (
 // U w: bitwise against MulT, the scaling and Mul (the same chunks, products and order),
 // with and without the cached forward and backward pass (the cached products are bitwise
 // the uncached ones), on an mlp over two chunks, logistic and the non-Network quadratic
-// model (the generic fallback); and C x = κ U Uᵀ x within 1e-12 relative of a brute-force
+// model (the generic fallback), and a ConvNet over three chunks (model.ConvGradCache); and C x = κ U Uᵀ x within 1e-12 relative of a brute-force
 // covariance from materialised per-example gradients (different summation orders).
 func TestModelFactorMulMulT(t *testing.T) {
 	rnd := newRand(31)
@@ -25,6 +25,7 @@ func TestModelFactorMulMulT(t *testing.T) {
 	}
 	a.SetSym(0, 1, 0.3)
 	quad := &quadModel{a: a}
+	cnn := mustModel(t, "cnn:c2k3,max2,f4", 36, 3, model.Options{Shape: []int{1, 6, 6}})
 	for _, tc := range []struct {
 		name string
 		m    model.Model
@@ -33,6 +34,7 @@ func TestModelFactorMulMulT(t *testing.T) {
 		{"mlp", mlp, classData(rnd, 300, 6, 3)},
 		{"logistic", lg, logisticData(rnd, 40, 5)},
 		{"quadratic", quad, model.Batch{X: mat.NewDense(20, 4, randTheta(rnd, 80, 1)), Y: make([]float64, 20)}},
+		{"cnn", cnn, classData(rnd, 150, 36, 3)}, // three chunks of the ConvNet, cached
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, n := tc.m.NumParams(), tc.b.Len()
@@ -41,6 +43,9 @@ func TestModelFactorMulMulT(t *testing.T) {
 			const scale, kappa = 1.0 / 40, 0.3
 			f := newModelFactor(tc.m, tc.b, theta, scale)
 			cached := f.cache != nil
+			if _, ok := tc.m.(model.Cacher); ok && !cached {
+				t.Fatalf("%s keeps no cache", tc.name)
+			}
 			var ref []float64
 			for _, useCache := range []bool{false, true} {
 				if useCache && !cached {
@@ -74,6 +79,14 @@ func TestModelFactorMulMulT(t *testing.T) {
 							t.Errorf("cached and uncached products differ")
 						}
 					}
+				}
+			}
+			if cached {
+				var k1, k2 mat.Dense
+				f.cache.Gram(&k1)
+				tc.m.Gram(&k2, theta, tc.b)
+				if !equalBits(k1.RawMatrix().Data, k2.RawMatrix().Data) {
+					t.Errorf("cached and uncached Gram matrices differ")
 				}
 			}
 			G := mat.NewDense(n, d, nil)

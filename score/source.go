@@ -220,7 +220,8 @@ func (s *modelSource) subsetFactor(theta []float64, m int, seed uint64) linalg.F
 // examples S of a batch (MATH.md §2), from the model's batched products: U w =
 // c (Σ_i w_i g_i − (Σ_i w_i) ḡ_S) by GradSum, Uᵀ u = c (g_i·u − ḡ_S·u)_i by GradDot, and
 // UᵀU by the Gram matrix g_i·g_j with double centring. The Gram matrix is computed once
-// and cached. When the model can keep its forward and backward pass (model.GradCache, at
+// and cached. When the model can keep its forward and backward pass (model.Cacher: a
+// Network's model.GradCache or a ConvNet's model.ConvGradCache, at
 // most cacheMaxFloats floats), it is kept from the first product on, halving the cost of
 // every later one. A modelFactor is not safe for concurrent use.
 type modelFactor struct {
@@ -230,7 +231,7 @@ type modelFactor struct {
 	c     float64
 	mean  []float64 // ḡ_S
 	gram  *mat.Dense
-	cache *model.GradCache // nil: products through the model
+	cache model.ProductCache // nil: products through the model
 }
 
 // cacheMaxFloats bounds the memory of a factor's cached forward and backward pass (256 MiB).
@@ -239,15 +240,15 @@ const cacheMaxFloats = 32 << 20
 // cachesPass reports whether a factor of model m over n examples keeps its forward and
 // backward pass (then a covariance product costs ≈ 4Md flops instead of 6Md).
 func cachesPass(m model.Model, n int) bool {
-	net, ok := m.(*model.Network)
-	return ok && net.CacheFloats(n) <= cacheMaxFloats
+	c, ok := m.(model.Cacher)
+	return ok && c.CacheFloats(n) <= cacheMaxFloats
 }
 
 func newModelFactor(m model.Model, b model.Batch, theta []float64, scale float64) *modelFactor {
 	f := &modelFactor{m: m, b: b, theta: append([]float64(nil), theta...), c: math.Sqrt(scale)}
 	f.mean = make([]float64, m.NumParams())
 	if cachesPass(m, b.Len()) {
-		f.cache = m.(*model.Network).NewGradCache(f.theta, b)
+		f.cache = m.(model.Cacher).NewProductCache(f.theta, b)
 		f.cache.MeanGrad(f.mean)
 		return f
 	}
