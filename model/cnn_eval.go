@@ -231,15 +231,8 @@ func (m *ConvNet) forward(theta, x []float64, ldx, nr int) ([]float64, int) {
 	feat, ldf := x, ldx
 	if len(m.stages) > 0 {
 		last := &m.stages[len(m.stages)-1]
-		hw := last.hout * last.wout
-		F := last.cout * hw
-		out := s.out[len(m.stages)-1]
-		for i := 0; i < nr; i++ {
-			for c := 0; c < last.cout; c++ {
-				copy(s.feat[i*F+c*hw:i*F+(c+1)*hw], out[(c*nr+i)*hw:(c*nr+i+1)*hw])
-			}
-		}
-		feat, ldf = s.feat, F
+		flatten(s.feat, s.out[len(m.stages)-1], last, nr)
+		feat, ldf = s.feat, last.cout*last.hout*last.wout
 	}
 	m.tail.forward(theta[m.toff:], feat, ldf, nr)
 	return feat, ldf
@@ -318,6 +311,29 @@ func maxPool2Row(o []float64, arg []int32, r0, r1 []float64, base, win int32) {
 	}
 }
 
+// flatten writes the last stage's CNHW output planes src as rows of features dst (nr ×
+// C·H·W, each row in PyTorch's (C, H, W) order).
+func flatten(dst, src []float64, last *cnnStage, nr int) {
+	hw := last.hout * last.wout
+	F := last.cout * hw
+	for i := 0; i < nr; i++ {
+		for c := 0; c < last.cout; c++ {
+			copy(dst[i*F+c*hw:i*F+(c+1)*hw], src[(c*nr+i)*hw:(c*nr+i+1)*hw])
+		}
+	}
+}
+
+// unflatten is flatten's inverse: rows of features src back into CNHW planes dst.
+func unflatten(dst, src []float64, last *cnnStage, nr int) {
+	hw := last.hout * last.wout
+	F := last.cout * hw
+	for i := 0; i < nr; i++ {
+		for c := 0; c < last.cout; c++ {
+			copy(dst[(c*nr+i)*hw:(c*nr+i+1)*hw], src[i*F+c*hw:i*F+(c+1)*hw])
+		}
+	}
+}
+
 // backward propagates the tail's Δ (left in m.tail.s.del by the head and Network.backward)
 // into the features and down the stages, leaving ∂ℓ_i/∂Z of every conv in s.dout.
 func (m *ConvNet) backward(theta []float64, nr int) {
@@ -330,14 +346,7 @@ func (m *ConvNet) backward(theta []float64, nr int) {
 	ly := t.layers[0]
 	F := ly.In
 	s.g.Gemm(false, false, nr, F, ly.Out, 1, t.s.del[0], ly.Out, theta[m.toff+ly.WeightOffset:m.toff+ly.BiasOffset], F, 0, s.dfea, F)
-	last := &m.stages[len(m.stages)-1]
-	hw := last.hout * last.wout
-	dl := s.dout[len(m.stages)-1]
-	for i := 0; i < nr; i++ {
-		for c := 0; c < last.cout; c++ {
-			copy(dl[(c*nr+i)*hw:(c*nr+i+1)*hw], s.dfea[i*F+c*hw:i*F+(c+1)*hw])
-		}
-	}
+	unflatten(s.dout[len(m.stages)-1], s.dfea, &m.stages[len(m.stages)-1], nr)
 	for si := len(m.stages) - 1; si >= 0; si-- {
 		st := &m.stages[si]
 		d := s.dout[si][:st.cout*nr*st.hout*st.wout]

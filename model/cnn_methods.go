@@ -101,15 +101,7 @@ func (m *ConvNet) hessVecChunk(dst []float64, alpha float64, theta, v, x []float
 	}
 	var rfeat []float64
 	if len(m.stages) > 0 {
-		last := &m.stages[len(m.stages)-1]
-		hw := last.hout * last.wout
-		F := last.cout * hw
-		ro := s.rout[len(m.stages)-1]
-		for i := 0; i < nr; i++ {
-			for c := 0; c < last.cout; c++ {
-				copy(s.rfeat[i*F+c*hw:i*F+(c+1)*hw], ro[(c*nr+i)*hw:(c*nr+i+1)*hw])
-			}
-		}
+		flatten(s.rfeat, s.rout[len(m.stages)-1], &m.stages[len(m.stages)-1], nr)
 		rfeat = s.rfeat
 	}
 	// R-forward through the tail: Network.rforward plus R(features) W₁ᵀ in the first layer.
@@ -156,14 +148,8 @@ func (m *ConvNet) hessVecChunk(dst []float64, alpha float64, theta, v, x []float
 	s.g.Gemm(false, false, nr, F, ly.Out, 1, t.s.rdel[0], ly.Out, w0, F, 0, s.rdfea, F)
 	s.g.Gemm(false, false, nr, F, ly.Out, 1, t.s.del[0], ly.Out, v0, F, 1, s.rdfea, F)
 	last := &m.stages[len(m.stages)-1]
-	hw := last.hout * last.wout
-	dl, rdl := s.dout[len(m.stages)-1], s.rdout[len(m.stages)-1]
-	for i := 0; i < nr; i++ {
-		for c := 0; c < last.cout; c++ {
-			copy(dl[(c*nr+i)*hw:(c*nr+i+1)*hw], s.dfea[i*F+c*hw:i*F+(c+1)*hw])
-			copy(rdl[(c*nr+i)*hw:(c*nr+i+1)*hw], s.rdfea[i*F+c*hw:i*F+(c+1)*hw])
-		}
-	}
+	unflatten(s.dout[len(m.stages)-1], s.dfea, last, nr)
+	unflatten(s.rdout[len(m.stages)-1], s.rdfea, last, nr)
 	beta := 1.0
 	if overwrite {
 		beta = 0
@@ -292,15 +278,7 @@ func (m *ConvNet) perExampleHessVecChunk(D, V blas64.General, theta, x []float64
 	}
 	var rfeat []float64
 	if len(m.stages) > 0 {
-		last := &m.stages[len(m.stages)-1]
-		hw := last.hout * last.wout
-		F := last.cout * hw
-		ro := s.rout[len(m.stages)-1]
-		for i := 0; i < nr; i++ {
-			for c := 0; c < last.cout; c++ {
-				copy(s.rfeat[i*F+c*hw:i*F+(c+1)*hw], ro[(c*nr+i)*hw:(c*nr+i+1)*hw])
-			}
-		}
+		flatten(s.rfeat, s.rout[len(m.stages)-1], &m.stages[len(m.stages)-1], nr)
 		rfeat = s.rfeat
 	}
 	// R-forward through the tail: per example V_{i,l} a_{l−1,i} + c_{i,l}, batched
@@ -375,14 +353,8 @@ func (m *ConvNet) perExampleHessVecChunk(D, V blas64.General, theta, x []float64
 		}
 	}
 	last := &m.stages[len(m.stages)-1]
-	hw := last.hout * last.wout
-	dl, rdl := s.dout[len(m.stages)-1], s.rdout[len(m.stages)-1]
-	for i := 0; i < nr; i++ {
-		for c := 0; c < last.cout; c++ {
-			copy(dl[(c*nr+i)*hw:(c*nr+i+1)*hw], s.dfea[i*F+c*hw:i*F+(c+1)*hw])
-			copy(rdl[(c*nr+i)*hw:(c*nr+i+1)*hw], s.rdfea[i*F+c*hw:i*F+(c+1)*hw])
-		}
-	}
+	unflatten(s.dout[len(m.stages)-1], s.dfea, last, nr)
+	unflatten(s.rdout[len(m.stages)-1], s.rdfea, last, nr)
 	for si := len(m.stages) - 1; si >= 0; si-- {
 		st := &m.stages[si]
 		npos := st.hout * st.wout
