@@ -43,6 +43,7 @@ type Meta struct {
 	LeNetD        int     `json:"lenet_d"`
 	LeNetFwdFlops float64 `json:"lenet_fwd_flops"`
 	LeNetL1Flops  float64 `json:"lenet_l1_flops"`
+	LeNetGramDims int     `json:"lenet_gram_dims"`
 	StepsLeNet    int     `json:"steps_lenet"`
 }
 
@@ -215,7 +216,8 @@ func flopCount(workload string, m Meta) float64 {
 	// first and the weight gradients (3F − F1); the covariance product adds the products
 	// u_l·U_l (4F − F1); the R-operator HVP is the forward pass, the R-forward (2F), the
 	// backward (2F − F1) and the R-backward (4F − 2F1), 9F − 3F1 in all; the Gram matrix is
-	// a gradient's work plus n(n+1)·d for the pairs' inner products.
+	// a gradient's work plus n(n+1)·LeNetGramDims for the pairs (the conv-parameter rows'
+	// inner products and the dense tail's factorised ones, lower triangles).
 	case workload == "chains_lenet":
 		return float64(m.ChainBatch*m.Chains*m.StepsLeNet) * (3*m.LeNetFwdFlops - m.LeNetL1Flops)
 	case scan(workload, "lenet_cov_%d", &n):
@@ -223,7 +225,7 @@ func flopCount(workload string, m Meta) float64 {
 	case scan(workload, "lenet_hvp_%d", &n):
 		return float64(n) * (9*m.LeNetFwdFlops - 3*m.LeNetL1Flops)
 	case scan(workload, "lenet_gram_%d", &n):
-		return float64(n)*(3*m.LeNetFwdFlops-m.LeNetL1Flops) + float64(n)*float64(n+1)*float64(m.LeNetD)
+		return float64(n)*(3*m.LeNetFwdFlops-m.LeNetL1Flops) + float64(n)*float64(n+1)*float64(m.LeNetGramDims)
 	case scan(workload, "cov_%d", &n):
 		return 3*mm(n, h, mnistP) + 4*mm(n, mnistK, h) + 4*float64(n*(h+mnistK)) + 2*float64(d)
 	case scan(workload, "hvp_%d", &n):

@@ -13,7 +13,7 @@ import (
 // benchMeta is the harness's real sizes (gobench -prepare without -small).
 var benchMeta = Meta{M: 4096, N: 256, Hidden: 128, Chains: 64, ChainBatch: 32, GemmSize: 2048, ChainHidden: 32,
 	DigitsP: 64, DigitsK: 10, BCP: 30, StepsLogistic: 3000, StepsMLP: 1000,
-	LeNetD: 61706, LeNetFwdFlops: 833040, LeNetL1Flops: 235200, StepsLeNet: 10}
+	LeNetD: 61706, LeNetFwdFlops: 833040, LeNetL1Flops: 235200, LeNetGramDims: 3390, StepsLeNet: 10}
 
 // samples returns one sample per round for each value.
 func samples(workload, impl string, threads int, secs ...float64) []Sample {
@@ -109,8 +109,9 @@ func TestFlopCount(t *testing.T) {
 		{"lenet_cov_256", 792821760},
 		// 256·(9F − 3F1).
 		{"lenet_hvp_256", 1738690560},
-		// 256·(3F − F1) = 579563520, + 256·257·61706 = 4059761152.
-		{"lenet_gram_256", 4639324672},
+		// 256·(3F − F1) = 579563520, + 256·257·3390 = 223034880 (conv rows 6·26 + 16·151 =
+		// 2572, dense inputs and errors 400+120 + 120+84 + 84+10 = 818).
+		{"lenet_gram_256", 802598400},
 		// 32 images × 64 chains × 10 steps × (3F − F1).
 		{"chains_lenet", 46365081600},
 		{"gemm_peak", 17179869184}, // 2·2048³

@@ -124,6 +124,10 @@ type inputsMeta struct {
 	LeNetD        int     `json:"lenet_d"`
 	LeNetFwdFlops float64 `json:"lenet_fwd_flops"`
 	LeNetL1Flops  float64 `json:"lenet_l1_flops"` // the first convolution's part
+	// LeNetGramDims is what each pair (i, j) of the Gram matrix costs in multiply–adds: the
+	// conv-parameter rows (Σ_conv Cout·(Cin·K² + 1)) and, per dense layer, the inner
+	// products of its inputs and of its errors (Σ_dense In + Out).
+	LeNetGramDims int `json:"lenet_gram_dims"`
 
 	LRLeNet    float64 `json:"lr_lenet"`
 	StepsLeNet int     `json:"steps_lenet"`
@@ -326,7 +330,7 @@ func prepareInputs(dir, mnistFlag string, small bool, stdout io.Writer) error {
 		return err
 	}
 	meta.LeNetD = lenet.NumParams()
-	meta.LeNetFwdFlops, meta.LeNetL1Flops = lenetFwdFlops(lenet)
+	meta.LeNetFwdFlops, meta.LeNetL1Flops, meta.LeNetGramDims = lenetFwdFlops(lenet)
 	lth := make([]float64, lenet.NumParams())
 	model.InitParams(lth, lenet, rng)
 	lu, lv := make([]float64, len(lth)), make([]float64, len(lth))
@@ -553,19 +557,25 @@ func newLeNet() (*model.ConvNet, error) {
 // (lenetSpec on 1×28×28): 2·Cout·(Cin·K²)·Hout·Wout per convolution — c6k5p2 on 28×28 gives
 // 28×28 positions, max2 14×14, c16k5 10×10, max2 5×5 — and 2·out·in per dense layer
 // (400→120→84→10); biases, activations and pooling are not counted. It checks the geometry
-// against m's parameter count. It returns the total and the first convolution's part.
-func lenetFwdFlops(m *model.ConvNet) (total, first float64) {
+// against m's parameter count. It returns the total, the first convolution's part, and
+// the Gram matrix's multiply–adds per pair (inputsMeta.LeNetGramDims).
+func lenetFwdFlops(m *model.ConvNet) (total, first float64, gramDims int) {
 	type layer struct{ out, in, pos int }
 	ls := []layer{{6, 1 * 5 * 5, 28 * 28}, {16, 6 * 5 * 5, 10 * 10}, {120, 16 * 5 * 5, 1}, {84, 120, 1}, {10, 84, 1}}
 	d := 0
 	for _, l := range ls {
 		total += 2 * float64(l.out*l.in*l.pos)
 		d += l.out * (l.in + 1)
+		if l.pos > 1 { // a convolution: its parameter rows
+			gramDims += l.out * (l.in + 1)
+		} else {
+			gramDims += l.in + l.out
+		}
 	}
 	if d != m.NumParams() {
 		panic(fmt.Sprintf("gobench: LeNet-5 geometry gives d = %d, the model has %d", d, m.NumParams()))
 	}
-	return total, 2 * float64(ls[0].out*ls[0].in*ls[0].pos)
+	return total, 2 * float64(ls[0].out*ls[0].in*ls[0].pos), gramDims
 }
 
 // named prefixes a workload's name.

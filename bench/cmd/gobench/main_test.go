@@ -61,6 +61,12 @@ func TestSmall(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkSaved(t, dir, "lenet_", lenet, in.lenetTh, in)
+	// LeNet-5's geometry, counted by hand: forward products 2·(6·25·784 + 16·150·100 +
+	// 120·400 + 84·120 + 10·84) = 833040, the first convolution 235200; the Gram matrix's
+	// multiply–adds per pair 6·26 + 16·151 + (400+120) + (120+84) + (84+10) = 3390.
+	if m := in.meta; m.LeNetD != 61706 || m.LeNetFwdFlops != 833040 || m.LeNetL1Flops != 235200 || m.LeNetGramDims != 3390 {
+		t.Errorf("LeNet-5 meta: d %d, forward %g, first %g, Gram %d", m.LeNetD, m.LeNetFwdFlops, m.LeNetL1Flops, m.LeNetGramDims)
+	}
 }
 
 // checkSaved compares the saved covariance product and Gram matrix of net on the first
