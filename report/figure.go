@@ -242,7 +242,22 @@ func LinePlot(name, title, xlabel, ylabel, caption string, series []Series, logX
 			}
 		}
 	}
+	if logX {
+		widenLogRange(&p.X)
+	}
+	if logY {
+		widenLogRange(&p.Y)
+	}
 	return render(p, name, title, caption)
+}
+
+// widenLogRange gives a log axis whose data span a single value v (one point, or equal
+// points) the range [v/2, 2v]: gonum/plot would widen it to [v − 1, v + 1], below zero
+// for v < 1, which a log scale cannot draw.
+func widenLogRange(ax *plot.Axis) {
+	if ax.Min == ax.Max && ax.Min > 0 {
+		ax.Min, ax.Max = ax.Min/2, ax.Max*2
+	}
 }
 
 func positiveOrNaN(xs []float64) []float64 {

@@ -54,3 +54,17 @@ func TestFigures(t *testing.T) {
 	}
 	checkFigure(t, fl)
 }
+
+// TestLinePlotSingleValueLog draws log axes whose data span a single value below 1 (one
+// basins ratio η/B = 0.0125, equal values on y): gonum/plot's default widening to v ± 1
+// would reach below zero, which panics on a log scale.
+func TestLinePlotSingleValueLog(t *testing.T) {
+	f, err := LinePlot("s", "t", "η/B", "λ_max", "", []Series{
+		{Name: "a", X: []float64{0.0125}, Y: []float64{0.5}, Err: []float64{0}, Points: true},
+		{Name: "b", X: []float64{0.0125}, Y: []float64{0.5}, Points: true},
+	}, true, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFigure(t, f)
+}
