@@ -63,13 +63,13 @@ func (m *ConvNet) ensureR() {
 	s.rrows = s.rows
 }
 
-// hessVecChunk adds α Σ_i H_i v over the chunk to dst (writes it, when overwrite), after
-// forward and the head (with headGrad|headHess) have run on it.
-func (m *ConvNet) hessVecChunk(dst []float64, alpha float64, theta, v, x []float64, ldx int, feat []float64, ldf, nr int, overwrite bool) {
+// rStages is the R-forward pass through the stages: for a conv, R(Z) = V U + c 1ᵀ (the
+// direction's own term: v shared by the chunk's examples when ldv = 0, else example i's
+// direction at v[i·ldv:]), then R(Z) += W R(U) with R(U) the unfolded R(input) (zero for
+// the data), and R(A) = φ'(Z) ∘ R(Z); a pooling applies its fixed selection or average to
+// R(input) (docs/MATH.md §1.1).
+func (m *ConvNet) rStages(theta []float64, nr int, v []float64, ldv int) {
 	s := m.cs
-	t := m.tail
-	thT, vT := theta[m.toff:], v[m.toff:]
-	// R-forward through the stages.
 	for si := range m.stages {
 		st := &m.stages[si]
 		npos := st.hout * st.wout
@@ -77,20 +77,34 @@ func (m *ConvNet) hessVecChunk(dst []float64, alpha float64, theta, v, x []float
 		rout := s.rout[si][:st.cout*ld]
 		switch st.kind {
 		case stageConv:
-			for o := 0; o < st.cout; o++ {
-				c := v[st.boff+o]
-				r := rout[o*ld : (o+1)*ld]
-				for j := range r {
-					r[j] = c
+			if ldv == 0 {
+				for o := 0; o < st.cout; o++ {
+					c := v[st.boff+o]
+					r := rout[o*ld : (o+1)*ld]
+					for j := range r {
+						r[j] = c
+					}
+				}
+				s.convMul(false, st.cout, st.ckk(), v[st.woff:st.boff], st.ckk(), s.col[si], 1, rout, npos, nr)
+			} else {
+				for i := 0; i < nr; i++ {
+					vi := v[i*ldv:]
+					for o := 0; o < st.cout; o++ {
+						c := vi[st.boff+o]
+						r := rout[o*ld+i*npos : o*ld+(i+1)*npos]
+						for j := range r {
+							r[j] = c
+						}
+					}
+					s.g.Gemm(false, false, st.cout, npos, st.ckk(), 1, vi[st.woff:st.boff], st.ckk(), s.col[si][i*npos:], ld, 1, rout[i*npos:], ld)
 				}
 			}
-			s.convMul(false, st.cout, st.ckk(), v[st.woff:st.boff], st.ckk(), s.col[si], 1, rout, npos, nr)
 			if si > 0 {
 				hw := st.hin * st.win
 				im2col(s.rcol[si], st, s.rout[si-1], nr*hw, hw, nr)
 				s.convMul(false, st.cout, st.ckk(), theta[st.woff:st.boff], st.ckk(), s.rcol[si], 1, rout, npos, nr)
 			}
-			t.mulDeriv(rout, s.out[si])
+			m.tail.mulDeriv(rout, s.out[si])
 		default:
 			if si == 0 {
 				clear(rout) // the data do not depend on θ
@@ -99,6 +113,16 @@ func (m *ConvNet) hessVecChunk(dst []float64, alpha float64, theta, v, x []float
 			rpool(rout, st, s.rout[si-1], s.arg[si], nr)
 		}
 	}
+}
+
+// hessVecChunk adds α Σ_i H_i v over the chunk to dst (writes it, when overwrite), after
+// forward and the head (with headGrad|headHess) have run on it.
+func (m *ConvNet) hessVecChunk(dst []float64, alpha float64, theta, v, x []float64, ldx int, feat []float64, ldf, nr int, overwrite bool) {
+	s := m.cs
+	t := m.tail
+	thT, vT := theta[m.toff:], v[m.toff:]
+	// R-forward through the stages (rStages, the direction v shared by the examples).
+	m.rStages(theta, nr, v, 0)
 	var rfeat []float64
 	if len(m.stages) > 0 {
 		flatten(s.rfeat, s.rout[len(m.stages)-1], &m.stages[len(m.stages)-1], nr)
@@ -243,39 +267,8 @@ func (m *ConvNet) perExampleHessVecChunk(D, V blas64.General, theta, x []float64
 	ldv := V.Stride
 	vc := V.Data[i0*ldv:]
 	vT := vc[m.toff:]
-	// R-forward through the stages.
-	for si := range m.stages {
-		st := &m.stages[si]
-		npos := st.hout * st.wout
-		ld := nr * npos
-		rout := s.rout[si][:st.cout*ld]
-		switch st.kind {
-		case stageConv:
-			for i := 0; i < nr; i++ {
-				vi := vc[i*ldv:]
-				for o := 0; o < st.cout; o++ {
-					c := vi[st.boff+o]
-					r := rout[o*ld+i*npos : o*ld+(i+1)*npos]
-					for j := range r {
-						r[j] = c
-					}
-				}
-				s.g.Gemm(false, false, st.cout, npos, st.ckk(), 1, vi[st.woff:st.boff], st.ckk(), s.col[si][i*npos:], ld, 1, rout[i*npos:], ld)
-			}
-			if si > 0 {
-				hw := st.hin * st.win
-				im2col(s.rcol[si], st, s.rout[si-1], nr*hw, hw, nr)
-				s.convMul(false, st.cout, st.ckk(), theta[st.woff:st.boff], st.ckk(), s.rcol[si], 1, rout, npos, nr)
-			}
-			t.mulDeriv(rout, s.out[si])
-		default:
-			if si == 0 {
-				clear(rout)
-				continue
-			}
-			rpool(rout, st, s.rout[si-1], s.arg[si], nr)
-		}
-	}
+	// R-forward through the stages (rStages, example i's direction row i of vc).
+	m.rStages(theta, nr, vc, ldv)
 	var rfeat []float64
 	if len(m.stages) > 0 {
 		flatten(s.rfeat, s.rout[len(m.stages)-1], &m.stages[len(m.stages)-1], nr)
