@@ -115,20 +115,21 @@ func (m *ConvNet) rStages(theta []float64, nr int, v []float64, ldv int) {
 	}
 }
 
-// hessVecChunk adds α Σ_i H_i v over the chunk to dst (writes it, when overwrite), after
-// forward and the head (with headGrad|headHess) have run on it.
-func (m *ConvNet) hessVecChunk(dst []float64, alpha float64, theta, v, x []float64, ldx int, feat []float64, ldf, nr int, overwrite bool) {
+// rForward is the R-forward pass of a chunk along v (shared by the examples when ldv = 0,
+// else example i's direction at v[i·ldv:]): the stages (rStages), the flatten of R(output)
+// into R(features), which it returns (nil without stages), and the tail: R(z_l) = V_l a_{l−1}
+// + c_l (batched, or per example as row dots) + W_l R(a_{l−1}) (R(features) for the first
+// layer), R(a_l) = φ'(z_l) ∘ R(z_l) for the hidden layers.
+func (m *ConvNet) rForward(theta []float64, nr int, v []float64, ldv int, feat []float64, ldf int) []float64 {
 	s := m.cs
 	t := m.tail
-	thT, vT := theta[m.toff:], v[m.toff:]
-	// R-forward through the stages (rStages, the direction v shared by the examples).
-	m.rStages(theta, nr, v, 0)
+	m.rStages(theta, nr, v, ldv)
 	var rfeat []float64
 	if len(m.stages) > 0 {
 		flatten(s.rfeat, s.rout[len(m.stages)-1], &m.stages[len(m.stages)-1], nr)
 		rfeat = s.rfeat
 	}
-	// R-forward through the tail: Network.rforward plus R(features) W₁ᵀ in the first layer.
+	thT, vT := theta[m.toff:], v[m.toff:]
 	L := len(t.layers)
 	for l, ly := range t.layers {
 		in, ldin := t.inputFrom(t.s.act, l, feat, ldf)
@@ -137,9 +138,21 @@ func (m *ConvNet) hessVecChunk(dst []float64, alpha float64, theta, v, x []float
 			rz = t.s.ract[l]
 		}
 		rz = rz[:nr*ly.Out]
-		vw, vb := t.weights(vT, l)
-		fillRows(rz, nr, vb)
-		s.g.Gemm(false, true, nr, ly.Out, ly.In, 1, in, ldin, vw, ly.In, 1, rz, ly.Out)
+		if ldv == 0 {
+			vw, vb := t.weights(vT, l)
+			fillRows(rz, nr, vb)
+			s.g.Gemm(false, true, nr, ly.Out, ly.In, 1, in, ldin, vw, ly.In, 1, rz, ly.Out)
+		} else {
+			for i := 0; i < nr; i++ {
+				vi := vT[i*ldv:]
+				ri := rz[i*ly.Out : (i+1)*ly.Out]
+				ai := in[i*ldin : i*ldin+ly.In]
+				for r := range ri {
+					w0 := ly.WeightOffset + r*ly.In
+					ri[r] = vi[ly.BiasOffset+r] + kernel.Dot(vi[w0:w0+ly.In], ai)
+				}
+			}
+		}
 		w, _ := t.weights(thT, l)
 		if l > 0 {
 			s.g.Gemm(false, true, nr, ly.Out, ly.In, 1, t.s.ract[l-1], ly.In, w, ly.In, 1, rz, ly.Out)
@@ -150,10 +163,21 @@ func (m *ConvNet) hessVecChunk(dst []float64, alpha float64, theta, v, x []float
 			t.mulDeriv(rz, t.s.act[l])
 		}
 	}
+	return rfeat
+}
+
+// hessVecChunk adds α Σ_i H_i v over the chunk to dst (writes it, when overwrite), after
+// forward and the head (with headGrad|headHess) have run on it.
+func (m *ConvNet) hessVecChunk(dst []float64, alpha float64, theta, v, x []float64, ldx int, feat []float64, ldf, nr int, overwrite bool) {
+	s := m.cs
+	t := m.tail
+	thT, vT := theta[m.toff:], v[m.toff:]
+	// R-forward (the direction v shared by the examples).
+	rfeat := m.rForward(theta, nr, v, 0, feat, ldf)
 	t.rhead(nr)
 	t.rbackward(thT, nr, vT, 0, false)
 	t.accumulate(dst[m.toff:], alpha, t.s.rdel, t.s.act, feat, ldf, nr, nil, overwrite)
-	for l := 1; l < L; l++ {
+	for l := 1; l < len(t.layers); l++ {
 		ly := t.layers[l]
 		dw, _ := t.weights(dst[m.toff:], l)
 		s.g.Gemm(true, false, ly.Out, ly.In, nr, alpha, t.s.del[l], ly.Out, t.s.ract[l-1], ly.In, 1, dw, ly.In)
@@ -267,42 +291,8 @@ func (m *ConvNet) perExampleHessVecChunk(D, V blas64.General, theta, x []float64
 	ldv := V.Stride
 	vc := V.Data[i0*ldv:]
 	vT := vc[m.toff:]
-	// R-forward through the stages (rStages, example i's direction row i of vc).
-	m.rStages(theta, nr, vc, ldv)
-	var rfeat []float64
-	if len(m.stages) > 0 {
-		flatten(s.rfeat, s.rout[len(m.stages)-1], &m.stages[len(m.stages)-1], nr)
-		rfeat = s.rfeat
-	}
-	// R-forward through the tail: per example V_{i,l} a_{l−1,i} + c_{i,l}, batched
-	// R(A_{l−1}) W_lᵀ (R(features) W₁ᵀ for the first layer).
-	L := len(t.layers)
-	for l, ly := range t.layers {
-		in, ldin := t.inputFrom(t.s.act, l, feat, ldf)
-		rz := t.s.rout
-		if l < L-1 {
-			rz = t.s.ract[l]
-		}
-		rz = rz[:nr*ly.Out]
-		for i := 0; i < nr; i++ {
-			vi := vT[i*ldv:]
-			ri := rz[i*ly.Out : (i+1)*ly.Out]
-			ai := in[i*ldin : i*ldin+ly.In]
-			for r := range ri {
-				w0 := ly.WeightOffset + r*ly.In
-				ri[r] = vi[ly.BiasOffset+r] + kernel.Dot(vi[w0:w0+ly.In], ai)
-			}
-		}
-		w, _ := t.weights(thT, l)
-		if l > 0 {
-			s.g.Gemm(false, true, nr, ly.Out, ly.In, 1, t.s.ract[l-1], ly.In, w, ly.In, 1, rz, ly.Out)
-		} else if rfeat != nil {
-			s.g.Gemm(false, true, nr, ly.Out, ly.In, 1, rfeat, ly.In, w, ly.In, 1, rz, ly.Out)
-		}
-		if l < L-1 {
-			t.mulDeriv(rz, t.s.act[l])
-		}
-	}
+	// R-forward (example i's direction row i of vc).
+	rfeat := m.rForward(theta, nr, vc, ldv, feat, ldf)
 	t.rhead(nr)
 	t.rbackward(thT, nr, vT, ldv, true)
 	// The tail's rows: R(Δ_l) ⊗ a_{l−1} + Δ_l ⊗ R(a_{l−1}) and R(Δ_l).
