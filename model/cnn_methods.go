@@ -385,11 +385,15 @@ func (m *ConvNet) perExampleHessVecChunk(D, V blas64.General, theta, x []float64
 	}
 }
 
-// convDerivs turns ∂ℓ/∂A (g) and its directional derivative (rg) of a conv's output
+// convDerivs is actDerivs for a conv's output with the network's activation.
+func (m *ConvNet) convDerivs(g, rg, a, ra []float64) { actDerivs(m.act, g, rg, a, ra) }
+
+// actDerivs turns ∂ℓ/∂A (g) and its directional derivative (rg) of an activation's output
 // A = φ(Z) into Δ_Z = g ∘ φ' and R(Δ_Z) = rg ∘ φ' + g ∘ φ” R(Z) in place, from a = φ(Z) and
-// ra = R(a) = φ' R(Z): φ” R(Z) = −2 a R(a) for tanh, 0 for relu.
-func (m *ConvNet) convDerivs(g, rg, a, ra []float64) {
-	switch m.act {
+// ra = R(a) = φ' R(Z): φ” R(Z) = −2 a R(a) for tanh, 0 for relu (the R-backward step of
+// docs/MATH.md §1 and §1.1).
+func actDerivs(act Activation, g, rg, a, ra []float64) {
+	switch act {
 	case Tanh:
 		for i, av := range a {
 			dd := 1 - av*av

@@ -410,23 +410,7 @@ func (n *Network) rbackward(theta []float64, nr int, v []float64, ldv int, perEx
 			vw, _ := n.weights(v, l)
 			s.g.Gemm(false, false, nr, ly.In, ly.Out, 1, s.del[l], ly.Out, vw, ly.In, 1, rg, ly.In)
 		}
-		a := s.act[l-1][:len(g)]
-		ra := s.ract[l-1][:len(g)]
-		switch n.act {
-		case Tanh:
-			for i, av := range a {
-				d := 1 - av*av
-				rg[i] = rg[i]*d - 2*g[i]*av*ra[i]
-				g[i] *= d
-			}
-		case ReLU:
-			for i, av := range a {
-				if !(av > 0) {
-					rg[i] = 0
-					g[i] = 0
-				}
-			}
-		}
+		actDerivs(n.act, g, rg, s.act[l-1][:len(g)], s.ract[l-1][:len(g)])
 	}
 }
 
