@@ -135,8 +135,9 @@ func (p *Problem) HasTest() bool { return p.Test != nil && p.Test.Len() > 0 }
 
 // Load validates s, reads the data and its test set (Spec.Test or Spec.Holdout) and builds
 // the model, on the data's image shape (model.Options.Shape) when they have one. A cnn on
-// data without an image shape is a *field.Error of key "model". A test set that does not fit the training data (other features, an unknown
-// class) is an error prefixed "test set: " that names its file. Data errors are returned as the
+// data without an image shape is a *field.Error of key "model". A test set that does not
+// fit the training data (other features, an unknown class) is an error prefixed "test set: "
+// that names its file. Data errors are returned as the
 // data package gives them; a model that does not fit the data (three classes for
 // logistic) is a *field.Error of key "model", except for data of a single class, which no
 // classifier fits: that is a data error naming the data.
