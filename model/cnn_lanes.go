@@ -125,12 +125,12 @@ func (m *ConvNet) laneRun(lane int, a *cnnArgs, acc [][]float64) float64 {
 			feat, ldf := m.forward(a.theta, x, X.Stride, nr)
 			m.tail.evalHead(a.b.Y[i0:i0+nr], nr, i0, headGrad|headHess)
 			for k, vk := range a.vecs {
-				m.hessVecChunk(acc[k], a.alpha, a.theta, vk, x, X.Stride, feat, ldf, nr, first)
+				m.hessVecChunk(acc[k], a.alpha, a.theta, vk, feat, ldf, nr, first)
 			}
 		case cnnOpPerExampleHessVec:
 			feat, ldf := m.forward(a.theta, x, X.Stride, nr)
 			m.tail.evalHead(a.b.Y[i0:i0+nr], nr, i0, headGrad|headHess)
-			m.perExampleHessVecChunk(a.pd, a.pv, a.theta, x, X.Stride, feat, ldf, i0, nr)
+			m.perExampleHessVecChunk(a.pd, a.pv, a.theta, feat, ldf, i0, nr)
 		case cnnOpCacheBuild:
 			// The cache's factors and the mean gradient, as Loss computes it.
 			v := m.gradChunk(a.theta, a.b, i0, nr)

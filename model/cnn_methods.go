@@ -168,7 +168,7 @@ func (m *ConvNet) rForward(theta []float64, nr int, v []float64, ldv int, feat [
 
 // hessVecChunk adds α Σ_i H_i v over the chunk to dst (writes it, when overwrite), after
 // forward and the head (with headGrad|headHess) have run on it.
-func (m *ConvNet) hessVecChunk(dst []float64, alpha float64, theta, v, x []float64, ldx int, feat []float64, ldf, nr int, overwrite bool) {
+func (m *ConvNet) hessVecChunk(dst []float64, alpha float64, theta, v []float64, feat []float64, ldf, nr int, overwrite bool) {
 	s := m.cs
 	t := m.tail
 	thT, vT := theta[m.toff:], v[m.toff:]
@@ -277,14 +277,14 @@ func (m *ConvNet) PerExampleHessVec(dst *mat.Dense, theta []float64, b Batch, V 
 }
 
 // perExampleHessVecChunk writes H_i V_i into row i0+i of D for the nr examples of the chunk
-// at x (after forward and the head with headGrad|headHess), V_i row i0+i of V:
+// (after forward and the head with headGrad|headHess), V_i row i0+i of V:
 //
 //	R(Z_i) = V_{i,W} U_i + V_{i,b} 1ᵀ + W R(U_i)                        (conv, forward),
 //	R(∂U_i) = Wᵀ R(Δ_i) + V_{i,W}ᵀ Δ_i                                  (conv, backward),
 //	(H_i V_i)_W = R(Δ_i) U_iᵀ + Δ_i R(U_i)ᵀ, (H_i V_i)_b = R(Δ_i) 1     (conv blocks),
 //
 // the dense tail as Network.PerExampleHessVec with R(features) ≠ 0 (as hessVecChunk).
-func (m *ConvNet) perExampleHessVecChunk(D, V blas64.General, theta, x []float64, ldx int, feat []float64, ldf, i0, nr int) {
+func (m *ConvNet) perExampleHessVecChunk(D, V blas64.General, theta []float64, feat []float64, ldf, i0, nr int) {
 	s := m.cs
 	t := m.tail
 	thT := theta[m.toff:]
