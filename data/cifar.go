@@ -169,13 +169,8 @@ func loadCIFAR(dir, split string) (*table, []byte, error) {
 
 // findCIFAR returns the path of name, raw or with ".gz", in dir.
 func findCIFAR(dir, name string) (string, error) {
-	for _, ext := range []string{"", ".gz"} {
-		path := filepath.Join(dir, name+ext)
-		if _, err := os.Stat(path); err == nil {
-			return path, nil
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return "", fmt.Errorf("%s: %w", path, errors.Unwrap(err))
-		}
+	if path, err := findRawOrGz(dir, name); path != "" || err != nil {
+		return path, err
 	}
 	train, _ := cifarFiles("train")
 	return "", fmt.Errorf("%s: no %s (or .gz): cifar:DIR reads CIFAR-10's binary batches %s (train) and test_batch.bin (test)",

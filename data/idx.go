@@ -217,7 +217,17 @@ func loadIDX(dir, split string) (*table, []byte, error) {
 // findIDX returns the path of BASE-SUFFIX or BASE.SUFFIX (the spelling of some mirrors), raw
 // or with ".gz", in dir.
 func findIDX(dir, base, suffix string) (string, error) {
-	for _, name := range []string{base + "-" + suffix, base + "." + suffix} {
+	if path, err := findRawOrGz(dir, base+"-"+suffix, base+"."+suffix); path != "" || err != nil {
+		return path, err
+	}
+	return "", fmt.Errorf("%s: no %s-%s (or .gz) IDX file", dir, base, suffix)
+}
+
+// findRawOrGz returns the path of the first of names that exists in dir, each tried raw
+// and then with ".gz": "" and no error when none does, an error naming the path when one
+// cannot be examined (other than its absence).
+func findRawOrGz(dir string, names ...string) (string, error) {
+	for _, name := range names {
 		for _, ext := range []string{"", ".gz"} {
 			path := filepath.Join(dir, name+ext)
 			if _, err := os.Stat(path); err == nil {
@@ -227,5 +237,5 @@ func findIDX(dir, base, suffix string) (string, error) {
 			}
 		}
 	}
-	return "", fmt.Errorf("%s: no %s-%s (or .gz) IDX file", dir, base, suffix)
+	return "", nil
 }

@@ -143,15 +143,7 @@ func (m *ConvNet) rForward(theta []float64, nr int, v []float64, ldv int, feat [
 			fillRows(rz, nr, vb)
 			s.g.Gemm(false, true, nr, ly.Out, ly.In, 1, in, ldin, vw, ly.In, 1, rz, ly.Out)
 		} else {
-			for i := 0; i < nr; i++ {
-				vi := vT[i*ldv:]
-				ri := rz[i*ly.Out : (i+1)*ly.Out]
-				ai := in[i*ldin : i*ldin+ly.In]
-				for r := range ri {
-					w0 := ly.WeightOffset + r*ly.In
-					ri[r] = vi[ly.BiasOffset+r] + kernel.Dot(vi[w0:w0+ly.In], ai)
-				}
-			}
+			perExampleAffine(rz, in, ldin, vT, ldv, ly, nr)
 		}
 		w, _ := t.weights(thT, l)
 		if l > 0 {
@@ -234,16 +226,34 @@ func (m *ConvNet) hessVecChunk(dst []float64, alpha float64, theta, v []float64,
 		if si == 0 {
 			continue
 		}
-		W := theta[st.woff:st.boff]
-		dc := s.dcol[:st.ckk()*ld]
-		rdc := s.rdcol[:st.ckk()*ld]
-		npos := st.hout * st.wout
-		s.convMul(true, st.ckk(), st.cout, W, st.ckk(), g, 0, dc, npos, nr)
-		s.convMul(true, st.ckk(), st.cout, W, st.ckk(), rg, 0, rdc, npos, nr)
-		s.convMul(true, st.ckk(), st.cout, v[st.woff:st.boff], st.ckk(), g, 1, rdc, npos, nr)
-		col2im(s.dout[si-1], st, dc, nr)
-		col2im(s.rdout[si-1], st, rdc, nr)
+		m.rBackInput(si, theta, v, 0, g, rg, nr)
 	}
+}
+
+// rBackInput propagates conv stage si's Δ_Z (g) and R(Δ_Z) (rg) of a chunk into its input:
+// ∂U = Wᵀ Δ_Z and R(∂U) = Wᵀ R(Δ_Z) + Vᵀ Δ_Z (V from v shared by the examples when
+// ldv = 0, else example i's at v[i·ldv:]), each folded back (col2im) into the previous
+// stage's output gradients.
+func (m *ConvNet) rBackInput(si int, theta, v []float64, ldv int, g, rg []float64, nr int) {
+	s := m.cs
+	st := &m.stages[si]
+	ckk, npos := st.ckk(), st.hout*st.wout
+	ld := nr * npos
+	W := theta[st.woff:st.boff]
+	dc := s.dcol[:ckk*ld]
+	rdc := s.rdcol[:ckk*ld]
+	s.convMul(true, ckk, st.cout, W, ckk, g, 0, dc, npos, nr)
+	s.convMul(true, ckk, st.cout, W, ckk, rg, 0, rdc, npos, nr)
+	if ldv == 0 {
+		s.convMul(true, ckk, st.cout, v[st.woff:st.boff], ckk, g, 1, rdc, npos, nr)
+	} else {
+		for i := 0; i < nr; i++ {
+			vi := v[i*ldv:]
+			s.g.Gemm(true, false, ckk, npos, st.cout, 1, vi[st.woff:st.boff], ckk, g[i*npos:], ld, 1, rdc[i*npos:], ld)
+		}
+	}
+	col2im(s.dout[si-1], st, dc, nr)
+	col2im(s.rdout[si-1], st, rdc, nr)
 }
 
 // rpool is the pooling's directional derivative: R(in) at the argmax (max, the selection
@@ -371,17 +381,7 @@ func (m *ConvNet) perExampleHessVecChunk(D, V blas64.General, theta []float64, f
 		if si == 0 {
 			continue
 		}
-		W := theta[st.woff:st.boff]
-		dc := s.dcol[:ckk*ld]
-		rdc := s.rdcol[:ckk*ld]
-		s.convMul(true, ckk, st.cout, W, ckk, g, 0, dc, npos, nr)
-		s.convMul(true, ckk, st.cout, W, ckk, rg, 0, rdc, npos, nr)
-		for i := 0; i < nr; i++ {
-			vi := vc[i*ldv:]
-			s.g.Gemm(true, false, ckk, npos, st.cout, 1, vi[st.woff:st.boff], ckk, g[i*npos:], ld, 1, rdc[i*npos:], ld)
-		}
-		col2im(s.dout[si-1], st, dc, nr)
-		col2im(s.rdout[si-1], st, rdc, nr)
+		m.rBackInput(si, theta, vc, ldv, g, rg, nr)
 	}
 }
 

@@ -343,6 +343,21 @@ func (n *Network) backward(theta []float64, nr int) {
 	}
 }
 
+// perExampleAffine writes row i of rz (nr × ly.Out) as V_i a_i + c_i, with a_i row i of in
+// (leading dimension ldin) and (V_i, c_i) layer ly's weight and bias blocks of example i's
+// direction v[i·ldv:] (per-example Hessian–vector products, the direction's own term).
+func perExampleAffine(rz, in []float64, ldin int, v []float64, ldv int, ly Layer, nr int) {
+	for i := 0; i < nr; i++ {
+		vi := v[i*ldv:]
+		ri := rz[i*ly.Out : (i+1)*ly.Out]
+		ai := in[i*ldin : i*ldin+ly.In]
+		for r := range ri {
+			w0 := ly.WeightOffset + r*ly.In
+			ri[r] = vi[ly.BiasOffset+r] + kernel.Dot(vi[w0:w0+ly.In], ai)
+		}
+	}
+}
+
 // rforward computes R(z_l) = R(A_{l−1}) W_lᵀ + A_{l−1} V_lᵀ + 1 c_lᵀ (R(A_0) = 0) for the
 // direction v = (V_l, c_l) and R(A_l) = φ'(z_l) ∘ R(z_l) for hidden layers. When perEx is
 // true, v holds one direction per example (row i of the matrix at v with stride ldv) and the
@@ -358,15 +373,7 @@ func (n *Network) rforward(theta, x []float64, ldx, nr int, v []float64, ldv int
 		}
 		rz = rz[:nr*ly.Out]
 		if perEx {
-			for i := 0; i < nr; i++ {
-				vi := v[i*ldv:]
-				ri := rz[i*ly.Out : (i+1)*ly.Out]
-				ai := in[i*ldin : i*ldin+ly.In]
-				for r := range ri {
-					w0 := ly.WeightOffset + r*ly.In
-					ri[r] = vi[ly.BiasOffset+r] + kernel.Dot(vi[w0:w0+ly.In], ai)
-				}
-			}
+			perExampleAffine(rz, in, ldin, v, ldv, ly, nr)
 		} else {
 			vw, vb := n.weights(v, l)
 			fillRows(rz, nr, vb)
