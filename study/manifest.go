@@ -132,16 +132,25 @@ func ReadManifest(dir string) (*Manifest, error) {
 		return nil, fmt.Errorf("%s: format %d, want %d (delete the file to rerun every step)", path, m.Format, ManifestFormat)
 	}
 	for i, s := range m.Steps {
-		if !validStepID(s.ID) || !manifestHash.MatchString(s.Hash) || len(s.Files) == 0 {
-			return nil, fmt.Errorf("%s: step %d: malformed entry (delete the file to rerun every step)", path, i)
-		}
-		for _, f := range s.Files {
-			if !filepath.IsLocal(f.Path) || !manifestHash.MatchString(f.SHA256) {
-				return nil, fmt.Errorf("%s: step %s: malformed file entry %q (delete the file to rerun every step)", path, s.ID, f.Path)
-			}
+		if err := s.check(); err != nil {
+			return nil, fmt.Errorf("%s: step %d: %v (delete the file to rerun every step)", path, i, err)
 		}
 	}
 	return &m, nil
+}
+
+// check validates a manifest entry read back: its ID, hash and files (each local to the
+// output directory: no "..", no absolute path).
+func (s *ManifestStep) check() error {
+	if !validStepID(s.ID) || !manifestHash.MatchString(s.Hash) || len(s.Files) == 0 {
+		return errors.New("malformed entry")
+	}
+	for _, f := range s.Files {
+		if !filepath.IsLocal(f.Path) || !manifestHash.MatchString(f.SHA256) {
+			return fmt.Errorf("malformed file entry %q", f.Path)
+		}
+	}
+	return nil
 }
 
 // Write writes the manifest to dir, atomically.

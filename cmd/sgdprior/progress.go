@@ -17,6 +17,9 @@ type progress struct {
 	tty   bool
 	last  time.Time
 	shown bool
+	// announced: the caller has printed each step's first line (concurrent steps, whose
+	// start the scheduler announces in the order it starts them).
+	announced bool
 }
 
 func newProgress(w io.Writer) *progress {

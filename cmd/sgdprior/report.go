@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/sgdprior/sgdprior/report"
 	"github.com/sgdprior/sgdprior/study"
@@ -20,6 +22,8 @@ func init() {
 
 // runReport renders report.html, figures/ and tables/ from DIR/results.json. It runs no
 // step and recomputes nothing: the verdicts and numbers are those stored in results.json.
+// A directory with a plan and no results.json (a run whose tasks an executor ran apart
+// from it) is merged first, once every task has finished.
 func runReport(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "report", "--from DIR [--out DIR2]")
 	from := fs.String("from", "", "report directory holding results.json (written by `sgdprior run`)")
@@ -35,6 +39,14 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		dst = *from
 	}
 	path := filepath.Join(*from, study.ResultsFile)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(filepath.Join(*from, study.PlanFile)); err == nil {
+			// The tasks of a plan (run --executor slurm --no-wait, or plan) have run: merge.
+			if err := mergePlan(e, *from); err != nil {
+				return err
+			}
+		}
+	}
 	res, err := study.ReadResults(path)
 	if err != nil {
 		return err
@@ -62,4 +74,45 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "wrote %s\n", filepath.Join(dst, report.HTMLFile))
 	return nil
+}
+
+// mergePlan merges the outputs of a plan's tasks in dir into results.json and the report,
+// when every task has recorded its step as finished.
+func mergePlan(e *env, dir string) error {
+	plan, err := study.ReadPlan(filepath.Join(dir, study.PlanFile))
+	if err != nil {
+		return err
+	}
+	s, err := plan.Study()
+	if err != nil {
+		return err
+	}
+	steps := s.Steps()
+	r := &studyRun{out: dir, steps: steps, needs: study.Needs(steps), plan: plan, program: plan.Program}
+	man, err := study.ReadManifest(dir)
+	if err != nil {
+		return err
+	}
+	if man == nil {
+		return fmt.Errorf("%s: no %s: not the directory of a run", dir, study.ManifestFile)
+	}
+	if _, err := man.FoldTaskRecords(dir, steps); err != nil {
+		return err
+	}
+	var missing []string
+	for i := range steps {
+		if man.Finished(dir, plan.Program, &steps[i]) == nil {
+			missing = append(missing, fmt.Sprint(i))
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s: %d of %d tasks have not finished (%s): wait for them (squeue), or rerun `sgdprior run --resume` with the run's flags", dir, len(missing), len(steps), strings.Join(missing, ", "))
+	}
+	r.man = man
+	r.sortManifest()
+	if err := man.Write(dir); err != nil {
+		return err
+	}
+	_, err = r.merge(s)
+	return err
 }

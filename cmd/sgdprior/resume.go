@@ -10,8 +10,9 @@ import (
 )
 
 // canonicalCommandLine is the command line an output records: the one typed, without its
-// --resume flag (run's boolean --resume; verify's and track's --resume FILE, with its value),
-// so that a resumed run's output is byte-identical to an uninterrupted one's. The resume
+// --resume flag (run's boolean --resume; verify's and track's --resume FILE, with its value)
+// and without run's executor flags (runFlags), so that a resumed run's output, and every
+// executor's, is byte-identical to an uninterrupted local one's. The resume
 // itself is logged (run: logs/resume.txt; verify and track: their console output).
 func canonicalCommandLine(cmdline []string) []string {
 	if len(cmdline) < 2 {
@@ -22,13 +23,21 @@ func canonicalCommandLine(cmdline []string) []string {
 	for i := 0; i < len(cmdline); i++ {
 		a := cmdline[i]
 		flag, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if i == 0 || !strings.HasPrefix(a, "-") || flag != "resume" {
-			out = append(out, a)
+		takesValue, isRunFlag := runFlags[flag]
+		switch {
+		case i == 0 || !strings.HasPrefix(a, "-"):
+		case name == "run" && isRunFlag:
+			if takesValue && !hasValue && i+1 < len(cmdline) {
+				i++
+			}
+			continue
+		case flag == "resume":
+			if !hasValue && i+1 < len(cmdline) {
+				i++ // the FILE of --resume FILE
+			}
 			continue
 		}
-		if name != "run" && !hasValue && i+1 < len(cmdline) {
-			i++ // the FILE of --resume FILE
-		}
+		out = append(out, a)
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -28,12 +29,16 @@ func init() {
 	})
 }
 
-const runSynopsis = "[--config study.toml] [--quick] [--out DIR] [--print-default]"
+const runSynopsis = "[--config study.toml] [--quick] [--out DIR] [--executor local|slurm|plan] [--jobs N] [--no-wait] [--print-default]"
 
 // runStudy is the main job: it expands a study file into typed steps (train, score,
-// verify, landscape), runs each by calling the library directly (study.Step.Exec) with
-// its output under the output directory, merges the outputs with the steps' rendered
-// command lines into results.json, and renders the report from results.json alone.
+// verify, landscape, …), has an executor run the ones not finished before (each by calling
+// the library directly, study.Step.Exec, with its output under the output directory), and
+// merges the outputs with the steps' rendered command lines into results.json, from which
+// alone the report is rendered. The executors: local (this process, --jobs steps at a
+// time, dependencies respected), slurm (one job array per dependency level, each task
+// `sgdprior task --plan` of one step) and plan (the plan file alone, for another driver).
+// Every executor writes the same bytes.
 func runStudy(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "run", runSynopsis)
 	config := fs.String("config", "", "study file (TOML); default: the embedded default study (see --print-default)")
@@ -41,6 +46,8 @@ func runStudy(ctx context.Context, e *env, args []string) error {
 	out := fs.String("out", "sgdprior-report", "output directory: report.html, results.json, figures/, tables/, and each step's files")
 	resume := fs.Bool("resume", false, "continue an interrupted or failed run in --out (a rerun into the same --out does so too; this flag also refuses a directory with no run to resume)")
 	printDefault := fs.Bool("print-default", false, "print the embedded default study file (a template for your own) and exit")
+	var xs executorSettings
+	xs.bindFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -51,78 +58,56 @@ func runStudy(ctx context.Context, e *env, args []string) error {
 	if *out == "" {
 		return usagef("--out must name a directory")
 	}
-	var s *study.Study
-	name := study.DefaultName
+	if err := xs.validate(); err != nil {
+		return err
+	}
+	plan := &study.Plan{StudyFile: study.DefaultName, Source: string(study.DefaultSource()), Quick: *quick,
+		CommandLine: e.cmdline, Executor: xs.name}
 	if *config != "" {
-		var err error
-		if s, err = study.Load(*config); err != nil {
+		text, err := os.ReadFile(*config)
+		if err != nil {
 			return err
 		}
-		name = *config
-	} else {
-		s = study.Default()
-	}
-	if *quick {
-		var err error
-		if s, err = s.Quick(); err != nil {
-			// The quick tables are the study file's text: a usage error like any other.
-			return &study.FileError{File: name, Msg: oneLine(err.Error())}
+		dir, err := filepath.Abs(filepath.Dir(*config))
+		if err != nil {
+			return err
 		}
+		plan.StudyFile, plan.Source, plan.Dir = *config, string(text), dir
 	}
-	steps := s.Steps()
-	prev, err := prepareOut(*out, steps, *resume)
+	s, err := plan.Study()
 	if err != nil {
 		return err
 	}
-	res := &study.Results{Version: version, CommandLine: e.cmdline, StudyFile: name, Quick: *quick, Study: s}
-	prog := newProgress(e.stdout)
-	fmt.Fprintf(e.stdout, "sgdprior %s: %d steps of %s%s into %s\n", version, len(steps), name, map[bool]string{true: " (quick)"}[*quick], *out)
-	start := time.Now()
-	// A finished step is kept only for the same program: its version and the SHA-256 of
-	// the executable (a rebuilt binary reruns every step).
-	program := version + "+" + executableID()
-	man := keptSteps(prev, steps)
-	// The manifest exists from the start, so that a run killed in its first step is still
-	// recognised as this program's, and resumed.
-	if err := man.Write(*out); err != nil {
+	steps := s.Steps()
+	r := &studyRun{out: *out, steps: steps, needs: study.Needs(steps), plan: plan,
+		// A finished step is kept only for the same program: its version and the SHA-256 of
+		// the executable (a rebuilt binary reruns every step).
+		program: version + "+" + executableID()}
+	prev, err := r.prepare(*resume)
+	if err != nil {
 		return err
 	}
-	kept := 0
-	for i := range steps {
-		st := &steps[i]
-		if ms := man.Finished(*out, program, st); ms != nil {
-			raw, err := os.ReadFile(filepath.Join(*out, st.JSON))
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "[%d/%d] %s: kept from the earlier run\n", i+1, len(steps), st.Title)
-			res.Steps = append(res.Steps, study.StepResult{Step: *st, CommandLine: st.CommandLine(), Output: bytes.TrimSpace(raw)})
-			kept++
-			continue
+	fmt.Fprintf(e.stdout, "sgdprior %s: %d steps of %s%s into %s\n", version, len(steps), plan.StudyFile, map[bool]string{true: " (quick)"}[*quick], *out)
+	start := time.Now()
+	kept := r.keep(e, prev)
+	if err := r.man.Write(*out); err != nil {
+		return err
+	}
+	switch xs.name {
+	case executorLocal:
+		err = r.runLocal(ctx, e, xs.jobs)
+	case executorSlurm:
+		var submitted bool
+		if submitted, err = r.runSlurm(ctx, e, &xs); err == nil && submitted && xs.noWait {
+			return nil
 		}
-		// This step runs again: the entry's later steps may depend on its files, so their
-		// records (and its own) no longer count.
-		later := map[string]bool{}
-		for _, o := range steps[i:] {
-			later[o.ID] = true
+	case executorPlan:
+		if err = r.writePlan(e, &xs); err == nil && slices.Contains(r.run, true) {
+			return nil
 		}
-		man.Steps = slices.DeleteFunc(man.Steps, func(ms study.ManifestStep) bool { return later[ms.ID] && entryOf(ms.ID) == st.Entry })
-		sr, err := runStep(ctx, e, prog, *out, st, i, len(steps))
-		if err != nil {
-			if ctx.Err() != nil {
-				return fmt.Errorf("at step %s, with %d steps finished", st.ID, len(man.Steps))
-			}
-			return err
-		}
-		rec, err := study.Record(*out, program, st)
-		if err != nil {
-			return err
-		}
-		man.Steps = append(man.Steps, rec)
-		if err := man.Write(*out); err != nil {
-			return err
-		}
-		res.Steps = append(res.Steps, *sr)
+	}
+	if err != nil {
+		return err
 	}
 	if kept > 0 {
 		note := fmt.Sprintf("%s: resumed %s: %d of %d steps kept from the earlier run\n", time.Now().UTC().Format(time.RFC3339), strings.Join(e.cmdline, " "), kept, len(steps))
@@ -131,18 +116,117 @@ func runStudy(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	res.Summary = study.Summarize(res)
-	resultsPath := filepath.Join(*out, study.ResultsFile)
-	if err := res.Write(resultsPath); err != nil {
-		return err
-	}
-	if err := renderReport(res, *out); err != nil {
+	res, err := r.merge(s)
+	if err != nil {
 		return err
 	}
 	printVerdicts(e.stdout, res)
 	fmt.Fprintf(e.stdout, "done in %s: %s, %s\n", time.Since(start).Round(100*time.Millisecond),
-		filepath.Join(*out, report.HTMLFile), resultsPath)
+		filepath.Join(*out, report.HTMLFile), filepath.Join(*out, study.ResultsFile))
 	return nil
+}
+
+// studyRun is one run of a study into an output directory.
+type studyRun struct {
+	out     string
+	steps   []study.Step
+	needs   [][]int // study.Needs(steps)
+	plan    *study.Plan
+	program string
+	// man is the manifest: the finished steps. run marks the steps this run executes: the
+	// ones not finished before, and their dependents.
+	mu  sync.Mutex
+	man *study.Manifest
+	run []bool
+}
+
+// prepare folds the records of the tasks an executor ran into the manifest of an earlier
+// run in the output directory, and prepares the directory (prepareOut). It returns that
+// manifest (nil when there is none).
+func (r *studyRun) prepare(resume bool) (*study.Manifest, error) {
+	prev, err := study.ReadManifest(r.out)
+	if err != nil {
+		return nil, err
+	}
+	if prev != nil {
+		n, err := prev.FoldTaskRecords(r.out, r.steps)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			if err := prev.Write(r.out); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return prepareOut(r.out, r.steps, resume)
+}
+
+// keep decides which steps run: a step finished before with the same settings and files is
+// kept, unless a step it needs reruns. It sets r.man to the kept steps' records and r.run,
+// prints the kept steps, and returns how many there are.
+func (r *studyRun) keep(e *env, prev *study.Manifest) int {
+	r.man = keptSteps(prev, r.steps)
+	r.run = make([]bool, len(r.steps))
+	for i := range r.steps {
+		r.run[i] = r.man.Finished(r.out, r.program, &r.steps[i]) == nil
+	}
+	r.run = study.WithDependents(r.needs, r.run)
+	kept := 0
+	for i := range r.steps {
+		if r.run[i] {
+			id := r.steps[i].ID
+			r.man.Steps = slices.DeleteFunc(r.man.Steps, func(ms study.ManifestStep) bool { return ms.ID == id })
+			continue
+		}
+		fmt.Fprintf(e.stdout, "[%d/%d] %s: kept from the earlier run\n", i+1, len(r.steps), r.steps[i].Title)
+		kept++
+	}
+	r.sortManifest()
+	return kept
+}
+
+// finished records step i as finished in the manifest, which is rewritten.
+func (r *studyRun) finished(i int) error {
+	rec, err := study.Record(r.out, r.program, &r.steps[i])
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.man.Steps = append(r.man.Steps, rec)
+	r.sortManifest()
+	return r.man.Write(r.out)
+}
+
+// sortManifest puts the manifest's records in the study's order, whichever order the steps
+// finished in, so that every executor writes the same manifest.
+func (r *studyRun) sortManifest() {
+	pos := map[string]int{}
+	for i := range r.steps {
+		pos[r.steps[i].ID] = i
+	}
+	slices.SortStableFunc(r.man.Steps, func(a, b study.ManifestStep) int { return pos[a.ID] - pos[b.ID] })
+}
+
+// merge reads every step's output, in the study's order, into results.json, summarises it
+// and renders the report. Every step must have finished.
+func (r *studyRun) merge(s *study.Study) (*study.Results, error) {
+	p := r.plan
+	res := &study.Results{Version: version, CommandLine: p.CommandLine, StudyFile: p.StudyFile, Quick: p.Quick, Study: s, Executor: p.Executor}
+	for i := range r.steps {
+		st := &r.steps[i]
+		raw, err := os.ReadFile(filepath.Join(r.out, st.JSON))
+		if err != nil {
+			return nil, fmt.Errorf("step %s wrote no JSON output: %v", st.ID, err)
+		}
+		res.Steps = append(res.Steps, study.StepResult{Step: *st, CommandLine: st.CommandLine(), Output: bytes.TrimSpace(raw)})
+	}
+	res.Summary = study.Summarize(res)
+	if err := res.Write(filepath.Join(r.out, study.ResultsFile)); err != nil {
+		return nil, err
+	}
+	return res, renderReport(res, r.out)
 }
 
 // resumeLog is the log of the resumes of a run directory (logs/resume.txt): a resumed run's
@@ -288,9 +372,10 @@ func stepLogName(st study.Step) string {
 func runStep(ctx context.Context, e *env, prog *progress, out string, st *study.Step, i, n int) (sr *study.StepResult, err error) {
 	head := fmt.Sprintf("[%d/%d] %s", i+1, n, st.Title)
 	frac := float64(i) / float64(n)
-	if prog.tty {
+	switch {
+	case prog.tty:
 		prog.update(fitTerminal(e.stdout, head), frac)
-	} else {
+	case !prog.announced:
 		fmt.Fprintf(e.stdout, "%s …\n", head)
 	}
 	logPath := filepath.Join(out, study.LogsDir, stepLogName(*st))

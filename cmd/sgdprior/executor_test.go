@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/sgdprior/sgdprior/study"
+)
+
+// withoutExecutor removes the executor's own files from a run directory's tree (the plan,
+// the task records, the SLURM logs and script) and results.json's executor line, the one
+// place where the executors' outputs differ by design.
+func withoutExecutor(t *testing.T, files map[string][]byte) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for name, b := range files {
+		switch {
+		case name == study.PlanFile, strings.HasPrefix(name, study.TasksDir+"/"), strings.HasPrefix(name, filepath.Join(study.LogsDir, "slurm")+"/"):
+			continue
+		case name == study.ResultsFile:
+			b = executorLine.ReplaceAll(b, nil)
+		}
+		out[name] = b
+	}
+	return out
+}
+
+var executorLine = regexp.MustCompile(`(?m)^  "executor": "[a-z]+",\n`)
+
+// TestRunExecutors: the tiny study run by the local executor with --jobs 2 (its independent
+// steps run concurrently, visible in the log), and by the plan executor with its tasks run
+// one by one through `sgdprior task` and merged by `report --from`, writes the same bytes as
+// the serial run, results.json's executor field aside.
+func TestRunExecutors(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "tiny.toml", tinyStudy)
+	out := filepath.Join(dir, "out") // the same --out for every run: the logs record it
+	run := func(args ...string) string {
+		t.Helper()
+		os.RemoveAll(out)
+		code, stdout, stderr := runCmd(t, append([]string{"run", "--config", cfg, "--out", out}, args...)...)
+		if code != 0 {
+			t.Fatalf("run %v: code %d, stderr %q, stdout %q", args, code, stderr, stdout)
+		}
+		return stdout
+	}
+	run()
+	serial := treeFiles(t, out)
+	if !bytes.Contains(serial[study.ResultsFile], []byte(`"executor": "local"`)) {
+		t.Fatalf("results.json has no executor field")
+	}
+
+	stdout := run("--jobs", "2")
+	// Two steps started before the first one finished: the scheduler starts every ready
+	// step up to --jobs before it waits.
+	lines := strings.Split(stdout, "\n")
+	if len(lines) < 3 || !strings.Contains(lines[1], "(started; 1 running)") || !strings.Contains(lines[2], "(started; 2 running)") {
+		t.Errorf("--jobs 2 did not start two steps at once:\n%s", stdout)
+	}
+	got := treeFiles(t, out)
+	sameTree(t, serial, got)
+	res, err := study.ReadResults(filepath.Join(out, study.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(strings.Join(res.CommandLine, " "), "jobs") {
+		t.Errorf("results.json records the executor flag: %q", res.CommandLine)
+	}
+
+	stdout = run("--executor", "plan")
+	if !strings.Contains(stdout, "5 tasks in 2 levels") {
+		t.Errorf("plan:\n%s", stdout)
+	}
+	plan, err := study.ReadPlan(filepath.Join(out, study.PlanFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	planPath := filepath.Join(out, study.PlanFile)
+	levels := plan.Levels()
+	// A level-1 task before its level-0 need is refused, naming the need.
+	code, _, stderr := runCmd(t, "task", "--plan", planPath, "--index", itoa(levels[1][0]))
+	if code != 1 || !strings.Contains(stderr, "which has not finished") {
+		t.Errorf("task before its need: code %d, %q", code, stderr)
+	}
+	// report --from refuses to merge before every task has finished.
+	code, _, stderr = runCmd(t, "report", "--from", out)
+	if code != 1 || !strings.Contains(stderr, "5 of 5 tasks have not finished") {
+		t.Errorf("early merge: code %d, %q", code, stderr)
+	}
+	for _, level := range levels {
+		for _, i := range level {
+			t.Setenv("SLURM_ARRAY_TASK_ID", itoa(i)) // the index as a SLURM array task sees it
+			if code, _, stderr := runCmd(t, "task", "--plan", planPath); code != 0 {
+				t.Fatalf("task %d: code %d, %q", i, code, stderr)
+			}
+		}
+	}
+	if code, _, stderr := runCmd(t, "report", "--from", out); code != 0 {
+		t.Fatalf("report --from: code %d, %q", code, stderr)
+	}
+	got = treeFiles(t, out)
+	if !bytes.Contains(got[study.ResultsFile], []byte(`"executor": "plan"`)) {
+		t.Errorf("results.json of the plan executor does not say so")
+	}
+	sameTree(t, withoutExecutor(t, serial), withoutExecutor(t, got))
+	if _, ok := got[study.PlanFile]; !ok {
+		t.Error("no plan file")
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestRunExecutorFlags: the executor flags' usage errors, and the task entry point's.
+func TestRunExecutorFlags(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "tiny.toml", tinyStudy)
+	for _, c := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"run", "--config", cfg, "--jobs", "0"}, 2, "--jobs"},
+		{[]string{"run", "--config", cfg, "--executor", "k8s"}, 2, "--executor"},
+		{[]string{"run", "--config", cfg, "--no-wait"}, 2, "--no-wait"},
+		{[]string{"run", "--config", cfg, "--executor", "slurm", "--jobs", "2"}, 2, "--jobs"},
+		{[]string{"run", "--config", cfg, "--executor", "slurm", "--slurm-mem", "-1"}, 2, "--slurm-mem"},
+		{[]string{"run", "--config", cfg, "--executor", "slurm", "--slurm-partition", "a b"}, 2, "--slurm-partition"},
+		{[]string{"task"}, 2, "--plan"},
+		{[]string{"task", "--plan", filepath.Join(dir, "none.json"), "--index", "0"}, 1, "none.json"},
+	} {
+		code, _, stderr := runCmd(t, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.msg) || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+			t.Errorf("%v: code %d, stderr %q; want %d naming %s", c.args, code, stderr, c.code, c.msg)
+		}
+	}
+	out := filepath.Join(dir, "out")
+	if code, _, stderr := runCmd(t, "run", "--config", cfg, "--out", out, "--executor", "plan"); code != 0 {
+		t.Fatalf("plan: %d %q", code, stderr)
+	}
+	planPath := filepath.Join(out, study.PlanFile)
+	os.Unsetenv("SLURM_ARRAY_TASK_ID")
+	if code, _, stderr := runCmd(t, "task", "--plan", planPath); code != 2 || !strings.Contains(stderr, "SLURM_ARRAY_TASK_ID") {
+		t.Errorf("no index: %d %q", code, stderr)
+	}
+	if code, _, stderr := runCmd(t, "task", "--plan", planPath, "--index", "5"); code != 2 || !strings.Contains(stderr, "tasks 0 to 4") {
+		t.Errorf("index out of range: %d %q", code, stderr)
+	}
+	raw, err := os.ReadFile(planPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := regexp.MustCompile(`"program": "[^"]*"`).ReplaceAll(raw, []byte(`"program": "0.0.1+abc"`))
+	if err := os.WriteFile(planPath, other, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCmd(t, "task", "--plan", planPath, "--index", "0"); code != 1 || !strings.Contains(stderr, "another build") {
+		t.Errorf("another program's plan: %d %q", code, stderr)
+	}
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/sgdprior/sgdprior/study"
+)
+
+func init() {
+	register(&command{
+		name:    "task",
+		summary: "run one task of a study's plan (written by `sgdprior run --executor slurm|plan`): the entry point of SLURM array tasks, Kubernetes Indexed Jobs or GNU parallel",
+		run:     runTask,
+	})
+}
+
+// runTask runs the step at one index of a plan, into the plan's directory, and records it
+// as finished (study.WriteTaskRecord). The index is --index, else SLURM_ARRAY_TASK_ID. The
+// task refuses a plan of another program, a step whose ID or settings differ from the
+// planned ones, and a step whose needs have not finished.
+func runTask(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "task", "--plan DIR/plan.json [--index I]")
+	planPath := fs.String("plan", "", "the plan file (DIR/plan.json, written by `sgdprior run --executor slurm` or `--executor plan`)")
+	index := fs.Int("index", -1, "the task's index (default: $SLURM_ARRAY_TASK_ID)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *planPath == "" {
+		return usagef("--plan is required")
+	}
+	if *index < 0 {
+		v, ok := os.LookupEnv("SLURM_ARRAY_TASK_ID")
+		if !ok {
+			return usagef("%v", errNoTask)
+		}
+		i, err := strconv.Atoi(v)
+		if err != nil || i < 0 {
+			return usagef("SLURM_ARRAY_TASK_ID=%q is not a task index", v)
+		}
+		*index = i
+	}
+	plan, err := study.ReadPlan(*planPath)
+	if err != nil {
+		return err
+	}
+	out := filepath.Dir(*planPath)
+	if *index >= len(plan.Tasks) {
+		return usagef("--index %d: the plan %s has tasks 0 to %d", *index, *planPath, len(plan.Tasks)-1)
+	}
+	program := version + "+" + executableID()
+	if plan.Program != program {
+		return fmt.Errorf("%s: written by another build of sgdprior (%s; this is %s): rerun `sgdprior run` with this one", *planPath, plan.Program, program)
+	}
+	s, err := plan.Study()
+	if err != nil {
+		return err
+	}
+	steps := s.Steps()
+	t := plan.Tasks[*index]
+	if len(steps) != len(plan.Tasks) || steps[t.Index].ID != t.ID || study.StepHash(program, &steps[t.Index]) != t.Hash {
+		return fmt.Errorf("%s: task %d (%s): the study no longer expands to the planned step", *planPath, t.Index, t.ID)
+	}
+	man, err := study.ReadManifest(out)
+	if err != nil {
+		return err
+	}
+	if man == nil {
+		man = &study.Manifest{}
+	}
+	if _, err := man.FoldTaskRecords(out, steps); err != nil {
+		return err
+	}
+	for _, j := range t.Needs {
+		if man.Finished(out, program, &steps[j]) == nil {
+			return fmt.Errorf("task %d (%s) needs task %d (%s), which has not finished", t.Index, t.ID, j, steps[j].ID)
+		}
+	}
+	st := &steps[t.Index]
+	if err := os.MkdirAll(filepath.Join(out, st.Entry), 0o755); err != nil {
+		return err
+	}
+	if _, err := runStep(ctx, e, newProgress(e.stdout), out, st, t.Index, len(steps)); err != nil {
+		return err
+	}
+	return study.WriteTaskRecord(out, program, st)
+}
