@@ -293,8 +293,17 @@ func (c *Client) States(ctx context.Context, ids []string) (map[string]string, e
 		return nil, err
 	}
 	if err == nil {
-		if err := parseSqueue(out, states); err != nil {
+		queued := map[string]string{}
+		if err := parseSqueue(out, queued); err != nil {
 			return nil, err
+		}
+		for k, st := range queued {
+			if arr, _, isTask := strings.Cut(k, "_"); isTask {
+				// squeue -r lists every task of an array it knows, so a record of
+				// the array's unstarted tasks as a whole is superseded.
+				delete(states, arr)
+			}
+			states[k] = st
 		}
 	}
 	for _, id := range ids {

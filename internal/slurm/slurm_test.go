@@ -310,6 +310,13 @@ func TestStatesJobComp(t *testing.T) {
 		t.Errorf("scontrol ran twice, the second time with %q", a)
 	}
 
+	// While squeue still lists array 10's tasks, they supersede its record as a whole.
+	writeFile(t, filepath.Join(dir, "squeue.out"), "10_0|CANCELLED\n10_1|CANCELLED\n")
+	got, err = c.States(context.Background(), []string{"10"})
+	if want := map[string]string{"10_0": "CANCELLED", "10_1": "CANCELLED"}; err != nil || !mapsEqual(got, want) {
+		t.Errorf("States([10]) = %v, %v, want %v", got, err, want)
+	}
+
 	// squeue -j with one id it no longer knows fails: an empty answer.
 	writeFile(t, filepath.Join(dir, "squeue.err"), "slurm_load_jobs error: Invalid job id specified\n")
 	writeFile(t, filepath.Join(dir, "squeue.rc"), "1")
