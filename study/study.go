@@ -6,6 +6,8 @@
 // and each step's command line, rendered from its settings (commandline.go), reproduces it
 // for provenance. The runner (cmd/sgdprior) collects the outputs in a Results, which
 // Summarize turns into plain-language verdicts. The default study is embedded (Default).
+// A study with two or more seeds (Study.Seeds, `run --seeds`) runs every stochastic step
+// once per seed, and Summarize aggregates each verdict over the seeds (replicates.go).
 //
 // Conventions are those of every sgdprior command (docs/MATH.md §1): the objective is the
 // mean loss L(θ) = (1/N) Σ ℓ_i(θ) + (λ/2)‖θ‖², η is the learning rate of SGD on L, B the
