@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,8 +36,13 @@ const (
 // Step is one computation of a study, with the typed settings of the library call that
 // runs it (Exec). Paths are relative to the output directory.
 type Step struct {
-	// ID is unique within the study: "<entry>/<file stem>".
+	// ID is unique within the study: "<entry>/<file stem>" (with "-seed<s>" for a
+	// replicated step).
 	ID string `json:"id"`
+	// Base is, for a replicated step (Replicate), its ID without the "-seed<s>" suffix: the
+	// replicates of one computation share it (Summarize aggregates their verdicts). "" for a
+	// step that is not replicated; a replicated step of seed 0 has Replicate 0 and a Base.
+	Base string `json:"base,omitempty"`
 	// Entry is the name of the problem or landscape the step belongs to.
 	Entry string `json:"entry"`
 	// Command is the step's kind, the subcommand that reproduces it with Args (rendered
@@ -53,6 +59,7 @@ type Step struct {
 	LR        float64 `json:"lr,omitempty"`
 	Batch     int     `json:"batch,omitempty"`
 	Simulator string  `json:"simulator,omitempty"`
+	Replicate uint64  `json:"replicate,omitempty"` // the seed of a replicated step (a study with ≥ 2 seeds); 0 otherwise
 
 	// The typed settings (not in results.json, which holds Args instead).
 	Spec  *problem.Spec `json:"-"` // train, score and verify on a model
@@ -86,16 +93,86 @@ func thetaFile(problem string) string {
 	return filepath.Join(problem, "theta-star.npy")
 }
 
-// Steps expands the study into its steps, in the order they must run: for each problem a
-// full-batch minimisation (train), then score for every (η, B), then verify for every
-// (η, B, simulator); then each landscape. A problem with Grads has only score steps.
+// replicate names one seed's replicate of a study with two or more seeds: the seed and
+// the suffix "-seed<s>" of its steps' IDs, JSON files and θ* file. The zero value (on a
+// replicate flag of false) is the single run of a study with at most one seed.
+type replicate struct {
+	on   bool
+	seed uint64
+}
+
+// suffix is "-seed<s>", or "" for the single run.
+func (r replicate) suffix() string {
+	if !r.on {
+		return ""
+	}
+	return "-seed" + strconv.FormatUint(r.seed, 10)
+}
+
+// thetaFileOf is the θ* file of the problem's replicate: thetaFile for the single run,
+// "<problem>/theta-star-seed<s>.npy" for seed s's.
+func thetaFileOf(problem string, r replicate) string {
+	if !r.on {
+		return thetaFile(problem)
+	}
+	return filepath.Join(problem, "theta-star"+r.suffix()+".npy")
+}
+
+// Replicates are the seeds a study replicates its stochastic steps over: Seeds when it
+// holds two or more, nil otherwise (the study runs once).
+func (s *Study) Replicates() []uint64 {
+	if len(s.Seeds) < 2 {
+		return nil
+	}
+	return slices.Clone(s.Seeds)
+}
+
+// Steps expands the study into its steps, in an order in which every step comes after the
+// steps whose files it reads: for each problem a full-batch minimisation (train), then
+// score for every (η, B), then verify for every (η, B, simulator), then the real-network
+// steps (track, basins, escape); then each landscape. A problem with Grads has only score
+// steps.
+//
+// A study with two or more seeds (Replicates) repeats every stochastic step once per seed:
+// step s of seed s has ID "<entry>/<stem>-seed<s>", JSON "<entry>/<stem>-seed<s>.json",
+// Replicate s and Base "<entry>/<stem>", and a problem's θ* of seed s is
+// "<entry>/theta-star-seed<s>.npy", read by the score, verify and escape steps of the same
+// seed. A problem's steps are then seed s1's block (train, score, verify, track, escape, in
+// the order above), then s2's, and so on, then the basins step once (it replicates over
+// its own seeds: those of its table, else the study's; its bootstrap seed is s1), so that a
+// block depends only on its own train step. A landscape's replicates follow each other in the order of the seeds. With at most
+// one seed the steps are the single run's, unchanged.
 func (s *Study) Steps() []Step {
 	var steps []Step
+	reps := s.Replicates()
 	for i := range s.Problems {
-		steps = append(steps, s.problemSteps(&s.Problems[i])...)
+		p := &s.Problems[i]
+		if reps == nil {
+			steps = append(steps, s.problemSteps(p, s.seed(p.Seed), replicate{})...)
+			continue
+		}
+		var bas []Step
+		for k, seed := range reps {
+			for _, st := range s.problemSteps(p, seed, replicate{true, seed}) {
+				switch {
+				case st.Command != KindBasins:
+					steps = append(steps, st)
+				case k == 0:
+					bas = append(bas, st)
+				}
+			}
+		}
+		steps = append(steps, bas...)
 	}
 	for i := range s.Landscapes {
-		steps = append(steps, s.landscapeStep(&s.Landscapes[i]))
+		l := &s.Landscapes[i]
+		if reps == nil {
+			steps = append(steps, s.landscapeStep(l))
+			continue
+		}
+		for _, seed := range reps {
+			steps = append(steps, s.landscapeStepOf(l, seed, replicate{true, seed}))
+		}
 	}
 	for i := range steps {
 		steps[i].Args = steps[i].render()
@@ -103,12 +180,16 @@ func (s *Study) Steps() []Step {
 	return steps
 }
 
+// seed is the seed of an entry's single run: its own, else the study's seed, else the one
+// seed of Seeds, else 1.
 func (s *Study) seed(own *uint64) uint64 {
 	switch {
 	case own != nil:
 		return *own
 	case s.Seed != nil:
 		return *s.Seed
+	case len(s.Seeds) == 1:
+		return s.Seeds[0]
 	}
 	return 1
 }
@@ -167,17 +248,35 @@ func gridTag(lr float64, b int) string {
 	return "lr" + fmtFloat(lr) + "-B" + strconv.Itoa(b)
 }
 
-func (s *Study) problemSteps(p *Problem) (steps []Step) {
-	seed := s.seed(p.Seed)
-	theta := thetaFile(p.Name)
+// problemSteps are the steps of problem p run with seed: the single run (rep off) or seed's
+// replicate, whose steps carry the replicate's suffix, Replicate and Base, except basins
+// (which the caller keeps once, with the study's seeds unless its table sets seeds).
+func (s *Study) problemSteps(p *Problem, seed uint64, rep replicate) (steps []Step) {
+	theta := thetaFileOf(p.Name, rep)
 	samp := sampling(p.Sampling)
 	newStep := func(kind, stem, title string) Step {
 		st := Step{ID: p.Name + "/" + stem, Entry: p.Name, Command: kind, JSON: filepath.Join(p.Name, stem+".json"),
 			Title: title, Seed: seed}
+		if rep.on && kind != KindBasins {
+			st.ID, st.JSON = st.ID+rep.suffix(), filepath.Join(p.Name, stem+rep.suffix()+".json")
+			st.Title += fmt.Sprintf(" (seed %d)", rep.seed)
+			st.Replicate, st.Base = rep.seed, p.Name+"/"+stem
+		}
 		if p.Grads == "" {
 			st.Spec, st.Theta = p.spec(), theta
 		}
 		return st
+	}
+	if rep.on && p.Basins != nil {
+		if _, own := p.Basins["seeds"]; !own {
+			defer func() {
+				for i := range steps {
+					if steps[i].Command == KindBasins {
+						steps[i].Basins.Seeds = basins.SeedList(slices.Clone(s.Seeds))
+					}
+				}
+			}()
+		}
 	}
 	if p.Grads == "" {
 		st := newStep(KindTrain, "train", fmt.Sprintf("%s: full-batch minimum θ*", p.Name))
@@ -256,7 +355,14 @@ func (p *Problem) verifySettings(lr float64, b int, m string, samp noise.Samplin
 	return set
 }
 
+// landscapeStep is the landscape's single run.
 func (s *Study) landscapeStep(l *Landscape) Step {
+	return s.landscapeStepOf(l, s.seed(l.Seed), replicate{})
+}
+
+// landscapeStepOf is the landscape's step with seed: the single run (rep off) or seed's
+// replicate.
+func (s *Study) landscapeStepOf(l *Landscape, seed uint64, rep replicate) Step {
 	ps, err := presetSettings(l)
 	if err != nil {
 		panic("study: " + err.Error()) // validated by Parse
@@ -269,7 +375,7 @@ func (s *Study) landscapeStep(l *Landscape) Step {
 		set.Batch = l.Batch[0]
 	}
 	set.Sampling = sampling(l.Sampling)
-	set.Seed = s.seed(l.Seed)
+	set.Seed = seed
 	set.NoSim = l.ExactOnly != nil && *l.ExactOnly
 	if len(l.Simulators) > 0 {
 		if err := set.Methods.Set(strings.Join(l.Simulators, ",")); err != nil {
@@ -290,9 +396,16 @@ func (s *Study) landscapeStep(l *Landscape) Step {
 	if l.SweepSteps != nil {
 		set.SweepTime = *l.SweepSteps
 	}
-	return Step{ID: l.Name + "/landscape", Entry: l.Name, Command: KindLandscape, JSON: filepath.Join(l.Name, "landscape.json"),
+	st := Step{ID: l.Name + "/landscape", Entry: l.Name, Command: KindLandscape, JSON: filepath.Join(l.Name, "landscape.json"),
 		Title: fmt.Sprintf("%s: the %s landscape", l.Name, l.Preset), LR: set.LR, Batch: set.Batch, Seed: set.Seed,
 		Landscape: &set, Preset: ps}
+	if rep.on {
+		st.Base = st.ID
+		st.ID, st.JSON = st.ID+rep.suffix(), filepath.Join(l.Name, "landscape"+rep.suffix()+".json")
+		st.Title += fmt.Sprintf(" (seed %d)", rep.seed)
+		st.Replicate = rep.seed
+	}
+	return st
 }
 
 // perDT converts a count of SGD steps into a count of SDE steps of size dt (rounded, at

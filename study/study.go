@@ -6,6 +6,8 @@
 // and each step's command line, rendered from its settings (commandline.go), reproduces it
 // for provenance. The runner (cmd/sgdprior) collects the outputs in a Results, which
 // Summarize turns into plain-language verdicts. The default study is embedded (Default).
+// A study with two or more seeds (Study.Seeds, `run --seeds`) runs every stochastic step
+// once per seed, and Summarize aggregates each verdict over the seeds (replicates.go).
 //
 // Conventions are those of every sgdprior command (docs/MATH.md §1): the objective is the
 // mean loss L(θ) = (1/N) Σ ℓ_i(θ) + (λ/2)‖θ‖², η is the learning rate of SGD on L, B the
@@ -35,6 +37,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/sgdprior/sgdprior/basins"
 	"github.com/sgdprior/sgdprior/data"
 	"github.com/sgdprior/sgdprior/field"
 	"github.com/sgdprior/sgdprior/landscape"
@@ -66,6 +69,15 @@ type Study struct {
 	// Seed is the random seed passed to every step (--seed); default 1. An entry's own seed
 	// overrides it.
 	Seed *uint64 `toml:"seed" json:"seed,omitempty"`
+	// Seeds are seed replicates (`sgdprior run --seeds`, Study.WithSeeds): with two or more
+	// seeds every stochastic step (train, score, verify, landscape, track, escape) runs once
+	// per seed (Steps) and Summarize aggregates each verdict over the seeds (Agreement). A
+	// basins table without its own seeds key then takes these (basins replicates over seeds
+	// itself, so it runs once). One seed is the same as seed = that seed. The rules:
+	// seeds and seed exclude each other (unless seeds = [seed]); a seed appears once; each is
+	// an integer ≥ 0; and with two or more seeds an entry may not set its own seed, which
+	// would make all of its replicates one run.
+	Seeds []uint64 `toml:"seeds" json:"seeds,omitempty"`
 	// Thresholds are the tolerances with which Summarize words the assumption checks.
 	Thresholds Thresholds `toml:"thresholds" json:"thresholds"`
 	// Problems are the models on data.
@@ -337,7 +349,7 @@ func Parse(text []byte, name, dir string) (*Study, error) {
 	return &s, nil
 }
 
-// checkSeeds refuses a negative seed (seed, holdout_seed), which the TOML decoder would
+// checkSeeds refuses a negative seed (seed, seeds, holdout_seed), which the TOML decoder would
 // wrap into a huge uint64: a seed is an integer ≥ 0, as --seed requires. (TOML integers
 // are int64, so the text is decoded a second time with signed seeds.)
 func checkSeeds(text []byte) error {
@@ -348,6 +360,7 @@ func checkSeeds(text []byte) error {
 	}
 	var raw struct {
 		Seed       *int64  `toml:"seed"`
+		Seeds      []int64 `toml:"seeds"`
 		Problems   []entry `toml:"problem"`
 		Landscapes []entry `toml:"landscape"`
 	}
@@ -362,6 +375,11 @@ func checkSeeds(text []byte) error {
 	}
 	if err := check("seed", raw.Seed); err != nil {
 		return err
+	}
+	for _, v := range raw.Seeds {
+		if err := check("seeds", &v); err != nil {
+			return err
+		}
 	}
 	for _, k := range []struct {
 		kind    string
@@ -392,6 +410,12 @@ func (s *Study) validate() error {
 	if _, err := s.entryNames(); err != nil {
 		return err
 	}
+	if err := s.validateSeeds(); err != nil {
+		if se, ok := err.(*entrySeedError); ok {
+			return fmt.Errorf("%s %q: seed is not allowed beside the study's seeds (%d seeds replicate every entry; its own seed would make them one run)", se.kind, se.name, len(s.Seeds))
+		}
+		return errors.New(field.As(err).TOML())
+	}
 	for i := range s.Problems {
 		p := &s.Problems[i]
 		if err := p.validate(); err != nil {
@@ -414,6 +438,74 @@ func (s *Study) validate() error {
 		}
 	}
 	return nil
+}
+
+// entrySeedError is an entry that sets its own seed in a study with two or more seeds.
+type entrySeedError struct{ kind, name string }
+
+func (e *entrySeedError) Error() string {
+	return fmt.Sprintf("%s %q sets its own seed", e.kind, e.name)
+}
+
+// validateSeeds checks Seeds against Seed and the entries' own seeds (the rules of
+// Study.Seeds): a *field.Error keyed "seeds", or an *entrySeedError.
+func (s *Study) validateSeeds() error {
+	if s.Seeds == nil {
+		return nil
+	}
+	if len(s.Seeds) == 0 {
+		return field.Errorf("seeds", "needs at least one seed")
+	}
+	for i, x := range s.Seeds {
+		if slices.Contains(s.Seeds[:i], x) {
+			return field.Errorf("seeds", "holds %d twice (each seed is one replicate)", x)
+		}
+	}
+	if s.Seed != nil && !(len(s.Seeds) == 1 && s.Seeds[0] == *s.Seed) {
+		return field.Errorf("seeds", "and seed exclude each other (seeds replaces seed; give one of them)")
+	}
+	if len(s.Seeds) < 2 {
+		return nil
+	}
+	for _, p := range s.Problems {
+		if p.Seed != nil {
+			return &entrySeedError{"problem", p.Name}
+		}
+		if _, own := p.Basins["seeds"]; p.Basins != nil && !own && len(s.Seeds) < basins.MinSeeds {
+			return field.Errorf("seeds", "gives problem %q's basins table (which has no seeds key) %d seeds, but basins needs ≥ %d: give %d or more, or set basins.seeds",
+				p.Name, len(s.Seeds), basins.MinSeeds, basins.MinSeeds)
+		}
+	}
+	for _, l := range s.Landscapes {
+		if l.Seed != nil {
+			return &entrySeedError{"landscape", l.Name}
+		}
+	}
+	return nil
+}
+
+// WithSeeds returns a copy of s replicated over seeds (`sgdprior run --seeds`): Seeds set to
+// seeds and Seed cleared (the flag replaces the study file's seed and seeds), validated
+// again. Its errors are *field.Error keyed "seeds", written for the command line by Flag
+// ("--seeds holds 3 twice"): an empty list, a duplicate seed, an entry with its own seed
+// while there are two or more seeds, or a study the seeds make invalid (a basins table
+// without its own seeds takes the study's, and basins needs at least basins.MinSeeds).
+func (s *Study) WithSeeds(seeds []uint64) (*Study, error) {
+	if len(seeds) == 0 {
+		return nil, field.Errorf("seeds", "needs at least one seed")
+	}
+	c := s.clone()
+	c.Seed, c.Seeds = nil, slices.Clone(seeds)
+	if err := c.validateSeeds(); err != nil {
+		if se, ok := err.(*entrySeedError); ok {
+			return nil, field.Errorf("seeds", "replicates every entry, but %s %q sets its own seed (remove it from the study file)", se.kind, se.name)
+		}
+		return nil, err
+	}
+	if err := c.validate(); err != nil {
+		return nil, field.Errorf("seeds", "makes the study invalid: %v", err)
+	}
+	return c, nil
 }
 
 func (t Thresholds) validate() error {
@@ -675,6 +767,7 @@ func (s *Study) applyQuick() *Study {
 // to values that are never modified in place).
 func (s *Study) clone() *Study {
 	c := *s
+	c.Seeds = slices.Clone(s.Seeds)
 	c.Problems = slices.Clone(s.Problems)
 	for i := range c.Problems {
 		c.Problems[i].Settings = c.Problems[i].Settings.clone()

@@ -70,6 +70,17 @@ type Verdict struct {
 	Where string `json:"where"`
 	// Short is the answer in a few words ("yes", "no", "exact least squares").
 	Short string `json:"short"`
+	// Value is the one number the verdict rests on, when it rests on one (the relative error
+	// of the matching prediction, the Jacobian asymmetry, the flat well's mass, …), and
+	// ValueName says which number that is. On the aggregate of a replicated verdict it is the
+	// mean over the seeds that have it, and the text states its spread.
+	Value     *Float `json:"value,omitempty"`
+	ValueName string `json:"value_name,omitempty"`
+	// Agreement and PerSeed are set on the aggregate of a replicated verdict (a study with
+	// two or more seeds, Summarize): how many seeds gave each status, and each seed's answer
+	// in the order of the study's seeds.
+	Agreement *Agreement    `json:"agreement,omitempty"`
+	PerSeed   []SeedVerdict `json:"per_seed,omitempty"`
 }
 
 // StepWarning is a warning of one step.
@@ -114,9 +125,10 @@ func FormatSE(x, se float64) string {
 	return Format(x) + " ± " + Format(se)
 }
 
-// Summarize reads the steps' outputs and words the verdicts. Outputs that cannot be read
-// give an Unknown verdict saying why; Summarize itself does not fail.
-func Summarize(r *Results) *Summary {
+// summarizeReplicate reads the steps' outputs and words the verdicts: the summary of a
+// study with at most one seed, or of one seed's replicate (Summarize). Outputs that cannot
+// be read give an Unknown verdict saying why; it does not fail.
+func summarizeReplicate(r *Results) *Summary {
 	th := r.Study.Thresholds.WithDefaults()
 	sum := &Summary{Thresholds: th, Warnings: []StepWarning{}, Multiplicity: studyMultiplicity(r)}
 	for _, p := range r.Study.Problems {
@@ -197,6 +209,7 @@ func trainVerdict(s *StepResult) Verdict {
 	if float64(o.Provenance.WeightDecay) > 0 {
 		wd = "weight decay λ = " + Format(float64(o.Provenance.WeightDecay))
 	}
+	v.setValue("‖∇L‖ at θ*", float64(o.GradNorm))
 	if o.Converged != nil && *o.Converged {
 		v.Status = Holds
 		v.Text = fmt.Sprintf("Yes: full-batch minimisation (%s) reached θ* with ‖∇L‖ = %s after %d iterations; loss %s.",

@@ -33,6 +33,7 @@ func summarizeLandscape(r *Results, l *Landscape, th Thresholds) EntrySummary {
 		}
 		if o.Current.OK() {
 			v := Verdict{Topic: TopicCurrent2D, Step: s.ID}
+			v.setValue("stationary current max|J|/max|μp|", float64(o.Current))
 			if float64(o.Current) > th.Current {
 				v.Status = Fails
 				v.Text = at + fmt.Sprintf("no. The stationary current is max|J|/max|μp| = %s (threshold %s): probability circulates, as it must when C and H do not commute, and no potential describes the stationary density.", Format(float64(o.Current)), Format(th.Current))
@@ -118,6 +119,7 @@ func flatVerdict(s *StepResult, o *landscape.Output, at string) Verdict {
 	// SGD decides when it was measured (landscape.CompareMasses' test).
 	list := desc + strings.Join(parts, "; ") + "."
 	if fw.MassSGD.OK() && sw.MassSGD.OK() {
+		v.setValue("SGD's mass in the flat well", float64(fw.MassSGD))
 		mt := landscape.CompareMasses(fw, sw)
 		test := massTestText(mt)
 		switch mt.Result {
@@ -136,6 +138,7 @@ func flatVerdict(s *StepResult, o *landscape.Output, at string) Verdict {
 		}
 		return v
 	}
+	v.setValue("the exact SDE density's mass in the flat well", float64(fw.MassExact))
 	switch {
 	case !fw.MassExact.OK() || !sw.MassExact.OK():
 		v.Status = Unknown
@@ -166,6 +169,9 @@ func varianceVerdict(s *StepResult, o *landscape.Output, at string) Verdict {
 	v := Verdict{Topic: TopicVariance, Step: s.ID, Status: Info}
 	va := o.Variance
 	sgd := formatList(jsonnum.Values(va.SGD))
+	if len(va.SGD) == 1 {
+		v.setValue("SGD's stationary variance", float64(va.SGD[0]))
+	}
 	if len(va.SGD) == 1 && len(va.SGDStderr) == 1 {
 		sgd = FormatSE(float64(va.SGD[0]), float64(va.SGDStderr[0]))
 	} else if len(va.SGDStderr) > 0 {

@@ -190,6 +190,7 @@ func networkEscapeVerdict(s *StepResult) Verdict {
 		parts = append(parts, fmt.Sprintf("%s %d/%d = %s (median escape step %s)", n, r.Escaped, st.Chains,
 			FormatSE(float64(r.EscapedFraction), float64(r.EscapedFractionStderr)), Format(float64(r.MedianEscapeStep))))
 	}
+	v.setValue("SGD's escaped fraction − isotropic noise's", float64(sgd.EscapedFraction)-float64(iso.EscapedFraction))
 	sLo, sHi := wilson(sgd.Escaped, st.Chains, escapeZ)
 	iLo, iHi := wilson(iso.Escaped, st.Chains, escapeZ)
 	head := fmt.Sprintf("From θ* (L = %s, λ_max = %s, ηλ_max = %s), a chain escapes when L exceeds L(θ*) + δ = %s within %d steps (checked every %d). Escaped fractions (± binomial SE): %s. ",

@@ -46,6 +46,7 @@ func scoreVerdicts(s *StepResult, th Thresholds) []Verdict {
 		def.Text += fmt.Sprintf(" θ* is a critical point to round-off (‖∇L‖ = %s ≤ floor %s): there the implicit part of the note's prior score is exactly 0, as at every critical point, so the note's vector is the explicit prior −N∇r alone; what carries information is its Jacobian (the seed precision).",
 			Format(float64(o.GradNorm)), Format(float64(o.Diagnostics.RoundoffFloor)))
 	}
+	def.setValue("numerical rank of C_B", rank)
 	out = append(out, def)
 
 	// Zero current.
@@ -67,6 +68,7 @@ func scoreVerdicts(s *StepResult, th Thresholds) []Verdict {
 	}
 	switch {
 	case asymNote.OK():
+		cur.setValue("Jacobian asymmetry of the note's score field", float64(asymNote))
 		a := fmt.Sprintf("the Jacobian asymmetry ‖J − Jᵀ‖/‖J‖ of the note's score field, the direct measure of a non-gradient field, is %s (threshold %s)", FormatSE(float64(asymNote), float64(asymSE)), Format(th.Asymmetry))
 		switch side := thresholdSide(float64(asymNote), float64(asymSE), th.Asymmetry); {
 		case ladderDisagrees(ladderAsym, th.Asymmetry):
@@ -85,6 +87,7 @@ func scoreVerdicts(s *StepResult, th Thresholds) []Verdict {
 	case commutator.OK():
 		// Without the asymmetry only the cause is measured: at a critical point the seed
 		// field's Jacobian is ∝ C_B⁻¹H, non-symmetric exactly when C and H do not commute.
+		cur.setValue("commutator ‖CH − HC‖/(‖C‖‖H‖)", float64(commutator))
 		c := fmt.Sprintf("the Jacobian asymmetry was not computed; the commutator ‖CH − HC‖/(‖C‖‖H‖) = %s (threshold %s), the cause of an asymmetry, decides instead", Format(float64(commutator)), Format(th.Commutator))
 		if float64(commutator) > th.Commutator {
 			cur.Status = Fails
@@ -120,6 +123,7 @@ func scoreVerdicts(s *StepResult, th Thresholds) []Verdict {
 			break
 		}
 		se := Float(jsonnum.Get(dg.DivergenceShiftSE)) // standard error of the estimate of ∇·C (NaN: none reported)
+		dif.setValue("‖s_gen − s_st‖ relative to the stationary score", rel)
 		text := fmt.Sprintf("the note's stationary score 2D⁻¹μ vanishes at θ*, but the general score D⁻¹(2μ − ∇·D) does not: ‖s_gen − s_st‖ = %s against a typical stationary score of %s there (√tr Σ⁻¹ of the continuous-Lyapunov Gaussian over the %d directions of the table), a ratio of %s (threshold %s; computed by the study from score's output%s).",
 			Format(diff), Format(scale), k, FormatSE(rel, float64(se)), Format(th.Divergence), divergenceSEText(se))
 		switch thresholdSide(rel, float64(se), th.Divergence) {
@@ -139,6 +143,7 @@ func scoreVerdicts(s *StepResult, th Thresholds) []Verdict {
 	default:
 		se := Float(jsonnum.Get(dg.DivergenceRatioSE))
 		val := FormatSE(r, float64(se))
+		dif.setValue("divergence ratio (change of the stationary score)", r)
 		switch thresholdSide(r, float64(se), th.Divergence) {
 		case 1:
 			dif.Status = Fails
@@ -190,6 +195,7 @@ func scoreVerdicts(s *StepResult, th Thresholds) []Verdict {
 	switch {
 	case len(exact) > 0:
 		worst, _ := worstOf(exact)
+		gau.setValue("largest |exact excess kurtosis|", worst)
 		check := ""
 		if len(kurt) > 0 {
 			check = fmt.Sprintf(" (The sampled estimates %s, bootstrap standard errors %s, are a check.)", formatList(kurt), formatList(finiteValues(kse)))
@@ -205,6 +211,7 @@ func scoreVerdicts(s *StepResult, th Thresholds) []Verdict {
 		}
 	case len(kurt) > 0:
 		worst, i := worstOf(kurt)
+		gau.setValue("largest |sampled excess kurtosis|", worst)
 		se := math.NaN()
 		if i < len(kse) {
 			se = kse[i]
@@ -228,6 +235,7 @@ func scoreVerdicts(s *StepResult, th Thresholds) []Verdict {
 
 	// Rank.
 	rk := Verdict{Topic: TopicRank, Step: s.ID}
+	rk.setValue("numerical rank of C_B", rank)
 	switch {
 	case rank >= d:
 		rk.Status = Holds

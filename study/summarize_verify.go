@@ -38,6 +38,7 @@ func verifyVerdict(s *StepResult, mult *Multiplicity) Verdict {
 	head := fmt.Sprintf("%s (%s; %d chains, %d samples kept in all; %s): ", simulatorLabel(sim), gridText(s.LR, s.Batch),
 		o.Chains, o.Samples, conv)
 	var yes, no, undecided, yesNames, undecidedNames []string
+	firstHolds := "" // the first prediction that holds: the verdict's value is its relative error
 	alpha := 0.0
 	for _, name := range PredictionNames(o.Predictions) {
 		p := o.Predictions[name]
@@ -56,6 +57,9 @@ func verifyVerdict(s *StepResult, mult *Multiplicity) Verdict {
 		}
 		switch verdict {
 		case verify.VerdictHolds:
+			if firstHolds == "" {
+				firstHolds = name
+			}
 			yes = append(yes, desc)
 			yesNames = append(yesNames, PredictionLabel(name))
 		case verify.VerdictFails:
@@ -101,6 +105,7 @@ func verifyVerdict(s *StepResult, mult *Multiplicity) Verdict {
 	case len(yes) > 0:
 		v.Status = Holds
 		v.Short = strings.Join(yesNames, ", ")
+		v.setValue("relative error of "+PredictionLabel(firstHolds), float64(o.Predictions[firstHolds].Effect.RelError))
 	case len(undecidedNames) > 0:
 		v.Status = Inconclusive
 		v.Short = "inconclusive: " + strings.Join(undecidedNames, ", ") + " undecided"
