@@ -53,6 +53,7 @@ type Step struct {
 	LR        float64 `json:"lr,omitempty"`
 	Batch     int     `json:"batch,omitempty"`
 	Simulator string  `json:"simulator,omitempty"`
+	Replicate uint64  `json:"replicate,omitempty"` // the seed of a replicated step (a study with ≥ 2 seeds); 0 otherwise
 
 	// The typed settings (not in results.json, which holds Args instead).
 	Spec  *problem.Spec `json:"-"` // train, score and verify on a model
