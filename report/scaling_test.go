@@ -143,8 +143,11 @@ func TestScalingPart(t *testing.T) {
 	}
 	// The per-step parts are the first seed's: the prediction table has one row per point.
 	pr := tabs["p-predictions"]
-	if pr == nil || len(pr.Rows) != 2 || !strings.Contains(pr.Caption, "Drawn for seed 1 only, the first of the 3 seeds") {
-		t.Errorf("prediction table %+v", pr)
+	if pr == nil {
+		t.Fatal("no prediction table")
+	}
+	if len(pr.Rows) != 2 || !strings.Contains(pr.Caption, "Drawn for seed 1 only, the first of the 3 seeds") {
+		t.Errorf("prediction table: %d rows (want 2), caption %q", len(pr.Rows), pr.Caption)
 	}
 	if f := figs["p-ratios-lr0.4-B10"]; f == nil || !strings.Contains(f.Caption, "Drawn for seed 1 only") {
 		t.Errorf("ratio figure %v", f)

@@ -271,7 +271,7 @@ func simulatorScaling(steps []*StepResult, m string) *SimulatorScaling {
 			for q, n := range ss.Predictions {
 				predTot[q][i] = predictedTotal(o, n)
 				for j := 0; j < ss.Directions; j++ {
-					predDir[q][j][i] = predictedDirection(o.Directions[j], n)
+					predDir[q][j][i] = predictedDirection(o, j, n)
 				}
 			}
 		}
@@ -307,11 +307,29 @@ func simulatorScaling(steps []*StepResult, m string) *SimulatorScaling {
 func ratio(k pointKey) float64 { return k.lr / float64(k.batch) }
 
 func distinctRatios(keys []pointKey) int {
-	seen := map[float64]bool{}
-	for _, k := range keys {
-		seen[ratio(k)] = true
+	xs := make([]float64, len(keys))
+	for i, k := range keys {
+		xs[i] = ratio(k)
 	}
-	return len(seen)
+	return countDistinct(xs)
+}
+
+// sameRatio is the relative difference below which two ratios η/B count as one: 0.05/16 and
+// 0.2/64 may differ in their last bits.
+const sameRatio = 1e-12
+
+// countDistinct is the number of distinct values of xs, values within a relative sameRatio
+// of the previous one (in increasing order) counting as one.
+func countDistinct(xs []float64) int {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	n := 0
+	for i, x := range s {
+		if i == 0 || x-s[i-1] > sameRatio*math.Abs(x) {
+			n++
+		}
+	}
+	return n
 }
 
 // measuredTotal is the total measured stationary variance of a verify run, the trace of its
@@ -348,20 +366,26 @@ func predictedTotal(o *verify.Report, n string) float64 {
 		return math.NaN()
 	}
 	sum := 0.0
-	for _, d := range o.Directions {
-		sum += predictedDirection(d, n)
+	for j := range o.Directions {
+		sum += predictedDirection(o, j, n)
 	}
 	return sum
 }
 
-// predictedDirection is prediction n's variance along a comparison direction: the measured
-// variance over verify's ratio (measured/predicted), v̂_j/ratio_j; NaN when either is missing.
-func predictedDirection(d verify.Direction, n string) float64 {
-	r, ok := d.Ratio[n]
+// predictedDirection is prediction n's variance along comparison direction j: the diagonal
+// entry of its covariance when that is inline in the comparison basis (a top-k basis),
+// otherwise the measured variance over verify's ratio (measured/predicted), v̂_j/ratio_j
+// (a full basis writes the matrices in the parameter basis); NaN when neither is there.
+func predictedDirection(o *verify.Report, j int, n string) float64 {
+	if p, ok := o.Predictions[n]; ok && o.Basis != "full" && p.Cov != nil && p.Cov.File == "" &&
+		len(p.Cov.Rows) == len(o.Directions) && len(p.Cov.Rows[j]) == len(o.Directions) {
+		return float64(p.Cov.Rows[j][j])
+	}
+	r, ok := o.Directions[j].Ratio[n]
 	if !ok {
 		return math.NaN()
 	}
-	return float64(d.Var) / float64(r)
+	return float64(o.Directions[j].Var) / float64(r)
 }
 
 // matrixTrace is the trace of an inline square matrix; false when m is absent or a file.
@@ -452,17 +476,16 @@ func fitSlope(series, quantity string, pts []ScalingPoint, val func(pt *ScalingP
 func slopeOf(series, quantity string, xs, ys []float64, prediction bool) ScalingSlope {
 	nan := Float(math.NaN())
 	s := ScalingSlope{Series: series, Quantity: quantity, Slope: nan, Intercept: nan, SE: nan, CILow: nan, CIHigh: nan, MaxResidual: nan}
-	var lx, ly []float64
-	seen := map[float64]bool{}
+	var kept, lx, ly []float64
 	for i := range xs {
 		if !(xs[i] > 0) || !(ys[i] > 0) || math.IsInf(xs[i], 0) || math.IsInf(ys[i], 0) {
 			s.LeftOut++
 			continue
 		}
+		kept = append(kept, xs[i])
 		lx, ly = append(lx, math.Log(xs[i])), append(ly, math.Log(ys[i]))
-		seen[xs[i]] = true
 	}
-	s.N, s.Ratios = len(lx), len(seen)
+	s.N, s.Ratios = len(lx), countDistinct(kept)
 	if s.Ratios < 2 {
 		s.Note = fmt.Sprintf("no slope: %d distinct η/B with a finite positive value (need 2)", s.Ratios)
 		return s

@@ -252,6 +252,15 @@ func TestScalingLeftOut(t *testing.T) {
 	if s.LeftOut != 2 || s.N != 2 || s.Ratios != 1 || !math.IsNaN(float64(s.Slope)) || s.Note == "" {
 		t.Errorf("%+v", s)
 	}
+	// Ratios equal up to their last bits count as one.
+	if n := countDistinct([]float64{0.05 / 16, 0.2 / 64, 0.003125 * (1 + 1e-15), 0.004}); n != 2 {
+		t.Errorf("countDistinct: %d, want 2", n)
+	}
+	// Measured values are never "exact", even on a power law; their interval collapses.
+	s = slopeOf("total", "measured", []float64{0.01, 0.02, 0.04}, []float64{1, 2, 4}, false)
+	if s.Exact || !closeRel(float64(s.Slope), 1, 1e-12) || !(float64(s.CIHigh-s.CILow) < 1e-10) {
+		t.Errorf("measured on a power law: %+v", s)
+	}
 	s = slopeOf("total", "seed", []float64{0.01, 0.02, 0.04}, []float64{1, 2.5, 3}, true)
 	if s.Exact || math.IsNaN(float64(s.CILow)) || s.N != 3 {
 		t.Errorf("a prediction off a power law: %+v", s)
@@ -290,5 +299,44 @@ func TestScalingNetwork(t *testing.T) {
 	}
 	if s := ns.Slopes[0]; s.Quantity != "lambda_max" || s.N != 6 || s.Ratios != 2 {
 		t.Errorf("slope %+v", s)
+	}
+}
+
+// TestScalingPredictedValues: a top-k basis reads the prediction's per-direction variance from
+// its inline covariance (even where the measured variance is 0, which leaves no ratio to
+// invert); a full basis divides the measured variance by the ratio; a covariance in a .npy
+// file leaves the traces to the directions.
+func TestScalingPredictedValues(t *testing.T) {
+	o := &verify.Report{Basis: "hessian-top-k",
+		Directions:  []verify.Direction{{Var: 0, VarSE: 0.1, Ratio: map[string]jsonnum.Float{"seed": 0}}, {Var: 3, VarSE: 0.2, Ratio: map[string]jsonnum.Float{"seed": 1.5}}},
+		Predictions: map[string]verify.PredResult{"seed": {Cov: &jsonnum.Matrix{Rows: [][]jsonnum.Float{{0.5, 0.1}, {0.1, 2}}}}}}
+	if v := predictedDirection(o, 0, "seed"); v != 0.5 {
+		t.Errorf("top-k direction 1: %g, want 0.5", v)
+	}
+	if v := predictedTotal(o, "seed"); v != 2.5 {
+		t.Errorf("top-k total: %g, want 2.5", v)
+	}
+	o.Basis = "full"
+	if v := predictedDirection(o, 1, "seed"); v != 2 {
+		t.Errorf("full direction 2: %g, want 3/1.5", v)
+	}
+	if v := predictedDirection(o, 0, "none"); !math.IsNaN(v) {
+		t.Errorf("a missing prediction: %g", v)
+	}
+	o.Predictions["seed"] = verify.PredResult{Cov: &jsonnum.Matrix{File: "pred-seed.npy"}}
+	if v := predictedTotal(o, "seed"); !math.IsNaN(v) { // 0/0 along direction 1
+		t.Errorf("total from the directions with a 0/0: %g", v)
+	}
+	o.Directions[0] = verify.Direction{Var: 1, VarSE: 0.1, Ratio: map[string]jsonnum.Float{"seed": 4}}
+	if v := predictedTotal(o, "seed"); v != 2.25 {
+		t.Errorf("total from the directions: %g, want 1/4 + 3/1.5", v)
+	}
+	o.Cov = &jsonnum.Matrix{File: "cov.npy"}
+	if tot, se := measuredTotal(o); tot != 4 || !closeRel(se, math.Hypot(0.1, 0.2), 1e-15) {
+		t.Errorf("measured total %g ± %g, want 4 ± %g", tot, se, math.Hypot(0.1, 0.2))
+	}
+	o.Cov = &jsonnum.Matrix{Rows: [][]jsonnum.Float{{1.5, 0}, {0, 2.75}}}
+	if tot, _ := measuredTotal(o); tot != 4.25 {
+		t.Errorf("measured total from the inline covariance %g, want 4.25", tot)
 	}
 }
