@@ -167,18 +167,14 @@ pre.cmd { white-space: pre-wrap; word-break: break-all; font-size: 0.8em; backgr
 {{else}}<li>No verdicts: the steps produced no readable output.</li>
 {{end}}</ul>
 {{if .Figures}}<h3>Figures</h3>{{end}}
-{{range .Figures}}<figure id="{{anchor "fig-" .Name}}" data-figure="{{.Name}}">
-{{svg .}}
-<figcaption><strong>{{.Title}}.</strong> {{.Caption}} Files: <a href="{{figfile . "svg"}}">SVG</a>, <a href="{{figfile . "png"}}">PNG</a>.</figcaption>
-</figure>
-{{end}}
-{{range .Tables}}<h3 id="{{anchor "table-" .Name}}">{{.Title}}</h3>
-<p class="note">{{.Caption}} CSV: <a href="{{csvfile .}}">{{csvfile .}}</a>.</p>
-<div class="scroll"><table data-table="{{.Name}}">
-<tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr>
-{{range .Rows}}<tr>{{range .}}<td{{if .Class}} class="{{.Class}}"{{end}}>{{.Text}}</td>{{end}}</tr>
-{{end}}</table></div>
-{{end}}
+{{range .Figures}}{{template "figure" .}}{{end}}
+{{range .Tables}}{{template "table" .}}{{end}}
+{{if .Scaling}}<div class="scaling" id="{{anchor "scaling-" .Name}}">{{with .Scaling}}
+<h3>Scaling with η/B</h3>
+<p class="note">How the stationary variance (and, on a real network, the sharpness and test error of SGD's minima) changes with η/B over the grid, beside each prediction, with the fitted log-log slopes.</p>
+{{range .Figures}}{{template "figure" .}}{{end}}
+{{range .Tables}}{{template "table" .}}{{end}}
+{{end}}</div>{{end}}
 {{if .Missing}}<h3>Not shown</h3><ul>{{range .Missing}}<li class="missing">{{.}}</li>{{end}}</ul>{{end}}
 <h3>Steps</h3>
 {{range .Steps}}<pre class="cmd">{{.CommandLine}}</pre>{{end}}
@@ -203,7 +199,17 @@ figures {{range $i, $f := .Figures}}{{if $i}}, {{end}}<a href="{{figfile $f "svg
 </main>
 </body>
 </html>
-`))
+{{define "figure"}}<figure id="{{anchor "fig-" .Name}}" data-figure="{{.Name}}">
+{{svg .}}
+<figcaption><strong>{{.Title}}.</strong> {{.Caption}} Files: <a href="{{figfile . "svg"}}">SVG</a>, <a href="{{figfile . "png"}}">PNG</a>.</figcaption>
+</figure>
+{{end}}{{define "table"}}<h3 id="{{anchor "table-" .Name}}">{{.Title}}</h3>
+<p class="note">{{.Caption}} CSV: <a href="{{csvfile .}}">{{csvfile .}}</a>.</p>
+<div class="scroll"><table data-table="{{.Name}}">
+<tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr>
+{{range .Rows}}<tr>{{range .}}<td{{if .Class}} class="{{.Class}}"{{end}}>{{.Text}}</td>{{end}}</tr>
+{{end}}</table></div>
+{{end}}`))
 
 func renderHTML(res *study.Results, entries []*entry, rep *Report) ([]byte, error) {
 	title := res.Study.Title

@@ -12,11 +12,11 @@ import (
 	"github.com/sgdprior/sgdprior/track"
 )
 
-// networkParts adds the figures and tables of a problem's real-network steps (track,
-// basins, escape) to e.
-func networkParts(name string, e *entry) error {
+// networkParts adds the figures and tables of a problem's real-network steps among steps
+// (track, basins, escape) to e.
+func networkParts(name string, e *entry, steps []*study.StepResult) error {
 	var tracks []*track.Output
-	for _, s := range e.Steps {
+	for _, s := range steps {
 		switch s.Command {
 		case study.KindTrack:
 			o, err := s.Track()

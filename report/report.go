@@ -37,6 +37,8 @@ type entry struct {
 	Steps                   []*study.StepResult
 	// Missing lists what could not be shown, and why.
 	Missing []string
+	// Scaling is the problem's "Scaling with η/B" part (nil without one).
+	Scaling *scalingPart
 }
 
 // Build renders res. It reads only res: every number comes from the steps' outputs or the
@@ -75,6 +77,10 @@ func Build(res *study.Results) (*Report, error) {
 	for _, e := range entries {
 		rep.Figures = append(rep.Figures, e.Figures...)
 		rep.Tables = append(rep.Tables, e.Tables...)
+		if e.Scaling != nil {
+			rep.Figures = append(rep.Figures, e.Scaling.Figures...)
+			rep.Tables = append(rep.Tables, e.Scaling.Tables...)
+		}
 	}
 	rep.Tables = append(rep.Tables, summaryTables(res)...)
 	html, err := renderHTML(res, entries, rep)
@@ -154,9 +160,11 @@ func problemEntry(res *study.Results, p *study.Problem, sum *study.EntrySummary)
 	if sum != nil {
 		e.Verdicts = sum.Verdicts
 	}
+	// With seed replicates the per-step parts are drawn for the first seed only (firstSeed).
+	shown, seedNote := firstSeed(e.Steps)
 	var scores []*study.StepResult
 	var verifies []*study.StepResult
-	for _, s := range e.Steps {
+	for _, s := range shown {
 		switch s.Command {
 		case study.KindScore:
 			scores = append(scores, s)
@@ -244,8 +252,16 @@ func problemEntry(res *study.Results, p *study.Problem, sum *study.EntrySummary)
 	if len(verifies) > 0 {
 		e.Tables = append(e.Tables, predictionTable(p.Name+"-predictions", verifies))
 	}
-	if err := networkParts(p.Name, e); err != nil {
+	if err := networkParts(p.Name, e, shown); err != nil {
 		return nil, err
+	}
+	captionNote(seedNote, e.Figures, e.Tables)
+	if se := scalingEntry(res, p.Name); se != nil {
+		part, err := scalingParts(p.Name, se)
+		if err != nil {
+			return nil, err
+		}
+		e.Scaling = part
 	}
 	return e, nil
 }
@@ -255,7 +271,9 @@ func landscapeEntry(res *study.Results, l *study.Landscape, sum *study.EntrySumm
 	if sum != nil {
 		e.Verdicts = sum.Verdicts
 	}
-	for _, s := range e.Steps {
+	shown, seedNote := firstSeed(e.Steps)
+	defer func() { captionNote(seedNote, e.Figures, e.Tables) }()
+	for _, s := range shown {
 		if s.Command != study.KindLandscape {
 			continue
 		}

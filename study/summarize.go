@@ -26,6 +26,8 @@ type Summary struct {
 	Warnings []StepWarning `json:"warnings"`
 	// Multiplicity is the family-wise correction of the covariance verdicts (MATH.md §7.3).
 	Multiplicity *Multiplicity `json:"multiplicity,omitempty"`
+	// Scaling is each problem's measured and predicted quantities against η/B (Scaling).
+	Scaling []ScalingEntry `json:"scaling,omitempty"`
 }
 
 // EntrySummary holds the verdicts on one problem or landscape.
