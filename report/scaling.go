@@ -198,26 +198,27 @@ func scalingPointTable(name string, se *study.ScalingEntry) *Table {
 }
 
 // firstSeed returns the steps the per-step figures and tables are drawn from: when the
-// study is replicated (some step has Replicate ≠ 0), those of the first seed (the first
+// study is replicated (some step has a Base ID), those of the first seed (the first
 // replicated step's) and the unreplicated ones, with a sentence for the captions; else every
 // step and "".
 func firstSeed(steps []*study.StepResult) ([]*study.StepResult, string) {
 	var first uint64
+	found := false
 	seeds := map[uint64]bool{}
 	for _, s := range steps {
-		if s.Replicate != 0 {
-			if first == 0 {
-				first = s.Replicate
+		if s.Base != "" {
+			if !found {
+				first, found = s.Replicate, true
 			}
 			seeds[s.Replicate] = true
 		}
 	}
-	if first == 0 {
+	if !found {
 		return steps, ""
 	}
 	var out []*study.StepResult
 	for _, s := range steps {
-		if s.Replicate == 0 || s.Replicate == first {
+		if s.Base == "" || s.Replicate == first {
 			out = append(out, s)
 		}
 	}

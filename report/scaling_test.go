@@ -44,7 +44,8 @@ func scalingFixture(lrs []float64) *study.Results {
 	for _, lr := range lrs {
 		for seed := uint64(1); seed <= 3; seed++ {
 			stem := fmt.Sprintf("verify-lr%g-B10-sgd-seed%d", lr, seed)
-			add(study.Step{ID: "p/" + stem, Entry: "p", Command: study.KindVerify, JSON: "p/" + stem + ".json", LR: lr, Batch: 10, Simulator: "sgd", Replicate: seed},
+			add(study.Step{ID: "p/" + stem, Entry: "p", Command: study.KindVerify, JSON: "p/" + stem + ".json", LR: lr, Batch: 10, Simulator: "sgd", Replicate: seed,
+				Base: fmt.Sprintf("p/verify-lr%g-B10-sgd", lr)},
 				scalingVerify(lr, 10, seed))
 		}
 	}

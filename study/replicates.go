@@ -67,7 +67,16 @@ func (v *Verdict) setValue(name string, x float64) {
 // "fails" in the aggregate needs a false one in the first seed's family, whose probability
 // Holm's correction bounds by α. The summary's Multiplicity holds every replicate's
 // adjusted p-values, with Tests the size of the largest family.
+//
+// The summary's Scaling is each problem's quantities against η/B (Scaling), over every seed.
 func Summarize(r *Results) *Summary {
+	sum := summarizeSeeds(r)
+	sum.Scaling = Scaling(r)
+	return sum
+}
+
+// summarizeSeeds is Summarize without the scaling.
+func summarizeSeeds(r *Results) *Summary {
 	seeds := r.Study.Replicates()
 	if seeds == nil {
 		return summarizeReplicate(r)

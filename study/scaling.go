@@ -171,8 +171,8 @@ func containsString(xs []string, x string) bool {
 	return false
 }
 
-// replicate is one decoded verify step.
-type replicate struct {
+// verifyReplicate is one decoded verify step.
+type verifyReplicate struct {
 	seed uint64
 	rep  *verify.Report
 }
@@ -186,14 +186,14 @@ type pointKey struct {
 // than two distinct η/B.
 func simulatorScaling(steps []*StepResult, m string) *SimulatorScaling {
 	ss := &SimulatorScaling{Simulator: m, SE: SEOverChains}
-	groups := map[pointKey][]replicate{}
+	groups := map[pointKey][]verifyReplicate{}
 	var keys []pointKey
 	replicated := false
 	for _, s := range steps {
 		if s.Command != KindVerify || s.Simulator != m {
 			continue
 		}
-		if s.Replicate != 0 {
+		if s.Base != "" {
 			replicated = true
 		}
 		o, err := s.Verify()
@@ -205,7 +205,7 @@ func simulatorScaling(steps []*StepResult, m string) *SimulatorScaling {
 		if _, ok := groups[k]; !ok {
 			keys = append(keys, k)
 		}
-		groups[k] = append(groups[k], replicate{s.Replicate, o})
+		groups[k] = append(groups[k], verifyReplicate{s.Replicate, o})
 	}
 	if distinctRatios(keys) < 2 {
 		return nil

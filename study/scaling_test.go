@@ -135,6 +135,9 @@ func scalingResults(seeds []uint64, lrs []float64) *Results {
 				id += fmt.Sprintf("-seed%d", s)
 			}
 			st := Step{ID: id, Entry: "p", Command: KindVerify, LR: lr, Batch: 10, Simulator: "sgd", Replicate: s}
+			if s != 0 {
+				st.Base = fmt.Sprintf("p/verify-lr%g-B10-sgd", lr)
+			}
 			r.Steps = append(r.Steps, StepResult{Step: st, Output: scalingReport(lr, 10, vars, se, pred)})
 		}
 	}

@@ -84,6 +84,9 @@ type Study struct {
 	Problems []Problem `toml:"problem" json:"problems"`
 	// Landscapes are the 1-D and 2-D landscape studies.
 	Landscapes []Landscape `toml:"landscape" json:"landscapes"`
+	// Slurm are the resources of each task under `run --executor slurm` (its --slurm-*
+	// flags override them); they do not change any result.
+	Slurm *Slurm `toml:"slurm" json:"slurm,omitempty"`
 }
 
 // Thresholds are the tolerances for the plain-language assumption checks. They are not
@@ -405,6 +408,9 @@ func (s *Study) validate() error {
 		return errors.New("the study has no [[problem]] and no [[landscape]]")
 	}
 	if err := s.Thresholds.validate(); err != nil {
+		return err
+	}
+	if err := s.Slurm.validate(); err != nil {
 		return err
 	}
 	if _, err := s.entryNames(); err != nil {

@@ -238,7 +238,8 @@ func (m *Manifest) FoldTaskRecords(dir string, steps []Step) (int, error) {
 	return found, nil
 }
 
-// Study parses the plan's study again, as the run that wrote the plan did.
+// Study parses the plan's study again, as the run that wrote the plan did: its quick tables
+// applied when Quick, its seeds replaced by Seeds when set.
 func (p *Plan) Study() (*Study, error) {
 	s, err := Parse([]byte(p.Source), p.StudyFile, p.Dir)
 	if err != nil {
@@ -249,5 +250,40 @@ func (p *Plan) Study() (*Study, error) {
 			return nil, &FileError{File: p.StudyFile, Msg: err.Error()}
 		}
 	}
+	if len(p.Seeds) > 0 {
+		// A *field.Error keyed "seeds": the command line's --seeds.
+		return s.WithSeeds(p.Seeds)
+	}
 	return s, nil
+}
+
+// Slurm is a study's [slurm] table: what each task of `run --executor slurm` asks the
+// scheduler for. Zero values leave the defaults (run's --slurm-* flags say which).
+type Slurm struct {
+	// Partition is sbatch's --partition; "" is the cluster's default partition.
+	Partition string `toml:"partition" json:"partition,omitempty"`
+	// Time is each task's time limit in minutes.
+	Time int `toml:"time" json:"time,omitempty"`
+	// Mem is each task's memory in MB; 0 estimates it from the largest step of a level.
+	Mem int `toml:"mem" json:"mem,omitempty"`
+	// CPUs is each task's --cpus-per-task.
+	CPUs int `toml:"cpus" json:"cpus,omitempty"`
+}
+
+// validate checks the table (nil is valid).
+func (s *Slurm) validate() error {
+	if s == nil {
+		return nil
+	}
+	switch {
+	case s.Time < 0:
+		return fmt.Errorf("slurm.time: %d, want minutes > 0", s.Time)
+	case s.Mem < 0:
+		return fmt.Errorf("slurm.mem: %d, want MB > 0", s.Mem)
+	case s.CPUs < 0:
+		return fmt.Errorf("slurm.cpus: %d, want at least 1", s.CPUs)
+	case strings.ContainsAny(s.Partition, " \t\n,'\"\\"):
+		return fmt.Errorf("slurm.partition: %q is not a partition name", s.Partition)
+	}
+	return nil
 }

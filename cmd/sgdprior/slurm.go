@@ -40,6 +40,25 @@ func (s *slurmSettings) bindFlags(fs *flag.FlagSet) {
 	fs.IntVar(&s.cpus, "slurm-cpus", 0, fmt.Sprintf("slurm: CPUs of each task (default %d; a step's results do not depend on it)", defaultSlurmCPUs))
 }
 
+// fill takes the study's [slurm] keys for the flags not given.
+func (s *slurmSettings) fill(keys *study.Slurm) {
+	if keys == nil {
+		return
+	}
+	if s.partition == "" {
+		s.partition = keys.Partition
+	}
+	if s.minutes == 0 {
+		s.minutes = keys.Time
+	}
+	if s.memMB == 0 {
+		s.memMB = keys.Mem
+	}
+	if s.cpus == 0 {
+		s.cpus = keys.CPUs
+	}
+}
+
 func (s *slurmSettings) validate() error {
 	switch {
 	case s.minutes < 0:
@@ -82,7 +101,8 @@ func slurmClient() *slurm.Client { return &slurm.Client{} }
 // failed task's dependents are cancelled, not left pending). It reports whether it
 // submitted anything; unless --no-wait it waits for the arrays and checks that every task
 // recorded its step as finished, else it lists the failed tasks with their logs.
-func (r *studyRun) runSlurm(ctx context.Context, e *env, xs *executorSettings) (bool, error) {
+func (r *studyRun) runSlurm(ctx context.Context, e *env, xs *executorSettings, keys *study.Slurm) (bool, error) {
+	xs.slurm.fill(keys)
 	if err := r.writePlan(e, xs); err != nil {
 		return false, err
 	}

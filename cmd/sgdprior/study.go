@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/sgdprior/sgdprior/basins"
 	"github.com/sgdprior/sgdprior/internal/atomicfile"
 	"github.com/sgdprior/sgdprior/report"
 	"github.com/sgdprior/sgdprior/study"
@@ -29,7 +30,7 @@ func init() {
 	})
 }
 
-const runSynopsis = "[--config study.toml] [--quick] [--out DIR] [--executor local|slurm|plan] [--jobs N] [--no-wait] [--print-default]"
+const runSynopsis = "[--config study.toml] [--quick] [--seeds S1,S2,…] [--out DIR] [--executor local|slurm|plan] [--jobs N] [--no-wait] [--print-default]"
 
 // runStudy is the main job: it expands a study file into typed steps (train, score,
 // verify, landscape, …), has an executor run the ones not finished before (each by calling
@@ -46,6 +47,8 @@ func runStudy(ctx context.Context, e *env, args []string) error {
 	out := fs.String("out", "sgdprior-report", "output directory: report.html, results.json, figures/, tables/, and each step's files")
 	resume := fs.Bool("resume", false, "continue an interrupted or failed run in --out (a rerun into the same --out does so too; this flag also refuses a directory with no run to resume)")
 	printDefault := fs.Bool("print-default", false, "print the embedded default study file (a template for your own) and exit")
+	var seeds basins.SeedList
+	fs.Var(&seeds, "seeds", "comma-separated seeds: replicate every stochastic step once per seed (replaces the study's seed and seeds), and aggregate each verdict over them")
 	var xs executorSettings
 	xs.bindFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -62,7 +65,7 @@ func runStudy(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	plan := &study.Plan{StudyFile: study.DefaultName, Source: string(study.DefaultSource()), Quick: *quick,
-		CommandLine: e.cmdline, Executor: xs.name}
+		Seeds: seeds, CommandLine: e.cmdline, Executor: xs.name}
 	if *config != "" {
 		text, err := os.ReadFile(*config)
 		if err != nil {
@@ -76,7 +79,7 @@ func runStudy(ctx context.Context, e *env, args []string) error {
 	}
 	s, err := plan.Study()
 	if err != nil {
-		return err
+		return flagError(err)
 	}
 	steps := s.Steps()
 	r := &studyRun{out: *out, steps: steps, needs: study.Needs(steps), plan: plan,
@@ -98,7 +101,7 @@ func runStudy(ctx context.Context, e *env, args []string) error {
 		err = r.runLocal(ctx, e, xs.jobs)
 	case executorSlurm:
 		var submitted bool
-		if submitted, err = r.runSlurm(ctx, e, &xs); err == nil && submitted && xs.noWait {
+		if submitted, err = r.runSlurm(ctx, e, &xs, s.Slurm); err == nil && submitted && xs.noWait {
 			return nil
 		}
 	case executorPlan:
