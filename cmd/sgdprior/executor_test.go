@@ -138,6 +138,14 @@ func TestRunExecutorFlags(t *testing.T) {
 			t.Errorf("%v: code %d, stderr %q; want %d naming %s", c.args, code, stderr, c.code, c.msg)
 		}
 	}
+	// Without sbatch: a one-line runtime error naming it.
+	t.Run("NoSbatch", func(t *testing.T) {
+		t.Setenv("PATH", t.TempDir())
+		code, _, stderr := runCmd(t, "run", "--config", cfg, "--out", filepath.Join(dir, "nosbatch"), "--executor", "slurm")
+		if code != 1 || !strings.Contains(stderr, "sbatch") || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+			t.Errorf("no sbatch: code %d, %q", code, stderr)
+		}
+	})
 	out := filepath.Join(dir, "out")
 	if code, _, stderr := runCmd(t, "run", "--config", cfg, "--out", out, "--executor", "plan"); code != 0 {
 		t.Fatalf("plan: %d %q", code, stderr)

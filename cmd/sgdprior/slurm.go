@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -288,3 +289,34 @@ func countRun(run []bool) int {
 }
 
 var errNoTask = errors.New("no task index: pass --index I or run it as a SLURM array task (SLURM_ARRAY_TASK_ID)")
+
+// checkQueued refuses an output directory whose earlier run's SLURM jobs (recorded in its
+// plan) still have tasks pending or running: a second run would write the same files.
+// Without squeue here (a directory moved off the cluster) there is nothing to check.
+func checkQueued(ctx context.Context, out string) error {
+	path := filepath.Join(out, study.PlanFile)
+	if _, err := os.Stat(path); err != nil {
+		return nil
+	}
+	plan, err := study.ReadPlan(path)
+	if err != nil || plan.Executor != executorSlurm || len(plan.Jobs) == 0 {
+		return err
+	}
+	if _, err := exec.LookPath("squeue"); err != nil {
+		return nil
+	}
+	states, err := slurmClient().States(ctx, plan.Jobs)
+	if err != nil {
+		return err
+	}
+	active := 0
+	for _, st := range states {
+		if !slurm.Terminal(st) {
+			active++
+		}
+	}
+	if active > 0 {
+		return fmt.Errorf("--out %s: %d tasks of its SLURM jobs %s are still pending or running (%s): wait for them, or scancel them, before running into it again", out, active, strings.Join(plan.Jobs, ", "), slurm.Summary(states))
+	}
+	return nil
+}

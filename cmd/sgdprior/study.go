@@ -86,6 +86,9 @@ func runStudy(ctx context.Context, e *env, args []string) error {
 		// A finished step is kept only for the same program: its version and the SHA-256 of
 		// the executable (a rebuilt binary reruns every step).
 		program: version + "+" + executableID()}
+	if err := checkQueued(ctx, *out); err != nil {
+		return err
+	}
 	prev, err := r.prepare(*resume)
 	if err != nil {
 		return err
