@@ -182,6 +182,20 @@ type pointKey struct {
 	batch int
 }
 
+// sortPoints orders grid points by η/B, then η, then B.
+func sortPoints(keys []pointKey) {
+	sort.SliceStable(keys, func(i, j int) bool {
+		ri, rj := ratio(keys[i]), ratio(keys[j])
+		if ri != rj {
+			return ri < rj
+		}
+		if keys[i].lr != keys[j].lr {
+			return keys[i].lr < keys[j].lr
+		}
+		return keys[i].batch < keys[j].batch
+	})
+}
+
 // simulatorScaling is the scaling of simulator m's verify steps among steps; nil with fewer
 // than two distinct η/B.
 func simulatorScaling(steps []*StepResult, m string) *SimulatorScaling {
@@ -210,16 +224,7 @@ func simulatorScaling(steps []*StepResult, m string) *SimulatorScaling {
 	if distinctRatios(keys) < 2 {
 		return nil
 	}
-	sort.SliceStable(keys, func(i, j int) bool {
-		ri, rj := ratio(keys[i]), ratio(keys[j])
-		if ri != rj {
-			return ri < rj
-		}
-		if keys[i].lr != keys[j].lr {
-			return keys[i].lr < keys[j].lr
-		}
-		return keys[i].batch < keys[j].batch
-	})
+	sortPoints(keys)
 	// The directions and predictions every run has.
 	ss.Directions = -1
 	predSet := map[string]bool{}
@@ -607,16 +612,7 @@ func networkScaling(steps []*StepResult) *NetworkScaling {
 	if distinctRatios(keys) < 2 {
 		return nil
 	}
-	sort.SliceStable(keys, func(i, j int) bool {
-		ri, rj := ratio(keys[i]), ratio(keys[j])
-		if ri != rj {
-			return ri < rj
-		}
-		if keys[i].lr != keys[j].lr {
-			return keys[i].lr < keys[j].lr
-		}
-		return keys[i].batch < keys[j].batch
-	})
+	sortPoints(keys)
 	ns := &NetworkScaling{TestError: "test NLL"}
 	if hasAcc {
 		ns.TestError = "1 − test accuracy"

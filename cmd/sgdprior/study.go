@@ -239,12 +239,6 @@ func (r *studyRun) merge(s *study.Study) (*study.Results, error) {
 // outputs are byte-identical to an uninterrupted run's, and the resume is recorded here.
 const resumeLog = "resume.txt"
 
-// entryOf is the entry of a step ID "<entry>/<stem>".
-func entryOf(id string) string {
-	entry, _, _ := strings.Cut(id, "/")
-	return entry
-}
-
 // keptSteps is the manifest of this run to start from: the records of prev whose steps are
 // in the plan (nil prev: none).
 func keptSteps(prev *study.Manifest, steps []study.Step) *study.Manifest {
