@@ -205,7 +205,7 @@ func aggregateEntry(subs []*Summary, e int, seeds []uint64, base map[string]stri
 // the seeds' common Short with "(all n seeds)" when they are unanimous and agree on it; its Text states the
 // counts, the spread of the verdict's number over the seeds (seedSpread: mean, standard
 // deviation and range, when every seed that has the number names the same one), each
-// seed's answer, and the first seed's text.
+// seed's answer, and the first seed's text. (docs/MATH.md §15)
 func aggregateVerdict(per []*Verdict, seeds []uint64, base string) Verdict {
 	var ref *Verdict
 	for _, v := range per {
@@ -318,7 +318,7 @@ func seedOf(per []*Verdict, seeds []uint64) uint64 {
 // seedSpread returns, over the n = len(xs) ≥ 1 values of a verdict's number across seeds,
 // the mean x̄ = (1/n) Σ xᵢ, the sample standard deviation s = √(Σ (xᵢ − x̄)²/(n − 1)) (NaN
 // for n = 1) and the range [min xᵢ, max xᵢ]. Two passes: the deviations are summed about
-// the computed mean.
+// the computed mean. (docs/MATH.md §15)
 func seedSpread(xs []float64) (mean, sd, lo, hi float64) {
 	if len(xs) == 0 {
 		panic("study: seedSpread of no values")

@@ -137,7 +137,7 @@ const slopeLevel = 0.95
 
 // Scaling draws, for every problem with at least two distinct η/B among the verify steps of
 // one simulator (or among the SGD cells of its basins step), the quantities against η/B
-// (ScalingEntry). Outputs that cannot be read are listed, never fatal.
+// (ScalingEntry). Outputs that cannot be read are listed, never fatal. (docs/MATH.md §15)
 func Scaling(r *Results) []ScalingEntry {
 	var out []ScalingEntry
 	for _, p := range r.Study.Problems {
@@ -340,7 +340,7 @@ func countDistinct(xs []float64) int {
 // measuredTotal is the total measured stationary variance of a verify run, the trace of its
 // measured covariance (the sum of the per-direction variances Σ_j v̂_j in the comparison
 // basis when the covariance is not inline), and its standard error from the run's chains,
-// quadratureSE of the per-direction standard errors.
+// quadratureSE of the per-direction standard errors. (docs/MATH.md §15)
 func measuredTotal(o *verify.Report) (total, se float64) {
 	ses := make([]float64, len(o.Directions))
 	sum := 0.0
@@ -410,7 +410,7 @@ func matrixTrace(m *jsonnum.Matrix) (float64, bool) {
 
 // quadratureSE is the standard error of a sum of estimates from their standard errors,
 // √(Σ_j se_j²), treating the estimates as independent (the between-chain covariance of the
-// per-direction variances is not in verify's output).
+// per-direction variances is not in verify's output). (docs/MATH.md §15)
 func quadratureSE(ses []float64) float64 {
 	s := 0.0
 	for _, x := range ses {
@@ -422,7 +422,7 @@ func quadratureSE(ses []float64) float64 {
 // seedMeanSE is the mean of the finite values and its standard error over them, the sample
 // standard deviation (divisor n − 1) over √n (sim.BetweenChainSE: each seed is a
 // replicate); the standard error is NaN for fewer than two finite values, both are NaN for
-// none.
+// none. (docs/MATH.md §15)
 func seedMeanSE(values []float64) (mean, se float64) {
 	var fin []float64
 	for _, v := range values {
@@ -527,7 +527,7 @@ type LineFit struct {
 
 // logLogFit is the least-squares line through (x_i, y_i), here (log(η/B), log value):
 // slope Sxy/Sxx with Sxx = Σ(x_i − x̄)², Sxy = Σ(x_i − x̄)(y_i − ȳ), intercept ȳ − slope·x̄,
-// and the slope's standard error √(Σ r_i²/((n − 2)Sxx)). The x_i must not all be equal.
+// and the slope's standard error √(Σ r_i²/((n − 2)Sxx)). The x_i must not all be equal. (docs/MATH.md §15)
 func logLogFit(x, y []float64) LineFit {
 	n := len(x)
 	if n != len(y) {
@@ -563,7 +563,7 @@ func logLogFit(x, y []float64) LineFit {
 }
 
 // slopeInterval is the two-sided Student-t interval of a slope at the given level:
-// slope ± t_{(1+level)/2, dof}·se.
+// slope ± t_{(1+level)/2, dof}·se. (docs/MATH.md §15)
 func slopeInterval(slope, se float64, dof int, level float64) (lo, hi float64) {
 	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(dof)}.Quantile((1 + level) / 2)
 	return slope - t*se, slope + t*se
