@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -244,5 +245,64 @@ func TestRunSeeds(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("report.html lacks %q", want)
 		}
+	}
+}
+
+// TestSlurmSubmitArgs: the slurm executor's sbatch command lines, with a fake sbatch that
+// records its arguments: one array per level, the second afterok on the first, the study's
+// [slurm] keys under the flags (the flag --slurm-time wins over the key time), the memory
+// estimated when neither sets it, and --kill-on-invalid-dep=yes.
+func TestSlurmSubmitArgs(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	record := filepath.Join(dir, "sbatch-args")
+	// Each call appends its arguments as one line and prints job id 100, 101, ….
+	writeFile(t, bin, "sbatch", "#!/bin/sh\nn=$(wc -l < "+record+" 2>/dev/null || echo 0)\necho \"$@\" >> "+record+"\necho $((100 + n))\n")
+	if err := os.Chmod(filepath.Join(bin, "sbatch"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	cfg := writeFile(t, dir, "tiny.toml", tinyStudy+"\n[slurm]\npartition = \"short\"\ntime = 30\ncpus = 1\n")
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := runCmd(t, "run", "--config", cfg, "--out", out, "--executor", "slurm", "--no-wait", "--slurm-time", "45")
+	if code != 0 {
+		t.Fatalf("code %d, %q", code, stderr)
+	}
+	raw, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	if len(calls) != 2 {
+		t.Fatalf("sbatch called %d times:\n%s", len(calls), raw)
+	}
+	script := filepath.Join(out, "logs", "slurm", "task.sh")
+	for k, want := range [][]string{
+		{"--parsable", "--kill-on-invalid-dep=yes", "--job-name=sgdprior-L0", "--array=0,3-4", "--partition=short", "--time=45", "--cpus-per-task=1", script},
+		{"--job-name=sgdprior-L1", "--array=1-2", "--dependency=afterok:100", "--partition=short", "--time=45"},
+	} {
+		args := strings.Fields(calls[k])
+		for _, w := range want {
+			if !slices.Contains(args, w) {
+				t.Errorf("sbatch call %d lacks %s: %s", k, w, calls[k])
+			}
+		}
+		if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--mem=") && strings.HasSuffix(a, "M") }) {
+			t.Errorf("sbatch call %d has no estimated --mem: %s", k, calls[k])
+		}
+	}
+	if !strings.Contains(stdout, "as job 101") {
+		t.Errorf("stdout:\n%s", stdout)
+	}
+	text, err := os.ReadFile(script)
+	if err != nil || !strings.Contains(string(text), " task --plan '"+filepath.Join(out, study.PlanFile)+"'") {
+		t.Errorf("task script %q, %v", text, err)
+	}
+	plan, err := study.ReadPlan(filepath.Join(out, study.PlanFile))
+	if err != nil || !slices.Equal(plan.Jobs, []string{"100", "101"}) {
+		t.Errorf("plan jobs %v, %v", plan.Jobs, err)
 	}
 }
