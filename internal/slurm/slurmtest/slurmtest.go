@@ -28,8 +28,12 @@ var tools = []string{"munged", "slurmctld", "slurmd", "sbatch", "squeue", "scont
 // t.Cleanup stops the daemons (also when the test fails, then after logging the end of
 // their logs) and removes the directory. Without SGDPRIOR_SLURM=1 it skips the test when
 // a SLURM or munge command is missing or the test does not run as root; with it, it fails
-// then. The time from start to an idle node is logged.
-func StartCluster(t testing.TB) *slurm.Client {
+// then. The time from start to an idle node is logged. env is added to the script's
+// environment (e.g. "SLURM_LOCALHOST_MIN_JOB_AGE=5").
+//
+// The client's Env is SLURM_CONF=DIR/slurm.conf; code under test that makes its own
+// client from the process's environment needs SetEnv.
+func StartCluster(t testing.TB, env ...string) *slurm.Client {
 	t.Helper()
 	script := Available(t)
 	dir := shortTempDir(t)
@@ -37,12 +41,12 @@ func StartCluster(t testing.TB) *slurm.Client {
 		if t.Failed() {
 			logTails(t, dir)
 		}
-		if msg, err := run(script, "stop", dir); err != nil {
+		if msg, err := run(script, nil, "stop", dir); err != nil {
 			t.Errorf("slurmtest: %s", msg)
 		}
 	})
 	start := time.Now()
-	conf, err := Start(script, dir)
+	conf, err := Start(script, dir, env...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,9 +81,20 @@ func Available(t testing.TB) string {
 	return script
 }
 
-// Start runs `script start dir` and returns the path of the cluster's slurm.conf.
-func Start(script, dir string) (string, error) {
-	out, err := run(script, "start", dir)
+// SetEnv sets the client's Env in the process's environment for the rest of the test
+// (t.Setenv), so that SLURM commands run by the code under test reach the cluster.
+func SetEnv(t testing.TB, c *slurm.Client) {
+	t.Helper()
+	for _, kv := range c.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+}
+
+// Start runs `script start dir` with env added to its environment and returns the path
+// of the cluster's slurm.conf.
+func Start(script, dir string, env ...string) (string, error) {
+	out, err := run(script, env, "start", dir)
 	if err != nil {
 		return "", errors.New("slurmtest: " + out)
 	}
@@ -90,12 +105,13 @@ func Start(script, dir string) (string, error) {
 	return conf, nil
 }
 
-// run runs the script with a bound of 90 s and returns its stdout, or on failure a line
-// with the command, its error and its stderr.
-func run(script string, args ...string) (string, error) {
+// run runs the script with env added to its environment, with a bound of 90 s, and
+// returns its stdout, or on failure a line with the command, its error and its stderr.
+func run(script string, env []string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, script, args...)
+	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

@@ -19,7 +19,7 @@ func TestSlurmLocalhostScript(t *testing.T) {
 	empty := t.TempDir()
 	fails := func(want string, args ...string) {
 		t.Helper()
-		msg, err := run(script, args...)
+		msg, err := run(script, nil, args...)
 		if err == nil || !strings.Contains(msg, "exit status 1: slurm-localhost: ") || !strings.Contains(msg, want) || strings.Contains(msg, "\n") {
 			t.Errorf("%s %v: %q, %v, want one line with exit status 1 and %q", script, args, msg, err, want)
 		}
@@ -37,8 +37,11 @@ func TestSlurmLocalhostScript(t *testing.T) {
 			t.Errorf("start %s created the directory: %v", bad.dir, err)
 		}
 	}
+	if msg, err := run(script, []string{"SLURM_LOCALHOST_MIN_JOB_AGE=0"}, "start", empty); err == nil || !strings.Contains(msg, "SLURM_LOCALHOST_MIN_JOB_AGE=0 is not a number of seconds") {
+		t.Errorf("start with MinJobAge 0: %q, %v", msg, err)
+	}
 	for _, dir := range []string{empty, filepath.Join(empty, "absent")} {
-		if msg, err := run(script, "stop", dir); err != nil {
+		if msg, err := run(script, nil, "stop", dir); err != nil {
 			t.Errorf("stop without a cluster: %s", msg)
 		}
 	}
@@ -52,7 +55,7 @@ func TestSlurmLocalhostScript(t *testing.T) {
 		if t.Failed() {
 			logTails(t, dir)
 		}
-		run(script, "stop", dir)
+		run(script, nil, "stop", dir)
 	})
 	for round := 0; round < 2; round++ {
 		conf, err := Start(script, dir)
@@ -75,11 +78,11 @@ func TestSlurmLocalhostScript(t *testing.T) {
 			pids[name] = pid
 		}
 		fails("a cluster is already running in "+dir, "start", dir)
-		if out, err := run(script, "env", dir); err != nil || out != "export SLURM_CONF="+conf {
+		if out, err := run(script, nil, "env", dir); err != nil || out != "export SLURM_CONF="+conf {
 			t.Errorf("env: %q, %v", out, err)
 		}
 		for i := 0; i < 2; i++ {
-			if msg, err := run(script, "stop", dir); err != nil {
+			if msg, err := run(script, nil, "stop", dir); err != nil {
 				t.Fatalf("stop %d: %s", i+1, msg)
 			}
 		}
