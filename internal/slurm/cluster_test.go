@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -38,18 +39,23 @@ func TestSlurmArrays(t *testing.T) {
 	if err := os.WriteFile(script, []byte(taskScript), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	defer cancel()
+	// Each case is bounded by its own 120 s (ctx, set by bound).
+	var ctx context.Context
+	bound := func(t *testing.T) {
+		c, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+		t.Cleanup(cancel)
+		ctx = c
+	}
 	indices := []int{0, 1, 2, 3}
 
 	// submit submits level name (in its own directory under dir) after the jobs afterOK.
-	submit := func(t *testing.T, name string, env []string, afterOK ...string) (string, string) {
+	submit := func(t *testing.T, c *slurm.Client, name string, env []string, afterOK ...string) (string, string) {
 		t.Helper()
 		out := filepath.Join(dir, t.Name())
 		if err := os.MkdirAll(out, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		cl := *clientWith(c, env)
+		cl := clientWith(c, env)
 		id, err := cl.SubmitArray(ctx, slurm.Job{Name: name, Script: script, Args: []string{out, name},
 			Indices: indices, AfterOK: afterOK, Minutes: 5, MemMB: 100, CPUs: 1,
 			Output: filepath.Join(out, "%A_%a.log"), Dir: out})
@@ -59,18 +65,21 @@ func TestSlurmArrays(t *testing.T) {
 		t.Logf("submitted %s as job %s", name, id)
 		return id, out
 	}
-	wait := func(t *testing.T, ids ...string) map[string]string {
-		t.Helper()
-		if err := c.Wait(ctx, ids, func(m string) { t.Log(m) }); err != nil {
-			t.Fatal(err)
-		}
+	tasksOf := func(ids ...string) []string {
 		var tasks []string
 		for _, id := range ids {
 			for _, i := range indices {
 				tasks = append(tasks, id+"_"+strconv.Itoa(i))
 			}
 		}
-		states, err := c.States(ctx, tasks)
+		return tasks
+	}
+	wait := func(t *testing.T, c *slurm.Client, ids ...string) map[string]string {
+		t.Helper()
+		if err := c.Wait(ctx, ids, func(m string) { t.Log(m) }); err != nil {
+			t.Fatal(err)
+		}
+		states, err := c.States(ctx, tasksOf(ids...))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,9 +87,10 @@ func TestSlurmArrays(t *testing.T) {
 	}
 
 	t.Run("two levels", func(t *testing.T) {
-		a, out := submit(t, "L1", nil)
-		b, _ := submit(t, "L2", nil, a)
-		states := wait(t, a, b)
+		bound(t)
+		a, out := submit(t, c, "L1", nil)
+		b, _ := submit(t, c, "L2", nil, a)
+		states := wait(t, c, a, b)
 		logTaskOutputs(t, out)
 		var l1End, l2Start int64 = 0, 1 << 62
 		for _, lv := range []struct{ name, id string }{{"L1", a}, {"L2", b}} {
@@ -103,17 +113,19 @@ func TestSlurmArrays(t *testing.T) {
 	})
 
 	t.Run("failed task", func(t *testing.T) {
-		a, out := submit(t, "L1", []string{"FAIL_INDEX=2"})
-		b, _ := submit(t, "L2", nil, a)
-		states := wait(t, a, b)
+		bound(t)
+		a, out := submit(t, c, "L1", []string{"FAIL_INDEX=2"})
+		b, _ := submit(t, c, "L2", nil, a)
+		states := wait(t, c, a, b)
 		logTaskOutputs(t, out)
 		checkCancelled(t, states, a, "2", "FAILED", b)
 		checkNotRun(t, out, "L2")
 	})
 
 	t.Run("killed task", func(t *testing.T) {
-		a, out := submit(t, "L1", []string{"SLOW_INDEX=1"})
-		b, _ := submit(t, "L2", nil, a)
+		bound(t)
+		a, out := submit(t, c, "L1", []string{"SLOW_INDEX=1"})
+		b, _ := submit(t, c, "L2", nil, a)
 		task := a + "_1"
 		// Kill the slow task once it runs.
 		for {
@@ -137,12 +149,58 @@ func TestSlurmArrays(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("killed task %s", task)
-		states := wait(t, a, b)
+		states := wait(t, c, a, b)
 		logTaskOutputs(t, out)
 		checkCancelled(t, states, a, "1", "CANCELLED", b)
 		checkNotRun(t, out, "L2")
 	})
 	t.Logf("cluster jobs took %.1f s", time.Since(started).Seconds())
+
+	// Once the controller has purged the jobs (MinJobAge after they end), their states
+	// come from the job-completion log, found through scontrol by a client that is not
+	// told where it is; the dependent array cancelled before it started has one record.
+	t.Run("after purge", func(t *testing.T) {
+		bound(t)
+		pc := slurmtest.StartCluster(t, "SLURM_LOCALHOST_MIN_JOB_AGE=5")
+		dc := &slurm.Client{Env: pc.Env}
+		if log, err := slurm.DiscoveredJobCompLog(ctx, dc); err != nil || log != pc.JobCompLog {
+			t.Fatalf("job-completion log discovered: %q, %v, want %s", log, err, pc.JobCompLog)
+		}
+		a, _ := submit(t, pc, "L1", []string{"FAIL_INDEX=2"})
+		b, _ := submit(t, pc, "L2", nil, a)
+		before := wait(t, dc, a, b)
+		checkCancelled(t, before, a, "2", "FAILED", b)
+		purgeStart := time.Now()
+		for {
+			cmd := exec.CommandContext(ctx, "squeue", "-h", "-t", "all", "-j", a+","+b, "-o", "%i")
+			cmd.Env = append(os.Environ(), pc.Env...)
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("squeue: %v", err)
+			}
+			if len(strings.TrimSpace(string(out))) == 0 {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("jobs %s, %s still in squeue after %.0f s: %v", a, b, time.Since(purgeStart).Seconds(), ctx.Err())
+			case <-time.After(time.Second):
+			}
+		}
+		t.Logf("jobs %s, %s left squeue %.1f s after they ended", a, b, time.Since(purgeStart).Seconds())
+		after, err := dc.States(ctx, tasksOf(a, b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkCancelled(t, after, a, "2", "FAILED", b)
+		byJob, err := dc.States(ctx, []string{a, b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(byJob) != 5 || byJob[b] != "CANCELLED" || byJob[a+"_2"] != "FAILED" {
+			t.Errorf("States(%s, %s) after the purge = %v, want %s's 4 tasks and %s: CANCELLED", a, b, byJob, a, b)
+		}
+	})
 }
 
 // clientWith is a copy of c's settings with env added.

@@ -25,6 +25,15 @@
 //     accounting) is reported as StateUnknown.
 //   - Job ids restart when a controller's state is cleared (scripts/slurm-localhost
 //     start does), so ids are only meaningful for the life of one cluster.
+//
+// # Dependencies on jobs that have left the controller
+//
+// SLURM evaluates an afterok dependency against the controller's memory: a dependency on
+// a job already purged (ended more than MinJobAge ago) counts as satisfied, even if that
+// job failed (seen with 22.05 on scripts/slurm-localhost: a job after a purged failed job
+// ran). So submit a level's dependents right after the level itself, as one plan, and
+// never name an old job in Job.AfterOK; resubmit a failed task's dependents together with
+// it.
 package slurm
 
 import (
@@ -80,7 +89,10 @@ type Job struct {
 	Script  string   // path of the batch script (a shell script with #! line); required
 	Args    []string // arguments of the script
 	Indices []int    // array task indices (≥ 0, at least one) → --array in FormatArray's form
-	AfterOK []string // job ids that must all complete successfully first → --dependency=afterok:a:b
+	// AfterOK are job ids that must all complete successfully first →
+	// --dependency=afterok:a:b; jobs still in the controller's memory (see the package
+	// doc).
+	AfterOK []string
 	// Partition is --partition; "" means the cluster's default partition.
 	Partition string
 	Minutes   int    // --time in minutes; 0: the partition's default
