@@ -32,8 +32,9 @@ type Results struct {
 	// whether --quick applied its quick tables.
 	StudyFile string `json:"study_file"`
 	Quick     bool   `json:"quick"`
-	// Executor ran the steps: "local" (this process) or "slurm" (job arrays); the one
-	// field in which the results of the executors differ.
+	// Executor ran the steps: "local" (this process), "slurm" (job arrays) or "plan"
+	// (tasks run by another driver); the one field in which the results of the executors
+	// differ.
 	Executor string `json:"executor,omitempty"`
 	// Study is the study as run (quick tables applied).
 	Study *Study `json:"study"`
