@@ -7,8 +7,8 @@ import (
 )
 
 // BenchmarkRunJobs times the default study (--quick unless SGDPRIOR_BENCH_FULL=1) run by
-// the local executor serially and with --jobs 2, in alternating rounds when run with
-// -count: `go test -run '^$' -bench RunJobs -benchtime 1x -count 5 ./cmd/sgdprior/`.
+// the local executor serially and with --jobs 2. bench/jobs.sh runs the two in alternating
+// rounds and prints their medians (-count would run each one's rounds back to back).
 // Steps already use both cores, so the gain of running two at once is bounded by the
 // serial parts of the steps (L-BFGS, the landscapes' chains, the outputs).
 func BenchmarkRunJobs(b *testing.B) {
