@@ -2,6 +2,8 @@ package report
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 
 	"github.com/sgdprior/sgdprior/study"
@@ -74,8 +76,12 @@ func scalingParts(name string, se *study.ScalingEntry) (*scalingPart, error) {
 			}
 			caption := fmt.Sprintf("The %s of %s at each (η, B) against η/B, log-log: measured (%s) beside each prediction (lines; mean over seeds). The fitted slopes are in the table below.",
 				v.what, label, seSentence(ss))
+			drawn, absent := plottable(preds)
+			if len(absent) > 0 {
+				caption += " Not drawn, having no positive finite value at any point (the verify steps say why): " + strings.Join(absent, ", ") + "."
+			}
 			f, err := LinePlot(name+"-scaling-"+ss.Simulator+"-"+v.stem, fmt.Sprintf("%s: %s against η/B", label, strings.SplitN(v.what, " (", 2)[0]), "η/B", "variance",
-				caption, append([]Series{meas}, preds...), true, true)
+				caption, append([]Series{meas}, drawn...), true, true)
 			if err != nil {
 				return nil, fmt.Errorf("figure %s-scaling-%s-%s: %w", name, ss.Simulator, v.stem, err)
 			}
@@ -223,6 +229,20 @@ func firstSeed(steps []*study.StepResult) ([]*study.StepResult, string) {
 		}
 	}
 	return out, fmt.Sprintf("Drawn for seed %d only, the first of the %d seeds the steps are replicated over; the verdicts and the scaling part aggregate every seed.", first, len(seeds))
+}
+
+// plottable splits the series into those with a positive finite value somewhere (drawn on
+// a log axis) and the names of the others (a prediction that does not exist at any point,
+// such as the note's covariance where its precision is indefinite).
+func plottable(series []Series) (drawn []Series, absent []string) {
+	for _, s := range series {
+		if slices.ContainsFunc(s.Y, func(y float64) bool { return y > 0 && !math.IsInf(y, 0) }) {
+			drawn = append(drawn, s)
+		} else {
+			absent = append(absent, s.Name)
+		}
+	}
+	return drawn, absent
 }
 
 // captionNote appends note to the captions of figs and tabs.

@@ -191,3 +191,45 @@ func TestScalingPartAbsent(t *testing.T) {
 		}
 	}
 }
+
+// TestScalingAbsentPrediction: a prediction with no value at any point (here "discrete",
+// which every verify step has without a covariance or a ratio) is not drawn, and the
+// caption names it; the others are drawn as before.
+func TestScalingAbsentPrediction(t *testing.T) {
+	res := scalingFixture([]float64{0.1, 0.4})
+	for i := range res.Steps {
+		st := &res.Steps[i]
+		if st.Command != study.KindVerify {
+			continue
+		}
+		var o verify.Report
+		if err := json.Unmarshal(st.Output, &o); err != nil {
+			t.Fatal(err)
+		}
+		o.Predictions["discrete"] = verify.PredResult{Verdict: verify.VerdictInconclusive, Alpha: 0.01}
+		raw, err := json.Marshal(&o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Output = raw
+	}
+	res.Summary = study.Summarize(res)
+	rep, err := Build(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	label := study.PredictionLabel("discrete")
+	for _, f := range rep.Figures {
+		if f.Name != "p-scaling-sgd-total" {
+			continue
+		}
+		if !strings.Contains(f.Caption, "Not drawn") || !strings.Contains(f.Caption, label) {
+			t.Errorf("caption %q does not name the absent %s", f.Caption, label)
+		}
+		if svg := string(f.SVG); strings.Contains(svg, label) || !strings.Contains(svg, "(seed)") {
+			t.Errorf("the legend lists the absent %s, or lacks the drawn one", label)
+		}
+		return
+	}
+	t.Fatal("no figure p-scaling-sgd-total")
+}
