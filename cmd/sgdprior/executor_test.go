@@ -93,12 +93,17 @@ func TestRunExecutors(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "5 of 5 tasks have not finished") {
 		t.Errorf("early merge: code %d, %q", code, stderr)
 	}
-	for _, level := range levels {
-		for _, i := range level {
-			t.Setenv("SLURM_ARRAY_TASK_ID", itoa(i)) // the index as a SLURM array task sees it
-			if code, _, stderr := runCmd(t, "task", "--plan", planPath); code != 0 {
-				t.Fatalf("task %d: code %d, %q", i, code, stderr)
-			}
+	// Level 0 by --level and the index within the level; level 1 by the global index as a
+	// SLURM array task sees it.
+	for k := range levels[0] {
+		if code, _, stderr := runCmd(t, "task", "--plan", planPath, "--level", "0", "--index", itoa(k)); code != 0 {
+			t.Fatalf("task %d of level 0: code %d, %q", k, code, stderr)
+		}
+	}
+	for _, i := range levels[1] {
+		t.Setenv("SLURM_ARRAY_TASK_ID", itoa(i))
+		if code, _, stderr := runCmd(t, "task", "--plan", planPath); code != 0 {
+			t.Fatalf("task %d: code %d, %q", i, code, stderr)
 		}
 	}
 	if code, _, stderr := runCmd(t, "report", "--from", out); code != 0 {
@@ -159,6 +164,22 @@ func TestRunExecutorFlags(t *testing.T) {
 	if code, _, stderr := runCmd(t, "task", "--plan", planPath, "--index", "5"); code != 2 || !strings.Contains(stderr, "tasks 0 to 4") {
 		t.Errorf("index out of range: %d %q", code, stderr)
 	}
+	if code, _, stderr := runCmd(t, "task", "--plan", planPath, "--level", "2", "--index", "0"); code != 2 || !strings.Contains(stderr, "has 2 levels") {
+		t.Errorf("level out of range: %d %q", code, stderr)
+	}
+	if code, _, stderr := runCmd(t, "task", "--plan", planPath, "--level", "1", "--index", "2"); code != 2 || !strings.Contains(stderr, "level 1 of the plan") {
+		t.Errorf("index out of its level: %d %q", code, stderr)
+	}
+	// A Kubernetes Indexed Job's index: level 1's first task, refused for its unfinished need.
+	t.Setenv("JOB_COMPLETION_INDEX", "0")
+	if code, _, stderr := runCmd(t, "task", "--plan", planPath, "--level", "1"); code != 1 || !strings.Contains(stderr, "which has not finished") {
+		t.Errorf("JOB_COMPLETION_INDEX: %d %q", code, stderr)
+	}
+	t.Setenv("JOB_COMPLETION_INDEX", "x")
+	if code, _, stderr := runCmd(t, "task", "--plan", planPath); code != 2 || !strings.Contains(stderr, "JOB_COMPLETION_INDEX") {
+		t.Errorf("a bad JOB_COMPLETION_INDEX: %d %q", code, stderr)
+	}
+	os.Unsetenv("JOB_COMPLETION_INDEX")
 	raw, err := os.ReadFile(planPath)
 	if err != nil {
 		t.Fatal(err)

@@ -269,10 +269,13 @@ func (r *studyRun) writePlan(e *env, xs *executorSettings) error {
 	if err != nil {
 		return err
 	}
-	planPath := filepath.Join(r.out, study.PlanFile)
+	planPath, err := filepath.Abs(filepath.Join(r.out, study.PlanFile))
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(e.stdout, "plan: %s: %d tasks in %d levels; run each level's tasks (in any order, in parallel), level after level:\n", planPath, countRun(r.run), len(levels))
 	for k, idx := range levels {
-		fmt.Fprintf(e.stdout, "  level %d: %s --index I, for I in %s\n", k, taskCommand(exe, planPath), slurm.FormatArray(idx))
+		fmt.Fprintf(e.stdout, "  level %d: %s --index I, for I in %s (or --level %d --index K, for K in 0-%d)\n", k, taskCommand(exe, planPath), slurm.FormatArray(idx), k, len(idx)-1)
 	}
 	fmt.Fprintf(e.stdout, "then merge: sgdprior report --from %s\n", r.out)
 	return nil
@@ -288,7 +291,7 @@ func countRun(run []bool) int {
 	return n
 }
 
-var errNoTask = errors.New("no task index: pass --index I or run it as a SLURM array task (SLURM_ARRAY_TASK_ID)")
+var errNoTask = errors.New("no task index: pass --index I, or run it as a SLURM array task (SLURM_ARRAY_TASK_ID) or in a Kubernetes Indexed Job (JOB_COMPLETION_INDEX)")
 
 // checkQueued refuses an output directory whose earlier run's SLURM jobs (recorded in its
 // plan) still have tasks pending or running: a second run would write the same files.

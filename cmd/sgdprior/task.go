@@ -19,13 +19,16 @@ func init() {
 }
 
 // runTask runs the step at one index of a plan, into the plan's directory, and records it
-// as finished (study.WriteTaskRecord). The index is --index, else SLURM_ARRAY_TASK_ID. The
-// task refuses a plan of another program, a step whose ID or settings differ from the
-// planned ones, and a step whose needs have not finished.
+// as finished (study.WriteTaskRecord). The index is --index, else SLURM_ARRAY_TASK_ID, else
+// JOB_COMPLETION_INDEX (a Kubernetes Indexed Job). With --level L it counts the tasks of
+// that level only (0, 1, … for a driver that numbers each level's tasks from zero, as an
+// Indexed Job does). The task refuses a plan of another program, a step whose ID or
+// settings differ from the planned ones, and a step whose needs have not finished.
 func runTask(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "task", "--plan DIR/plan.json [--index I]")
+	fs := newFlagSet(e, "task", "--plan DIR/plan.json [--level L] [--index I]")
 	planPath := fs.String("plan", "", "the plan file (DIR/plan.json, written by `sgdprior run --executor slurm` or `--executor plan`)")
-	index := fs.Int("index", -1, "the task's index (default: $SLURM_ARRAY_TASK_ID)")
+	index := fs.Int("index", -1, "the task's index (default: $SLURM_ARRAY_TASK_ID, else $JOB_COMPLETION_INDEX)")
+	level := fs.Int("level", -1, "count --index among the tasks of this dependency level only (from 0)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -33,13 +36,9 @@ func runTask(ctx context.Context, e *env, args []string) error {
 		return usagef("--plan is required")
 	}
 	if *index < 0 {
-		v, ok := os.LookupEnv("SLURM_ARRAY_TASK_ID")
-		if !ok {
-			return usagef("%v", errNoTask)
-		}
-		i, err := strconv.Atoi(v)
-		if err != nil || i < 0 {
-			return usagef("SLURM_ARRAY_TASK_ID=%q is not a task index", v)
+		i, err := envIndex()
+		if err != nil {
+			return err
 		}
 		*index = i
 	}
@@ -48,6 +47,16 @@ func runTask(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	out := filepath.Dir(*planPath)
+	if *level >= 0 {
+		levels := plan.Levels()
+		if *level >= len(levels) {
+			return usagef("--level %d: the plan %s has %d levels of tasks to run", *level, *planPath, len(levels))
+		}
+		if *index >= len(levels[*level]) {
+			return usagef("--index %d: level %d of the plan %s has tasks 0 to %d", *index, *level, *planPath, len(levels[*level])-1)
+		}
+		*index = levels[*level][*index]
+	}
 	if *index >= len(plan.Tasks) {
 		return usagef("--index %d: the plan %s has tasks 0 to %d", *index, *planPath, len(plan.Tasks)-1)
 	}
@@ -87,4 +96,21 @@ func runTask(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return study.WriteTaskRecord(out, program, st)
+}
+
+// envIndex is the task index an array scheduler sets: SLURM_ARRAY_TASK_ID, else
+// JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs).
+func envIndex() (int, error) {
+	for _, name := range []string{"SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"} {
+		v, ok := os.LookupEnv(name)
+		if !ok {
+			continue
+		}
+		i, err := strconv.Atoi(v)
+		if err != nil || i < 0 {
+			return 0, usagef("%s=%q is not a task index", name, v)
+		}
+		return i, nil
+	}
+	return 0, usagef("%v", errNoTask)
 }
