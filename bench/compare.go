@@ -29,8 +29,8 @@ func compareArrays(dir string, r *Results) []Agreement {
 		// ends in w (lenet_cov_256 for cov_256), which the digits-only prefix rules out.
 		t, _ := filepath.Glob(filepath.Join(dir, "torch_*_"+w+"_*.npy"))
 		for _, f := range t {
-			th, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(f), "torch_"), "_")
-			if strings.HasPrefix(strings.TrimPrefix(filepath.Base(f), "torch_"+th+"_"), w+"_") && isDigits(th) {
+			th, rest, _ := strings.Cut(strings.TrimPrefix(filepath.Base(f), "torch_"), "_")
+			if isDigits(th) && strings.HasPrefix(rest, w+"_") {
 				others = append(others, f)
 			}
 		}

@@ -40,7 +40,6 @@ type Meta struct {
 	StepsLogistic int `json:"steps_logistic"`
 	StepsMLP      int `json:"steps_mlp"`
 	// LeNet-5 (gobench's inputsMeta).
-	LeNetD        int     `json:"lenet_d"`
 	LeNetFwdFlops float64 `json:"lenet_fwd_flops"`
 	LeNetL1Flops  float64 `json:"lenet_l1_flops"`
 	LeNetGramDims int     `json:"lenet_gram_dims"`

@@ -13,7 +13,7 @@ import (
 // benchMeta is the harness's real sizes (gobench -prepare without -small).
 var benchMeta = Meta{M: 4096, N: 256, Hidden: 128, Chains: 64, ChainBatch: 32, GemmSize: 2048, ChainHidden: 32,
 	DigitsP: 64, DigitsK: 10, BCP: 30, StepsLogistic: 3000, StepsMLP: 1000,
-	LeNetD: 61706, LeNetFwdFlops: 833040, LeNetL1Flops: 235200, LeNetGramDims: 3390, StepsLeNet: 10}
+	LeNetFwdFlops: 833040, LeNetL1Flops: 235200, LeNetGramDims: 3390, StepsLeNet: 10}
 
 // samples returns one sample per round for each value.
 func samples(workload, impl string, threads int, secs ...float64) []Sample {

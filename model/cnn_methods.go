@@ -5,8 +5,6 @@ import (
 
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
-
-	"github.com/sgdprior/sgdprior/internal/kernel"
 )
 
 // HessVec writes (1/n) Σ_i H_i v into dst by the R-operator (forward-over-reverse,
@@ -77,25 +75,22 @@ func (m *ConvNet) rStages(theta []float64, nr int, v []float64, ldv int) {
 		rout := s.rout[si][:st.cout*ld]
 		switch st.kind {
 		case stageConv:
-			if ldv == 0 {
+			// The bias term c 1ᵀ (example i's c at v[i·ldv:]; ldv = 0: one c for all).
+			for i := 0; i < nr; i++ {
+				vi := v[i*ldv:]
 				for o := 0; o < st.cout; o++ {
-					c := v[st.boff+o]
-					r := rout[o*ld : (o+1)*ld]
+					c := vi[st.boff+o]
+					r := rout[o*ld+i*npos : o*ld+(i+1)*npos]
 					for j := range r {
 						r[j] = c
 					}
 				}
+			}
+			if ldv == 0 {
 				s.convMul(false, st.cout, st.ckk(), v[st.woff:st.boff], st.ckk(), s.col[si], 1, rout, npos, nr)
 			} else {
 				for i := 0; i < nr; i++ {
 					vi := v[i*ldv:]
-					for o := 0; o < st.cout; o++ {
-						c := vi[st.boff+o]
-						r := rout[o*ld+i*npos : o*ld+(i+1)*npos]
-						for j := range r {
-							r[j] = c
-						}
-					}
 					s.g.Gemm(false, false, st.cout, npos, st.ckk(), 1, vi[st.woff:st.boff], st.ckk(), s.col[si][i*npos:], ld, 1, rout[i*npos:], ld)
 				}
 			}
@@ -122,39 +117,13 @@ func (m *ConvNet) rStages(theta []float64, nr int, v []float64, ldv int) {
 // layer), R(a_l) = φ'(z_l) ∘ R(z_l) for the hidden layers.
 func (m *ConvNet) rForward(theta []float64, nr int, v []float64, ldv int, feat []float64, ldf int) []float64 {
 	s := m.cs
-	t := m.tail
 	m.rStages(theta, nr, v, ldv)
 	var rfeat []float64
 	if len(m.stages) > 0 {
 		flatten(s.rfeat, s.rout[len(m.stages)-1], &m.stages[len(m.stages)-1], nr)
 		rfeat = s.rfeat
 	}
-	thT, vT := theta[m.toff:], v[m.toff:]
-	L := len(t.layers)
-	for l, ly := range t.layers {
-		in, ldin := t.inputFrom(t.s.act, l, feat, ldf)
-		rz := t.s.rout
-		if l < L-1 {
-			rz = t.s.ract[l]
-		}
-		rz = rz[:nr*ly.Out]
-		if ldv == 0 {
-			vw, vb := t.weights(vT, l)
-			fillRows(rz, nr, vb)
-			s.g.Gemm(false, true, nr, ly.Out, ly.In, 1, in, ldin, vw, ly.In, 1, rz, ly.Out)
-		} else {
-			perExampleAffine(rz, in, ldin, vT, ldv, ly, nr)
-		}
-		w, _ := t.weights(thT, l)
-		if l > 0 {
-			s.g.Gemm(false, true, nr, ly.Out, ly.In, 1, t.s.ract[l-1], ly.In, w, ly.In, 1, rz, ly.Out)
-		} else if rfeat != nil {
-			s.g.Gemm(false, true, nr, ly.Out, ly.In, 1, rfeat, ly.In, w, ly.In, 1, rz, ly.Out)
-		}
-		if l < L-1 {
-			t.mulDeriv(rz, t.s.act[l])
-		}
-	}
+	m.tail.rforward(theta[m.toff:], feat, ldf, nr, v[m.toff:], ldv, ldv != 0, rfeat)
 	return rfeat
 }
 
@@ -181,15 +150,7 @@ func (m *ConvNet) hessVecChunk(dst []float64, alpha float64, theta, v []float64,
 	F := ly.In
 	dw, _ := t.weights(dst[m.toff:], 0)
 	s.g.Gemm(true, false, ly.Out, F, nr, alpha, t.s.del[0], ly.Out, rfeat, F, 1, dw, F)
-	// Back into the features: ∂F = Δ₁ W₁, R(∂F) = R(Δ₁) W₁ + Δ₁ V₁.
-	w0, _ := t.weights(thT, 0)
-	v0, _ := t.weights(vT, 0)
-	s.g.Gemm(false, false, nr, F, ly.Out, 1, t.s.del[0], ly.Out, w0, F, 0, s.dfea, F)
-	s.g.Gemm(false, false, nr, F, ly.Out, 1, t.s.rdel[0], ly.Out, w0, F, 0, s.rdfea, F)
-	s.g.Gemm(false, false, nr, F, ly.Out, 1, t.s.del[0], ly.Out, v0, F, 1, s.rdfea, F)
-	last := &m.stages[len(m.stages)-1]
-	unflatten(s.dout[len(m.stages)-1], s.dfea, last, nr)
-	unflatten(s.rdout[len(m.stages)-1], s.rdfea, last, nr)
+	m.rBackFeatures(thT, vT, 0, nr)
 	beta := 1.0
 	if overwrite {
 		beta = 0
@@ -197,16 +158,10 @@ func (m *ConvNet) hessVecChunk(dst []float64, alpha float64, theta, v []float64,
 	for si := len(m.stages) - 1; si >= 0; si-- {
 		st := &m.stages[si]
 		ld := nr * st.hout * st.wout
-		g := s.dout[si][:st.cout*ld]
-		rg := s.rdout[si][:st.cout*ld]
-		if st.kind != stageConv {
-			if si > 0 {
-				unpool(s.dout[si-1], st, g, s.arg[si], nr)
-				unpool(s.rdout[si-1], st, rg, s.arg[si], nr)
-			}
+		g, rg, conv := m.rBackStage(si, nr)
+		if !conv {
 			continue
 		}
-		m.convDerivs(g, rg, s.out[si][:len(g)], s.rout[si][:len(g)])
 		gw := dst[st.woff:st.boff]
 		s.g.Gemm(false, true, st.cout, st.ckk(), ld, alpha, rg, ld, s.col[si], ld, beta, gw, st.ckk())
 		if si > 0 {
@@ -306,62 +261,19 @@ func (m *ConvNet) perExampleHessVecChunk(D, V blas64.General, theta []float64, f
 	t.rhead(nr)
 	t.rbackward(thT, nr, vT, ldv, true)
 	// The tail's rows: R(Δ_l) ⊗ a_{l−1} + Δ_l ⊗ R(a_{l−1}) and R(Δ_l).
-	for l, ly := range t.layers {
-		in, ldin := t.inputFrom(t.s.act, l, feat, ldf)
-		var rin []float64
-		switch {
-		case l > 0:
-			rin = t.s.ract[l-1]
-		case rfeat != nil:
-			rin = rfeat
-		}
-		for i := 0; i < nr; i++ {
-			row := D.Data[(i0+i)*D.Stride+m.toff:]
-			re := t.s.rdel[l][i*ly.Out : (i+1)*ly.Out]
-			a := in[i*ldin : i*ldin+ly.In]
-			if rin == nil {
-				outer(row[ly.WeightOffset:ly.BiasOffset], re, a)
-			} else {
-				e := t.s.del[l][i*ly.Out : (i+1)*ly.Out]
-				outer2(row[ly.WeightOffset:ly.BiasOffset], re, a, e, rin[i*ly.In:(i+1)*ly.In])
-			}
-			copy(row[ly.BiasOffset:ly.BiasOffset+ly.Out], re)
-		}
-	}
+	t.perExampleHVRows(D.Data[i0*D.Stride:], D.Stride, m.toff, feat, ldf, nr, rfeat)
 	if len(m.stages) == 0 {
 		return
 	}
-	// Back into the features: ∂F = Δ₁ W₁, R(∂F) = R(Δ₁) W₁ + Δ₁ V_{i,1} per example.
-	ly := t.layers[0]
-	F := ly.In
-	w0, _ := t.weights(thT, 0)
-	s.g.Gemm(false, false, nr, F, ly.Out, 1, t.s.del[0], ly.Out, w0, F, 0, s.dfea, F)
-	s.g.Gemm(false, false, nr, F, ly.Out, 1, t.s.rdel[0], ly.Out, w0, F, 0, s.rdfea, F)
-	for i := 0; i < nr; i++ {
-		vi := vT[i*ldv:]
-		rgi := s.rdfea[i*F : (i+1)*F]
-		for r, e := range t.s.del[0][i*ly.Out : (i+1)*ly.Out] {
-			w := ly.WeightOffset + r*F
-			kernel.AxpbyTo(rgi, e, vi[w:w+F], 1, rgi)
-		}
-	}
-	last := &m.stages[len(m.stages)-1]
-	unflatten(s.dout[len(m.stages)-1], s.dfea, last, nr)
-	unflatten(s.rdout[len(m.stages)-1], s.rdfea, last, nr)
+	m.rBackFeatures(thT, vT, ldv, nr)
 	for si := len(m.stages) - 1; si >= 0; si-- {
 		st := &m.stages[si]
 		npos := st.hout * st.wout
 		ld := nr * npos
-		g := s.dout[si][:st.cout*ld]
-		rg := s.rdout[si][:st.cout*ld]
-		if st.kind != stageConv {
-			if si > 0 {
-				unpool(s.dout[si-1], st, g, s.arg[si], nr)
-				unpool(s.rdout[si-1], st, rg, s.arg[si], nr)
-			}
+		g, rg, conv := m.rBackStage(si, nr)
+		if !conv {
 			continue
 		}
-		m.convDerivs(g, rg, s.out[si][:len(g)], s.rout[si][:len(g)])
 		ckk := st.ckk()
 		for i := 0; i < nr; i++ {
 			row := D.Data[(i0+i)*D.Stride:]
@@ -385,8 +297,48 @@ func (m *ConvNet) perExampleHessVecChunk(D, V blas64.General, theta []float64, f
 	}
 }
 
-// convDerivs is actDerivs for a conv's output with the network's activation.
-func (m *ConvNet) convDerivs(g, rg, a, ra []float64) { actDerivs(m.act, g, rg, a, ra) }
+// rBackFeatures propagates the tail's Δ₁ and R(Δ₁) of a chunk into the last stage's output
+// gradients: ∂F = Δ₁ W₁, R(∂F) = R(Δ₁) W₁ + Δ₁ V₁ (V₁ from vT shared by the examples when
+// ldv = 0, else example i's at vT[i·ldv:]), unflattened.
+func (m *ConvNet) rBackFeatures(thT, vT []float64, ldv, nr int) {
+	s := m.cs
+	t := m.tail
+	ly := t.layers[0]
+	F := ly.In
+	w0, _ := t.weights(thT, 0)
+	s.g.Gemm(false, false, nr, F, ly.Out, 1, t.s.del[0], ly.Out, w0, F, 0, s.dfea, F)
+	s.g.Gemm(false, false, nr, F, ly.Out, 1, t.s.rdel[0], ly.Out, w0, F, 0, s.rdfea, F)
+	if ldv == 0 {
+		v0, _ := t.weights(vT, 0)
+		s.g.Gemm(false, false, nr, F, ly.Out, 1, t.s.del[0], ly.Out, v0, F, 1, s.rdfea, F)
+	} else {
+		perExampleAddDeltaV(s.rdfea, t.s.del[0], vT, ldv, ly, nr)
+	}
+	last := &m.stages[len(m.stages)-1]
+	unflatten(s.dout[len(m.stages)-1], s.dfea, last, nr)
+	unflatten(s.rdout[len(m.stages)-1], s.rdfea, last, nr)
+}
+
+// rBackStage is the R-backward step through stage si of a chunk: a pooling's gradients and
+// their R-derivatives are passed to the previous stage (unpool), a conv's are turned into
+// Δ_Z and R(Δ_Z) in place (actDerivs). It returns the conv's (g, rg) and true, or false for
+// a pooling.
+func (m *ConvNet) rBackStage(si, nr int) (g, rg []float64, conv bool) {
+	s := m.cs
+	st := &m.stages[si]
+	ld := nr * st.hout * st.wout
+	g = s.dout[si][:st.cout*ld]
+	rg = s.rdout[si][:st.cout*ld]
+	if st.kind != stageConv {
+		if si > 0 {
+			unpool(s.dout[si-1], st, g, s.arg[si], nr)
+			unpool(s.rdout[si-1], st, rg, s.arg[si], nr)
+		}
+		return nil, nil, false
+	}
+	actDerivs(m.act, g, rg, s.out[si][:len(g)], s.rout[si][:len(g)])
+	return g, rg, true
+}
 
 // actDerivs turns ∂ℓ/∂A (g) and its directional derivative (rg) of an activation's output
 // A = φ(Z) into Δ_Z = g ∘ φ' and R(Δ_Z) = rg ∘ φ' + g ∘ φ” R(Z) in place, from a = φ(Z) and

@@ -358,11 +358,53 @@ func perExampleAffine(rz, in []float64, ldin int, v []float64, ldv int, ly Layer
 	}
 }
 
-// rforward computes R(z_l) = R(A_{l−1}) W_lᵀ + A_{l−1} V_lᵀ + 1 c_lᵀ (R(A_0) = 0) for the
-// direction v = (V_l, c_l) and R(A_l) = φ'(z_l) ∘ R(z_l) for hidden layers. When perEx is
+// perExampleAddDeltaV adds Δ_i V_i to row i of rg (nr × ly.In): Δ_i row i of del (nr ×
+// ly.Out), V_i layer ly's weight block of example i's direction v[i·ldv:] (the Δ_l V_l term
+// of the R-backward step, per example).
+func perExampleAddDeltaV(rg, del, v []float64, ldv int, ly Layer, nr int) {
+	for i := 0; i < nr; i++ {
+		vi := v[i*ldv:]
+		rgi := rg[i*ly.In : (i+1)*ly.In]
+		for r, e := range del[i*ly.Out : (i+1)*ly.Out] {
+			w0 := ly.WeightOffset + r*ly.In
+			kernel.AxpbyTo(rgi, e, vi[w0:w0+ly.In], 1, rgi)
+		}
+	}
+}
+
+// perExampleHVRows writes the layers' blocks of the per-example products H_i V_i into rows
+// D[i·ldd+off:] of the chunk, after rforward, rhead and rbackward with one direction per
+// example: (H_i V_i)_{W_l} = R(Δ_{l,i}) ⊗ a_{l−1,i} + Δ_{l,i} ⊗ R(a_{l−1,i}) and
+// (H_i V_i)_{c_l} = R(Δ_{l,i}), with a_0 = x and R(a_0) = rx (nil: 0).
+func (n *Network) perExampleHVRows(D []float64, ldd, off int, x []float64, ldx, nr int, rx []float64) {
+	s := n.s
+	for l, ly := range n.layers {
+		in, ldin := n.input(l, x, ldx)
+		rin := rx
+		if l > 0 {
+			rin = s.ract[l-1]
+		}
+		for i := 0; i < nr; i++ {
+			row := D[i*ldd+off:]
+			re := s.rdel[l][i*ly.Out : (i+1)*ly.Out]
+			a := in[i*ldin : i*ldin+ly.In]
+			if rin == nil {
+				outer(row[ly.WeightOffset:ly.BiasOffset], re, a)
+			} else {
+				e := s.del[l][i*ly.Out : (i+1)*ly.Out]
+				outer2(row[ly.WeightOffset:ly.BiasOffset], re, a, e, rin[i*ly.In:(i+1)*ly.In])
+			}
+			copy(row[ly.BiasOffset:ly.BiasOffset+ly.Out], re)
+		}
+	}
+}
+
+// rforward computes R(z_l) = R(A_{l−1}) W_lᵀ + A_{l−1} V_lᵀ + 1 c_lᵀ for the direction
+// v = (V_l, c_l) and R(A_l) = φ'(z_l) ∘ R(z_l) for hidden layers, with R(A_0) = rx (R of the
+// input, a ConvNet's R(features); nil for data, which do not depend on θ). When perEx is
 // true, v holds one direction per example (row i of the matrix at v with stride ldv) and the
 // A_{l−1} V_lᵀ term is a matrix–vector product per example.
-func (n *Network) rforward(theta, x []float64, ldx, nr int, v []float64, ldv int, perEx bool) {
+func (n *Network) rforward(theta, x []float64, ldx, nr int, v []float64, ldv int, perEx bool, rx []float64) {
 	s := n.s
 	L := len(n.layers)
 	for l, ly := range n.layers {
@@ -379,9 +421,13 @@ func (n *Network) rforward(theta, x []float64, ldx, nr int, v []float64, ldv int
 			fillRows(rz, nr, vb)
 			s.g.Gemm(false, true, nr, ly.Out, ly.In, 1, in, ldin, vw, ly.In, 1, rz, ly.Out)
 		}
+		rin := rx
 		if l > 0 {
+			rin = s.ract[l-1]
+		}
+		if rin != nil {
 			w, _ := n.weights(theta, l)
-			s.g.Gemm(false, true, nr, ly.Out, ly.In, 1, s.ract[l-1], ly.In, w, ly.In, 1, rz, ly.Out)
+			s.g.Gemm(false, true, nr, ly.Out, ly.In, 1, rin, ly.In, w, ly.In, 1, rz, ly.Out)
 		}
 		if l < L-1 {
 			n.mulDeriv(rz, s.act[l])
@@ -405,14 +451,7 @@ func (n *Network) rbackward(theta []float64, nr int, v []float64, ldv int, perEx
 		s.g.Gemm(false, false, nr, ly.In, ly.Out, 1, s.del[l], ly.Out, w, ly.In, 0, g, ly.In)
 		s.g.Gemm(false, false, nr, ly.In, ly.Out, 1, s.rdel[l], ly.Out, w, ly.In, 0, rg, ly.In)
 		if perEx {
-			for i := 0; i < nr; i++ {
-				vi := v[i*ldv:]
-				rgi := rg[i*ly.In : (i+1)*ly.In]
-				for r, e := range s.del[l][i*ly.Out : (i+1)*ly.Out] {
-					w0 := ly.WeightOffset + r*ly.In
-					kernel.AxpbyTo(rgi, e, vi[w0:w0+ly.In], 1, rgi)
-				}
-			}
+			perExampleAddDeltaV(rg, s.del[l], v, ldv, ly, nr)
 		} else {
 			vw, _ := n.weights(v, l)
 			s.g.Gemm(false, false, nr, ly.In, ly.Out, 1, s.del[l], ly.Out, vw, ly.In, 1, rg, ly.In)

@@ -359,7 +359,7 @@ func (n *Network) hessVecChunk(dst [][]float64, alpha float64, theta []float64, 
 	n.evalHead(y[i0:i0+nr], nr, i0, headGrad|headHess)
 	for k, vk := range v {
 		// rbackward recomputes Δ_{l<L} from Δ_L each time: the directions do not interact.
-		n.rforward(theta, x, X.Stride, nr, vk, 0, false)
+		n.rforward(theta, x, X.Stride, nr, vk, 0, false, nil)
 		n.rhead(nr)
 		n.rbackward(theta, nr, vk, 0, false)
 		n.accumulate(dst[k], alpha, s.rdel, s.act, x, X.Stride, nr, nil, overwrite)
@@ -397,7 +397,7 @@ func (n *Network) PerExampleHessVec(dst *mat.Dense, theta []float64, b Batch, V 
 		panic(fmt.Sprintf("model: PerExampleHessVec: V is %d×%d, want %d×%d", vr, vc, nb, n.d))
 	}
 	D := prepDense("PerExampleHessVec", "dst", dst, nb, n.d)
-	s := n.ensure(min(nb, chunkRows))
+	n.ensure(min(nb, chunkRows))
 	X := b.X.RawMatrix()
 	VR := V.RawMatrix()
 	for i0 := 0; i0 < nb; i0 += chunkRows {
@@ -406,23 +406,9 @@ func (n *Network) PerExampleHessVec(dst *mat.Dense, theta []float64, b Batch, V 
 		vc := VR.Data[i0*VR.Stride:]
 		n.forward(theta, x, X.Stride, nr)
 		n.evalHead(b.Y[i0:i0+nr], nr, i0, headGrad|headHess)
-		n.rforward(theta, x, X.Stride, nr, vc, VR.Stride, true)
+		n.rforward(theta, x, X.Stride, nr, vc, VR.Stride, true, nil)
 		n.rhead(nr)
 		n.rbackward(theta, nr, vc, VR.Stride, true)
-		for l, ly := range n.layers {
-			in, ldin := n.input(l, x, X.Stride)
-			for i := 0; i < nr; i++ {
-				row := D.Data[(i0+i)*D.Stride:]
-				re := s.rdel[l][i*ly.Out : (i+1)*ly.Out]
-				a := in[i*ldin : i*ldin+ly.In]
-				if l == 0 {
-					outer(row[ly.WeightOffset:ly.BiasOffset], re, a)
-				} else {
-					e := s.del[l][i*ly.Out : (i+1)*ly.Out]
-					outer2(row[ly.WeightOffset:ly.BiasOffset], re, a, e, s.ract[l-1][i*ly.In:(i+1)*ly.In])
-				}
-				copy(row[ly.BiasOffset:ly.BiasOffset+ly.Out], re)
-			}
-		}
+		n.perExampleHVRows(D.Data[i0*D.Stride:], D.Stride, 0, x, X.Stride, nr, nil)
 	}
 }

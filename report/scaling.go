@@ -224,7 +224,7 @@ func firstSeed(steps []*study.StepResult) ([]*study.StepResult, string) {
 	}
 	var out []*study.StepResult
 	for _, s := range steps {
-		if s.Base == "" || s.Replicate == first {
+		if s.InReplicate(first) {
 			out = append(out, s)
 		}
 	}

@@ -143,9 +143,10 @@ func (p *Problem) checkNetwork(st *Settings, prefix string) error {
 	return nil
 }
 
-// networkSteps are the problem's track steps (one per η), then basins, then escape (from
-// the problem's θ*). newStep makes a step of the problem with its spec and θ* file.
-func (p *Problem) networkSteps(samp noise.Sampling, seed uint64, newStep func(kind, stem, title string) Step) []Step {
+// networkSteps are the problem's track steps (one per η), then basins (with basinsSeeds
+// when not nil, else its table's), then escape (from the problem's θ*). newStep makes a
+// step of the problem with its spec and θ* file.
+func (p *Problem) networkSteps(samp noise.Sampling, seed uint64, basinsSeeds basins.SeedList, newStep func(kind, stem, title string) Step) []Step {
 	var steps []Step
 	must := func(err error) {
 		if err != nil {
@@ -167,6 +168,9 @@ func (p *Problem) networkSteps(samp noise.Sampling, seed uint64, newStep func(ki
 	if p.Basins != nil {
 		set, err := basinsSettings(p.Basins, samp, seed)
 		must(err)
+		if basinsSeeds != nil {
+			set.Seeds = basinsSeeds
+		}
 		st := newStep(KindBasins, "basins", fmt.Sprintf("%s: the minima SGD reaches over η × B × seeds", p.Name))
 		st.Theta = ""
 		st.Basins = set

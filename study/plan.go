@@ -87,12 +87,6 @@ type Step struct {
 // on floats decoded from two outputs).
 func (s *Step) Point() string { return gridTag(s.LR, s.Batch) }
 
-// thetaFile is the file, relative to the output directory, that the train step of a
-// problem writes θ* to.
-func thetaFile(problem string) string {
-	return filepath.Join(problem, "theta-star.npy")
-}
-
 // replicate names one seed's replicate of a study with two or more seeds: the seed and
 // the suffix "-seed<s>" of its steps' IDs, JSON files and θ* file. The zero value (on a
 // replicate flag of false) is the single run of a study with at most one seed.
@@ -109,14 +103,28 @@ func (r replicate) suffix() string {
 	return "-seed" + strconv.FormatUint(r.seed, 10)
 }
 
-// thetaFileOf is the θ* file of the problem's replicate: thetaFile for the single run,
+// thetaFileOf is the file, relative to the output directory, that the train step of the
+// problem's replicate writes θ* to: "<problem>/theta-star.npy" for the single run,
 // "<problem>/theta-star-seed<s>.npy" for seed s's.
 func thetaFileOf(problem string, r replicate) string {
-	if !r.on {
-		return thetaFile(problem)
-	}
 	return filepath.Join(problem, "theta-star"+r.suffix()+".npy")
 }
+
+// apply makes st, of entry and file stem stem, the replicate's: the suffix on its ID and
+// JSON file and " (seed s)" on its title, its Replicate and Base set (nothing for the single
+// run).
+func (r replicate) apply(st *Step, entry, stem string) {
+	if !r.on {
+		return
+	}
+	st.ID, st.JSON = entry+"/"+stem+r.suffix(), filepath.Join(entry, stem+r.suffix()+".json")
+	st.Title += fmt.Sprintf(" (seed %d)", r.seed)
+	st.Replicate, st.Base = r.seed, entry+"/"+stem
+}
+
+// InReplicate reports whether the step belongs to seed's replicate of a replicated study:
+// it is that seed's, or not replicated (basins, which every replicate shares).
+func (s *Step) InReplicate(seed uint64) bool { return s.Base == "" || s.Replicate == seed }
 
 // Replicates are the seeds a study replicates its stochastic steps over: Seeds when it
 // holds two or more, nil otherwise (the study runs once).
@@ -257,26 +265,18 @@ func (s *Study) problemSteps(p *Problem, seed uint64, rep replicate) (steps []St
 	newStep := func(kind, stem, title string) Step {
 		st := Step{ID: p.Name + "/" + stem, Entry: p.Name, Command: kind, JSON: filepath.Join(p.Name, stem+".json"),
 			Title: title, Seed: seed}
-		if rep.on && kind != KindBasins {
-			st.ID, st.JSON = st.ID+rep.suffix(), filepath.Join(p.Name, stem+rep.suffix()+".json")
-			st.Title += fmt.Sprintf(" (seed %d)", rep.seed)
-			st.Replicate, st.Base = rep.seed, p.Name+"/"+stem
+		if kind != KindBasins {
+			rep.apply(&st, p.Name, stem)
 		}
 		if p.Grads == "" {
 			st.Spec, st.Theta = p.spec(), theta
 		}
 		return st
 	}
-	if rep.on && p.Basins != nil {
-		if _, own := p.Basins["seeds"]; !own {
-			defer func() {
-				for i := range steps {
-					if steps[i].Command == KindBasins {
-						steps[i].Basins.Seeds = basins.SeedList(slices.Clone(s.Seeds))
-					}
-				}
-			}()
-		}
+	// A replicated study's basins step takes the study's seeds unless its table sets seeds.
+	var basinsSeeds basins.SeedList
+	if _, own := p.Basins["seeds"]; rep.on && !own {
+		basinsSeeds = slices.Clone(s.Seeds)
 	}
 	if p.Grads == "" {
 		st := newStep(KindTrain, "train", fmt.Sprintf("%s: full-batch minimum θ*", p.Name))
@@ -306,7 +306,6 @@ func (s *Study) problemSteps(p *Problem, seed uint64, rep replicate) (steps []St
 			steps = append(steps, st)
 		}
 	}
-	defer func() { steps = append(steps, p.networkSteps(samp, seed, newStep)...) }()
 	for _, lr := range p.LR {
 		for _, b := range p.Batch {
 			for _, m := range p.Simulators {
@@ -318,7 +317,7 @@ func (s *Study) problemSteps(p *Problem, seed uint64, rep replicate) (steps []St
 			}
 		}
 	}
-	return steps
+	return append(steps, p.networkSteps(samp, seed, basinsSeeds, newStep)...)
 }
 
 // verifySettings are the verify settings of problem p at (η, B) for simulator m.
@@ -399,12 +398,7 @@ func (s *Study) landscapeStepOf(l *Landscape, seed uint64, rep replicate) Step {
 	st := Step{ID: l.Name + "/landscape", Entry: l.Name, Command: KindLandscape, JSON: filepath.Join(l.Name, "landscape.json"),
 		Title: fmt.Sprintf("%s: the %s landscape", l.Name, l.Preset), LR: set.LR, Batch: set.Batch, Seed: set.Seed,
 		Landscape: &set, Preset: ps}
-	if rep.on {
-		st.Base = st.ID
-		st.ID, st.JSON = st.ID+rep.suffix(), filepath.Join(l.Name, "landscape"+rep.suffix()+".json")
-		st.Title += fmt.Sprintf(" (seed %d)", rep.seed)
-		st.Replicate = rep.seed
-	}
+	rep.apply(&st, l.Name, "landscape")
 	return st
 }
 

@@ -95,7 +95,7 @@ func summarizeSeeds(r *Results) *Summary {
 		sub := *r
 		sub.Steps = nil
 		for _, st := range r.Steps {
-			if st.Base == "" || st.Replicate == seed {
+			if st.InReplicate(seed) {
 				sub.Steps = append(sub.Steps, st)
 			}
 		}
@@ -208,9 +208,10 @@ func aggregateEntry(subs []*Summary, e int, seeds []uint64, base map[string]stri
 // seed's answer, and the first seed's text. (docs/MATH.md §15)
 func aggregateVerdict(per []*Verdict, seeds []uint64, base string) Verdict {
 	var ref *Verdict
-	for _, v := range per {
+	refSeed := uint64(0)
+	for k, v := range per {
 		if v != nil {
-			ref = v
+			ref, refSeed = v, seeds[k]
 			break
 		}
 	}
@@ -301,18 +302,8 @@ func aggregateVerdict(per []*Verdict, seeds []uint64, base string) Verdict {
 		}
 		each = append(each, t)
 	}
-	agg.Text = head + spread + " Per seed: " + strings.Join(each, "; ") + ". " + fmt.Sprintf("Seed %d's run: ", seedOf(per, seeds)) + ref.Text
+	agg.Text = head + spread + " Per seed: " + strings.Join(each, "; ") + ". " + fmt.Sprintf("Seed %d's run: ", refSeed) + ref.Text
 	return agg
-}
-
-// seedOf is the seed of the first verdict of per that is set.
-func seedOf(per []*Verdict, seeds []uint64) uint64 {
-	for k, v := range per {
-		if v != nil {
-			return seeds[k]
-		}
-	}
-	return 0
 }
 
 // seedSpread returns, over the n = len(xs) ≥ 1 values of a verdict's number across seeds,

@@ -3,6 +3,7 @@ package study
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -145,7 +146,7 @@ func Scaling(r *Results) []ScalingEntry {
 		e := ScalingEntry{Problem: p.Name}
 		var sims []string
 		for _, s := range steps {
-			if s.Command == KindVerify && !containsString(sims, s.Simulator) {
+			if s.Command == KindVerify && !slices.Contains(sims, s.Simulator) {
 				sims = append(sims, s.Simulator)
 			}
 		}
@@ -160,15 +161,6 @@ func Scaling(r *Results) []ScalingEntry {
 		}
 	}
 	return out
-}
-
-func containsString(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // verifyReplicate is one decoded verify step.
@@ -229,12 +221,12 @@ func simulatorScaling(steps []*StepResult, m string) *SimulatorScaling {
 	ss.Directions = -1
 	predSet := map[string]bool{}
 	for _, k := range keys {
+		if len(groups[k]) > 1 {
+			replicated = true
+		}
 		for _, g := range groups[k] {
 			if len(g.rep.Directions) < ss.Directions || ss.Directions < 0 {
 				ss.Directions = len(g.rep.Directions)
-			}
-			if len(groups[k]) > 1 {
-				replicated = true
 			}
 			for n := range g.rep.Predictions {
 				predSet[n] = true
@@ -458,7 +450,8 @@ func scalingValue(values, runSE []float64, replicated bool) ScalingValue {
 			v.SE = Float(runSE[0])
 		}
 	default:
-		v.Mean, v.SE = Float(math.NaN()), Float(math.NaN())
+		// Callers mark a point with several values as replicated.
+		panic(fmt.Sprintf("study: scalingValue: %d values of an unreplicated point", len(values)))
 	}
 	return v
 }

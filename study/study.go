@@ -298,15 +298,23 @@ var landscapeSimulators = []string{"sgd", "gauss", "sde"}
 // Relative file names in it become absolute (against the study file's directory), so that
 // each step's command line reproduces it from the output directory.
 func Load(path string) (*Study, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	dir, err := filepath.Abs(filepath.Dir(path))
+	b, dir, err := readStudyFile(path)
 	if err != nil {
 		return nil, err
 	}
 	return Parse(b, path, dir)
+}
+
+// readStudyFile reads a study file and the absolute directory its relative file names are
+// resolved against.
+func readStudyFile(path string) (text []byte, dir string, err error) {
+	if text, err = os.ReadFile(path); err != nil {
+		return nil, "", err
+	}
+	if dir, err = filepath.Abs(filepath.Dir(path)); err != nil {
+		return nil, "", err
+	}
+	return text, dir, nil
 }
 
 // FileError is an error in a study file's text: its syntax, an unknown key or an invalid

@@ -121,8 +121,8 @@ type Plan struct {
 	Executor    string   `json:"executor"`
 	// Jobs are the job IDs the executor submitted, one per level (SLURM).
 	Jobs []string `json:"jobs,omitempty"`
-	// Tasks are every step of the study, in its order; Submitted lists the ones this run
-	// submitted (the others had finished before).
+	// Tasks are every step of the study, in its order; a task with Level −1 had finished
+	// before this run and is not submitted.
 	Tasks []PlanTask `json:"tasks"`
 }
 
@@ -236,6 +236,16 @@ func (m *Manifest) FoldTaskRecords(dir string, steps []Step) (int, error) {
 		found++
 	}
 	return found, nil
+}
+
+// SetStudyFile makes the study file at path the plan's study, read as Load reads it.
+func (p *Plan) SetStudyFile(path string) error {
+	text, dir, err := readStudyFile(path)
+	if err != nil {
+		return err
+	}
+	p.StudyFile, p.Source, p.Dir = path, string(text), dir
+	return nil
 }
 
 // Study parses the plan's study again, as the run that wrote the plan did: its quick tables

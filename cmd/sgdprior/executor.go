@@ -99,7 +99,7 @@ func (r *studyRun) runLocal(ctx context.Context, e *env, jobs int) error {
 		err error
 	}
 	results := make(chan result)
-	running, finished := 0, 0
+	running := 0
 	var firstErr error
 	failedAt := ""
 	for {
@@ -113,7 +113,7 @@ func (r *studyRun) runLocal(ctx context.Context, e *env, jobs int) error {
 				fmt.Fprintf(se.stdout, "[%d/%d] %s … (started; %d running)\n", i+1, n, r.steps[i].Title, running)
 			}
 			go func(i int) {
-				_, err := runStep(ctx, se, prog, r.out, &r.steps[i], i, n)
+				err := runStep(ctx, se, prog, r.out, &r.steps[i], i, n)
 				if err == nil {
 					err = r.finished(i)
 				}
@@ -132,7 +132,6 @@ func (r *studyRun) runLocal(ctx context.Context, e *env, jobs int) error {
 			continue
 		}
 		done[res.i] = true
-		finished++
 	}
 	if firstErr != nil {
 		if ctx.Err() != nil {

@@ -84,7 +84,7 @@ func TestRunExecutors(t *testing.T) {
 	planPath := filepath.Join(out, study.PlanFile)
 	levels := plan.Levels()
 	// A level-1 task before its level-0 need is refused, naming the need.
-	code, _, stderr := runCmd(t, "task", "--plan", planPath, "--index", itoa(levels[1][0]))
+	code, _, stderr := runCmd(t, "task", "--plan", planPath, "--index", strconv.Itoa(levels[1][0]))
 	if code != 1 || !strings.Contains(stderr, "which has not finished") {
 		t.Errorf("task before its need: code %d, %q", code, stderr)
 	}
@@ -96,12 +96,12 @@ func TestRunExecutors(t *testing.T) {
 	// Level 0 by --level and the index within the level; level 1 by the global index as a
 	// SLURM array task sees it.
 	for k := range levels[0] {
-		if code, _, stderr := runCmd(t, "task", "--plan", planPath, "--level", "0", "--index", itoa(k)); code != 0 {
+		if code, _, stderr := runCmd(t, "task", "--plan", planPath, "--level", "0", "--index", strconv.Itoa(k)); code != 0 {
 			t.Fatalf("task %d of level 0: code %d, %q", k, code, stderr)
 		}
 	}
 	for _, i := range levels[1] {
-		t.Setenv("SLURM_ARRAY_TASK_ID", itoa(i))
+		t.Setenv("SLURM_ARRAY_TASK_ID", strconv.Itoa(i))
 		if code, _, stderr := runCmd(t, "task", "--plan", planPath); code != 0 {
 			t.Fatalf("task %d: code %d, %q", i, code, stderr)
 		}
@@ -118,8 +118,6 @@ func TestRunExecutors(t *testing.T) {
 		t.Error("no plan file")
 	}
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }
 
 // TestRunExecutorFlags: the executor flags' usage errors, and the task entry point's.
 func TestRunExecutorFlags(t *testing.T) {

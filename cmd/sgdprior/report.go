@@ -88,7 +88,6 @@ func mergePlan(e *env, dir string) error {
 		return err
 	}
 	steps := s.Steps()
-	r := &studyRun{out: dir, steps: steps, needs: study.Needs(steps), plan: plan, program: plan.Program}
 	man, err := study.ReadManifest(dir)
 	if err != nil {
 		return err
@@ -99,16 +98,18 @@ func mergePlan(e *env, dir string) error {
 	if _, err := man.FoldTaskRecords(dir, steps); err != nil {
 		return err
 	}
-	var missing []string
-	for i := range steps {
-		if man.Finished(dir, plan.Program, &steps[i]) == nil {
-			missing = append(missing, fmt.Sprint(i))
+	all := make([]bool, len(steps))
+	for i := range all {
+		all[i] = true
+	}
+	r := &studyRun{out: dir, steps: steps, needs: study.Needs(steps), plan: plan, program: plan.Program, man: man}
+	if missing := r.unfinished(all); len(missing) > 0 {
+		ids := make([]string, len(missing))
+		for k, i := range missing {
+			ids[k] = fmt.Sprint(i)
 		}
+		return fmt.Errorf("%s: %d of %d tasks have not finished (%s): wait for them (squeue), or rerun `sgdprior run --resume` with the run's flags", dir, len(missing), len(steps), strings.Join(ids, ", "))
 	}
-	if len(missing) > 0 {
-		return fmt.Errorf("%s: %d of %d tasks have not finished (%s): wait for them (squeue), or rerun `sgdprior run --resume` with the run's flags", dir, len(missing), len(steps), strings.Join(missing, ", "))
-	}
-	r.man = man
 	r.sortManifest()
 	if err := man.Write(dir); err != nil {
 		return err

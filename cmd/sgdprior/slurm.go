@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -216,16 +215,13 @@ func (r *studyRun) collect(e *env) error {
 		return err
 	}
 	var failed []string
-	for i := range r.steps {
-		if !r.run[i] || r.man.Finished(r.out, r.program, &r.steps[i]) != nil {
-			continue
-		}
+	for _, i := range r.unfinished(r.run) {
 		t := r.plan.Tasks[i]
-		logs := filepath.Join(r.out, study.LogsDir, stepLogName(r.steps[i]))
+		logs := []string{filepath.Join(r.out, study.LogsDir, stepLogName(r.steps[i]))}
 		if t.Level >= 0 && t.Level < len(r.plan.Jobs) {
-			logs = filepath.Join(r.out, study.LogsDir, "slurm", fmt.Sprintf("%s_%d.txt", r.plan.Jobs[t.Level], i)) + ", " + logs
+			logs = append([]string{filepath.Join(r.out, study.LogsDir, "slurm", fmt.Sprintf("%s_%d.txt", r.plan.Jobs[t.Level], i))}, logs...)
 		}
-		fmt.Fprintf(e.stdout, "slurm: task %d (%s) did not finish: %s%s\n", i, r.steps[i].ID, logs, lastLine(logs))
+		fmt.Fprintf(e.stdout, "slurm: task %d (%s) did not finish: %s%s\n", i, r.steps[i].ID, strings.Join(logs, ", "), lastLine(logs))
 		failed = append(failed, fmt.Sprint(i))
 	}
 	if len(failed) > 0 {
@@ -234,10 +230,22 @@ func (r *studyRun) collect(e *env) error {
 	return nil
 }
 
-// lastLine is ": " and the last non-empty line of the first existing log in a list "a, b",
-// or "" (a task killed before it wrote anything).
-func lastLine(list string) string {
-	for _, p := range strings.Split(list, ", ") {
+// unfinished lists the steps marked in only that have no record of finishing under the
+// run's program in its manifest.
+func (r *studyRun) unfinished(only []bool) []int {
+	var out []int
+	for i := range r.steps {
+		if only[i] && r.man.Finished(r.out, r.program, &r.steps[i]) == nil {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// lastLine is ": " and the last non-empty line of the first existing log of logs, or "" (a
+// task killed before it wrote anything).
+func lastLine(logs []string) string {
+	for _, p := range logs {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			continue
@@ -290,8 +298,6 @@ func countRun(run []bool) int {
 	}
 	return n
 }
-
-var errNoTask = errors.New("no task index: pass --index I, or run it as a SLURM array task (SLURM_ARRAY_TASK_ID) or in a Kubernetes Indexed Job (JOB_COMPLETION_INDEX)")
 
 // checkQueued refuses an output directory whose earlier run's SLURM jobs (recorded in its
 // plan) still have tasks pending or running: a second run would write the same files.

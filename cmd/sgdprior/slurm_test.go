@@ -154,7 +154,7 @@ func TestSlurmExecutor(t *testing.T) {
 	if slow < 0 || plan.Tasks[slow].Level != 1 {
 		t.Fatalf("no level-1 task slow/verify in the plan: %+v", plan.Tasks)
 	}
-	target := plan.Jobs[1] + "_" + itoa(slow)
+	target := plan.Jobs[1] + "_" + strconv.Itoa(slow)
 	for {
 		st, err := c.States(ctx, []string{plan.Jobs[1]})
 		if err != nil {
@@ -179,7 +179,7 @@ func TestSlurmExecutor(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Fatalf("the run with a killed task: %v, want exit status 1", err)
 	}
-	want := "slurm: task " + itoa(slow) + " (slow/verify-lr0.3-B16-sgd) did not finish: " + filepath.Join(out, "logs", "slurm", target+".txt")
+	want := "slurm: task " + strconv.Itoa(slow) + " (slow/verify-lr0.3-B16-sgd) did not finish: " + filepath.Join(out, "logs", "slurm", target+".txt")
 	if !strings.Contains(runOut.String(), want) || !strings.Contains(runOut.String(), "1 of the submitted tasks did not finish") {
 		t.Errorf("the failed task is not reported with its log (%q)", want)
 	}
@@ -193,7 +193,7 @@ func TestSlurmExecutor(t *testing.T) {
 		t.Fatalf("resume: exit %d", code)
 	}
 	subs = submittedRE.FindAllStringSubmatch(stdout, -1)
-	if len(subs) != 1 || subs[0][2] != "1" || subs[0][3] != itoa(slow) {
+	if len(subs) != 1 || subs[0][2] != "1" || subs[0][3] != strconv.Itoa(slow) {
 		t.Errorf("resume submitted %v, want the killed task %d alone", subs, slow)
 	}
 	if n := strings.Count(stdout, ": kept from the earlier run"); n != 12 {
@@ -206,7 +206,7 @@ func TestSlurmExecutor(t *testing.T) {
 // holds the task's SLURM_ARRAY_JOB_ID and SLURM_ARRAY_TASK_ID.
 func taskPID(t *testing.T, bin, job string, index int) int {
 	t.Helper()
-	want := [][]byte{[]byte("SLURM_ARRAY_JOB_ID=" + job), []byte("SLURM_ARRAY_TASK_ID=" + itoa(index))}
+	want := [][]byte{[]byte("SLURM_ARRAY_JOB_ID=" + job), []byte("SLURM_ARRAY_TASK_ID=" + strconv.Itoa(index))}
 	for range 50 {
 		procs, _ := filepath.Glob("/proc/[0-9]*")
 		for _, p := range procs {

@@ -67,15 +67,9 @@ func runStudy(ctx context.Context, e *env, args []string) error {
 	plan := &study.Plan{StudyFile: study.DefaultName, Source: string(study.DefaultSource()), Quick: *quick,
 		Seeds: seeds, CommandLine: e.cmdline, Executor: xs.name}
 	if *config != "" {
-		text, err := os.ReadFile(*config)
-		if err != nil {
+		if err := plan.SetStudyFile(*config); err != nil {
 			return err
 		}
-		dir, err := filepath.Abs(filepath.Dir(*config))
-		if err != nil {
-			return err
-		}
-		plan.StudyFile, plan.Source, plan.Dir = *config, string(text), dir
 	}
 	s, err := plan.Study()
 	if err != nil {
@@ -146,9 +140,9 @@ type studyRun struct {
 	run []bool
 }
 
-// prepare folds the records of the tasks an executor ran into the manifest of an earlier
-// run in the output directory, and prepares the directory (prepareOut). It returns that
-// manifest (nil when there is none).
+// prepare reads the manifest of an earlier run in the output directory, folds into it the
+// records of the tasks an executor ran, and prepares the directory (prepareOut). It returns
+// that manifest (nil when there is none).
 func (r *studyRun) prepare(resume bool) (*study.Manifest, error) {
 	prev, err := study.ReadManifest(r.out)
 	if err != nil {
@@ -165,7 +159,10 @@ func (r *studyRun) prepare(resume bool) (*study.Manifest, error) {
 			}
 		}
 	}
-	return prepareOut(r.out, r.steps, resume)
+	if err := prepareOut(r.out, r.steps, prev, resume); err != nil {
+		return nil, err
+	}
+	return prev, nil
 }
 
 // keep decides which steps run: a step finished before with the same settings and files is
@@ -273,7 +270,7 @@ func appendLog(path, line string) error {
 	})
 }
 
-// prepareOut creates the output directory and the entries' subdirectories, and returns the
+// prepareOut creates the output directory and the entries' subdirectories; prev is the
 // manifest of an earlier run in it (nil when there is none). It refuses a non-empty
 // directory that is neither an earlier run (ManifestFile) nor a finished report
 // (results.json), so that a mistyped --out cannot litter a user's directory; resume refuses
@@ -281,27 +278,23 @@ func appendLog(path, line string) error {
 // would not write is removed (results.json, the report, figures and tables are rebuilt at
 // the end; the files of entries and steps no longer in the study, stale temporary files),
 // so that nothing of the earlier run passes for this one.
-func prepareOut(out string, steps []study.Step, resume bool) (*study.Manifest, error) {
+func prepareOut(out string, steps []study.Step, prev *study.Manifest, resume bool) error {
 	ents, err := os.ReadDir(out)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, err
+		return err
 	}
-	var prev *study.Manifest
 	if len(ents) > 0 {
-		if prev, err = study.ReadManifest(out); err != nil {
-			return nil, err
-		}
 		if prev == nil {
 			if _, err := os.Stat(filepath.Join(out, study.ResultsFile)); err != nil {
-				return nil, fmt.Errorf("--out %s is a non-empty directory without %s: refusing to write into it (choose a new directory)", out, study.ResultsFile)
+				return fmt.Errorf("--out %s is a non-empty directory without %s: refusing to write into it (choose a new directory)", out, study.ResultsFile)
 			}
 		}
 		if err := removeStale(out, steps); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if resume && prev == nil {
-		return nil, usagef("--resume: %s holds no run to resume (%s is missing)", out, study.ManifestFile)
+		return usagef("--resume: %s holds no run to resume (%s is missing)", out, study.ManifestFile)
 	}
 	dirs := []string{out, filepath.Join(out, study.LogsDir)}
 	for _, st := range steps {
@@ -309,10 +302,10 @@ func prepareOut(out string, steps []study.Step, resume bool) (*study.Manifest, e
 	}
 	for _, d := range dirs {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return prev, nil
+	return nil
 }
 
 // removeStale removes from the directory of an earlier run every file and directory that the
@@ -369,7 +362,7 @@ func stepLogName(st study.Step) string {
 
 // runStep runs one step: its readable summary goes to logs/<entry>-<step>.txt (after its
 // command line), and on a terminal its progress is shown in the progress line.
-func runStep(ctx context.Context, e *env, prog *progress, out string, st *study.Step, i, n int) (sr *study.StepResult, err error) {
+func runStep(ctx context.Context, e *env, prog *progress, out string, st *study.Step, i, n int) (err error) {
 	head := fmt.Sprintf("[%d/%d] %s", i+1, n, st.Title)
 	frac := float64(i) / float64(n)
 	switch {
@@ -383,13 +376,13 @@ func runStep(ctx context.Context, e *env, prog *progress, out string, st *study.
 	fmt.Fprintf(&log, "$ cd %s && %s\n", out, st.CommandLine())
 	defer func() {
 		if werr := atomicfile.Write(logPath, func(w io.Writer) error { _, err := w.Write(log.Bytes()); return err }); werr != nil && err == nil {
-			sr, err = nil, werr
+			err = werr
 		}
 	}()
 	// A stale output from an earlier run must not pass for this one.
 	jsonPath := filepath.Join(out, st.JSON)
 	if err := os.Remove(jsonPath); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, err
+		return err
 	}
 	t0 := time.Now()
 	// Progress goes to the terminal only, not to the log: parallel runs report in the order
@@ -407,15 +400,15 @@ func runStep(ctx context.Context, e *env, prog *progress, out string, st *study.
 	}
 	if err != nil {
 		fmt.Fprintf(&log, "error: %v\n", err)
-		return nil, fmt.Errorf("step %s failed: %s (log: %s; to rerun it alone: cd %s && %s)", st.ID, oneLine(err.Error()), logPath, out, st.CommandLine())
+		return fmt.Errorf("step %s failed: %s (log: %s; to rerun it alone: cd %s && %s)", st.ID, oneLine(err.Error()), logPath, out, st.CommandLine())
 	}
 	printOutcome(&log, st, o)
-	raw, err := os.ReadFile(jsonPath)
-	if err != nil {
-		return nil, fmt.Errorf("step %s wrote no JSON output: %v", st.ID, err)
+	// merge reads the output; here it is only checked for.
+	if _, err := os.Stat(jsonPath); err != nil {
+		return fmt.Errorf("step %s wrote no JSON output: %v", st.ID, err)
 	}
 	fmt.Fprintf(e.stdout, "%s: %s\n", head, time.Since(t0).Round(100*time.Millisecond))
-	return &study.StepResult{Step: *st, CommandLine: st.CommandLine(), Output: bytes.TrimSpace(raw)}, nil
+	return nil
 }
 
 // fitTerminal shortens a progress message so that it fits on one line of the terminal w

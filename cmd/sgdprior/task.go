@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -80,7 +81,12 @@ func runTask(ctx context.Context, e *env, args []string) error {
 	if man == nil {
 		man = &study.Manifest{}
 	}
-	if _, err := man.FoldTaskRecords(out, steps); err != nil {
+	// Only the needs' records: a task of a large sweep does not read every other's.
+	needs := make([]study.Step, len(t.Needs))
+	for k, j := range t.Needs {
+		needs[k] = steps[j]
+	}
+	if _, err := man.FoldTaskRecords(out, needs); err != nil {
 		return err
 	}
 	for _, j := range t.Needs {
@@ -92,11 +98,13 @@ func runTask(ctx context.Context, e *env, args []string) error {
 	if err := os.MkdirAll(filepath.Join(out, st.Entry), 0o755); err != nil {
 		return err
 	}
-	if _, err := runStep(ctx, e, newProgress(e.stdout), out, st, t.Index, len(steps)); err != nil {
+	if err := runStep(ctx, e, newProgress(e.stdout), out, st, t.Index, len(steps)); err != nil {
 		return err
 	}
 	return study.WriteTaskRecord(out, program, st)
 }
+
+var errNoTask = errors.New("no task index: pass --index I, or run it as a SLURM array task (SLURM_ARRAY_TASK_ID) or in a Kubernetes Indexed Job (JOB_COMPLETION_INDEX)")
 
 // envIndex is the task index an array scheduler sets: SLURM_ARRAY_TASK_ID, else
 // JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs).
