@@ -201,7 +201,8 @@ func aggregateEntry(subs []*Summary, e int, seeds []uint64, base map[string]stri
 // (nil when that replicate does not give it; at least one is not nil), base the ID of the
 // step without its seed suffix. Its status is the seeds' common status when every seed
 // gives the verdict with the same status, and Inconclusive otherwise ("seeds disagree", or
-// missing for some seeds). Its Short counts the seeds ("4 of 5 seeds hold, 1 fails"), or is
+// missing for some seeds, or, for which prediction matches, naming different ones). Its
+// Short counts the seeds ("4 of 5 seeds hold, 1 fails"), or is
 // the seeds' common Short with "(all n seeds)" when they are unanimous and agree on it; its Text states the
 // counts, the spread of the verdict's number over the seeds (seedSpread: mean, standard
 // deviation and range, when every seed that has the number names the same one), each
@@ -260,8 +261,15 @@ func aggregateVerdict(per []*Verdict, seeds []uint64, base string) Verdict {
 	}
 	n := len(seeds)
 	unanimous := a.Missing == 0 && len(statuses) == 1
+	// Which prediction matches is the answer itself, in Short: seeds that name different
+	// predictions disagree whatever their status.
+	differentAnswers := ref.Topic == TopicPrediction && len(shorts) > 1
 	head := fmt.Sprintf("Over %d seeds (%s): ", n, seedListText(seeds))
 	switch {
+	case unanimous && differentAnswers:
+		agg.Status = Inconclusive
+		agg.Short = "the seeds name different predictions"
+		head += agreementPhrase(a) + ", but the seeds name different predictions, so the answer is inconclusive."
 	case unanimous:
 		agg.Status = ref.Status
 		agg.Short = agreementPhrase(a)

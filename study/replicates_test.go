@@ -472,3 +472,36 @@ func TestVerdictValues(t *testing.T) {
 		t.Errorf("an unknown verdict has value %v", *v.Value)
 	}
 }
+
+// TestAggregateDifferentPredictions: "Which covariance prediction matches SGD?" holding for
+// every seed is unanimous only when the seeds name the same prediction; naming different
+// ones is inconclusive, with every seed's answer in the text.
+func TestAggregateDifferentPredictions(t *testing.T) {
+	seeds := []uint64{1, 2, 3}
+	mk := func(shorts ...string) []*Verdict {
+		var per []*Verdict
+		for k, s := range shorts {
+			per = append(per, &Verdict{Topic: TopicPrediction, Status: Holds, Short: s, Step: fmt.Sprintf("p/verify-seed%d", seeds[k]), Text: "t"})
+		}
+		return per
+	}
+	same := aggregateVerdict(mk("discrete Lyapunov", "discrete Lyapunov", "discrete Lyapunov"), seeds, "p/verify")
+	if same.Status != Holds || same.Short != "discrete Lyapunov (all 3 seeds)" {
+		t.Errorf("same prediction: %s, %q", same.Status, same.Short)
+	}
+	diff := aggregateVerdict(mk("discrete Lyapunov", "discrete Lyapunov", "continuous Lyapunov"), seeds, "p/verify")
+	if diff.Status != Inconclusive || !strings.Contains(diff.Text, "different predictions") || !strings.Contains(diff.Text, "continuous Lyapunov") {
+		t.Errorf("different predictions: %s, %q, %q", diff.Status, diff.Short, diff.Text)
+	}
+	if a := diff.Agreement; a.Holds != 3 || a.Seeds != 3 {
+		t.Errorf("agreement %+v", *a)
+	}
+	// Another topic's Short is a detail of the same answer: unanimous.
+	other := mk("no: indefinite for 1 of 3 predictions", "no: indefinite for 2 of 3 predictions", "no: indefinite for 1 of 3 predictions")
+	for _, v := range other {
+		v.Topic, v.Status = TopicPrior, Fails
+	}
+	if g := aggregateVerdict(other, seeds, "p/score"); g.Status != Fails {
+		t.Errorf("the prior's verdict with different details: %s", g.Status)
+	}
+}
