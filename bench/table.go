@@ -563,15 +563,85 @@ func (r *Results) scoreStat(impl string, threads int) (Stat, int64, string) {
 	return summarize(xs), mem, strings.Join(errs, "; ")
 }
 
-// Targets checks the targets of the speed issues (7 and 16) against the medians, one line
-// each.
+// roundSeconds returns one implementation's seconds by round.
+func (r *Results) roundSeconds(workload, impl string, threads int) map[int]float64 {
+	out := map[int]float64{}
+	for _, s := range r.Samples {
+		if s.Workload == workload && s.Impl == impl && s.Threads == threads {
+			out[s.Round] = s.Seconds
+		}
+	}
+	return out
+}
+
+// paired returns f(a_k, b_k) for every round k measured in both a and b, in round order.
+func paired(a, b map[int]float64, f func(a, b float64) float64) []float64 {
+	var ks []int
+	for k := range a {
+		if _, ok := b[k]; ok {
+			ks = append(ks, k)
+		}
+	}
+	slices.Sort(ks)
+	out := make([]float64, len(ks))
+	for i, k := range ks {
+		out[i] = f(a[k], b[k])
+	}
+	return out
+}
+
+// Rounds a target is judged on: a speed target compares two implementations (or one and the
+// peak) measured in the same rounds, and a limit on a run's time is judged on every run.
+const (
+	minTargetRounds = 5
+	minLimitRuns    = 3
+)
+
+// judge is a target's verdict from its value in each paired round (or each run), vals:
+// "met" when every value meets it, "NOT met" when none does, and "inconclusive" when the
+// rounds fall on both sides, when a value is not finite, or with fewer than need values.
+// For a speed target (need = minTargetRounds) this is a sign test: if the two sides were
+// equally likely in each round, all n rounds would fall on one side with probability
+// 2·2⁻ⁿ (6% at n = 5), the level; a real difference is detected only once it exceeds the
+// rounds' spread, which the table's min–max shows (the power is not computed). A limit on
+// a run's time (need = minLimitRuns) is met when every run is within it.
+func judge(vals []float64, need int, meets func(float64) bool) string {
+	n := len(vals)
+	unit, kind := "rounds", "paired rounds"
+	if need == minLimitRuns {
+		unit, kind = "runs", "runs"
+	}
+	if n < need {
+		return fmt.Sprintf("inconclusive (%d of the %d %s needed)", n, need, kind)
+	}
+	k := 0
+	for _, v := range vals {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Sprintf("inconclusive (a value of the %s is not finite)", unit)
+		}
+		if meets(v) {
+			k++
+		}
+	}
+	switch k {
+	case n:
+		return fmt.Sprintf("met (in all %d %s)", n, unit)
+	case 0:
+		return fmt.Sprintf("NOT met (in none of %d %s)", n, unit)
+	}
+	return fmt.Sprintf("inconclusive (met in %d of %d %s)", k, n, unit)
+}
+
+// Targets checks the targets of the speed issues (7 and 16) one line each: the value at the
+// medians, and a verdict by judge from the values of the rounds that measured both sides
+// (a ratio of two implementations' times in the same round, a rate over the peak measured
+// in the same round, each score run's time).
 func Targets(r *Results) []string {
 	var out []string
-	verdict := func(ok bool) string {
-		if ok {
-			return "met"
-		}
-		return "NOT met"
+	atLeast := func(x float64) func(float64) bool { return func(v float64) bool { return v >= x } }
+	// speedup is PyTorch's pick over a Go build, round by round.
+	speedup := func(n, build string, t torchPick) []float64 {
+		return paired(r.roundSeconds(n, t.impl, t.threads), r.roundSeconds(n, build, 0), func(a, b float64) float64 { return a / b })
 	}
 	builds := []string{"purego", "openblas"}
 	for _, build := range builds {
@@ -582,7 +652,7 @@ func Targets(r *Results) []string {
 				continue
 			}
 			x := ratio(t.st, true, g, true)
-			out = append(out, fmt.Sprintf("%s, %s build: %.2f× PyTorch's factorised product (target ≥ 1.5×): %s", n, build, x, verdict(x >= 1.5)))
+			out = append(out, fmt.Sprintf("%s, %s build: %.2f× PyTorch's factorised product (target ≥ 1.5×): %s", n, build, x, judge(speedup(n, build, t), minTargetRounds, atLeast(1.5))))
 		}
 	}
 	perex := []string{"perex_vmap", "perex_outer"}
@@ -597,23 +667,34 @@ func Targets(r *Results) []string {
 				continue
 			}
 			x := ratio(t.st, true, g, true)
-			out = append(out, fmt.Sprintf("%s, %s build: %.1f× faster than PyTorch's per-example path (target ≥ %g×): %s", n, c.build, x, c.min, verdict(x >= c.min)))
+			out = append(out, fmt.Sprintf("%s, %s build: %.1f× faster than PyTorch's per-example path (target ≥ %g×): %s", n, c.build, x, c.min, judge(speedup(n, c.build, t), minTargetRounds, atLeast(c.min))))
 		}
 	}
 	peak, peakFrom := r.peak()
 	if peak > 0 {
+		// The peak of each round (the build peak() takes it from).
+		peakBuild := "openblas"
+		if _, ok := r.stat("gemm_peak", peakBuild, 0); !ok {
+			peakBuild = "purego"
+		}
+		peaks := r.roundSeconds("gemm_peak", peakBuild, 0)
+		ofPeak := func(n, build string) []float64 {
+			return paired(r.roundSeconds(n, build, 0), peaks, func(a, b float64) float64 {
+				return r.gflops(n, build, a) / r.gflops("gemm_peak", peakBuild, b)
+			})
+		}
 		for _, n := range []string{"cov_4096", "gram_4096", "cov_256", "gram_256"} {
 			if g, ok := r.stat(n, "openblas", 0); ok {
 				rate := r.gflops(n, "openblas", g.Median)
 				f := rate / peak
-				out = append(out, fmt.Sprintf("%s, OpenBLAS build: %.1f GFLOP/s = %.0f%% of the measured peak %.1f GFLOP/s (%s) (target ≥ 60%%): %s", n, rate, 100*f, peak, peakFrom, verdict(f >= 0.6)))
+				out = append(out, fmt.Sprintf("%s, OpenBLAS build: %.1f GFLOP/s = %.0f%% of the measured peak %.1f GFLOP/s (%s) (target ≥ 60%%): %s", n, rate, 100*f, peak, peakFrom, judge(ofPeak(n, "openblas"), minTargetRounds, atLeast(0.6))))
 			}
 		}
 		for _, build := range builds {
 			if g, ok := r.stat("chains_mlp32", build, 0); ok {
 				rate := r.gflops("chains_mlp32", build, g.Median)
 				f := rate / peak
-				out = append(out, fmt.Sprintf("chains_mlp32, %s build: %.1f GFLOP/s = %.0f%% of the measured peak (target ≥ 50%%): %s", build, rate, 100*f, verdict(f >= 0.5)))
+				out = append(out, fmt.Sprintf("chains_mlp32, %s build: %.1f GFLOP/s = %.0f%% of the measured peak (target ≥ 50%%): %s", build, rate, 100*f, judge(ofPeak("chains_mlp32", build), minTargetRounds, atLeast(0.5))))
 			}
 		}
 	}
@@ -626,16 +707,18 @@ func Targets(r *Results) []string {
 				continue
 			}
 			x := ratio(t.st, true, g, true)
-			out = append(out, fmt.Sprintf("%s, %s build: %.2f× PyTorch's best (%s) (target ≥ 1×): %s", n, build, x, t.impl, verdict(x >= 1)))
+			out = append(out, fmt.Sprintf("%s, %s build: %.2f× PyTorch's best (%s) (target ≥ 1×): %s", n, build, x, t.impl, judge(speedup(n, build, t), minTargetRounds, atLeast(1))))
 		}
 	}
 	var torchBest float64
+	var torchRuns map[int]float64
 	for _, k := range r.scoreImpls() {
 		if k.Impl != "torch" {
 			continue
 		}
 		if st, _, _ := r.scoreStat(k.Impl, k.Threads); st.N > 0 && (torchBest == 0 || st.Median < torchBest) {
 			torchBest = st.Median
+			torchRuns = r.scoreRounds(k.Impl, k.Threads)
 		}
 	}
 	for _, build := range builds {
@@ -648,10 +731,18 @@ func Targets(r *Results) []string {
 			out = append(out, fmt.Sprintf("score, %s build: failed (%s): NOT met", build, errs))
 			continue
 		}
+		runs := r.scoreRounds(build, 0)
+		var secs, peaks []float64
+		for _, s := range r.Score {
+			if s.Impl == build && s.Threads == 0 && s.Err == "" {
+				secs, peaks = append(secs, s.Seconds), append(peaks, float64(s.PeakBytes))
+			}
+		}
 		line := fmt.Sprintf("score, %s build: %s median (target < %g s): %s; peak memory %.2f GiB (target < 2 GiB): %s", build, fmtTime(st.Median), limit,
-			verdict(st.Median < limit), float64(mem)/(1<<30), verdict(mem < 2<<30))
+			judge(secs, minLimitRuns, func(v float64) bool { return v < limit }), float64(mem)/(1<<30), judge(peaks, minLimitRuns, func(v float64) bool { return v < 2<<30 }))
 		if torchBest > 0 {
-			line += fmt.Sprintf("; %.2f× the PyTorch script's speed (target > 1×): %s", torchBest/st.Median, verdict(st.Median < torchBest))
+			line += fmt.Sprintf("; %.2f× the PyTorch script's speed (target > 1×): %s", torchBest/st.Median,
+				judge(paired(torchRuns, runs, func(a, b float64) float64 { return a / b }), minLimitRuns, func(v float64) bool { return v > 1 }))
 		}
 		out = append(out, line)
 	}
@@ -663,7 +754,18 @@ func Targets(r *Results) []string {
 				continue
 			}
 			x := ratio(t.st, true, g, true)
-			out = append(out, fmt.Sprintf("%s, %s build: %.2f× PyTorch's chain-steps per second (target ≥ 2×): %s", n, build, x, verdict(x >= 2)))
+			out = append(out, fmt.Sprintf("%s, %s build: %.2f× PyTorch's chain-steps per second (target ≥ 2×): %s", n, build, x, judge(speedup(n, build, t), minTargetRounds, atLeast(2))))
+		}
+	}
+	return out
+}
+
+// scoreRounds returns one implementation's successful score runs' seconds by round.
+func (r *Results) scoreRounds(impl string, threads int) map[int]float64 {
+	out := map[int]float64{}
+	for _, s := range r.Score {
+		if s.Impl == impl && s.Threads == threads && s.Err == "" {
+			out[s.Round] = s.Seconds
 		}
 	}
 	return out

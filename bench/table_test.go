@@ -162,19 +162,78 @@ func TestTable(t *testing.T) {
 	}
 	targets := strings.Join(Targets(r), "\n")
 	for _, want := range []string{
-		"cov_256, purego build: 1.44× PyTorch's factorised product (target ≥ 1.5×): NOT met",
-		"cov_256, openblas build: 1.62× PyTorch's factorised product (target ≥ 1.5×): met",
-		"cov_256, purego build: 11.1× faster than PyTorch's per-example path (target ≥ 3×): met",
-		"cov_256, openblas build: 12.5× faster than PyTorch's per-example path (target ≥ 15×): NOT met",
-		"cov_256, OpenBLAS build: 39.3 GFLOP/s = 39% of the measured peak 100.0 GFLOP/s (openblas build, dgemm on both cores) (target ≥ 60%): NOT met",
+		// Three rounds measured both sides: too few to judge a speed target.
+		"cov_256, purego build: 1.44× PyTorch's factorised product (target ≥ 1.5×): inconclusive (3 of the 5 paired rounds needed)",
+		"cov_256, openblas build: 1.62× PyTorch's factorised product (target ≥ 1.5×): inconclusive (3 of the 5 paired rounds needed)",
+		"cov_256, purego build: 11.1× faster than PyTorch's per-example path (target ≥ 3×): inconclusive",
+		"cov_256, OpenBLAS build: 39.3 GFLOP/s = 39% of the measured peak 100.0 GFLOP/s (openblas build, dgemm on both cores) (target ≥ 60%): inconclusive",
 		// 20881408000 / 0.64 s = 32.6 GFLOP/s.
-		"chains_mlp32, purego build: 32.6 GFLOP/s = 33% of the measured peak (target ≥ 50%): NOT met",
-		"score, purego build: 22 s median (target < 30 s): met; peak memory 1.50 GiB (target < 2 GiB): met; 2.00× the PyTorch script's speed (target > 1×): met",
-		"chains_mlp32, purego build: 2.50× PyTorch's chain-steps per second (target ≥ 2×): met",
+		"chains_mlp32, purego build: 32.6 GFLOP/s = 33% of the measured peak (target ≥ 50%): inconclusive",
+		// Three runs of 20, 24, 22 s, all under 30 s and 2 GiB; PyTorch ran once (round 1).
+		"score, purego build: 22 s median (target < 30 s): met (in all 3 runs); peak memory 1.50 GiB (target < 2 GiB): met (in all 3 runs); 2.00× the PyTorch script's speed (target > 1×): inconclusive (1 of the 3 runs needed)",
+		"chains_mlp32, purego build: 2.50× PyTorch's chain-steps per second (target ≥ 2×): inconclusive",
 	} {
 		if !strings.Contains(targets, want) {
 			t.Errorf("targets lack %q:\n%s", want, targets)
 		}
+	}
+}
+
+// TestTargetVerdicts checks the verdicts of the target lines on five paired rounds: a
+// ratio above the target in every round is met, below in every round NOT met, on both
+// sides (whatever the median says) inconclusive, and so is a round that measured one side
+// only, a non-finite value, or a failed score run.
+func TestTargetVerdicts(t *testing.T) {
+	base := func() *Results {
+		r := testResults()
+		r.NRounds = 5
+		r.Samples = nil
+		r.Score = nil
+		return r
+	}
+	for _, tc := range []struct {
+		name      string
+		go_, torc []float64 // seconds by round: the pure-Go build, PyTorch's factorised product
+		want      string
+	}{
+		// Ratios 2, 2, 1.6, 2.5, 1.6: all ≥ 1.5.
+		{"met", []float64{1, 1, 1, 1, 1}, []float64{2, 2, 1.6, 2.5, 1.6}, "(target ≥ 1.5×): met (in all 5 rounds)"},
+		{"not met", []float64{1, 1, 1, 1, 1}, []float64{1.4, 1.2, 1.49, 1, 0.5}, "(target ≥ 1.5×): NOT met (in none of 5 rounds)"},
+		// Median ratio 1.6 ≥ 1.5, but round 3 gives 1.2.
+		{"straddles", []float64{1, 1, 1, 1, 1}, []float64{1.6, 1.7, 1.2, 1.6, 1.8}, "1.60× PyTorch's factorised product (target ≥ 1.5×): inconclusive (met in 4 of 5 rounds)"},
+		{"one side missing in a round", []float64{1, 1, 1, 1}, []float64{2, 2, 2, 2, 2}, "inconclusive (4 of the 5 paired rounds needed)"},
+		{"zero time", []float64{1, 1, 0, 1, 1}, []float64{2, 2, 2, 2, 2}, "inconclusive (a value of the rounds is not finite)"},
+	} {
+		r := base()
+		r.Samples = append(samples("cov_256", "purego", 0, tc.go_...), samples("cov_256", "factor", 1, tc.torc...)...)
+		got := strings.Join(Targets(r), "\n")
+		if !strings.Contains(got, "cov_256, purego build: ") || !strings.Contains(got, tc.want) {
+			t.Errorf("%s: targets\n%s\nlack %q", tc.name, got, tc.want)
+		}
+	}
+	// The peak fraction is judged round by round against the peak of the same round: the
+	// median rate is 60% of the median peak, but rounds 2 and 4 fall below.
+	r := base()
+	r.Samples = append(samples("gemm_peak", "openblas", 0, 0.04, 0.04, 0.04, 0.04, 0.04), // 100 GFLOP/s
+		samples("cov_4096", "openblas", 0, 1, 1.2, 1, 1.2, 1)...)
+	f := flopCount("cov_4096", r.Meta) / 1e9 / 100 // seconds at 100% of the peak
+	for i := range r.Samples {
+		if r.Samples[i].Workload == "cov_4096" {
+			r.Samples[i].Seconds *= f / 0.6 // 60% of the peak, or 50% in rounds 2 and 4
+		}
+	}
+	if got := strings.Join(Targets(r), "\n"); !strings.Contains(got, "(target ≥ 60%): inconclusive (met in 3 of 5 rounds)") {
+		t.Errorf("peak fraction:\n%s", got)
+	}
+	// A failed score run is NOT met; two runs are too few for the limit.
+	r = base()
+	r.Score = []ScoreRun{{Impl: "purego", Round: 1, Seconds: 10, PeakBytes: 1 << 30}, {Impl: "purego", Round: 2, Seconds: 12, PeakBytes: 1 << 30}}
+	if got := strings.Join(Targets(r), "\n"); !strings.Contains(got, "score, purego build: 11 s median (target < 30 s): inconclusive (2 of the 3 runs needed)") {
+		t.Errorf("two score runs:\n%s", got)
+	}
+	r.Score = append(r.Score, ScoreRun{Impl: "purego", Round: 3, Err: "killed"})
+	if got := strings.Join(Targets(r), "\n"); !strings.Contains(got, "score, purego build: failed (killed): NOT met") {
+		t.Errorf("failed score run:\n%s", got)
 	}
 }
 
