@@ -82,113 +82,316 @@ func (t *PCGTrace) CondEstimate() (lo, hi float64) {
 // a *NotConvergedError after maxIter iterations, an error of Precond or Curvature, or a
 // *NotPSDError when pᵀAp ≤ 0. It panics if len(x) ≠ len(b).
 func PCG(x, b []float64, apply func(dst, v []float64), tol float64, maxIter int, o PCGOptions) (iters int, err error) {
-	var res float64 // ‖r‖ of the current iterate
-	n := len(b)
-	if len(x) != n {
+	if len(x) != len(b) {
 		panic("linalg: PCG: length mismatch")
 	}
-	method := o.Method
-	if method == "" {
-		method = "preconditioned CG"
-	}
-	plain := o.Precond == nil
-	norm := func(v []float64, vv float64) float64 {
-		if plain {
-			return math.Sqrt(vv)
-		}
-		return floats.Norm(v, 2)
-	}
-	var nb float64
-	if plain {
-		nb = norm(b, floats.Dot(b, b))
-	} else {
-		nb = norm(b, 0)
-	}
-	if o.Trace != nil {
-		o.Trace.Alpha, o.Trace.Beta, o.Trace.Residual = o.Trace.Alpha[:0], o.Trace.Beta[:0], 0
-		defer func() { o.Trace.Residual = res / nb }()
-	}
-	if nb == 0 {
-		clear(x)
-		nb = 1
+	c := newCGColumn(x, b, tol, &o)
+	if c.done {
 		return 0, nil
 	}
-	r := make([]float64, n)
-	if o.ZeroStart {
-		copy(r, b)
-		clear(x)
-	} else {
-		apply(r, x)
-		floats.SubTo(r, b, r)
+	if !o.ZeroStart {
+		apply(c.r, x)
 	}
-	z := r
-	if !plain {
-		z = make([]float64, n)
-		if err := o.Precond(z, r); err != nil {
+	c.residual(&o)
+	if !c.plain {
+		if err := o.Precond(c.z, c.r); err != nil {
 			return 0, err
 		}
 	}
-	p := append([]float64(nil), z...)
-	ap := make([]float64, n)
-	var rz float64
-	if plain && o.ZeroStart {
-		rz = nb * nb // r₀ = b
+	c.begin(&o)
+	for c.it < maxIter {
+		if c.converged(&o) {
+			return c.it, nil
+		}
+		apply(c.ap, c.p)
+		if c.step(&o); c.err != nil {
+			return c.it, c.err
+		}
+		if !c.plain {
+			if err := o.Precond(c.z, c.r); err != nil {
+				return c.it, err
+			}
+		}
+		c.next(&o)
+	}
+	return c.it, c.finish(maxIter)
+}
+
+// PCGMultiOptions are the variants of PCGMulti: PCGOptions with the preconditioner applied
+// to several vectors at once, and one trace per right-hand side.
+type PCGMultiOptions struct {
+	// Precond, if non-nil, writes dst[k] = M⁻¹r[k] for every k (an error stops PCGMulti).
+	Precond func(dst, r [][]float64) error
+	// Curvature, ZeroStart and Method are those of PCGOptions.
+	Curvature func(p, ap []float64) (float64, error)
+	ZeroStart bool
+	Method    string
+	// Traces, if non-nil, has one PCGTrace per right-hand side.
+	Traces []PCGTrace
+}
+
+// PCGMulti solves A x_k = b_k for several right-hand sides by PCG's recurrence, one
+// independent conjugate-gradient run per column in lock-step: each iteration applies A
+// (apply: dst[k] = A v[k]) and M⁻¹ (o.Precond) to the columns still running at once, so that
+// a caller can share one pass over its data, or one blocked triangular solve, between them
+// (MATH.md §2, "Several right-hand sides"). A column stops when its own test of PCG is met,
+// and its iterate, iteration count and trace are those PCG returns for it alone with
+// column-wise equal products. It returns every column's iterations and the error of the
+// lowest-numbered column that failed (a *NotConvergedError after maxIter, a *NotPSDError,
+// or an error of Precond or Curvature); on an error of Precond every column stops. It
+// panics if the lengths of x and b differ.
+func PCGMulti(x, b [][]float64, apply func(dst, v [][]float64), tol float64, maxIter int, o PCGMultiOptions) (iters []int, err error) {
+	if len(x) != len(b) || (o.Traces != nil && len(o.Traces) != len(b)) {
+		panic("linalg: PCGMulti: length mismatch")
+	}
+	cols := make([]*cgColumn, len(b))
+	opts := make([]PCGOptions, len(b))
+	iters = make([]int, len(b))
+	errs := make([]error, len(b))
+	var active []*cgColumn
+	for k := range b {
+		if len(x[k]) != len(b[k]) {
+			panic("linalg: PCGMulti: length mismatch")
+		}
+		opts[k] = PCGOptions{Curvature: o.Curvature, ZeroStart: o.ZeroStart, Method: o.Method}
+		if o.Precond != nil {
+			// Only its presence matters to a column; the block preconditioner is applied here.
+			opts[k].Precond = func([]float64, []float64) error { return nil }
+		}
+		if o.Traces != nil {
+			opts[k].Trace = &o.Traces[k]
+		}
+		cols[k] = newCGColumn(x[k], b[k], tol, &opts[k])
+		cols[k].index = k
+		if !cols[k].done {
+			active = append(active, cols[k])
+		}
+	}
+	// dst and src views of the active columns, rebuilt when one stops.
+	view := func(pick func(c *cgColumn) (dst, src []float64)) (dst, src [][]float64) {
+		dst, src = make([][]float64, len(active)), make([][]float64, len(active))
+		for i, c := range active {
+			dst[i], src[i] = pick(c)
+		}
+		return dst, src
+	}
+	precond := func() error {
+		if o.Precond == nil {
+			return nil
+		}
+		zs, rs := view(func(c *cgColumn) ([]float64, []float64) { return c.z, c.r })
+		return o.Precond(zs, rs)
+	}
+	stopAll := func(err error) ([]int, error) {
+		for _, c := range active {
+			iters[c.index] = c.it
+		}
+		return iters, err
+	}
+	if len(active) > 0 && !o.ZeroStart {
+		rs, xs := view(func(c *cgColumn) ([]float64, []float64) { return c.r, c.x })
+		apply(rs, xs)
+	}
+	for _, c := range active {
+		c.residual(&opts[c.index])
+	}
+	if err := precond(); err != nil {
+		return stopAll(err)
+	}
+	for _, c := range active {
+		c.begin(&opts[c.index])
+	}
+	for len(active) > 0 {
+		// Columns that are done (converged, failed, or out of iterations) leave the block.
+		keep := active[:0]
+		for _, c := range active {
+			switch {
+			case c.it >= maxIter:
+				iters[c.index], errs[c.index] = c.it, c.finish(maxIter)
+			case c.converged(&opts[c.index]):
+				iters[c.index] = c.it
+			default:
+				keep = append(keep, c)
+			}
+		}
+		active = keep
+		if len(active) == 0 {
+			break
+		}
+		aps, ps := view(func(c *cgColumn) ([]float64, []float64) { return c.ap, c.p })
+		apply(aps, ps)
+		keep = active[:0]
+		for _, c := range active {
+			if c.step(&opts[c.index]); c.err != nil {
+				iters[c.index], errs[c.index] = c.it, c.err
+				continue
+			}
+			keep = append(keep, c)
+		}
+		active = keep
+		if err := precond(); err != nil {
+			return stopAll(err)
+		}
+		for _, c := range active {
+			c.next(&opts[c.index])
+		}
+	}
+	for _, e := range errs {
+		if e != nil {
+			return iters, e
+		}
+	}
+	return iters, nil
+}
+
+// cgColumn is the state of one PCG run (PCG's recurrence, shared by PCG and PCGMulti): the
+// caller applies A and M⁻¹ between the steps.
+type cgColumn struct {
+	x, b, r, z, p, ap []float64
+	index             int
+	plain             bool
+	tol, nb, res, rz  float64
+	alpha, maxRQ      float64
+	it                int
+	done              bool // b = 0: x = 0, no iteration
+	err               error
+	trace             *PCGTrace
+	method            string
+}
+
+// newCGColumn starts a run on x, b: it resets the trace and, for b = 0, sets x = 0 and done.
+// Without ZeroStart the caller then writes A x into r (residual subtracts it from b).
+func newCGColumn(x, b []float64, tol float64, o *PCGOptions) *cgColumn {
+	n := len(b)
+	c := &cgColumn{x: x, b: b, tol: tol, plain: o.Precond == nil, trace: o.Trace, method: o.Method}
+	if c.method == "" {
+		c.method = "preconditioned CG"
+	}
+	if c.plain {
+		c.nb = c.norm(b, floats.Dot(b, b))
 	} else {
-		rz = floats.Dot(r, z)
+		c.nb = c.norm(b, 0)
 	}
-	if plain {
-		res = norm(r, rz)
+	if c.trace != nil {
+		c.trace.Alpha, c.trace.Beta, c.trace.Residual = c.trace.Alpha[:0], c.trace.Beta[:0], 0
+	}
+	if c.nb == 0 {
+		clear(x)
+		c.done = true
+		return c
+	}
+	c.r = make([]float64, n)
+	if o.ZeroStart {
+		copy(c.r, b)
+		clear(x)
+	}
+	c.z = c.r
+	if !c.plain {
+		c.z = make([]float64, n)
+	}
+	c.ap = make([]float64, n)
+	return c
+}
+
+// norm is ‖v‖: √vv without a preconditioner (vv = vᵀv computed by the caller), else
+// floats.Norm.
+func (c *cgColumn) norm(v []float64, vv float64) float64 {
+	if c.plain {
+		return math.Sqrt(vv)
+	}
+	return floats.Norm(v, 2)
+}
+
+// residual forms r₀ = b − A x₀ from the A x₀ the caller wrote into r (not with ZeroStart).
+func (c *cgColumn) residual(o *PCGOptions) {
+	if !o.ZeroStart {
+		floats.SubTo(c.r, c.b, c.r)
+	}
+}
+
+// begin takes z₀ = M⁻¹r₀ (written by the caller) as the first direction.
+func (c *cgColumn) begin(o *PCGOptions) {
+	c.p = append([]float64(nil), c.z...)
+	if c.plain && o.ZeroStart {
+		c.rz = c.nb * c.nb // r₀ = b
 	} else {
-		res = norm(r, 0)
+		c.rz = floats.Dot(c.r, c.z)
 	}
-	maxRQ := 0.0
-	for it := 0; it < maxIter; it++ {
-		if res <= tol*nb && (it > 0 || !o.ZeroStart) {
-			return it, nil
+	if c.plain {
+		c.res = c.norm(c.r, c.rz)
+	} else {
+		c.res = c.norm(c.r, 0)
+	}
+	c.setResidual()
+}
+
+// converged reports whether ‖r‖ ≤ tol·‖b‖ (never before the first step with ZeroStart).
+func (c *cgColumn) converged(o *PCGOptions) bool {
+	return c.res <= c.tol*c.nb && (c.it > 0 || !o.ZeroStart)
+}
+
+// step takes α from the A p the caller wrote into ap and updates x and r (c.err on failure).
+func (c *cgColumn) step(o *PCGOptions) {
+	c.it++
+	var pap float64
+	if o.Curvature != nil {
+		var err error
+		if pap, err = o.Curvature(c.p, c.ap); err != nil {
+			c.err = err
+			return
 		}
-		apply(ap, p)
-		var pap float64
-		if o.Curvature != nil {
-			if pap, err = o.Curvature(p, ap); err != nil {
-				return it + 1, err
-			}
-		} else {
-			pap = floats.Dot(p, ap)
-			if !(pap > 0) {
-				pp := floats.Dot(p, p)
-				return it + 1, &NotPSDError{What: "the operator of " + method, Eigenvalue: pap / pp, MaxEig: maxRQ}
-			}
-			if rq := pap / floats.Dot(p, p); rq > maxRQ {
-				maxRQ = rq
-			}
+	} else {
+		pap = floats.Dot(c.p, c.ap)
+		if !(pap > 0) {
+			pp := floats.Dot(c.p, c.p)
+			c.err = &NotPSDError{What: "the operator of " + c.method, Eigenvalue: pap / pp, MaxEig: c.maxRQ}
+			return
 		}
-		alpha := rz / pap
-		floats.AddScaled(x, alpha, p)
-		floats.AddScaled(r, -alpha, ap)
-		if !plain {
-			res = norm(r, 0)
-			if err := o.Precond(z, r); err != nil {
-				return it + 1, err
-			}
-		}
-		rzNew := floats.Dot(r, z)
-		if plain {
-			res = norm(r, rzNew)
-		}
-		beta := rzNew / rz
-		rz = rzNew
-		if o.Trace != nil {
-			o.Trace.Alpha = append(o.Trace.Alpha, alpha)
-			o.Trace.Beta = append(o.Trace.Beta, beta)
-		}
-		for i := range p {
-			p[i] = z[i] + beta*p[i]
+		if rq := pap / floats.Dot(c.p, c.p); rq > c.maxRQ {
+			c.maxRQ = rq
 		}
 	}
-	if res <= tol*nb {
-		return maxIter, nil
+	alpha := c.rz / pap
+	floats.AddScaled(c.x, alpha, c.p)
+	floats.AddScaled(c.r, -alpha, c.ap)
+	if !c.plain {
+		c.res = c.norm(c.r, 0)
+		c.setResidual()
 	}
-	return maxIter, &NotConvergedError{Method: method, Iter: maxIter, Residual: res / nb, Tolerance: tol}
+	c.alpha = alpha
+}
+
+// next takes β from z = M⁻¹r (written by the caller) and the new direction p.
+func (c *cgColumn) next(o *PCGOptions) {
+	rzNew := floats.Dot(c.r, c.z)
+	if c.plain {
+		c.res = c.norm(c.r, rzNew)
+		c.setResidual()
+	}
+	beta := rzNew / c.rz
+	c.rz = rzNew
+	if c.trace != nil {
+		c.trace.Alpha = append(c.trace.Alpha, c.alpha)
+		c.trace.Beta = append(c.trace.Beta, beta)
+	}
+	for i := range c.p {
+		c.p[i] = c.z[i] + beta*c.p[i]
+	}
+}
+
+// setResidual records ‖r‖/‖b‖ in the trace.
+func (c *cgColumn) setResidual() {
+	if c.trace != nil {
+		c.trace.Residual = c.res / c.nb
+	}
+}
+
+// finish is the outcome after maxIter iterations.
+func (c *cgColumn) finish(maxIter int) error {
+	if c.res <= c.tol*c.nb {
+		return nil
+	}
+	return &NotConvergedError{Method: c.method, Iter: maxIter, Residual: c.res / c.nb, Tolerance: c.tol}
 }
 
 // tridiagValues returns the eigenvalues, ascending, of the symmetric tridiagonal matrix with

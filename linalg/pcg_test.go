@@ -268,3 +268,120 @@ func TestPCGTraceCondition(t *testing.T) {
 		t.Errorf("empty trace: %g, %g, want NaN", lo, hi)
 	}
 }
+
+// TestPCGMulti checks that PCGMulti runs PCG on each column: with column-wise products and
+// preconditioner, every column's iterate, iteration count, error and trace are bitwise those
+// of PCG on that column alone, for plain and preconditioned CG, from x₀ = 0 (ZeroStart) and
+// from a given x₀, with columns that stop at different iterations (b = 0, an eigenvector of A,
+// random ones, one already solved by its x₀) and with maxIter cutting some of them short.
+// The column products are counted: a column that has stopped is not multiplied again.
+func TestPCGMulti(t *testing.T) {
+	a, b0, diag := pcgProblem()
+	n := len(b0)
+	var eig mat.EigenSym
+	if !eig.Factorize(a, true) {
+		t.Fatal("eigendecomposition failed")
+	}
+	var vecs mat.Dense
+	eig.VectorsTo(&vecs)
+	rnd := newRand(12)
+	sol := randVec(rnd, n)
+	bs := [][]float64{b0, make([]float64, n), mat.Col(nil, 7, &vecs), randVec(rnd, n), matVec(a, sol)}
+	x0 := [][]float64{make([]float64, n), randVec(rnd, n), randVec(rnd, n), make([]float64, n), sol}
+	apply := func(dst, v []float64) { copy(dst, matVec(a, v)) }
+	jacobi := func(z, r []float64) error {
+		for i := range z {
+			z[i] = r[i] / diag[i]
+		}
+		return nil
+	}
+	for _, maxIter := range []int{500, 7} {
+		for _, pre := range []bool{false, true} {
+			for _, zero := range []bool{false, true} {
+				name := fmt.Sprintf("maxIter %d, preconditioned %v, ZeroStart %v", maxIter, pre, zero)
+				xs := make([][]float64, len(bs))
+				for k := range xs {
+					xs[k] = slices.Clone(x0[k])
+				}
+				var products int
+				multiApply := func(dst, v [][]float64) {
+					if len(dst) != len(v) {
+						t.Fatalf("%s: %d destinations for %d vectors", name, len(dst), len(v))
+					}
+					products += len(v)
+					for i := range v {
+						apply(dst[i], v[i])
+					}
+				}
+				o := PCGMultiOptions{ZeroStart: zero, Traces: make([]PCGTrace, len(bs))}
+				if pre {
+					o.Precond = func(dst, r [][]float64) error {
+						for i := range r {
+							jacobi(dst[i], r[i])
+						}
+						return nil
+					}
+				}
+				iters, err := PCGMulti(xs, bs, multiApply, 1e-12, maxIter, o)
+				var firstErr error
+				for k := range bs {
+					x := slices.Clone(x0[k])
+					var tr PCGTrace
+					po := PCGOptions{ZeroStart: zero, Trace: &tr}
+					if pre {
+						po.Precond = jacobi
+					}
+					it, e := PCG(x, bs[k], apply, 1e-12, maxIter, po)
+					if e != nil && firstErr == nil {
+						firstErr = e
+					}
+					if it != iters[k] || !slices.Equal(x, xs[k]) || !slices.Equal(tr.Alpha, o.Traces[k].Alpha) ||
+						!slices.Equal(tr.Beta, o.Traces[k].Beta) || tr.Residual != o.Traces[k].Residual {
+						t.Errorf("%s: column %d: %d iterations against PCG's %d, iterates equal %v, traces %v %v", name, k, iters[k], it,
+							slices.Equal(x, xs[k]), len(o.Traces[k].Alpha), len(tr.Alpha))
+					}
+				}
+				if (err == nil) != (firstErr == nil) || (err != nil && err.Error() != firstErr.Error()) {
+					t.Errorf("%s: error %v, PCG's first %v", name, err, firstErr)
+				}
+				if maxIter == 7 && err == nil {
+					t.Errorf("%s: 7 iterations cannot solve the random columns", name)
+				}
+				// A stopped column leaves the block: the products are each column's iterations,
+				// plus A x₀ for the columns with b ≠ 0 without ZeroStart.
+				want := 0
+				for k := range bs {
+					want += iters[k]
+					if !zero && k != 1 {
+						want++
+					}
+				}
+				if iters[1] != 0 || products != want {
+					t.Errorf("%s: b = 0 took %d iterations; %d column products, want %d", name, iters[1], products, want)
+				}
+				if pre && !zero && iters[4] != 0 {
+					t.Errorf("%s: a column starting at its solution took %d iterations", name, iters[4])
+				}
+			}
+		}
+	}
+	// A preconditioner error stops every column.
+	xs := [][]float64{make([]float64, n), make([]float64, n)}
+	calls := 0
+	_, err := PCGMulti(xs, [][]float64{b0, bs[3]}, func(dst, v [][]float64) {
+		for i := range v {
+			apply(dst[i], v[i])
+		}
+	}, 1e-12, 100, PCGMultiOptions{Precond: func(dst, r [][]float64) error {
+		if calls++; calls == 3 {
+			return errors.New("preconditioner failed")
+		}
+		for i := range r {
+			jacobi(dst[i], r[i])
+		}
+		return nil
+	}})
+	if err == nil || err.Error() != "preconditioner failed" {
+		t.Errorf("preconditioner error: %v", err)
+	}
+}

@@ -126,6 +126,16 @@ func (c *computation) productRule() bool {
 // examples, weight decay included); ∂_u C x and ∂_u ∇·C are central differences with step
 // h; hu is H u. One solve at θ replaces the re-solve of a perturbed system at θ ± hu (MATH.md §5).
 func (c *computation) productRuleJacobian(note, gen, u, hu []float64, h float64) error {
+	c.productRuleRHS(note, gen, u, hu, h)
+	if err := c.cs.inv.Solve(note, note); err != nil || gen == nil {
+		return err
+	}
+	return c.cs.inv.Solve(gen, gen)
+}
+
+// productRuleRHS writes the right-hand sides of productRuleJacobian, ∂_u b − (∂_u A) F(θ),
+// into note and (gen non-nil) gen.
+func (c *computation) productRuleRHS(note, gen, u, hu []float64, h float64) {
 	d := len(u)
 	kappa, eta := c.r.Kappa, c.r.LR
 	tp, tm := make([]float64, d), make([]float64, d)
@@ -144,21 +154,48 @@ func (c *computation) productRuleJacobian(note, gen, u, hu []float64, h float64)
 			dst[i] = -2/eta*hu[i] - kappa*(a[i]-b[i])/(2*h)
 		}
 	}
-	r := make([]float64, d)
-	rhs(r, c.r.Vectors.Stationary)
-	if err := c.cs.inv.Solve(note, r); err != nil {
-		return err
-	}
+	rhs(note, c.r.Vectors.Stationary)
 	if gen == nil {
-		return nil
+		return
 	}
-	rhs(r, c.r.Vectors.StationaryGeneral)
+	rhs(gen, c.r.Vectors.StationaryGeneral)
 	c.div.at(a, tp)
 	c.div.at(b, tm)
-	for i := range r {
-		r[i] -= kappa * (a[i] - b[i]) / (2 * h)
+	for i := range gen {
+		gen[i] -= kappa * (a[i] - b[i]) / (2 * h)
 	}
-	return c.cs.inv.Solve(gen, r)
+}
+
+// jacobianProducts writes J_seed us[k] (and J_gen us[k] when gen is not nil) into note[k]
+// (gen[k]) for the unit directions us with step h, hus[k] = H us[k]: by the product rule
+// with the right-hand sides of all directions solved together (solveMany: one blocked
+// preconditioner for the CG solver's lock-step runs, one blocked triangular solve for
+// Woodbury's), by jacobianProduct one direction at a time otherwise.
+func (c *computation) jacobianProducts(note, gen, us, hus [][]float64, h float64) error {
+	if !c.productRule() {
+		for k := range us {
+			var g []float64
+			if gen != nil {
+				g = gen[k]
+			}
+			if err := c.jacobianProduct(note[k], g, us[k], hus[k], h); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	rhs := note
+	for k := range us {
+		var g []float64
+		if gen != nil {
+			g = gen[k]
+		}
+		c.productRuleRHS(note[k], g, us[k], hus[k], h)
+	}
+	if gen != nil {
+		rhs = append(append([][]float64(nil), note...), gen...)
+	}
+	return solveMany(c.cs.inv, rhs, rhs)
 }
 
 // asymmetry measures ‖J − Jᵀ‖_F / ‖J‖_F for the Jacobians of F_seed and (with the
@@ -192,8 +229,12 @@ func (c *computation) asymmetry() error {
 			solves *= 2
 		}
 		perSolve := g.Seconds / float64(len(g.Iterations))
-		stage = fmt.Sprintf("Jacobian asymmetry: %d CG solves like the %d so far (%.0f iterations, %.1f s each on average), predicted ≈ %.0f s (--asymmetry-probes sets the number of probes; −1 skips them)",
-			solves, len(g.Iterations), float64(sumInts(g.Iterations))/float64(len(g.Iterations)), perSolve, float64(solves)*perSolve)
+		pred := fmt.Sprintf("predicted ≈ %.0f s", float64(solves)*perSolve)
+		if d > set.AsymmetryDenseMaxDim {
+			pred = fmt.Sprintf("predicted at most %.0f s (less: the probes' solves share the preconditioner's triangular solves)", float64(solves)*perSolve)
+		}
+		stage = fmt.Sprintf("Jacobian asymmetry: %d CG solves like the %d so far (%.0f iterations, %.1f s each on average), %s (--asymmetry-probes sets the number of probes; −1 skips them)",
+			solves, len(g.Iterations), float64(sumInts(g.Iterations))/float64(len(g.Iterations)), perSolve, pred)
 	}
 	set.progress(stage)
 	if d <= set.AsymmetryDenseMaxDim {
@@ -262,13 +303,18 @@ func (c *computation) asymmetry() error {
 		if withGen {
 			jwg[k] = make([]float64, d)
 		}
-		var hu []float64
-		if hus != nil {
-			hu = hus[k]
-		}
-		if err := c.jacobianProduct(jws[k], jwg[k], us[k], hu, h); err != nil {
-			return c.asymmetryFailed(err)
-		}
+	}
+	var gens [][]float64
+	if withGen {
+		gens = jwg
+	}
+	if hus == nil {
+		hus = make([][]float64, p) // central differences need no H u
+	}
+	if err := c.jacobianProducts(jws, gens, us, hus, h); err != nil {
+		return c.asymmetryFailed(err)
+	}
+	for k := 0; k < p; k++ {
 		floats.Scale(norms[k], jws[k])
 		if withGen {
 			floats.Scale(norms[k], jwg[k])

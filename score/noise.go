@@ -149,6 +149,7 @@ func (cs *covState) invert(set *linalg.InverseSettings, knownRank int, probeSeed
 				return nil
 			}
 			plain := true
+			var precMany func(dst, r [][]float64) error
 			if precExamples > 0 {
 				pf := cs.src.subsetFactor(cs.theta, precExamples, probeSeed)
 				g := mat.NewDense(pf.Cols(), pf.Cols(), nil)
@@ -158,11 +159,12 @@ func (cs *covState) invert(set *linalg.InverseSettings, knownRank int, probeSeed
 					return nil, err
 				}
 				prec, plain = pre.Solve, false
+				precMany = pre.SolveMany
 				stats.Preconditioner = pre.describe()
 				stats.PreconditionerExamples, stats.Shift, stats.EffectiveDim, stats.EffectiveDimSE = pre.examples, pre.mu-lam, pre.effDim, pre.effDimSE
 			}
 			cs.cg = stats
-			cs.inv = &pcgInverse{d: cs.d, tol: tol, maxIter: maxIter, prec: prec, stats: stats, zeroStart: plain,
+			cs.inv = &pcgInverse{d: cs.d, tol: tol, maxIter: maxIter, prec: prec, precMany: precMany, stats: stats, zeroStart: plain,
 				apply: func(dst, x []float64) {
 					cs.applyC(dst, x)
 					floats.Scale(kappa, dst)

@@ -16,14 +16,16 @@ import (
 // and records each solve's iterations, residual and Ritz values in stats. It implements
 // linalg.Inverse.
 type pcgInverse struct {
-	d       int
-	apply   func(dst, x []float64) // x ↦ (C_B + λI)x
-	prec    func(dst, r []float64) error
-	tol     float64
-	maxIter int
-	stats   *CGStats // receives every solve's iterations and residual
-	trace   linalg.PCGTrace
-	longest int // iterations of the longest solve so far
+	d     int
+	apply func(dst, x []float64) // x ↦ (C_B + λI)x
+	prec  func(dst, r []float64) error
+	// precMany applies the preconditioner to several vectors (SolveMany); nil: prec on each.
+	precMany func(dst, r [][]float64) error
+	tol      float64
+	maxIter  int
+	stats    *CGStats // receives every solve's iterations and residual
+	trace    linalg.PCGTrace
+	longest  int // iterations of the longest solve so far
 	// zeroStart starts each solve from x = 0 (plain CG) instead of from the preconditioner's
 	// solution M⁻¹b.
 	zeroStart bool
@@ -72,6 +74,77 @@ func (p *pcgInverse) Solve(dst, b []float64) error {
 		p.stats.Seconds += time.Since(t0).Seconds()
 	}
 	p.record(it)
+	return err
+}
+
+// SolveMany writes (C_B + λI)⁻¹ b[j] into dst[j] for every j by linalg.PCGMulti: one
+// preconditioned CG run per right-hand side, in lock-step, so that each iteration applies the
+// preconditioner to all running vectors at once (precMany: the shifted subset
+// preconditioner's blocked triangular solves, cholWoodbury.SolveMany) (MATH.md §2, "Several
+// right-hand sides"). Each run starts, stops and is recorded in p.stats as Solve's, with the
+// same iteration counts up to rounding. dst[j] and b[j] may be the same slice.
+func (p *pcgInverse) SolveMany(dst, b [][]float64) error {
+	n := len(b)
+	if len(dst) != n {
+		panic("score: pcgInverse.SolveMany: length mismatch")
+	}
+	if n == 0 {
+		return nil
+	}
+	bs := make([][]float64, n)
+	for j := range b {
+		if len(dst[j]) != p.d || len(b[j]) != p.d {
+			panic("score: pcgInverse.SolveMany: length mismatch")
+		}
+		bs[j] = b[j]
+		if sameSlice(dst[j], b[j]) {
+			bs[j] = append([]float64(nil), b[j]...)
+		}
+	}
+	prec := p.precMany
+	if prec == nil {
+		prec = func(dst, r [][]float64) error {
+			for j := range r {
+				if err := p.prec(dst[j], r[j]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	if p.zeroStart {
+		for _, x := range dst {
+			clear(x)
+		}
+	} else if err := prec(dst, bs); err != nil {
+		return err
+	}
+	t0 := time.Now()
+	apply := func(dst, v [][]float64) {
+		for j := range v {
+			p.apply(dst[j], v[j])
+		}
+	}
+	traces := make([]linalg.PCGTrace, n)
+	iters, err := linalg.PCGMulti(dst, bs, apply, p.tol, p.maxIter, linalg.PCGMultiOptions{Precond: prec, Curvature: positiveCurvature, Traces: traces})
+	if err == nil && p.stats != nil {
+		// The true residuals, as Solve records them.
+		r := make([]float64, p.d)
+		for j := range bs {
+			p.apply(r, dst[j])
+			floats.Sub(r, bs[j])
+			if nb := floats.Norm(bs[j], 2); nb > 0 {
+				traces[j].Residual = floats.Norm(r, 2) / nb
+			}
+		}
+	}
+	if p.stats != nil {
+		p.stats.Seconds += time.Since(t0).Seconds()
+	}
+	for j, it := range iters {
+		p.trace = traces[j]
+		p.record(it)
+	}
 	return err
 }
 

@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/sgdprior/sgdprior/internal/kernel"
 	"github.com/sgdprior/sgdprior/linalg"
 )
 
@@ -87,19 +88,23 @@ func newShiftedPrecond(u linalg.Factor, g *mat.Dense, kappa, damping float64, se
 		}
 		p.mu = damping + p.sMin
 	}
-	// d_eff(λ) = tr G̃(G̃ + λI)⁻¹ = m − (λ/κ) tr K⁻¹ for G̃ = κUᵀU, tr K⁻¹ by Hutchinson.
+	// d_eff(λ) = tr G̃(G̃ + λI)⁻¹ = m − (λ/κ) tr K⁻¹ for G̃ = κUᵀU, tr K⁻¹ by Hutchinson, the
+	// probes' solves K⁻¹ z blocked together (the m×P matrix of probes, row-major).
 	rnd := rand.New(rand.NewPCG(seed, streamEffDim))
-	z, y := make([]float64, m), make([]float64, m)
+	zs := make([]float64, m*effDimProbes)
+	for k := 0; k < effDimProbes; k++ {
+		for i := 0; i < m; i++ {
+			zs[i*effDimProbes+k] = float64(1 - 2*int(rnd.Uint64()&1))
+		}
+	}
+	ys := append([]float64(nil), zs...)
+	kernel.TrsmLeft(blas.Upper, blas.Trans, blas.NonUnit, m, effDimProbes, 1, base.r.Data, base.r.Stride, ys, effDimProbes)
+	kernel.TrsmLeft(blas.Upper, blas.NoTrans, blas.NonUnit, m, effDimProbes, 1, base.r.Data, base.r.Stride, ys, effDimProbes)
 	est := make([]float64, effDimProbes)
 	for k := range est {
-		for i := range z {
-			z[i] = float64(1 - 2*int(rnd.Uint64()&1))
-		}
-		copy(y, z)
-		solveK(y)
 		var s float64
-		for i := range z {
-			s += z[i] * y[i]
+		for i := 0; i < m; i++ {
+			s += zs[i*effDimProbes+k] * ys[i*effDimProbes+k]
 		}
 		est[k] = float64(m) - damping/kappa*s
 	}

@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/sgdprior/sgdprior/internal/kernel"
 	"github.com/sgdprior/sgdprior/linalg"
 )
 
@@ -111,9 +112,10 @@ func (w *cholWoodbury) SolveMany(dst, b [][]float64) error {
 			zs.Data[i*n+j] = v
 		}
 	}
-	// (λ/κ I + UᵀU) = RᵀR: Rᵀ Y = Z, then R X = Y, for all columns at once.
-	blas64.Trsm(blas.Left, blas.Trans, 1, w.r, zs)
-	blas64.Trsm(blas.Left, blas.NoTrans, 1, w.r, zs)
+	// (λ/κ I + UᵀU) = RᵀR: Rᵀ Y = Z, then R X = Y, for all columns at once (blocked, on
+	// both cores: kernel.TrsmLeft).
+	kernel.TrsmLeft(blas.Upper, blas.Trans, blas.NonUnit, w.m, n, 1, w.r.Data, w.r.Stride, zs.Data, zs.Stride)
+	kernel.TrsmLeft(blas.Upper, blas.NoTrans, blas.NonUnit, w.m, n, 1, w.r.Data, w.r.Stride, zs.Data, zs.Stride)
 	t := make([]float64, w.d)
 	for j := range b {
 		for i := range z {
@@ -128,9 +130,13 @@ func (w *cholWoodbury) SolveMany(dst, b [][]float64) error {
 }
 
 // solveMany applies inv to every b[j] (into dst[j]): in one blocked solve when inv is a
-// cholWoodbury, else one Solve per vector. It stops at the first error.
+// cholWoodbury, by lock-step CG runs sharing the blocked preconditioner when it is a
+// pcgInverse, else one Solve per vector. It stops at the first error.
 func solveMany(inv linalg.Inverse, dst, b [][]float64) error {
-	if w, ok := inv.(*cholWoodbury); ok {
+	switch w := inv.(type) {
+	case *cholWoodbury:
+		return w.SolveMany(dst, b)
+	case *pcgInverse:
 		return w.SolveMany(dst, b)
 	}
 	for j := range b {

@@ -12,10 +12,17 @@ import (
 )
 
 // SolveMany against Solve one vector at a time (the naive loop) and against the dense
-// (κUUᵀ + λI)⁻¹ b, on a rank-deficient U (d = 30, M = 12): the blocked triangular solves only
-// reorder the rounding, so the agreement is to 1e-10 relative (κ(λ/κ I + UᵀU) ≈ 1e4 here).
+// (κUUᵀ + λI)⁻¹ b, on rank-deficient U (d = 30, M = 12; and d = 400, M = 300, where the
+// triangular solves are blocked, M > kernel's block of 128): the blocked triangular solves
+// only reorder the rounding, so the agreement is to 1e-10 relative (κ(λ/κ I + UᵀU) ≈ 1e4 to
+// 1e5 here).
 func TestCholWoodburySolveMany(t *testing.T) {
-	const d, m, n = 30, 12, 7
+	for _, sz := range [][3]int{{30, 12, 7}, {400, 300, 5}} {
+		cholWoodburySolveMany(t, sz[0], sz[1], sz[2])
+	}
+}
+
+func cholWoodburySolveMany(t *testing.T, d, m, n int) {
 	rng := rand.New(rand.NewPCG(3, 9))
 	u := mat.NewDense(d, m, nil)
 	for i := 0; i < d; i++ {
@@ -64,7 +71,7 @@ func TestCholWoodburySolveMany(t *testing.T) {
 			diff := make([]float64, d)
 			floats.SubTo(diff, many[j], ref)
 			if e := floats.Norm(diff, 2) / floats.Norm(ref, 2); !(e < 1e-10) || math.IsNaN(e) {
-				t.Errorf("right-hand side %d: relative difference %.3g", j, e)
+				t.Errorf("d = %d, M = %d, right-hand side %d: relative difference %.3g", d, m, j, e)
 			}
 		}
 	}
