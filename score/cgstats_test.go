@@ -2,6 +2,7 @@ package score
 
 import (
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -11,17 +12,11 @@ import (
 	"github.com/sgdprior/sgdprior/model"
 )
 
-// TestCGStatsDense checks what pcgInverse records against an independent count and a dense
-// spectrum: on A = κ_B UUᵀ + λI (d = 30, U 30×12 with column scales over two decades) with
-// the scaled subset preconditioner of U's first 8 columns, every solve's recorded iterations
-// equal the products A v it made, less the one of its warm start and the one of its final
-// residual; the residual it records is the true one (to 1e-6 relative), which CG's
-// recurrence underestimates at this accuracy; and, solved to 1e-13, the Ritz
-// extremes equal the extreme eigenvalues of L ᵀAL, P⁻¹ = LLᵀ, to 1e-6 relative.
-func TestCGStatsDense(t *testing.T) {
-	rnd := newRand(31)
-	const d, m, ms = 30, 12, 8
-	const kappa, lam = 0.5, 1e-3
+// cgTestSystem returns A = κ_B UUᵀ + λI for a d×m U with column scales over two decades
+// (the scale of column j is 10^(−j/(m−1))) and the shifted subset preconditioner of U's
+// first ms columns.
+func cgTestSystem(t *testing.T, rnd *rand.Rand, d, m, ms int, kappa, lam float64) (*mat.SymDense, *shiftedPrecond) {
+	t.Helper()
 	u := mat.NewDense(d, m, nil)
 	for j := 0; j < m; j++ {
 		s := math.Pow(10, -float64(j)/float64(m-1))
@@ -41,6 +36,21 @@ func TestCGStatsDense(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return a, pre
+}
+
+// TestCGStatsDense checks what pcgInverse records against an independent count and a dense
+// spectrum: on A = κ_B UUᵀ + λI (d = 30, U 30×12 with column scales over two decades) with
+// the scaled subset preconditioner of U's first 8 columns, every solve's recorded iterations
+// equal the products A v it made, less the one of its warm start and the one of its final
+// residual; the residual it records is the true one (to 1e-6 relative), which CG's
+// recurrence underestimates at this accuracy; and, solved to 1e-13, the Ritz
+// extremes equal the extreme eigenvalues of L ᵀAL, P⁻¹ = LLᵀ, to 1e-6 relative.
+func TestCGStatsDense(t *testing.T) {
+	rnd := newRand(31)
+	const d, m, ms = 30, 12, 8
+	const kappa, lam = 0.5, 1e-3
+	a, pre := cgTestSystem(t, rnd, d, m, ms, kappa, lam)
 	products := 0
 	stats := &CGStats{}
 	inv := &pcgInverse{d: d, tol: 1e-13, maxIter: 200, prec: pre.Solve, stats: stats,
@@ -136,18 +146,7 @@ func TestPCGInverseSolveMany(t *testing.T) {
 	rnd := newRand(32)
 	const d, m, ms, n = 30, 12, 8, 4
 	const kappa, lam = 0.5, 1e-3
-	u := mat.NewDense(d, m, nil)
-	for j := 0; j < m; j++ {
-		s := math.Pow(10, -float64(j)/float64(m-1))
-		for i := 0; i < d; i++ {
-			u.Set(i, j, s*rnd.NormFloat64())
-		}
-	}
-	a := mat.NewSymDense(d, nil)
-	a.SymOuterK(kappa, u)
-	for i := 0; i < d; i++ {
-		a.SetSym(i, i, a.At(i, i)+lam)
-	}
+	a, pre := cgTestSystem(t, rnd, d, m, ms, kappa, lam)
 	var ch mat.Cholesky
 	if !ch.Factorize(a) {
 		t.Fatal("not positive definite")
@@ -158,13 +157,6 @@ func TestPCGInverseSolveMany(t *testing.T) {
 	}
 	ev := ea.Values(nil)
 	bound := 2 * ev[d-1] / ev[0] * 1e-10
-	sub := linalg.NewDenseFactor(mat.DenseCopyOf(u.Slice(0, d, 0, ms)))
-	var g mat.Dense
-	sub.Gram(&g)
-	pre, err := newShiftedPrecond(sub, &g, kappa, lam, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
 	products := 0
 	newInv := func(stats *CGStats) *pcgInverse {
 		return &pcgInverse{d: d, tol: 1e-10, maxIter: 200, prec: pre.Solve, precMany: pre.SolveMany, stats: stats,
