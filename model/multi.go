@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/sgdprior/sgdprior/internal/kernel"
 )
@@ -31,6 +30,7 @@ type MultiGradSum struct {
 	t    []float64 // rows × G·K: w_{g,i} Δ_{g,i}
 	gw   []float64 // p × G·K: weight gradients, transposed
 	gb   []float64 // G·K: bias gradients
+	wi   []float64 // n × G: GradSums' weights, example by example (GradSumsInterleaved's layout)
 	ctx  kernel.GemmCtx
 }
 
@@ -65,19 +65,45 @@ func (mg *MultiGradSum) Points() int { return mg.g }
 // GradSums writes Σ_i w[g][i] g_i(theta[g]) over the n examples of b into dst[g], for
 // g = 0, …, G−1 (theta[g] and dst[g] of length d, w[g] of length n; no regulariser). Each
 // dst[g] depends only on theta[g], w[g], b and G. It panics on wrong lengths, and on a
-// target that is not a class index (logistic, softmax), as GradSum does.
+// target that is not a class index (logistic, softmax), as GradSum does. It copies the
+// weights into GradSumsInterleaved's layout and gives its results.
 func (mg *MultiGradSum) GradSums(dst, theta [][]float64, b Batch, w [][]float64) {
+	G := mg.g
+	if len(w) != G {
+		panic(fmt.Sprintf("model: GradSums: %d weight vectors for G = %d", len(w), G))
+	}
+	nb := b.Len()
+	for g := range G {
+		checkLen("GradSums", "w", len(w[g]), nb)
+	}
+	if cap(mg.wi) < nb*G {
+		mg.wi = make([]float64, nb*G)
+	}
+	wi := mg.wi[:nb*G]
+	for g, wg := range w {
+		for i, v := range wg {
+			wi[i*G+g] = v
+		}
+	}
+	mg.GradSumsInterleaved(dst, theta, b, wi)
+}
+
+// GradSumsInterleaved is GradSums with the weights example by example: w (length n·G) holds
+// w[i·G+g], example i's weight for point g, the layout of the chunks' outputs, so that the
+// heads read the weights of a chunk as one contiguous block. Each dst[g] depends only on
+// theta[g], the weights w[i·G+g] (i < n), b and G.
+func (mg *MultiGradSum) GradSumsInterleaved(dst, theta [][]float64, b Batch, w []float64) {
 	n := mg.net
 	G := mg.g
-	if len(dst) != G || len(theta) != G || len(w) != G {
-		panic(fmt.Sprintf("model: GradSums: %d, %d, %d destinations, points, weights for G = %d", len(dst), len(theta), len(w), G))
+	if len(dst) != G || len(theta) != G {
+		panic(fmt.Sprintf("model: GradSums: %d, %d destinations, points for G = %d", len(dst), len(theta), G))
 	}
 	nb := b.Len()
 	for g := range G {
 		n.checkBatch("GradSums", theta[g], b)
 		checkLen("GradSums", "dst", len(dst[g]), n.d)
-		checkLen("GradSums", "w", len(w[g]), nb)
 	}
+	checkLen("GradSums", "w", len(w), nb*G)
 	ly := n.layers[0]
 	p, K := ly.In, ly.Out
 	gk := G * K
@@ -106,14 +132,15 @@ func (mg *MultiGradSum) GradSums(dst, theta [][]float64, b Batch, w [][]float64)
 		mg.ctx.Gemm(false, true, nr, gk, p, 1, x, X.Stride, mg.wt, p, 1, z, gk)
 		t := mg.t[:nr*gk]
 		y := b.Y[i0 : i0+nr]
+		wc := w[i0*G : (i0+nr)*G] // the chunk's weights, nr × G
 		switch {
 		case n.head == Bernoulli:
-			bernoulliWeightedDelta(t, z, y, w, i0, nr)
+			bernoulliWeightedDelta(t, z, y, wc, G, i0, nr)
 		case n.head == Gaussian && K == 1:
-			gaussianWeightedDelta(t, z, y, w, i0, nr, 1/(n.sigma*n.sigma))
+			gaussianWeightedDelta(t, z, y, wc, G, nr, 1/(n.sigma*n.sigma))
 		default:
 			for g := range G {
-				mg.headWeighted(t, z, y, w[g][i0:i0+nr], g, K, gk, nr, i0)
+				mg.headWeighted(t, z, y, wc, g, K, gk, nr, i0)
 			}
 		}
 		beta := 1.0
@@ -141,54 +168,39 @@ func (mg *MultiGradSum) GradSums(dst, theta [][]float64, b Batch, w [][]float64)
 	}
 }
 
-// bernoulliWeightedDelta writes t_{ig} = w[g][row0+i] (σ(z_{ig}) − y_i), the weighted
-// output errors of the Bernoulli head (ℓ = softplus(z) − y z, ∂ℓ/∂z = σ(z) − y, MATH.md
-// §1) of G points on a chunk of nr examples (z, t: nr × G), with σ(z) = s/(1 + e),
-// e = exp(−|z|), s = 1 for z ≥ 0 and e otherwise (stable for any z; s is selected without
-// a branch, the sign of z being unpredictable). row0 is the chunk's first example, for the
-// error on a target outside {0, 1}.
-func bernoulliWeightedDelta(t, z, y []float64, w [][]float64, row0, nr int) {
-	G := len(w)
-	t = t[:nr*G]
-	z = z[:nr*G]
-	for i, v := range z {
-		t[i] = -math.Abs(v)
-	}
-	kernel.ExpNonPosInPlace(t)
-	const one = 0x3ff0000000000000 // the bits of 1.0
-	for i := range nr {
-		yi := y[i]
+// bernoulliWeightedDelta writes t_{ig} = w_{ig} (σ(z_{ig}) − y_i), the weighted output errors
+// of the Bernoulli head (ℓ = softplus(z) − y z, ∂ℓ/∂z = σ(z) − y, MATH.md §1) of G points on
+// a chunk of nr examples (t, z, w: nr × G) with kernel.SigmoidDeltaWeighted (σ(z) =
+// s/(1 + e), e = exp(−|z|), s = 1 for z ≥ 0 and e otherwise: stable for any z). row0 is the
+// chunk's first example, for the error on a target outside {0, 1}.
+func bernoulliWeightedDelta(t, z, y, w []float64, G, row0, nr int) {
+	y = y[:nr]
+	for i, yi := range y {
 		if yi != 0 && yi != 1 {
 			badLabel(yi, row0+i, 2)
 		}
-		ti := t[i*G : (i+1)*G]
-		zi := z[i*G : (i+1)*G]
-		for g, e := range ti {
-			neg := -(math.Float64bits(zi[g]) >> 63) // all ones when the sign bit of z is set
-			s := math.Float64frombits(one&^neg | math.Float64bits(e)&neg)
-			ti[g] = w[g][row0+i] * (s/(1+e) - yi)
-		}
 	}
+	kernel.SigmoidDeltaWeighted(t, z, w, y, G)
 }
 
-// gaussianWeightedDelta writes t_{ig} = w[g][row0+i] (z_{ig} − y_i)/σ² (invVar = 1/σ²),
-// the weighted output errors of the Gaussian head ℓ = (z − y)²/(2σ²) (MATH.md §1) of G
-// points on a chunk of nr examples (z, t: nr × G).
-func gaussianWeightedDelta(t, z, y []float64, w [][]float64, row0, nr int, invVar float64) {
-	G := len(w)
+// gaussianWeightedDelta writes t_{ig} = w_{ig} (z_{ig} − y_i)/σ² (invVar = 1/σ²), the weighted
+// output errors of the Gaussian head ℓ = (z − y)²/(2σ²) (MATH.md §1) of G points on a chunk
+// of nr examples (t, z, w: nr × G).
+func gaussianWeightedDelta(t, z, y, w []float64, G, nr int, invVar float64) {
 	for i := range nr {
 		yi := y[i]
 		ti := t[i*G : (i+1)*G]
 		zi := z[i*G : (i+1)*G]
+		wi := w[i*G : (i+1)*G]
 		for g, v := range zi {
-			ti[g] = w[g][row0+i] * ((v - yi) * invVar)
+			ti[g] = wi[g] * ((v - yi) * invVar)
 		}
 	}
 }
 
 // headWeighted evaluates the head of point g (evalHead: the categorical head) on its
-// columns g·K, …, g·K + K − 1 of the chunk's outputs z and writes w_i Δ_{g,i} into the same
-// columns of t (both nr × G·K).
+// columns g·K, …, g·K + K − 1 of the chunk's outputs z and writes w_{ig} Δ_{g,i} into the
+// same columns of t (both nr × G·K; w: nr × G).
 func (mg *MultiGradSum) headWeighted(t, z, y, w []float64, g, K, gk, nr, row0 int) {
 	n := mg.net
 	s := n.s
@@ -199,6 +211,6 @@ func (mg *MultiGradSum) headWeighted(t, z, y, w []float64, g, K, gk, nr, row0 in
 	n.evalHead(y, nr, row0, headGrad)
 	del := s.del[0]
 	for i := range nr {
-		kernel.ScaleTo(t[i*gk+g*K:i*gk+(g+1)*K], w[i], del[i*K:(i+1)*K])
+		kernel.ScaleTo(t[i*gk+g*K:i*gk+(g+1)*K], w[i*mg.g+g], del[i*K:(i+1)*K])
 	}
 }

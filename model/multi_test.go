@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/sgdprior/sgdprior/internal/kernel"
 )
 
 // TestMultiGradSumAgainstNaive checks MultiGradSum.GradSums for the three linear models,
@@ -132,4 +134,71 @@ func BenchmarkMultiGradSum(b *testing.B) {
 			}
 		}
 	})
+}
+
+// bernoulliWeightedDeltaRef is bernoulliWeightedDelta as it was before the weights came
+// example by example and the delta from kernel.SigmoidDeltaWeighted: weights per point
+// (w[g][row0+i]), ExpNonPosInPlace over the chunk's −|z|, then the select and σ(z) − y
+// element by element.
+func bernoulliWeightedDeltaRef(t, z, y []float64, w [][]float64, row0, nr int) {
+	G := len(w)
+	t = t[:nr*G]
+	z = z[:nr*G]
+	for i, v := range z {
+		t[i] = -math.Abs(v)
+	}
+	kernel.ExpNonPosInPlace(t)
+	const one = 0x3ff0000000000000
+	for i := range nr {
+		yi := y[i]
+		ti := t[i*G : (i+1)*G]
+		zi := z[i*G : (i+1)*G]
+		for g, e := range ti {
+			neg := -(math.Float64bits(zi[g]) >> 63)
+			s := math.Float64frombits(one&^neg | math.Float64bits(e)&neg)
+			ti[g] = w[g][row0+i] * (s/(1+e) - yi)
+		}
+	}
+}
+
+// TestBernoulliWeightedDeltaBits: bernoulliWeightedDelta on weights example by example gives
+// the bits of bernoulliWeightedDeltaRef for G ∈ {1, 3, 4, 8} on chunks with logits of every
+// scale (including ±0 and |z| > 708, which leave the vectorised path), at a chunk offset.
+func TestBernoulliWeightedDeltaBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	for trial := range 400 {
+		G := []int{1, 3, 4, 8}[trial%4]
+		n, row0 := 300, 17
+		nr := 1 + rng.IntN(n-row0)
+		z := make([]float64, nr*G)
+		for i := range z {
+			z[i] = rng.NormFloat64() * math.Ldexp(1, rng.IntN(12)-2)
+			switch rng.IntN(40) {
+			case 0:
+				z[i] = math.Copysign(0, float64(rng.IntN(2))-0.5)
+			case 1:
+				z[i] = (rng.Float64()*2 - 1) * 2000
+			}
+		}
+		y := make([]float64, nr)
+		for i := range y {
+			y[i] = float64(rng.IntN(2))
+		}
+		w := make([][]float64, G)
+		wi := make([]float64, n*G)
+		for g := range G {
+			w[g] = randSlice(rng, n)
+			for i, v := range w[g] {
+				wi[i*G+g] = v
+			}
+		}
+		got, want := make([]float64, nr*G), make([]float64, nr*G)
+		bernoulliWeightedDelta(got, z, y, wi[row0*G:(row0+nr)*G], G, row0, nr)
+		bernoulliWeightedDeltaRef(want, z, y, w, row0, nr)
+		for i := range want {
+			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+				t.Fatalf("G = %d, nr = %d: element %d (z = %v) = %v, want %v", G, nr, i, z[i], got[i], want[i])
+			}
+		}
+	}
 }

@@ -122,4 +122,6 @@ type modelBatched struct {
 	b  model.Batch
 }
 
-func (m *modelBatched) WeightedGrads(dst, theta, w [][]float64) { m.mg.GradSums(dst, theta, m.b, w) }
+func (m *modelBatched) WeightedGrads(dst, theta [][]float64, w []float64) {
+	m.mg.GradSumsInterleaved(dst, theta, m.b, w)
+}
