@@ -128,7 +128,12 @@ func (mg *MultiGradSum) GradSumsInterleaved(dst, theta [][]float64, b Batch, w [
 		// Z = X Wᵀ + 1 bᵀ (nr × G·K) for all G points: columns g·K, …, g·K + K − 1 are
 		// point g's outputs.
 		z := mg.z[:nr*gk]
-		fillRows(z, nr, mg.bias)
+		for i := range nr { // each row ← the biases (element by element: no copy call per row)
+			zi := z[i*gk : (i+1)*gk]
+			for r, v := range mg.bias[:len(zi)] {
+				zi[r] = v
+			}
+		}
 		mg.ctx.Gemm(false, true, nr, gk, p, 1, x, X.Stride, mg.wt, p, 1, z, gk)
 		t := mg.t[:nr*gk]
 		y := b.Y[i0 : i0+nr]
@@ -148,14 +153,9 @@ func (mg *MultiGradSum) GradSumsInterleaved(dst, theta [][]float64, b Batch, w [
 			beta = 0
 		}
 		// Weight gradients (T X)ᵀ = Xᵀ T (p × G·K), T = [diag(w_g) Δ_g]_g (nr × G·K); bias
-		// gradients Tᵀ 1, summed row by row.
+		// gradients Tᵀ 1, summed row by row (colSums).
 		mg.ctx.Gemm(true, false, p, gk, nr, 1, x, X.Stride, t, gk, beta, mg.gw, gk)
-		for i := range nr {
-			ti := t[i*gk : (i+1)*gk]
-			for r, v := range ti {
-				mg.gb[r] += v
-			}
-		}
+		colSums(mg.gb, t, nr)
 	}
 	for g := range G {
 		gw := dst[g][ly.WeightOffset:ly.BiasOffset]
@@ -165,6 +165,33 @@ func (mg *MultiGradSum) GradSumsInterleaved(dst, theta [][]float64, b Batch, w [
 			}
 		}
 		copy(dst[g][ly.BiasOffset:ly.BiasOffset+K], mg.gb[g*K:(g+1)*K])
+	}
+}
+
+// colSums adds the columns of the row-major nr × len(gb) matrix t to gb, each column's
+// elements in row order (gb[r] + t[0][r] + t[1][r] + …, the order of a row-by-row loop), four
+// columns at a time in registers.
+func colSums(gb, t []float64, nr int) {
+	gk := len(gb)
+	t = t[:nr*gk]
+	r := 0
+	for ; r+4 <= gk; r += 4 {
+		s0, s1, s2, s3 := gb[r], gb[r+1], gb[r+2], gb[r+3]
+		for i := r; i < len(t); i += gk {
+			ti := t[i : i+4]
+			s0 += ti[0]
+			s1 += ti[1]
+			s2 += ti[2]
+			s3 += ti[3]
+		}
+		gb[r], gb[r+1], gb[r+2], gb[r+3] = s0, s1, s2, s3
+	}
+	for ; r < gk; r++ {
+		s0 := gb[r]
+		for i := r; i < len(t); i += gk {
+			s0 += t[i]
+		}
+		gb[r] = s0
 	}
 }
 
@@ -185,17 +212,9 @@ func bernoulliWeightedDelta(t, z, y, w []float64, G, row0, nr int) {
 
 // gaussianWeightedDelta writes t_{ig} = w_{ig} (z_{ig} − y_i)/σ² (invVar = 1/σ²), the weighted
 // output errors of the Gaussian head ℓ = (z − y)²/(2σ²) (MATH.md §1) of G points on a chunk
-// of nr examples (t, z, w: nr × G).
+// of nr examples (t, z, w: nr × G), with kernel.GaussDeltaWeighted.
 func gaussianWeightedDelta(t, z, y, w []float64, G, nr int, invVar float64) {
-	for i := range nr {
-		yi := y[i]
-		ti := t[i*G : (i+1)*G]
-		zi := z[i*G : (i+1)*G]
-		wi := w[i*G : (i+1)*G]
-		for g, v := range zi {
-			ti[g] = wi[g] * ((v - yi) * invVar)
-		}
-	}
+	kernel.GaussDeltaWeighted(t, z, w, y[:nr], G, invVar)
 }
 
 // headWeighted evaluates the head of point g (evalHead: the categorical head) on its

@@ -202,3 +202,30 @@ func TestBernoulliWeightedDeltaBits(t *testing.T) {
 		}
 	}
 }
+
+// TestColSums: colSums gives the bits of the row-by-row loop it replaces (gb[r] += t[i][r]
+// for i = 0, 1, …) for 1 to 13 columns and 0 to 40 rows of values of mixed scales.
+func TestColSums(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	for trial := range 500 {
+		gk := 1 + trial%13
+		nr := rng.IntN(41)
+		tm := make([]float64, nr*gk)
+		for i := range tm {
+			tm[i] = rng.NormFloat64() * math.Ldexp(1, rng.IntN(60)-30)
+		}
+		got, want := randSlice(rng, gk), make([]float64, gk)
+		copy(want, got)
+		colSums(got, tm, nr)
+		for i := range nr {
+			for r, v := range tm[i*gk : (i+1)*gk] {
+				want[r] += v
+			}
+		}
+		for r := range want {
+			if math.Float64bits(got[r]) != math.Float64bits(want[r]) {
+				t.Fatalf("gk = %d, nr = %d: column %d = %v, want %v", gk, nr, r, got[r], want[r])
+			}
+		}
+	}
+}

@@ -50,3 +50,33 @@ func sigmoidDeltaScalar(t, z, w []float64, y float64) {
 		t[j] = w[j] * (s/(1+e) - y)
 	}
 }
+
+// GaussDeltaWeighted sets t[i·G+j] = w[i·G+j]·((z[i·G+j] − y[i])·invVar) for the len(y) rows
+// i and G columns j of row-major len(y)×G matrices t, z and w: the weighted output errors
+// ∂ℓ/∂z = (z − y)/σ² of a Gaussian head (ℓ = (z − y)²/(2σ²), docs/MATH.md §1, invVar = 1/σ²)
+// of G points, one row per example. Every element gets the subtraction and the two
+// multiplications in this order on either path: four lanes at a time where AVX2 is
+// available and G is a multiple of 4 (gaussDeltaAVX), gaussDeltaScalar otherwise.
+// len(t), len(z), len(w) ≥ len(y)·G.
+func GaussDeltaWeighted(t, z, w, y []float64, G int, invVar float64) {
+	n := len(y) * G
+	t, z, w = t[:n], z[:n], w[:n]
+	if useAsm && G > 0 && G%4 == 0 {
+		if len(y) > 0 {
+			gaussDeltaAVX(len(y), G, &z[0], &w[0], &y[0], &t[0], invVar)
+		}
+		return
+	}
+	for i, yi := range y {
+		gaussDeltaScalar(t[i*G:(i+1)*G], z[i*G:(i+1)*G], w[i*G:(i+1)*G], yi, invVar)
+	}
+}
+
+// gaussDeltaScalar sets t[j] = w[j]·((z[j] − y)·invVar) for one row (len(t), len(w) ≥ len(z)).
+func gaussDeltaScalar(t, z, w []float64, y, invVar float64) {
+	t = t[:len(z)]
+	w = w[:len(z)]
+	for j, v := range z {
+		t[j] = w[j] * ((v - y) * invVar)
+	}
+}

@@ -164,3 +164,40 @@ sdone:
 	MOVQ    AX, done+48(FP)
 	VZEROUPPER
 	RET
+
+// func gaussDeltaAVX(rows, cols int, z, w, y, t *float64, invVar float64)
+// For rows i = 0, …, rows − 1 (each cols values, cols a positive multiple of 4) sets
+// t[i·cols+j] = w[i·cols+j]·((z[i·cols+j] − y[i])·invVar) with the operations of
+// gaussDeltaScalar.
+TEXT ·gaussDeltaAVX(SB), NOSPLIT, $0-56
+	MOVQ rows+0(FP), CX
+	MOVQ cols+8(FP), DX
+	MOVQ z+16(FP), SI
+	MOVQ w+24(FP), DI
+	MOVQ y+32(FP), R8
+	MOVQ t+40(FP), R9
+	VBROADCASTSD invVar+48(FP), Y4
+	SHRQ $2, DX
+	JZ   gdone
+	TESTQ CX, CX
+	JZ   gdone
+grow:
+	VBROADCASTSD (R8), Y5                         // y_i
+	MOVQ DX, BX
+gvec:
+	VMOVUPD (SI), Y0                              // z
+	VSUBPD  Y5, Y0, Y0                            // z − y_i
+	VMULPD  Y4, Y0, Y0                            // ·invVar
+	VMULPD  (DI), Y0, Y0                          // w·(…)
+	VMOVUPD Y0, (R9)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	ADDQ    $32, R9
+	DECQ    BX
+	JNZ     gvec
+	ADDQ    $8, R8
+	DECQ    CX
+	JNZ     grow
+gdone:
+	VZEROUPPER
+	RET

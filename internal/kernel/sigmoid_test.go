@@ -166,3 +166,59 @@ func BenchmarkSigmoidDeltaWeighted(b *testing.B) {
 		}
 	})
 }
+
+// TestGaussDeltaWeighted compares GaussDeltaWeighted and gaussDeltaAVX (where it runs) with
+// the scalar loop model.gaussianWeightedDelta ran before (w·((z − y)·invVar) element by
+// element) bit for bit: G from 1 to 16, arguments and weights of every scale including ±0,
+// subnormals, huge values and ±Inf, targets of any sign.
+func TestGaussDeltaWeighted(t *testing.T) {
+	r := rand.New(rand.NewPCG(32, 2))
+	same := func(a, b float64) bool {
+		return math.Float64bits(a) == math.Float64bits(b) || (math.IsNaN(a) && math.IsNaN(b))
+	}
+	for trial := range 3000 {
+		G := 1 + r.IntN(16)
+		if trial%2 == 0 {
+			G = 4 * (1 + r.IntN(4))
+		}
+		rows := r.IntN(40)
+		z := make([]float64, rows*G)
+		w := make([]float64, rows*G)
+		y := make([]float64, rows)
+		for i := range z {
+			z[i] = sigmoidArg(r, trial%3 == 0)
+			w[i] = sigmoidArg(r, false)
+		}
+		for i := range y {
+			y[i] = sigmoidArg(r, false)
+		}
+		invVar := math.Ldexp(r.Float64()+0.5, r.IntN(20)-10)
+		want := make([]float64, rows*G)
+		for i := range y {
+			for g := range G {
+				want[i*G+g] = w[i*G+g] * ((z[i*G+g] - y[i]) * invVar)
+			}
+		}
+		check := func(path string, got []float64) {
+			t.Helper()
+			for i := range want {
+				if !same(got[i], want[i]) {
+					t.Fatalf("%s, G = %d: element %d (z = %v, w = %v, y = %v) = %v, want %v", path, G, i, z[i], w[i], y[i/G], got[i], want[i])
+				}
+			}
+		}
+		got := make([]float64, rows*G)
+		GaussDeltaWeighted(got, z, w, y, G, invVar)
+		check("GaussDeltaWeighted", got)
+		sc := make([]float64, rows*G)
+		for i := range y {
+			gaussDeltaScalar(sc[i*G:(i+1)*G], z[i*G:(i+1)*G], w[i*G:(i+1)*G], y[i], invVar)
+		}
+		check("gaussDeltaScalar", sc)
+		if useAsm && G%4 == 0 && rows > 0 {
+			av := make([]float64, rows*G)
+			gaussDeltaAVX(rows, G, &z[0], &w[0], &y[0], &av[0], invVar)
+			check("gaussDeltaAVX", av)
+		}
+	}
+}
