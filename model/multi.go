@@ -3,6 +3,8 @@ package model
 import (
 	"fmt"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/sgdprior/sgdprior/internal/kernel"
 )
 
@@ -32,6 +34,45 @@ type MultiGradSum struct {
 	gb   []float64 // G·K: bias gradients
 	wi   []float64 // n × G: GradSums' weights, example by example (GradSumsInterleaved's layout)
 	ctx  kernel.GemmCtx
+
+	// The batch of SetBatch: its feature matrix and their transpose (p × n).
+	xtOf *mat.Dense
+	xt   []float64
+}
+
+// multiDirectWork bounds the chunk products Z = X Wᵀ (rows × G·K × p multiply–adds) that
+// read SetBatch's transposed features: products this small take the GEMM's direct path
+// (kernel.GemmCtx reads a transposed A in place, packs an untransposed one, with the same
+// arithmetic on the same values) in both builds (the OpenBLAS route starts far above).
+const multiDirectWork = 1 << 18
+
+// multiMaxCopy is the largest feature matrix (numbers) of which SetBatch keeps a copy.
+const multiMaxCopy = 1 << 21
+
+// SetBatch keeps a transposed copy of b's features, with which GradSums and
+// GradSumsInterleaved, given a batch with the same feature matrix b.X, form the outputs
+// Z = X Wᵀ of a chunk without packing X at every call (where the chunk's product is at most
+// multiDirectWork multiply–adds and has at least two rows and two columns, so that it stays
+// a matrix product): the results are bitwise those without SetBatch (TestMultiGradSumSetBatch).
+// It keeps nothing when no full chunk's product is that small or the features hold more than
+// multiMaxCopy numbers. b.X must not change while it is set; SetBatch(Batch{}) forgets it.
+func (mg *MultiGradSum) SetBatch(b Batch) {
+	mg.xtOf, mg.xt = nil, nil
+	if b.X == nil {
+		return
+	}
+	n, p := b.X.Dims()
+	gk := len(mg.bias)
+	if min(n, multiRows)*gk*p > multiDirectWork || n*p > multiMaxCopy {
+		return
+	}
+	mg.xtOf = b.X
+	mg.xt = make([]float64, p*n)
+	for i := range n {
+		for j, v := range b.X.RawRowView(i) {
+			mg.xt[j*n+i] = v
+		}
+	}
 }
 
 // multiRows is the number of examples of a chunk of MultiGradSum.
@@ -122,6 +163,7 @@ func (mg *MultiGradSum) GradSumsInterleaved(dst, theta [][]float64, b Batch, w [
 		mg.gb[i] = 0
 	}
 	X := b.X.RawMatrix()
+	transposed := mg.xtOf != nil && mg.xtOf == b.X && len(mg.xt) == nb*p
 	for i0 := 0; i0 < nb; i0 += multiRows {
 		nr := min(multiRows, nb-i0)
 		x := X.Data[i0*X.Stride:]
@@ -134,7 +176,12 @@ func (mg *MultiGradSum) GradSumsInterleaved(dst, theta [][]float64, b Batch, w [
 				zi[r] = v
 			}
 		}
-		mg.ctx.Gemm(false, true, nr, gk, p, 1, x, X.Stride, mg.wt, p, 1, z, gk)
+		if transposed && nr >= 2 && gk >= 2 && nr*gk*p <= multiDirectWork {
+			// Z += (Xᵀ)ᵀ Wᵀ: the chunk's rows are columns i0, …, i0 + nr − 1 of Xᵀ.
+			mg.ctx.Gemm(true, true, nr, gk, p, 1, mg.xt[i0:], nb, mg.wt, p, 1, z, gk)
+		} else {
+			mg.ctx.Gemm(false, true, nr, gk, p, 1, x, X.Stride, mg.wt, p, 1, z, gk)
+		}
 		t := mg.t[:nr*gk]
 		y := b.Y[i0 : i0+nr]
 		wc := w[i0*G : (i0+nr)*G] // the chunk's weights, nr × G

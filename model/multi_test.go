@@ -229,3 +229,62 @@ func TestColSums(t *testing.T) {
 		}
 	}
 }
+
+// TestMultiGradSumSetBatch: with SetBatch, GradSums gives the bits it gives without (the
+// first product reads the transposed features in place instead of packing them) for the
+// three linear models, G ∈ {1, 2, 3, 8}, one chunk, several and a ragged last one, and after
+// SetBatch(Batch{}) or on another batch.
+func TestMultiGradSumSetBatch(t *testing.T) {
+	cases := []struct {
+		spec string
+		opt  Options
+		K    int
+	}{
+		{"linreg", Options{Sigma: 0.7}, 0},
+		{"logistic", Options{}, 2},
+		{"softmax", Options{}, 4},
+	}
+	for ci, tc := range cases {
+		for _, p := range []int{1, 7, 30} {
+			for _, nb := range []int{1, 5, 256, 569, 600} {
+				for _, G := range []int{1, 2, 3, 8} {
+					net, err := NewNetwork(tc.spec, p, tc.K, tc.opt)
+					if err != nil {
+						t.Fatal(err)
+					}
+					rng := rand.New(rand.NewPCG(uint64(ci*100+p), uint64(nb*10+G)))
+					b := randBatch(rng, nb, p, tc.K)
+					other := randBatch(rng, nb, p, tc.K)
+					d := net.NumParams()
+					theta, w, got, want := make([][]float64, G), make([][]float64, G), make([][]float64, G), make([][]float64, G)
+					for g := range G {
+						theta[g] = randVec(rng, d)
+						w[g] = randSlice(rng, nb)
+						got[g], want[g] = make([]float64, d), make([]float64, d)
+					}
+					plain, _ := NewMultiGradSum(net, G)
+					set, _ := NewMultiGradSum(net, G)
+					set.SetBatch(b)
+					for _, run := range []struct {
+						name string
+						b    Batch
+						pre  func()
+					}{{"set", b, nil}, {"other batch", other, nil}, {"forgotten", b, func() { set.SetBatch(Batch{}) }}} {
+						if run.pre != nil {
+							run.pre()
+						}
+						plain.GradSums(want, theta, run.b, w)
+						set.GradSums(got, theta, run.b, w)
+						for g := range G {
+							for j := range d {
+								if math.Float64bits(got[g][j]) != math.Float64bits(want[g][j]) {
+									t.Fatalf("%s p=%d n=%d G=%d %s: point %d [%d] = %v, want %v", tc.spec, p, nb, G, run.name, g, j, got[g][j], want[g][j])
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -113,6 +113,7 @@ func (p *modelProblem) BatchedGrad(G int) BatchedGrad {
 	if !ok {
 		return nil
 	}
+	mg.SetBatch(p.b) // the batch is read only (NewModelProblem)
 	return &modelBatched{mg: mg, b: p.b}
 }
 

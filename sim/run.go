@@ -615,16 +615,17 @@ func gaussWeights(w []float64, stride int, z []float64, src *rand.PCG, s *settin
 	sum := fillNormalsSum(z, src)
 	mean := sum / float64(s.n)
 	inv := 1 / float64(s.n)
+	ns := s.noiseScale // a local: the stores below could alias *s for all the compiler knows
 	if stride == 1 {
 		w = w[:len(z)]
 		for i, v := range z {
-			w[i] = inv + s.noiseScale*(v-mean)
+			w[i] = inv + ns*(v-mean)
 		}
 		return
 	}
 	_ = w[(len(z)-1)*stride]
 	for i, v := range z {
-		w[i*stride] = inv + s.noiseScale*(v-mean)
+		w[i*stride] = inv + ns*(v-mean)
 	}
 }
 
