@@ -2,7 +2,8 @@ package model
 
 import (
 	"fmt"
-	"math"
+
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/sgdprior/sgdprior/internal/kernel"
 )
@@ -31,7 +32,47 @@ type MultiGradSum struct {
 	t    []float64 // rows × G·K: w_{g,i} Δ_{g,i}
 	gw   []float64 // p × G·K: weight gradients, transposed
 	gb   []float64 // G·K: bias gradients
+	wi   []float64 // n × G: GradSums' weights, example by example (GradSumsInterleaved's layout)
 	ctx  kernel.GemmCtx
+
+	// The batch of SetBatch: its feature matrix and their transpose (p × n).
+	xtOf *mat.Dense
+	xt   []float64
+}
+
+// multiDirectWork bounds the chunk products Z = X Wᵀ (rows × G·K × p multiply–adds) that
+// read SetBatch's transposed features: products this small take the GEMM's direct path
+// (kernel.GemmCtx reads a transposed A in place, packs an untransposed one, with the same
+// arithmetic on the same values) in both builds (the OpenBLAS route starts far above).
+const multiDirectWork = 1 << 18
+
+// multiMaxCopy is the largest feature matrix (numbers) of which SetBatch keeps a copy.
+const multiMaxCopy = 1 << 21
+
+// SetBatch keeps a transposed copy of b's features, with which GradSums and
+// GradSumsInterleaved, given a batch with the same feature matrix b.X, form the outputs
+// Z = X Wᵀ of a chunk without packing X at every call (where the chunk's product is at most
+// multiDirectWork multiply–adds and has at least two rows and two columns, so that it stays
+// a matrix product): the results are bitwise those without SetBatch (TestMultiGradSumSetBatch).
+// It keeps nothing when no full chunk's product is that small or the features hold more than
+// multiMaxCopy numbers. b.X must not change while it is set; SetBatch(Batch{}) forgets it.
+func (mg *MultiGradSum) SetBatch(b Batch) {
+	mg.xtOf, mg.xt = nil, nil
+	if b.X == nil {
+		return
+	}
+	n, p := b.X.Dims()
+	gk := len(mg.bias)
+	if min(n, multiRows)*gk*p > multiDirectWork || n*p > multiMaxCopy {
+		return
+	}
+	mg.xtOf = b.X
+	mg.xt = make([]float64, p*n)
+	for i := range n {
+		for j, v := range b.X.RawRowView(i) {
+			mg.xt[j*n+i] = v
+		}
+	}
 }
 
 // multiRows is the number of examples of a chunk of MultiGradSum.
@@ -65,19 +106,45 @@ func (mg *MultiGradSum) Points() int { return mg.g }
 // GradSums writes Σ_i w[g][i] g_i(theta[g]) over the n examples of b into dst[g], for
 // g = 0, …, G−1 (theta[g] and dst[g] of length d, w[g] of length n; no regulariser). Each
 // dst[g] depends only on theta[g], w[g], b and G. It panics on wrong lengths, and on a
-// target that is not a class index (logistic, softmax), as GradSum does.
+// target that is not a class index (logistic, softmax), as GradSum does. It copies the
+// weights into GradSumsInterleaved's layout and gives its results.
 func (mg *MultiGradSum) GradSums(dst, theta [][]float64, b Batch, w [][]float64) {
+	G := mg.g
+	if len(w) != G {
+		panic(fmt.Sprintf("model: GradSums: %d weight vectors for G = %d", len(w), G))
+	}
+	nb := b.Len()
+	for g := range G {
+		checkLen("GradSums", "w", len(w[g]), nb)
+	}
+	if cap(mg.wi) < nb*G {
+		mg.wi = make([]float64, nb*G)
+	}
+	wi := mg.wi[:nb*G]
+	for g, wg := range w {
+		for i, v := range wg {
+			wi[i*G+g] = v
+		}
+	}
+	mg.GradSumsInterleaved(dst, theta, b, wi)
+}
+
+// GradSumsInterleaved is GradSums with the weights example by example: w (length n·G) holds
+// w[i·G+g], example i's weight for point g, the layout of the chunks' outputs, so that the
+// heads read the weights of a chunk as one contiguous block. Each dst[g] depends only on
+// theta[g], the weights w[i·G+g] (i < n), b and G.
+func (mg *MultiGradSum) GradSumsInterleaved(dst, theta [][]float64, b Batch, w []float64) {
 	n := mg.net
 	G := mg.g
-	if len(dst) != G || len(theta) != G || len(w) != G {
-		panic(fmt.Sprintf("model: GradSums: %d, %d, %d destinations, points, weights for G = %d", len(dst), len(theta), len(w), G))
+	if len(dst) != G || len(theta) != G {
+		panic(fmt.Sprintf("model: GradSums: %d, %d destinations, points for G = %d", len(dst), len(theta), G))
 	}
 	nb := b.Len()
 	for g := range G {
 		n.checkBatch("GradSums", theta[g], b)
 		checkLen("GradSums", "dst", len(dst[g]), n.d)
-		checkLen("GradSums", "w", len(w[g]), nb)
 	}
+	checkLen("GradSums", "w", len(w), nb*G)
 	ly := n.layers[0]
 	p, K := ly.In, ly.Out
 	gk := G * K
@@ -96,24 +163,36 @@ func (mg *MultiGradSum) GradSums(dst, theta [][]float64, b Batch, w [][]float64)
 		mg.gb[i] = 0
 	}
 	X := b.X.RawMatrix()
+	transposed := mg.xtOf != nil && mg.xtOf == b.X && len(mg.xt) == nb*p
 	for i0 := 0; i0 < nb; i0 += multiRows {
 		nr := min(multiRows, nb-i0)
 		x := X.Data[i0*X.Stride:]
 		// Z = X Wᵀ + 1 bᵀ (nr × G·K) for all G points: columns g·K, …, g·K + K − 1 are
 		// point g's outputs.
 		z := mg.z[:nr*gk]
-		fillRows(z, nr, mg.bias)
-		mg.ctx.Gemm(false, true, nr, gk, p, 1, x, X.Stride, mg.wt, p, 1, z, gk)
+		for i := range nr { // each row ← the biases (element by element: no copy call per row)
+			zi := z[i*gk : (i+1)*gk]
+			for r, v := range mg.bias[:len(zi)] {
+				zi[r] = v
+			}
+		}
+		if transposed && nr >= 2 && gk >= 2 && nr*gk*p <= multiDirectWork {
+			// Z += (Xᵀ)ᵀ Wᵀ: the chunk's rows are columns i0, …, i0 + nr − 1 of Xᵀ.
+			mg.ctx.Gemm(true, true, nr, gk, p, 1, mg.xt[i0:], nb, mg.wt, p, 1, z, gk)
+		} else {
+			mg.ctx.Gemm(false, true, nr, gk, p, 1, x, X.Stride, mg.wt, p, 1, z, gk)
+		}
 		t := mg.t[:nr*gk]
 		y := b.Y[i0 : i0+nr]
+		wc := w[i0*G : (i0+nr)*G] // the chunk's weights, nr × G
 		switch {
 		case n.head == Bernoulli:
-			bernoulliWeightedDelta(t, z, y, w, i0, nr)
+			bernoulliWeightedDelta(t, z, y, wc, G, i0, nr)
 		case n.head == Gaussian && K == 1:
-			gaussianWeightedDelta(t, z, y, w, i0, nr, 1/(n.sigma*n.sigma))
+			gaussianWeightedDelta(t, z, y, wc, G, nr, 1/(n.sigma*n.sigma))
 		default:
 			for g := range G {
-				mg.headWeighted(t, z, y, w[g][i0:i0+nr], g, K, gk, nr, i0)
+				mg.headWeighted(t, z, y, wc, g, K, gk, nr, i0)
 			}
 		}
 		beta := 1.0
@@ -121,14 +200,9 @@ func (mg *MultiGradSum) GradSums(dst, theta [][]float64, b Batch, w [][]float64)
 			beta = 0
 		}
 		// Weight gradients (T X)ᵀ = Xᵀ T (p × G·K), T = [diag(w_g) Δ_g]_g (nr × G·K); bias
-		// gradients Tᵀ 1, summed row by row.
+		// gradients Tᵀ 1, summed row by row (colSums).
 		mg.ctx.Gemm(true, false, p, gk, nr, 1, x, X.Stride, t, gk, beta, mg.gw, gk)
-		for i := range nr {
-			ti := t[i*gk : (i+1)*gk]
-			for r, v := range ti {
-				mg.gb[r] += v
-			}
-		}
+		colSums(mg.gb, t, nr)
 	}
 	for g := range G {
 		gw := dst[g][ly.WeightOffset:ly.BiasOffset]
@@ -141,54 +215,58 @@ func (mg *MultiGradSum) GradSums(dst, theta [][]float64, b Batch, w [][]float64)
 	}
 }
 
-// bernoulliWeightedDelta writes t_{ig} = w[g][row0+i] (σ(z_{ig}) − y_i), the weighted
-// output errors of the Bernoulli head (ℓ = softplus(z) − y z, ∂ℓ/∂z = σ(z) − y, MATH.md
-// §1) of G points on a chunk of nr examples (z, t: nr × G), with σ(z) = s/(1 + e),
-// e = exp(−|z|), s = 1 for z ≥ 0 and e otherwise (stable for any z; s is selected without
-// a branch, the sign of z being unpredictable). row0 is the chunk's first example, for the
-// error on a target outside {0, 1}.
-func bernoulliWeightedDelta(t, z, y []float64, w [][]float64, row0, nr int) {
-	G := len(w)
-	t = t[:nr*G]
-	z = z[:nr*G]
-	for i, v := range z {
-		t[i] = -math.Abs(v)
+// colSums adds the columns of the row-major nr × len(gb) matrix t to gb, each column's
+// elements in row order (gb[r] + t[0][r] + t[1][r] + …, the order of a row-by-row loop), four
+// columns at a time in registers.
+func colSums(gb, t []float64, nr int) {
+	gk := len(gb)
+	t = t[:nr*gk]
+	r := 0
+	for ; r+4 <= gk; r += 4 {
+		s0, s1, s2, s3 := gb[r], gb[r+1], gb[r+2], gb[r+3]
+		for i := r; i < len(t); i += gk {
+			ti := t[i : i+4]
+			s0 += ti[0]
+			s1 += ti[1]
+			s2 += ti[2]
+			s3 += ti[3]
+		}
+		gb[r], gb[r+1], gb[r+2], gb[r+3] = s0, s1, s2, s3
 	}
-	kernel.ExpNonPosInPlace(t)
-	const one = 0x3ff0000000000000 // the bits of 1.0
-	for i := range nr {
-		yi := y[i]
+	for ; r < gk; r++ {
+		s0 := gb[r]
+		for i := r; i < len(t); i += gk {
+			s0 += t[i]
+		}
+		gb[r] = s0
+	}
+}
+
+// bernoulliWeightedDelta writes t_{ig} = w_{ig} (σ(z_{ig}) − y_i), the weighted output errors
+// of the Bernoulli head (ℓ = softplus(z) − y z, ∂ℓ/∂z = σ(z) − y, MATH.md §1) of G points on
+// a chunk of nr examples (t, z, w: nr × G) with kernel.SigmoidDeltaWeighted (σ(z) =
+// s/(1 + e), e = exp(−|z|), s = 1 for z ≥ 0 and e otherwise: stable for any z). row0 is the
+// chunk's first example, for the error on a target outside {0, 1}.
+func bernoulliWeightedDelta(t, z, y, w []float64, G, row0, nr int) {
+	y = y[:nr]
+	for i, yi := range y {
 		if yi != 0 && yi != 1 {
 			badLabel(yi, row0+i, 2)
 		}
-		ti := t[i*G : (i+1)*G]
-		zi := z[i*G : (i+1)*G]
-		for g, e := range ti {
-			neg := -(math.Float64bits(zi[g]) >> 63) // all ones when the sign bit of z is set
-			s := math.Float64frombits(one&^neg | math.Float64bits(e)&neg)
-			ti[g] = w[g][row0+i] * (s/(1+e) - yi)
-		}
 	}
+	kernel.SigmoidDeltaWeighted(t, z, w, y, G)
 }
 
-// gaussianWeightedDelta writes t_{ig} = w[g][row0+i] (z_{ig} − y_i)/σ² (invVar = 1/σ²),
-// the weighted output errors of the Gaussian head ℓ = (z − y)²/(2σ²) (MATH.md §1) of G
-// points on a chunk of nr examples (z, t: nr × G).
-func gaussianWeightedDelta(t, z, y []float64, w [][]float64, row0, nr int, invVar float64) {
-	G := len(w)
-	for i := range nr {
-		yi := y[i]
-		ti := t[i*G : (i+1)*G]
-		zi := z[i*G : (i+1)*G]
-		for g, v := range zi {
-			ti[g] = w[g][row0+i] * ((v - yi) * invVar)
-		}
-	}
+// gaussianWeightedDelta writes t_{ig} = w_{ig} (z_{ig} − y_i)/σ² (invVar = 1/σ²), the weighted
+// output errors of the Gaussian head ℓ = (z − y)²/(2σ²) (MATH.md §1) of G points on a chunk
+// of nr examples (t, z, w: nr × G), with kernel.GaussDeltaWeighted.
+func gaussianWeightedDelta(t, z, y, w []float64, G, nr int, invVar float64) {
+	kernel.GaussDeltaWeighted(t, z, w, y[:nr], G, invVar)
 }
 
 // headWeighted evaluates the head of point g (evalHead: the categorical head) on its
-// columns g·K, …, g·K + K − 1 of the chunk's outputs z and writes w_i Δ_{g,i} into the same
-// columns of t (both nr × G·K).
+// columns g·K, …, g·K + K − 1 of the chunk's outputs z and writes w_{ig} Δ_{g,i} into the
+// same columns of t (both nr × G·K; w: nr × G).
 func (mg *MultiGradSum) headWeighted(t, z, y, w []float64, g, K, gk, nr, row0 int) {
 	n := mg.net
 	s := n.s
@@ -199,6 +277,6 @@ func (mg *MultiGradSum) headWeighted(t, z, y, w []float64, g, K, gk, nr, row0 in
 	n.evalHead(y, nr, row0, headGrad)
 	del := s.del[0]
 	for i := range nr {
-		kernel.ScaleTo(t[i*gk+g*K:i*gk+(g+1)*K], w[i], del[i*K:(i+1)*K])
+		kernel.ScaleTo(t[i*gk+g*K:i*gk+(g+1)*K], w[i*mg.g+g], del[i*K:(i+1)*K])
 	}
 }

@@ -113,6 +113,7 @@ func (p *modelProblem) BatchedGrad(G int) BatchedGrad {
 	if !ok {
 		return nil
 	}
+	mg.SetBatch(p.b) // the batch is read only (NewModelProblem)
 	return &modelBatched{mg: mg, b: p.b}
 }
 
@@ -122,4 +123,6 @@ type modelBatched struct {
 	b  model.Batch
 }
 
-func (m *modelBatched) WeightedGrads(dst, theta, w [][]float64) { m.mg.GradSums(dst, theta, m.b, w) }
+func (m *modelBatched) WeightedGrads(dst, theta [][]float64, w []float64) {
+	m.mg.GradSumsInterleaved(dst, theta, m.b, w)
+}

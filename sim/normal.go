@@ -84,7 +84,11 @@ func zigSplit(u uint64) (layer int, neg bool, unif float64) {
 // FillNormals fills dst with independent N(0, 1) draws from src (the ziggurat of MATH.md
 // §3.1), as Gauss, SDE and SGLD draw their noise from each chain's stream: callers that
 // must reproduce a chain's draws (escape's Gaussian-noise chains) use it on the same stream.
-func FillNormals(dst []float64, src *rand.PCG) {
+func FillNormals(dst []float64, src *rand.PCG) { fillNormalsSum(dst, src) }
+
+// fillNormalsSum is FillNormals, returning the sum of the draws added in order
+// (((0 + dst[0]) + dst[1]) + …), as gaussWeights needs their mean.
+func fillNormalsSum(dst []float64, src *rand.PCG) (sum float64) {
 	for j := range dst {
 		u := src.Uint64()
 		i, _, un := zigSplit(u)
@@ -93,8 +97,11 @@ func FillNormals(dst []float64, src *rand.PCG) {
 			x = zigSlow(src, i, x)
 		}
 		// The sign from bit 8 without a branch (a random branch mispredicts half the time).
-		dst[j] = math.Float64frombits(math.Float64bits(x) | (u&(1<<8))<<55)
+		z := math.Float64frombits(math.Float64bits(x) | (u&(1<<8))<<55)
+		dst[j] = z
+		sum += z
 	}
+	return sum
 }
 
 // zigSlow finishes a draw that fell outside region i's inner rectangle [0, x_{i+1}) at

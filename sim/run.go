@@ -50,10 +50,11 @@ type batchProblem interface {
 	BatchedGrad(G int) BatchedGrad
 }
 
-// BatchedGrad computes Σ_i w[g][i] g_i(theta[g]) over all N examples into dst[g] for each
-// of its G points (no regulariser); dst[g] depends only on theta[g], w[g] and G.
+// BatchedGrad computes Σ_i w[i·G+g] g_i(theta[g]) over all N examples into dst[g] for each
+// of its G points (no regulariser): w (length N·G) holds the weights example by example;
+// dst[g] depends only on theta[g], the weights w[i·G+g] (i < N) and G.
 type BatchedGrad interface {
-	WeightedGrads(dst, theta, w [][]float64)
+	WeightedGrads(dst, theta [][]float64, w []float64)
 }
 
 // worker holds one goroutine's scratch space and its own clone of the Problem. Workers hold
@@ -65,14 +66,15 @@ type worker struct {
 	dp   decayProblem // p, when SGD can fuse its weight decay into the update (else nil)
 	z    []float64    // SGLD: the normals of one step (length d)
 
-	// Groups: the batched gradients by group size (created on first use; nil entries for
-	// sizes without a batched path), and per chain of the group its weights, gradient,
-	// iterate and state of the current step.
+	// Groups: the batched gradient (created on first use; nil without a batched path), the
+	// weights of the group's chains example by example (N × groupSize: ws[i·groupSize+j] is
+	// example i's weight for chain j; a padding or inactive slot keeps its previous, finite
+	// weights), and per chain its gradient, iterate and state of the current step.
 	bp      batchProblem
 	bg      BatchedGrad // for groupSize points; a smaller group is padded
 	bgTried bool
 	pad     []float64 // the point of the padding slots (a copy of Init)
-	ws      [groupSize][]float64
+	ws      []float64
 	grads   [groupSize][]float64
 	thetas  [groupSize][]float64
 	active  [groupSize]bool
@@ -403,8 +405,8 @@ func (w *worker) batched(s *settings) BatchedGrad {
 		w.bgTried = true
 		w.bg = w.bp.BatchedGrad(groupSize)
 		if w.bg != nil {
+			w.ws = make([]float64, s.n*groupSize)
 			for j := range groupSize {
-				w.ws[j] = make([]float64, s.n)
 				w.grads[j] = make([]float64, s.d)
 			}
 			w.pad = append([]float64(nil), s.Init...)
@@ -529,10 +531,10 @@ func (w *worker) stepGroup(cs []*chain, s *settings) {
 			for j, c := range cs {
 				w.thetas[j] = c.theta
 				if w.active[j] {
-					gaussWeights(w.ws[j], c.pcg, s)
+					gaussWeights(w.ws[j:], groupSize, w.w, c.pcg, s)
 				}
 			}
-			bg.WeightedGrads(w.grads[:], w.thetas[:], w.ws[:])
+			bg.WeightedGrads(w.grads[:], w.thetas[:], w.ws)
 			for j, c := range cs {
 				w.checked[j], w.finite[j] = false, true
 				if w.active[j] {
@@ -600,24 +602,30 @@ func (w *worker) step(c *chain, s *settings) (checked, finite bool) {
 // gaussGrad writes ∇L(θ) + ξ/√h into w.grad with ξ ~ N(0, C_B(θ)) (h = 1 for Gauss), in one
 // pass over the examples: Σ_i w_i g_i with the weights of gaussWeights, plus ∇r(θ).
 func (w *worker) gaussGrad(c *chain, s *settings) {
-	gaussWeights(w.w, c.pcg, s)
+	gaussWeights(w.w, 1, w.w, c.pcg, s)
 	w.p.WeightedGrad(w.grad, c.theta, w.w)
 	w.p.RegGrad(w.grad, c.theta)
 }
 
 // gaussWeights writes w_i = 1/N + √(κ_B/(N h))·(z_i − z̄), z ~ N(0, I_N) drawn from src
-// (FillNormals), into w (length N): Σ_i w_i g_i is ∇L_NLL(θ) plus noise of covariance
-// (κ_B/h)·C(θ) (MATH.md §2).
-func gaussWeights(w []float64, src *rand.PCG, s *settings) {
-	FillNormals(w, src)
-	var sum float64
-	for _, z := range w {
-		sum += z
-	}
+// (FillNormals, which also sums z in order) into z (length N) and then w_i into
+// w[i·stride] (z may be w itself when stride = 1): Σ_i w_i g_i is ∇L_NLL(θ) plus noise of
+// covariance (κ_B/h)·C(θ) (MATH.md §2).
+func gaussWeights(w []float64, stride int, z []float64, src *rand.PCG, s *settings) {
+	sum := fillNormalsSum(z, src)
 	mean := sum / float64(s.n)
 	inv := 1 / float64(s.n)
-	for i, z := range w {
-		w[i] = inv + s.noiseScale*(z-mean)
+	ns := s.noiseScale // a local: the stores below could alias *s for all the compiler knows
+	if stride == 1 {
+		w = w[:len(z)]
+		for i, v := range z {
+			w[i] = inv + ns*(v-mean)
+		}
+		return
+	}
+	_ = w[(len(z)-1)*stride]
+	for i, v := range z {
+		w[i*stride] = inv + ns*(v-mean)
 	}
 }
 
