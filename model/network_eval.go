@@ -122,7 +122,10 @@ func fillRows(m []float64, nr int, v []float64) {
 		return
 	}
 	for i := 0; i < nr; i++ {
-		copy(m[i*w:(i+1)*w], v)
+		row := m[i*w : (i+1)*w]
+		for j, x := range v { // element by element: a copy call per row costs more
+			row[j] = x
+		}
 	}
 }
 
@@ -245,23 +248,18 @@ func (n *Network) evalHead(y []float64, nr, row0 int, mode headMode) {
 			}
 			zi := z[i*K : (i+1)*K]
 			// m = max_j z_j exactly as folding math.Max gives it (+Inf wins, then NaN, and +0
-			// beats −0), without math.Max's special-case tests on every element.
+			// beats −0): the builtin max has math.Max's rules except that NaN beats +Inf, so a
+			// NaN result is looked at again (rare).
 			m := math.Inf(-1)
-			nan := false
 			for _, v := range zi {
-				switch {
-				case v > m:
-					m = v
-				case v == m:
-					if v == 0 && !math.Signbit(v) {
+				m = max(m, v)
+			}
+			if m != m {
+				for _, v := range zi {
+					if math.IsInf(v, 1) {
 						m = v
 					}
-				case v != v:
-					nan = true
 				}
-			}
-			if nan && !math.IsInf(m, 1) {
-				m = math.NaN()
 			}
 			s.loss[i] = m
 			pi := p[i*K : (i+1)*K]
