@@ -172,7 +172,7 @@ func gemmSerial(w *GemmWork, tA, tB bool, m, n, k int, alpha float64, a []float6
 		return
 	}
 	if diag == noDiag && k <= gemmKC && n <= gemmNC && int64(m)*int64(n)*int64(k) <= directMaxWork && !noDirect {
-		gemmDirect(w, tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, store)
+		gemmDirect(w, tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, store, nil)
 		return
 	}
 	for jc := 0; jc < n; jc += gemmNC {
@@ -206,7 +206,7 @@ var noDirect bool
 // rows of the matrix (stride lda or ldb instead of 6 or 8); op(B) = Bᵀ and the partial panels
 // at the edges are packed. The kernel does the same arithmetic on the same values either
 // way, so results are bitwise those of the packed path.
-func gemmDirect(w *GemmWork, tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, store bool) {
+func gemmDirect(w *GemmWork, tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, store bool, t []float64) {
 	mFull, nFull := m/gemmMR*gemmMR, n/gemmNR*gemmNR
 	// The rows of the full-width tiles read in place: [0, m6) in tiles of 6 rows, then
 	// [m6, mIn) in tiles of 4 (a remainder of 4 rows, or of 2 rows with the last 6 before
@@ -248,7 +248,11 @@ func gemmDirect(w *GemmWork, tA, tB bool, m, n, k int, alpha float64, a []float6
 			} else {
 				apan = a[ir*lda:]
 			}
-			kernelSN(rows, k, apan, sa, ra, bpan, sb, bstep, nFull/gemmNR, c[ir*ldc:], ldc, alpha, store)
+			if t != nil {
+				kernelSND(rows, k, apan, sa, ra, bpan, sb, bstep, nFull/gemmNR, c[ir*ldc:], ldc, alpha, t[ir*ldc:])
+			} else {
+				kernelSN(rows, k, apan, sa, ra, bpan, sb, bstep, nFull/gemmNR, c[ir*ldc:], ldc, alpha, store)
+			}
 			ir += rows
 		}
 	}
@@ -284,6 +288,36 @@ func gemmDirect(w *GemmWork, tA, tB bool, m, n, k int, alpha float64, a []float6
 				apan, sa, ra = a[ir*lda:], 1, lda
 			}
 			tileKernel(k, apan, sa, ra, bpan, sb, c[ir*ldc+jr:], ldc, rows, cols, alpha, store, &tile)
+			if t != nil {
+				mulTanhDeriv(c[ir*ldc+jr:], t[ir*ldc+jr:], ldc, rows, cols)
+			}
+		}
+	}
+}
+
+// GemmTanhDeriv computes C = (α op(A) op(B)) ∘ (1 − T∘T) (β = 0: C is not read), T being
+// m×n with C's leading dimension: bitwise Gemm(…, 0, c, ldc) followed by
+// c[i·ldc+j] *= 1 − t[i·ldc+j]², the back-propagation through a tanh layer (t = tanh z).
+// Products that gemmDirect runs apply the factor as each full tile is stored (the same
+// operations: the stored α·Σ times 1 − t·t, no fused multiply–add).
+func (g *GemmCtx) GemmTanhDeriv(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, t []float64) {
+	if m > 1 && n > 1 && k > 0 && alpha != 0 && !(useBLAS && blasRoute(m, n, k)) && k <= gemmKC && n <= gemmNC &&
+		int64(m)*int64(n)*int64(k) <= directMaxWork && !noDirect {
+		_ = t[(m-1)*ldc+n-1]
+		gemmDirect(&g.w, tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, true, t)
+		return
+	}
+	g.Gemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, 0, c, ldc)
+	mulTanhDeriv(c, t, ldc, m, n)
+}
+
+// mulTanhDeriv sets c[r·ld+s] *= 1 − t[r·ld+s]² for r < rows, s < cols.
+func mulTanhDeriv(c, t []float64, ld, rows, cols int) {
+	for r := 0; r < rows; r++ {
+		cr := c[r*ld : r*ld+cols]
+		tr := t[r*ld : r*ld+cols]
+		for s, v := range tr {
+			cr[s] *= 1 - v*v
 		}
 	}
 }

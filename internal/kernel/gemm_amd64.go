@@ -2,7 +2,11 @@
 
 package kernel
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 // useAsm reports whether the AVX2+FMA micro-kernel can run on this CPU.
 var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
@@ -106,4 +110,36 @@ func kernelSN(rows, kc int, a []float64, sa, ra int, b []float64, sb, bstep, np 
 		return
 	}
 	kernelGoSN(rows, kc, a, sa, ra, b, sb, bstep, np, c, ldc, alpha, store)
+}
+
+// kernel6x8snd and kernel4x8snd are kernel6x8sn and kernel4x8sn with store, each result
+// then multiplied by 1 − t² (t at tdiff bytes after the result, C's leading dimension).
+//
+//go:noescape
+func kernel6x8snd(kc int, a, b, c *float64, ldc int, alpha float64, tdiff, sa, sb, ra, np, bstep int)
+
+//go:noescape
+func kernel4x8snd(kc int, a, b, c *float64, ldc int, alpha float64, tdiff, sa, sb, ra, np, bstep int)
+
+// kernelSND is kernelSN with store, each result then multiplied by 1 − t·t for t the element
+// of T at the same place (T shaped and strided like C).
+func kernelSND(rows, kc int, a []float64, sa, ra int, b []float64, sb, bstep, np int, c []float64, ldc int, alpha float64, t []float64) {
+	if useAsm {
+		_ = a[(kc-1)*sa+(rows-1)*ra]
+		_ = b[(np-1)*bstep+(kc-1)*sb+gemmNR-1]
+		_ = c[(rows-1)*ldc+np*gemmNR-1]
+		_ = t[(rows-1)*ldc+np*gemmNR-1]
+		tdiff := int(uintptr(unsafe.Pointer(&t[0]))) - int(uintptr(unsafe.Pointer(&c[0])))
+		switch rows {
+		case gemmMR:
+			kernel6x8snd(kc, &a[0], &b[0], &c[0], ldc, alpha, tdiff, sa, sb, ra, np, bstep)
+		case 4:
+			kernel4x8snd(kc, &a[0], &b[0], &c[0], ldc, alpha, tdiff, sa, sb, ra, np, bstep)
+		default:
+			panic("kernel: kernelSND: rows must be 6 or 4")
+		}
+		return
+	}
+	kernelGoSN(rows, kc, a, sa, ra, b, sb, bstep, np, c, ldc, alpha, true)
+	mulTanhDeriv(c, t, ldc, rows, np*gemmNR)
 }

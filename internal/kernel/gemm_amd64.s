@@ -565,6 +565,297 @@ next4:
 	RET
 
 
+// Four copies of 1.0 (kernel6x8snd, kernel4x8snd).
+DATA gemmc_one<>+0(SB)/8, $0x3ff0000000000000
+DATA gemmc_one<>+8(SB)/8, $0x3ff0000000000000
+DATA gemmc_one<>+16(SB)/8, $0x3ff0000000000000
+DATA gemmc_one<>+24(SB)/8, $0x3ff0000000000000
+GLOBL gemmc_one<>(SB), RODATA|NOPTR, $32
+
+// func kernel6x8snd(kc int, a, b, c *float64, ldc int, alpha float64, tdiff, sa, sb, ra, np, bstep int)
+//
+// kernel6x8sn with store, each result then multiplied by 1 − t² for t the element of T at
+// the same place, T lying tdiff bytes after C with C's leading dimension: the operations
+// of storing α·acc and then multiplying the stored value by 1 − t·t (no fused multiply–add).
+TEXT ·kernel6x8snd(SB), NOSPLIT, $0-96
+	MOVQ kc+0(FP), R15
+	MOVQ a+8(FP), R14
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $3, R8
+	MOVQ sa+56(FP), R10
+	SHLQ $3, R10
+	MOVQ sb+64(FP), R11
+	SHLQ $3, R11
+	MOVQ ra+72(FP), R12
+	SHLQ $3, R12
+	MOVQ np+80(FP), AX
+	// R9 = bstep·8 − kc·sb·8: from the end of one B panel to the start of the next.
+	MOVQ bstep+88(FP), R9
+	SHLQ $3, R9
+	MOVQ R15, BX
+	IMULQ R11, BX
+	SUBQ BX, R9
+	// BX = 64 − 5·ldc·8: from the last row of one C tile to the first of the next.
+	LEAQ (R8)(R8*4), BX
+	NEGQ BX
+	ADDQ $64, BX
+tilexd:
+	MOVQ R14, SI
+	LEAQ (SI)(R12*2), R13
+	ADDQ R12, R13
+	MOVQ R15, CX
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	VXORPD Y10, Y10, Y10
+	VXORPD Y11, Y11, Y11
+	VXORPD Y12, Y12, Y12
+	VXORPD Y13, Y13, Y13
+	VXORPD Y14, Y14, Y14
+	VXORPD Y15, Y15, Y15
+
+loopnxd:
+	VMOVUPD (DI), Y0
+	VMOVUPD 32(DI), Y1
+	VBROADCASTSD (SI), Y2
+	VFMADD231PD Y0, Y2, Y4
+	VFMADD231PD Y1, Y2, Y5
+	VBROADCASTSD (SI)(R12*1), Y3
+	VFMADD231PD Y0, Y3, Y6
+	VFMADD231PD Y1, Y3, Y7
+	VBROADCASTSD (SI)(R12*2), Y2
+	VFMADD231PD Y0, Y2, Y8
+	VFMADD231PD Y1, Y2, Y9
+	VBROADCASTSD (R13), Y3
+	VFMADD231PD Y0, Y3, Y10
+	VFMADD231PD Y1, Y3, Y11
+	VBROADCASTSD (R13)(R12*1), Y2
+	VFMADD231PD Y0, Y2, Y12
+	VFMADD231PD Y1, Y2, Y13
+	VBROADCASTSD (R13)(R12*2), Y3
+	VFMADD231PD Y0, Y3, Y14
+	VFMADD231PD Y1, Y3, Y15
+	ADDQ R10, SI
+	ADDQ R10, R13
+	ADDQ R11, DI
+	DECQ CX
+	JNZ  loopnxd
+
+	ADDQ R9, DI
+	VBROADCASTSD alpha+40(FP), Y0
+	MOVQ tdiff+48(FP), CX
+	VMULPD  Y4, Y0, Y1
+	VMULPD  Y5, Y0, Y2
+	VMOVUPD gemmc_one<>(SB), Y4 // Y4, Y5 are free once row 0 is scaled
+	VMOVUPD (DX)(CX*1), Y3
+	VMULPD  Y3, Y3, Y3
+	VSUBPD  Y3, Y4, Y3 // 1 − t²
+	VMULPD  Y3, Y1, Y1
+	VMOVUPD 32(DX)(CX*1), Y5
+	VMULPD  Y5, Y5, Y5
+	VSUBPD  Y5, Y4, Y5
+	VMULPD  Y5, Y2, Y2
+	VMOVUPD Y1, (DX)
+	VMOVUPD Y2, 32(DX)
+	ADDQ R8, DX
+	VMULPD  Y6, Y0, Y1
+	VMULPD  Y7, Y0, Y2
+	VMOVUPD (DX)(CX*1), Y3
+	VMULPD  Y3, Y3, Y3
+	VSUBPD  Y3, Y4, Y3 // 1 − t²
+	VMULPD  Y3, Y1, Y1
+	VMOVUPD 32(DX)(CX*1), Y5
+	VMULPD  Y5, Y5, Y5
+	VSUBPD  Y5, Y4, Y5
+	VMULPD  Y5, Y2, Y2
+	VMOVUPD Y1, (DX)
+	VMOVUPD Y2, 32(DX)
+	ADDQ R8, DX
+	VMULPD  Y8, Y0, Y1
+	VMULPD  Y9, Y0, Y2
+	VMOVUPD (DX)(CX*1), Y3
+	VMULPD  Y3, Y3, Y3
+	VSUBPD  Y3, Y4, Y3 // 1 − t²
+	VMULPD  Y3, Y1, Y1
+	VMOVUPD 32(DX)(CX*1), Y5
+	VMULPD  Y5, Y5, Y5
+	VSUBPD  Y5, Y4, Y5
+	VMULPD  Y5, Y2, Y2
+	VMOVUPD Y1, (DX)
+	VMOVUPD Y2, 32(DX)
+	ADDQ R8, DX
+	VMULPD  Y10, Y0, Y1
+	VMULPD  Y11, Y0, Y2
+	VMOVUPD (DX)(CX*1), Y3
+	VMULPD  Y3, Y3, Y3
+	VSUBPD  Y3, Y4, Y3 // 1 − t²
+	VMULPD  Y3, Y1, Y1
+	VMOVUPD 32(DX)(CX*1), Y5
+	VMULPD  Y5, Y5, Y5
+	VSUBPD  Y5, Y4, Y5
+	VMULPD  Y5, Y2, Y2
+	VMOVUPD Y1, (DX)
+	VMOVUPD Y2, 32(DX)
+	ADDQ R8, DX
+	VMULPD  Y12, Y0, Y1
+	VMULPD  Y13, Y0, Y2
+	VMOVUPD (DX)(CX*1), Y3
+	VMULPD  Y3, Y3, Y3
+	VSUBPD  Y3, Y4, Y3 // 1 − t²
+	VMULPD  Y3, Y1, Y1
+	VMOVUPD 32(DX)(CX*1), Y5
+	VMULPD  Y5, Y5, Y5
+	VSUBPD  Y5, Y4, Y5
+	VMULPD  Y5, Y2, Y2
+	VMOVUPD Y1, (DX)
+	VMOVUPD Y2, 32(DX)
+	ADDQ R8, DX
+	VMULPD  Y14, Y0, Y1
+	VMULPD  Y15, Y0, Y2
+	VMOVUPD (DX)(CX*1), Y3
+	VMULPD  Y3, Y3, Y3
+	VSUBPD  Y3, Y4, Y3 // 1 − t²
+	VMULPD  Y3, Y1, Y1
+	VMOVUPD 32(DX)(CX*1), Y5
+	VMULPD  Y5, Y5, Y5
+	VSUBPD  Y5, Y4, Y5
+	VMULPD  Y5, Y2, Y2
+	VMOVUPD Y1, (DX)
+	VMOVUPD Y2, 32(DX)
+	ADDQ BX, DX
+	DECQ AX
+	JNZ  tilexd
+	VZEROUPPER
+	RET
+
+// func kernel4x8snd(kc int, a, b, c *float64, ldc int, alpha float64, tdiff, sa, sb, ra, np, bstep int)
+//
+// kernel6x8snd for 4×8 tiles.
+TEXT ·kernel4x8snd(SB), NOSPLIT, $0-96
+	MOVQ kc+0(FP), R15
+	MOVQ a+8(FP), R14
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $3, R8
+	MOVQ sa+56(FP), R10
+	SHLQ $3, R10
+	MOVQ sb+64(FP), R11
+	SHLQ $3, R11
+	MOVQ ra+72(FP), R12
+	SHLQ $3, R12
+	MOVQ np+80(FP), AX
+	// R9 = bstep·8 − kc·sb·8: from the end of one B panel to the start of the next.
+	MOVQ bstep+88(FP), R9
+	SHLQ $3, R9
+	MOVQ R15, BX
+	IMULQ R11, BX
+	SUBQ BX, R9
+	// BX = 64 − 3·ldc·8: from the last row of one C tile to the first of the next.
+	LEAQ (R8)(R8*2), BX
+	NEGQ BX
+	ADDQ $64, BX
+tile4xd4:
+	MOVQ R14, SI
+	LEAQ (SI)(R12*2), R13
+	ADDQ R12, R13
+	MOVQ R15, CX
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	VXORPD Y10, Y10, Y10
+	VXORPD Y11, Y11, Y11
+
+loopn4xd4:
+	VMOVUPD (DI), Y0
+	VMOVUPD 32(DI), Y1
+	VBROADCASTSD (SI), Y2
+	VFMADD231PD Y0, Y2, Y4
+	VFMADD231PD Y1, Y2, Y5
+	VBROADCASTSD (SI)(R12*1), Y3
+	VFMADD231PD Y0, Y3, Y6
+	VFMADD231PD Y1, Y3, Y7
+	VBROADCASTSD (SI)(R12*2), Y2
+	VFMADD231PD Y0, Y2, Y8
+	VFMADD231PD Y1, Y2, Y9
+	VBROADCASTSD (R13), Y3
+	VFMADD231PD Y0, Y3, Y10
+	VFMADD231PD Y1, Y3, Y11
+	ADDQ R10, SI
+	ADDQ R10, R13
+	ADDQ R11, DI
+	DECQ CX
+	JNZ  loopn4xd4
+
+	ADDQ R9, DI
+	VBROADCASTSD alpha+40(FP), Y0
+	MOVQ tdiff+48(FP), CX
+	VMULPD  Y4, Y0, Y1
+	VMULPD  Y5, Y0, Y2
+	VMOVUPD gemmc_one<>(SB), Y4 // Y4, Y5 are free once row 0 is scaled
+	VMOVUPD (DX)(CX*1), Y3
+	VMULPD  Y3, Y3, Y3
+	VSUBPD  Y3, Y4, Y3 // 1 − t²
+	VMULPD  Y3, Y1, Y1
+	VMOVUPD 32(DX)(CX*1), Y5
+	VMULPD  Y5, Y5, Y5
+	VSUBPD  Y5, Y4, Y5
+	VMULPD  Y5, Y2, Y2
+	VMOVUPD Y1, (DX)
+	VMOVUPD Y2, 32(DX)
+	ADDQ R8, DX
+	VMULPD  Y6, Y0, Y1
+	VMULPD  Y7, Y0, Y2
+	VMOVUPD (DX)(CX*1), Y3
+	VMULPD  Y3, Y3, Y3
+	VSUBPD  Y3, Y4, Y3 // 1 − t²
+	VMULPD  Y3, Y1, Y1
+	VMOVUPD 32(DX)(CX*1), Y5
+	VMULPD  Y5, Y5, Y5
+	VSUBPD  Y5, Y4, Y5
+	VMULPD  Y5, Y2, Y2
+	VMOVUPD Y1, (DX)
+	VMOVUPD Y2, 32(DX)
+	ADDQ R8, DX
+	VMULPD  Y8, Y0, Y1
+	VMULPD  Y9, Y0, Y2
+	VMOVUPD (DX)(CX*1), Y3
+	VMULPD  Y3, Y3, Y3
+	VSUBPD  Y3, Y4, Y3 // 1 − t²
+	VMULPD  Y3, Y1, Y1
+	VMOVUPD 32(DX)(CX*1), Y5
+	VMULPD  Y5, Y5, Y5
+	VSUBPD  Y5, Y4, Y5
+	VMULPD  Y5, Y2, Y2
+	VMOVUPD Y1, (DX)
+	VMOVUPD Y2, 32(DX)
+	ADDQ R8, DX
+	VMULPD  Y10, Y0, Y1
+	VMULPD  Y11, Y0, Y2
+	VMOVUPD (DX)(CX*1), Y3
+	VMULPD  Y3, Y3, Y3
+	VSUBPD  Y3, Y4, Y3 // 1 − t²
+	VMULPD  Y3, Y1, Y1
+	VMOVUPD 32(DX)(CX*1), Y5
+	VMULPD  Y5, Y5, Y5
+	VSUBPD  Y5, Y4, Y5
+	VMULPD  Y5, Y2, Y2
+	VMOVUPD Y1, (DX)
+	VMOVUPD Y2, 32(DX)
+	ADDQ BX, DX
+	DECQ AX
+	JNZ  tile4xd4
+	VZEROUPPER
+	RET
+
 // func packB8T(n int, b *float64, ldb int, dst *float64)
 //
 // dst[p·8 + s] = b[s·ldb + p] for s < 8 and p < n, n a multiple of 4: eight rows of B

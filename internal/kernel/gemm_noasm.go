@@ -24,3 +24,10 @@ func packPanelT(pan, b []float64, ldb, kc int) { packPanelTGo(pan, b, ldb, 0, kc
 func kernelSN(rows, kc int, a []float64, sa, ra int, b []float64, sb, bstep, np int, c []float64, ldc int, alpha float64, store bool) {
 	kernelGoSN(rows, kc, a, sa, ra, b, sb, bstep, np, c, ldc, alpha, store)
 }
+
+// kernelSND is kernelSN with store, each result then multiplied by 1 − t·t for t the element
+// of T at the same place (T shaped and strided like C).
+func kernelSND(rows, kc int, a []float64, sa, ra int, b []float64, sb, bstep, np int, c []float64, ldc int, alpha float64, t []float64) {
+	kernelGoSN(rows, kc, a, sa, ra, b, sb, bstep, np, c, ldc, alpha, true)
+	mulTanhDeriv(c, t, ldc, rows, np*gemmNR)
+}

@@ -499,3 +499,54 @@ func BenchmarkGemmSGDStep(b *testing.B) {
 	}
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
 }
+
+// TestGemmTanhDeriv checks GemmTanhDeriv bitwise against Gemm with β = 0 followed by the
+// loop c *= 1 − t², over small shapes (full and edge tiles, 4- and 6-row tiles, sizes 0 and
+// 1) in every transpose case and a product too large for the fused path, with C holding
+// NaN beforehand (not read).
+func TestGemmTanhDeriv(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 1))
+	dims := []int{0, 1, 2, 6, 8, 9, 10, 13, 32}
+	var shapes [][3]int
+	for _, m := range dims {
+		for _, n := range dims {
+			for _, k := range []int{0, 1, 10, 32} {
+				shapes = append(shapes, [3]int{m, n, k})
+			}
+		}
+	}
+	shapes = append(shapes, [3]int{70, 64, 100}, [3]int{32, 32, 300})
+	for _, sz := range shapes {
+		for ti := 0; ti < 4; ti++ {
+			tc := gemmCase{ti&1 != 0, ti&2 != 0, sz[0], sz[1], sz[2], []float64{1, 0.5, -2}[ti%3], 0}
+			a, lda, b, ldb, c, ldc := gemmOperands(rng, tc)
+			tt := make([]float64, len(c))
+			for i := range tt {
+				tt[i] = math.Tanh(2 * rng.NormFloat64())
+			}
+			if len(tt) > 0 {
+				tt[0] = 1 // a factor of exactly 0
+			}
+			var g GemmCtx
+			want := append([]float64(nil), c...)
+			g.Gemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, 0, want, ldc)
+			for i := 0; i < tc.m; i++ {
+				for j := 0; j < tc.n; j++ {
+					want[i*ldc+j] *= 1 - tt[i*ldc+j]*tt[i*ldc+j]
+				}
+			}
+			got := append([]float64(nil), c...)
+			for i := 0; i < tc.m; i++ {
+				for j := 0; j < tc.n; j++ {
+					got[i*ldc+j] = math.NaN()
+				}
+			}
+			g.GemmTanhDeriv(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, got, ldc, tt)
+			for i := range got {
+				if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+					t.Fatalf("%+v: element %d = %v, Gemm then the loop %v", tc, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
