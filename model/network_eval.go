@@ -196,7 +196,7 @@ type headMode int
 const (
 	headLoss headMode = 1 << iota // ℓ_i into s.loss
 	headGrad                      // Δ of the last layer into s.del[L−1]
-	headHess                      // the output Hessian factor into s.hfac
+	headHess                      // the output Hessian factor into s.hfac (without it, s.hfac is scratch)
 )
 
 // evalHead evaluates the output distribution on the nr rows of s.out with targets y.
@@ -298,9 +298,15 @@ func (n *Network) evalHead(y []float64, nr, row0 int, mode headMode) {
 			}
 			inv := 1 / sum
 			d := del[i*K : (i+1)*K]
-			for j := range pi {
-				pi[j] *= inv
-				d[j] = pi[j]
+			if mode&headHess != 0 {
+				for j := range pi {
+					pi[j] *= inv
+					d[j] = pi[j]
+				}
+			} else { // p is needed for Δ only: not stored
+				for j, e := range pi {
+					d[j] = e * inv
+				}
 			}
 			d[k] -= 1
 		}
