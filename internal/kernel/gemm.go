@@ -13,7 +13,9 @@ import (
 // This file holds the matrix–matrix product every batched derivative of package model
 // rests on: a packed, cache-blocked GEMM (Goto & van de Geijn 2008, "Anatomy of
 // high-performance matrix multiplication"; the loop order of BLIS) around a 6×8
-// register-blocked micro-kernel (AVX2+FMA assembly on amd64, portable Go elsewhere).
+// register-blocked micro-kernel (AVX2+FMA assembly on amd64, portable Go elsewhere), and
+// for small products (gemmDirect) strided 6×8 and 4×8 variants that read the operands in
+// place where their layout allows.
 //
 // Why not gonum's Dgemm: on the machines sgdprior targets it runs at ~7 GFLOPS per core
 // (SSE2 axpy/dot kernels, no packing; a transposed A operand is slower still), it allocates
@@ -299,7 +301,7 @@ func gemmDirect(w *GemmWork, tA, tB bool, m, n, k int, alpha float64, a []float6
 // m×n with C's leading dimension: bitwise Gemm(…, 0, c, ldc) followed by
 // c[i·ldc+j] *= 1 − t[i·ldc+j]², the back-propagation through a tanh layer (t = tanh z).
 // Products that gemmDirect runs apply the factor as each full tile is stored (the same
-// operations: the stored α·Σ times 1 − t·t, no fused multiply–add).
+// operations: the stored α·Σ times 1 − t·t, each rounded, no fused multiply–add).
 func (g *GemmCtx) GemmTanhDeriv(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, t []float64) {
 	if m > 1 && n > 1 && k > 0 && alpha != 0 && !(useBLAS && blasRoute(m, n, k)) && k <= gemmKC && n <= gemmNC &&
 		int64(m)*int64(n)*int64(k) <= directMaxWork && !noDirect {
@@ -311,13 +313,14 @@ func (g *GemmCtx) GemmTanhDeriv(tA, tB bool, m, n, k int, alpha float64, a []flo
 	mulTanhDeriv(c, t, ldc, m, n)
 }
 
-// mulTanhDeriv sets c[r·ld+s] *= 1 − t[r·ld+s]² for r < rows, s < cols.
+// mulTanhDeriv sets c[r·ld+s] *= 1 − t[r·ld+s]² for r < rows, s < cols, each operation
+// rounded (the conversion keeps the compiler from fusing 1 − t·t, as the assembly does not).
 func mulTanhDeriv(c, t []float64, ld, rows, cols int) {
 	for r := 0; r < rows; r++ {
 		cr := c[r*ld : r*ld+cols]
 		tr := t[r*ld : r*ld+cols]
 		for s, v := range tr {
-			cr[s] *= 1 - v*v
+			cr[s] *= 1 - float64(v*v)
 		}
 	}
 }
