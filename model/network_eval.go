@@ -122,7 +122,10 @@ func fillRows(m []float64, nr int, v []float64) {
 		return
 	}
 	for i := 0; i < nr; i++ {
-		copy(m[i*w:(i+1)*w], v)
+		row := m[i*w : (i+1)*w]
+		for j, x := range v { // element by element: a copy call per row costs more
+			row[j] = x
+		}
 	}
 }
 
@@ -166,8 +169,17 @@ func (n *Network) mulDeriv(m, a []float64) {
 	a = a[:len(m)]
 	switch n.act {
 	case Tanh:
-		for i, v := range a {
-			m[i] *= 1 - v*v
+		// Four elements a trip, the same operations on each.
+		i := 0
+		for ; i+4 <= len(m); i += 4 {
+			mi, ai := m[i:i+4:i+4], a[i:i+4:i+4]
+			mi[0] *= 1 - ai[0]*ai[0]
+			mi[1] *= 1 - ai[1]*ai[1]
+			mi[2] *= 1 - ai[2]*ai[2]
+			mi[3] *= 1 - ai[3]*ai[3]
+		}
+		for ; i < len(m); i++ {
+			m[i] *= 1 - a[i]*a[i]
 		}
 	case ReLU:
 		for i, v := range a {
@@ -184,7 +196,7 @@ type headMode int
 const (
 	headLoss headMode = 1 << iota // ℓ_i into s.loss
 	headGrad                      // Δ of the last layer into s.del[L−1]
-	headHess                      // the output Hessian factor into s.hfac
+	headHess                      // the output Hessian factor into s.hfac (without it, s.hfac is scratch)
 )
 
 // evalHead evaluates the output distribution on the nr rows of s.out with targets y.
@@ -245,23 +257,25 @@ func (n *Network) evalHead(y []float64, nr, row0 int, mode headMode) {
 			}
 			zi := z[i*K : (i+1)*K]
 			// m = max_j z_j exactly as folding math.Max gives it (+Inf wins, then NaN, and +0
-			// beats −0), without math.Max's special-case tests on every element.
-			m := math.Inf(-1)
-			nan := false
-			for _, v := range zi {
-				switch {
-				case v > m:
-					m = v
-				case v == m:
-					if v == 0 && !math.Signbit(v) {
+			// beats −0): the builtin max has math.Max's rules except that NaN beats +Inf, so a
+			// NaN result is looked at again (rare). The builtin's result does not depend on
+			// the order of the fold, so even and odd j go to two maxima (two chains of
+			// dependent instructions instead of one).
+			m, m1 := math.Inf(-1), math.Inf(-1)
+			j := 0
+			for ; j+2 <= K; j += 2 {
+				m, m1 = max(m, zi[j]), max(m1, zi[j+1])
+			}
+			if j < K {
+				m = max(m, zi[j])
+			}
+			m = max(m, m1)
+			if m != m {
+				for _, v := range zi {
+					if math.IsInf(v, 1) {
 						m = v
 					}
-				case v != v:
-					nan = true
 				}
-			}
-			if nan && !math.IsInf(m, 1) {
-				m = math.NaN()
 			}
 			s.loss[i] = m
 			pi := p[i*K : (i+1)*K]
@@ -284,9 +298,15 @@ func (n *Network) evalHead(y []float64, nr, row0 int, mode headMode) {
 			}
 			inv := 1 / sum
 			d := del[i*K : (i+1)*K]
-			for j := range pi {
-				pi[j] *= inv
-				d[j] = pi[j]
+			if mode&headHess != 0 {
+				for j := range pi {
+					pi[j] *= inv
+					d[j] = pi[j]
+				}
+			} else { // p is needed for Δ only: not stored
+				for j, e := range pi {
+					d[j] = e * inv
+				}
 			}
 			d[k] -= 1
 		}
@@ -338,6 +358,10 @@ func (n *Network) backward(theta []float64, nr int) {
 		ly := n.layers[l]
 		w, _ := n.weights(theta, l)
 		prev := s.del[l-1][:nr*ly.In]
+		if n.act == Tanh { // the product and the factor 1 − a² in one pass, the same bits
+			s.g.GemmTanhDeriv(false, false, nr, ly.In, ly.Out, 1, s.del[l], ly.Out, w, ly.In, prev, ly.In, s.act[l-1][:nr*ly.In])
+			continue
+		}
 		s.g.Gemm(false, false, nr, ly.In, ly.Out, 1, s.del[l], ly.Out, w, ly.In, 0, prev, ly.In)
 		n.mulDeriv(prev, s.act[l-1])
 	}

@@ -13,7 +13,9 @@ import (
 // This file holds the matrix–matrix product every batched derivative of package model
 // rests on: a packed, cache-blocked GEMM (Goto & van de Geijn 2008, "Anatomy of
 // high-performance matrix multiplication"; the loop order of BLIS) around a 6×8
-// register-blocked micro-kernel (AVX2+FMA assembly on amd64, portable Go elsewhere).
+// register-blocked micro-kernel (AVX2+FMA assembly on amd64, portable Go elsewhere), and
+// for small products (gemmDirect) strided 6×8 and 4×8 variants that read the operands in
+// place where their layout allows.
 //
 // Why not gonum's Dgemm: on the machines sgdprior targets it runs at ~7 GFLOPS per core
 // (SSE2 axpy/dot kernels, no packing; a transposed A operand is slower still), it allocates
@@ -171,8 +173,8 @@ func gemmSerial(w *GemmWork, tA, tB bool, m, n, k int, alpha float64, a []float6
 		blasSerial(tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, diag == 0)
 		return
 	}
-	if diag == noDiag && (tA || !tB) && k <= gemmKC && n <= gemmNC && int64(m)*int64(n)*int64(k) <= directMaxWork && !noDirect {
-		gemmDirect(w, tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, store)
+	if diag == noDiag && k <= gemmKC && n <= gemmNC && int64(m)*int64(n)*int64(k) <= directMaxWork && !noDirect {
+		gemmDirect(w, tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, store, nil)
 		return
 	}
 	for jc := 0; jc < n; jc += gemmNC {
@@ -201,23 +203,73 @@ const directMaxWork = 1 << 18
 var noDirect bool
 
 // gemmDirect is gemmSerial for a small product with k ≤ gemmKC and n ≤ gemmNC: a full panel
-// of op(A) = Aᵀ (6 columns of A) or of op(B) = B (8 columns of B) is read in place, its rows
-// being rows of the matrix (stride lda or ldb instead of 6 or 8); the other operand and the
-// partial panels at the edges are packed. The kernel does the same arithmetic on the same
-// values either way, so results are bitwise those of the packed path.
-func gemmDirect(w *GemmWork, tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, store bool) {
-	var ap, bp, aEdge []float64
-	if !tA {
-		ap = w.packA(false, a, lda, 0, 0, m, k)
-	} else if mFull := m / gemmMR * gemmMR; mFull < m {
-		aEdge = w.packA(true, a, lda, mFull, 0, m-mFull, k)
+// of op(A) (6 rows: 6 columns of A when tA, 6 rows of A read with stride lda by the strided
+// micro-kernel otherwise) and of op(B) = B (8 columns of B) is read in place, its rows being
+// rows of the matrix (stride lda or ldb instead of 6 or 8); op(B) = Bᵀ and the partial panels
+// at the edges are packed. The kernel does the same arithmetic on the same values either
+// way, so results are bitwise those of the packed path.
+func gemmDirect(w *GemmWork, tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, store bool, t []float64) {
+	mFull, nFull := m/gemmMR*gemmMR, n/gemmNR*gemmNR
+	// The rows of the full-width tiles read in place: [0, m6) in tiles of 6 rows, then
+	// [m6, mIn) in tiles of 4 (a remainder of 4 rows, or of 2 rows with the last 6 before
+	// it: 8 = 4 + 4). The rows [mIn, m) left (mIn = mFull then) go through the packed edge
+	// panel aEdge of rows [mFull, m), as do the last rows of the edge columns.
+	m6, m4 := mFull, 0
+	switch m - mFull {
+	case 4:
+		m4 = 4
+	case 2:
+		if mFull > 0 {
+			m6, m4 = mFull-gemmMR, 8
+		}
+	}
+	mIn := m6 + m4
+	var bp, aEdge []float64
+	if mFull < m && (mIn < m || nFull < n) {
+		aEdge = w.packA(tA, a, lda, mFull, 0, m-mFull, k)
 	}
 	if tB {
 		bp = w.packB(true, b, ldb, 0, 0, k, n)
 	}
+	// The full-width tiles, a row of them per call: B panel q at b[8q:] (stride ldb) in
+	// place or at bp[8qk:] (stride 8) packed.
+	if nFull > 0 {
+		bpan, sb, bstep := b, ldb, gemmNR
+		if tB {
+			bpan, sb, bstep = bp, gemmNR, gemmNR*k
+		}
+		for ir := 0; ir < mIn; {
+			rows := gemmMR
+			if ir >= m6 {
+				rows = 4
+			}
+			var apan []float64
+			sa, ra := 1, lda
+			if tA {
+				apan, sa, ra = a[ir:], lda, 1
+			} else {
+				apan = a[ir*lda:]
+			}
+			if t != nil {
+				kernelSND(rows, k, apan, sa, ra, bpan, sb, bstep, nFull/gemmNR, c[ir*ldc:], ldc, alpha, t[ir*ldc:])
+			} else {
+				kernelSN(rows, k, apan, sa, ra, bpan, sb, bstep, nFull/gemmNR, c[ir*ldc:], ldc, alpha, store)
+			}
+			ir += rows
+		}
+	}
+	// The edge tiles: rows [mIn, m) of the full-width columns, and every row of the last,
+	// partial column panel (packed), in tiles of 6 rows and the packed edge panel.
 	var tile [gemmMR * gemmNR]float64
 	for jr := 0; jr < n; jr += gemmNR {
 		cols := min(gemmNR, n-jr)
+		ir0 := 0
+		if cols == gemmNR {
+			if mIn == m {
+				continue
+			}
+			ir0 = mIn
+		}
 		bpan, sb := b[jr:], ldb
 		switch {
 		case tB:
@@ -225,16 +277,50 @@ func gemmDirect(w *GemmWork, tA, tB bool, m, n, k int, alpha float64, a []float6
 		case cols < gemmNR:
 			bpan, sb = w.packB(false, b, ldb, 0, jr, k, cols), gemmNR
 		}
-		for ir := 0; ir < m; ir += gemmMR {
+		for ir := ir0; ir < m; ir += gemmMR {
 			rows := min(gemmMR, m-ir)
-			apan, sa := a[ir:], lda
+			var apan []float64
+			var sa, ra int
 			switch {
-			case !tA:
-				apan, sa = ap[ir*k:], gemmMR
 			case rows < gemmMR:
-				apan, sa = aEdge, gemmMR
+				apan, sa, ra = aEdge, gemmMR, 1
+			case tA:
+				apan, sa, ra = a[ir:], lda, 1
+			default:
+				apan, sa, ra = a[ir*lda:], 1, lda
 			}
-			tileKernel(k, apan, sa, bpan, sb, c[ir*ldc+jr:], ldc, rows, cols, alpha, store, &tile)
+			tileKernel(k, apan, sa, ra, bpan, sb, c[ir*ldc+jr:], ldc, rows, cols, alpha, store, &tile)
+			if t != nil {
+				mulTanhDeriv(c[ir*ldc+jr:], t[ir*ldc+jr:], ldc, rows, cols)
+			}
+		}
+	}
+}
+
+// GemmTanhDeriv computes C = (α op(A) op(B)) ∘ (1 − T∘T) (β = 0: C is not read), T being
+// m×n with C's leading dimension: bitwise Gemm(…, 0, c, ldc) followed by
+// c[i·ldc+j] *= 1 − t[i·ldc+j]², the back-propagation through a tanh layer (t = tanh z).
+// Products that gemmDirect runs apply the factor as each full tile is stored (the same
+// operations: the stored α·Σ times 1 − t·t, each rounded, no fused multiply–add).
+func (g *GemmCtx) GemmTanhDeriv(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, t []float64) {
+	if m > 1 && n > 1 && k > 0 && alpha != 0 && !(useBLAS && blasRoute(m, n, k)) && k <= gemmKC && n <= gemmNC &&
+		int64(m)*int64(n)*int64(k) <= directMaxWork && !noDirect {
+		_ = t[(m-1)*ldc+n-1]
+		gemmDirect(&g.w, tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc, true, t)
+		return
+	}
+	g.Gemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, 0, c, ldc)
+	mulTanhDeriv(c, t, ldc, m, n)
+}
+
+// mulTanhDeriv sets c[r·ld+s] *= 1 − t[r·ld+s]² for r < rows, s < cols, each operation
+// rounded (the conversion keeps the compiler from fusing 1 − t·t, as the assembly does not).
+func mulTanhDeriv(c, t []float64, ld, rows, cols int) {
+	for r := 0; r < rows; r++ {
+		cr := c[r*ld : r*ld+cols]
+		tr := t[r*ld : r*ld+cols]
+		for s, v := range tr {
+			cr[s] *= 1 - float64(v*v)
 		}
 	}
 }
@@ -264,7 +350,10 @@ func (w *GemmWork) packA(tA bool, a []float64, lda, ic, pc, mc, kc int) []float6
 			} else {
 				for p := 0; p < kc; p++ {
 					src := a[(pc+p)*lda+i0 : (pc+p)*lda+i0+rows]
-					copy(pan[p*gemmMR:p*gemmMR+rows], src)
+					d := pan[p*gemmMR : p*gemmMR+rows]
+					for r, v := range src {
+						d[r] = v
+					}
 				}
 			}
 		} else if rows == gemmMR {
@@ -306,19 +395,7 @@ func (w *GemmWork) packB(tB bool, b []float64, ldb, pc, jc, kc, nc int) []float6
 		}
 		if tB && cols == gemmNR {
 			// op(B)[p, j] = b[j*ldb + p]
-			base := j0*ldb + pc
-			r0 := b[base : base+kc]
-			r1 := b[base+ldb : base+ldb+kc]
-			r2 := b[base+2*ldb : base+2*ldb+kc]
-			r3 := b[base+3*ldb : base+3*ldb+kc]
-			r4 := b[base+4*ldb : base+4*ldb+kc]
-			r5 := b[base+5*ldb : base+5*ldb+kc]
-			r6 := b[base+6*ldb : base+6*ldb+kc]
-			r7 := b[base+7*ldb : base+7*ldb+kc]
-			for p := range r0 {
-				d := pan[p*gemmNR : p*gemmNR+gemmNR : p*gemmNR+gemmNR]
-				d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p], r6[p], r7[p]
-			}
+			packPanelT(pan, b[j0*ldb+pc:], ldb, kc)
 		} else if tB {
 			for s := 0; s < cols; s++ {
 				src := b[(j0+s)*ldb+pc : (j0+s)*ldb+pc+kc]
@@ -336,11 +413,31 @@ func (w *GemmWork) packB(tB bool, b []float64, ldb, pc, jc, kc, nc int) []float6
 		} else {
 			for p := 0; p < kc; p++ {
 				src := b[(pc+p)*ldb+j0 : (pc+p)*ldb+j0+cols]
-				copy(pan[p*gemmNR:p*gemmNR+cols], src)
+				d := pan[p*gemmNR : p*gemmNR+cols]
+				for s, v := range src {
+					d[s] = v
+				}
 			}
 		}
 	}
 	return dst
+}
+
+// packPanelTGo sets pan[p·8 + s] = b[s·ldb + p] for s < 8 and p0 ≤ p < kc (the portable
+// packPanelT, and the columns past the assembly's multiple of 4).
+func packPanelTGo(pan, b []float64, ldb, p0, kc int) {
+	r0 := b[:kc]
+	r1 := b[ldb : ldb+kc]
+	r2 := b[2*ldb : 2*ldb+kc]
+	r3 := b[3*ldb : 3*ldb+kc]
+	r4 := b[4*ldb : 4*ldb+kc]
+	r5 := b[5*ldb : 5*ldb+kc]
+	r6 := b[6*ldb : 6*ldb+kc]
+	r7 := b[7*ldb : 7*ldb+kc]
+	for p := p0; p < kc; p++ {
+		d := pan[p*gemmNR : p*gemmNR+gemmNR : p*gemmNR+gemmNR]
+		d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p], r6[p], r7[p]
+	}
 }
 
 // macroKernel adds α·(packed A block)·(packed B block) to the mc×nc block of C at c (writes
@@ -356,25 +453,44 @@ func macroKernel(mc, nc, kc int, alpha float64, ap, bp []float64, c []float64, l
 				continue
 			}
 			apan := ap[ir*kc : (ir+gemmMR)*kc]
-			tileKernel(kc, apan, gemmMR, bpan, gemmNR, c[ir*ldc+jr:], ldc, rows, cols, alpha, store, &tile)
+			tileKernel(kc, apan, gemmMR, 1, bpan, gemmNR, c[ir*ldc+jr:], ldc, rows, cols, alpha, store, &tile)
 		}
 	}
 }
 
 // tileKernel runs the micro-kernel on the rows×cols tile of C at c: in place when the tile
 // is full, otherwise on a copy in tile, so that an element's result does not depend on
-// where tile boundaries fall.
-func tileKernel(kc int, apan []float64, sa int, bpan []float64, sb int, c []float64, ldc, rows, cols int, alpha float64, store bool, tile *[gemmMR * gemmNR]float64) {
+// where tile boundaries fall. Element (r, p) of the A panel is at apan[p·sa + r·ra].
+func tileKernel(kc int, apan []float64, sa, ra int, bpan []float64, sb int, c []float64, ldc, rows, cols int, alpha float64, store bool, tile *[gemmMR * gemmNR]float64) {
 	if rows == gemmMR && cols == gemmNR {
-		kernel(kc, apan, sa, bpan, sb, c, ldc, alpha, store)
+		if ra == 1 {
+			kernel(kc, apan, sa, bpan, sb, c, ldc, alpha, store)
+		} else {
+			kernelS(kc, apan, sa, ra, bpan, sb, c, ldc, alpha, store)
+		}
 		return
 	}
-	for r := 0; r < rows; r++ {
-		copy(tile[r*gemmNR:r*gemmNR+cols], c[r*ldc:r*ldc+cols])
+	// Element by element: a copy call per row costs more than the copy.
+	if !store {
+		for r := 0; r < rows; r++ {
+			src := c[r*ldc : r*ldc+cols]
+			dst := tile[r*gemmNR : r*gemmNR+cols]
+			for s, v := range src {
+				dst[s] = v
+			}
+		}
 	}
-	kernel(kc, apan, sa, bpan, sb, tile[:], gemmNR, alpha, store)
+	if ra == 1 {
+		kernel(kc, apan, sa, bpan, sb, tile[:], gemmNR, alpha, store)
+	} else {
+		kernelS(kc, apan, sa, ra, bpan, sb, tile[:], gemmNR, alpha, store)
+	}
 	for r := 0; r < rows; r++ {
-		copy(c[r*ldc:r*ldc+cols], tile[r*gemmNR:r*gemmNR+cols])
+		src := tile[r*gemmNR : r*gemmNR+cols]
+		dst := c[r*ldc : r*ldc+cols]
+		for s, v := range src {
+			dst[s] = v
+		}
 	}
 }
 
@@ -404,6 +520,47 @@ func kernelGo(kc int, a []float64, sa int, b []float64, sb int, c []float64, ldc
 				crow[s] += alpha * acc[r*gemmNR+s]
 			}
 		}
+	}
+}
+
+// kernelGoS is kernelGo with element (r, p) of A at a[p·sa + r·ra] (kernelGo's layout is
+// ra = 1; sa = 1, ra = lda reads six rows of a row-major A in place), with kernelGo's
+// arithmetic in kernelGo's order.
+func kernelGoS(kc int, a []float64, sa, ra int, b []float64, sb int, c []float64, ldc int, alpha float64, store bool) {
+	kernelGoRows(gemmMR, kc, a, sa, ra, b, sb, c, ldc, alpha, store)
+}
+
+// kernelGoRows is kernelGoS on the first rows ≤ 6 rows of the tile (rows past them are
+// neither read from A nor written to C).
+func kernelGoRows(rows, kc int, a []float64, sa, ra int, b []float64, sb int, c []float64, ldc int, alpha float64, store bool) {
+	var acc [gemmMR * gemmNR]float64
+	for p := 0; p < kc; p++ {
+		bp := b[p*sb : p*sb+gemmNR]
+		for r := 0; r < rows; r++ {
+			av := a[p*sa+r*ra]
+			row := acc[r*gemmNR : r*gemmNR+gemmNR]
+			for s, bv := range bp {
+				row[s] += av * bv
+			}
+		}
+	}
+	for r := 0; r < rows; r++ {
+		crow := c[r*ldc : r*ldc+gemmNR]
+		for s := range crow {
+			if store {
+				crow[s] = alpha * acc[r*gemmNR+s]
+			} else {
+				crow[s] += alpha * acc[r*gemmNR+s]
+			}
+		}
+	}
+}
+
+// kernelGoSN is kernelGoRows on np full-width tiles of rows rows along a row of C: tile q
+// with the B panel at b[q·bstep:] and C at c[8q:].
+func kernelGoSN(rows, kc int, a []float64, sa, ra int, b []float64, sb, bstep, np int, c []float64, ldc int, alpha float64, store bool) {
+	for q := 0; q < np; q++ {
+		kernelGoRows(rows, kc, a, sa, ra, b[q*bstep:], sb, c[q*gemmNR:], ldc, alpha, store)
 	}
 }
 

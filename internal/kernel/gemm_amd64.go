@@ -2,7 +2,11 @@
 
 package kernel
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 // useAsm reports whether the AVX2+FMA micro-kernel can run on this CPU.
 var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
@@ -29,4 +33,113 @@ func kernel(kc int, a []float64, sa int, b []float64, sb int, c []float64, ldc i
 		return
 	}
 	kernelGo(kc, a, sa, b, sb, c, ldc, alpha, store)
+}
+
+// kernel6x8s is kernel6x8 with element (r, p) of A at a + p·sa + r·ra (elements).
+//
+//go:noescape
+func kernel6x8s(kc int, a, b, c *float64, ldc int, alpha float64, store, sa, sb, ra int)
+
+// kernelS dispatches the strided micro-kernel: see kernelGoS for the contract.
+func kernelS(kc int, a []float64, sa, ra int, b []float64, sb int, c []float64, ldc int, alpha float64, store bool) {
+	if useAsm {
+		_ = a[(kc-1)*sa+(gemmMR-1)*ra]
+		_ = b[(kc-1)*sb+gemmNR-1]
+		_ = c[(gemmMR-1)*ldc+gemmNR-1]
+		st := 0
+		if store {
+			st = 1
+		}
+		kernel6x8s(kc, &a[0], &b[0], &c[0], ldc, alpha, st, sa, sb, ra)
+		return
+	}
+	kernelGoS(kc, a, sa, ra, b, sb, c, ldc, alpha, store)
+}
+
+// packB8T sets dst[p·8 + s] = b[s·ldb + p] for s < 8 and p < n, n a multiple of 4.
+//
+//go:noescape
+func packB8T(n int, b *float64, ldb int, dst *float64)
+
+// packPanelT packs eight rows of B (row s at b[s·ldb:], kc values each) transposed into the
+// panel pan (pan[p·8 + s] = b[s·ldb + p]).
+func packPanelT(pan, b []float64, ldb, kc int) {
+	m := 0
+	if useAsm {
+		m = kc &^ 3
+		if m > 0 {
+			_ = b[7*ldb+m-1]
+			_ = pan[m*gemmNR-1]
+			packB8T(m, &b[0], ldb, &pan[0])
+		}
+	}
+	packPanelTGo(pan, b, ldb, m, kc)
+}
+
+// kernel6x8sn is kernel6x8s on np consecutive tiles: B panel q at b + q·bstep, C tile q at
+// c + 8q.
+//
+//go:noescape
+func kernel6x8sn(kc int, a, b, c *float64, ldc int, alpha float64, store, sa, sb, ra, np, bstep int)
+
+// kernel4x8sn is kernel6x8sn on 4×8 tiles (rows 0–3 of the A panel).
+//
+//go:noescape
+func kernel4x8sn(kc int, a, b, c *float64, ldc int, alpha float64, store, sa, sb, ra, np, bstep int)
+
+// kernelSN runs the strided micro-kernel on np ≥ 1 tiles of rows = 6 or 4 rows and 8 columns
+// along a row of C: tile q with the B panel at b[q·bstep:] and C at c[8q:], the A panel
+// shared.
+func kernelSN(rows, kc int, a []float64, sa, ra int, b []float64, sb, bstep, np int, c []float64, ldc int, alpha float64, store bool) {
+	if useAsm {
+		_ = a[(kc-1)*sa+(rows-1)*ra]
+		_ = b[(np-1)*bstep+(kc-1)*sb+gemmNR-1]
+		_ = c[(rows-1)*ldc+np*gemmNR-1]
+		st := 0
+		if store {
+			st = 1
+		}
+		switch rows {
+		case gemmMR:
+			kernel6x8sn(kc, &a[0], &b[0], &c[0], ldc, alpha, st, sa, sb, ra, np, bstep)
+		case 4:
+			kernel4x8sn(kc, &a[0], &b[0], &c[0], ldc, alpha, st, sa, sb, ra, np, bstep)
+		default:
+			panic("kernel: kernelSN: rows must be 6 or 4")
+		}
+		return
+	}
+	kernelGoSN(rows, kc, a, sa, ra, b, sb, bstep, np, c, ldc, alpha, store)
+}
+
+// kernel6x8snd and kernel4x8snd are kernel6x8sn and kernel4x8sn with store, each result
+// then multiplied by 1 − t² (t at tdiff bytes after the result, C's leading dimension).
+//
+//go:noescape
+func kernel6x8snd(kc int, a, b, c *float64, ldc int, alpha float64, tdiff, sa, sb, ra, np, bstep int)
+
+//go:noescape
+func kernel4x8snd(kc int, a, b, c *float64, ldc int, alpha float64, tdiff, sa, sb, ra, np, bstep int)
+
+// kernelSND is kernelSN with store, each result then multiplied by 1 − t·t for t the element
+// of T at the same place (T shaped and strided like C).
+func kernelSND(rows, kc int, a []float64, sa, ra int, b []float64, sb, bstep, np int, c []float64, ldc int, alpha float64, t []float64) {
+	if useAsm {
+		_ = a[(kc-1)*sa+(rows-1)*ra]
+		_ = b[(np-1)*bstep+(kc-1)*sb+gemmNR-1]
+		_ = c[(rows-1)*ldc+np*gemmNR-1]
+		_ = t[(rows-1)*ldc+np*gemmNR-1]
+		tdiff := int(uintptr(unsafe.Pointer(&t[0]))) - int(uintptr(unsafe.Pointer(&c[0])))
+		switch rows {
+		case gemmMR:
+			kernel6x8snd(kc, &a[0], &b[0], &c[0], ldc, alpha, tdiff, sa, sb, ra, np, bstep)
+		case 4:
+			kernel4x8snd(kc, &a[0], &b[0], &c[0], ldc, alpha, tdiff, sa, sb, ra, np, bstep)
+		default:
+			panic("kernel: kernelSND: rows must be 6 or 4")
+		}
+		return
+	}
+	kernelGoSN(rows, kc, a, sa, ra, b, sb, bstep, np, c, ldc, alpha, true)
+	mulTanhDeriv(c, t, ldc, rows, np*gemmNR)
 }

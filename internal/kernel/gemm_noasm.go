@@ -8,3 +8,26 @@ const useAsm = false
 func kernel(kc int, a []float64, sa int, b []float64, sb int, c []float64, ldc int, alpha float64, store bool) {
 	kernelGo(kc, a, sa, b, sb, c, ldc, alpha, store)
 }
+
+// kernelS dispatches the strided micro-kernel: see kernelGoS for the contract.
+func kernelS(kc int, a []float64, sa, ra int, b []float64, sb int, c []float64, ldc int, alpha float64, store bool) {
+	kernelGoS(kc, a, sa, ra, b, sb, c, ldc, alpha, store)
+}
+
+// packPanelT packs eight rows of B (row s at b[s·ldb:], kc values each) transposed into the
+// panel pan (pan[p·8 + s] = b[s·ldb + p]).
+func packPanelT(pan, b []float64, ldb, kc int) { packPanelTGo(pan, b, ldb, 0, kc) }
+
+// kernelSN runs the strided micro-kernel on np ≥ 1 tiles of rows = 6 or 4 rows and 8 columns
+// along a row of C: tile q with the B panel at b[q·bstep:] and C at c[8q:], the A panel
+// shared.
+func kernelSN(rows, kc int, a []float64, sa, ra int, b []float64, sb, bstep, np int, c []float64, ldc int, alpha float64, store bool) {
+	kernelGoSN(rows, kc, a, sa, ra, b, sb, bstep, np, c, ldc, alpha, store)
+}
+
+// kernelSND is kernelSN with store, each result then multiplied by 1 − t·t for t the element
+// of T at the same place (T shaped and strided like C).
+func kernelSND(rows, kc int, a []float64, sa, ra int, b []float64, sb, bstep, np int, c []float64, ldc int, alpha float64, t []float64) {
+	kernelGoSN(rows, kc, a, sa, ra, b, sb, bstep, np, c, ldc, alpha, true)
+	mulTanhDeriv(c, t, ldc, rows, np*gemmNR)
+}

@@ -337,3 +337,216 @@ func TestSyrkLower(t *testing.T) {
 		}
 	}
 }
+
+// TestKernelStrided checks the strided micro-kernel (A(r, p) at a[p·sa + r·ra]): the
+// dispatched one (assembly where the CPU has AVX2+FMA) and kernelGoS against a naive loop,
+// and each bitwise against its packed counterpart (kernel, kernelGo) on the same values
+// packed, for sa = 1 with row strides ra > kc and for the transposed layout, with and
+// without store.
+func TestKernelStrided(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 1))
+	for _, kc := range []int{1, 2, 3, 10, 32, 64, 257} {
+		for _, lay := range [][2]int{{1, kc}, {1, kc + 5}, {gemmMR + 3, 1}} {
+			sa, ra := lay[0], lay[1]
+			a := randSlice(rng, (kc-1)*sa+(gemmMR-1)*ra+1)
+			packed := make([]float64, gemmMR*kc)
+			for p := 0; p < kc; p++ {
+				for r := 0; r < gemmMR; r++ {
+					packed[p*gemmMR+r] = a[p*sa+r*ra]
+				}
+			}
+			const sb = gemmNR + 2
+			b := randSlice(rng, (kc-1)*sb+gemmNR)
+			c := randSlice(rng, gemmMR*10)
+			want := append([]float64(nil), c...)
+			for r := 0; r < gemmMR; r++ {
+				for s := 0; s < gemmNR; s++ {
+					var sum float64
+					for p := 0; p < kc; p++ {
+						sum += a[p*sa+r*ra] * b[p*sb+s]
+					}
+					want[r*10+s] += -0.75 * sum
+				}
+			}
+			for _, store := range []bool{false, true} {
+				for _, k := range []struct {
+					name     string
+					strided  func(c []float64)
+					packedFn func(c []float64)
+				}{
+					{"kernelS", func(c []float64) { kernelS(kc, a, sa, ra, b, sb, c, 10, -0.75, store) },
+						func(c []float64) { kernel(kc, packed, gemmMR, b, sb, c, 10, -0.75, store) }},
+					{"kernelGoS", func(c []float64) { kernelGoS(kc, a, sa, ra, b, sb, c, 10, -0.75, store) },
+						func(c []float64) { kernelGo(kc, packed, gemmMR, b, sb, c, 10, -0.75, store) }},
+				} {
+					got := append([]float64(nil), c...)
+					ref := append([]float64(nil), c...)
+					if store {
+						for i := range got {
+							got[i], ref[i] = math.NaN(), math.NaN() // not read
+						}
+					}
+					k.strided(got)
+					k.packedFn(ref)
+					for i := range got {
+						if math.Float64bits(got[i]) != math.Float64bits(ref[i]) {
+							t.Fatalf("%s kc=%d sa=%d ra=%d store=%v: element %d = %v, packed %v", k.name, kc, sa, ra, store, i, got[i], ref[i])
+						}
+					}
+					if !store {
+						if e := relErr(got, want); e > 1e-14 {
+							t.Errorf("%s kc=%d sa=%d ra=%d: relative error %g against the naive loop", k.name, kc, sa, ra, e)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestPackPanelT checks the transposing panel pack (assembly where the CPU has AVX2) against
+// its element-by-element definition, for depths around multiples of 4.
+func TestPackPanelT(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 1))
+	for _, kc := range []int{1, 3, 4, 5, 8, 10, 31, 64, 257} {
+		ldb := kc + 3
+		b := randSlice(rng, 7*ldb+kc)
+		got := make([]float64, kc*gemmNR)
+		packPanelT(got, b, ldb, kc)
+		for p := 0; p < kc; p++ {
+			for s := 0; s < gemmNR; s++ {
+				if got[p*gemmNR+s] != b[s*ldb+p] {
+					t.Fatalf("kc=%d: pan[%d·8+%d] = %v, want b[%d·ldb+%d] = %v", kc, p, s, got[p*gemmNR+s], s, p, b[s*ldb+p])
+				}
+			}
+		}
+	}
+}
+
+// TestGemmSmallShapes runs small products (sizes 0 and 1, edge tiles, the shapes of an SGD
+// step of mlp:32 on 64 features and 10 classes) in every transpose case with strided
+// operands: against the naive triple loop, the direct path bitwise against the packed one,
+// and the padding columns of C untouched.
+func TestGemmSmallShapes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 1))
+	dims := []int{0, 1, 2, 5, 6, 7, 8, 9, 10, 13, 32}
+	for _, m := range dims {
+		for _, n := range dims {
+			for _, k := range []int{0, 1, 2, 10, 32, 64} {
+				for ti := 0; ti < 4; ti++ {
+					ab := [][2]float64{{1, 0}, {0.5, 1}, {-2, 0.25}}[(m+n+k+ti)%3]
+					tc := gemmCase{ti&1 != 0, ti&2 != 0, m, n, k, ab[0], ab[1]}
+					a, lda, b, ldb, c, ldc := gemmOperands(rng, tc)
+					want := append([]float64(nil), c...)
+					naiveGemm(tc.tA, tc.tB, m, n, k, tc.alpha, a, lda, b, ldb, tc.beta, want, ldc)
+					var g GemmCtx
+					direct := append([]float64(nil), c...)
+					g.Gemm(tc.tA, tc.tB, m, n, k, tc.alpha, a, lda, b, ldb, tc.beta, direct, ldc)
+					noDirect = true
+					packed := append([]float64(nil), c...)
+					g.Gemm(tc.tA, tc.tB, m, n, k, tc.alpha, a, lda, b, ldb, tc.beta, packed, ldc)
+					noDirect = false
+					if e := relErr(direct, want); e > 1e-14 {
+						t.Errorf("%+v: relative error %g", tc, e)
+					}
+					for i := range packed {
+						if math.Float64bits(direct[i]) != math.Float64bits(packed[i]) {
+							t.Fatalf("%+v: element %d: direct %v, packed %v", tc, i, direct[i], packed[i])
+						}
+					}
+					for i := 0; i < m; i++ {
+						for j := n; j < ldc; j++ {
+							if direct[i*ldc+j] != c[i*ldc+j] {
+								t.Fatalf("%+v: padding of C modified", tc)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkGemmSGDStep: the five products of an SGD step of mlp:32 on 64 features and 10
+// classes with B = 32 (forward X W₁ᵀ and A₁ W₂ᵀ, backward Δ₂ W₂, sums Δ₁ᵀ X and Δ₂ᵀ A₁),
+// one op being all five.
+func BenchmarkGemmSGDStep(b *testing.B) {
+	shapes := []gemmCase{
+		{false, true, 32, 32, 64, 1, 1},
+		{false, true, 32, 10, 32, 1, 1},
+		{false, false, 32, 32, 10, 1, 0},
+		{true, false, 32, 64, 32, 1.0 / 32, 0},
+		{true, false, 10, 32, 32, 1.0 / 32, 0},
+	}
+	type ops struct {
+		a, b, c       []float64
+		lda, ldb, ldc int
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	var os []ops
+	flops := 0.0
+	for _, tc := range shapes {
+		a, lda, bb, ldb, c, ldc := gemmOperands(rng, tc)
+		os = append(os, ops{a, bb, c, lda, ldb, ldc})
+		flops += 2 * float64(tc.m*tc.n*tc.k)
+	}
+	var g GemmCtx
+	for b.Loop() {
+		for i, tc := range shapes {
+			o := os[i]
+			g.Gemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, o.c, o.ldc)
+		}
+	}
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+}
+
+// TestGemmTanhDeriv checks GemmTanhDeriv bitwise against Gemm with β = 0 followed by the
+// loop c *= 1 − t², over small shapes (full and edge tiles, 4- and 6-row tiles, sizes 0 and
+// 1) in every transpose case and a product too large for the fused path, with C holding
+// NaN beforehand (not read).
+func TestGemmTanhDeriv(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 1))
+	dims := []int{0, 1, 2, 6, 8, 9, 10, 13, 32}
+	var shapes [][3]int
+	for _, m := range dims {
+		for _, n := range dims {
+			for _, k := range []int{0, 1, 10, 32} {
+				shapes = append(shapes, [3]int{m, n, k})
+			}
+		}
+	}
+	shapes = append(shapes, [3]int{70, 64, 100}, [3]int{32, 32, 300})
+	for _, sz := range shapes {
+		for ti := 0; ti < 4; ti++ {
+			tc := gemmCase{ti&1 != 0, ti&2 != 0, sz[0], sz[1], sz[2], []float64{1, 0.5, -2}[ti%3], 0}
+			a, lda, b, ldb, c, ldc := gemmOperands(rng, tc)
+			tt := make([]float64, len(c))
+			for i := range tt {
+				tt[i] = math.Tanh(2 * rng.NormFloat64())
+			}
+			if len(tt) > 0 {
+				tt[0] = 1 // a factor of exactly 0
+			}
+			var g GemmCtx
+			want := append([]float64(nil), c...)
+			g.Gemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, 0, want, ldc)
+			for i := 0; i < tc.m; i++ {
+				for j := 0; j < tc.n; j++ {
+					want[i*ldc+j] *= 1 - tt[i*ldc+j]*tt[i*ldc+j]
+				}
+			}
+			got := append([]float64(nil), c...)
+			for i := 0; i < tc.m; i++ {
+				for j := 0; j < tc.n; j++ {
+					got[i*ldc+j] = math.NaN()
+				}
+			}
+			g.GemmTanhDeriv(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, got, ldc, tt)
+			for i := range got {
+				if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+					t.Fatalf("%+v: element %d = %v, Gemm then the loop %v", tc, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
