@@ -143,7 +143,10 @@ func (c *computation) productRuleRHS(note, gen, u, hu []float64, h float64) {
 		tp[i] = c.theta[i] + h*u[i]
 		tm[i] = c.theta[i] - h*u[i]
 	}
-	fp, fm := c.src.factor(tp), c.src.factor(tm)
+	// Two products at each of θ ± hu: the factors keep no pass (the probes' right-hand
+	// sides are formed one after the other, and 16 cached passes over all N examples would
+	// be garbage at once).
+	fp, fm := c.src.factorOnce(tp), c.src.factorOnce(tm)
 	w := make([]float64, fp.Cols())
 	a, b := make([]float64, d), make([]float64, d)
 	// rhs = −(2/η) H u − κ_B (∂_u C) f.
@@ -231,7 +234,11 @@ func (c *computation) asymmetry() error {
 		perSolve := g.Seconds / float64(len(g.Iterations))
 		pred := fmt.Sprintf("predicted ≈ %.0f s", float64(solves)*perSolve)
 		if d > set.AsymmetryDenseMaxDim {
-			pred = fmt.Sprintf("predicted at most %.0f s (less: the probes' solves share the preconditioner's triangular solves)", float64(solves)*perSolve)
+			// A CG iteration (one covariance product and one preconditioner solve) bounds the
+			// cost of each of the ≈ 6 product-sized passes a probe's right-hand side takes
+			// (a covariance product at θ ± hu, each with its pass for the mean, and H u).
+			perIter := g.Seconds / float64(sumInts(g.Iterations)+2*len(g.Iterations))
+			pred = fmt.Sprintf("predicted at most %.0f s for the solves (less: they share the preconditioner's triangular solves) and ≈ %.0f s for the right-hand sides", float64(solves)*perSolve, float64(6*set.AsymmetryProbes)*perIter)
 		}
 		stage = fmt.Sprintf("Jacobian asymmetry: %d CG solves like the %d so far (%.0f iterations, %.1f s each on average), %s (--asymmetry-probes sets the number of probes; −1 skips them)",
 			solves, len(g.Iterations), float64(sumInts(g.Iterations))/float64(len(g.Iterations)), perSolve, pred)

@@ -30,6 +30,9 @@ type source interface {
 	meanGrad(dst, theta []float64) float64
 	// factor returns U(θ) (d×M) with C(θ) = U Uᵀ on the covariance examples.
 	factor(theta []float64) linalg.Factor
+	// factorOnce is factor for one or two products at θ: it keeps no forward and backward
+	// pass (bitwise the same products, without the cache's memory).
+	factorOnce(theta []float64) linalg.Factor
 	// denseCov writes C(θ) into dst (d×d, or empty).
 	denseCov(dst *mat.SymDense, theta []float64)
 	// covTrace returns tr C(θ) without forming a d×d matrix.
@@ -136,6 +139,10 @@ func (s *modelSource) meanGrad(dst, theta []float64) float64 {
 
 func (s *modelSource) factor(theta []float64) linalg.Factor {
 	return newModelFactor(s.m, s.sub, theta, s.scale)
+}
+
+func (s *modelSource) factorOnce(theta []float64) linalg.Factor {
+	return newModelFactorCache(s.m, s.sub, theta, s.scale, false)
 }
 
 // centredChunks calls f with consecutive chunks of the centred per-example gradients
@@ -245,9 +252,15 @@ func cachesPass(m model.Model, n int) bool {
 }
 
 func newModelFactor(m model.Model, b model.Batch, theta []float64, scale float64) *modelFactor {
+	return newModelFactorCache(m, b, theta, scale, true)
+}
+
+// newModelFactorCache is newModelFactor, keeping the pass only when cache is true (and the
+// model can).
+func newModelFactorCache(m model.Model, b model.Batch, theta []float64, scale float64, cache bool) *modelFactor {
 	f := &modelFactor{m: m, b: b, theta: append([]float64(nil), theta...), c: math.Sqrt(scale)}
 	f.mean = make([]float64, m.NumParams())
-	if cachesPass(m, b.Len()) {
+	if cache && cachesPass(m, b.Len()) {
 		f.cache = m.(model.Cacher).NewProductCache(f.theta, b)
 		f.cache.MeanGrad(f.mean)
 		return f
@@ -394,6 +407,8 @@ func (s *gradsSource) meanGrad(dst, _ []float64) float64 {
 }
 
 func (s *gradsSource) factor(_ []float64) linalg.Factor { return linalg.NewDenseFactor(s.u) }
+
+func (s *gradsSource) factorOnce(theta []float64) linalg.Factor { return s.factor(theta) }
 
 func (s *gradsSource) denseCov(dst *mat.SymDense, _ []float64) {
 	d := s.dim()
