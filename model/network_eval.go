@@ -123,6 +123,7 @@ func fillRows(m []float64, nr int, v []float64) {
 	}
 	for i := 0; i < nr; i++ {
 		row := m[i*w : (i+1)*w]
+		//lint:ignore S1001 a row of a few elements, copied in the loop rather than by a call per row
 		for j, x := range v { // element by element: a copy call per row costs more
 			row[j] = x
 		}

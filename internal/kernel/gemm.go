@@ -351,6 +351,7 @@ func (w *GemmWork) packA(tA bool, a []float64, lda, ic, pc, mc, kc int) []float6
 				for p := 0; p < kc; p++ {
 					src := a[(pc+p)*lda+i0 : (pc+p)*lda+i0+rows]
 					d := pan[p*gemmMR : p*gemmMR+rows]
+					//lint:ignore S1001 an edge row of at most 8 elements, copied in the loop rather than by a call
 					for r, v := range src {
 						d[r] = v
 					}
@@ -414,6 +415,7 @@ func (w *GemmWork) packB(tB bool, b []float64, ldb, pc, jc, kc, nc int) []float6
 			for p := 0; p < kc; p++ {
 				src := b[(pc+p)*ldb+j0 : (pc+p)*ldb+j0+cols]
 				d := pan[p*gemmNR : p*gemmNR+cols]
+				//lint:ignore S1001 an edge row of at most 8 elements, copied in the loop rather than by a call
 				for s, v := range src {
 					d[s] = v
 				}
@@ -475,6 +477,7 @@ func tileKernel(kc int, apan []float64, sa, ra int, bpan []float64, sb int, c []
 		for r := 0; r < rows; r++ {
 			src := c[r*ldc : r*ldc+cols]
 			dst := tile[r*gemmNR : r*gemmNR+cols]
+			//lint:ignore S1001 an edge row of at most 8 elements, copied in the loop rather than by a call
 			for s, v := range src {
 				dst[s] = v
 			}
@@ -488,6 +491,7 @@ func tileKernel(kc int, apan []float64, sa, ra int, bpan []float64, sb int, c []
 	for r := 0; r < rows; r++ {
 		src := tile[r*gemmNR : r*gemmNR+cols]
 		dst := c[r*ldc : r*ldc+cols]
+		//lint:ignore S1001 an edge row of at most 8 elements, copied in the loop rather than by a call
 		for s, v := range src {
 			dst[s] = v
 		}
