@@ -1,14 +1,10 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "exp_amd64.h"
 
-// Constants of sigmoidDeltaAVX, four copies each: the exponential's are those of tanh_amd64.s
-// (expScalar in expneg.go), m708 is −708, the bound below which ExpNonPosInPlace leaves AVX.
-DATA sigc_absmask<>+0(SB)/8, $0x7fffffffffffffff
-DATA sigc_absmask<>+8(SB)/8, $0x7fffffffffffffff
-DATA sigc_absmask<>+16(SB)/8, $0x7fffffffffffffff
-DATA sigc_absmask<>+24(SB)/8, $0x7fffffffffffffff
-GLOBL sigc_absmask<>(SB), RODATA|NOPTR, $32
+// Constants of sigmoidDeltaAVX, four copies each (the exponential's are in expc_amd64.s):
+// m708 is −708, the bound below which ExpNonPosInPlace leaves AVX.
 DATA sigc_signmask<>+0(SB)/8, $0x8000000000000000
 DATA sigc_signmask<>+8(SB)/8, $0x8000000000000000
 DATA sigc_signmask<>+16(SB)/8, $0x8000000000000000
@@ -19,90 +15,11 @@ DATA sigc_one<>+8(SB)/8, $0x3ff0000000000000
 DATA sigc_one<>+16(SB)/8, $0x3ff0000000000000
 DATA sigc_one<>+24(SB)/8, $0x3ff0000000000000
 GLOBL sigc_one<>(SB), RODATA|NOPTR, $32
-DATA sigc_two<>+0(SB)/8, $0x4000000000000000
-DATA sigc_two<>+8(SB)/8, $0x4000000000000000
-DATA sigc_two<>+16(SB)/8, $0x4000000000000000
-DATA sigc_two<>+24(SB)/8, $0x4000000000000000
-GLOBL sigc_two<>(SB), RODATA|NOPTR, $32
 DATA sigc_m708<>+0(SB)/8, $0xc086200000000000
 DATA sigc_m708<>+8(SB)/8, $0xc086200000000000
 DATA sigc_m708<>+16(SB)/8, $0xc086200000000000
 DATA sigc_m708<>+24(SB)/8, $0xc086200000000000
 GLOBL sigc_m708<>(SB), RODATA|NOPTR, $32
-DATA sigc_log2e<>+0(SB)/8, $0x3ff71547652b82fe
-DATA sigc_log2e<>+8(SB)/8, $0x3ff71547652b82fe
-DATA sigc_log2e<>+16(SB)/8, $0x3ff71547652b82fe
-DATA sigc_log2e<>+24(SB)/8, $0x3ff71547652b82fe
-GLOBL sigc_log2e<>(SB), RODATA|NOPTR, $32
-DATA sigc_ln2hi<>+0(SB)/8, $0x3fe62e42fee00000
-DATA sigc_ln2hi<>+8(SB)/8, $0x3fe62e42fee00000
-DATA sigc_ln2hi<>+16(SB)/8, $0x3fe62e42fee00000
-DATA sigc_ln2hi<>+24(SB)/8, $0x3fe62e42fee00000
-GLOBL sigc_ln2hi<>(SB), RODATA|NOPTR, $32
-DATA sigc_ln2lo<>+0(SB)/8, $0x3dea39ef35793c76
-DATA sigc_ln2lo<>+8(SB)/8, $0x3dea39ef35793c76
-DATA sigc_ln2lo<>+16(SB)/8, $0x3dea39ef35793c76
-DATA sigc_ln2lo<>+24(SB)/8, $0x3dea39ef35793c76
-GLOBL sigc_ln2lo<>(SB), RODATA|NOPTR, $32
-DATA sigc_p1<>+0(SB)/8, $0x3fc5555555555555
-DATA sigc_p1<>+8(SB)/8, $0x3fc5555555555555
-DATA sigc_p1<>+16(SB)/8, $0x3fc5555555555555
-DATA sigc_p1<>+24(SB)/8, $0x3fc5555555555555
-GLOBL sigc_p1<>(SB), RODATA|NOPTR, $32
-DATA sigc_p2<>+0(SB)/8, $0xbf66c16c16bebd93
-DATA sigc_p2<>+8(SB)/8, $0xbf66c16c16bebd93
-DATA sigc_p2<>+16(SB)/8, $0xbf66c16c16bebd93
-DATA sigc_p2<>+24(SB)/8, $0xbf66c16c16bebd93
-GLOBL sigc_p2<>(SB), RODATA|NOPTR, $32
-DATA sigc_p3<>+0(SB)/8, $0x3f11566aaf25de2c
-DATA sigc_p3<>+8(SB)/8, $0x3f11566aaf25de2c
-DATA sigc_p3<>+16(SB)/8, $0x3f11566aaf25de2c
-DATA sigc_p3<>+24(SB)/8, $0x3f11566aaf25de2c
-GLOBL sigc_p3<>(SB), RODATA|NOPTR, $32
-DATA sigc_p4<>+0(SB)/8, $0xbebbbd41c5d26bf1
-DATA sigc_p4<>+8(SB)/8, $0xbebbbd41c5d26bf1
-DATA sigc_p4<>+16(SB)/8, $0xbebbbd41c5d26bf1
-DATA sigc_p4<>+24(SB)/8, $0xbebbbd41c5d26bf1
-GLOBL sigc_p4<>(SB), RODATA|NOPTR, $32
-DATA sigc_p5<>+0(SB)/8, $0x3e66376972bea4d0
-DATA sigc_p5<>+8(SB)/8, $0x3e66376972bea4d0
-DATA sigc_p5<>+16(SB)/8, $0x3e66376972bea4d0
-DATA sigc_p5<>+24(SB)/8, $0x3e66376972bea4d0
-GLOBL sigc_p5<>(SB), RODATA|NOPTR, $32
-
-// SIG_EXP_Y6_TO_Y14 sets Y14 = e^Y6 lane by lane with the operations of expScalar (x = k ln2 + r,
-// k rounded to nearest even, e^r = 1 + 2r/(2 − c), c = r − r²·P(r²), 2^k added to the exponent
-// bits); valid where k ≥ −1021. Clobbers Y7–Y13.
-#define SIG_EXP_Y6_TO_Y14 \
-	VMULPD  sigc_log2e<>(SB), Y6, Y7 \
-	VROUNDPD $0, Y7, Y7 \
-	VMULPD  sigc_ln2hi<>(SB), Y7, Y8 \
-	VSUBPD  Y8, Y6, Y8 \
-	VMULPD  sigc_ln2lo<>(SB), Y7, Y9 \
-	VSUBPD  Y9, Y8, Y10 \
-	VMULPD  Y10, Y10, Y11 \
-	VMULPD  sigc_p5<>(SB), Y11, Y12 \
-	VADDPD  sigc_p4<>(SB), Y12, Y12 \
-	VMULPD  Y11, Y12, Y12 \
-	VADDPD  sigc_p3<>(SB), Y12, Y12 \
-	VMULPD  Y11, Y12, Y12 \
-	VADDPD  sigc_p2<>(SB), Y12, Y12 \
-	VMULPD  Y11, Y12, Y12 \
-	VADDPD  sigc_p1<>(SB), Y12, Y12 \
-	VMULPD  Y11, Y12, Y12 \
-	VSUBPD  Y12, Y10, Y12 \
-	VMOVUPD sigc_two<>(SB), Y13 \
-	VSUBPD  Y12, Y13, Y13 \
-	VMULPD  Y12, Y10, Y14 \
-	VDIVPD  Y13, Y14, Y14 \
-	VSUBPD  Y14, Y9, Y14 \
-	VSUBPD  Y8, Y14, Y14 \
-	VMOVUPD sigc_one<>(SB), Y13 \
-	VSUBPD  Y14, Y13, Y14 \
-	VCVTPD2DQY Y7, X7 \
-	VPMOVSXDQ X7, Y7 \
-	VPSLLQ  $52, Y7, Y7 \
-	VPADDQ  Y7, Y14, Y14
 
 // func sigmoidDeltaAVX(rows, cols int, z, w, y, t *float64) (done int)
 // For rows i = 0, 1, … (each cols values, cols a positive multiple of 4) sets
@@ -144,7 +61,7 @@ scheck:
 svec:
 	VMOVUPD (SI), Y0                              // z
 	VORPD   Y4, Y0, Y6                            // −|z|
-	SIG_EXP_Y6_TO_Y14                             // e
+	EXP_Y6_TO_Y14                             // e
 	VADDPD  Y3, Y14, Y1                           // 1 + e
 	VBLENDVPD Y0, Y14, Y3, Y2                     // s: e where z's sign bit is set, else 1
 	VDIVPD  Y1, Y2, Y2                            // s/(1 + e)

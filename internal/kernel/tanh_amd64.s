@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "exp_amd64.h"
 
 // Constants of tanhAVX, four copies each (see tanhScalar in tanh.go).
 DATA tanhc_absmask<>+0(SB)/8, $0x7fffffffffffffff
@@ -33,46 +34,6 @@ DATA tanhc_two<>+8(SB)/8, $0x4000000000000000
 DATA tanhc_two<>+16(SB)/8, $0x4000000000000000
 DATA tanhc_two<>+24(SB)/8, $0x4000000000000000
 GLOBL tanhc_two<>(SB), RODATA|NOPTR, $32
-DATA tanhc_log2e<>+0(SB)/8, $0x3ff71547652b82fe
-DATA tanhc_log2e<>+8(SB)/8, $0x3ff71547652b82fe
-DATA tanhc_log2e<>+16(SB)/8, $0x3ff71547652b82fe
-DATA tanhc_log2e<>+24(SB)/8, $0x3ff71547652b82fe
-GLOBL tanhc_log2e<>(SB), RODATA|NOPTR, $32
-DATA tanhc_ln2hi<>+0(SB)/8, $0x3fe62e42fee00000
-DATA tanhc_ln2hi<>+8(SB)/8, $0x3fe62e42fee00000
-DATA tanhc_ln2hi<>+16(SB)/8, $0x3fe62e42fee00000
-DATA tanhc_ln2hi<>+24(SB)/8, $0x3fe62e42fee00000
-GLOBL tanhc_ln2hi<>(SB), RODATA|NOPTR, $32
-DATA tanhc_ln2lo<>+0(SB)/8, $0x3dea39ef35793c76
-DATA tanhc_ln2lo<>+8(SB)/8, $0x3dea39ef35793c76
-DATA tanhc_ln2lo<>+16(SB)/8, $0x3dea39ef35793c76
-DATA tanhc_ln2lo<>+24(SB)/8, $0x3dea39ef35793c76
-GLOBL tanhc_ln2lo<>(SB), RODATA|NOPTR, $32
-DATA tanhc_p1<>+0(SB)/8, $0x3fc5555555555555
-DATA tanhc_p1<>+8(SB)/8, $0x3fc5555555555555
-DATA tanhc_p1<>+16(SB)/8, $0x3fc5555555555555
-DATA tanhc_p1<>+24(SB)/8, $0x3fc5555555555555
-GLOBL tanhc_p1<>(SB), RODATA|NOPTR, $32
-DATA tanhc_p2<>+0(SB)/8, $0xbf66c16c16bebd93
-DATA tanhc_p2<>+8(SB)/8, $0xbf66c16c16bebd93
-DATA tanhc_p2<>+16(SB)/8, $0xbf66c16c16bebd93
-DATA tanhc_p2<>+24(SB)/8, $0xbf66c16c16bebd93
-GLOBL tanhc_p2<>(SB), RODATA|NOPTR, $32
-DATA tanhc_p3<>+0(SB)/8, $0x3f11566aaf25de2c
-DATA tanhc_p3<>+8(SB)/8, $0x3f11566aaf25de2c
-DATA tanhc_p3<>+16(SB)/8, $0x3f11566aaf25de2c
-DATA tanhc_p3<>+24(SB)/8, $0x3f11566aaf25de2c
-GLOBL tanhc_p3<>(SB), RODATA|NOPTR, $32
-DATA tanhc_p4<>+0(SB)/8, $0xbebbbd41c5d26bf1
-DATA tanhc_p4<>+8(SB)/8, $0xbebbbd41c5d26bf1
-DATA tanhc_p4<>+16(SB)/8, $0xbebbbd41c5d26bf1
-DATA tanhc_p4<>+24(SB)/8, $0xbebbbd41c5d26bf1
-GLOBL tanhc_p4<>(SB), RODATA|NOPTR, $32
-DATA tanhc_p5<>+0(SB)/8, $0x3e66376972bea4d0
-DATA tanhc_p5<>+8(SB)/8, $0x3e66376972bea4d0
-DATA tanhc_p5<>+16(SB)/8, $0x3e66376972bea4d0
-DATA tanhc_p5<>+24(SB)/8, $0x3e66376972bea4d0
-GLOBL tanhc_p5<>(SB), RODATA|NOPTR, $32
 DATA tanhc_tp0<>+0(SB)/8, $0xbfeedc5baafd6f4b
 DATA tanhc_tp0<>+8(SB)/8, $0xbfeedc5baafd6f4b
 DATA tanhc_tp0<>+16(SB)/8, $0xbfeedc5baafd6f4b
@@ -103,40 +64,6 @@ DATA tanhc_tq2<>+8(SB)/8, $0x40b2ec102442040c
 DATA tanhc_tq2<>+16(SB)/8, $0x40b2ec102442040c
 DATA tanhc_tq2<>+24(SB)/8, $0x40b2ec102442040c
 GLOBL tanhc_tq2<>(SB), RODATA|NOPTR, $32
-
-// EXP_Y6_TO_Y14 sets Y14 = e^Y6 lane by lane with the operations of expScalar (x = k ln2 + r,
-// k rounded to nearest even, e^r = 1 + 2r/(2 − c), c = r − r²·P(r²), 2^k added to the exponent
-// bits); valid where k ≥ −1021. Clobbers Y7–Y13.
-#define EXP_Y6_TO_Y14 \
-	VMULPD  tanhc_log2e<>(SB), Y6, Y7 \
-	VROUNDPD $0, Y7, Y7 \
-	VMULPD  tanhc_ln2hi<>(SB), Y7, Y8 \
-	VSUBPD  Y8, Y6, Y8 \
-	VMULPD  tanhc_ln2lo<>(SB), Y7, Y9 \
-	VSUBPD  Y9, Y8, Y10 \
-	VMULPD  Y10, Y10, Y11 \
-	VMULPD  tanhc_p5<>(SB), Y11, Y12 \
-	VADDPD  tanhc_p4<>(SB), Y12, Y12 \
-	VMULPD  Y11, Y12, Y12 \
-	VADDPD  tanhc_p3<>(SB), Y12, Y12 \
-	VMULPD  Y11, Y12, Y12 \
-	VADDPD  tanhc_p2<>(SB), Y12, Y12 \
-	VMULPD  Y11, Y12, Y12 \
-	VADDPD  tanhc_p1<>(SB), Y12, Y12 \
-	VMULPD  Y11, Y12, Y12 \
-	VSUBPD  Y12, Y10, Y12 \
-	VMOVUPD tanhc_two<>(SB), Y13 \
-	VSUBPD  Y12, Y13, Y13 \
-	VMULPD  Y12, Y10, Y14 \
-	VDIVPD  Y13, Y14, Y14 \
-	VSUBPD  Y14, Y9, Y14 \
-	VSUBPD  Y8, Y14, Y14 \
-	VMOVUPD tanhc_one<>(SB), Y13 \
-	VSUBPD  Y14, Y13, Y14 \
-	VCVTPD2DQY Y7, X7 \
-	VPMOVSXDQ X7, Y7 \
-	VPSLLQ  $52, Y7, Y7 \
-	VPADDQ  Y7, Y14, Y14
 
 // func tanhAVX(n int, x *float64)
 // x[i] = tanh(x[i]) for n a multiple of 4, with exactly the operations of tanhScalar.
