@@ -604,13 +604,10 @@ const (
 // equally likely in each round, all n rounds would fall on one side with probability
 // 2·2⁻ⁿ (6% at n = 5), the level; a real difference is detected only once it exceeds the
 // rounds' spread, which the table's min–max shows (the power is not computed). A limit on
-// a run's time (need = minLimitRuns) is met when every run is within it.
-func judge(vals []float64, need int, meets func(float64) bool) string {
+// a run's time (need = minLimitRuns) is met when every run is within it. unit names the
+// values in the verdict ("rounds", "runs"), kind in the count of too few ("paired rounds").
+func judge(vals []float64, need int, unit, kind string, meets func(float64) bool) string {
 	n := len(vals)
-	unit, kind := "rounds", "paired rounds"
-	if need == minLimitRuns {
-		unit, kind = "runs", "runs"
-	}
 	if n < need {
 		return fmt.Sprintf("inconclusive (%d of the %d %s needed)", n, need, kind)
 	}
@@ -630,6 +627,16 @@ func judge(vals []float64, need int, meets func(float64) bool) string {
 		return fmt.Sprintf("NOT met (in none of %d %s)", n, unit)
 	}
 	return fmt.Sprintf("inconclusive (met in %d of %d %s)", k, n, unit)
+}
+
+// judgeRounds is judge for a speed target, on the rounds that measured both sides.
+func judgeRounds(vals []float64, meets func(float64) bool) string {
+	return judge(vals, minTargetRounds, "rounds", "paired rounds", meets)
+}
+
+// judgeRuns is judge for a limit on each run.
+func judgeRuns(vals []float64, meets func(float64) bool) string {
+	return judge(vals, minLimitRuns, "runs", "runs", meets)
 }
 
 // Targets checks the targets of the speed issues (7 and 16) one line each: the value at the
@@ -652,7 +659,7 @@ func Targets(r *Results) []string {
 				continue
 			}
 			x := ratio(t.st, true, g, true)
-			out = append(out, fmt.Sprintf("%s, %s build: %.2f× PyTorch's factorised product (target ≥ 1.5×): %s", n, build, x, judge(speedup(n, build, t), minTargetRounds, atLeast(1.5))))
+			out = append(out, fmt.Sprintf("%s, %s build: %.2f× PyTorch's factorised product (target ≥ 1.5×): %s", n, build, x, judgeRounds(speedup(n, build, t), atLeast(1.5))))
 		}
 	}
 	perex := []string{"perex_vmap", "perex_outer"}
@@ -667,7 +674,7 @@ func Targets(r *Results) []string {
 				continue
 			}
 			x := ratio(t.st, true, g, true)
-			out = append(out, fmt.Sprintf("%s, %s build: %.1f× faster than PyTorch's per-example path (target ≥ %g×): %s", n, c.build, x, c.min, judge(speedup(n, c.build, t), minTargetRounds, atLeast(c.min))))
+			out = append(out, fmt.Sprintf("%s, %s build: %.1f× faster than PyTorch's per-example path (target ≥ %g×): %s", n, c.build, x, c.min, judgeRounds(speedup(n, c.build, t), atLeast(c.min))))
 		}
 	}
 	peak, peakFrom := r.peak()
@@ -687,14 +694,14 @@ func Targets(r *Results) []string {
 			if g, ok := r.stat(n, "openblas", 0); ok {
 				rate := r.gflops(n, "openblas", g.Median)
 				f := rate / peak
-				out = append(out, fmt.Sprintf("%s, OpenBLAS build: %.1f GFLOP/s = %.0f%% of the measured peak %.1f GFLOP/s (%s) (target ≥ 60%%): %s", n, rate, 100*f, peak, peakFrom, judge(ofPeak(n, "openblas"), minTargetRounds, atLeast(0.6))))
+				out = append(out, fmt.Sprintf("%s, OpenBLAS build: %.1f GFLOP/s = %.0f%% of the measured peak %.1f GFLOP/s (%s) (target ≥ 60%%): %s", n, rate, 100*f, peak, peakFrom, judgeRounds(ofPeak(n, "openblas"), atLeast(0.6))))
 			}
 		}
 		for _, build := range builds {
 			if g, ok := r.stat("chains_mlp32", build, 0); ok {
 				rate := r.gflops("chains_mlp32", build, g.Median)
 				f := rate / peak
-				out = append(out, fmt.Sprintf("chains_mlp32, %s build: %.1f GFLOP/s = %.0f%% of the measured peak (target ≥ 50%%): %s", build, rate, 100*f, judge(ofPeak("chains_mlp32", build), minTargetRounds, atLeast(0.5))))
+				out = append(out, fmt.Sprintf("chains_mlp32, %s build: %.1f GFLOP/s = %.0f%% of the measured peak (target ≥ 50%%): %s", build, rate, 100*f, judgeRounds(ofPeak("chains_mlp32", build), atLeast(0.5))))
 			}
 		}
 	}
@@ -707,7 +714,7 @@ func Targets(r *Results) []string {
 				continue
 			}
 			x := ratio(t.st, true, g, true)
-			out = append(out, fmt.Sprintf("%s, %s build: %.2f× PyTorch's best (%s) (target ≥ 1×): %s", n, build, x, t.impl, judge(speedup(n, build, t), minTargetRounds, atLeast(1))))
+			out = append(out, fmt.Sprintf("%s, %s build: %.2f× PyTorch's best (%s) (target ≥ 1×): %s", n, build, x, t.impl, judgeRounds(speedup(n, build, t), atLeast(1))))
 		}
 	}
 	var torchBest float64
@@ -739,10 +746,10 @@ func Targets(r *Results) []string {
 			}
 		}
 		line := fmt.Sprintf("score, %s build: %s median (target < %g s): %s; peak memory %.2f GiB (target < 2 GiB): %s", build, fmtTime(st.Median), limit,
-			judge(secs, minLimitRuns, func(v float64) bool { return v < limit }), float64(mem)/(1<<30), judge(peaks, minLimitRuns, func(v float64) bool { return v < 2<<30 }))
+			judgeRuns(secs, func(v float64) bool { return v < limit }), float64(mem)/(1<<30), judgeRuns(peaks, func(v float64) bool { return v < 2<<30 }))
 		if torchBest > 0 {
 			line += fmt.Sprintf("; %.2f× the PyTorch script's speed (target > 1×): %s", torchBest/st.Median,
-				judge(paired(torchRuns, runs, func(a, b float64) float64 { return a / b }), minLimitRuns, func(v float64) bool { return v > 1 }))
+				judgeRuns(paired(torchRuns, runs, func(a, b float64) float64 { return a / b }), func(v float64) bool { return v > 1 }))
 		}
 		out = append(out, line)
 	}
@@ -754,7 +761,7 @@ func Targets(r *Results) []string {
 				continue
 			}
 			x := ratio(t.st, true, g, true)
-			out = append(out, fmt.Sprintf("%s, %s build: %.2f× PyTorch's chain-steps per second (target ≥ 2×): %s", n, build, x, judge(speedup(n, build, t), minTargetRounds, atLeast(2))))
+			out = append(out, fmt.Sprintf("%s, %s build: %.2f× PyTorch's chain-steps per second (target ≥ 2×): %s", n, build, x, judgeRounds(speedup(n, build, t), atLeast(2))))
 		}
 	}
 	return out

@@ -85,7 +85,7 @@ func PCG(x, b []float64, apply func(dst, v []float64), tol float64, maxIter int,
 	if len(x) != len(b) {
 		panic("linalg: PCG: length mismatch")
 	}
-	c := newCGColumn(x, b, tol, &o)
+	c := newCGColumn(x, b, tol, o.Precond == nil, &o)
 	if c.done {
 		return 0, nil
 	}
@@ -154,14 +154,10 @@ func PCGMulti(x, b [][]float64, apply func(dst, v [][]float64), tol float64, max
 			panic("linalg: PCGMulti: length mismatch")
 		}
 		opts[k] = PCGOptions{Curvature: o.Curvature, ZeroStart: o.ZeroStart, Method: o.Method}
-		if o.Precond != nil {
-			// Only its presence matters to a column; the block preconditioner is applied here.
-			opts[k].Precond = func([]float64, []float64) error { return nil }
-		}
 		if o.Traces != nil {
 			opts[k].Trace = &o.Traces[k]
 		}
-		cols[k] = newCGColumn(x[k], b[k], tol, &opts[k])
+		cols[k] = newCGColumn(x[k], b[k], tol, o.Precond == nil, &opts[k])
 		cols[k].index = k
 		if !cols[k].done {
 			active = append(active, cols[k])
@@ -259,11 +255,12 @@ type cgColumn struct {
 	method            string
 }
 
-// newCGColumn starts a run on x, b: it resets the trace and, for b = 0, sets x = 0 and done.
-// Without ZeroStart the caller then writes A x into r (residual subtracts it from b).
-func newCGColumn(x, b []float64, tol float64, o *PCGOptions) *cgColumn {
+// newCGColumn starts a run on x, b (plain: without a preconditioner, which the caller
+// applies): it resets the trace and, for b = 0, sets x = 0 and done. Without ZeroStart the
+// caller then writes A x into r (residual subtracts it from b).
+func newCGColumn(x, b []float64, tol float64, plain bool, o *PCGOptions) *cgColumn {
 	n := len(b)
-	c := &cgColumn{x: x, b: b, tol: tol, plain: o.Precond == nil, trace: o.Trace, method: o.Method}
+	c := &cgColumn{x: x, b: b, tol: tol, plain: plain, trace: o.Trace, method: o.Method}
 	if c.method == "" {
 		c.method = "preconditioned CG"
 	}

@@ -8,6 +8,17 @@ import (
 	"github.com/sgdprior/sgdprior/internal/kernel"
 )
 
+// linearCases are the three linear models MultiGradSum takes, with their class counts.
+var linearCases = []struct {
+	spec string
+	opt  Options
+	K    int
+}{
+	{"linreg", Options{Sigma: 0.7}, 0},
+	{"logistic", Options{}, 2},
+	{"softmax", Options{}, 4},
+}
+
 // TestMultiGradSumAgainstNaive checks MultiGradSum.GradSums for the three linear models,
 // several G and batch sizes (one chunk, several chunks, a ragged last chunk) against two
 // independent references: one GradSum per point, and the weighted sum of the materialised
@@ -15,15 +26,7 @@ import (
 // summation order differs, so each element must agree to 4e-15 of its condition scale
 // S_j = Σ_i |w_i g_ij| (round-off of a sum of n terms is a few ulps of S_j for these n).
 func TestMultiGradSumAgainstNaive(t *testing.T) {
-	cases := []struct {
-		spec string
-		opt  Options
-		K    int
-	}{
-		{"linreg", Options{Sigma: 0.7}, 0},
-		{"logistic", Options{}, 2},
-		{"softmax", Options{}, 4},
-	}
+	cases := linearCases
 	const p = 7
 	const tol = 4e-15
 	for ci, tc := range cases {
@@ -235,15 +238,7 @@ func TestColSums(t *testing.T) {
 // three linear models, G ∈ {1, 2, 3, 8}, one chunk, several and a ragged last one, and after
 // SetBatch(Batch{}) or on another batch.
 func TestMultiGradSumSetBatch(t *testing.T) {
-	cases := []struct {
-		spec string
-		opt  Options
-		K    int
-	}{
-		{"linreg", Options{Sigma: 0.7}, 0},
-		{"logistic", Options{}, 2},
-		{"softmax", Options{}, 4},
-	}
+	cases := linearCases
 	for ci, tc := range cases {
 		for _, p := range []int{1, 7, 30} {
 			for _, nb := range []int{1, 5, 256, 569, 600} {

@@ -61,14 +61,7 @@ func (p *pcgInverse) Solve(dst, b []float64) error {
 	t0 := time.Now()
 	it, err := linalg.PCG(dst, b, p.apply, p.tol, p.maxIter, linalg.PCGOptions{Precond: p.prec, Curvature: positiveCurvature, Trace: &p.trace})
 	if err == nil && p.stats != nil {
-		// The recurrence's residual drifts from the true one once the iterate is accurate to
-		// about ε·cond(A): record the true ‖b − Ax‖/‖b‖ (one more product).
-		r := make([]float64, p.d)
-		p.apply(r, dst)
-		floats.Sub(r, b)
-		if nb := floats.Norm(b, 2); nb > 0 {
-			p.trace.Residual = floats.Norm(r, 2) / nb
-		}
+		p.trueResidual(&p.trace, dst, b)
 	}
 	if p.stats != nil {
 		p.stats.Seconds += time.Since(t0).Seconds()
@@ -128,14 +121,8 @@ func (p *pcgInverse) SolveMany(dst, b [][]float64) error {
 	traces := make([]linalg.PCGTrace, n)
 	iters, err := linalg.PCGMulti(dst, bs, apply, p.tol, p.maxIter, linalg.PCGMultiOptions{Precond: prec, Curvature: positiveCurvature, Traces: traces})
 	if err == nil && p.stats != nil {
-		// The true residuals, as Solve records them.
-		r := make([]float64, p.d)
 		for j := range bs {
-			p.apply(r, dst[j])
-			floats.Sub(r, bs[j])
-			if nb := floats.Norm(bs[j], 2); nb > 0 {
-				traces[j].Residual = floats.Norm(r, 2) / nb
-			}
+			p.trueResidual(&traces[j], dst[j], bs[j])
 		}
 	}
 	if p.stats != nil {
@@ -146,6 +133,18 @@ func (p *pcgInverse) SolveMany(dst, b [][]float64) error {
 		p.record(it)
 	}
 	return err
+}
+
+// trueResidual sets tr.Residual to the true ‖b − Ax‖/‖b‖ of the solution x (one more
+// product): the recurrence's residual drifts from it once the iterate is accurate to about
+// ε·cond(A). It leaves tr.Residual as it is for b = 0.
+func (p *pcgInverse) trueResidual(tr *linalg.PCGTrace, x, b []float64) {
+	r := make([]float64, p.d)
+	p.apply(r, x)
+	floats.Sub(r, b)
+	if nb := floats.Norm(b, 2); nb > 0 {
+		tr.Residual = floats.Norm(r, 2) / nb
+	}
 }
 
 // record adds the last solve (it iterations, p.trace) to p.stats.

@@ -504,27 +504,7 @@ func tileKernel(kc int, apan []float64, sa, ra int, bpan []float64, sb int, c []
 // compiler fuses the multiply–adds into FMAs where the architecture always has them, e.g.
 // arm64.)
 func kernelGo(kc int, a []float64, sa int, b []float64, sb int, c []float64, ldc int, alpha float64, store bool) {
-	var acc [gemmMR * gemmNR]float64
-	for p := 0; p < kc; p++ {
-		bp := b[p*sb : p*sb+gemmNR]
-		ap := a[p*sa : p*sa+gemmMR]
-		for r, av := range ap {
-			row := acc[r*gemmNR : r*gemmNR+gemmNR]
-			for s, bv := range bp {
-				row[s] += av * bv
-			}
-		}
-	}
-	for r := 0; r < gemmMR; r++ {
-		crow := c[r*ldc : r*ldc+gemmNR]
-		for s := range crow {
-			if store {
-				crow[s] = alpha * acc[r*gemmNR+s]
-			} else {
-				crow[s] += alpha * acc[r*gemmNR+s]
-			}
-		}
-	}
+	kernelGoRows(gemmMR, kc, a, sa, 1, b, sb, c, ldc, alpha, store)
 }
 
 // kernelGoS is kernelGo with element (r, p) of A at a[p·sa + r·ra] (kernelGo's layout is

@@ -55,6 +55,11 @@ func sigmoidArg(r *rand.Rand, inf bool) float64 {
 	}
 }
 
+// sameBits reports whether a and b have the same bits, any NaN matching any NaN.
+func sameBits(a, b float64) bool {
+	return math.Float64bits(a) == math.Float64bits(b) || (math.IsNaN(a) && math.IsNaN(b))
+}
+
 // TestSigmoidDeltaWeighted compares SigmoidDeltaWeighted, sigmoidDeltaAVX (where it runs)
 // and sigmoidDeltaScalar with sigmoidDeltaRef bit for bit: G from 1 to 16, rows with and
 // without arguments beyond ±708 (which leave the AVX path row by row), weights of any sign
@@ -62,9 +67,6 @@ func sigmoidArg(r *rand.Rand, inf bool) float64 {
 // the same places).
 func TestSigmoidDeltaWeighted(t *testing.T) {
 	r := rand.New(rand.NewPCG(31, 2))
-	same := func(a, b float64) bool {
-		return math.Float64bits(a) == math.Float64bits(b) || (math.IsNaN(a) && math.IsNaN(b))
-	}
 	for trial := range 3000 {
 		G := 1 + r.IntN(16)
 		if trial%2 == 0 {
@@ -99,7 +101,7 @@ func TestSigmoidDeltaWeighted(t *testing.T) {
 		check := func(path string, got []float64) {
 			t.Helper()
 			for i := range want {
-				if !same(got[i], want[i]) {
+				if !sameBits(got[i], want[i]) {
 					t.Fatalf("%s, G = %d, rows = %d: element %d (z = %v, w = %v, y = %v) = %v (%#x), want %v (%#x)",
 						path, G, rows, i, z[i], w[i], y[i/G], got[i], math.Float64bits(got[i]), want[i], math.Float64bits(want[i]))
 				}
@@ -173,9 +175,6 @@ func BenchmarkSigmoidDeltaWeighted(b *testing.B) {
 // subnormals, huge values and ±Inf, targets of any sign.
 func TestGaussDeltaWeighted(t *testing.T) {
 	r := rand.New(rand.NewPCG(32, 2))
-	same := func(a, b float64) bool {
-		return math.Float64bits(a) == math.Float64bits(b) || (math.IsNaN(a) && math.IsNaN(b))
-	}
 	for trial := range 3000 {
 		G := 1 + r.IntN(16)
 		if trial%2 == 0 {
@@ -202,7 +201,7 @@ func TestGaussDeltaWeighted(t *testing.T) {
 		check := func(path string, got []float64) {
 			t.Helper()
 			for i := range want {
-				if !same(got[i], want[i]) {
+				if !sameBits(got[i], want[i]) {
 					t.Fatalf("%s, G = %d: element %d (z = %v, w = %v, y = %v) = %v, want %v", path, G, i, z[i], w[i], y[i/G], got[i], want[i])
 				}
 			}
