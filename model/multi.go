@@ -170,11 +170,11 @@ func (mg *MultiGradSum) GradSumsInterleaved(dst, theta [][]float64, b Batch, w [
 		// Z = X Wᵀ + 1 bᵀ (nr × G·K) for all G points: columns g·K, …, g·K + K − 1 are
 		// point g's outputs.
 		z := mg.z[:nr*gk]
-		for i := range nr { // each row ← the biases (element by element: no copy call per row)
-			zi := z[i*gk : (i+1)*gk]
-			for r, v := range mg.bias[:len(zi)] {
-				zi[r] = v
-			}
+		// Each row ← the biases: the first by copy, then the filled rows doubled (a few long
+		// copies instead of one short loop per row).
+		copy(z[:gk], mg.bias)
+		for filled := gk; filled < len(z); filled *= 2 {
+			copy(z[filled:], z[:filled])
 		}
 		if transposed && nr >= 2 && gk >= 2 && nr*gk*p <= multiDirectWork {
 			// Z += (Xᵀ)ᵀ Wᵀ: the chunk's rows are columns i0, …, i0 + nr − 1 of Xᵀ.

@@ -96,12 +96,17 @@ func fillNormalsSum(dst []float64, src *rand.PCG) (sum float64) {
 		if x >= zigX[i+1] {
 			x = zigSlow(src, i, x)
 		}
-		// The sign from bit 8 without a branch (a random branch mispredicts half the time).
-		z := math.Float64frombits(math.Float64bits(x) | (u&(1<<8))<<55)
+		z := zigSigned(x, u)
 		dst[j] = z
 		sum += z
 	}
 	return sum
+}
+
+// zigSigned returns x with the sign of bit 8 of the draw u, without a branch (a random
+// branch mispredicts half the time).
+func zigSigned(x float64, u uint64) float64 {
+	return math.Float64frombits(math.Float64bits(x) | (u&(1<<8))<<55)
 }
 
 // zigSlow finishes a draw that fell outside region i's inner rectangle [0, x_{i+1}) at

@@ -199,6 +199,22 @@ func BenchmarkNormals(b *testing.B) {
 			FillNormals(z, src)
 		}
 	})
+	b.Run("lanes8", func(b *testing.B) {
+		// fillNormals8 (AVX-512) on 8 streams, the layout of a lock-step group; one op is
+		// 569 draws (an eighth of a call).
+		if !useZig8 {
+			b.Skip("no AVX-512")
+		}
+		ws := make([]float64, 8*len(z))
+		var srcs [8]*rand.PCG
+		for l := range srcs {
+			srcs[l] = rand.NewPCG(1, uint64(l))
+		}
+		var sums [8]float64
+		for i := 0; i < b.N; i += 8 {
+			fillNormals8(ws, len(z), &srcs, &sums)
+		}
+	})
 	b.Run("NormFloat64", func(b *testing.B) {
 		rng := rand.New(rand.NewPCG(1, 2))
 		for range b.N {
@@ -253,5 +269,55 @@ func TestFillNormalsSame(t *testing.T) {
 		if x, y := a.Uint64(), b.Uint64(); x != y {
 			t.Fatalf("stream (%d, %d), n = %d: next output %#x, want %#x", s1, s2, n, x, y)
 		}
+	}
+}
+
+// TestFillNormals8: fillNormals8 (AVX-512) gives each of its 8 streams the draws, the sum
+// and the final state of fillNormalsSum on that stream alone, bit for bit, over 400 sets of
+// streams (the all-zero and all-ones states among them) and lengths 0 to 3000, so that the
+// slow paths (wedge and tail) are taken in many rows, several lanes at once among them.
+func TestFillNormals8(t *testing.T) {
+	if !useZig8 {
+		t.Skip("no AVX-512 F+DQ on this CPU (or the purego build): fillNormals8 is not used")
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	slowRows := 0
+	for k := range 400 {
+		n := r.IntN(3001)
+		var srcs, refs [8]*rand.PCG
+		for l := range srcs {
+			s1, s2 := r.Uint64(), r.Uint64()
+			switch {
+			case k == 0:
+				s1, s2 = 0, 0
+			case k == 1:
+				s1, s2 = math.MaxUint64, math.MaxUint64
+			}
+			srcs[l], refs[l] = rand.NewPCG(s1, s2), rand.NewPCG(s1, s2)
+		}
+		dst := make([]float64, 8*n)
+		var sums [8]float64
+		fillNormals8(dst, n, &srcs, &sums)
+		want := make([]float64, n)
+		for l := range srcs {
+			ws := fillNormalsSum(want, refs[l])
+			for i := range n {
+				if math.Float64bits(dst[8*i+l]) != math.Float64bits(want[i]) {
+					t.Fatalf("set %d, n = %d, lane %d: draw %d = %v, want %v", k, n, l, i, dst[8*i+l], want[i])
+				}
+				if math.Abs(want[i]) >= zigX[1] || want[i] == 0 {
+					slowRows++
+				}
+			}
+			if math.Float64bits(sums[l]) != math.Float64bits(ws) {
+				t.Fatalf("set %d, n = %d, lane %d: sum %v, want %v", k, n, l, sums[l], ws)
+			}
+			if x, y := srcs[l].Uint64(), refs[l].Uint64(); x != y {
+				t.Fatalf("set %d, n = %d, lane %d: next output %#x, want %#x", k, n, l, x, y)
+			}
+		}
+	}
+	if slowRows == 0 {
+		t.Fatal("no draw came from the tail: the slow path was not exercised")
 	}
 }

@@ -528,10 +528,18 @@ func (w *worker) stepGroup(cs []*chain, s *settings) {
 			for j := range w.thetas {
 				w.thetas[j] = w.pad // padding: finite weights (any), results dropped
 			}
+			all := len(cs) == groupSize
 			for j, c := range cs {
 				w.thetas[j] = c.theta
-				if w.active[j] {
-					gaussWeights(w.ws[j:], groupSize, w.w, c.pcg, s)
+				all = all && w.active[j]
+			}
+			if useZig8 && all {
+				w.gaussWeights8(cs, s)
+			} else {
+				for j, c := range cs {
+					if w.active[j] {
+						gaussWeights(w.ws[j:], groupSize, w.w, c.pcg, s)
+					}
 				}
 			}
 			bg.WeightedGrads(w.grads[:], w.thetas[:], w.ws)
@@ -619,15 +627,42 @@ func gaussWeights(w []float64, stride int, z []float64, src *rand.PCG, s *settin
 	if stride == 1 {
 		w = w[:len(z)]
 		for i, v := range z {
-			w[i] = inv + ns*(v-mean)
+			w[i] = gaussWeight(inv, ns, v, mean)
 		}
 		return
 	}
 	_ = w[(len(z)-1)*stride]
 	for i, v := range z {
-		w[i*stride] = inv + ns*(v-mean)
+		w[i*stride] = gaussWeight(inv, ns, v, mean)
 	}
 }
+
+// gaussWeights8 is gaussWeights for the groupSize = 8 chains of a full group, all active,
+// into w.ws (N × 8): their normals drawn together by fillNormals8 into ws itself, each
+// chain's weights and stream bitwise those of gaussWeights on it alone.
+func (w *worker) gaussWeights8(cs []*chain, s *settings) {
+	var srcs [groupSize]*rand.PCG
+	for j, c := range cs {
+		srcs[j] = c.pcg
+	}
+	var sums [groupSize]float64
+	fillNormals8(w.ws, s.n, &srcs, &sums)
+	var means [groupSize]float64
+	for j, sum := range sums {
+		means[j] = sum / float64(s.n)
+	}
+	inv := 1 / float64(s.n)
+	ns := s.noiseScale
+	for i := range s.n {
+		row := w.ws[i*groupSize : i*groupSize+groupSize]
+		for j, v := range row {
+			row[j] = gaussWeight(inv, ns, v, means[j])
+		}
+	}
+}
+
+// gaussWeight is w_i = inv + ns·(z_i − z̄) of gaussWeights, inv = 1/N, ns = √(κ_B/(N h)).
+func gaussWeight(inv, ns, z, mean float64) float64 { return inv + ns*(z-mean) }
 
 // axpy computes y += a·x.
 func axpy(a float64, x, y []float64) {

@@ -16,8 +16,9 @@
 // it replaced math/rand/v2's NormFloat64, which changed those methods' numbers once). With
 // a linear model (the model adapter on linreg, logistic, softmax), Gauss and SDE advance
 // the chains in lock-step groups of 8 and make one batched full-data pass per group and
-// step (MATH.md §2.1); a chain's bits depend neither on GOMAXPROCS nor on how many chains
-// run.
+// step (MATH.md §2.1), and with AVX-512 a full group draws its normals in one vector loop
+// (fillNormals8, MATH.md §3.1); a chain's bits depend neither on GOMAXPROCS, nor on how
+// many chains run, nor on the CPU.
 package sim
 
 import (
