@@ -638,8 +638,9 @@ func gaussWeights(w []float64, stride int, z []float64, src *rand.PCG, s *settin
 }
 
 // gaussWeights8 is gaussWeights for the groupSize = 8 chains of a full group, all active,
-// into w.ws (N × 8): their normals drawn together by fillNormals8 into ws itself, each
-// chain's weights and stream bitwise those of gaussWeights on it alone.
+// into w.ws (N × 8): their normals drawn together by fillNormals8 into ws itself and turned
+// into weights by gaussRows8, each chain's weights and stream bitwise those of gaussWeights
+// on it alone.
 func (w *worker) gaussWeights8(cs []*chain, s *settings) {
 	var srcs [groupSize]*rand.PCG
 	for j, c := range cs {
@@ -651,14 +652,8 @@ func (w *worker) gaussWeights8(cs []*chain, s *settings) {
 	for j, sum := range sums {
 		means[j] = sum / float64(s.n)
 	}
-	inv := 1 / float64(s.n)
-	ns := s.noiseScale
-	for i := range s.n {
-		row := w.ws[i*groupSize : i*groupSize+groupSize]
-		for j, v := range row {
-			row[j] = gaussWeight(inv, ns, v, means[j])
-		}
-	}
+	// gaussWeight on every row, vectorised (the same roundings).
+	gaussRows8(&w.ws[0], s.n, &means, 1/float64(s.n), s.noiseScale)
 }
 
 // gaussWeight is w_i = inv + ns·(z_i − z̄) of gaussWeights, inv = 1/N, ns = √(κ_B/(N h)).

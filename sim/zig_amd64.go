@@ -17,6 +17,11 @@ var useZig8 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ
 //go:noescape
 func zigFast8(hi, lo *[8]uint64, tab *float64, dst *float64, n int, sums *[8]float64, us *[8]uint64) (rows, slow int)
 
+// gaussRows8: see zig_amd64.s.
+//
+//go:noescape
+func gaussRows8(ws *float64, n int, means *[8]float64, inv, ns float64)
+
 // fillNormals8 is fillNormalsSum on 8 streams at once, by zigFast8 (AVX-512): stream l draws
 // n normals into dst[8i + l], i < n, adding them in order into sums[l] (which the caller
 // zeroes). Each stream's draws, sum and final state are bitwise those of fillNormalsSum on

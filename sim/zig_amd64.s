@@ -134,3 +134,31 @@ store:
 	VMOVUPD Z2, (DX)
 	VZEROUPPER
 	RET
+
+// func gaussRows8(ws *float64, n int, means *[8]float64, inv, ns float64)
+//
+// Sets ws[8i+l] = inv + ns·(ws[8i+l] − means[l]) for i < n, l < 8: gaussWeight on a full
+// group's N × 8 normals, the same three roundings (subtract, multiply, add; no FMA).
+TEXT ·gaussRows8(SB), NOSPLIT, $0-40
+	MOVQ ws+0(FP), DI
+	MOVQ n+8(FP), CX
+	MOVQ means+16(FP), DX
+	VMOVUPD (DX), Z0
+	VBROADCASTSD inv+24(FP), Z1
+	VBROADCASTSD ns+32(FP), Z2
+	TESTQ CX, CX
+	JLE rowsdone
+
+rows:
+	VMOVUPD (DI), Z3
+	VSUBPD Z0, Z3, Z3
+	VMULPD Z2, Z3, Z3
+	VADDPD Z3, Z1, Z3
+	VMOVUPD Z3, (DI)
+	ADDQ $64, DI
+	DECQ CX
+	JNZ rows
+
+rowsdone:
+	VZEROUPPER
+	RET
