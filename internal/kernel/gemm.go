@@ -443,19 +443,29 @@ func packPanelTGo(pan, b []float64, ldb, p0, kc int) {
 }
 
 // macroKernel adds α·(packed A block)·(packed B block) to the mc×nc block of C at c (writes
-// it, when store), skipping tiles entirely above the line j = i + diag.
+// it, when store), skipping tiles entirely above the line j = i + diag. With usePair, two
+// adjacent full tiles that are both computed go in one call of kernelPair (the same bits).
 func macroKernel(mc, nc, kc int, alpha float64, ap, bp []float64, c []float64, ldc int, diag int, store bool) {
 	var tile [gemmMR * gemmNR]float64
-	for jr := 0; jr < nc; jr += gemmNR {
-		cols := min(gemmNR, nc-jr)
-		bpan := bp[jr*kc : (jr+gemmNR)*kc]
+	step := gemmNR
+	if usePair {
+		step = 2 * gemmNR
+	}
+	for jr := 0; jr < nc; jr += step {
 		for ir := 0; ir < mc; ir += gemmMR {
 			rows := min(gemmMR, mc-ir)
-			if jr > ir+rows-1+diag {
+			apan := ap[ir*kc : (ir+gemmMR)*kc]
+			if step > gemmNR && rows == gemmMR && jr+2*gemmNR <= nc && jr+gemmNR <= ir+rows-1+diag {
+				kernelPair(kc, apan, bp[jr*kc:(jr+2*gemmNR)*kc], c[ir*ldc+jr:], ldc, alpha, store)
 				continue
 			}
-			apan := ap[ir*kc : (ir+gemmMR)*kc]
-			tileKernel(kc, apan, gemmMR, 1, bpan, gemmNR, c[ir*ldc+jr:], ldc, rows, cols, alpha, store, &tile)
+			for j := jr; j < min(jr+step, nc); j += gemmNR {
+				if j > ir+rows-1+diag {
+					continue
+				}
+				bpan := bp[j*kc : (j+gemmNR)*kc]
+				tileKernel(kc, apan, gemmMR, 1, bpan, gemmNR, c[ir*ldc+j:], ldc, rows, min(gemmNR, nc-j), alpha, store, &tile)
+			}
 		}
 	}
 }

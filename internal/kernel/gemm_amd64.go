@@ -11,6 +11,29 @@ import (
 // useAsm reports whether the AVX2+FMA micro-kernel can run on this CPU.
 var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
+// usePair reports whether macroKernel runs two adjacent full tiles at once by the AVX-512
+// kernel6x16z (bitwise kernel6x8 on each); tests switch it off to compare.
+var usePair = useAsm && cpu.X86.HasAVX512F
+
+// kernel6x16z: see gemmz_amd64.s.
+//
+//go:noescape
+func kernel6x16z(kc int, a, b, c *float64, ldc int, alpha float64, store, bstep int)
+
+// kernelPair runs the micro-kernel on the two adjacent full tiles C[0:6, 0:16] from the packed
+// A panel a (6×kc) and the two packed B panels b[0:8kc] and b[8kc:16kc]: bitwise kernel on
+// each tile.
+func kernelPair(kc int, a, b, c []float64, ldc int, alpha float64, store bool) {
+	_ = a[kc*gemmMR-1]
+	_ = b[2*kc*gemmNR-1]
+	_ = c[(gemmMR-1)*ldc+2*gemmNR-1]
+	st := 0
+	if store {
+		st = 1
+	}
+	kernel6x16z(kc, &a[0], &b[0], &c[0], ldc, alpha, st, kc*gemmNR)
+}
+
 // kernel6x8 computes C[0:6, 0:8] ← fma(α, A·B, C) (C ← α·A·B when store ≠ 0, C not read)
 // for a 6×kc panel A and kc×8 panel B (kc ≥ 1), the sum over p accumulated in order with
 // FMAs. Row p of A (6 values) is at a + p·sa, row p of B (8 values) at b + p·sb; ldc, sa and

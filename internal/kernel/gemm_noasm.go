@@ -4,6 +4,11 @@ package kernel
 
 const useAsm = false
 
+// usePair is a variable so that tests can set it; it stays false without the assembly.
+var usePair = false
+
+func kernelPair(kc int, a, b, c []float64, ldc int, alpha float64, store bool) { panic("unreachable") }
+
 // kernel dispatches the micro-kernel: see kernelGo for the contract.
 func kernel(kc int, a []float64, sa int, b []float64, sb int, c []float64, ldc int, alpha float64, store bool) {
 	kernelGo(kc, a, sa, b, sb, c, ldc, alpha, store)

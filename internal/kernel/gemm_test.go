@@ -550,3 +550,71 @@ func TestGemmTanhDeriv(t *testing.T) {
 		}
 	}
 }
+
+// TestKernelPair: with AVX-512, kernelPair on two adjacent tiles equals kernel on each, bit
+// for bit (accumulating and storing, α = 1 and −0.3, kc = 1, 7, 256), and Gemm and
+// SyrkLower with usePair equal them without it, bit for bit, over shapes with edge tiles,
+// an odd number of tile columns, transposes and the triangle's diagonal tiles.
+func TestKernelPair(t *testing.T) {
+	if !usePair {
+		t.Skip("no AVX-512 (or the purego build): kernelPair is not used")
+	}
+	rng := rand.New(rand.NewPCG(9, 2))
+	const ldc = 19
+	for _, kc := range []int{1, 7, 256} {
+		a := randSlice(rng, gemmMR*kc)
+		b := randSlice(rng, 2*gemmNR*kc)
+		c := randSlice(rng, gemmMR*ldc)
+		for _, alpha := range []float64{1, -0.3} {
+			for _, store := range []bool{false, true} {
+				want := append([]float64(nil), c...)
+				kernel(kc, a, gemmMR, b[:gemmNR*kc], gemmNR, want, ldc, alpha, store)
+				kernel(kc, a, gemmMR, b[gemmNR*kc:], gemmNR, want[gemmNR:], ldc, alpha, store)
+				got := append([]float64(nil), c...)
+				kernelPair(kc, a, b, got, ldc, alpha, store)
+				for i := range got {
+					if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+						t.Fatalf("kc=%d α=%v store=%v: element %d = %v, kernel %v", kc, alpha, store, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+	defer func(old bool) { usePair = old }(usePair)
+	for _, tc := range []gemmCase{
+		{false, false, 97, 131, 300, 1, 0},
+		{true, false, 64, 40, 513, -0.5, 1},
+		{false, true, 13, 24, 9, 1, 0.5},
+		{true, true, 300, 257, 77, 2, 0},
+	} {
+		a, lda, b, ldb, c, ldc := gemmOperands(rng, tc)
+		var g GemmCtx
+		results := make([][]float64, 2)
+		for i, on := range []bool{true, false} {
+			usePair = on
+			results[i] = append([]float64(nil), c...)
+			g.Gemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, results[i], ldc)
+		}
+		for i := range results[0] {
+			if math.Float64bits(results[0][i]) != math.Float64bits(results[1][i]) {
+				t.Fatalf("%+v: element %d = %v with pairs, %v without", tc, i, results[0][i], results[1][i])
+			}
+		}
+	}
+	for _, m := range []int{40, 301} {
+		k := 50
+		a := randSlice(rng, m*k)
+		var g GemmCtx
+		results := make([][]float64, 2)
+		for i, on := range []bool{true, false} {
+			usePair = on
+			results[i] = randSlice(rand.New(rand.NewPCG(1, 1)), m*m)
+			g.SyrkLower(m, k, 1, a, k, 0.5, results[i], m)
+		}
+		for i := range results[0] {
+			if math.Float64bits(results[0][i]) != math.Float64bits(results[1][i]) {
+				t.Fatalf("SyrkLower m=%d: element %d = %v with pairs, %v without", m, i, results[0][i], results[1][i])
+			}
+		}
+	}
+}
