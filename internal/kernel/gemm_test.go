@@ -618,3 +618,42 @@ func TestKernelPair(t *testing.T) {
 		}
 	}
 }
+
+// TestKernelSN: kernelSN on np = 1…5 tiles along a row (6 and 4 rows, strided A, B panels
+// bstep apart, accumulating and storing) against the naive loop.
+func TestKernelSN(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 3))
+	for _, rows := range []int{gemmMR, 4} {
+		for _, kc := range []int{1, 7, 33} {
+			for np := 1; np <= 5; np++ {
+				sa, ra := 1, kc+3 // rows of a row-major A read in place
+				const sb, ldc = gemmNR + 1, 5*gemmNR + 3
+				bstep := kc*sb + 2
+				a := randSlice(rng, (kc-1)*sa+(rows-1)*ra+1)
+				b := randSlice(rng, (np-1)*bstep+(kc-1)*sb+gemmNR)
+				c := randSlice(rng, rows*ldc)
+				for _, store := range []bool{false, true} {
+					want := append([]float64(nil), c...)
+					for r := range rows {
+						for s := range np * gemmNR {
+							q, col := s/gemmNR, s%gemmNR
+							var sum float64
+							for p := range kc {
+								sum += a[p*sa+r*ra] * b[q*bstep+p*sb+col]
+							}
+							if store {
+								want[r*ldc+s] = 0
+							}
+							want[r*ldc+s] += 0.5 * sum
+						}
+					}
+					got := append([]float64(nil), c...)
+					kernelSN(rows, kc, a, sa, ra, b, sb, bstep, np, got, ldc, 0.5, store)
+					if e := relErr(got, want); e > 1e-14 {
+						t.Errorf("rows=%d kc=%d np=%d store=%v: relative error %g against the naive loop", rows, kc, np, store, e)
+					}
+				}
+			}
+		}
+	}
+}
