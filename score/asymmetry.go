@@ -223,7 +223,7 @@ func (c *computation) asymmetry() error {
 	delta := set.FDStep
 	stage := "Jacobian asymmetry"
 	if g := c.cs.cg; g != nil && len(g.Iterations) > 0 && set.Progress != nil {
-		// The stage line carries the prediction (a separate line could be throttled away).
+		// The stage line carries the prediction, announced (never thinned out).
 		solves := set.AsymmetryProbes
 		if d <= set.AsymmetryDenseMaxDim {
 			solves = d
@@ -242,8 +242,10 @@ func (c *computation) asymmetry() error {
 		}
 		stage = fmt.Sprintf("Jacobian asymmetry: %d CG solves like the %d so far (%.0f iterations, %.1f s each on average), %s (--asymmetry-probes sets the number of probes; −1 skips them)",
 			solves, len(g.Iterations), float64(sumInts(g.Iterations))/float64(len(g.Iterations)), perSolve, pred)
+		set.announce(stage)
+	} else {
+		set.progress(stage)
 	}
-	set.progress(stage)
 	if d <= set.AsymmetryDenseMaxDim {
 		js := mat.NewDense(d, d, nil)
 		var jg *mat.Dense

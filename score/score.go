@@ -236,7 +236,7 @@ func (c *computation) run() error {
 		if solver == SolverCG {
 			what = "each iteration"
 		}
-		set.progress(fmt.Sprintf("solver %s; %s", plan.why, fmt.Sprintf("predicted %s: %s", what, predict(plan.flops, gemmRate()))))
+		set.announce(fmt.Sprintf("solver %s; %s", plan.why, fmt.Sprintf("predicted %s: %s", what, predict(plan.flops, gemmRate()))))
 	}
 
 	// Gradient (MATH.md §1).

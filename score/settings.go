@@ -335,6 +335,10 @@ func (s *Settings) noiseDirections() int {
 
 func (s *Settings) progress(stage string) { progress.Record(s.Progress, stage, -1) }
 
+// announce reports a stage that states a choice or a predicted cost (progress.Announce: not
+// thinned out).
+func (s *Settings) announce(stage string) { progress.Record(s.Progress, stage, progress.Announce) }
+
 // Set parses the command-line spelling of a solver (flag.Value).
 func (s *Solver) Set(v string) error {
 	p, err := ParseSolver(v)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/term"
+
+	recorder "github.com/sgdprior/sgdprior/progress"
 )
 
 // progress shows a bar on a terminal and plain lines (at most one every few seconds)
@@ -30,11 +32,13 @@ func newProgress(w io.Writer) *progress {
 	return p
 }
 
-// update shows msg; frac in [0,1] draws a bar, frac < 0 shows the message alone.
+// update shows msg; frac in [0,1] draws a bar, frac < 0 shows the message alone. A message
+// with frac = recorder.Announce (a choice or a predicted cost) is never thinned out.
 func (p *progress) update(msg string, frac float64) {
 	now := time.Now()
+	announce := frac == recorder.Announce
 	if p.tty {
-		if now.Sub(p.last) < 100*time.Millisecond && frac < 1 {
+		if !announce && now.Sub(p.last) < 100*time.Millisecond && frac < 1 {
 			return
 		}
 		p.last = now
@@ -47,7 +51,7 @@ func (p *progress) update(msg string, frac float64) {
 		p.shown = true
 		return
 	}
-	if now.Sub(p.last) < 5*time.Second {
+	if !announce && now.Sub(p.last) < 5*time.Second {
 		return
 	}
 	p.last = now

@@ -24,6 +24,33 @@
 	VMOVUPD Z1, (DX) \
 	VMOVUPD Z2, 64(DX)
 
+// The six rows of the tile (DX at row 0, R8 = ldc·8), by ADDZ_ROW or STOREZ_ROW.
+#define ADDZ_TILE6 \
+	ADDZ_ROW(Z4, Z5) \
+	ADDQ R8, DX \
+	ADDZ_ROW(Z6, Z7) \
+	ADDQ R8, DX \
+	ADDZ_ROW(Z8, Z9) \
+	ADDQ R8, DX \
+	ADDZ_ROW(Z10, Z11) \
+	ADDQ R8, DX \
+	ADDZ_ROW(Z12, Z13) \
+	ADDQ R8, DX \
+	ADDZ_ROW(Z14, Z15)
+
+#define STOREZ_TILE6 \
+	STOREZ_ROW(Z4, Z5) \
+	ADDQ R8, DX \
+	STOREZ_ROW(Z6, Z7) \
+	ADDQ R8, DX \
+	STOREZ_ROW(Z8, Z9) \
+	ADDQ R8, DX \
+	STOREZ_ROW(Z10, Z11) \
+	ADDQ R8, DX \
+	STOREZ_ROW(Z12, Z13) \
+	ADDQ R8, DX \
+	STOREZ_ROW(Z14, Z15)
+
 // func kernel6x16z(kc int, a, b, c *float64, ldc int, alpha float64, store, bstep int)
 //
 // kernel6x8 on two adjacent tiles at once with AVX-512: C[0:6, 0:16] ← fma(α, A·B, C)
@@ -72,31 +99,11 @@ loopz:
 	MOVQ store+48(FP), AX
 	TESTQ AX, AX
 	JNZ  storez
-	ADDZ_ROW(Z4, Z5)
-	ADDQ R8, DX
-	ADDZ_ROW(Z6, Z7)
-	ADDQ R8, DX
-	ADDZ_ROW(Z8, Z9)
-	ADDQ R8, DX
-	ADDZ_ROW(Z10, Z11)
-	ADDQ R8, DX
-	ADDZ_ROW(Z12, Z13)
-	ADDQ R8, DX
-	ADDZ_ROW(Z14, Z15)
+	ADDZ_TILE6
 	VZEROUPPER
 	RET
 
 storez:
-	STOREZ_ROW(Z4, Z5)
-	ADDQ R8, DX
-	STOREZ_ROW(Z6, Z7)
-	ADDQ R8, DX
-	STOREZ_ROW(Z8, Z9)
-	ADDQ R8, DX
-	STOREZ_ROW(Z10, Z11)
-	ADDQ R8, DX
-	STOREZ_ROW(Z12, Z13)
-	ADDQ R8, DX
-	STOREZ_ROW(Z14, Z15)
+	STOREZ_TILE6
 	VZEROUPPER
 	RET
