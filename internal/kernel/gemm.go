@@ -455,7 +455,8 @@ func macroKernel(mc, nc, kc int, alpha float64, ap, bp []float64, c []float64, l
 		for ir := 0; ir < mc; ir += gemmMR {
 			rows := min(gemmMR, mc-ir)
 			apan := ap[ir*kc : (ir+gemmMR)*kc]
-			if step > gemmNR && rows == gemmMR && jr+2*gemmNR <= nc && jr+gemmNR <= ir+rows-1+diag {
+			// Both tiles full and both computed (the second's first column on or below the line).
+			if usePair && rows == gemmMR && jr+2*gemmNR <= nc && jr+gemmNR <= ir+rows-1+diag {
 				kernelPair(kc, apan, bp[jr*kc:(jr+2*gemmNR)*kc], c[ir*ldc+jr:], ldc, alpha, store)
 				continue
 			}
