@@ -36,6 +36,7 @@ const (
 	opCacheBuild
 	opGradDotSum
 	opCacheGradDotSum
+	opCovTangent
 )
 
 // laneArgs are the arguments of one batched call, shared by both lanes.
@@ -52,6 +53,8 @@ type laneArgs struct {
 	alpha float64     // scale of the sum (Loss, HessVec, MeanGrad); α of GradDotSum's weights
 	mu    float64     // μ of GradDotSum's weights
 	beta  float64     // β of GradDotSum's weights
+	xs    [][]float64 // the vectors x_j of CovTangents
+	mus   []float64   // μ_j of CovTangents
 	cache *GradCache
 }
 
@@ -185,6 +188,8 @@ func (n *Network) laneRun(lane int, a *laneArgs, acc [][]float64) float64 {
 		case opCacheBuild:
 			n.gradChunk(a.theta, X, a.b.Y, i0, nr)
 			a.cache.store(i0, nr, s)
+		case opCovTangent:
+			n.covTangentChunk(acc, a, X.Data[i0*X.Stride:], X.Stride, i0, nr, first)
 		case opCacheMeanGrad:
 			x := a.cache.chunk(i0, s.cdel, s.cact)
 			n.accumulate(acc[0], a.alpha, s.cdel, s.cact, x, X.Stride, nr, nil, first)

@@ -49,6 +49,8 @@ type scratch struct {
 	t1, t2 []float64 // Gram tiles (gramTile×gramTile)
 
 	cdel, cact [][]float64 // views of a GradCache's current chunk
+
+	tan *tangentScratch // CovTangents' buffers, created on first use
 }
 
 // ensure makes the per-row buffers hold at least rows rows.

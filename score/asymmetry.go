@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/sgdprior/sgdprior/linalg"
+	"github.com/sgdprior/sgdprior/model"
 )
 
 // rangeRebuildMaxDim is the largest Gram matrix for which the asymmetry rebuilds the range
@@ -126,7 +127,13 @@ func (c *computation) productRule() bool {
 // examples, weight decay included); ∂_u C x and ∂_u ∇·C are central differences with step
 // h; hu is H u. One solve at θ replaces the re-solve of a perturbed system at θ ± hu (MATH.md §5).
 func (c *computation) productRuleJacobian(note, gen, u, hu []float64, h float64) error {
-	c.productRuleRHS(note, gen, u, hu, h)
+	var gens [][]float64
+	if gen != nil {
+		gens = [][]float64{gen}
+	}
+	if !c.tangentRHS([][]float64{note}, gens, [][]float64{u}, [][]float64{hu}, h) {
+		c.productRuleRHS(note, gen, u, hu, h)
+	}
 	if err := c.cs.inv.Solve(note, note); err != nil || gen == nil {
 		return err
 	}
@@ -169,6 +176,63 @@ func (c *computation) productRuleRHS(note, gen, u, hu []float64, h float64) {
 	}
 }
 
+// noExactTangent makes the product rule take central differences of C x even where the
+// source has an exact tangent (tests compare the two).
+var noExactTangent bool
+
+// tangentRHS writes the right-hand sides of productRuleJacobian for the directions us
+// (hus[k] = H us[k]) into note[k] and (gen non-nil) gen[k], as productRuleRHS does but with
+// the exact tangent ∂_u C x of the source (covTangents: all directions and both fields in
+// one pass over the covariance examples) in place of the central differences of C x at
+// θ ± hu; ∂_u ∇·C stays a central difference with step h. It returns false, writing
+// nothing, when the source has no exact tangent.
+func (c *computation) tangentRHS(note, gen, us, hus [][]float64, h float64) bool {
+	if noExactTangent {
+		return false
+	}
+	d := c.src.dim()
+	xs := [][]float64{c.r.Vectors.Stationary}
+	if gen != nil {
+		xs = append(xs, c.r.Vectors.StationaryGeneral)
+	}
+	nx := len(xs)
+	dc := make([][]float64, len(us)*nx)
+	for q := range dc {
+		dc[q] = make([]float64, d)
+	}
+	if !c.src.covTangents(dc, c.theta, us, xs) {
+		return false
+	}
+	c.exactTangent = true
+	kappa, eta := c.r.Kappa, c.r.LR
+	var tp, tm, a, b []float64
+	if gen != nil {
+		tp, tm, a, b = make([]float64, d), make([]float64, d), make([]float64, d), make([]float64, d)
+	}
+	for k, u := range us {
+		// rhs = −(2/η) H u − κ_B (∂_u C) f.
+		for i := range note[k] {
+			note[k][i] = -2/eta*hus[k][i] - kappa*dc[k*nx][i]
+		}
+		if gen == nil {
+			continue
+		}
+		for i := range gen[k] {
+			gen[k][i] = -2/eta*hus[k][i] - kappa*dc[k*nx+1][i]
+		}
+		for i := range u {
+			tp[i] = c.theta[i] + h*u[i]
+			tm[i] = c.theta[i] - h*u[i]
+		}
+		c.div.at(a, tp)
+		c.div.at(b, tm)
+		for i := range gen[k] {
+			gen[k][i] -= kappa * (a[i] - b[i]) / (2 * h)
+		}
+	}
+	return true
+}
+
 // jacobianProducts writes J_seed us[k] (and J_gen us[k] when gen is not nil) into note[k]
 // (gen[k]) for the unit directions us with step h, hus[k] = H us[k]: by the product rule
 // with the right-hand sides of all directions solved together (solveMany: one blocked
@@ -188,12 +252,14 @@ func (c *computation) jacobianProducts(note, gen, us, hus [][]float64, h float64
 		return nil
 	}
 	rhs := note
-	for k := range us {
-		var g []float64
-		if gen != nil {
-			g = gen[k]
+	if !c.tangentRHS(note, gen, us, hus, h) {
+		for k := range us {
+			var g []float64
+			if gen != nil {
+				g = gen[k]
+			}
+			c.productRuleRHS(note[k], g, us[k], hus[k], h)
 		}
-		c.productRuleRHS(note[k], g, us[k], hus[k], h)
 	}
 	if gen != nil {
 		rhs = append(append([][]float64(nil), note...), gen...)
@@ -235,10 +301,19 @@ func (c *computation) asymmetry() error {
 		pred := fmt.Sprintf("predicted ≈ %.0f s", float64(solves)*perSolve)
 		if d > set.AsymmetryDenseMaxDim {
 			// A CG iteration (one covariance product and one preconditioner solve) bounds the
-			// cost of each of the ≈ 6 product-sized passes a probe's right-hand side takes
-			// (a covariance product at θ ± hu, each with its pass for the mean, and H u).
+			// cost of each product-sized pass a probe's right-hand side takes: ≈ 6 by central
+			// differences (a covariance product at θ ± hu, each with its pass for the mean,
+			// and H u), 2 or 2.5 with the exact tangent (H u, then its R-forward product and
+			// a weighted sum per field, half a pass each); ∂_u ∇·C (withGen) comes on top.
 			perIter := g.Seconds / float64(sumInts(g.Iterations)+2*len(g.Iterations))
-			pred = fmt.Sprintf("predicted at most %.0f s for the solves (less: they share the preconditioner's triangular solves) and ≈ %.0f s for the right-hand sides", float64(solves)*perSolve, float64(6*set.AsymmetryProbes)*perIter)
+			passes := 6.0
+			if c.hasExactTangent() {
+				passes = 2
+				if withGen {
+					passes = 2.5
+				}
+			}
+			pred = fmt.Sprintf("predicted at most %.0f s for the solves (less: they share the preconditioner's triangular solves) and ≈ %.0f s for the right-hand sides", float64(solves)*perSolve, passes*float64(set.AsymmetryProbes)*perIter)
 		}
 		stage = fmt.Sprintf("Jacobian asymmetry: %d CG solves like the %d so far (%.0f iterations, %.1f s each on average), %s (--asymmetry-probes sets the number of probes; −1 skips them)",
 			solves, len(g.Iterations), float64(sumInts(g.Iterations))/float64(len(g.Iterations)), perSolve, pred)
@@ -278,7 +353,11 @@ func (c *computation) asymmetry() error {
 			w := denseAsymmetry(jg)
 			dg.AsymmetryGeneral = &w
 		}
-		dg.AsymmetryMethod = fmt.Sprintf("dense Jacobian from %d central differences (relative step %.2g)", 2*d, delta)
+		if c.exactTangent {
+			dg.AsymmetryMethod = fmt.Sprintf("dense Jacobian from its %d columns, %s", d, c.differencing(fmt.Sprintf("relative step %.2g", delta), withGen))
+		} else {
+			dg.AsymmetryMethod = fmt.Sprintf("dense Jacobian from %d central differences (relative step %.2g)", 2*d, delta)
+		}
 		return nil
 	}
 	p := set.AsymmetryProbes
@@ -336,8 +415,30 @@ func (c *computation) asymmetry() error {
 		dg.AsymmetryGeneral, dg.AsymmetryGeneralSE = &g, &gse
 	}
 	c.probes = w
-	dg.AsymmetryMethod = fmt.Sprintf("estimate from %d Gaussian probes (%d pairs), central differences with step %.3g; standard error by the jackknife over the probes", p, p*(p-1)/2, h)
+	dg.AsymmetryMethod = fmt.Sprintf("estimate from %d Gaussian probes (%d pairs), %s; standard error by the jackknife over the probes", p, p*(p-1)/2, c.differencing(fmt.Sprintf("step %.3g", h), withGen))
 	return nil
+}
+
+// hasExactTangent reports whether the source has an exact tangent of C x (covTangents).
+func (c *computation) hasExactTangent() bool {
+	if c.msrc == nil || noExactTangent {
+		return false
+	}
+	_, ok := c.msrc.m.(model.CovTangenter)
+	return ok
+}
+
+// differencing describes how the Jacobian products were taken, for the method line: H u
+// and ∂_u C x exact with the exact tangent (∂_u ∇·C, withGen, by central differences with
+// the step described by step), all by central differences with that step otherwise.
+func (c *computation) differencing(step string, withGen bool) string {
+	switch {
+	case !c.exactTangent:
+		return "central differences with " + step
+	case withGen:
+		return "H u and ∂_u C exact (R-operator), ∂_u ∇·C by central differences with " + step
+	}
+	return "H u and ∂_u C exact (R-operator)"
 }
 
 func (c *computation) asymmetryFailed(err error) error {

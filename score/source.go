@@ -49,6 +49,11 @@ type source interface {
 	popSize() int
 	// project writes g_i·v[k] for the popSize examples into dst[k], for each direction.
 	project(dst [][]float64, theta []float64, v [][]float64)
+	// covTangents writes ∂_{u_k}(C x_j), the exact derivative along u[k] of the covariance
+	// product at θ (the model's R-operator: model.CovTangenter), into dst[k·J+j] (J =
+	// len(x)), and returns true; it returns false and writes nothing when the source has no
+	// exact tangent (then the product rule takes central differences of C x).
+	covTangents(dst [][]float64, theta []float64, u, x [][]float64) bool
 	// subsetFactor returns the factor U_S(θ) of the covariance estimated from a seeded
 	// random subset of m of the covariance examples (all of them when m ≥ M).
 	subsetFactor(theta []float64, m int, seed uint64) linalg.Factor
@@ -135,6 +140,35 @@ func (s *modelSource) popSize() int         { return s.all.Len() }
 
 func (s *modelSource) meanGrad(dst, theta []float64) float64 {
 	return s.m.Loss(dst, theta, s.all)
+}
+
+// covTangents: with C = c² Σ_i (g_i − ḡ)(g_i − ḡ)ᵀ over the covariance examples,
+//
+//	∂_u(C x) = c² [Σ_i (g_i·x − ḡ·x) H_i u + Σ_i s_i g_i − (Σ_i s_i) ḡ],  s_i = uᵀ H_i x,
+//
+// (the centring's other terms vanish: Σ_i (g_i − ḡ) = 0; MATH.md §5), the sums from one
+// pass of model.CovTangenter over the examples for all directions and vectors.
+func (s *modelSource) covTangents(dst [][]float64, theta []float64, u, x [][]float64) bool {
+	m, ok := s.m.(model.CovTangenter)
+	if !ok {
+		return false
+	}
+	mean := make([]float64, s.dim())
+	s.m.Loss(mean, theta, s.sub)
+	mu := make([]float64, len(x))
+	for j := range x {
+		mu[j] = floats.Dot(mean, x[j])
+	}
+	sv := make([][]float64, len(dst))
+	for q := range sv {
+		sv[q] = make([]float64, s.sub.Len())
+	}
+	m.CovTangents(dst, sv, theta, s.sub, u, x, mu)
+	for q := range dst {
+		floats.AddScaled(dst[q], -floats.Sum(sv[q]), mean)
+		floats.Scale(s.scale, dst[q])
+	}
+	return true
 }
 
 func (s *modelSource) factor(theta []float64) linalg.Factor {
@@ -409,6 +443,10 @@ func (s *gradsSource) meanGrad(dst, _ []float64) float64 {
 func (s *gradsSource) factor(_ []float64) linalg.Factor { return linalg.NewDenseFactor(s.u) }
 
 func (s *gradsSource) factorOnce(theta []float64) linalg.Factor { return s.factor(theta) }
+
+// covTangents: fixed gradients have no exact tangent here (their C does not depend on θ,
+// and the central differences of the product rule give 0).
+func (s *gradsSource) covTangents(_ [][]float64, _ []float64, _, _ [][]float64) bool { return false }
 
 func (s *gradsSource) denseCov(dst *mat.SymDense, _ []float64) {
 	d := s.dim()
