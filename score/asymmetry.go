@@ -9,7 +9,6 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/sgdprior/sgdprior/linalg"
-	"github.com/sgdprior/sgdprior/model"
 )
 
 // rangeRebuildMaxDim is the largest Gram matrix for which the asymmetry rebuilds the range
@@ -124,113 +123,102 @@ func (c *computation) productRule() bool {
 //
 // with b = −(2/η)∇L for F_seed and b = −(2/η)∇L − κ_B ∇·C for F_gen, F(θ) the stationary
 // and general scores already computed. ∂_u ∇L = H u is exact (the R-operator over all N
-// examples, weight decay included); ∂_u C x and ∂_u ∇·C are central differences with step
-// h; hu is H u. One solve at θ replaces the re-solve of a perturbed system at θ ± hu (MATH.md §5).
+// examples, weight decay included); ∂_u C x is exact where the source has a tangent
+// (exactTangent), a central difference with step h otherwise; ∂_u ∇·C is a central
+// difference; hu is H u. One solve at θ replaces the re-solve of a perturbed system at
+// θ ± hu (MATH.md §5).
 func (c *computation) productRuleJacobian(note, gen, u, hu []float64, h float64) error {
 	var gens [][]float64
 	if gen != nil {
 		gens = [][]float64{gen}
 	}
-	if !c.tangentRHS([][]float64{note}, gens, [][]float64{u}, [][]float64{hu}, h) {
-		c.productRuleRHS(note, gen, u, hu, h)
-	}
+	c.productRuleRHS([][]float64{note}, gens, [][]float64{u}, [][]float64{hu}, h)
 	if err := c.cs.inv.Solve(note, note); err != nil || gen == nil {
 		return err
 	}
 	return c.cs.inv.Solve(gen, gen)
 }
 
-// productRuleRHS writes the right-hand sides of productRuleJacobian, ∂_u b − (∂_u A) F(θ),
-// into note and (gen non-nil) gen.
-func (c *computation) productRuleRHS(note, gen, u, hu []float64, h float64) {
-	d := len(u)
-	kappa, eta := c.r.Kappa, c.r.LR
-	tp, tm := make([]float64, d), make([]float64, d)
-	for i := range u {
-		tp[i] = c.theta[i] + h*u[i]
-		tm[i] = c.theta[i] - h*u[i]
-	}
-	// Two products at each of θ ± hu: the factors keep no pass (the probes' right-hand
-	// sides are formed one after the other, and 16 cached passes over all N examples would
-	// be garbage at once).
-	fp, fm := c.src.factorOnce(tp), c.src.factorOnce(tm)
-	w := make([]float64, fp.Cols())
-	a, b := make([]float64, d), make([]float64, d)
-	// rhs = −(2/η) H u − κ_B (∂_u C) f.
-	rhs := func(dst, f []float64) {
-		linalg.MulMulT(fp, a, w, f, 1)
-		linalg.MulMulT(fm, b, w, f, 1)
-		for i := range dst {
-			dst[i] = -2/eta*hu[i] - kappa*(a[i]-b[i])/(2*h)
-		}
-	}
-	rhs(note, c.r.Vectors.Stationary)
-	if gen == nil {
-		return
-	}
-	rhs(gen, c.r.Vectors.StationaryGeneral)
-	c.div.at(a, tp)
-	c.div.at(b, tm)
-	for i := range gen {
-		gen[i] -= kappa * (a[i] - b[i]) / (2 * h)
-	}
-}
-
 // noExactTangent makes the product rule take central differences of C x even where the
 // source has an exact tangent (tests compare the two).
 var noExactTangent bool
 
-// tangentRHS writes the right-hand sides of productRuleJacobian for the directions us
-// (hus[k] = H us[k]) into note[k] and (gen non-nil) gen[k], as productRuleRHS does but with
-// the exact tangent ∂_u C x of the source (covTangents: all directions and both fields in
-// one pass over the covariance examples) in place of the central differences of C x at
-// θ ± hu; ∂_u ∇·C stays a central difference with step h. It returns false, writing
-// nothing, when the source has no exact tangent.
-func (c *computation) tangentRHS(note, gen, us, hus [][]float64, h float64) bool {
-	if noExactTangent {
-		return false
-	}
+// exactTangent reports whether the product rule takes ∂_u C x from the source's exact
+// tangent (covTangents) rather than from central differences.
+func (c *computation) exactTangent() bool {
+	return c.productRule() && c.src.hasCovTangents() && !noExactTangent
+}
+
+// productRuleRHS writes the right-hand sides of productRuleJacobian, ∂_u b − (∂_u A) F(θ),
+// for the directions us (hus[k] = H us[k]) into note[k] and (gen non-nil) gen[k]:
+//
+//	−(2/η) H u − κ_B (∂_u C) f,  and for F_gen also − κ_B ∂_u ∇·C.
+//
+// With exactTangent, ∂_u C f comes from covTangents, every direction and field in one pass
+// over the covariance examples; otherwise from central differences of C f at θ ± hu, the
+// directions one after the other. ∂_u ∇·C is a central difference with step h.
+func (c *computation) productRuleRHS(note, gen, us, hus [][]float64, h float64) {
 	d := c.src.dim()
-	xs := [][]float64{c.r.Vectors.Stationary}
+	kappa, eta := c.r.Kappa, c.r.LR
+	fs := [][]float64{c.r.Vectors.Stationary}
 	if gen != nil {
-		xs = append(xs, c.r.Vectors.StationaryGeneral)
+		fs = append(fs, c.r.Vectors.StationaryGeneral)
 	}
-	nx := len(xs)
-	dc := make([][]float64, len(us)*nx)
+	nf := len(fs)
+	// dc[k·nf + j] is ∂_{u_k} C f_j times den: 1 for the exact tangent, 2h for the central
+	// difference (whose division comes with κ_B's product, as it always has).
+	dc := make([][]float64, len(us)*nf)
 	for q := range dc {
 		dc[q] = make([]float64, d)
 	}
-	if !c.src.covTangents(dc, c.theta, us, xs) {
-		return false
+	den := 1.0
+	if c.exactTangent() {
+		c.src.covTangents(dc, c.theta, us, fs)
+	} else {
+		den = 2 * h
+		b := make([]float64, d)
+		for k, u := range us {
+			// Two products at each of θ ± hu: the factors keep no pass (16 cached passes over
+			// all N examples would be garbage at once).
+			fp, fm := c.src.factorOnce(c.along(u, h)), c.src.factorOnce(c.along(u, -h))
+			w := make([]float64, fp.Cols())
+			for j, f := range fs {
+				a := dc[k*nf+j]
+				linalg.MulMulT(fp, a, w, f, 1)
+				linalg.MulMulT(fm, b, w, f, 1)
+				floats.Sub(a, b)
+			}
+		}
 	}
-	c.exactTangent = true
-	kappa, eta := c.r.Kappa, c.r.LR
-	var tp, tm, a, b []float64
+	var a, b []float64
 	if gen != nil {
-		tp, tm, a, b = make([]float64, d), make([]float64, d), make([]float64, d), make([]float64, d)
+		a, b = make([]float64, d), make([]float64, d)
 	}
 	for k, u := range us {
-		// rhs = −(2/η) H u − κ_B (∂_u C) f.
 		for i := range note[k] {
-			note[k][i] = -2/eta*hus[k][i] - kappa*dc[k*nx][i]
+			note[k][i] = -2/eta*hus[k][i] - kappa*dc[k*nf][i]/den
 		}
 		if gen == nil {
 			continue
 		}
 		for i := range gen[k] {
-			gen[k][i] = -2/eta*hus[k][i] - kappa*dc[k*nx+1][i]
+			gen[k][i] = -2/eta*hus[k][i] - kappa*dc[k*nf+1][i]/den
 		}
-		for i := range u {
-			tp[i] = c.theta[i] + h*u[i]
-			tm[i] = c.theta[i] - h*u[i]
-		}
-		c.div.at(a, tp)
-		c.div.at(b, tm)
+		c.div.at(a, c.along(u, h))
+		c.div.at(b, c.along(u, -h))
 		for i := range gen[k] {
 			gen[k][i] -= kappa * (a[i] - b[i]) / (2 * h)
 		}
 	}
-	return true
+}
+
+// along returns θ + h u.
+func (c *computation) along(u []float64, h float64) []float64 {
+	t := make([]float64, len(u))
+	for i := range u {
+		t[i] = c.theta[i] + h*u[i]
+	}
+	return t
 }
 
 // jacobianProducts writes J_seed us[k] (and J_gen us[k] when gen is not nil) into note[k]
@@ -252,15 +240,7 @@ func (c *computation) jacobianProducts(note, gen, us, hus [][]float64, h float64
 		return nil
 	}
 	rhs := note
-	if !c.tangentRHS(note, gen, us, hus, h) {
-		for k := range us {
-			var g []float64
-			if gen != nil {
-				g = gen[k]
-			}
-			c.productRuleRHS(note[k], g, us[k], hus[k], h)
-		}
-	}
+	c.productRuleRHS(note, gen, us, hus, h)
 	if gen != nil {
 		rhs = append(append([][]float64(nil), note...), gen...)
 	}
@@ -307,7 +287,7 @@ func (c *computation) asymmetry() error {
 			// a weighted sum per field, half a pass each); ∂_u ∇·C (withGen) comes on top.
 			perIter := g.Seconds / float64(sumInts(g.Iterations)+2*len(g.Iterations))
 			passes := 6.0
-			if c.hasExactTangent() {
+			if c.exactTangent() {
 				passes = 2
 				if withGen {
 					passes = 2.5
@@ -353,7 +333,7 @@ func (c *computation) asymmetry() error {
 			w := denseAsymmetry(jg)
 			dg.AsymmetryGeneral = &w
 		}
-		if c.exactTangent {
+		if c.exactTangent() {
 			dg.AsymmetryMethod = fmt.Sprintf("dense Jacobian from its %d columns, %s", d, c.differencing(fmt.Sprintf("relative step %.2g", delta), withGen))
 		} else {
 			dg.AsymmetryMethod = fmt.Sprintf("dense Jacobian from %d central differences (relative step %.2g)", 2*d, delta)
@@ -419,21 +399,12 @@ func (c *computation) asymmetry() error {
 	return nil
 }
 
-// hasExactTangent reports whether the source has an exact tangent of C x (covTangents).
-func (c *computation) hasExactTangent() bool {
-	if c.msrc == nil || noExactTangent {
-		return false
-	}
-	_, ok := c.msrc.m.(model.CovTangenter)
-	return ok
-}
-
 // differencing describes how the Jacobian products were taken, for the method line: H u
 // and ∂_u C x exact with the exact tangent (∂_u ∇·C, withGen, by central differences with
 // the step described by step), all by central differences with that step otherwise.
 func (c *computation) differencing(step string, withGen bool) string {
 	switch {
-	case !c.exactTangent:
+	case !c.exactTangent():
 		return "central differences with " + step
 	case withGen:
 		return "H u and ∂_u C exact (R-operator), ∂_u ∇·C by central differences with " + step

@@ -182,9 +182,6 @@ type computation struct {
 	red     *stationary.Minimum // set by gaussian
 	// probes are the asymmetry's Gaussian probes (nil for the dense Jacobian).
 	probes [][]float64
-	// exactTangent records that the asymmetry's ∂_u C x came from the source's exact
-	// tangent (tangentRHS), not from central differences.
-	exactTangent bool
 	// rangeFraction is the fraction of ‖∇L‖² outside the range of the pseudo-inverse (NaN
 	// for other inverses).
 	rangeFraction float64

@@ -49,11 +49,13 @@ type source interface {
 	popSize() int
 	// project writes g_i·v[k] for the popSize examples into dst[k], for each direction.
 	project(dst [][]float64, theta []float64, v [][]float64)
+	// hasCovTangents reports whether covTangents is available (otherwise the product rule
+	// takes central differences of C x).
+	hasCovTangents() bool
 	// covTangents writes ∂_{u_k}(C x_j), the exact derivative along u[k] of the covariance
 	// product at θ (the model's R-operator: model.CovTangenter), into dst[k·J+j] (J =
-	// len(x)), and returns true; it returns false and writes nothing when the source has no
-	// exact tangent (then the product rule takes central differences of C x).
-	covTangents(dst [][]float64, theta []float64, u, x [][]float64) bool
+	// len(x)).
+	covTangents(dst [][]float64, theta []float64, u, x [][]float64)
 	// subsetFactor returns the factor U_S(θ) of the covariance estimated from a seeded
 	// random subset of m of the covariance examples (all of them when m ≥ M).
 	subsetFactor(theta []float64, m int, seed uint64) linalg.Factor
@@ -148,11 +150,8 @@ func (s *modelSource) meanGrad(dst, theta []float64) float64 {
 //
 // (the centring's other terms vanish: Σ_i (g_i − ḡ) = 0; MATH.md §5), the sums from one
 // pass of model.CovTangenter over the examples for all directions and vectors.
-func (s *modelSource) covTangents(dst [][]float64, theta []float64, u, x [][]float64) bool {
-	m, ok := s.m.(model.CovTangenter)
-	if !ok {
-		return false
-	}
+func (s *modelSource) covTangents(dst [][]float64, theta []float64, u, x [][]float64) {
+	m := s.m.(model.CovTangenter)
 	mean := make([]float64, s.dim())
 	s.m.Loss(mean, theta, s.sub)
 	mu := make([]float64, len(x))
@@ -168,7 +167,11 @@ func (s *modelSource) covTangents(dst [][]float64, theta []float64, u, x [][]flo
 		floats.AddScaled(dst[q], -floats.Sum(sv[q]), mean)
 		floats.Scale(s.scale, dst[q])
 	}
-	return true
+}
+
+func (s *modelSource) hasCovTangents() bool {
+	_, ok := s.m.(model.CovTangenter)
+	return ok
 }
 
 func (s *modelSource) factor(theta []float64) linalg.Factor {
@@ -444,9 +447,13 @@ func (s *gradsSource) factor(_ []float64) linalg.Factor { return linalg.NewDense
 
 func (s *gradsSource) factorOnce(theta []float64) linalg.Factor { return s.factor(theta) }
 
-// covTangents: fixed gradients have no exact tangent here (their C does not depend on θ,
-// and the central differences of the product rule give 0).
-func (s *gradsSource) covTangents(_ [][]float64, _ []float64, _, _ [][]float64) bool { return false }
+// hasCovTangents: fixed gradients have no exact tangent here (their C does not depend on
+// θ, and the central differences of the product rule give 0).
+func (s *gradsSource) hasCovTangents() bool { return false }
+
+func (s *gradsSource) covTangents(_ [][]float64, _ []float64, _, _ [][]float64) {
+	panic("score: gradsSource has no covariance tangent")
+}
 
 func (s *gradsSource) denseCov(dst *mat.SymDense, _ []float64) {
 	d := s.dim()
