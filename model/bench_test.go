@@ -108,3 +108,19 @@ func BenchmarkCovProduct(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCachedCovProduct: the cached covariance product of mlp:128 on 60,000
+// MNIST-shaped examples, the product of every CG iteration and Lanczos step of a full-data
+// score (GradCache.GradDotSum).
+func BenchmarkCachedCovProduct(b *testing.B) {
+	net, batch, theta := benchSetup(b, "mlp:128", 60000, 784, 10)
+	d := net.NumParams()
+	c := net.NewGradCache(theta, batch)
+	u := randVec(rand.New(rand.NewPCG(2, 2)), d)
+	w, cu := make([]float64, batch.Len()), make([]float64, d)
+	c.GradDotSum(cu, w, u, 0, 1/float64(batch.Len()), 1)
+	b.ReportAllocs()
+	for b.Loop() {
+		c.GradDotSum(cu, w, u, 0, 1/float64(batch.Len()), 1)
+	}
+}

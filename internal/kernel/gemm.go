@@ -358,17 +358,7 @@ func (w *GemmWork) packA(tA bool, a []float64, lda, ic, pc, mc, kc int) []float6
 				}
 			}
 		} else if rows == gemmMR {
-			base := i0*lda + pc
-			r0 := a[base : base+kc]
-			r1 := a[base+lda : base+lda+kc]
-			r2 := a[base+2*lda : base+2*lda+kc]
-			r3 := a[base+3*lda : base+3*lda+kc]
-			r4 := a[base+4*lda : base+4*lda+kc]
-			r5 := a[base+5*lda : base+5*lda+kc]
-			for p := range r0 {
-				d := pan[p*gemmMR : p*gemmMR+gemmMR : p*gemmMR+gemmMR]
-				d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
-			}
+			packPanelA(pan, a[i0*lda+pc:], lda, kc)
 		} else {
 			for r := 0; r < rows; r++ {
 				src := a[(i0+r)*lda+pc : (i0+r)*lda+pc+kc]
@@ -387,7 +377,12 @@ func (w *GemmWork) packB(tB bool, b []float64, ldb, pc, jc, kc, nc int) []float6
 	np := (nc + gemmNR - 1) / gemmNR
 	w.bpack = GrowBuf(w.bpack, np*gemmNR*kc)
 	dst := w.bpack
-	for q := 0; q < np; q++ {
+	q0 := 0
+	if !tB {
+		// Row by row: each row of B is read once, in order.
+		q0 = packPanelsN(dst, b[pc*ldb+jc:], ldb, kc, nc/gemmNR)
+	}
+	for q := q0; q < np; q++ {
 		pan := dst[q*gemmNR*kc : (q+1)*gemmNR*kc]
 		j0 := jc + q*gemmNR
 		cols := min(gemmNR, nc-q*gemmNR)
@@ -405,12 +400,7 @@ func (w *GemmWork) packB(tB bool, b []float64, ldb, pc, jc, kc, nc int) []float6
 				}
 			}
 		} else if cols == gemmNR {
-			// Element-wise: a copy call per 8 elements costs more than the copy.
-			for p := 0; p < kc; p++ {
-				src := b[(pc+p)*ldb+j0 : (pc+p)*ldb+j0+gemmNR : (pc+p)*ldb+j0+gemmNR]
-				d := pan[p*gemmNR : p*gemmNR+gemmNR : p*gemmNR+gemmNR]
-				d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = src[0], src[1], src[2], src[3], src[4], src[5], src[6], src[7]
-			}
+			packPanelNGo(pan, b[pc*ldb+j0:], ldb, 0, kc)
 		} else {
 			for p := 0; p < kc; p++ {
 				src := b[(pc+p)*ldb+j0 : (pc+p)*ldb+j0+cols]
@@ -439,6 +429,32 @@ func packPanelTGo(pan, b []float64, ldb, p0, kc int) {
 	for p := p0; p < kc; p++ {
 		d := pan[p*gemmNR : p*gemmNR+gemmNR : p*gemmNR+gemmNR]
 		d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p], r6[p], r7[p]
+	}
+}
+
+// packPanelNGo sets pan[p·8 + s] = b[p·ldb + s] for s < 8 and p0 ≤ p < kc: a panel of eight
+// columns of a row-major B (without the assembly's packPanelsN). Element-wise: a copy call
+// per 8 elements costs more than the copy.
+func packPanelNGo(pan, b []float64, ldb, p0, kc int) {
+	for p := p0; p < kc; p++ {
+		src := b[p*ldb : p*ldb+gemmNR : p*ldb+gemmNR]
+		d := pan[p*gemmNR : p*gemmNR+gemmNR : p*gemmNR+gemmNR]
+		d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = src[0], src[1], src[2], src[3], src[4], src[5], src[6], src[7]
+	}
+}
+
+// packPanelAGo sets pan[p·6 + r] = a[r·lda + p] for r < 6 and p0 ≤ p < kc (the portable
+// packPanelA, and the columns past the assembly's multiple of 4).
+func packPanelAGo(pan, a []float64, lda, p0, kc int) {
+	r0 := a[:kc]
+	r1 := a[lda : lda+kc]
+	r2 := a[2*lda : 2*lda+kc]
+	r3 := a[3*lda : 3*lda+kc]
+	r4 := a[4*lda : 4*lda+kc]
+	r5 := a[5*lda : 5*lda+kc]
+	for p := p0; p < kc; p++ {
+		d := pan[p*gemmMR : p*gemmMR+gemmMR : p*gemmMR+gemmMR]
+		d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
 	}
 }
 

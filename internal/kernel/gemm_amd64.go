@@ -99,6 +99,44 @@ func packPanelT(pan, b []float64, ldb, kc int) {
 	packPanelTGo(pan, b, ldb, m, kc)
 }
 
+// packB8NRows sets dst[q·8·kc + p·8 + s] = b[p·ldb + q·8 + s] for s < 8, q < np, p < kc.
+//
+//go:noescape
+func packB8NRows(kc, np int, b *float64, ldb int, dst *float64)
+
+// packPanelsN packs the first np full panels of eight columns of a row-major B (row p at
+// b[p·ldb:]) for p < kc into dst (panel q at dst[q·8·kc:]) and returns how many it packed:
+// np with the assembly, else 0 (the caller packs them panel by panel).
+func packPanelsN(dst, b []float64, ldb, kc, np int) int {
+	if !useAsm || np == 0 || kc == 0 {
+		return 0
+	}
+	_ = b[(kc-1)*ldb+np*gemmNR-1]
+	_ = dst[np*gemmNR*kc-1]
+	packB8NRows(kc, np, &b[0], ldb, &dst[0])
+	return np
+}
+
+// packA6N sets dst[p·6 + r] = a[r·lda + p] for r < 6 and p < n, n a multiple of 4.
+//
+//go:noescape
+func packA6N(n int, a *float64, lda int, dst *float64)
+
+// packPanelA packs six rows of a row-major A (row r at a[r·lda:], kc values each)
+// transposed into the panel pan (pan[p·6 + r] = a[r·lda + p]).
+func packPanelA(pan, a []float64, lda, kc int) {
+	m := 0
+	if useAsm {
+		m = kc &^ 3
+		if m > 0 {
+			_ = a[5*lda+m-1]
+			_ = pan[m*gemmMR-1]
+			packA6N(m, &a[0], lda, &pan[0])
+		}
+	}
+	packPanelAGo(pan, a, lda, m, kc)
+}
+
 // kernel6x8sn is kernel6x8s on np consecutive tiles: B panel q at b + q·bstep, C tile q at
 // c + 8q.
 //

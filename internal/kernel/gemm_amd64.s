@@ -626,3 +626,93 @@ pbloop:
 pbdone:
 	VZEROUPPER
 	RET
+
+// func packA6N(n int, a *float64, lda int, dst *float64)
+//
+// dst[p·6 + r] = a[r·lda + p] for r < 6 and p < n, n a multiple of 4: six rows of a
+// row-major A transposed into a packed A panel, four columns p at a time (a 4×4 transpose
+// of rows 0–3 and the pairs of rows 4–5). Copies only: the values are unchanged.
+TEXT ·packA6N(SB), NOSPLIT, $0-32
+	MOVQ n+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	SHLQ $3, R8
+	MOVQ dst+24(FP), DI
+	SHRQ $2, CX
+	JZ   pandone
+	LEAQ (SI)(R8*4), R9 // row 4
+	LEAQ (R8)(R8*2), R10 // 3·lda bytes
+panloop:
+	VMOVUPD (SI), Y0
+	VMOVUPD (SI)(R8*1), Y1
+	VMOVUPD (SI)(R8*2), Y2
+	VMOVUPD (SI)(R10*1), Y3
+	VMOVUPD (R9), Y8
+	VMOVUPD (R9)(R8*1), Y9
+	VUNPCKLPD Y1, Y0, Y4 // r0[0] r1[0] r0[2] r1[2]
+	VUNPCKHPD Y1, Y0, Y5 // r0[1] r1[1] r0[3] r1[3]
+	VUNPCKLPD Y3, Y2, Y6 // r2[0] r3[0] r2[2] r3[2]
+	VUNPCKHPD Y3, Y2, Y7 // r2[1] r3[1] r2[3] r3[3]
+	VUNPCKLPD Y9, Y8, Y10 // r4[0] r5[0] r4[2] r5[2]
+	VUNPCKHPD Y9, Y8, Y11 // r4[1] r5[1] r4[3] r5[3]
+	VPERM2F128 $0x20, Y6, Y4, Y0 // column 0: r0..r3
+	VPERM2F128 $0x20, Y7, Y5, Y1 // column 1
+	VPERM2F128 $0x31, Y6, Y4, Y2 // column 2
+	VPERM2F128 $0x31, Y7, Y5, Y3 // column 3
+	VMOVUPD Y0, (DI)
+	VMOVUPD X10, 32(DI)
+	VMOVUPD Y1, 48(DI)
+	VMOVUPD X11, 80(DI)
+	VEXTRACTF128 $1, Y10, X12
+	VEXTRACTF128 $1, Y11, X13
+	VMOVUPD Y2, 96(DI)
+	VMOVUPD X12, 128(DI)
+	VMOVUPD Y3, 144(DI)
+	VMOVUPD X13, 176(DI)
+	ADDQ $32, SI
+	ADDQ $32, R9
+	ADDQ $192, DI
+	DECQ CX
+	JNZ  panloop
+pandone:
+	VZEROUPPER
+	RET
+
+// func packB8NRows(kc, np int, b *float64, ldb int, dst *float64)
+//
+// dst[q·8·kc + p·8 + s] = b[p·ldb + q·8 + s] for s < 8, q < np and p < kc: np full panels
+// of eight columns of a row-major B, read row by row (each row once, in order).
+// Copies only: the values are unchanged.
+TEXT ·packB8NRows(SB), NOSPLIT, $0-40
+	MOVQ kc+0(FP), CX
+	MOVQ np+8(FP), DX
+	MOVQ b+16(FP), SI
+	MOVQ ldb+24(FP), R8
+	SHLQ $3, R8
+	MOVQ dst+32(FP), DI
+	MOVQ CX, R11
+	SHLQ $6, R11 // panel stride 8·kc·8 bytes
+	TESTQ CX, CX
+	JZ   pbrdone
+	TESTQ DX, DX
+	JZ   pbrdone
+pbrrow:
+	MOVQ SI, AX
+	MOVQ DI, BX
+	MOVQ DX, R9
+pbrcol:
+	VMOVUPD (AX), Y0
+	VMOVUPD 32(AX), Y1
+	VMOVUPD Y0, (BX)
+	VMOVUPD Y1, 32(BX)
+	ADDQ $64, AX
+	ADDQ R11, BX
+	DECQ R9
+	JNZ  pbrcol
+	ADDQ R8, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  pbrrow
+pbrdone:
+	VZEROUPPER
+	RET

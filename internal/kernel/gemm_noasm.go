@@ -23,6 +23,13 @@ func kernelS(kc int, a []float64, sa, ra int, b []float64, sb int, c []float64, 
 // panel pan (pan[p·8 + s] = b[s·ldb + p]).
 func packPanelT(pan, b []float64, ldb, kc int) { packPanelTGo(pan, b, ldb, 0, kc) }
 
+// packPanelsN packs nothing without the assembly (the caller packs panel by panel).
+func packPanelsN(dst, b []float64, ldb, kc, np int) int { return 0 }
+
+// packPanelA packs six rows of a row-major A (row r at a[r·lda:], kc values each)
+// transposed into the panel pan (pan[p·6 + r] = a[r·lda + p]).
+func packPanelA(pan, a []float64, lda, kc int) { packPanelAGo(pan, a, lda, 0, kc) }
+
 // kernelSN runs the strided micro-kernel on np ≥ 1 tiles of rows = 6 or 4 rows and 8 columns
 // along a row of C: tile q with the B panel at b[q·bstep:] and C at c[8q:], the A panel
 // shared.

@@ -423,6 +423,54 @@ func TestPackPanelT(t *testing.T) {
 	}
 }
 
+// TestPackPanelsN checks the row-by-row pack of full panels of a row-major B, and the
+// interleaving pack of six rows of a row-major A (assembly where the CPU has AVX2; otherwise
+// packPanelsN packs none), against their element-by-element definitions, for depths around
+// multiples of 4 and panel counts from 1 to 5. The values of the packed buffer past the
+// panels must stay untouched.
+func TestPackPanelsN(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 2))
+	for _, kc := range []int{1, 3, 4, 5, 8, 10, 31, 64, 257} {
+		for _, np := range []int{1, 2, 5} {
+			ldb := np*gemmNR + 3
+			b := randSlice(rng, (kc-1)*ldb+np*gemmNR)
+			got := make([]float64, np*gemmNR*kc+1)
+			got[len(got)-1] = 42
+			n := packPanelsN(got, b, ldb, kc, np)
+			if n != 0 && n != np {
+				t.Fatalf("kc=%d np=%d: packed %d panels", kc, np, n)
+			}
+			for q := 0; q < n; q++ {
+				for p := 0; p < kc; p++ {
+					for s := 0; s < gemmNR; s++ {
+						if g, w := got[q*gemmNR*kc+p*gemmNR+s], b[p*ldb+q*gemmNR+s]; g != w {
+							t.Fatalf("kc=%d np=%d: panel %d element (%d, %d) = %v, want %v", kc, np, q, p, s, g, w)
+						}
+					}
+				}
+			}
+			if got[len(got)-1] != 42 {
+				t.Fatalf("kc=%d np=%d: wrote past the panels", kc, np)
+			}
+		}
+		lda := kc + 3
+		a := randSlice(rng, 5*lda+kc)
+		pan := make([]float64, kc*gemmMR+1)
+		pan[len(pan)-1] = 42
+		packPanelA(pan, a, lda, kc)
+		for p := 0; p < kc; p++ {
+			for r := 0; r < gemmMR; r++ {
+				if g, w := pan[p*gemmMR+r], a[r*lda+p]; g != w {
+					t.Fatalf("kc=%d: A panel element (%d, %d) = %v, want %v", kc, p, r, g, w)
+				}
+			}
+		}
+		if pan[len(pan)-1] != 42 {
+			t.Fatalf("kc=%d: packPanelA wrote past the panel", kc)
+		}
+	}
+}
+
 // TestGemmSmallShapes runs small products (sizes 0 and 1, edge tiles, the shapes of an SGD
 // step of mlp:32 on 64 features and 10 classes) in every transpose case with strided
 // operands: against the naive triple loop, the direct path bitwise against the packed one,
