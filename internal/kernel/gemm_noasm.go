@@ -43,3 +43,11 @@ func kernelSND(rows, kc int, a []float64, sa, ra int, b []float64, sb, bstep, np
 	kernelGoSN(rows, kc, a, sa, ra, b, sb, bstep, np, c, ldc, alpha, true)
 	mulTanhDeriv(c, t, ldc, rows, np*gemmNR)
 }
+
+func sparseRowAVX(n, nnz int, alpha float64, idx *uint16, val, src *float64, lds int, dst *float64, rows int) bool {
+	panic("unreachable")
+}
+
+func sparseRowAVX512(n, nnz int, alpha float64, idx *uint16, val, src *float64, lds int, dst *float64, rows int) bool {
+	panic("unreachable")
+}

@@ -1,0 +1,185 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func sparseRowAVX(n, nnz int, alpha float64, idx *uint16, val, src *float64, lds int, dst *float64, rows int) bool
+// dst[c] += alpha * Σ_k val[k]*src[idx[k]*lds + c] for c < n (n a multiple of 4, nnz ≥ 1):
+// blocks of 32 columns in eight 4-lane accumulators (eight independent FMA chains), then
+// blocks of 4. Each block's sum runs over k in order. It returns false, leaving dst partly
+// updated, at the first idx[k] ≥ rows (src's rows).
+TEXT ·sparseRowAVX(SB), NOSPLIT, $0-73
+	MOVQ n+0(FP), CX
+	MOVQ nnz+8(FP), DX
+	VBROADCASTSD alpha+16(FP), Y15
+	MOVQ idx+24(FP), SI
+	MOVQ val+32(FP), DI
+	MOVQ src+40(FP), R8
+	MOVQ lds+48(FP), R9
+	SHLQ $3, R9
+	MOVQ dst+56(FP), R10
+	MOVQ rows+64(FP), R11
+
+blk32:
+	CMPQ CX, $32
+	JLT  blk4
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	XORQ R12, R12
+
+loop32:
+	MOVWQZX (SI)(R12*2), R13
+	CMPQ R13, R11
+	JAE  bad
+	IMULQ R9, R13
+	ADDQ R8, R13
+	VBROADCASTSD (DI)(R12*8), Y8
+	VFMADD231PD (R13), Y8, Y0
+	VFMADD231PD 32(R13), Y8, Y1
+	VFMADD231PD 64(R13), Y8, Y2
+	VFMADD231PD 96(R13), Y8, Y3
+	VFMADD231PD 128(R13), Y8, Y4
+	VFMADD231PD 160(R13), Y8, Y5
+	VFMADD231PD 192(R13), Y8, Y6
+	VFMADD231PD 224(R13), Y8, Y7
+	INCQ R12
+	CMPQ R12, DX
+	JLT  loop32
+
+	VFMADD213PD (R10), Y15, Y0
+	VFMADD213PD 32(R10), Y15, Y1
+	VFMADD213PD 64(R10), Y15, Y2
+	VFMADD213PD 96(R10), Y15, Y3
+	VFMADD213PD 128(R10), Y15, Y4
+	VFMADD213PD 160(R10), Y15, Y5
+	VFMADD213PD 192(R10), Y15, Y6
+	VFMADD213PD 224(R10), Y15, Y7
+	VMOVUPD Y0, (R10)
+	VMOVUPD Y1, 32(R10)
+	VMOVUPD Y2, 64(R10)
+	VMOVUPD Y3, 96(R10)
+	VMOVUPD Y4, 128(R10)
+	VMOVUPD Y5, 160(R10)
+	VMOVUPD Y6, 192(R10)
+	VMOVUPD Y7, 224(R10)
+	ADDQ $256, R10
+	ADDQ $256, R8
+	SUBQ $32, CX
+	JMP  blk32
+
+blk4:
+	CMPQ CX, $4
+	JLT  done
+	VXORPD Y0, Y0, Y0
+	XORQ R12, R12
+
+loop4:
+	MOVWQZX (SI)(R12*2), R13
+	CMPQ R13, R11
+	JAE  bad
+	IMULQ R9, R13
+	ADDQ R8, R13
+	VBROADCASTSD (DI)(R12*8), Y8
+	VFMADD231PD (R13), Y8, Y0
+	INCQ R12
+	CMPQ R12, DX
+	JLT  loop4
+
+	VFMADD213PD (R10), Y15, Y0
+	VMOVUPD Y0, (R10)
+	ADDQ $32, R10
+	ADDQ $32, R8
+	SUBQ $4, CX
+	JMP  blk4
+
+done:
+	VZEROUPPER
+	MOVB $1, ret+72(FP)
+	RET
+
+bad:
+	VZEROUPPER
+	MOVB $0, ret+72(FP)
+	RET
+
+// func sparseRowAVX512(n, nnz int, alpha float64, idx *uint16, val, src *float64, lds int, dst *float64, rows int) bool
+// sparseRowAVX for n a multiple of 64: blocks of 64 columns in eight 8-lane accumulators.
+TEXT ·sparseRowAVX512(SB), NOSPLIT, $0-73
+	MOVQ n+0(FP), CX
+	MOVQ nnz+8(FP), DX
+	VBROADCASTSD alpha+16(FP), Z15
+	MOVQ idx+24(FP), SI
+	MOVQ val+32(FP), DI
+	MOVQ src+40(FP), R8
+	MOVQ lds+48(FP), R9
+	SHLQ $3, R9
+	MOVQ dst+56(FP), R10
+	MOVQ rows+64(FP), R11
+
+zblk64:
+	CMPQ CX, $64
+	JLT  zdone
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+	XORQ R12, R12
+
+zloop64:
+	MOVWQZX (SI)(R12*2), R13
+	CMPQ R13, R11
+	JAE  zbad
+	IMULQ R9, R13
+	ADDQ R8, R13
+	VBROADCASTSD (DI)(R12*8), Z8
+	VFMADD231PD (R13), Z8, Z0
+	VFMADD231PD 64(R13), Z8, Z1
+	VFMADD231PD 128(R13), Z8, Z2
+	VFMADD231PD 192(R13), Z8, Z3
+	VFMADD231PD 256(R13), Z8, Z4
+	VFMADD231PD 320(R13), Z8, Z5
+	VFMADD231PD 384(R13), Z8, Z6
+	VFMADD231PD 448(R13), Z8, Z7
+	INCQ R12
+	CMPQ R12, DX
+	JLT  zloop64
+
+	VFMADD213PD (R10), Z15, Z0
+	VFMADD213PD 64(R10), Z15, Z1
+	VFMADD213PD 128(R10), Z15, Z2
+	VFMADD213PD 192(R10), Z15, Z3
+	VFMADD213PD 256(R10), Z15, Z4
+	VFMADD213PD 320(R10), Z15, Z5
+	VFMADD213PD 384(R10), Z15, Z6
+	VFMADD213PD 448(R10), Z15, Z7
+	VMOVUPD Z0, (R10)
+	VMOVUPD Z1, 64(R10)
+	VMOVUPD Z2, 128(R10)
+	VMOVUPD Z3, 192(R10)
+	VMOVUPD Z4, 256(R10)
+	VMOVUPD Z5, 320(R10)
+	VMOVUPD Z6, 384(R10)
+	VMOVUPD Z7, 448(R10)
+	ADDQ $512, R10
+	ADDQ $512, R8
+	SUBQ $64, CX
+	JMP  zblk64
+
+zdone:
+	VZEROUPPER
+	MOVB $1, ret+72(FP)
+	RET
+
+zbad:
+	VZEROUPPER
+	MOVB $0, ret+72(FP)
+	RET
