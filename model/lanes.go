@@ -137,8 +137,10 @@ func (n *Network) laneRun(lane int, a *laneArgs, acc [][]float64) float64 {
 	s := n.ensure(min(a.nb, chunkRows))
 	X := a.b.X.RawMatrix()
 	var loss float64
+	n.spBegin(a.b)
 	for i0 := lane * chunkRows; i0 < a.nb; i0 += 2 * chunkRows {
 		nr := min(chunkRows, a.nb-i0)
+		n.spChunkAt(i0, nr, X.Data[i0*X.Stride:])
 		switch a.op {
 		case opLoss:
 			x := X.Data[i0*X.Stride:]
@@ -196,6 +198,7 @@ func (n *Network) laneRun(lane int, a *laneArgs, acc [][]float64) float64 {
 		}
 		first = false
 	}
+	n.spEnd()
 	return loss
 }
 

@@ -36,10 +36,12 @@ import "gonum.org/v1/gonum/mat"
 
 // Batch is a set of examples: X is n×p (one example per row) and Y holds n targets. For
 // categorical and Bernoulli outputs Y[i] is a class index 0..K−1 stored as a float64; for
-// Gaussian outputs it is the numeric target.
+// Gaussian outputs it is the numeric target. Sparse, when set (by Compress), holds X in
+// compressed form for dense Networks' first-layer products; it must describe this X.
 type Batch struct {
-	X *mat.Dense
-	Y []float64
+	X      *mat.Dense
+	Y      []float64
+	Sparse *SparseFeatures
 }
 
 // Len returns the number of examples in the batch.

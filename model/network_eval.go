@@ -51,6 +51,8 @@ type scratch struct {
 	cdel, cact [][]float64 // views of a GradCache's current chunk
 
 	tan *tangentScratch // CovTangents' buffers, created on first use
+
+	sp spChunk // the current chunk's compressed features (sparse.go)
 }
 
 // ensure makes the per-row buffers hold at least rows rows.
@@ -139,14 +141,14 @@ func (n *Network) forward(theta, x []float64, ldx, nr int) {
 	L := len(n.layers)
 	for l, ly := range n.layers {
 		in, ldin := n.input(l, x, ldx)
-		w, b := n.weights(theta, l)
+		_, b := n.weights(theta, l)
 		z := s.out
 		if l < L-1 {
 			z = s.act[l]
 		}
 		z = z[:nr*ly.Out]
 		fillRows(z, nr, b)
-		s.g.Gemm(false, true, nr, ly.Out, ly.In, 1, in, ldin, w, ly.In, 1, z, ly.Out)
+		n.mulInput(l, in, ldin, nr, theta, z)
 		if l < L-1 {
 			n.activate(z)
 		}
@@ -444,9 +446,9 @@ func (n *Network) rforward(theta, x []float64, ldx, nr int, v []float64, ldv int
 		if perEx {
 			perExampleAffine(rz, in, ldin, v, ldv, ly, nr)
 		} else {
-			vw, vb := n.weights(v, l)
+			_, vb := n.weights(v, l)
 			fillRows(rz, nr, vb)
-			s.g.Gemm(false, true, nr, ly.Out, ly.In, 1, in, ldin, vw, ly.In, 1, rz, ly.Out)
+			n.mulInput(l, in, ldin, nr, v, rz)
 		}
 		rin := rx
 		if l > 0 {
@@ -503,6 +505,7 @@ func (n *Network) checkBatch(method string, theta []float64, b Batch) int {
 	if len(b.Y) != nb {
 		panic(fmt.Sprintf("model: %s: batch has %d rows but %d targets", method, nb, len(b.Y)))
 	}
+	checkSparse(method, b)
 	return nb
 }
 
@@ -575,12 +578,12 @@ func (n *Network) accumulate(dst []float64, alpha float64, del, acts [][]float64
 			}
 			d = t
 		}
-		gw, gb := n.weights(dst, l)
+		_, gb := n.weights(dst, l)
 		beta := 1.0
 		if overwrite {
 			beta = 0
 		}
-		s.g.Gemm(true, false, ly.Out, ly.In, nr, alpha, d, ly.Out, in, ldin, beta, gw, ly.In)
+		n.sumInput(l, dst, alpha, d, in, ldin, nr, overwrite)
 		impl.Dgemv(blas.Trans, nr, ly.Out, alpha, del[l], ly.Out, wv, 1, beta, gb, 1)
 	}
 }

@@ -107,10 +107,10 @@ func (n *Network) gradDotChunk(out []float64, del, acts [][]float64, x []float64
 	clear(out)
 	for l, ly := range n.layers {
 		in, ldin := n.inputFrom(acts, l, x, ldx)
-		uw, ub := n.weights(u, l)
+		_, ub := n.weights(u, l)
 		t := s.tmp[:nr*ly.Out]
 		fillRows(t, nr, ub)
-		s.g.Gemm(false, true, nr, ly.Out, ly.In, 1, in, ldin, uw, ly.In, 1, t, ly.Out)
+		n.mulInput(l, in, ldin, nr, u, t)
 		d := del[l]
 		for i := range out {
 			out[i] += kernel.Dot(d[i*ly.Out:(i+1)*ly.Out], t[i*ly.Out:(i+1)*ly.Out])

@@ -106,10 +106,10 @@ func (n *Network) covTangentChunk(acc [][]float64, a *laneArgs, x []float64, ldx
 		clear(c)
 		for l, ly := range n.layers {
 			in, ldin := n.input(l, x, ldx)
-			xw, xb := n.weights(xj, l)
+			_, xb := n.weights(xj, l)
 			t := ts.t[j*L+l][:nr*ly.Out]
 			fillRows(t, nr, xb)
-			s.g.Gemm(false, true, nr, ly.Out, ly.In, 1, in, ldin, xw, ly.In, 1, t, ly.Out)
+			n.mulInput(l, in, ldin, nr, xj, t)
 			rowDotsAdd(c, s.del[l], t, ly.Out)
 		}
 		for i := range c {
