@@ -81,6 +81,7 @@ type modelSource struct {
 // newModelSource draws the covariance subset (subset ≥ N or 0: all examples).
 func newModelSource(m model.Model, b model.Batch, wd float64, subset int, seed uint64) *modelSource {
 	n := b.Len()
+	b = model.CompressFor(m, b)
 	s := &modelSource{m: m.Clone(), all: b, sub: b, wd: wd, scale: 1 / float64(n)}
 	if subset > 0 && subset < n {
 		s.idx = drawSubset(rand.New(rand.NewPCG(seed, streamSubset)), n, subset)
@@ -115,7 +116,8 @@ func drawSubset(rnd *rand.Rand, n, m int) []int {
 	return idx
 }
 
-// gather copies the examples idx of b into a new batch.
+// gather copies the examples idx of b into a new batch, with compressed features when b has
+// them (model.Compress).
 func gather(b model.Batch, idx []int) model.Batch {
 	_, p := b.X.Dims()
 	x := mat.NewDense(len(idx), p, nil)
@@ -124,7 +126,11 @@ func gather(b model.Batch, idx []int) model.Batch {
 		copy(x.RawRowView(k), b.X.RawRowView(i))
 		y[k] = b.Y[i]
 	}
-	return model.Batch{X: x, Y: y}
+	out := model.Batch{X: x, Y: y}
+	if b.Sparse != nil {
+		out = model.Compress(out)
+	}
+	return out
 }
 
 // rows returns the batch of rows [i0, i1) of b (a view, not a copy).
@@ -394,17 +400,30 @@ func (f *modelFactor) Gram(dst *mat.Dense) {
 	if dst.IsEmpty() {
 		dst.ReuseAs(f.Cols(), f.Cols())
 	}
-	dst.Copy(f.gramMatrix())
+	if f.gram != nil {
+		dst.Copy(f.gram)
+		return
+	}
+	// Not cached: the caller factorises its copy (the preconditioner's Cholesky), and a
+	// cached second M×M matrix (512 MiB at M = 8192) would live as long as the factor.
+	f.gramInto(dst)
 }
 
 // gramMatrix returns the cached centred Gram matrix UᵀU (computed on first use), not a
 // copy: it must not be modified.
 func (f *modelFactor) gramMatrix() *mat.Dense {
-	if f.gram != nil {
-		return f.gram
+	if f.gram == nil {
+		m := f.Cols()
+		k := mat.NewDense(m, m, nil)
+		f.gramInto(k)
+		f.gram = k
 	}
+	return f.gram
+}
+
+// gramInto writes the centred Gram matrix c²(g_i − ḡ_S)·(g_j − ḡ_S) into k (M×M).
+func (f *modelFactor) gramInto(k *mat.Dense) {
 	m := f.Cols()
-	k := mat.NewDense(m, m, nil)
 	if f.cache != nil {
 		f.cache.Gram(k)
 	} else {
@@ -424,8 +443,6 @@ func (f *modelFactor) gramMatrix() *mat.Dense {
 			k.Set(j, i, v)
 		}
 	}
-	f.gram = k
-	return k
 }
 
 // gradsSource is a fixed M×d matrix G of per-example NLL gradients (rows), the population
