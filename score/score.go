@@ -229,6 +229,9 @@ func (c *computation) run() error {
 		return fmt.Errorf("score: %w", field.Errorf("batch", "%d equals N: sampling without replacement has no mini-batch noise (κ_B = 0)", n))
 	}
 	plan := planSolver(set, d, m, c.msrc != nil && cachesPass(c.msrc.m, m))
+	if c.msrc != nil && c.msrc.sub.Sparse != nil {
+		plan.why += fmt.Sprintf("; the features are compressed (%.1f%% nonzero), so the first layer's products run over the nonzeros, faster than these flops say", 100*c.msrc.sub.Sparse.Density())
+	}
 	solver := plan.solver
 	r.Solver, r.SolverChoice = solver, plan.why
 	if set.Progress != nil {

@@ -78,10 +78,16 @@ type modelSource struct {
 	scale float64 // c²: C = c² Σ_{i∈sub} (g_i − ḡ_sub)(g_i − ḡ_sub)ᵀ
 }
 
+// compressFeatures makes newModelSource compress sparse features (model.CompressFor); a
+// variable so that tests can compare with the dense path.
+var compressFeatures = true
+
 // newModelSource draws the covariance subset (subset ≥ N or 0: all examples).
 func newModelSource(m model.Model, b model.Batch, wd float64, subset int, seed uint64) *modelSource {
 	n := b.Len()
-	b = model.CompressFor(m, b)
+	if compressFeatures {
+		b = model.CompressFor(m, b)
+	}
 	s := &modelSource{m: m.Clone(), all: b, sub: b, wd: wd, scale: 1 / float64(n)}
 	if subset > 0 && subset < n {
 		s.idx = drawSubset(rand.New(rand.NewPCG(seed, streamSubset)), n, subset)
