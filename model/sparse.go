@@ -32,9 +32,9 @@ type SparseFeatures struct {
 }
 
 // sparseMaxDensity is the largest fraction of nonzero features for which Compress
-// compresses: at MNIST's 0.19 the compressed products take 0.27–0.33 of the dense GEMM's time
-// on an AVX-512 machine (half that gain with AVX2 only), so the break-even lies near 0.4–0.6;
-// 0.35 keeps a margin on both.
+// compresses: at MNIST's 0.19 the compressed products take 0.24–0.35 of the dense GEMM's time
+// with AVX-512 and 0.43–0.49 with the AVX2 kernel alone (BenchmarkSparseGather), so the
+// break-even lies near 0.4–0.7; 0.35 keeps a margin for both.
 const sparseMaxDensity = 0.35
 
 // sparseMinOut is the smallest first-layer width for which a Network uses the compressed
@@ -43,8 +43,8 @@ const sparseMinOut = 16
 
 // Compress returns b with its features in compressed form (b.Sparse) when at most 35% of
 // them are nonzero and there are at most 65535 features (column indices are 16-bit);
-// otherwise b unchanged. It reads X once; the compressed copy takes about 20 bytes per
-// nonzero (on all of MNIST, 180 MB beside X's 376 MB). Only dense Networks with a first
+// otherwise b unchanged. It reads X twice (to count, then to copy); the copy takes about
+// 20 bytes per nonzero (on all of MNIST, 180 MB beside X's 376 MB). Only dense Networks with a first
 // layer of at least 16 units use it; other models ignore it.
 func Compress(b Batch) Batch {
 	if b.X == nil || b.Sparse != nil {
