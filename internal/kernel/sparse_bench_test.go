@@ -31,6 +31,11 @@ func BenchmarkSparseGather(b *testing.B) {
 	for i := range w {
 		w[i] = rng.NormFloat64()
 	}
+	for r := 0; r < n; r++ { // W transposed, as the first layer's products use it
+		for j := 0; j < p; j++ {
+			wt[j*n+r] = w[r*p+j]
+		}
+	}
 	del := make([]float64, m*n)
 	for i := range del {
 		del[i] = rng.NormFloat64()
@@ -38,38 +43,27 @@ func BenchmarkSparseGather(b *testing.B) {
 	z := make([]float64, m*n)
 	g := make([]float64, n*p)
 	var ctx GemmCtx
-	b.Run("forward/dense", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			ctx.Gemm(false, true, m, n, p, 1, x, p, w, p, 1, z, n)
-		}
-	})
-	b.Run("forward/sparse", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			SparseGather(n, 1, ptr, idx, val, wt, n, z, n)
-		}
-	})
-	b.Run("forward/sparse-avx2", func(b *testing.B) {
-		defer func(p bool) { usePair = p }(usePair)
-		usePair = false
-		for i := 0; i < b.N; i++ {
-			SparseGather(n, 1, ptr, idx, val, wt, n, z, n)
-		}
-	})
-	b.Run("transposed/dense", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			ctx.Gemm(true, false, n, p, m, 1, del, n, x, p, 1, g, p)
-		}
-	})
-	b.Run("transposed/sparse", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			SparseGather(n, 1, cptr, cidx, cval, del, n, g, n)
-		}
-	})
-	b.Run("transposed/sparse-avx2", func(b *testing.B) {
-		defer func(p bool) { usePair = p }(usePair)
-		usePair = false
-		for i := 0; i < b.N; i++ {
-			SparseGather(n, 1, cptr, cidx, cval, del, n, g, n)
-		}
-	})
+	forward := func() { SparseGather(n, 1, ptr, idx, val, wt, n, z, n) }
+	transposed := func() { SparseGather(n, 1, cptr, cidx, cval, del, n, g, n) }
+	pair := usePair
+	defer func() { usePair = pair }()
+	for _, c := range []struct {
+		name   string
+		avx512 bool // the AVX-512 kernel where the machine has it, else AVX2 alone
+		f      func()
+	}{
+		{"forward/dense", pair, func() { ctx.Gemm(false, true, m, n, p, 1, x, p, w, p, 1, z, n) }},
+		{"forward/sparse", pair, forward},
+		{"forward/sparse-avx2", false, forward},
+		{"transposed/dense", pair, func() { ctx.Gemm(true, false, n, p, m, 1, del, n, x, p, 1, g, p) }},
+		{"transposed/sparse", pair, transposed},
+		{"transposed/sparse-avx2", false, transposed},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			usePair = c.avx512
+			for i := 0; i < b.N; i++ {
+				c.f()
+			}
+		})
+	}
 }
