@@ -19,8 +19,7 @@ import (
 //
 // It is built by Compress and describes one *mat.Dense: X must not change afterwards.
 type SparseFeatures struct {
-	x          *mat.Dense
-	rows, cols int
+	x *mat.Dense // the features described (their dimensions are the compressed ones)
 
 	rptr []int32 // rows+1 offsets into ridx, rval
 	ridx []uint16
@@ -66,7 +65,7 @@ func Compress(b Batch) Batch {
 	if float64(nnz) > sparseMaxDensity*float64(r)*float64(c) || nnz > math.MaxInt32 {
 		return b
 	}
-	s := &SparseFeatures{x: b.X, rows: r, cols: c,
+	s := &SparseFeatures{x: b.X,
 		rptr: make([]int32, r+1), ridx: make([]uint16, 0, nnz), rval: make([]float64, 0, nnz)}
 	for i := 0; i < r; i++ {
 		for j, v := range X.Data[i*X.Stride : i*X.Stride+c] {
@@ -110,15 +109,29 @@ func Compress(b Batch) Batch {
 // CompressFor returns Compress(b) when m is a dense Network that uses compressed features
 // (a first layer of at least 16 units), b otherwise.
 func CompressFor(m Model, b Batch) Batch {
-	if n, ok := m.(*Network); ok && n.layers[0].Out >= sparseMinOut {
+	if n, ok := m.(*Network); ok && n.usesSparse() {
 		return Compress(b)
 	}
 	return b
 }
 
+// usesSparse reports whether n computes its first layer from compressed features: a first
+// layer of at least sparseMinOut units.
+func (n *Network) usesSparse() bool { return n.layers[0].Out >= sparseMinOut }
+
 // Density returns the fraction of the features that are nonzero.
 func (s *SparseFeatures) Density() float64 {
-	return float64(len(s.rval)) / (float64(s.rows) * float64(s.cols))
+	r, c := s.x.Dims()
+	return float64(len(s.rval)) / (float64(r) * float64(c))
+}
+
+// transposeInto writes the transpose of the r×c row-major matrix src into dst (c×r).
+func transposeInto(dst, src []float64, r, c int) {
+	for i := 0; i < r; i++ {
+		for j, v := range src[i*c : (i+1)*c] {
+			dst[j*r+i] = v
+		}
+	}
 }
 
 // spChunk is the compressed form of the current chunk of a batched call, with the
@@ -144,20 +157,19 @@ type spT struct {
 // spSum is the transposed first-layer weight block (In×Out) of a gradient sum dst, written
 // into dst when the lane's chunks are done (a lane's sums start at its first chunk).
 type spSum struct {
-	key *float64
 	dst []float64
 	t   []float64
 }
 
 // spBegin makes the compressed features of b (if any, and if n uses them) the features of
-// the lane's chunks; spEnd writes back the transposed sums and ends it.
+// the lane's chunks; spEnd writes back the transposed sums and ends it. b has passed
+// checkBatch (checkSparse) when the call began.
 func (n *Network) spBegin(b Batch) {
 	s := n.s
 	s.sp.f = nil
-	if b.Sparse == nil || n.layers[0].Out < sparseMinOut {
+	if b.Sparse == nil || !n.usesSparse() {
 		return
 	}
-	checkSparse("laneRun", b)
 	s.sp.f, s.sp.nt, s.sp.ns = b.Sparse, 0, 0
 }
 
@@ -168,7 +180,7 @@ func (n *Network) spChunkAt(i0, nr int, x []float64) {
 	if sp.f == nil {
 		return
 	}
-	c := sp.f.cols
+	_, c := sp.f.x.Dims()
 	ch := i0 / chunkRows
 	sp.x0 = &x[0]
 	sp.rptr = sp.f.rptr[i0 : i0+nr+1]
@@ -181,15 +193,10 @@ func (n *Network) spEnd() {
 		return
 	}
 	ly := n.layers[0]
-	for _, e := range sp.sums[:sp.ns] {
-		g := e.dst[ly.WeightOffset:ly.BiasOffset]
-		for r := 0; r < ly.Out; r++ {
-			gr := g[r*ly.In : (r+1)*ly.In]
-			for j := range gr {
-				gr[j] = e.t[j*ly.Out+r]
-			}
-		}
-		e.dst, e.key = nil, nil
+	for i := range sp.sums[:sp.ns] {
+		e := &sp.sums[i]
+		transposeInto(e.dst[ly.WeightOffset:ly.BiasOffset], e.t, ly.In, ly.Out)
+		e.dst = nil // the caller's slice is not retained
 	}
 	for i := range sp.trans[:sp.nt] {
 		sp.trans[i].key = nil
@@ -221,11 +228,7 @@ func (n *Network) spTransposed(v []float64) []float64 {
 	e := &sp.trans[sp.nt]
 	sp.nt++
 	e.key = &w[0]
-	for r := 0; r < ly.Out; r++ {
-		for j, v := range w[r*ly.In : (r+1)*ly.In] {
-			e.t[j*ly.Out+r] = v
-		}
-	}
+	transposeInto(e.t, w, ly.Out, ly.In)
 	return e.t
 }
 
@@ -253,7 +256,7 @@ func (n *Network) sumInput(l int, dst []float64, alpha float64, d []float64, in 
 		gw := dst[ly.WeightOffset:ly.BiasOffset]
 		var e *spSum
 		for i := range sp.sums[:sp.ns] {
-			if sp.sums[i].key == &gw[0] {
+			if &sp.sums[i].dst[ly.WeightOffset] == &gw[0] {
 				e = &sp.sums[i]
 			}
 		}
@@ -266,7 +269,7 @@ func (n *Network) sumInput(l int, dst []float64, alpha float64, d []float64, in 
 			}
 			e = &sp.sums[sp.ns]
 			sp.ns++
-			e.key, e.dst = &gw[0], dst
+			e.dst = dst
 			clear(e.t)
 		}
 		kernel.SparseGather(ly.Out, alpha, sp.cptr, sp.f.cidx, sp.f.cval, d, ly.Out, e.t, ly.Out)
